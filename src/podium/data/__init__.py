@@ -1,0 +1,1 @@
+"""Data: examples, readers, synthetic demo data, preparation and sealing."""

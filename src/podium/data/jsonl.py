@@ -1,0 +1,37 @@
+"""Streaming JSON Lines: one record per line, errors with file:line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from podium.errors import DataError
+
+
+def iter_jsonl(path: Path, *, error: type[Exception] = DataError) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, record) for every non-blank line; objects only."""
+    with path.open("r", encoding="utf-8-sig") as handle:
+        for lineno, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise error(f"not valid JSON ({err.msg})", where=f"{path}:{lineno}") from None  # type: ignore[call-arg]
+            if not isinstance(record, dict):
+                raise error("each line must be a JSON object", where=f"{path}:{lineno}")  # type: ignore[call-arg]
+            yield lineno, record
+
+
+def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
+    """Write records one per line (UTF-8, no ASCII escaping); returns the count."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+            handle.write("\n")
+            count += 1
+    return count

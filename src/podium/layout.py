@@ -1,0 +1,70 @@
+"""Where things live inside a competition folder (one place, so nothing guesses paths)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from podium.spec import SPEC_FILENAME
+
+SPLITS_SEALED = ("eval", "final")
+
+
+@dataclass(frozen=True)
+class CompetitionLayout:
+    """Paths of one competition folder.
+
+    ```
+    competition.toml
+    podium.db                               the store (SQLite, WAL) unless [store].url says otherwise
+    public/{task}/train-{lang}.tsv          handed to teams (XTREME format), also dev-{lang}.tsv
+    sealed/inputs/{split}/{task}/{lang}.jsonl   inputs without labels (mounted for runs)
+    sealed/labels/{split}/{task}/{lang}.jsonl   labels, never mounted, read only by scoring
+    sealed/manifest.json                    sha256 and counts of every public and sealed file
+    artifacts/submissions/{sha256}.zip      submitted archives
+    artifacts/runs/{run_id}/                log and predictions of each run
+    ```
+    """
+
+    root: Path
+
+    @property
+    def spec_file(self) -> Path:
+        return self.root / SPEC_FILENAME
+
+    @property
+    def store_file(self) -> Path:
+        return self.root / "podium.db"
+
+    @property
+    def public_dir(self) -> Path:
+        return self.root / "public"
+
+    @property
+    def sealed_dir(self) -> Path:
+        return self.root / "sealed"
+
+    @property
+    def manifest_file(self) -> Path:
+        return self.sealed_dir / "manifest.json"
+
+    def inputs_dir(self, split: str) -> Path:
+        return self.sealed_dir / "inputs" / split
+
+    def labels_dir(self, split: str) -> Path:
+        return self.sealed_dir / "labels" / split
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.root / "artifacts"
+
+    @property
+    def submissions_dir(self) -> Path:
+        return self.artifacts_dir / "submissions"
+
+    def run_dir(self, run_id: int) -> Path:
+        return self.artifacts_dir / "runs" / str(run_id)
+
+    @property
+    def report_file(self) -> Path:
+        return self.root / "report.html"

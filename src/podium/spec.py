@@ -1,0 +1,319 @@
+"""competition.toml as validated pydantic models: the only place defaults live."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from podium.errors import SpecError
+from podium.suggest import did_you_mean
+from podium.tasks import TaskRegistry, default_registry
+
+SPEC_FILENAME = "competition.toml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TaskSpec(_Strict):
+    """Which languages of a task count and which metric is its score."""
+
+    languages: list[str] | None = Field(
+        default=None, description="languages that count; default: every language of the task"
+    )
+    metric: str | None = Field(default=None, description="metric that counts; default: XTREME's")
+
+
+class DataSpec(_Strict):
+    """Where labelled data comes from and how it is split."""
+
+    source: str = Field(
+        default="synthetic",
+        description="'synthetic' or a folder in XTREME format ({task}/{split}-{lang}.tsv)",
+    )
+    seed: int = Field(default=2020, description="split seed: same source + seed = same split")
+    public: float = Field(default=0.6, gt=0, lt=1, description="share handed to teams")
+    eval: float = Field(default=0.2, gt=0, lt=1, description="sealed share for the eval stage")
+    final: float = Field(default=0.2, gt=0, lt=1, description="sealed share for the final")
+    dev: float = Field(
+        default=0.1, ge=0, lt=1, description="part of the public share written as dev-{lang}.tsv"
+    )
+    max_examples_per_language: int | None = Field(
+        default=None, gt=0, description="cap per task and language before splitting"
+    )
+
+    @model_validator(mode="after")
+    def _fractions_sum_to_one(self) -> DataSpec:
+        total = self.public + self.eval + self.final
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"public + eval + final must be 1.0, got {total:g}")
+        return self
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    HIDDEN = "hidden"
+
+
+class StageSpec(_Strict):
+    """One stage: a sealed split, an attempt budget and what happens when it closes."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    split: Literal["eval", "final"]
+    attempts: int = Field(default=3, ge=1)
+    leaderboard: Visibility = Field(
+        default=Visibility.PUBLIC, description="'hidden' keeps results back until revealed"
+    )
+    release_code: bool = Field(default=False, description="share all teams' code when closed")
+    declare_winner: bool = Field(default=False, description="hall of fame entry when closed")
+
+
+class EfficiencySpec(_Strict):
+    """How the efficiency figure is measured."""
+
+    metric: Literal["wall_time"] = "wall_time"
+    repeats: int = Field(default=1, ge=1, description="fresh runs per submission; median counts")
+
+
+class RerankingSpec(_Strict):
+    """The published rule that lifts efficient teams (see DESIGN.md)."""
+
+    bonus_places: list[int] = Field(default_factory=lambda: [2, 1])
+    max_score_gap: float = Field(default=10.0, ge=0)
+    min_efficiency_gain: float = Field(default=0.05, ge=0, lt=1)
+
+    @field_validator("bonus_places")
+    @classmethod
+    def _non_negative(cls, value: list[int]) -> list[int]:
+        if any(b < 0 for b in value):
+            raise ValueError("bonus places must be >= 0")
+        return value
+
+
+class SandboxSpec(_Strict):
+    """Limits of an evaluation run."""
+
+    runner: Literal["subprocess"] = "subprocess"
+    timeout_seconds: float = Field(default=900.0, gt=0)
+    setup_timeout_seconds: float = Field(default=900.0, gt=0)
+    max_log_bytes: int = Field(default=1_000_000, gt=0)
+    max_upload_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+
+
+class StoreSpec(_Strict):
+    """Where the store lives; share one URL between competitions to share a hall of fame."""
+
+    url: str | None = Field(default=None, description="SQLAlchemy URL; default podium.db here")
+
+
+class CompetitionSpec(_Strict):
+    """A whole competition."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    hardware: str = Field(default="local", description="reference hardware label")
+    tasks: dict[str, TaskSpec] = Field(
+        default_factory=lambda: {t: TaskSpec() for t in ("xnli", "pawsx", "udpos", "panx")}
+    )
+    data: DataSpec = Field(default_factory=DataSpec)
+    stages: list[StageSpec] = Field(
+        default_factory=lambda: [
+            StageSpec(name="evaluation", split="eval", attempts=3, release_code=True,
+                      declare_winner=True),
+            StageSpec(name="final", split="final", attempts=1, leaderboard=Visibility.HIDDEN),
+        ]
+    )  # fmt: skip
+    efficiency: EfficiencySpec = Field(default_factory=EfficiencySpec)
+    reranking: RerankingSpec = Field(default_factory=RerankingSpec)
+    sandbox: SandboxSpec = Field(default_factory=SandboxSpec)
+    store: StoreSpec = Field(default_factory=StoreSpec)
+
+    @model_validator(mode="after")
+    def _stages_unique(self) -> CompetitionSpec:
+        names = [s.name for s in self.stages]
+        if len(set(names)) != len(names):
+            raise ValueError(f"stage names must be unique, got {names}")
+        if not self.stages:
+            raise ValueError("a competition needs at least one stage")
+        if not self.tasks:
+            raise ValueError("a competition needs at least one task")
+        return self
+
+    def stage(self, name: str) -> StageSpec:
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        from podium.errors import NotFoundError
+
+        raise NotFoundError(
+            f"unknown stage {name!r}", hint=did_you_mean(name, [s.name for s in self.stages])
+        )
+
+    def task_languages(self, task_id: str, registry: TaskRegistry | None = None) -> list[str]:
+        task = (registry or default_registry()).get(task_id)
+        chosen = self.tasks[task_id].languages
+        return list(task.languages) if chosen is None else list(chosen)
+
+    def task_metric(self, task_id: str, registry: TaskRegistry | None = None) -> str:
+        task = (registry or default_registry()).get(task_id)
+        return self.tasks[task_id].metric or task.default_metric
+
+
+def check_against_registry(spec: CompetitionSpec, registry: TaskRegistry, where: str) -> None:
+    """Tasks, languages and metrics must exist; raise with close matches otherwise."""
+    for task_id, task_spec in spec.tasks.items():
+        if task_id not in registry:
+            raise SpecError(
+                f"unknown task {task_id!r} in [tasks]",
+                where=where,
+                hint=did_you_mean(task_id, registry.ids()),
+            )
+        task = registry.get(task_id)
+        for lang in task_spec.languages or []:
+            if lang not in task.languages:
+                raise SpecError(
+                    f"tasks.{task_id}.languages: {task_id} has no language {lang!r}",
+                    where=where,
+                    hint=did_you_mean(lang, task.languages),
+                )
+        if task_spec.metric is not None and task_spec.metric not in task.metrics:
+            raise SpecError(
+                f"tasks.{task_id}.metric: {task_id} does not report {task_spec.metric!r}",
+                where=where,
+                hint=did_you_mean(task_spec.metric, task.metrics),
+            )
+
+
+def _format_validation_error(err: ValidationError) -> str:
+    lines = []
+    for item in err.errors():
+        loc = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        msg = item["msg"]
+        if item["type"] == "extra_forbidden":
+            msg = "unknown field (check the spelling; see `podium init` for every field)"
+        lines.append(f"{loc}: {msg}")
+    return "; ".join(lines)
+
+
+def parse_spec(text: str, where: str = SPEC_FILENAME) -> CompetitionSpec:
+    """Parse and validate TOML text; errors name the file and the field."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(f"not valid TOML: {err}", where=where) from None
+    try:
+        spec = CompetitionSpec.model_validate(raw)
+    except ValidationError as err:
+        raise SpecError(
+            _format_validation_error(err), where=where, hint="fix the field(s) named above"
+        ) from None
+    check_against_registry(spec, default_registry(), where)
+    return spec
+
+
+def load_spec(path: Path) -> CompetitionSpec:
+    """Load `competition.toml` from a file or a competition folder."""
+    file = path / SPEC_FILENAME if path.is_dir() else path
+    if not file.is_file():
+        raise SpecError(
+            "no competition.toml found", where=str(file), hint="create one with `podium init DIR`"
+        )
+    return parse_spec(file.read_text(encoding="utf-8"), where=str(file))
+
+
+def spec_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+DEFAULT_SPEC_TEMPLATE = '''\
+# competition.toml — the rules of one podium competition.
+# Every field below shows its default; delete a line to keep the default.
+
+name = "{name}"
+description = "One model, four multilingual tasks (XTREME), ranked by quality and efficiency."
+# Reference hardware label: durations are only compared between runs with the same label.
+hardware = "local"
+
+# Tasks and the languages that count. Omit `languages` to use every language of the task
+# (XNLI 15, PAWS-X 7, UD-POS 33, PAN-X 40). `metric` picks the figure that counts.
+[tasks.xnli]
+metric = "accuracy"
+
+[tasks.pawsx]
+metric = "accuracy"
+
+[tasks.udpos]
+# "span_f1" is XTREME's figure (seqeval F1 over UPOS tags); "token_accuracy" is also reported.
+metric = "span_f1"
+
+[tasks.panx]
+metric = "span_f1"
+
+[data]
+# "synthetic" (offline demo data) or a folder in XTREME format: {{task}}/{{split}}-{{lang}}.tsv
+source = "{source}"
+# Same source + same seed = the same split, example for example.
+seed = 2020
+# Shares of every task x language: public (handed to teams), eval and final (sealed).
+public = 0.6
+eval = 0.2
+final = 0.2
+# Part of the public share handed out as dev-{{lang}}.tsv (the rest is train-{{lang}}.tsv).
+dev = 0.1
+# Cap examples per task and language before splitting (omit for no cap).
+# max_examples_per_language = 2000
+
+# Stages run in order. `split` names the sealed set; attempts are per team.
+[[stages]]
+name = "evaluation"
+split = "eval"
+attempts = 3
+leaderboard = "public"       # updates after every scored attempt
+release_code = true          # `podium code export` shares all teams' code once closed
+declare_winner = true        # the stage winner enters the hall of fame when closed
+
+[[stages]]
+name = "final"
+split = "final"
+attempts = 1
+leaderboard = "hidden"       # hidden until `podium final reveal`
+release_code = false
+declare_winner = false
+
+[efficiency]
+metric = "wall_time"         # duration of the whole test phase
+repeats = 1                  # fresh runs per submission; the median counts
+
+# Efficiency re-ranking (DESIGN.md): the k-th most efficient team may move up
+# bonus_places[k] places, one at a time, past a team above it only if the score gap is
+# below max_score_gap points AND it is more than min_efficiency_gain faster.
+[reranking]
+bonus_places = [2, 1]
+max_score_gap = 10.0
+min_efficiency_gain = 0.05
+
+[sandbox]
+runner = "subprocess"
+timeout_seconds = 900.0      # the test phase is killed after this
+setup_timeout_seconds = 900.0
+max_log_bytes = 1000000      # logs beyond this are cut
+max_upload_bytes = 536870912
+
+[store]
+# SQLAlchemy URL; default: SQLite file podium.db in this folder.
+# Point several competitions at one store to share a hall of fame.
+# url = "sqlite:////srv/podium/podium.db"
+'''
+
+
+def render_default_spec(name: str = "XTREME four-task challenge", source: str = "synthetic") -> str:
+    """The commented competition.toml that `podium init` writes."""
+    text = DEFAULT_SPEC_TEMPLATE.format(name=name.replace('"', "'"), source=source)
+    parse_spec(text)  # the template must always be valid
+    return text
