@@ -124,11 +124,12 @@ class CompetitionSpec(_Strict):
     data: DataSpec = Field(default_factory=DataSpec)
     stages: list[StageSpec] = Field(
         default_factory=lambda: [
-            StageSpec(name="evaluation", split="eval", attempts=3, release_code=True,
-                      declare_winner=True),
+            StageSpec(
+                name="evaluation", split="eval", attempts=3, release_code=True, declare_winner=True
+            ),
             StageSpec(name="final", split="final", attempts=1, leaderboard=Visibility.HIDDEN),
         ]
-    )  # fmt: skip
+    )
     efficiency: EfficiencySpec = Field(default_factory=EfficiencySpec)
     reranking: RerankingSpec = Field(default_factory=RerankingSpec)
     sandbox: SandboxSpec = Field(default_factory=SandboxSpec)
@@ -231,7 +232,7 @@ def spec_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-DEFAULT_SPEC_TEMPLATE = '''\
+DEFAULT_SPEC_TEMPLATE = """\
 # competition.toml — the rules of one podium competition.
 # Every field below shows its default; delete a line to keep the default.
 
@@ -309,7 +310,7 @@ max_upload_bytes = 536870912
 # SQLAlchemy URL; default: SQLite file podium.db in this folder.
 # Point several competitions at one store to share a hall of fame.
 # url = "sqlite:////srv/podium/podium.db"
-'''
+"""
 
 
 def render_default_spec(name: str = "XTREME four-task challenge", source: str = "synthetic") -> str:

@@ -10,7 +10,9 @@ from typing import Any
 from podium.errors import DataError
 
 
-def iter_jsonl(path: Path, *, error: type[Exception] = DataError) -> Iterator[tuple[int, dict[str, Any]]]:
+def iter_jsonl(
+    path: Path, *, error: type[Exception] = DataError
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, record) for every non-blank line; objects only."""
     with path.open("r", encoding="utf-8-sig") as handle:
         for lineno, line in enumerate(handle, start=1):

@@ -24,13 +24,17 @@ class Task(BaseModel):
     kind: TaskKind
     labels: tuple[str, ...] = Field(min_length=2)
     languages: tuple[str, ...] = Field(min_length=1)
-    metrics: tuple[str, ...] = Field(min_length=1, description="metrics reported, first is XTREME's")
+    metrics: tuple[str, ...] = Field(
+        min_length=1, description="metrics reported, first is XTREME's"
+    )
     default_metric: str
 
     @model_validator(mode="after")
     def _consistent(self) -> Task:
         if self.default_metric not in self.metrics:
-            raise ValueError(f"default_metric {self.default_metric!r} is not in metrics {self.metrics}")
+            raise ValueError(
+                f"default_metric {self.default_metric!r} is not in metrics {self.metrics}"
+            )
         if len(set(self.labels)) != len(self.labels):
             raise ValueError("labels must be unique")
         if len(set(self.languages)) != len(self.languages):

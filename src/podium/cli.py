@@ -1,0 +1,452 @@
+"""The `podium` command: each command is a thin call into the service layer."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from podium import __version__
+from podium.errors import PodiumError
+from podium.render import (
+    print_hall_of_fame,
+    print_leaderboard,
+    print_manifest,
+    print_outcomes,
+    print_submissions,
+)
+from podium.service import Podium, init_competition
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Run ML competitions ranked by quality and efficiency.",
+)
+data_app = typer.Typer(no_args_is_help=True, help="Prepare, inspect and export the data.")
+team_app = typer.Typer(no_args_is_help=True, help="Add and list teams.")
+stage_app = typer.Typer(no_args_is_help=True, help="Open, close and list stages.")
+final_app = typer.Typer(no_args_is_help=True, help="Select, run and reveal the final.")
+code_app = typer.Typer(no_args_is_help=True, help="Share submitted code after a stage.")
+app.add_typer(data_app, name="data")
+app.add_typer(team_app, name="team")
+app.add_typer(stage_app, name="stage")
+app.add_typer(final_app, name="final")
+app.add_typer(code_app, name="code")
+
+T = TypeVar("T")
+CompetitionOpt = Annotated[
+    Path,
+    typer.Option(
+        "--competition",
+        "-c",
+        envvar="PODIUM_COMPETITION",
+        help="competition folder (holds competition.toml)",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="print only the essentials")]
+
+
+def _console() -> Console:
+    return Console(highlight=False)
+
+
+def _fail(err: PodiumError) -> None:
+    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {err.message}", markup=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def _podium(root: Path) -> Iterator[Podium]:
+    try:
+        podium = Podium.open(root)
+    except PodiumError as err:
+        _fail(err)
+        raise
+    try:
+        yield podium
+    except PodiumError as err:
+        _fail(err)
+    finally:
+        podium.close()
+
+
+def _guard(fn: Callable[[], T]) -> T:
+    try:
+        return fn()
+    except PodiumError as err:
+        _fail(err)
+        raise
+
+
+def _progress(quiet: bool) -> Callable[[str], None] | None:
+    if quiet:
+        return None
+    console = Console(stderr=True, highlight=False)
+    return lambda msg: console.print(f"[dim]… {msg}[/]")
+
+
+def _emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="print the version")] = False,
+) -> None:
+    if version:
+        typer.echo(f"podium {__version__}")
+        raise typer.Exit()
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="competition folder to create")],
+    name: Annotated[str | None, typer.Option(help="competition name")] = None,
+    source: Annotated[
+        str, typer.Option(help="'synthetic' or an XTREME-format folder")
+    ] = "synthetic",
+    force: Annotated[bool, typer.Option(help="overwrite an existing competition.toml")] = False,
+) -> None:
+    """Write a commented competition.toml with the seed competition's defaults."""
+    path = _guard(lambda: init_competition(folder, name=name, source=source, force=force))
+    _console().print(f"wrote {path}\nnext: edit it, then `podium data prepare -c {folder}`")
+
+
+@data_app.command("prepare")
+def data_prepare(
+    competition: CompetitionOpt = Path("."),
+    source: Annotated[str | None, typer.Option(help="override [data].source")] = None,
+    force: Annotated[bool, typer.Option(help="re-seal (only before any submission)")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Split labelled data into public training data and sealed eval/final sets."""
+    with _podium(competition) as podium:
+        manifest = podium.prepare_data(force=force, source=source)
+        if json_out:
+            _emit_json(manifest.model_dump() if hasattr(manifest, "model_dump") else manifest)
+        else:
+            print_manifest(_console(), manifest, podium.layout)
+
+
+@data_app.command("info")
+def data_info(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
+    """Counts per task, language and split of the prepared data."""
+    with _podium(competition) as podium:
+        manifest = podium.manifest()
+        if json_out:
+            _emit_json(manifest.model_dump() if hasattr(manifest, "model_dump") else manifest)
+        else:
+            print_manifest(_console(), manifest, podium.layout)
+
+
+@data_app.command("export")
+def data_export(
+    out: Annotated[Path, typer.Argument(help="folder to write the public data to")],
+    competition: CompetitionOpt = Path("."),
+) -> None:
+    """Copy the public training data (what teams download) to a folder."""
+    with _podium(competition) as podium:
+        podium.export_public(out)
+        _console().print(f"public data written to {out}")
+
+
+@team_app.command("add")
+def team_add(
+    name: Annotated[str, typer.Argument(help="unique team name")],
+    member: Annotated[
+        list[str] | None, typer.Option("--member", "-m", help="repeat per member")
+    ] = None,
+    competition: CompetitionOpt = Path("."),
+) -> None:
+    """Add a team."""
+    with _podium(competition) as podium:
+        team = podium.add_team(name, member or [])
+        _console().print(f"team {team.name!r} added ({len(team.members)} member(s))")
+
+
+@team_app.command("list")
+def team_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
+    """List teams and members."""
+    with _podium(competition) as podium:
+        teams = [{"team": t.name, "members": [m.name for m in t.members]} for t in podium.teams()]
+        if json_out:
+            _emit_json(teams)
+        for t in [] if json_out else teams:
+            _console().print(f"{t['team']}: {', '.join(t['members']) or '-'}")
+
+
+@stage_app.command("open")
+def stage_open(name: str, competition: CompetitionOpt = Path(".")) -> None:
+    """Open a stage for submissions."""
+    with _podium(competition) as podium:
+        podium.open_stage(name)
+        _console().print(f"stage {name!r} is open")
+
+
+@stage_app.command("close")
+def stage_close(name: str, competition: CompetitionOpt = Path(".")) -> None:
+    """Close a stage (declares its winner / releases code if the spec says so)."""
+    with _podium(competition) as podium:
+        winners = podium.close_stage(name)
+        _console().print(f"stage {name!r} is closed")
+        for w in winners:
+            _console().print(
+                f"hall of fame: {w.team_name} wins stage {w.stage_name!r} "
+                f"({w.score:.2f} points, {w.duration_seconds:.2f} s)"
+            )
+
+
+@stage_app.command("list")
+def stage_list(competition: CompetitionOpt = Path(".")) -> None:
+    """List stages and their status."""
+    with _podium(competition) as podium:
+        for st in podium.stages():
+            spec = podium.spec.stage(st.name)
+            revealed = " (revealed)" if st.revealed else ""
+            _console().print(
+                f"{st.name}: {st.status}{revealed}; split {st.split}, "
+                f"{spec.attempts} attempt(s), leaderboard {spec.leaderboard}"
+            )
+
+
+@app.command()
+def submit(
+    path: Annotated[Path, typer.Argument(help="submission folder, .zip or .tar.gz")],
+    team: Annotated[str, typer.Option(help="team name")],
+    stage: Annotated[str | None, typer.Option(help="default: the open stage")] = None,
+    label: Annotated[str, typer.Option(help="a note for this attempt")] = "",
+    competition: CompetitionOpt = Path("."),
+    json_out: JsonOpt = False,
+) -> None:
+    """Store a submission and reserve one of the team's attempts."""
+    with _podium(competition) as podium:
+        r = podium.submit(path, team=team, stage=stage, label=label)
+        if json_out:
+            _emit_json(r.__dict__)
+        else:
+            _console().print(
+                f"submission #{r.submission_id} accepted for {r.team!r}: attempt {r.attempt} of "
+                f"{r.attempts} in stage {r.stage!r}, sha256 {r.sha256[:12]}…, "
+                f"queue position {r.queue_position}"
+            )
+
+
+@app.command()
+def evaluate(
+    competition: CompetitionOpt = Path("."),
+    stage: Annotated[str | None, typer.Option(help="only this stage's queue")] = None,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Evaluate queued submissions one at a time (timed, validated, scored)."""
+    with _podium(competition) as podium:
+        outcomes = podium.evaluate_pending(progress=_progress(quiet or json_out), stage=stage)
+        if json_out:
+            _emit_json([o.__dict__ for o in outcomes])
+        else:
+            print_outcomes(_console(), outcomes)
+
+
+@app.command()
+def leaderboard(
+    competition: CompetitionOpt = Path("."),
+    stage: Annotated[str | None, typer.Option(help="default: the latest opened stage")] = None,
+    languages: Annotated[bool, typer.Option(help="show per-language scores")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show a stage's leaderboard: performance place, efficiency moves, final place."""
+    with _podium(competition) as podium:
+        board = podium.leaderboard(stage)
+        if json_out:
+            _emit_json(board.to_dict())
+        else:
+            print_leaderboard(_console(), board, languages=languages)
+
+
+@app.command()
+def submissions(
+    competition: CompetitionOpt = Path("."),
+    team: Annotated[str | None, typer.Option(help="only this team")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List submissions with the status and log tail of their last run."""
+    with _podium(competition) as podium:
+        subs = podium.submissions(team)
+        if json_out:
+            _emit_json(
+                [
+                    {
+                        "id": s.id,
+                        "team": s.team.name,
+                        "stage": s.stage.name,
+                        "attempt": s.attempt,
+                        "status": s.status,
+                        "sha256": s.sha256,
+                        "runs": [
+                            {"id": r.id, "status": r.status, "error": r.error} for r in s.runs
+                        ],
+                    }
+                    for s in subs
+                ]
+            )
+        else:
+            print_submissions(_console(), subs)
+
+
+@app.command("run")
+def show_run(
+    run_id: int,
+    competition: CompetitionOpt = Path("."),
+    json_out: JsonOpt = False,
+) -> None:
+    """Show one run: measurements, fingerprint, scores and log tail."""
+    with _podium(competition) as podium:
+        run = podium.run(run_id)
+        data = {
+            "id": run.id,
+            "submission": run.submission_id,
+            "status": run.status,
+            "error": run.error,
+            "hardware": run.hardware,
+            "fingerprint": run.fingerprint,
+            "submission_sha256": run.submission_sha256,
+            "inputs_sha256": run.inputs_sha256,
+            "harness_seconds": run.harness_seconds,
+            "measurements": [
+                {
+                    "wall_seconds": m.wall_seconds,
+                    "cpu_user_seconds": m.cpu_user_seconds,
+                    "cpu_system_seconds": m.cpu_system_seconds,
+                    "peak_rss_bytes": m.peak_rss_bytes,
+                    "exit_code": m.exit_code,
+                    "timed_out": m.timed_out,
+                }
+                for m in run.measurements
+            ],
+            "scores": [
+                {
+                    "task": s.task,
+                    "language": s.language,
+                    "metric": s.metric,
+                    "value": s.value,
+                    "count": s.count,
+                }
+                for s in run.scores
+            ],
+            "log_tail": run.log_tail,
+        }
+        if json_out:
+            _emit_json(data)
+        else:
+            log = data.pop("log_tail")
+            _console().print_json(json.dumps(data, default=str))
+            _console().print("[bold]log tail[/]")
+            _console().print(log or "(empty)", markup=False)
+
+
+@final_app.command("select")
+def final_select(
+    team: Annotated[str, typer.Option(help="team name")],
+    submission: Annotated[int, typer.Option(help="submission id to take to the final")],
+    competition: CompetitionOpt = Path("."),
+) -> None:
+    """Choose which evaluation submission a team takes to the final (default: its best)."""
+    with _podium(competition) as podium:
+        podium.select_for_final(team, submission)
+        _console().print(f"{team!r} takes submission #{submission} to the final")
+
+
+@final_app.command("run")
+def final_run(competition: CompetitionOpt = Path("."), quiet: QuietOpt = False) -> None:
+    """Run every team's chosen submission once on the final set; results stay hidden."""
+    with _podium(competition) as podium:
+        outcomes = podium.run_final(progress=_progress(quiet))
+        failed = sum(o.status != "scored" for o in outcomes)
+        _console().print(
+            f"final evaluated: {len(outcomes)} run(s), {failed} failed; results are "
+            "hidden until `podium final reveal`"
+        )
+
+
+@final_app.command("reveal")
+def final_reveal(competition: CompetitionOpt = Path(".")) -> None:
+    """Reveal the final leaderboard and enter the winners in the hall of fame."""
+    with _podium(competition) as podium:
+        podium.reveal_final()
+        print_leaderboard(_console(), podium.leaderboard(podium._final_stage()))
+
+
+@app.command("hall-of-fame")
+def hall_of_fame(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
+    """Winners of every competition kept in this store."""
+    with _podium(competition) as podium:
+        entries = podium.hall_of_fame()
+        if json_out:
+            _emit_json(
+                [
+                    {
+                        "competition": e.competition_name,
+                        "stage": e.stage_name,
+                        "place": e.place,
+                        "team": e.team_name,
+                        "members": e.members,
+                        "score": e.score,
+                        "duration_seconds": e.duration_seconds,
+                        "recorded_at": e.recorded_at,
+                    }
+                    for e in entries
+                ]
+            )
+        else:
+            print_hall_of_fame(_console(), entries)
+
+
+@code_app.command("export")
+def code_export(
+    out: Annotated[Path, typer.Argument(help="folder to write every team's code to")],
+    stage: Annotated[str, typer.Option(help="a closed stage that releases code")],
+    competition: CompetitionOpt = Path("."),
+) -> None:
+    """Write every team's submitted code of a closed stage (release_code = true)."""
+    with _podium(competition) as podium:
+        written = podium.export_code(stage, out)
+        _console().print(f"{len(written)} submission(s) written under {out}")
+
+
+@app.command()
+def report(competition: CompetitionOpt = Path(".")) -> None:
+    """Write report.html (leaderboards and charts) into the competition folder."""
+    from podium.report import write_report
+
+    with _podium(competition) as podium:
+        path = write_report(podium)
+        _console().print(f"report written to {path}")
+
+
+@app.command()
+def demo(
+    folder: Annotated[
+        Path | None, typer.Argument(help="where to build it (default: a temp folder)")
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="an XTREME-format folder instead of synthetic data")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Build a throw-away competition and run it end to end: teams, 3 attempts, the final."""
+    from podium.demo import run_demo
+
+    _guard(lambda: run_demo(folder, data=data, console=_console(), quiet=quiet))
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    app()

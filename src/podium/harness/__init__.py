@@ -1,0 +1,1 @@
+"""The evaluation harness: run a submission (timed), validate, score."""

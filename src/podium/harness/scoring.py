@@ -1,0 +1,62 @@
+"""Scoring predictions against sealed labels, outside the submission's process."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from podium.data.jsonl import iter_jsonl
+from podium.errors import PlatformError
+from podium.metrics import compute_metric
+from podium.submission.predictions import Prediction
+from podium.tasks import Task
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One metric for one task and language: the unit the store keeps."""
+
+    task: str
+    language: str
+    metric: str
+    value: float
+    count: int
+
+
+def read_labels(labels_dir: Path, task: Task, language: str) -> dict[str, Prediction]:
+    path = labels_dir / task.id / f"{language}.jsonl"
+    if not path.is_file():
+        raise PlatformError(
+            "sealed labels are missing", where=str(path), hint="re-run `podium data prepare`"
+        )
+    key = "label" if task.is_pair else "tags"
+    return {
+        str(rec["id"]): rec[key] if task.is_pair else tuple(rec[key])
+        for _, rec in iter_jsonl(path, error=PlatformError)
+    }
+
+
+def score_predictions(
+    predictions: Mapping[tuple[str, str], Mapping[str, Prediction]],
+    labels_dir: Path,
+    tasks: Mapping[str, Task],
+) -> list[ScoreRow]:
+    """Every metric the task reports, for every (task, language) predicted."""
+    rows: list[ScoreRow] = []
+    for (task_id, lang), preds in sorted(predictions.items()):
+        task = tasks[task_id]
+        gold = read_labels(labels_dir, task, lang)
+        ids = sorted(gold)
+        missing = [i for i in ids if i not in preds]
+        if missing:
+            raise PlatformError(
+                f"{task_id}/{lang}: predictions passed validation but miss {len(missing)} labelled ids",
+                hint="the sealed inputs and labels disagree; re-run `podium data prepare`",
+            )
+        gold_seq = [gold[i] for i in ids]
+        pred_seq = [preds[i] for i in ids]
+        for metric in task.metrics:
+            value = compute_metric(metric, gold_seq, pred_seq)
+            rows.append(ScoreRow(task_id, lang, metric, value, len(ids)))
+    return rows

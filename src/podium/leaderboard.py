@@ -1,0 +1,194 @@
+"""Leaderboards derived from raw facts: per-language scores and raw measurements.
+
+Everything here is a pure function of the rows the store keeps, so every shown number
+(task score, overall, duration, place) can be recomputed from the store.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from podium.metrics import mean
+from podium.ranking import Entry, RerankRule, rank
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """The raw facts of one scored run, as read from the store."""
+
+    team: str
+    members: tuple[str, ...]
+    submission_id: int
+    attempt: int
+    run_id: int
+    submitted_at: datetime
+    scores: Mapping[tuple[str, str, str], float]  # (task, language, metric) -> value
+    walls: Sequence[float]  # wall seconds of each repeat
+    cpu_seconds: float
+    peak_rss_bytes: int
+    hardware: str
+    fingerprint: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """A run's derived numbers under the competition's metric choice."""
+
+    overall: float
+    tasks: dict[str, float]
+    languages: dict[str, dict[str, float]]
+    duration: float
+    duration_min: float
+    duration_max: float
+
+
+def aggregate(facts: RunFacts, metrics: Mapping[str, str]) -> Aggregate:
+    """Task score = mean over its languages; overall = mean of task scores (0-100).
+    Duration = median wall time of the repeats."""
+    languages: dict[str, dict[str, float]] = {}
+    for (task, lang, metric), value in facts.scores.items():
+        if metrics.get(task) == metric:
+            languages.setdefault(task, {})[lang] = value
+    tasks = {task: mean(langs.values()) for task, langs in sorted(languages.items())}
+    walls = list(facts.walls)
+    return Aggregate(
+        overall=mean(tasks.values()) if tasks else 0.0,
+        tasks=tasks,
+        languages={t: dict(sorted(v.items())) for t, v in sorted(languages.items())},
+        duration=statistics.median(walls),
+        duration_min=min(walls),
+        duration_max=max(walls),
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    """One team on a leaderboard, with the reasons for its final place."""
+
+    place: int
+    performance_place: int
+    efficiency_place: int
+    bonus: int
+    team: str
+    members: tuple[str, ...]
+    overall: float
+    tasks: dict[str, float]
+    languages: dict[str, dict[str, float]]
+    duration: float
+    duration_min: float
+    duration_max: float
+    cpu_seconds: float
+    peak_rss_bytes: int
+    submission_id: int
+    attempt: int
+    run_id: int
+    reasons: tuple[str, ...]
+
+    @property
+    def movement(self) -> int:
+        """Places gained (+) or lost (-) by the efficiency re-ranking."""
+        return self.performance_place - self.place
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    competition: str
+    stage: str
+    status: str
+    rows: tuple[Row, ...]
+    unranked: tuple[tuple[str, str], ...]  # (team, why)
+    rule: RerankRule
+    metrics: dict[str, str]
+    hardware: str
+
+    def performance_order(self) -> list[Row]:
+        return sorted(self.rows, key=lambda r: r.performance_place)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "competition": self.competition,
+            "stage": self.stage,
+            "status": self.status,
+            "hardware": self.hardware,
+            "metrics": self.metrics,
+            "rule": asdict(self.rule),
+            "rows": [asdict(r) for r in self.rows],
+            "unranked": [{"team": t, "why": w} for t, w in self.unranked],
+        }
+
+
+def best_per_team(
+    runs: Sequence[RunFacts], metrics: Mapping[str, str]
+) -> dict[str, tuple[RunFacts, Aggregate]]:
+    """Each team's best scored run: highest overall, then the earlier submission."""
+    best: dict[str, tuple[RunFacts, Aggregate]] = {}
+    for facts in sorted(runs, key=lambda f: (f.submitted_at, f.submission_id)):
+        agg = aggregate(facts, metrics)
+        current = best.get(facts.team)
+        if current is None or agg.overall > current[1].overall:
+            best[facts.team] = (facts, agg)
+    return best
+
+
+def build_leaderboard(
+    *,
+    competition: str,
+    stage: str,
+    status: str,
+    runs: Sequence[RunFacts],
+    teams: Sequence[str],
+    metrics: Mapping[str, str],
+    rule: RerankRule,
+    hardware: str,
+) -> Leaderboard:
+    """Rank each team's best run with the re-ranking rule."""
+    best = best_per_team(runs, metrics)
+    entries = [
+        Entry(
+            team=team,
+            score=agg.overall,
+            duration=agg.duration,
+            submitted_at=facts.submitted_at.timestamp(),
+        )
+        for team, (facts, agg) in best.items()
+    ]
+    rows = []
+    for placement in rank(entries, rule):
+        facts, agg = best[placement.team]
+        rows.append(
+            Row(
+                place=placement.place,
+                performance_place=placement.performance_place,
+                efficiency_place=placement.efficiency_place,
+                bonus=placement.bonus,
+                team=placement.team,
+                members=facts.members,
+                overall=agg.overall,
+                tasks=agg.tasks,
+                languages=agg.languages,
+                duration=agg.duration,
+                duration_min=agg.duration_min,
+                duration_max=agg.duration_max,
+                cpu_seconds=facts.cpu_seconds,
+                peak_rss_bytes=facts.peak_rss_bytes,
+                submission_id=facts.submission_id,
+                attempt=facts.attempt,
+                run_id=facts.run_id,
+                reasons=tuple(placement.reasons),
+            )
+        )
+    unranked = tuple((t, "no scored submission yet") for t in teams if t not in best)
+    return Leaderboard(
+        competition=competition,
+        stage=stage,
+        status=status,
+        rows=tuple(rows),
+        unranked=unranked,
+        rule=rule,
+        metrics=dict(metrics),
+        hardware=hardware,
+    )

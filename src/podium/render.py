@@ -1,0 +1,162 @@
+"""Terminal rendering of service results (Rich tables). No logic beyond formatting."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from podium.layout import CompetitionLayout
+from podium.leaderboard import Leaderboard, Row
+from podium.service import RunOutcome
+from podium.store.models import HallOfFameEntry, Submission
+
+
+def _arrow(row: Row) -> str:
+    if row.movement > 0:
+        return f"[green]▲{row.movement}[/]"
+    if row.movement < 0:
+        return f"[red]▼{-row.movement}[/]"
+    return "[dim]=[/]"
+
+
+def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool = False) -> None:
+    """Before (performance order) and after (efficiency re-ranking), with every reason."""
+    tasks = list(board.metrics)
+    rule = board.rule
+    console.print(
+        f"\n[bold]{board.competition}[/] — stage [bold]{board.stage}[/] ({board.status}), "
+        f"hardware {board.hardware!r}"
+    )
+    before = Table(title="Performance order (before re-ranking)", title_justify="left")
+    for col in ("#", "team", "overall", *tasks, "duration s"):
+        before.add_column(col, justify="left" if col == "team" else "right")
+    for row in board.performance_order():
+        before.add_row(
+            str(row.performance_place),
+            row.team,
+            f"{row.overall:.2f}",
+            *[_task_cell(row, t, languages) for t in tasks],
+            f"{row.duration:.3f}",
+        )
+    console.print(before)
+    after = Table(
+        title=(
+            f"Final order (efficiency re-ranking: bonus {list(rule.bonus_places)}, "
+            f"gap < {rule.max_score_gap:g} points, gain > {rule.min_efficiency_gain:.0%})"
+        ),
+        title_justify="left",
+    )
+    for col in ("place", "move", "team", "overall", "duration s", "perf.", "eff.", "why"):
+        after.add_column(col, justify="left" if col in ("team", "why") else "right")
+    for row in board.rows:
+        after.add_row(
+            str(row.place),
+            _arrow(row),
+            row.team,
+            f"{row.overall:.2f}",
+            f"{row.duration:.3f}",
+            str(row.performance_place),
+            str(row.efficiency_place),
+            "\n".join(row.reasons) or "-",
+        )
+    console.print(after)
+    for team, why in board.unranked:
+        console.print(f"[dim]not ranked: {team} ({why})[/]")
+
+
+def _task_cell(row: Row, task: str, languages: bool) -> str:
+    if task not in row.tasks:
+        return "-"
+    cell = f"{row.tasks[task]:.2f}"
+    if languages:
+        cell += "\n" + " ".join(f"{lang}:{v:.1f}" for lang, v in row.languages[task].items())
+    return cell
+
+
+def print_outcomes(console: Console, outcomes: Sequence[RunOutcome]) -> None:
+    if not outcomes:
+        console.print("nothing queued")
+        return
+    table = Table(title="Evaluated", title_justify="left")
+    for col in ("run", "team", "stage", "attempt", "status", "overall", "duration s", "error"):
+        table.add_column(col)
+    for o in outcomes:
+        colour = {"scored": "green", "failed": "red"}.get(o.status, "yellow")
+        table.add_row(
+            str(o.run_id),
+            o.team,
+            o.stage,
+            str(o.attempt),
+            f"[{colour}]{o.status}[/]",
+            "-" if o.overall is None else f"{o.overall:.2f}",
+            "-" if o.duration is None else f"{o.duration:.3f}",
+            _first_line(o.error),
+        )
+    console.print(table)
+
+
+def _first_line(text: str | None, width: int = 90) -> str:
+    if not text:
+        return ""
+    line = text.strip().splitlines()[0]
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def print_submissions(console: Console, subs: Sequence[Submission]) -> None:
+    table = Table(title="Submissions", title_justify="left")
+    for col in ("id", "team", "stage", "attempt", "status", "sha256", "last run", "error"):
+        table.add_column(col)
+    for sub in subs:
+        last = sub.runs[-1] if sub.runs else None
+        table.add_row(
+            str(sub.id),
+            sub.team.name,
+            sub.stage.name,
+            str(sub.attempt),
+            sub.status,
+            sub.sha256[:12],
+            str(last.id) if last else "-",
+            _first_line(last.error if last else None),
+        )
+    console.print(table)
+
+
+def print_hall_of_fame(console: Console, entries: Sequence[HallOfFameEntry]) -> None:
+    if not entries:
+        console.print("the hall of fame is empty")
+        return
+    table = Table(title="Hall of fame", title_justify="left")
+    for col in ("competition", "stage", "place", "team", "members", "overall", "duration s"):
+        table.add_column(col)
+    for e in entries:
+        table.add_row(
+            e.competition_name,
+            e.stage_name,
+            str(e.place),
+            e.team_name,
+            e.members,
+            f"{e.score:.2f}",
+            f"{e.duration_seconds:.3f}",
+        )
+    console.print(table)
+
+
+def print_manifest(console: Console, manifest: Any, layout: CompetitionLayout) -> None:
+    table = Table(title=f"Data ({manifest.source}, seed {manifest.seed})", title_justify="left")
+    for col in ("task", "language", "train", "dev", "eval", "final"):
+        table.add_column(col, justify="left" if col in ("task", "language") else "right")
+    for task, langs in manifest.counts.items():
+        for lang, counts in langs.items():
+            table.add_row(
+                task, lang, *[str(counts.get(k, 0)) for k in ("train", "dev", "eval", "final")]
+            )
+    console.print(table)
+    for warning in getattr(manifest, "warnings", []):
+        console.print(f"[yellow]warning:[/] {warning}")
+    console.print(
+        f"public data: {layout.public_dir}\nsealed data: {layout.sealed_dir} "
+        f"(manifest {layout.manifest_file})"
+    )

@@ -1,0 +1,190 @@
+"""Tables of the store. Raw facts only: scores per language and raw measurements per run;
+task means, overall scores, durations and ranks are derived from them when shown."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Competition(Base):
+    __tablename__ = "competitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    root: Mapped[str] = mapped_column(Text)
+    spec_text: Mapped[str] = mapped_column(Text)
+    spec_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    teams: Mapped[list[Team]] = relationship(back_populates="competition", order_by="Team.id")
+    stages: Mapped[list[Stage]] = relationship(
+        back_populates="competition", order_by="Stage.position"
+    )
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("competition_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    competition: Mapped[Competition] = relationship(back_populates="teams")
+    members: Mapped[list[Member]] = relationship(back_populates="team", order_by="Member.id")
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("team_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    name: Mapped[str] = mapped_column(String(200))
+
+    team: Mapped[Team] = relationship(back_populates="members")
+
+
+class Stage(Base):
+    __tablename__ = "stages"
+    __table_args__ = (UniqueConstraint("competition_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer)
+    split: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|open|closed
+    revealed: Mapped[bool] = mapped_column(Boolean, default=False)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    competition: Mapped[Competition] = relationship(back_populates="stages")
+
+
+class Submission(Base):
+    """One attempt of a team in a stage; the unique attempt number is the reservation."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("team_id", "stage_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id"))
+    attempt: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    archive_path: Mapped[str] = mapped_column(Text)
+    # queued -> running -> scored | failed; a platform fault puts it back to queued
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    label: Mapped[str] = mapped_column(String(200), default="")
+    source_submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    selected_for_final: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    team: Mapped[Team] = relationship()
+    stage: Mapped[Stage] = relationship()
+    runs: Mapped[list[Run]] = relationship(back_populates="submission", order_by="Run.id")
+
+
+class Run(Base):
+    """One evaluation of a submission: what ran, on what, and how it ended."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    # running | scored | failed (the submission's fault) | platform_error (ours; retried)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text)
+    log_tail: Mapped[str] = mapped_column(Text, default="")
+    hardware: Mapped[str] = mapped_column(String(100), default="")
+    fingerprint: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    submission_sha256: Mapped[str] = mapped_column(String(64), default="")
+    inputs_sha256: Mapped[str] = mapped_column(String(64), default="")
+    harness_seconds: Mapped[float | None] = mapped_column(Float)
+
+    submission: Mapped[Submission] = relationship(back_populates="runs")
+    measurements: Mapped[list[Measurement]] = relationship(
+        back_populates="run", order_by="Measurement.repeat"
+    )
+    scores: Mapped[list[Score]] = relationship(back_populates="run", order_by="Score.id")
+
+
+class Measurement(Base):
+    """Raw numbers of one timed repeat (a fresh process) of a run's test phase."""
+
+    __tablename__ = "measurements"
+    __table_args__ = (UniqueConstraint("run_id", "repeat"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    repeat: Mapped[int] = mapped_column(Integer)
+    wall_seconds: Mapped[float] = mapped_column(Float)
+    cpu_user_seconds: Mapped[float] = mapped_column(Float)
+    cpu_system_seconds: Mapped[float] = mapped_column(Float)
+    peak_rss_bytes: Mapped[int] = mapped_column(Integer)
+    bytes_written: Mapped[int] = mapped_column(Integer, default=0)
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    timed_out: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    run: Mapped[Run] = relationship(back_populates="measurements")
+
+
+class Score(Base):
+    """One metric of one task and language: the raw unit every shown score derives from."""
+
+    __tablename__ = "scores"
+    __table_args__ = (UniqueConstraint("run_id", "task", "language", "metric"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    task: Mapped[str] = mapped_column(String(50))
+    language: Mapped[str] = mapped_column(String(20))
+    metric: Mapped[str] = mapped_column(String(50))
+    value: Mapped[float] = mapped_column(Float)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+    run: Mapped[Run] = relationship(back_populates="scores")
+
+
+class HallOfFameEntry(Base):
+    """Winners, kept by name so they outlive the competition's other rows."""
+
+    __tablename__ = "hall_of_fame"
+    __table_args__ = (UniqueConstraint("competition_name", "stage_name", "place"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_name: Mapped[str] = mapped_column(String(200))
+    stage_name: Mapped[str] = mapped_column(String(100))
+    place: Mapped[int] = mapped_column(Integer)
+    team_name: Mapped[str] = mapped_column(String(100))
+    members: Mapped[str] = mapped_column(Text, default="")
+    score: Mapped[float] = mapped_column(Float)
+    duration_seconds: Mapped[float] = mapped_column(Float)
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

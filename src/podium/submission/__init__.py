@@ -1,0 +1,1 @@
+"""Submissions: their manifest, archives, and validation of their predictions."""

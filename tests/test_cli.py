@@ -1,0 +1,94 @@
+"""The `podium` command as an organizer and a team run it: real processes, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import CONSTANT_PREDICT, SMALL_SPEC, write_submission
+
+PODIUM = [sys.executable, "-m", "podium"]
+
+
+def run(*args: str, cwd: Path | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    result = subprocess.run(
+        [*PODIUM, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+    if ok:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_init_writes_a_commented_valid_spec(tmp_path: Path) -> None:
+    run("init", str(tmp_path / "cup"))
+    text = (tmp_path / "cup" / "competition.toml").read_text()
+    assert "bonus_places = [2, 1]" in text and "# " in text
+    again = run("init", str(tmp_path / "cup"), ok=False)
+    assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_a_competition_from_the_command_line(tmp_path: Path) -> None:
+    root = tmp_path / "cup"
+    root.mkdir()
+    (root / "competition.toml").write_text(SMALL_SPEC.format(timeout=20.0))
+    c = ["-c", str(root)]
+    assert "eval" in run("data", "prepare", *c).stdout
+    run("data", "export", str(tmp_path / "public"), *c)
+    assert (tmp_path / "public" / "xnli" / "train-en.tsv").is_file()
+    run("team", "add", "Alpha", "--member", "Ann", "--member", "Bo", *c)
+    assert "already exists" in run("team", "add", "Alpha", *c, ok=False).stderr
+    refused = run("submit", str(tmp_path), "--team", "Alpha", *c, ok=False)
+    assert refused.returncode == 2 and "no stage is open" in refused.stderr
+    run("stage", "open", "evaluation", *c)
+    folder = write_submission(tmp_path / "sub", CONSTANT_PREDICT)
+    out = run("submit", str(folder), "--team", "Alpha", *c).stdout
+    assert "attempt 1 of 3" in out
+    run("evaluate", *c)
+    board = json.loads(run("leaderboard", "--json", *c).stdout)
+    [row] = board["rows"]
+    assert row["team"] == "Alpha" and row["place"] == 1 and row["overall"] > 0
+    table = run("leaderboard", *c).stdout
+    assert "Performance order" in table and "Final order" in table
+    run_info = json.loads(run("run", str(row["run_id"]), "--json", *c).stdout)
+    assert run_info["fingerprint"]["cores"] >= 1 and run_info["measurements"][0]["wall_seconds"] > 0
+    run("stage", "close", "evaluation", *c)
+    run("final", "run", *c)
+    hidden = run("leaderboard", "--stage", "final", *c, ok=False)
+    assert "hidden until revealed" in hidden.stderr
+    assert "Final order" in run("final", "reveal", *c).stdout
+    fame = json.loads(run("hall-of-fame", "--json", *c).stdout)
+    assert {(e["stage"], e["team"]) for e in fame} == {("evaluation", "Alpha"), ("final", "Alpha")}
+    run("code", "export", str(tmp_path / "code"), "--stage", "evaluation", *c)
+    assert (tmp_path / "code" / "Alpha" / "attempt-1" / "predict.py").is_file()
+    run("report", *c)
+    assert "<svg" in (root / "report.html").read_text()
+
+
+def test_broken_spec_is_reported_with_file_and_field(tmp_path: Path) -> None:
+    root = tmp_path / "cup"
+    root.mkdir()
+    (root / "competition.toml").write_text('name = "x"\n[reranking]\nbonus_places = [2, -1]\n')
+    result = run("data", "prepare", "-c", str(root), ok=False)
+    assert result.returncode == 2
+    assert "competition.toml" in result.stderr and "reranking.bonus_places" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("data", [False, True])
+def test_demo_runs_end_to_end(tmp_path: Path, data: bool, request: pytest.FixtureRequest) -> None:
+    args = ["demo", str(tmp_path / "demo"), "--quiet"]
+    if data:
+        sample = request.getfixturevalue("sample_dir")
+        args += ["--data", str(sample)]
+    out = run(*args).stdout
+    assert "Performance order" in out and "Final order" in out
+    assert "lifted past" in out
+    assert "Hall of fame" in out
+    assert (tmp_path / "demo" / "report.html").is_file()
+    assert (tmp_path / "demo" / "podium.db").is_file()

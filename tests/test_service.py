@@ -1,0 +1,245 @@
+"""The competition loop through the service layer, on real stores and real subprocesses."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from podium.errors import RuleError, SubmissionError
+from podium.leaderboard import aggregate
+from podium.metrics import mean
+from podium.service import Podium
+from podium.store.models import Run, Score, Submission
+
+from .conftest import CONSTANT_PREDICT, write_submission
+
+
+@pytest.fixture
+def podium(competition_dir: Path) -> Iterator[Podium]:
+    p = Podium.open(competition_dir)
+    p.add_team("Alpha", ["Ann", "Bo"])
+    p.add_team("Beta", ["Cy"])
+    p.open_stage("evaluation")
+    yield p
+    p.close()
+
+
+def _constant(tmp_path: Path, name: str = "const") -> Path:
+    return write_submission(tmp_path / name, CONSTANT_PREDICT)
+
+
+def test_submit_evaluate_and_rank(podium: Podium, tmp_path: Path) -> None:
+    receipt = podium.submit(_constant(tmp_path), team="Alpha")
+    assert (receipt.attempt, receipt.attempts, receipt.queue_position) == (1, 3, 1)
+    [outcome] = podium.evaluate_pending()
+    assert outcome.status == "scored", outcome.error
+    board = podium.leaderboard("evaluation")
+    [row] = board.rows
+    assert row.team == "Alpha" and row.place == 1
+    assert set(row.tasks) == {"xnli", "pawsx", "udpos", "panx"}
+    assert row.languages["panx"].keys() == {"en", "ja"}
+    assert 0 < row.overall < 100
+    assert board.unranked == (("Beta", "no scored submission yet"),)
+    # every shown number is recomputable from the stored raw rows
+    with podium.sessions() as s:
+        scores = s.scalars(select(Score).where(Score.run_id == row.run_id)).all()
+        run = s.get_one(Run, row.run_id)
+        assert run.fingerprint["spec_hash"] == podium.spec_hash
+        assert len(run.inputs_sha256) == 64 and run.submission_sha256 == receipt.sha256
+    metrics = podium.metrics()
+    task_means = {
+        t: mean(s.value for s in scores if s.task == t and s.metric == metrics[t]) for t in metrics
+    }
+    assert row.overall == pytest.approx(mean(task_means.values()))
+    assert row.duration == pytest.approx(podium.run(row.run_id).measurements[0].wall_seconds)
+    facts = podium.stage_runs("evaluation")[0]
+    assert aggregate(facts, metrics).overall == pytest.approx(row.overall)
+
+
+def test_attempts_are_limited_and_failed_runs_count(podium: Podium, tmp_path: Path) -> None:
+    crash = write_submission(tmp_path / "crash", "raise SystemExit('boom: no model')")
+    for _ in range(3):
+        podium.submit(crash, team="Alpha")
+    with pytest.raises(RuleError, match="used all 3 attempt"):
+        podium.submit(crash, team="Alpha")
+    outcomes = podium.evaluate_pending()
+    assert [o.status for o in outcomes] == ["failed"] * 3
+    assert "exited with code 1" in (outcomes[0].error or "")
+    assert "boom: no model" in podium.run(outcomes[0].run_id).log_tail
+    with pytest.raises(RuleError):
+        podium.submit(_constant(tmp_path), team="Alpha")
+    podium.submit(_constant(tmp_path), team="Beta")  # other teams are unaffected
+
+
+def _submit_in_process(root: str, folder: str, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    p = Podium.open(Path(root))
+    try:
+        p.submit(Path(folder), team="Alpha")
+        queue.put("ok")
+    except RuleError:
+        queue.put("refused")
+    finally:
+        p.close()
+
+
+def test_two_concurrent_submits_for_the_last_attempt(podium: Podium, tmp_path: Path) -> None:
+    folder = _constant(tmp_path)
+    podium.submit(folder, team="Alpha")
+    podium.submit(folder, team="Alpha")
+    ctx = multiprocessing.get_context("spawn")
+    for _ in range(2):  # repeat to give a race a chance to show
+        queue: multiprocessing.Queue = ctx.Queue()  # type: ignore[type-arg]
+        procs = [
+            ctx.Process(target=_submit_in_process, args=(str(podium.root), str(folder), queue))
+            for _ in range(2)
+        ]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join(60)
+        results = sorted(queue.get(timeout=5) for _ in procs)
+        used = len([s for s in podium.submissions("Alpha")])
+        assert used == 3
+        assert results in (["ok", "refused"], ["refused", "refused"])
+    attempts = sorted(s.attempt for s in podium.submissions("Alpha"))
+    assert attempts == [1, 2, 3]
+
+
+BAD_PREDICTIONS = {
+    "missing file": CONSTANT_PREDICT + "\nimport shutil; shutil.rmtree(dst / 'pawsx')\n",
+    "extra file": CONSTANT_PREDICT + "\n(dst / 'notes.txt').write_text('hi')\n",
+    "bad label": CONSTANT_PREDICT.replace('"xnli": "entailment"', '"xnli": "maybe"'),
+    "tag count": CONSTANT_PREDICT.replace('* len(r["tokens"])', '* (len(r["tokens"]) + 1)'),
+    "duplicate id": CONSTANT_PREDICT.replace(
+        'fout.write(json.dumps(out) + "\\n")',
+        'fout.write(json.dumps(out) + "\\n") ; fout.write(json.dumps(out) + "\\n")',
+    ),
+    "not json": CONSTANT_PREDICT + "\nopen(dst / 'xnli' / 'en.jsonl', 'a').write('{oops\\n')\n",
+}
+EXPECTED_MESSAGES = {
+    "missing file": "missing predictions file",
+    "extra file": "unexpected file",
+    "bad label": "is not one of",
+    "tag count": "tags for",
+    "duplicate id": "predicted twice",
+    "not json": "not valid JSON",
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_PREDICTIONS))
+def test_invalid_predictions_fail_clearly_and_the_next_one_scores(
+    competition_dir: Path, tmp_path: Path, case: str
+) -> None:
+    p = Podium.open(competition_dir)
+    p.add_team("Alpha")
+    p.open_stage("evaluation")
+    p.submit(write_submission(tmp_path / "bad", BAD_PREDICTIONS[case]), team="Alpha")
+    p.submit(_constant(tmp_path), team="Alpha")
+    bad, good = p.evaluate_pending()
+    assert bad.status == "failed"
+    assert EXPECTED_MESSAGES[case] in (bad.error or "")
+    assert good.status == "scored", good.error
+    p.close()
+
+
+def test_hanging_submission_is_killed(tmp_path: Path) -> None:
+    from .conftest import SMALL_SPEC
+
+    root = tmp_path / "cup"
+    root.mkdir()
+    (root / "competition.toml").write_text(SMALL_SPEC.format(timeout=1.0))
+    p = Podium.open(root)
+    p.prepare_data()
+    p.add_team("Alpha")
+    p.open_stage("evaluation")
+    p.submit(write_submission(tmp_path / "hang", "while True: pass"), team="Alpha")
+    p.submit(_constant(tmp_path), team="Alpha")
+    hang, good = p.evaluate_pending()
+    assert hang.status == "failed" and "timed out after 1 s" in (hang.error or "")
+    assert good.status == "scored"
+    p.close()
+
+
+def test_submission_without_manifest_is_refused_and_nothing_is_stored(
+    podium: Podium, tmp_path: Path
+) -> None:
+    folder = tmp_path / "nomanifest"
+    folder.mkdir()
+    (folder / "predict.py").write_text("print('hi')")
+    with pytest.raises(SubmissionError, match="no podium.toml"):
+        podium.submit(folder, team="Alpha")
+    assert podium.submissions() == []
+
+
+def test_platform_fault_releases_the_attempt_and_is_retried(podium: Podium, tmp_path: Path) -> None:
+    receipt = podium.submit(_constant(tmp_path), team="Alpha")
+    archive = podium.root / podium.submissions()[0].archive_path
+    saved = archive.read_bytes()
+    archive.write_bytes(b"damaged")
+    outcomes = podium.evaluate_pending()
+    assert [o.status for o in outcomes] == ["platform_error"] * 3
+    assert podium.submissions()[0].status == "queued"
+    archive.write_bytes(saved)
+    [retry] = podium.evaluate_pending()
+    assert retry.status == "scored" and retry.submission_id == receipt.submission_id
+    with podium.sessions() as s:
+        assert len(s.scalars(select(Submission)).all()) == 1
+
+
+def test_interrupted_run_is_requeued(podium: Podium, tmp_path: Path) -> None:
+    podium.submit(_constant(tmp_path), team="Alpha")
+    claimed = podium._claim_next(None, set())  # an evaluator that then dies
+    assert claimed is not None
+    [outcome] = podium.evaluate_pending()
+    assert outcome.status == "scored"
+    assert podium.run(claimed[1]).status == "platform_error"
+
+
+def test_final_hidden_until_revealed_then_hall_of_fame(podium: Podium, tmp_path: Path) -> None:
+    podium.submit(_constant(tmp_path), team="Alpha")
+    podium.submit(write_submission(tmp_path / "crash", "raise SystemExit(1)"), team="Beta")
+    podium.submit(_constant(tmp_path, "c2"), team="Beta")
+    podium.evaluate_pending()
+    with pytest.raises(RuleError, match="still open"):
+        podium.run_final()
+    with pytest.raises(RuleError, match="only once closed"):
+        podium.export_code("evaluation", tmp_path / "code")
+    [winner] = podium.close_stage("evaluation")
+    assert winner.stage_name == "evaluation" and winner.place == 1
+    exported = podium.export_code("evaluation", tmp_path / "code")
+    assert len(exported) == 3 and all((e / "podium.toml").is_file() for e in exported)
+    candidates = podium.final_candidates()
+    assert set(candidates) == {"Alpha", "Beta"}
+    outcomes = podium.run_final()
+    assert sorted(o.team for o in outcomes) == ["Alpha", "Beta"]
+    assert all(o.status == "scored" for o in outcomes)
+    with pytest.raises(RuleError, match="hidden until revealed"):
+        podium.leaderboard("final")
+    with pytest.raises(RuleError, match="already run"):
+        podium.run_final()
+    entries = podium.reveal_final()
+    assert [e.place for e in entries] == [1, 2]
+    assert len(podium.leaderboard("final").rows) == 2
+    fame = podium.hall_of_fame()
+    assert [(e.stage_name, e.place) for e in fame] == [
+        ("evaluation", 1),
+        ("final", 1),
+        ("final", 2),
+    ]
+
+
+def test_teams_need_unique_names(podium: Podium) -> None:
+    with pytest.raises(RuleError, match="already exists"):
+        podium.add_team("alpha")
+    with pytest.raises(Exception, match="needs a name"):
+        podium.add_team("  ")
+
+
+def test_closed_stage_refuses_submissions(podium: Podium, tmp_path: Path) -> None:
+    podium.close_stage("evaluation")
+    with pytest.raises(RuleError, match="no stage is open"):
+        podium.submit(_constant(tmp_path), team="Alpha")

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from podium.errors import SpecError
+from podium.spec import load_spec, parse_spec, render_default_spec
+
+
+def test_default_spec_has_the_seed_competition_defaults() -> None:
+    spec = parse_spec(render_default_spec())
+    assert list(spec.tasks) == ["xnli", "pawsx", "udpos", "panx"]
+    evaluation, final = spec.stages
+    assert (evaluation.name, evaluation.split, evaluation.attempts) == ("evaluation", "eval", 3)
+    assert evaluation.leaderboard == "public"
+    assert (final.name, final.split, final.attempts, final.leaderboard) == (
+        "final",
+        "final",
+        1,
+        "hidden",
+    )
+    assert spec.reranking.bonus_places == [2, 1]
+    assert spec.reranking.max_score_gap == 10.0
+    assert spec.reranking.min_efficiency_gain == 0.05
+    assert spec.task_metric("udpos") == "span_f1"
+    assert len(spec.task_languages("panx")) == 40
+
+
+def test_unknown_field_names_the_field_and_file(tmp_path: Path) -> None:
+    path = tmp_path / "competition.toml"
+    path.write_text(render_default_spec().replace("attempts = 3", "attemps = 3"))
+    with pytest.raises(SpecError) as err:
+        load_spec(tmp_path)
+    assert str(path) in err.value.message
+    assert "stages.0.attemps" in err.value.message
+
+
+def test_bad_value_and_bad_toml(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="reranking.min_efficiency_gain"):
+        parse_spec(
+            render_default_spec().replace("min_efficiency_gain = 0.05", "min_efficiency_gain = 2")
+        )
+    with pytest.raises(SpecError, match="not valid TOML"):
+        parse_spec("name = ")
+
+
+def test_fractions_must_sum_to_one() -> None:
+    with pytest.raises(SpecError, match="must be 1.0"):
+        parse_spec(render_default_spec().replace("public = 0.6", "public = 0.7"))
+
+
+def test_unknown_task_and_language_suggest_close_matches() -> None:
+    with pytest.raises(SpecError, match="did you mean 'panx'"):
+        parse_spec(render_default_spec().replace("[tasks.panx]", "[tasks.pan]"))
+    text = render_default_spec().replace(
+        "[tasks.xnli]\n", '[tasks.xnli]\nlanguages = ["en", "dee"]\n'
+    )
+    with pytest.raises(SpecError, match="'de'"):
+        parse_spec(text)
+
+
+def test_missing_file_says_how_to_create_one(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="podium init"):
+        load_spec(tmp_path)
