@@ -1,0 +1,246 @@
+"""The evaluation queue: one run at a time, submission faults vs platform faults."""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from podium.data.prepare import split_inputs_sha256
+from podium.errors import PlatformError, PodiumError, RuleError
+from podium.harness.evaluate import EvaluationJob, EvaluationResult, evaluate
+from podium.harness.fingerprint import machine_fingerprint
+from podium.results import Results
+from podium.store.models import (
+    Measurement,
+    Run,
+    Score,
+    Stage,
+    Submission,
+    utcnow,
+)
+from podium.submission.archive import sha256_file
+from podium.submission.predictions import expected_files
+
+MAX_PLATFORM_RETRIES = 3
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_id: int
+    submission_id: int
+    team: str
+    stage: str
+    attempt: int
+    status: str
+    error: str | None
+    duration: float | None
+    overall: float | None
+
+
+class EvaluationQueue(Results):
+    """Runs queued submissions; platform faults release the attempt and requeue."""
+
+    @contextmanager
+    def _evaluator_lock(self) -> Iterator[None]:
+        """One evaluator per competition at a time, so durations never share the machine."""
+        self.layout.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        with (self.layout.artifacts_dir / "evaluate.lock").open("w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RuleError(
+                    "another `podium evaluate` is running for this competition"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def evaluate_pending(
+        self, *, progress: Progress | None = None, stage: str | None = None
+    ) -> list[RunOutcome]:
+        """Run queued submissions one at a time, oldest first."""
+        outcomes: list[RunOutcome] = []
+        with self._evaluator_lock():
+            self._recover_interrupted()
+            gave_up: set[int] = set()
+            while (claimed := self._claim_next(stage, gave_up)) is not None:
+                outcome = self._evaluate_claimed(*claimed, progress=progress)
+                outcomes.append(outcome)
+                if (
+                    outcome.status == "platform_error"
+                    and self._platform_failures(outcome.submission_id) >= MAX_PLATFORM_RETRIES
+                ):
+                    gave_up.add(outcome.submission_id)
+        return outcomes
+
+    def _recover_interrupted(self) -> None:
+        """Runs left 'running' by a killed evaluator are platform faults: release, requeue."""
+        with self.sessions.begin() as s:
+            for run in s.scalars(
+                select(Run)
+                .join(Submission)
+                .join(Stage)
+                .where(Stage.competition_id == self._competition_id, Run.status == "running")
+            ):
+                run.status, run.finished_at = "platform_error", utcnow()
+                run.error = "the evaluator stopped during this run; it will be retried"
+                run.submission.status = "queued"
+
+    def _platform_failures(self, submission_id: int) -> int:
+        with self.sessions() as s:
+            return (
+                s.scalar(
+                    select(func.count(Run.id)).where(
+                        Run.submission_id == submission_id, Run.status == "platform_error"
+                    )
+                )
+                or 0
+            )
+
+    def _claim_next(self, stage: str | None, skip: set[int]) -> tuple[int, int] | None:
+        with self.sessions.begin() as s:
+            query = (
+                select(Submission)
+                .join(Stage)
+                .where(Stage.competition_id == self._competition_id, Submission.status == "queued")
+                .order_by(Submission.id)
+            )
+            if stage is not None:
+                query = query.where(Stage.name == stage)
+            if skip:
+                query = query.where(Submission.id.not_in(skip))
+            sub = s.scalars(query.limit(1)).first()
+            if sub is None:
+                return None
+            sub.status = "running"
+            run = Run(
+                submission_id=sub.id,
+                status="running",
+                hardware=self.spec.hardware,
+                submission_sha256=sub.sha256,
+                fingerprint=machine_fingerprint(self.spec_hash),
+            )
+            s.add(run)
+            s.flush()
+            return sub.id, run.id
+
+    def _evaluate_claimed(
+        self, submission_id: int, run_id: int, *, progress: Progress | None
+    ) -> RunOutcome:
+        with self.sessions() as s:
+            sub = s.get_one(Submission, submission_id)
+            team, stage_name, attempt = sub.team.name, sub.stage.name, sub.attempt
+            split, archive_path = sub.stage.split, self.root / sub.archive_path
+        say = (lambda msg: progress(f"{team} #{attempt}: {msg}")) if progress else None
+        result: EvaluationResult | None = None
+        inputs_sha = ""
+        try:
+            if not archive_path.is_file() or sha256_file(archive_path) != sub.sha256:
+                raise PlatformError(
+                    "the stored archive is missing or damaged", where=str(archive_path)
+                )
+            manifest = self.manifest()
+            inputs_sha = split_inputs_sha256(manifest, split)
+            languages = self.split_languages(split)
+            tasks = self._tasks()
+            job = EvaluationJob(
+                archive=archive_path.read_bytes(),
+                inputs_dir=self.layout.inputs_dir(split),
+                labels_dir=self.layout.labels_dir(split),
+                expected=expected_files(self.layout.inputs_dir(split), tasks, languages),
+                tasks=tasks,
+                run_dir=self.layout.run_dir(run_id),
+                runner=self.runner,
+                repeats=self.spec.efficiency.repeats,
+                timeout_seconds=self.spec.sandbox.timeout_seconds,
+                setup_timeout_seconds=self.spec.sandbox.setup_timeout_seconds,
+                max_log_bytes=self.spec.sandbox.max_log_bytes,
+            )
+            result = evaluate(job, progress=say)
+        except (PodiumError, OSError) as err:
+            return self._record_platform_fault(
+                run_id, submission_id, err, team, stage_name, attempt
+            )
+        return self._record_result(
+            run_id, submission_id, result, inputs_sha, team, stage_name, attempt
+        )
+
+    def _record_platform_fault(
+        self, run_id: int, submission_id: int, err: Exception, team: str, stage: str, attempt: int
+    ) -> RunOutcome:
+        message = err.message if isinstance(err, PodiumError) else f"{type(err).__name__}: {err}"
+        with self.sessions.begin() as s:
+            run = s.get_one(Run, run_id)
+            run.status, run.finished_at, run.error = "platform_error", utcnow(), message
+            s.get_one(Submission, submission_id).status = "queued"  # attempt released
+        return RunOutcome(
+            run_id, submission_id, team, stage, attempt, "platform_error", message, None, None
+        )
+
+    def _record_result(
+        self,
+        run_id: int,
+        submission_id: int,
+        result: EvaluationResult,
+        inputs_sha: str,
+        team: str,
+        stage: str,
+        attempt: int,
+    ) -> RunOutcome:
+        with self.sessions.begin() as s:
+            run = s.get_one(Run, run_id)
+            run.status, run.finished_at = result.status, utcnow()
+            run.error, run.log_tail = result.error, result.log_tail
+            run.inputs_sha256, run.harness_seconds = inputs_sha, result.harness_seconds
+            for i, m in enumerate(result.measurements):
+                s.add(
+                    Measurement(
+                        run_id=run_id,
+                        repeat=i,
+                        wall_seconds=m.wall_seconds,
+                        cpu_user_seconds=m.cpu_user_seconds,
+                        cpu_system_seconds=m.cpu_system_seconds,
+                        peak_rss_bytes=m.peak_rss_bytes,
+                        bytes_written=m.bytes_written,
+                        exit_code=m.exit_code,
+                        timed_out=m.timed_out,
+                    )
+                )
+            for row in result.scores:
+                s.add(
+                    Score(
+                        run_id=run_id,
+                        task=row.task,
+                        language=row.language,
+                        metric=row.metric,
+                        value=row.value,
+                        count=row.count,
+                    )
+                )
+            s.get_one(Submission, submission_id).status = result.status
+        facts = self._run_facts(run_id) if result.status == "scored" else None
+        overall = duration = None
+        if facts is not None:
+            from podium.leaderboard import aggregate
+
+            agg = aggregate(facts, self.metrics())
+            overall, duration = agg.overall, agg.duration
+        elif result.measurements:
+            duration = result.measurements[-1].wall_seconds
+        return RunOutcome(
+            run_id,
+            submission_id,
+            team,
+            stage,
+            attempt,
+            result.status,
+            result.error,
+            duration,
+            overall,
+        )
