@@ -1,0 +1,151 @@
+"""The bubblewrap sandbox: what a submission can see and do.
+
+The submission runs as an unprivileged user in its own user, PID, network, IPC and UTS
+namespaces. It sees read-only system folders and the Python environment, its own folder
+read-only at /submission, the sealed inputs read-only at /data/input, a writable
+/data/output and a private /tmp; never the labels, the store or the rest of the host.
+rlimits cap memory, processes, file size and open files; the runner's time-out kills the
+whole tree (bwrap's PID namespace dies with its init).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import sys
+from pathlib import Path
+
+from podium.errors import PlatformError
+from podium.harness.runner import ProcessResult, RunRequest, run_measured
+
+SUBMISSION = "/submission"
+INPUT = "/data/input"
+OUTPUT = "/data/output"
+TMP = "/tmp"
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives", "/etc/ssl")
+SANDBOX_USER = "nobody"
+
+
+def find_bwrap() -> str | None:
+    return shutil.which("bwrap")
+
+
+def python_roots() -> list[str]:
+    """Folders the submission's Python needs: the interpreter's prefixes and site-packages."""
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    return sorted(r for r in roots if not any(r.startswith(s + "/") for s in SYSTEM_DIRS))
+
+
+def _bind_system(args: list[str]) -> None:
+    for folder in SYSTEM_DIRS:
+        path = Path(folder)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), folder]
+        elif path.is_dir():
+            args += ["--ro-bind", folder, folder]
+    args += ["--perms", "0755", "--dir", "/etc"]
+    for file in SYSTEM_FILES:
+        if Path(file).exists():
+            args += ["--ro-bind", file, file]
+
+
+def _sandbox_ids() -> tuple[int, int] | None:
+    """As root, the command drops to `nobody` (so RLIMIT_NPROC applies); None otherwise."""
+    if os.geteuid() != 0:
+        return None
+    user = pwd.getpwnam(SANDBOX_USER)
+    return user.pw_uid, user.pw_gid
+
+
+def _dirs_with_parents(args: list[str], target: str, made: set[str]) -> None:
+    """bwrap makes missing parents 0700 when run as root: make them 0755 first."""
+    parents = list(reversed(Path(target).parents))[1:]
+    for parent in parents:
+        if str(parent) not in made:
+            made.add(str(parent))
+            args += ["--perms", "0755", "--dir", str(parent)]
+
+
+class BwrapRunner:
+    """Runs each command inside a fresh bubblewrap sandbox."""
+
+    name = "bwrap"
+
+    def __init__(self, bwrap: str | None = None) -> None:
+        found = bwrap or find_bwrap()
+        if found is None:
+            raise PlatformError(
+                "bubblewrap (bwrap) is not installed, so submissions cannot be sandboxed",
+                hint="install it (apt-get install bubblewrap), or set [sandbox] runner = "
+                '"subprocess" to run trusted code without a sandbox',
+            )
+        self.bwrap = found
+
+    def argv(self, request: RunRequest) -> list[str]:
+        ids = _sandbox_ids()
+        args = [
+            self.bwrap,
+            "--unshare-ipc",
+            "--unshare-pid",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+        ]
+        if not request.network:
+            args.append("--unshare-net")
+        if ids is None:
+            args.append("--unshare-user")
+        else:
+            args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        # the command is PID 1: its exit ends the namespace (no process survives it) and its
+        # rusage, with that of the children it waited for, reaches our wait4()
+        args += ["--die-with-parent", "--new-session", "--as-pid-1"]
+        _bind_system(args)
+        made: set[str] = set()
+        for root in python_roots():
+            _dirs_with_parents(args, root, made)
+            args += ["--ro-bind", root, root]
+        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "0755", "--dir", "/data"]
+        args += ["--ro-bind", str(request.workdir), SUBMISSION]
+        args += ["--ro-bind", str(request.input_dir), INPUT]
+        args += ["--bind", str(request.output_dir), OUTPUT]
+        args += ["--bind", str(request.tmp_dir), TMP]
+        args += ["--chdir", SUBMISSION, "--clearenv"]
+        for key, value in self.env().items():
+            args += ["--setenv", key, value]
+        if ids is not None:
+            uid, gid = ids
+            args += [
+                "/usr/bin/setpriv",
+                f"--reuid={uid}",
+                f"--regid={gid}",
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+                "--",
+            ]
+        args += ["/bin/sh", "-c", request.command]
+        return args
+
+    @staticmethod
+    def env() -> dict[str, str]:
+        python_bin = str(Path(sys.executable).parent)
+        return {
+            "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": TMP,
+            "TMPDIR": TMP,
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PODIUM_INPUT_DIR": INPUT,
+            "PODIUM_OUTPUT_DIR": OUTPUT,
+        }
+
+    def run(self, request: RunRequest) -> ProcessResult:
+        ids = _sandbox_ids()
+        if ids is not None:
+            for folder in (request.output_dir, request.tmp_dir):
+                os.chown(folder, *ids)
+        return run_measured(self.argv(request), request, {}, request.workdir)
