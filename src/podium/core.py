@@ -65,7 +65,7 @@ class CompetitionCore:
         self.engine = engine
         self.sessions: sessionmaker[Session] = session_factory(engine)
         self.registry = registry
-        self.runner = runner or create_runner(spec.sandbox.runner)
+        self._runner = runner
         self._competition_id = self._sync_competition()
 
     @classmethod
@@ -77,6 +77,13 @@ class CompetitionCore:
         engine = create_store_engine(url)
         upgrade(engine)
         return cls(root, spec, spec_text, engine, default_registry(), runner)
+
+    @property
+    def runner(self) -> Runner:
+        """Made when first needed, so a missing sandbox only stops evaluation."""
+        if self._runner is None:
+            self._runner = create_runner(self.spec.sandbox.runner)
+        return self._runner
 
     def close(self) -> None:
         self.engine.dispose()

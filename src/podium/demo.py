@@ -136,7 +136,6 @@ def run_demo(
         if not quiet:
             console.print(f"[dim]… {message}[/]")
 
-
     console.rule(f"[bold]podium demo[/] in {root}")
     podium = Podium.open(root)
     try:

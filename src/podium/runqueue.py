@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from podium.data.prepare import split_inputs_sha256
 from podium.errors import PlatformError, PodiumError, RuleError
-from podium.harness.evaluate import EvaluationJob, EvaluationResult, evaluate
+from podium.harness.evaluate import EvaluationJob, EvaluationResult, evaluate, sandbox_limits
 from podium.harness.fingerprint import machine_fingerprint
 from podium.results import Results
 from podium.store.models import (
@@ -161,6 +161,9 @@ class EvaluationQueue(Results):
                 timeout_seconds=self.spec.sandbox.timeout_seconds,
                 setup_timeout_seconds=self.spec.sandbox.setup_timeout_seconds,
                 max_log_bytes=self.spec.sandbox.max_log_bytes,
+                limits=sandbox_limits(self.spec.sandbox),
+                setup_network=self.spec.sandbox.setup_network,
+                max_output_bytes=self.spec.sandbox.max_output_mb * 1024**2,
             )
             result = evaluate(job, progress=say)
         except (PodiumError, OSError) as err:

@@ -97,11 +97,20 @@ class RerankingSpec(_Strict):
 
 
 class SandboxSpec(_Strict):
-    """Limits of an evaluation run."""
+    """Where and within which limits a submission runs."""
 
-    runner: Literal["subprocess"] = "subprocess"
+    runner: Literal["bwrap", "subprocess"] = Field(
+        default="subprocess",
+        description="'bwrap' sandboxes untrusted code; 'subprocess' runs it unsandboxed",
+    )
     timeout_seconds: float = Field(default=900.0, gt=0)
     setup_timeout_seconds: float = Field(default=900.0, gt=0)
+    setup_network: bool = Field(default=False, description="network for the untimed setup only")
+    memory_mb: int = Field(default=8192, gt=0, description="address-space limit per process")
+    max_processes: int = Field(default=256, gt=0)
+    max_file_mb: int = Field(default=2048, gt=0, description="largest file a run may write")
+    max_open_files: int = Field(default=1024, gt=0)
+    max_output_mb: int = Field(default=1024, gt=0, description="all predictions together")
     max_log_bytes: int = Field(default=1_000_000, gt=0)
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
 
@@ -300,9 +309,17 @@ max_score_gap = 10.0
 min_efficiency_gain = 0.05
 
 [sandbox]
+# "bwrap": bubblewrap sandbox (no network, read-only inputs, labels never visible).
+# "subprocess": no sandbox — only for code you trust.
 runner = "subprocess"
 timeout_seconds = 900.0      # the test phase is killed after this
 setup_timeout_seconds = 900.0
+setup_network = false        # the untimed setup may install requirements; the run never has network
+memory_mb = 8192             # per-process address space
+max_processes = 256
+max_file_mb = 2048           # largest single file
+max_open_files = 1024
+max_output_mb = 1024         # all predictions together
 max_log_bytes = 1000000      # logs beyond this are cut
 max_upload_bytes = 536870912
 

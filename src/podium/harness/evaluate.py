@@ -14,6 +14,7 @@ from pathlib import Path
 from podium.errors import PodiumError, SubmissionError
 from podium.harness.runner import Limits, ProcessResult, Runner, RunRequest
 from podium.harness.scoring import ScoreRow, score_predictions
+from podium.spec import SandboxSpec
 from podium.submission.archive import unpack
 from podium.submission.manifest import load_submission_manifest
 from podium.submission.predictions import ExpectedFile, read_predictions
@@ -39,6 +40,7 @@ class EvaluationJob:
     max_log_bytes: int = 1_000_000
     limits: Limits = field(default_factory=Limits)
     setup_network: bool = False
+    max_output_bytes: int = 1024**3
 
 
 @dataclass
@@ -114,6 +116,11 @@ def evaluate(job: EvaluationJob, progress: Callable[[str], None] | None = None) 
                 result.measurements.append(measured)
                 if not measured.ok:
                     raise SubmissionError(_exit_reason("command", measured, job.timeout_seconds))
+                if measured.bytes_written > job.max_output_bytes:
+                    raise SubmissionError(
+                        f"the predictions take {measured.bytes_written / 1024**2:.1f} MiB, more "
+                        f"than the {job.max_output_bytes / 1024**2:g} MiB allowed"
+                    )
             say("validating predictions")
             predictions = read_predictions(output_dir, job.expected)
             say("scoring")
@@ -126,6 +133,16 @@ def evaluate(job: EvaluationJob, progress: Callable[[str], None] | None = None) 
             result.harness_seconds = max(0.0, time.perf_counter() - started - run_seconds)
             result.log_tail = log_tail(log_path)
     return result
+
+
+def sandbox_limits(spec: SandboxSpec) -> Limits:
+    mib = 1024**2
+    return Limits(
+        memory_bytes=spec.memory_mb * mib,
+        processes=spec.max_processes,
+        file_bytes=spec.max_file_mb * mib,
+        open_files=spec.max_open_files,
+    )
 
 
 def _exit_reason(step: str, measured: ProcessResult, timeout: float) -> str:
