@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from podium import __version__
 from podium.errors import PodiumError
@@ -59,7 +60,7 @@ def _console() -> Console:
 
 
 def _fail(err: PodiumError) -> None:
-    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {err.message}", markup=True)
+    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {escape(err.message)}")
     raise typer.Exit(2)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Sequence
@@ -273,20 +274,17 @@ class CompetitionCore:
         self, path: Path, *, team: str, stage: str | None = None, label: str = ""
     ) -> SubmitReceipt:
         """Store the archive and reserve an attempt atomically; nothing is stored on error."""
-        data = read_submission(path)
-        _check_unpacks(data, path)
         stage_name = stage or self.current_stage()
-        stage_spec = self.spec.stage(stage_name)
-        if stage_spec.split == "final":
+        if self.spec.stage(stage_name).split == "final":
             raise RuleError(
                 "teams do not submit to the final stage",
                 hint="the organizer runs it: podium final select / podium final run",
             )
+        data = read_submission(path)
+        _check_unpacks(data, path)
         return self._reserve(data, team=team, stage_name=stage_name, label=label or path.name)
 
     def _store_archive(self, data: bytes) -> tuple[str, Path]:
-        import hashlib
-
         sha = hashlib.sha256(data).hexdigest()
         target = self.layout.submissions_dir / f"{sha}.archive"
         if not target.exists():
@@ -359,4 +357,4 @@ def _check_unpacks(data: bytes, path: Path) -> None:
 
     with tempfile.TemporaryDirectory(prefix="podium-check-") as tmp:
         folder = unpack(data, Path(tmp), label=str(path))
-        load_submission_manifest(folder)
+        load_submission_manifest(folder, where=str(path))

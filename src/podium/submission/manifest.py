@@ -29,23 +29,27 @@ class SubmissionManifest(BaseModel):
     submission: SubmissionSection
 
 
-def load_submission_manifest(folder: Path) -> SubmissionManifest:
+def load_submission_manifest(folder: Path, where: str | None = None) -> SubmissionManifest:
     """Read and validate `podium.toml` at the top of an unpacked submission."""
     file = folder / MANIFEST_NAME
     if not file.is_file():
         raise SubmissionError(
             f"the submission has no {MANIFEST_NAME} at its top level",
-            where=folder.name,
+            where=where or folder.name,
             hint=f"add a {MANIFEST_NAME} with:\n{EXAMPLE}",
         )
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise SubmissionError(f"not valid TOML: {err}", where=MANIFEST_NAME) from None
+        raise SubmissionError(
+            f"not valid TOML: {err}", where=f"{where or folder.name}/{MANIFEST_NAME}"
+        ) from None
     try:
         return SubmissionManifest.model_validate(raw)
     except ValidationError as err:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
         )
-        raise SubmissionError(problems, where=MANIFEST_NAME, hint=f"expected:\n{EXAMPLE}") from None
+        raise SubmissionError(
+            problems, where=f"{where or folder.name}/{MANIFEST_NAME}", hint=f"expected:\n{EXAMPLE}"
+        ) from None

@@ -1,0 +1,253 @@
+"""Preparing and sealing data: a deterministic split by hash, written atomically.
+
+Each (task, language) pool is de-duplicated by inputs, then every example goes to a split
+by `sha256(seed, task, language, inputs)`: the same source and seed give the same split,
+identical inputs can never land in two splits, and ids never depend on labels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from podium.data.examples import Example, PairExample
+from podium.data.jsonl import write_jsonl
+from podium.data.xtreme import read_xtreme_dir, write_xtreme_file
+from podium.errors import DataError
+from podium.layout import SPLITS_SEALED, CompetitionLayout
+from podium.spec import CompetitionSpec
+from podium.tasks import TaskRegistry
+
+SPLITS = ("train", "dev", "eval", "final")
+MANIFEST_FORMAT = 1
+
+
+class Manifest(BaseModel):
+    """What `prepare` wrote: counts and the sha256 of every public and sealed file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: int = MANIFEST_FORMAT
+    source: str
+    seed: int
+    fractions: dict[str, float]
+    counts: dict[str, dict[str, dict[str, int]]]  # task -> lang -> split -> n
+    files: dict[str, str]  # relative posix path -> sha256
+    warnings: list[str] = []
+
+    def languages(self, split: str) -> dict[str, list[str]]:
+        """Languages with data in a split, per task."""
+        return {
+            task: [lang for lang, c in langs.items() if c.get(split, 0) > 0]
+            for task, langs in self.counts.items()
+        }
+
+
+def _digest(*parts: str) -> bytes:
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).digest()
+
+
+def assign_splits(
+    examples: Sequence[Example],
+    *,
+    seed: int,
+    task: str,
+    lang: str,
+    fractions: Mapping[str, float],
+    cap: int | None = None,
+) -> dict[str, list[Example]]:
+    """Split one pool deterministically; duplicates by inputs keep their first occurrence."""
+    keyed: dict[str, Example] = {}
+    for ex in examples:
+        keyed.setdefault(ex.content_key(), ex)
+    hashed = [(_digest(str(seed), task, lang, key), key, ex) for key, ex in keyed.items()]
+    if cap is not None and len(hashed) > cap:
+        # an independent hash picks which examples to keep, so the kept ones still spread
+        # over every split
+        hashed.sort(key=lambda item: _digest("keep", str(seed), task, lang, item[1]))
+        hashed = hashed[:cap]
+    public, dev, evalf = fractions["public"], fractions["dev"], fractions["eval"]
+    out: dict[str, list[Example]] = {s: [] for s in SPLITS}
+    for digest, key, ex in hashed:
+        u = int.from_bytes(digest[:8], "big") / 2**64
+        if u < public:
+            split = "dev" if u < public * dev else "train"
+        elif u < public + evalf:
+            split = "eval"
+        else:
+            split = "final"
+        ex_id = f"{task}-{lang}-{_digest('id', str(seed), task, lang, key).hex()[:12]}"
+        out[split].append(_with_id(ex, ex_id))
+    for split in out:
+        out[split].sort(key=lambda e: e.id)
+    return out
+
+
+def _with_id(ex: Example, ex_id: str) -> Example:
+    if isinstance(ex, PairExample):
+        return PairExample(ex.text_a, ex.text_b, ex.label, ex_id)
+    return type(ex)(ex.tokens, ex.tags, ex_id)
+
+
+def sha256_path(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def prepare(
+    spec: CompetitionSpec,
+    layout: CompetitionLayout,
+    examples: Mapping[tuple[str, str], Sequence[Example]],
+    *,
+    source_label: str,
+    force: bool = False,
+    registry: TaskRegistry | None = None,
+) -> Manifest:
+    """Write public/ and sealed/ (with manifest) atomically; nothing changes on error."""
+    from podium.tasks import default_registry
+
+    registry = registry or default_registry()
+    if layout.sealed_dir.exists() and not force:
+        raise DataError(
+            "the data is already prepared",
+            where=str(layout.sealed_dir),
+            hint="use --force to re-seal (only before any submission)",
+        )
+    d = spec.data
+    fractions = {"public": d.public, "dev": d.dev, "eval": d.eval, "final": d.final}
+    warnings: list[str] = []
+    counts: dict[str, dict[str, dict[str, int]]] = {}
+    layout.root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".prepare-tmp-", dir=layout.root))
+    try:
+        staged = CompetitionLayout(tmp)
+        for task_id in spec.tasks:
+            task = registry.get(task_id)
+            for lang in spec.task_languages(task_id, registry):
+                pool = examples.get((task_id, lang), [])
+                if not pool:
+                    warnings.append(f"{task_id}/{lang}: no labelled data in the source; skipped")
+                    continue
+                parts = assign_splits(
+                    pool,
+                    seed=d.seed,
+                    task=task_id,
+                    lang=lang,
+                    fractions=fractions,
+                    cap=d.max_examples_per_language,
+                )
+                for split in SPLITS_SEALED:
+                    if not parts[split]:
+                        raise DataError(
+                            f"{task_id}/{lang}: {len(pool)} examples leave none for the "
+                            f"{split!r} split",
+                            hint="bring more data for this language, drop it from "
+                            f"[tasks.{task_id}] languages, or change the [data] shares",
+                        )
+                counts.setdefault(task_id, {})[lang] = {s: len(parts[s]) for s in SPLITS}
+                for split in ("train", "dev"):
+                    if parts[split]:
+                        write_xtreme_file(
+                            staged.public_dir / task_id / f"{split}-{lang}.tsv", task, parts[split]
+                        )
+                for split in SPLITS_SEALED:
+                    write_jsonl(
+                        staged.inputs_dir(split) / task_id / f"{lang}.jsonl",
+                        (ex.input_record() for ex in parts[split]),
+                    )
+                    write_jsonl(
+                        staged.labels_dir(split) / task_id / f"{lang}.jsonl",
+                        (ex.label_record() for ex in parts[split]),
+                    )
+        if not counts:
+            raise DataError(
+                "the source holds no labelled data for the configured tasks and languages",
+                where=source_label,
+            )
+        files = {
+            p.relative_to(tmp).as_posix(): sha256_path(p)
+            for p in sorted(tmp.rglob("*"))
+            if p.is_file()
+        }
+        manifest = Manifest(
+            source=source_label,
+            seed=d.seed,
+            fractions=fractions,
+            counts=counts,
+            files=files,
+            warnings=warnings,
+        )
+        staged.manifest_file.write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        for name in ("public", "sealed"):
+            target = layout.root / name
+            if target.exists():
+                shutil.rmtree(target)
+            (tmp / name).rename(target)
+        return manifest
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load_manifest(layout: CompetitionLayout) -> Manifest:
+    path = layout.manifest_file
+    if not path.is_file():
+        raise DataError(
+            "the data has not been prepared", where=str(path), hint="run `podium data prepare`"
+        )
+    try:
+        return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValueError as err:
+        raise DataError(f"the manifest is damaged: {err}", where=str(path)) from None
+
+
+def verify_manifest(layout: CompetitionLayout) -> None:
+    """Recompute every sha256; raise on the first missing or changed file."""
+    manifest = load_manifest(layout)
+    for rel, expected in manifest.files.items():
+        path = layout.root / rel
+        if not path.is_file():
+            raise DataError("a prepared file is missing", where=str(path))
+        if sha256_path(path) != expected:
+            raise DataError(
+                "a prepared file changed since it was sealed",
+                where=str(path),
+                hint="re-run `podium data prepare --force` before any submission",
+            )
+
+
+def split_inputs_sha256(manifest: Manifest, split: str) -> str:
+    """One hash over a sealed split's input files: identifies what a run was given."""
+    prefix = f"sealed/inputs/{split}/"
+    pairs = sorted((p, h) for p, h in manifest.files.items() if p.startswith(prefix))
+    return hashlib.sha256(json.dumps(pairs).encode("utf-8")).hexdigest()
+
+
+def load_source(
+    spec: CompetitionSpec, base_dir: Path, registry: TaskRegistry
+) -> tuple[dict[tuple[str, str], list[Example]], str]:
+    """The labelled examples of the spec's source, with a label naming that source."""
+    tasks = [registry.get(t) for t in spec.tasks]
+    languages = {t: spec.task_languages(t, registry) for t in spec.tasks}
+    if spec.data.source == "synthetic":
+        from podium.data.synthetic import generate_examples
+
+        return generate_examples(tasks, languages, seed=spec.data.seed), "synthetic"
+    folder = Path(spec.data.source).expanduser()
+    if not folder.is_absolute():
+        folder = base_dir / folder
+    if not folder.is_dir():
+        raise DataError(
+            "the data source folder does not exist",
+            where=str(folder),
+            hint='set [data] source to an XTREME-format folder or "synthetic"',
+        )
+    return read_xtreme_dir(folder, tasks, languages), str(folder)
