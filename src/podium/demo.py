@@ -40,7 +40,11 @@ TEAMS = (
     DemoTeam("Modal Minds", ("Ada", "Grace"), ("majority", "majority", "majority")),
     DemoTeam("Quick Lex", ("Alan", "Barbara"), ("lexicon", "lexicon", "lexicon")),
     DemoTeam("Deep Perceptrons", ("Edsger", "Frances"), ("perceptron", "perceptron", "perceptron")),
-    DemoTeam("Late Bloomers", ("Donald", "Margaret"), ("broken-crash", "broken-labels", "lexicon")),
+    DemoTeam(
+        "Late Bloomers",
+        ("Donald", "Margaret"),
+        ("broken-crash", "broken-labels", "quick-perceptron"),
+    ),
 )
 
 
@@ -80,9 +84,12 @@ def build_submission(kind: str, public: Path, out: Path, fraction: float) -> Pat
             "sys.exit('FileNotFoundError: model.bin (forgot to include the weights)')\n"
         )
         return out
-    source = examples_dir() / ("lexicon" if kind == "broken-labels" else kind)
-    shutil.copytree(source, out, ignore=shutil.ignore_patterns("__pycache__", "model.json"))
+    example = {"broken-labels": "lexicon", "quick-perceptron": "perceptron"}.get(kind, kind)
+    shutil.copytree(
+        examples_dir() / example, out, ignore=shutil.ignore_patterns("__pycache__", "model.json")
+    )
     if (out / "train.py").is_file():
+        extra = ["--epochs", "1"] if kind == "quick-perceptron" else []
         subprocess.run(
             [
                 sys.executable,
@@ -93,6 +100,7 @@ def build_submission(kind: str, public: Path, out: Path, fraction: float) -> Pat
                 str(out),
                 "--fraction",
                 str(fraction),
+                *extra,
             ],
             cwd=out,
             check=True,
