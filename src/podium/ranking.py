@@ -3,14 +3,14 @@
 Pure functions only, so the rule can be tested exhaustively and re-run on stored numbers.
 
 1. Performance order: score descending; ties by shorter duration, then earlier submission,
-   then team name (so the result never depends on input order).
+   then team name (so the result never depends on the input order).
 2. Efficiency order: duration ascending (ties: performance order). The k-th most efficient
-   team receives ``bonus_places[k]``.
+   team receives ``bonus_places[k]`` (0 beyond the tuple).
 3. Bonuses are applied in efficiency order on the current order. A team moves up one place
    at a time, at most its bonus, past the team A directly above it only if
    ``score(A) - score(T) < max_score_gap`` and
    ``(duration(A) - duration(T)) / duration(A) > min_efficiency_gain``; the first failed
-   condition ends its moves.
+   condition ends its moves. Both comparisons are strict and made on the exact floats.
 4. Every move and every refused move carries a reason.
 """
 
@@ -21,10 +21,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+__all__ = [
+    "Entry",
+    "Move",
+    "Placement",
+    "RerankRule",
+    "efficiency_order",
+    "performance_order",
+    "rank",
+]
+
 
 @dataclass(frozen=True)
 class Entry:
-    """One team's result: overall score (0-100), duration in seconds, submission time."""
+    """One team's result: overall score (0-100), duration in seconds, submission time.
+
+    ``submitted_at`` only breaks ties (earlier wins), so any monotonic clock will do.
+    """
 
     team: str
     score: float
@@ -34,31 +47,42 @@ class Entry:
 
 @dataclass(frozen=True)
 class RerankRule:
-    """The efficiency re-ranking rule's parameters (seed competition defaults)."""
+    """The efficiency re-ranking rule's parameters (seed competition defaults).
+
+    Validated here so that a bad competition.toml fails before any leaderboard is built.
+    """
 
     bonus_places: tuple[int, ...] = (2, 1)
     max_score_gap: float = 10.0
     min_efficiency_gain: float = 0.05
 
     def __post_init__(self) -> None:
-        if any(b < 0 for b in self.bonus_places):
-            raise ValueError(f"bonus places must be >= 0, got {self.bonus_places}")
-        if not self.max_score_gap >= 0:
+        # accept any sequence (e.g. a list from a parsed spec) but keep the rule hashable
+        object.__setattr__(self, "bonus_places", tuple(self.bonus_places))
+        if any(not isinstance(b, int) or b < 0 for b in self.bonus_places):
+            raise ValueError(
+                f"bonus_places must be non-negative integers, got {list(self.bonus_places)}"
+            )
+        if not self.max_score_gap >= 0:  # also rejects NaN
             raise ValueError(f"max_score_gap must be >= 0, got {self.max_score_gap}")
-        if not 0 <= self.min_efficiency_gain < 1:
+        if not 0 <= self.min_efficiency_gain < 1:  # also rejects NaN
             raise ValueError(
                 f"min_efficiency_gain must be in [0, 1), got {self.min_efficiency_gain}"
             )
 
     def bonus(self, efficiency_index: int) -> int:
-        return (
-            self.bonus_places[efficiency_index] if efficiency_index < len(self.bonus_places) else 0
-        )
+        """Bonus places of the team at 0-based ``efficiency_index`` (0 beyond the tuple)."""
+        if 0 <= efficiency_index < len(self.bonus_places):
+            return self.bonus_places[efficiency_index]
+        return 0
 
 
 @dataclass(frozen=True)
 class Move:
-    """One step up (``moved``) or the step that was refused (``refused``), with why."""
+    """One step up (``moved``) or the step that was refused (``refused``), with why.
+
+    ``past`` names the team A that was directly above when the step was tried.
+    """
 
     kind: Literal["moved", "refused"]
     past: str
@@ -67,39 +91,35 @@ class Move:
 
 @dataclass(frozen=True)
 class Placement:
-    """A team's final place and how it got there."""
+    """A team's final place and how it got there (all places are 1-based)."""
 
     entry: Entry
     place: int
     performance_place: int
     efficiency_place: int
     bonus: int
-    moves: tuple[Move, ...]
+    moves: tuple[Move, ...] = ()
+    # human-readable, in the order things happened: bonus, own moves, being passed by others
+    reasons: tuple[str, ...] = ()
 
     @property
     def team(self) -> str:
         return self.entry.team
 
-    @property
-    def reasons(self) -> tuple[str, ...]:
-        """Human-readable reasons: the bonus, then every move made or refused."""
-        out = []
-        if self.bonus:
-            out.append(f"efficiency #{self.efficiency_place}: bonus of {self.bonus} place(s)")
-        out.extend(m.reason for m in self.moves)
-        return tuple(out)
-
 
 def _validate(entries: Sequence[Entry]) -> None:
+    """Refuse input the rule cannot order meaningfully, naming the team at fault."""
     seen: set[str] = set()
     for e in entries:
         if e.team in seen:
-            raise ValueError(f"team {e.team!r} appears twice")
+            raise ValueError(f"team {e.team!r} appears twice; rank one entry per team")
         seen.add(e.team)
         if not math.isfinite(e.score):
             raise ValueError(f"team {e.team!r} has no finite score ({e.score})")
         if not (math.isfinite(e.duration) and e.duration > 0):
-            raise ValueError(f"team {e.team!r} needs a positive duration, got {e.duration}")
+            raise ValueError(f"team {e.team!r} needs a positive finite duration, got {e.duration}")
+        if math.isnan(e.submitted_at):
+            raise ValueError(f"team {e.team!r} has a NaN submission time")
 
 
 def performance_order(entries: Iterable[Entry]) -> list[Entry]:
@@ -109,57 +129,99 @@ def performance_order(entries: Iterable[Entry]) -> list[Entry]:
 
 def efficiency_order(entries: Iterable[Entry]) -> list[Entry]:
     """Shortest duration first; ties follow the performance order."""
-    items = list(entries)
-    perf = {e.team: i for i, e in enumerate(performance_order(items))}
-    return sorted(items, key=lambda e: (e.duration, perf[e.team]))
+    # sorted() is stable, so equal durations keep their performance order
+    return sorted(performance_order(entries), key=lambda e: e.duration)
+
+
+def _pair(
+    value: float, threshold: float, decimals: int, *, percent: bool = False
+) -> tuple[str, str]:
+    """Format a value and its threshold with enough decimals that unequal ones look unequal.
+
+    Otherwise 9.999 vs 10 would read "10.00 (< 10.00)", which looks like a bug in the rule.
+    """
+    scale = 100.0 if percent else 1.0
+    suffix = "%" if percent else ""
+    a, b = value * scale, threshold * scale
+    for d in range(decimals, 18):
+        sa, sb = f"{a:.{d}f}", f"{b:.{d}f}"
+        if value == threshold or sa != sb:
+            break
+    return sa + suffix, sb + suffix
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _step(above: Entry, team: Entry, rule: RerankRule) -> Move:
+    """Try to move ``team`` past ``above`` (directly above it); say why or why not."""
     gap = above.score - team.score
     gain = (above.duration - team.duration) / above.duration
+    gap_s, max_gap_s = _pair(gap, rule.max_score_gap, 2)
+    gain_s, min_gain_s = _pair(gain, rule.min_efficiency_gain, 1, percent=True)
     if not gap < rule.max_score_gap:
-        return Move(
-            "refused",
-            above.team,
-            f"not lifted past {above.team}: {gap:.2f} points behind "
-            f"(needs < {rule.max_score_gap:g})",
-        )
+        why = f"score gap {gap_s} ≥ {max_gap_s}"
+        return Move("refused", above.team, f"not lifted past {above.team}: {why}")
     if not gain > rule.min_efficiency_gain:
-        return Move(
-            "refused",
-            above.team,
-            f"not lifted past {above.team}: only {gain:.1%} faster "
-            f"(needs > {rule.min_efficiency_gain:.1%})",
-        )
+        if gain > 0:
+            why = f"only {gain_s} faster (needs > {min_gain_s})"
+        elif gain == 0:
+            why = f"same duration (needs > {min_gain_s} faster)"
+        else:
+            slower = (team.duration - above.duration) / above.duration
+            why = f"{slower:.1%} slower (needs > {min_gain_s} faster)"
+        return Move("refused", above.team, f"not lifted past {above.team}: {why}")
     return Move(
         "moved",
         above.team,
-        f"lifted past {above.team}: {gap:.2f} points behind (< {rule.max_score_gap:g}) "
-        f"and {gain:.1%} faster (> {rule.min_efficiency_gain:.1%})",
+        f"lifted past {above.team}: {gap_s} points behind (< {max_gap_s}) "
+        f"and {gain_s} faster (> {min_gain_s})",
     )
 
 
 def rank(entries: Iterable[Entry], rule: RerankRule | None = None) -> list[Placement]:
-    """Placements ordered by final place, each with its moves and reasons."""
-    rule = rule or RerankRule()
+    """Placements ordered by final place, each with its moves and reasons.
+
+    Raises ValueError for duplicate teams, a non-finite score or a non-positive duration.
+    """
+    if rule is None:
+        rule = RerankRule()
     items = list(entries)
     _validate(items)
     perf = performance_order(items)
     perf_place = {e.team: i + 1 for i, e in enumerate(perf)}
     eff = efficiency_order(items)
     eff_place = {e.team: i + 1 for i, e in enumerate(eff)}
+
     order = list(perf)
     moves: dict[str, list[Move]] = {e.team: [] for e in items}
+    reasons: dict[str, list[str]] = {e.team: [] for e in items}
     for k, team in enumerate(eff):
-        for _ in range(rule.bonus(k)):
-            pos = order.index(team)
+        bonus = rule.bonus(k)
+        if bonus == 0:
+            continue
+        which = "most efficient" if k == 0 else f"{_ordinal(k + 1)} most efficient"
+        reasons[team.team].append(f"{which} (bonus {bonus})")
+        pos = order.index(team)
+        for used in range(bonus):
             if pos == 0:
+                unused = bonus - used
+                reasons[team.team].append(
+                    f"already first ({unused} bonus place{'s' if unused > 1 else ''} unused)"
+                )
                 break
-            move = _step(order[pos - 1], team, rule)
+            above = order[pos - 1]
+            move = _step(above, team, rule)
             moves[team.team].append(move)
+            reasons[team.team].append(move.reason)
             if move.kind == "refused":
                 break
-            order[pos - 1], order[pos] = order[pos], order[pos - 1]
+            reasons[above.team].append(f"passed by {team.team}")
+            order[pos - 1], order[pos] = team, above
+            pos -= 1
+
     return [
         Placement(
             entry=e,
@@ -168,6 +230,7 @@ def rank(entries: Iterable[Entry], rule: RerankRule | None = None) -> list[Place
             efficiency_place=eff_place[e.team],
             bonus=rule.bonus(eff_place[e.team] - 1),
             moves=tuple(moves[e.team]),
+            reasons=tuple(reasons[e.team]),
         )
         for i, e in enumerate(order)
     ]
