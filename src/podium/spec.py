@@ -100,7 +100,7 @@ class SandboxSpec(_Strict):
     """Where and within which limits a submission runs."""
 
     runner: Literal["bwrap", "subprocess"] = Field(
-        default="subprocess",
+        default="bwrap",
         description="'bwrap' sandboxes untrusted code; 'subprocess' runs it unsandboxed",
     )
     timeout_seconds: float = Field(default=900.0, gt=0)
@@ -111,7 +111,9 @@ class SandboxSpec(_Strict):
     max_file_mb: int = Field(default=2048, gt=0, description="largest file a run may write")
     max_open_files: int = Field(default=1024, gt=0)
     max_output_mb: int = Field(default=1024, gt=0, description="all predictions together")
-    max_log_bytes: int = Field(default=1_000_000, gt=0)
+    max_log_bytes: int = Field(
+        default=10_000_000, gt=0, description="a run printing more is stopped"
+    )
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
 
 
@@ -310,8 +312,9 @@ min_efficiency_gain = 0.05
 
 [sandbox]
 # "bwrap": bubblewrap sandbox (no network, read-only inputs, labels never visible).
-# "subprocess": no sandbox — only for code you trust.
-runner = "subprocess"
+# "subprocess": no sandbox — only for code you trust (podium refuses to evaluate with
+# "bwrap" where bubblewrap is missing rather than fall back silently).
+runner = "bwrap"
 timeout_seconds = 900.0      # the test phase is killed after this
 setup_timeout_seconds = 900.0
 setup_network = false        # the untimed setup may install requirements; the run never has network
@@ -320,7 +323,7 @@ max_processes = 256
 max_file_mb = 2048           # largest single file
 max_open_files = 1024
 max_output_mb = 1024         # all predictions together
-max_log_bytes = 1000000      # logs beyond this are cut
+max_log_bytes = 10000000     # a run that prints more is stopped
 max_upload_bytes = 536870912
 
 [store]

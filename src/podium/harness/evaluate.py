@@ -146,6 +146,8 @@ def sandbox_limits(spec: SandboxSpec) -> Limits:
 
 
 def _exit_reason(step: str, measured: ProcessResult, timeout: float) -> str:
+    if measured.log_overflow:
+        return f"the {step} printed more than the log limit and was stopped"
     if measured.timed_out:
         return f"the {step} timed out after {timeout:g} s and was killed"
     code = measured.exit_code

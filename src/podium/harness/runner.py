@@ -61,10 +61,11 @@ class ProcessResult:
     peak_rss_bytes: int
     log_bytes: int
     bytes_written: int
+    log_overflow: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.exit_code == 0 and not self.timed_out
+        return self.exit_code == 0 and not self.timed_out and not self.log_overflow
 
 
 class Runner(Protocol):
@@ -75,16 +76,21 @@ class Runner(Protocol):
     def run(self, request: RunRequest) -> ProcessResult: ...
 
 
-def _copy_capped(src: IO[bytes], log_path: Path, cap: int, counter: list[int]) -> None:
-    """Drain the pipe to the end (so the child never blocks) but keep only `cap` bytes."""
+def _copy_capped(
+    src: IO[bytes], log_path: Path, cap: int, counter: list[int], on_overflow: Callable[[], None]
+) -> None:
+    """Keep the first `cap` bytes of output; past that the run is stopped (a log flood)."""
     with log_path.open("ab") as log:
         while chunk := src.read(65536):
             room = cap - counter[0]
+            counter[0] += len(chunk)
             if room > 0:
                 log.write(chunk[:room])
-                if len(chunk) > room:
-                    log.write(f"\n[podium: log cut at {cap} bytes]\n".encode())
-            counter[0] += len(chunk)
+            if counter[0] > cap:
+                log.write(f"\n[podium: output passed {cap} bytes; the run was stopped]\n".encode())
+                on_overflow()
+                src.read()  # drain what is left so nothing blocks
+                return
 
 
 def _folder_bytes(folder: Path | None) -> int:
@@ -142,8 +148,21 @@ def run_measured(
     env: Mapping[str, str],
     cwd: Path,
     preexec: Callable[[], None] | None = None,
+    *,
+    pass_fds: Sequence[int] = (),
+    kill_extra: Callable[[], None] | None = None,
+    after_start: Callable[[], None] | None = None,
 ) -> ProcessResult:
-    """Start argv in its own session, kill its group at the time-out, measure it."""
+    """Start argv in its own session, kill its group at the time-out, measure it.
+
+    `kill_extra` kills what left the group (a sandbox's PID namespace) whenever the group is.
+    """
+
+    def _kill_all(pid: int) -> None:
+        _kill_group(pid)
+        if kill_extra is not None:
+            kill_extra()
+
     request.log_path.parent.mkdir(parents=True, exist_ok=True)
     limits = _set_limits(request.limits)
 
@@ -163,20 +182,31 @@ def run_measured(
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            pass_fds=tuple(pass_fds),
         )
     except OSError as err:
         raise PlatformError(f"could not start the submission: {err}") from err
+    finally:
+        if after_start is not None:
+            after_start()
     assert proc.stdout is not None
     counter = [0]
-    reader = threading.Thread(
-        target=_copy_capped, args=(proc.stdout, request.log_path, request.max_log_bytes, counter)
-    )
-    reader.start()
     timed_out = threading.Event()
+    flooded = threading.Event()
 
     def _kill() -> None:
         timed_out.set()
-        _kill_group(proc.pid)
+        _kill_all(proc.pid)
+
+    def _flood() -> None:
+        flooded.set()
+        _kill_all(proc.pid)
+
+    reader = threading.Thread(
+        target=_copy_capped,
+        args=(proc.stdout, request.log_path, request.max_log_bytes, counter, _flood),
+    )
+    reader.start()
 
     timer = threading.Timer(request.timeout_seconds, _kill)
     timer.start()
@@ -186,12 +216,13 @@ def run_measured(
     finally:
         timer.cancel()
     proc.returncode = os.waitstatus_to_exitcode(status)
-    _kill_group(proc.pid)  # nothing may outlive the test phase
+    _kill_all(proc.pid)  # nothing may outlive the test phase
     reader.join()
     proc.stdout.close()
     return ProcessResult(
         exit_code=None if timed_out.is_set() else proc.returncode,
         timed_out=timed_out.is_set(),
+        log_overflow=flooded.is_set(),
         wall_seconds=wall,
         cpu_user_seconds=usage.ru_utime,
         cpu_system_seconds=usage.ru_stime,

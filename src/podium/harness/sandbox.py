@@ -10,9 +10,12 @@ whole tree (bwrap's PID namespace dies with its init).
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import pwd
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -83,10 +86,12 @@ class BwrapRunner:
             )
         self.bwrap = found
 
-    def argv(self, request: RunRequest) -> list[str]:
+    def argv(self, request: RunRequest, info_fd: int | None = None) -> list[str]:
         ids = _sandbox_ids()
-        args = [
-            self.bwrap,
+        args = [self.bwrap]
+        if info_fd is not None:
+            args += ["--info-fd", str(info_fd)]
+        args += [
             "--unshare-ipc",
             "--unshare-pid",
             "--unshare-uts",
@@ -148,4 +153,40 @@ class BwrapRunner:
         if ids is not None:
             for folder in (request.output_dir, request.tmp_dir):
                 os.chown(folder, *ids)
-        return run_measured(self.argv(request), request, {}, request.workdir)
+        read_end, write_end = os.pipe()
+        os.set_blocking(read_end, False)
+        child = _SandboxChild(read_end)
+        try:
+            return run_measured(
+                self.argv(request, info_fd=write_end),
+                request,
+                {},
+                request.workdir,
+                pass_fds=(write_end,),
+                kill_extra=child.kill,
+                after_start=lambda: os.close(write_end),
+            )
+        finally:
+            os.close(read_end)
+
+
+class _SandboxChild:
+    """The sandbox's PID 1, learnt from bwrap's --info-fd. Dropping privileges clears
+    --die-with-parent's signal, so killing bwrap alone would leave it running: killing
+    PID 1 of a PID namespace ends every process in it."""
+
+    def __init__(self, info_fd: int) -> None:
+        self.info_fd = info_fd
+        self.buffer = b""
+        self.pid: int | None = None
+
+    def kill(self) -> None:
+        if self.pid is None:
+            with contextlib.suppress(BlockingIOError, OSError):
+                while chunk := os.read(self.info_fd, 4096):
+                    self.buffer += chunk
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                self.pid = int(json.loads(self.buffer.decode())["child-pid"])
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self.pid, signal.SIGKILL)
