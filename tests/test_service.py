@@ -227,3 +227,35 @@ def test_closed_stage_refuses_submissions(podium: Podium, tmp_path: Path) -> Non
     podium.close_stage("evaluation")
     with pytest.raises(RuleError, match="no stage is open"):
         podium.submit(_constant(tmp_path), team="Alpha")
+
+
+@pytest.mark.parametrize("kind", ["dotdot", "symlink", "bomb"])
+def test_hostile_archives_are_refused_and_nothing_is_stored(
+    podium: Podium, tmp_path: Path, kind: str
+) -> None:
+    import io
+    import tarfile
+    import zipfile
+
+    path = tmp_path / ("sub.tar.gz" if kind == "symlink" else "sub.zip")
+    if kind == "symlink":
+        with tarfile.open(path, "w:gz") as tar:
+            info = tarfile.TarInfo("labels")
+            info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+            tar.addfile(info)
+    else:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("podium.toml", '[submission]\ncommand = "python predict.py"\n')
+            if kind == "dotdot":
+                z.writestr("../../escape.py", "print('out')")
+            else:
+                for i in range(5):  # 5 x 1 GiB of zeros, a few MB compressed
+                    with z.open(f"zeros{i}.bin", "w", force_zip64=True) as f:
+                        for _ in range(64):
+                            f.write(b"\0" * (16 * 1024**2))
+        path.write_bytes(buf.getvalue())
+    with pytest.raises(SubmissionError):
+        podium.submit(path, team="Alpha")
+    assert podium.submissions() == []
+    assert not (tmp_path.parent / "escape.py").exists()

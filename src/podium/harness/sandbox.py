@@ -17,6 +17,7 @@ import pwd
 import shutil
 import signal
 import sys
+import time
 from pathlib import Path
 
 from podium.errors import PlatformError
@@ -190,3 +191,18 @@ class _SandboxChild:
         if self.pid is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(self.pid, signal.SIGKILL)
+            wait_until_dead(self.pid)
+
+
+def wait_until_dead(pid: int, timeout: float = 5.0) -> bool:
+    """SIGKILL is asynchronous: wait until the process is gone or a zombie."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.005)
+    return False
