@@ -93,3 +93,21 @@ def test_demo_runs_end_to_end(tmp_path: Path, data: bool, request: pytest.Fixtur
     assert "Hall of fame" in out
     assert (tmp_path / "demo" / "report.html").is_file()
     assert (tmp_path / "demo" / "podium.db").is_file()
+
+
+def test_check_and_calibrate(tmp_path: Path) -> None:
+    root = tmp_path / "cup"
+    root.mkdir()
+    (root / "competition.toml").write_text(SMALL_SPEC.format(timeout=20.0))
+    run("data", "prepare", "-c", str(root))
+    run("data", "export", str(tmp_path / "public"), "-c", str(root))
+    good = write_submission(tmp_path / "good", CONSTANT_PREDICT)
+    out = run("check", str(good), "--data", str(tmp_path / "public")).stdout
+    assert "meets the contract" in out and "overall" in out and "harness overhead" in out
+    bad = write_submission(
+        tmp_path / "bad", CONSTANT_PREDICT.replace('"panx": "O"', '"panx": "B-MISC"')
+    )
+    result = run("check", str(bad), "--data", str(tmp_path / "public"), ok=False)
+    assert result.returncode == 1 and "not in" in result.stdout and "panx/" in result.stdout
+    out = run("calibrate", "--submission", str(good), "--runs", "4", "-c", str(root), "-q").stdout
+    assert "recommended min_efficiency_gain" in out and "configured: 0.050" in out

@@ -17,6 +17,8 @@ from rich.markup import escape
 from podium import __version__
 from podium.errors import PodiumError
 from podium.render import (
+    print_calibration,
+    print_check,
     print_hall_of_fame,
     print_leaderboard,
     print_manifest,
@@ -420,6 +422,42 @@ def code_export(
     with _podium(competition) as podium:
         written = podium.export_code(stage, out)
         _console().print(f"{len(written)} submission(s) written under {out}")
+
+
+@app.command()
+def check(
+    path: Annotated[Path, typer.Argument(help="submission folder, .zip or .tar.gz")],
+    data: Annotated[
+        Path, typer.Option(help="labelled data in XTREME format, e.g. the public data")
+    ],
+    split: Annotated[str, typer.Option(help="which {split}-{lang}.tsv files to use")] = "dev",
+    runner: Annotated[
+        str, typer.Option(help="'bwrap' (as the evaluator) or 'subprocess'")
+    ] = "bwrap",
+    timeout: Annotated[float, typer.Option(help="time-out of the test phase, seconds")] = 900.0,
+) -> None:
+    """Run a submission through the evaluator's harness on local data: scores, timing, errors."""
+    from podium.check import check_submission
+    from podium.spec import SandboxSpec
+
+    sandbox = _guard(lambda: SandboxSpec(runner=runner, timeout_seconds=timeout))  # type: ignore[arg-type]
+    report = _guard(lambda: check_submission(path, data, split=split, sandbox=sandbox))
+    print_check(_console(), report)
+    if report.result.status != "scored":
+        raise typer.Exit(1)
+
+
+@app.command()
+def calibrate(
+    submission: Annotated[Path, typer.Option(help="a submission to time repeatedly")],
+    runs: Annotated[int, typer.Option(help="number of fresh runs")] = 10,
+    competition: CompetitionOpt = Path("."),
+    quiet: QuietOpt = False,
+) -> None:
+    """Measure run-to-run noise here and recommend min_efficiency_gain."""
+    with _podium(competition) as podium:
+        noise = podium.calibrate(submission, runs=runs, progress=_progress(quiet))
+        print_calibration(_console(), noise, podium.spec.reranking.min_efficiency_gain)
 
 
 @app.command()

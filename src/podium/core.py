@@ -281,7 +281,7 @@ class CompetitionCore:
                 hint="the organizer runs it: podium final select / podium final run",
             )
         data = read_submission(path)
-        _check_unpacks(data, path)
+        check_unpacks(data, path)
         return self._reserve(data, team=team, stage_name=stage_name, label=label or path.name)
 
     def _store_archive(self, data: bytes) -> tuple[str, Path]:
@@ -351,7 +351,7 @@ class CompetitionCore:
             raise RuleError(f"team {team!r} has no attempt left in stage {stage_name!r}") from None
 
 
-def _check_unpacks(data: bytes, path: Path) -> None:
+def check_unpacks(data: bytes, path: Path) -> None:
     """Refuse archives that could never run before an attempt is spent on them."""
     import tempfile
 

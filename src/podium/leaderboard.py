@@ -104,6 +104,11 @@ class Leaderboard:
     rule: RerankRule
     metrics: dict[str, str]
     hardware: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def durations_comparable(self) -> bool:
+        return not self.notes
 
     def performance_order(self) -> list[Row]:
         return sorted(self.rows, key=lambda r: r.performance_place)
@@ -118,6 +123,8 @@ class Leaderboard:
             "rule": asdict(self.rule),
             "rows": [asdict(r) for r in self.rows],
             "unranked": [{"team": t, "why": w} for t, w in self.unranked],
+            "durations_comparable": self.durations_comparable,
+            "notes": list(self.notes),
         }
 
 
@@ -145,8 +152,16 @@ def build_leaderboard(
     rule: RerankRule,
     hardware: str,
 ) -> Leaderboard:
-    """Rank each team's best run with the re-ranking rule."""
+    """Rank each team's best run with the re-ranking rule.
+
+    Durations measured on different hardware are not compared: the efficiency re-ranking is
+    then withheld and the notes say which teams differ in what.
+    """
     best = best_per_team(runs, metrics)
+    notes = comparability_notes([facts for facts, _ in best.values()])
+    if notes:
+        rule = RerankRule(bonus_places=(), max_score_gap=rule.max_score_gap,
+                          min_efficiency_gain=rule.min_efficiency_gain)  # fmt: skip
     entries = [
         Entry(
             team=team,
@@ -191,4 +206,31 @@ def build_leaderboard(
         rule=rule,
         metrics=dict(metrics),
         hardware=hardware,
+        notes=notes,
     )
+
+
+COMPARED = ("cpu", "cores", "machine", "gpu", "kernel", "python")
+
+
+def comparability_notes(runs: Sequence[RunFacts]) -> tuple[str, ...]:
+    """Why durations of these runs cannot be compared (empty when they can)."""
+    if len(runs) < 2:
+        return ()
+    reference = runs[0]
+    notes = []
+    for facts in runs[1:]:
+        if facts.hardware != reference.hardware:
+            notes.append(f"{facts.team} was timed on hardware {facts.hardware!r}, "
+                         f"{reference.team} on {reference.hardware!r}")  # fmt: skip
+            continue
+        for key in COMPARED:
+            if facts.fingerprint.get(key) != reference.fingerprint.get(key):
+                notes.append(f"{facts.team} and {reference.team} were timed with different "
+                             f"{key}: {facts.fingerprint.get(key)!r} vs "
+                             f"{reference.fingerprint.get(key)!r}")  # fmt: skip
+                break
+    if notes:
+        notes.append("durations are not compared and the efficiency re-ranking is withheld; "
+                     "re-run the affected submissions on the reference hardware")  # fmt: skip
+    return tuple(notes)

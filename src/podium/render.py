@@ -6,8 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from podium.calibration import NoiseReport
+from podium.check import CheckReport
 from podium.layout import CompetitionLayout
 from podium.leaderboard import Leaderboard, Row
 from podium.service import RunOutcome
@@ -63,6 +66,8 @@ def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool =
             "\n".join(row.reasons) or "-",
         )
     console.print(after)
+    for note in board.notes:
+        console.print(f"[yellow]warning:[/] {note}")
     for team, why in board.unranked:
         console.print(f"[dim]not ranked: {team} ({why})[/]")
 
@@ -160,3 +165,50 @@ def print_manifest(console: Console, manifest: Any, layout: CompetitionLayout) -
         f"public data: {layout.public_dir}\nsealed data: {layout.sealed_dir} "
         f"(manifest {layout.manifest_file})"
     )
+
+
+def print_check(console: Console, report: CheckReport) -> None:
+    result = report.result
+    table = Table(title="Scores on local data", title_justify="left")
+    for col in ("task", "language", "metric", "score", "examples"):
+        table.add_column(col, justify="right" if col in ("score", "examples") else "left")
+    for row in result.scores:
+        counted = "" if report.metrics.get(row.task) == row.metric else " [dim](reported)[/]"
+        table.add_row(
+            row.task, row.language, row.metric + counted, f"{row.value:.2f}", str(row.count)
+        )
+    if result.scores:
+        console.print(table)
+        tasks = ", ".join(f"{t} {v:.2f}" for t, v in report.task_scores.items())
+        console.print(f"overall {report.overall:.2f} ({tasks})")
+    for i, m in enumerate(result.measurements):
+        console.print(
+            f"test phase {i + 1}: {m.wall_seconds:.3f} s wall, "
+            f"{m.cpu_user_seconds + m.cpu_system_seconds:.3f} s CPU, "
+            f"{m.peak_rss_bytes / 1024**2:.0f} MiB peak memory, {m.bytes_written} bytes written"
+        )
+    console.print(f"harness overhead: {result.harness_seconds:.3f} s")
+    if result.status == "scored":
+        console.print("[green]the submission meets the contract[/]")
+    else:
+        console.print(f"[red]contract violation or failure:[/] {escape(result.error or '')}")
+        if result.log_tail:
+            console.print("[bold]log tail[/]")
+            console.print(result.log_tail, markup=False)
+
+
+def print_calibration(console: Console, noise: NoiseReport, configured: float) -> None:
+    console.print(
+        f"{noise.runs} runs: median {noise.median:.3f} s, min {noise.minimum:.3f} s, "
+        f"max {noise.maximum:.3f} s (spread {noise.relative_spread:.1%} of the median)"
+    )
+    console.print(
+        f"recommended min_efficiency_gain: {noise.recommended_min_gain:.3f} "
+        f"(noise alone exceeds it in < {1 - noise.quantile:.0%} of comparisons, "
+        f"with repeats = {noise.repeats}); configured: {configured:.3f}"
+    )
+    if noise.recommended_min_gain > configured:
+        console.print(
+            "[yellow]the configured gain is below this machine's noise: raise it, or raise "
+            "\\[efficiency] repeats[/]"
+        )  # fmt: skip

@@ -6,12 +6,15 @@ import fcntl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import func, select
 
+from podium.calibration import NoiseReport, recommend_min_gain
+from podium.core import check_unpacks
 from podium.data.prepare import split_inputs_sha256
-from podium.errors import PlatformError, PodiumError, RuleError
-from podium.harness.evaluate import EvaluationJob, EvaluationResult, evaluate, sandbox_limits
+from podium.errors import PlatformError, PodiumError, RuleError, SubmissionError
+from podium.harness.evaluate import EvaluationJob, EvaluationResult, evaluate, job_for
 from podium.harness.fingerprint import machine_fingerprint
 from podium.results import Results
 from podium.store.models import (
@@ -22,7 +25,7 @@ from podium.store.models import (
     Submission,
     utcnow,
 )
-from podium.submission.archive import sha256_file
+from podium.submission.archive import read_submission, sha256_file
 from podium.submission.predictions import expected_files
 
 MAX_PLATFORM_RETRIES = 3
@@ -130,6 +133,43 @@ class EvaluationQueue(Results):
             s.flush()
             return sub.id, run.id
 
+    def _job(
+        self, archive: bytes, split: str, run_dir: Path, repeats: int | None = None
+    ) -> EvaluationJob:
+        tasks = self._tasks()
+        return job_for(
+            self.spec.sandbox,
+            repeats=repeats or self.spec.efficiency.repeats,
+            archive=archive,
+            inputs_dir=self.layout.inputs_dir(split),
+            labels_dir=self.layout.labels_dir(split),
+            expected=expected_files(
+                self.layout.inputs_dir(split), tasks, self.split_languages(split)
+            ),
+            tasks=tasks,
+            run_dir=run_dir,
+            runner=self.runner,
+        )
+
+    def calibrate(
+        self, path: Path, *, runs: int, split: str = "eval", progress: Progress | None = None
+    ) -> NoiseReport:
+        """Run one submission `runs` times (fresh processes) and measure the noise.
+
+        Nothing is stored as an attempt; the runs' logs go under artifacts/calibration/.
+        """
+        if runs < 3:
+            raise RuleError("calibration needs at least 3 runs", hint="--runs 10 or more")
+        data = read_submission(path)
+        check_unpacks(data, path)
+        run_dir = self.layout.artifacts_dir / "calibration" / utcnow().strftime("%Y%m%dT%H%M%S")
+        with self._evaluator_lock():
+            result = evaluate(self._job(data, split, run_dir, repeats=runs), progress=progress)
+        if result.status != "scored":
+            raise SubmissionError(f"the calibration submission failed: {result.error}")
+        walls = [m.wall_seconds for m in result.measurements]
+        return recommend_min_gain(walls, repeats=self.spec.efficiency.repeats)
+
     def _evaluate_claimed(
         self, submission_id: int, run_id: int, *, progress: Progress | None
     ) -> RunOutcome:
@@ -145,26 +185,8 @@ class EvaluationQueue(Results):
                 raise PlatformError(
                     "the stored archive is missing or damaged", where=str(archive_path)
                 )
-            manifest = self.manifest()
-            inputs_sha = split_inputs_sha256(manifest, split)
-            languages = self.split_languages(split)
-            tasks = self._tasks()
-            job = EvaluationJob(
-                archive=archive_path.read_bytes(),
-                inputs_dir=self.layout.inputs_dir(split),
-                labels_dir=self.layout.labels_dir(split),
-                expected=expected_files(self.layout.inputs_dir(split), tasks, languages),
-                tasks=tasks,
-                run_dir=self.layout.run_dir(run_id),
-                runner=self.runner,
-                repeats=self.spec.efficiency.repeats,
-                timeout_seconds=self.spec.sandbox.timeout_seconds,
-                setup_timeout_seconds=self.spec.sandbox.setup_timeout_seconds,
-                max_log_bytes=self.spec.sandbox.max_log_bytes,
-                limits=sandbox_limits(self.spec.sandbox),
-                setup_network=self.spec.sandbox.setup_network,
-                max_output_bytes=self.spec.sandbox.max_output_mb * 1024**2,
-            )
+            inputs_sha = split_inputs_sha256(self.manifest(), split)
+            job = self._job(archive_path.read_bytes(), split, self.layout.run_dir(run_id))
             result = evaluate(job, progress=say)
         except (PodiumError, OSError) as err:
             return self._record_platform_fault(

@@ -43,6 +43,37 @@ class EvaluationJob:
     max_output_bytes: int = 1024**3
 
 
+def job_for(
+    sandbox: SandboxSpec,
+    *,
+    repeats: int,
+    archive: bytes,
+    inputs_dir: Path,
+    labels_dir: Path,
+    expected: Sequence[ExpectedFile],
+    tasks: Mapping[str, Task],
+    run_dir: Path,
+    runner: Runner,
+) -> EvaluationJob:
+    """A job under a spec's sandbox limits: the one way every caller builds a run."""
+    return EvaluationJob(
+        archive=archive,
+        inputs_dir=inputs_dir,
+        labels_dir=labels_dir,
+        expected=expected,
+        tasks=tasks,
+        run_dir=run_dir,
+        runner=runner,
+        repeats=repeats,
+        timeout_seconds=sandbox.timeout_seconds,
+        setup_timeout_seconds=sandbox.setup_timeout_seconds,
+        max_log_bytes=sandbox.max_log_bytes,
+        limits=sandbox_limits(sandbox),
+        setup_network=sandbox.setup_network,
+        max_output_bytes=sandbox.max_output_mb * 1024**2,
+    )
+
+
 @dataclass
 class EvaluationResult:
     status: str  # "scored" | "failed"

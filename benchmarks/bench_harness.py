@@ -1,0 +1,81 @@
+"""Harness overhead and sandbox start cost, measured in one run on this machine.
+
+1. Sandbox start vs a bare subprocess start: median wall time of `true` through the
+   bubblewrap runner and through the plain subprocess runner (the named peer), and the ratio.
+2. Harness overhead of evaluating an (almost) instant submission on the sample data:
+   everything the harness does besides the submission's own test phase (unpacking,
+   validating, scoring), next to the test phase itself.
+
+    .venv/bin/python benchmarks/bench_harness.py [--runs 20] [--sample ../shared/xtreme-sample]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from podium.harness.runner import RunRequest, SubprocessRunner
+from podium.harness.sandbox import BwrapRunner, find_bwrap
+from podium.service import Podium
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def start_times(runner: object, runs: int, tmp: Path) -> list[float]:
+    for name in ("in", "out", "tmp"):
+        (tmp / name).mkdir(parents=True, exist_ok=True)
+    request = RunRequest(command="true", workdir=tmp, input_dir=tmp / "in", output_dir=tmp / "out",
+                         tmp_dir=tmp / "tmp", timeout_seconds=30, log_path=tmp / "log",
+                         max_log_bytes=10_000)  # fmt: skip
+    return [runner.run(request).wall_seconds for _ in range(runs)]  # type: ignore[attr-defined]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--sample", type=Path, default=REPO.parent / "shared" / "xtreme-sample")
+    args = parser.parse_args()
+    if find_bwrap() is None:
+        sys.exit("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
+    with tempfile.TemporaryDirectory() as tmp:
+        bare = statistics.median(start_times(SubprocessRunner(), args.runs, Path(tmp) / "a"))
+        boxed = statistics.median(start_times(BwrapRunner(), args.runs, Path(tmp) / "b"))
+    print(f"process start, median of {args.runs}: bare subprocess {bare * 1000:.1f} ms, "
+          f"bubblewrap sandbox {boxed * 1000:.1f} ms -> sandbox/bare = {boxed / bare:.2f}x "
+          f"(+{(boxed - bare) * 1000:.1f} ms per run)")  # fmt: skip
+
+    if not args.sample.is_dir():
+        sys.exit(f"the XTREME sample is not at {args.sample}: skipping the overhead part")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "cup"
+        root.mkdir()
+        (root / "competition.toml").write_text(
+            f'name = "bench"\n[data]\nsource = "{args.sample}"\n[[stages]]\nname = "evaluation"\n'
+            f'split = "eval"\nattempts = {args.runs}\n'
+        )
+        podium = Podium.open(root)
+        podium.prepare_data()
+        podium.add_team("bench")
+        podium.open_stage("evaluation")
+        submission = Path(tmp) / "majority"
+        shutil.copytree(REPO / "examples" / "majority", submission)
+        for _ in range(min(args.runs, 10)):
+            podium.submit(submission, team="bench")
+        runs = [podium.run(o.run_id) for o in podium.evaluate_pending()]
+        walls = [r.measurements[0].wall_seconds for r in runs]
+        harness = [r.harness_seconds or 0.0 for r in runs]
+        examples = sum(
+            sum(c["eval"] for c in langs.values()) for langs in podium.manifest().counts.values()
+        )
+        podium.close()
+    print(f"instant submission (examples/majority) on the sample's eval split ({examples} examples), "
+          f"median of {len(runs)}: test phase {statistics.median(walls) * 1000:.0f} ms, harness "
+          f"overhead (unpack, validate, score) {statistics.median(harness) * 1000:.0f} ms")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
