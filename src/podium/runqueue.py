@@ -235,6 +235,8 @@ class EvaluationQueue(Results):
                         bytes_written=m.bytes_written,
                         exit_code=m.exit_code,
                         timed_out=m.timed_out,
+                        gpu_energy_joules=m.gpu_energy_joules,
+                        gpu_peak_memory_bytes=m.gpu_peak_memory_bytes,
                     )
                 )
             for row in result.scores:

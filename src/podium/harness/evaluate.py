@@ -8,10 +8,11 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from podium.errors import PodiumError, SubmissionError
+from podium.harness.gpu import GpuMeter
 from podium.harness.runner import Limits, ProcessResult, Runner, RunRequest
 from podium.harness.scoring import ScoreRow, score_predictions
 from podium.spec import SandboxSpec
@@ -131,18 +132,24 @@ def evaluate(job: EvaluationJob, progress: Callable[[str], None] | None = None) 
                 say(f"test phase {repeat + 1}/{job.repeats}")
                 shutil.rmtree(output_dir, ignore_errors=True)
                 output_dir.mkdir(parents=True)
-                measured = job.runner.run(
-                    RunRequest(
-                        command=manifest.command,
-                        workdir=workdir,
-                        input_dir=job.inputs_dir,
-                        output_dir=output_dir,
-                        tmp_dir=home,
-                        timeout_seconds=job.timeout_seconds,
-                        log_path=log_path,
-                        max_log_bytes=job.max_log_bytes,
-                        limits=job.limits,
+                with GpuMeter() as gpu:
+                    measured = job.runner.run(
+                        RunRequest(
+                            command=manifest.command,
+                            workdir=workdir,
+                            input_dir=job.inputs_dir,
+                            output_dir=output_dir,
+                            tmp_dir=home,
+                            timeout_seconds=job.timeout_seconds,
+                            log_path=log_path,
+                            max_log_bytes=job.max_log_bytes,
+                            limits=job.limits,
+                        )
                     )
+                measured = replace(
+                    measured,
+                    gpu_energy_joules=gpu.energy_joules,
+                    gpu_peak_memory_bytes=gpu.peak_memory_bytes,
                 )
                 result.measurements.append(measured)
                 if not measured.ok:

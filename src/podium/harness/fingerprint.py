@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import podium
+from podium.harness.gpu import gpu_fingerprint
 
 
 def _cpu_model() -> str:
@@ -30,5 +31,5 @@ def machine_fingerprint(spec_hash: str) -> dict[str, Any]:
         "python": sys.version.split()[0],
         "podium": podium.__version__,
         "spec_hash": spec_hash,
-        "gpu": None,
+        "gpu": gpu_fingerprint(),
     }

@@ -62,6 +62,8 @@ class ProcessResult:
     log_bytes: int
     bytes_written: int
     log_overflow: bool = False
+    gpu_energy_joules: float | None = None
+    gpu_peak_memory_bytes: int | None = None
 
     @property
     def ok(self) -> bool:

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from podium.errors import PlatformError
+from podium.harness.gpu import nvidia_device_files
 from podium.harness.runner import ProcessResult, RunRequest, run_measured
 
 SUBMISSION = "/submission"
@@ -108,15 +109,19 @@ class BwrapRunner:
         # rusage, with that of the children it waited for, reaches our wait4()
         args += ["--die-with-parent", "--new-session", "--as-pid-1"]
         _bind_system(args)
-        made: set[str] = set()
+        # the private /tmp first: a Python environment under /tmp (a venv in a fresh clone)
+        # is then mounted on top of it instead of being hidden by it
+        args += ["--bind", str(request.tmp_dir), TMP]
+        made: set[str] = {TMP}
         for root in python_roots():
             _dirs_with_parents(args, root, made)
             args += ["--ro-bind", root, root]
         args += ["--proc", "/proc", "--dev", "/dev", "--perms", "0755", "--dir", "/data"]
+        for device in nvidia_device_files():  # GPU machines: the NVIDIA devices, nothing else
+            args += ["--dev-bind", device, device]
         args += ["--ro-bind", str(request.workdir), SUBMISSION]
         args += ["--ro-bind", str(request.input_dir), INPUT]
         args += ["--bind", str(request.output_dir), OUTPUT]
-        args += ["--bind", str(request.tmp_dir), TMP]
         args += ["--chdir", SUBMISSION, "--clearenv"]
         for key, value in self.env().items():
             args += ["--setenv", key, value]

@@ -151,6 +151,8 @@ class Measurement(Base):
     bytes_written: Mapped[int] = mapped_column(Integer, default=0)
     exit_code: Mapped[int | None] = mapped_column(Integer)
     timed_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    gpu_energy_joules: Mapped[float | None] = mapped_column(Float)
+    gpu_peak_memory_bytes: Mapped[int | None] = mapped_column(Integer)
 
     run: Mapped[Run] = relationship(back_populates="measurements")
 

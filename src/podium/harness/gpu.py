@@ -1,0 +1,87 @@
+"""NVIDIA GPUs through NVML (`pynvml`, optional): fingerprint, energy and peak memory.
+
+Without NVML (or without a GPU) everything here returns None and costs nothing; this is
+the path taken on CPU-only machines such as CI.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+SAMPLE_SECONDS = 0.02
+
+
+def _nvml() -> Any | None:
+    try:
+        import pynvml  # type: ignore[import-not-found]
+
+        pynvml.nvmlInit()
+        return pynvml
+    except Exception:  # no library, no driver or no device: no GPU figures
+        return None
+
+
+def gpu_fingerprint() -> list[dict[str, str]] | None:
+    nvml = _nvml()
+    if nvml is None:
+        return None
+    driver = str(nvml.nvmlSystemGetDriverVersion())
+    return [
+        {"name": str(nvml.nvmlDeviceGetName(nvml.nvmlDeviceGetHandleByIndex(i))), "driver": driver}
+        for i in range(nvml.nvmlDeviceGetCount())
+    ]
+
+
+def nvidia_device_files() -> list[str]:
+    """Device files the sandbox must expose on GPU machines."""
+    return sorted(str(p) for p in Path("/dev").glob("nvidia*") if not p.is_dir())
+
+
+class GpuMeter:
+    """Energy (total-energy counters) and peak memory (sampled) of all GPUs during a block."""
+
+    def __init__(self) -> None:
+        self.nvml = _nvml()
+        self.handles: list[Any] = []
+        if self.nvml is not None:
+            self.handles = [
+                self.nvml.nvmlDeviceGetHandleByIndex(i)
+                for i in range(self.nvml.nvmlDeviceGetCount())
+            ]
+        self.energy_joules: float | None = None
+        self.peak_memory_bytes: int | None = None
+        self._stop = threading.Event()
+        self._start_mj: list[int] = []
+        self._thread: threading.Thread | None = None
+
+    def _sample(self) -> None:
+        assert self.nvml is not None
+        while not self._stop.wait(SAMPLE_SECONDS):
+            used = sum(int(self.nvml.nvmlDeviceGetMemoryInfo(h).used) for h in self.handles)
+            self.peak_memory_bytes = max(self.peak_memory_bytes or 0, used)
+
+    def __enter__(self) -> GpuMeter:
+        if self.handles:
+            assert self.nvml is not None
+            self._start_mj = [
+                int(self.nvml.nvmlDeviceGetTotalEnergyConsumption(h)) for h in self.handles
+            ]
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._thread is None or self.nvml is None:
+            return
+        self._stop.set()
+        self._thread.join()
+        end = [int(self.nvml.nvmlDeviceGetTotalEnergyConsumption(h)) for h in self.handles]
+        self.energy_joules = sum(e - s for s, e in zip(self._start_mj, end, strict=True)) / 1000.0
