@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -11,6 +10,7 @@ from rich.table import Table
 
 from podium.calibration import NoiseReport
 from podium.check import CheckReport
+from podium.data.prepare import Manifest
 from podium.layout import CompetitionLayout
 from podium.leaderboard import Leaderboard, Row
 from podium.service import RunOutcome
@@ -149,7 +149,7 @@ def print_hall_of_fame(console: Console, entries: Sequence[HallOfFameEntry]) -> 
     console.print(table)
 
 
-def print_manifest(console: Console, manifest: Any, layout: CompetitionLayout) -> None:
+def print_manifest(console: Console, manifest: Manifest, layout: CompetitionLayout) -> None:
     table = Table(title=f"Data ({manifest.source}, seed {manifest.seed})", title_justify="left")
     for col in ("task", "language", "train", "dev", "eval", "final"):
         table.add_column(col, justify="left" if col in ("task", "language") else "right")
@@ -159,8 +159,8 @@ def print_manifest(console: Console, manifest: Any, layout: CompetitionLayout) -
                 task, lang, *[str(counts.get(k, 0)) for k in ("train", "dev", "eval", "final")]
             )
     console.print(table)
-    for warning in getattr(manifest, "warnings", []):
-        console.print(f"[yellow]warning:[/] {warning}")
+    for warning in [*manifest.warnings, *manifest.thin()]:
+        console.print(f"[yellow]warning:[/] {escape(warning)}")
     console.print(
         f"public data: {layout.public_dir}\nsealed data: {layout.sealed_dir} "
         f"(manifest {layout.manifest_file})"

@@ -135,3 +135,10 @@ def test_sample_data_prepares(tmp_path: Path, sample_dir: Path) -> None:
         "yo",
     }
     assert any("no labelled data" in w for w in manifest.warnings)
+
+
+def test_thin_languages_are_warned_about(tmp_path: Path) -> None:
+    manifest = _prepare(tmp_path)
+    assert manifest.thin(minimum=10) == []
+    warnings = manifest.thin(minimum=1000)
+    assert len(warnings) == 4 and "xnli/en: only eval" in warnings[0]

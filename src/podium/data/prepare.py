@@ -41,6 +41,20 @@ class Manifest(BaseModel):
     files: dict[str, str]  # relative posix path -> sha256
     warnings: list[str] = []
 
+    def thin(self, minimum: int = 100) -> list[str]:
+        """Warnings for languages whose sealed splits are too small to rank teams reliably."""
+        out = []
+        for task, langs in self.counts.items():
+            for lang, counts in langs.items():
+                small = {
+                    s: counts.get(s, 0) for s in ("eval", "final") if counts.get(s, 0) < minimum
+                }
+                if small:
+                    sizes = ", ".join(f"{s} {n}" for s, n in small.items())
+                    out.append(f"{task}/{lang}: only {sizes} examples (< {minimum}); its score "
+                               "will be noisy — bring more data or raise the eval/final shares")  # fmt: skip
+        return out
+
     def languages(self, split: str) -> dict[str, list[str]]:
         """Languages with data in a split, per task."""
         return {
