@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from podium.calibration import NoiseReport, recommend_min_gain
 from podium.core import check_unpacks
 from podium.data.prepare import split_inputs_sha256
+from podium.digest import sha256_file
 from podium.errors import PlatformError, PodiumError, RuleError, SubmissionError
 from podium.harness.evaluate import EvaluationJob, EvaluationResult, evaluate, job_for
 from podium.harness.fingerprint import machine_fingerprint
@@ -25,7 +26,7 @@ from podium.store.models import (
     Submission,
     utcnow,
 )
-from podium.submission.archive import read_submission, sha256_file
+from podium.submission.archive import read_submission
 from podium.submission.predictions import expected_files
 
 MAX_PLATFORM_RETRIES = 3

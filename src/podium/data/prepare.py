@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from podium.data.examples import Example, PairExample
 from podium.data.jsonl import write_jsonl
 from podium.data.xtreme import read_xtreme_dir, write_xtreme_file
+from podium.digest import sha256_file
 from podium.errors import DataError
 from podium.layout import SPLITS_SEALED, CompetitionLayout
 from podium.spec import CompetitionSpec
@@ -109,14 +110,6 @@ def _with_id(ex: Example, ex_id: str) -> Example:
     return type(ex)(ex.tokens, ex.tags, ex_id)
 
 
-def sha256_path(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def prepare(
     spec: CompetitionSpec,
     layout: CompetitionLayout,
@@ -188,7 +181,7 @@ def prepare(
                 where=source_label,
             )
         files = {
-            p.relative_to(tmp).as_posix(): sha256_path(p)
+            p.relative_to(tmp).as_posix(): sha256_file(p)
             for p in sorted(tmp.rglob("*"))
             if p.is_file()
         }
@@ -230,7 +223,7 @@ def verify_manifest(layout: CompetitionLayout) -> None:
         path = layout.root / rel
         if not path.is_file():
             raise DataError("a prepared file is missing", where=str(path))
-        if sha256_path(path) != expected:
+        if sha256_file(path) != expected:
             raise DataError(
                 "a prepared file changed since it was sealed",
                 where=str(path),

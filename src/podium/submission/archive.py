@@ -6,7 +6,6 @@ capping the total unpacked size and the number of entries before anything is wri
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import shutil
@@ -21,14 +20,6 @@ MAX_UNPACKED_BYTES = 4 * 1024**3
 MAX_ENTRIES = 20_000
 _FIXED_TIME = (2020, 1, 1, 0, 0, 0)
 _SKIP_DIRS = {"__pycache__", ".git", ".venv", ".mypy_cache", ".pytest_cache"}
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def pack_folder(folder: Path) -> bytes:
