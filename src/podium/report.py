@@ -28,6 +28,23 @@ def _scale(lo: float, hi: float, a: float, b: float) -> tuple[float, float]:
     return k, a - k * lo
 
 
+def _nice_range(values: list[float]) -> tuple[float, float]:
+    """Score axis from a multiple of 10 below to one above (within 0-100)."""
+    lo = max(0.0, (min(values) // 10) * 10 - (10 if min(values) % 10 < 2 else 0))
+    hi = min(100.0, (max(values) // 10 + 1) * 10)
+    return lo, max(hi, lo + 10)
+
+
+def _spread(ys: dict[str, float], gap: float) -> dict[str, float]:
+    """Move end-of-line labels apart so that close lines keep readable names."""
+    out: dict[str, float] = {}
+    last = float("-inf")
+    for team, y in sorted(ys.items(), key=lambda item: item[1]):
+        out[team] = max(y, last + gap)
+        last = out[team]
+    return out
+
+
 def _frame(title: str, body: str, x_label: str, y_label: str) -> str:
     return (
         f"<figure><figcaption>{escape(title)}</figcaption>"
@@ -42,8 +59,8 @@ def _frame(title: str, body: str, x_label: str, y_label: str) -> str:
 
 def _y_ticks(lo: float, hi: float, k: float, c: float, fmt: str = "{:.0f}") -> str:
     out = []
-    for i in range(5):
-        v = lo + (hi - lo) * i / 4
+    step = 10 if hi - lo <= 50 else 20
+    for v in range(int(lo), int(hi) + 1, step):
         y = k * v + c
         out.append(
             f'<text x="{PAD - 6}" y="{y + 4:.1f}" class="tick">{fmt.format(v)}</text>'
@@ -58,12 +75,15 @@ def score_history_chart(history: dict[str, list[tuple[int, float]]]) -> str:
     if not points:
         return ""
     attempts = max(a for series in history.values() for a, _ in series)
-    lo, hi = max(0.0, min(points) - 5), min(100.0, max(points) + 5)
+    if attempts < 2:
+        return ""  # one attempt each: the table says it all
+    lo, hi = _nice_range(points)
     ky, cy = _scale(lo, hi, H - PAD, 10)
     kx, cx = _scale(1, max(2, attempts), PAD + 20, W - 120)
     body = [_y_ticks(lo, hi, ky, cy)]
     for a in range(1, attempts + 1):
         body.append(f'<text x="{kx * a + cx:.1f}" y="{H - PAD + 16}" class="tick mid">{a}</text>')
+    label_y = _spread({team: ky * series[-1][1] + cy for team, series in history.items()}, 14)
     for i, (team, series) in enumerate(sorted(history.items())):
         coords = " ".join(f"{kx * a + cx:.1f},{ky * v + cy:.1f}" for a, v in series)
         body.append(
@@ -76,7 +96,7 @@ def score_history_chart(history: dict[str, list[tuple[int, float]]]) -> str:
             )
         a, v = series[-1]
         body.append(
-            f'<text x="{kx * a + cx + 8:.1f}" y="{ky * v + cy + 4:.1f}" class="legend" '
+            f'<text x="{kx * a + cx + 8:.1f}" y="{label_y[team] + 4:.1f}" class="legend" '
             f'fill="{_colour(i)}">{escape(team)}</text>'
         )
     return _frame("Overall score across attempts", "".join(body), "attempt", "overall score")
@@ -112,19 +132,19 @@ def tradeoff_chart(board: Leaderboard) -> str:
     if not rows:
         return ""
     d_hi = max(r.duration for r in rows) * 1.15
-    s_lo = max(0.0, min(r.overall for r in rows) - 5)
-    s_hi = min(100.0, max(r.overall for r in rows) + 5)
+    s_lo, s_hi = _nice_range([r.overall for r in rows])
     kx, cx = _scale(0, d_hi, PAD, W - 110)
     ky, cy = _scale(s_lo, s_hi, H - PAD, 10)
     body = [_y_ticks(s_lo, s_hi, ky, cy)]
     teams = sorted(r.team for r in rows)
+    label_y = _spread({r.team: ky * r.overall + cy for r in rows}, 14)
     for row in rows:
         x, y = kx * row.duration + cx, ky * row.overall + cy
         colour = _colour(teams.index(row.team))
         body.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="{colour}"><title>'
             f"{escape(row.team)}: {row.overall:.2f} points, {row.duration:.3f} s</title></circle>"
-            f'<text x="{x + 10:.1f}" y="{y + 4:.1f}" class="legend">{escape(row.team)} '
+            f'<text x="{x + 10:.1f}" y="{label_y[row.team] + 4:.1f}" class="legend">{escape(row.team)} '
             f"(#{row.place})</text>"
         )
     return _frame("Score versus duration", "".join(body), "test-phase seconds", "overall score")
@@ -163,9 +183,9 @@ def history(
 CSS = """body{font:16px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
 h1{margin-bottom:0}h2{margin-top:2.5rem;border-bottom:2px solid #eee}
 table{border-collapse:collapse;width:100%;margin:1rem 0}td,th{padding:.4rem .6rem;text-align:right;
-border-bottom:1px solid #eee}td:nth-child(3),th:nth-child(3),td.why{text-align:left}
+border-bottom:1px solid #eee}td:nth-child(3),th:nth-child(3),td.why,th:last-child{text-align:left}
 td.why{color:#555;font-size:.9em}td.move{color:#2a7}.charts{display:flex;flex-wrap:wrap;gap:1rem}
-figure{flex:1 1 520px;margin:0}figcaption{font-weight:600;margin:.5rem 0}svg{width:100%;height:auto}
+figure{flex:1 1 480px;max-width:600px;margin:0}figcaption{font-weight:600;margin:.5rem 0}svg{width:100%;height:auto}
 .axis{stroke:#999}.grid{stroke:#eee}.tick{font-size:11px;fill:#666;text-anchor:end}
 .mid{text-anchor:middle}.label{font-size:12px;fill:#444;text-anchor:middle}.legend{font-size:12px}
 .muted{color:#777}"""
