@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from podium.data.jsonl import write_jsonl
-from podium.data.xtreme import FILE_PATTERN, read_xtreme_file
+from podium.data.xtreme import FILE_PATTERN, labelled_problem, read_xtreme_file
 from podium.errors import DataError
 from podium.harness.evaluate import EvaluationResult, evaluate, job_for
 from podium.harness.runner import create_runner
@@ -53,7 +53,7 @@ def stage_local_data(
                 continue
             lang = match["lang"]
             examples = read_xtreme_file(path, task)
-            records = [ex for ex in examples if ex.label_record() is not None]
+            records = [ex for ex in examples if labelled_problem(task, ex) is None]
             ids = [f"{task.id}-{lang}-{i:06d}" for i in range(len(records))]
             write_jsonl(
                 out / "inputs" / task.id / f"{lang}.jsonl",

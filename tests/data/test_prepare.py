@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from podium.data.examples import PairExample, TaggedExample
+from podium.data.examples import Example, PairExample, TaggedExample
 from podium.data.jsonl import iter_jsonl
-from podium.data.prepare import load_manifest, prepare, verify_manifest
+from podium.data.prepare import (
+    Manifest,
+    load_manifest,
+    load_source,
+    prepare,
+    split_inputs_sha256,
+    verify_manifest,
+)
 from podium.data.synthetic import generate_examples
+from podium.data.xtreme import read_xtreme_file
 from podium.errors import DataError
 from podium.layout import CompetitionLayout
 from podium.spec import parse_spec
@@ -27,15 +38,29 @@ seed = {seed}
 """
 
 
-def _examples(seed: int = 3):  # type: ignore[no-untyped-def]
+def _examples(seed: int = 3) -> dict[tuple[str, str], list[Example]]:
     reg = default_registry()
-    return generate_examples([reg.get("xnli"), reg.get("panx")],
-                             {"xnli": ["en", "de"], "panx": ["en", "ja"]}, seed=seed, per_language=200)  # fmt: skip
+    return generate_examples(
+        [reg.get("xnli"), reg.get("panx")],
+        {"xnli": ["en", "de"], "panx": ["en", "ja"]},
+        seed=seed,
+        per_language=200,
+    )
 
 
-def _prepare(root: Path, seed: int = 1, examples=None):  # type: ignore[no-untyped-def]
-    return prepare(parse_spec(SPEC.format(seed=seed)), CompetitionLayout(root),
-                   examples or _examples(), source_label="test")  # fmt: skip
+def _prepare(
+    root: Path, seed: int = 1, examples: Mapping[tuple[str, str], Sequence[Example]] | None = None
+) -> Manifest:
+    spec = parse_spec(SPEC.format(seed=seed))
+    return prepare(spec, CompetitionLayout(root), examples or _examples(), source_label="test")
+
+
+def _relabelled(examples: Sequence[Example], label: str) -> list[Example]:
+    out: list[Example] = []
+    for e in examples:
+        assert isinstance(e, PairExample)
+        out.append(PairExample(e.text_a, e.text_b, label))
+    return out
 
 
 def test_same_source_and_seed_give_identical_files(tmp_path: Path) -> None:
@@ -86,9 +111,7 @@ def test_cap_keeps_every_split_filled(tmp_path: Path) -> None:
 def test_ids_do_not_depend_on_labels(tmp_path: Path) -> None:
     ex = _examples()
     flipped = dict(ex)
-    flipped[("xnli", "en")] = [
-        PairExample(e.text_a, e.text_b, "neutral") for e in ex[("xnli", "en")]
-    ]  # type: ignore[union-attr]
+    flipped[("xnli", "en")] = _relabelled(ex[("xnli", "en")], "neutral")
     a, b = _prepare(tmp_path / "a", examples=ex), _prepare(tmp_path / "b", examples=flipped)
     assert (
         a.files["sealed/inputs/eval/xnli/en.jsonl"] == b.files["sealed/inputs/eval/xnli/en.jsonl"]
@@ -117,8 +140,6 @@ def test_refuses_to_reseal_and_detects_tampering(tmp_path: Path) -> None:
 
 
 def test_sample_data_prepares(tmp_path: Path, sample_dir: Path) -> None:
-    from podium.data.prepare import load_source
-
     spec = parse_spec(
         f'name = "s"\n[data]\nsource = "{sample_dir}"\nmax_examples_per_language = 300\n'
     )
@@ -142,3 +163,186 @@ def test_thin_languages_are_warned_about(tmp_path: Path) -> None:
     assert manifest.thin(minimum=10) == []
     warnings = manifest.thin(minimum=1000)
     assert len(warnings) == 4 and "xnli/en: only eval" in warnings[0]
+
+
+def _pairs(n: int, prefix: str = "p") -> list[PairExample]:
+    labels = ("entailment", "neutral", "contradiction")
+    return [
+        PairExample(f"{prefix} premise {i}", f"hypothesis {i}", labels[i % 3]) for i in range(n)
+    ]
+
+
+def _records(layout: CompetitionLayout, kind: str, split: str) -> dict[str, list[dict[str, Any]]]:
+    folder = layout.inputs_dir(split) if kind == "inputs" else layout.labels_dir(split)
+    return {
+        f"{p.parent.name}/{p.stem}": [r for _, r in iter_jsonl(p)]
+        for p in sorted(folder.glob("*/*.jsonl"))
+    }
+
+
+def test_every_split_holds_distinct_examples_and_counts_match_files(tmp_path: Path) -> None:
+    layout = CompetitionLayout(tmp_path)
+    manifest = _prepare(tmp_path)
+    reg = default_registry()
+    owner: dict[tuple[str, str, str], str] = {}  # (task, lang, content) -> split
+    for task_id, langs in manifest.counts.items():
+        task = reg.get(task_id)
+        for lang, counts in langs.items():
+            found: dict[str, list[str]] = {}
+            for split in ("train", "dev"):
+                path = layout.public_dir / task_id / f"{split}-{lang}.tsv"
+                examples = read_xtreme_file(path, task) if path.exists() else []
+                found[split] = [e.content_key() for e in examples]
+            for split in ("eval", "final"):
+                inputs = _records(layout, "inputs", split)[f"{task_id}/{lang}"]
+                labels = _records(layout, "labels", split)[f"{task_id}/{lang}"]
+                assert [r["id"] for r in inputs] == [r["id"] for r in labels]
+                assert [r["id"] for r in inputs] == sorted(r["id"] for r in inputs)
+                assert all(r["id"].startswith(f"{task_id}-{lang}-") for r in inputs)
+                assert all("label" not in r and "tags" not in r for r in inputs)
+                found[split] = [
+                    f"{r['text_a']}\t{r['text_b']}" if "text_a" in r else "\x1f".join(r["tokens"])
+                    for r in inputs
+                ]
+            assert {s: len(v) for s, v in found.items()} == counts
+            for split, keys in found.items():
+                for key in keys:
+                    assert owner.setdefault((task_id, lang, key), split) == split
+    # every file written is listed with its hash, and nothing else is
+    on_disk = {
+        p.relative_to(tmp_path).as_posix()
+        for p in tmp_path.rglob("*")
+        if p.is_file() and p.name != "manifest.json"
+    }
+    assert on_disk == set(manifest.files)
+    assert json.loads(layout.manifest_file.read_text())["files"] == manifest.files
+
+
+def test_split_follows_the_documented_hash(tmp_path: Path) -> None:
+    spec = parse_spec('name = "h"\n[tasks.xnli]\nlanguages = ["de"]\n[data]\nseed = 7\n')
+    manifest = prepare(
+        spec, CompetitionLayout(tmp_path), {("xnli", "de"): _pairs(300)}, source_label="t"
+    )
+    expected = {"train": 0, "dev": 0, "eval": 0, "final": 0}
+    for ex in _pairs(300):
+        digest = hashlib.sha256(f"7\x00xnli\x00de\x00{ex.content_key()}".encode()).digest()
+        u = int.from_bytes(digest[:8], "big") / 2**64
+        split = (
+            "eval" if 0.6 <= u < 0.8 else "final" if u >= 0.8 else "dev" if u < 0.06 else "train"
+        )
+        expected[split] += 1
+    assert manifest.counts["xnli"]["de"] == expected
+    assert expected["dev"] > 0 and expected["train"] > 100
+
+
+def test_force_reseals_and_a_failed_reseal_keeps_the_old_data(tmp_path: Path) -> None:
+    layout = CompetitionLayout(tmp_path)
+    first = _prepare(tmp_path, seed=1)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    broken = _examples()
+    # the last pool holds a token the XTREME format cannot hold: fails after others were staged
+    broken[("panx", "ja")] = [*broken[("panx", "ja")], TaggedExample(("a\tb",), ("O",))]
+    with pytest.raises(DataError, match=r"panx/ja example #\d+: token"):
+        prepare(parse_spec(SPEC.format(seed=2)), layout, broken, source_label="t", force=True)
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["public", "sealed"]
+    verify_manifest(layout)
+    second = prepare(
+        parse_spec(SPEC.format(seed=2)), layout, _examples(), source_label="t", force=True
+    )
+    assert second.files != first.files and load_manifest(layout) == second
+    verify_manifest(layout)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["public", "sealed"]
+
+
+def test_unlabelled_examples_cannot_be_sealed(tmp_path: Path) -> None:
+    spec = parse_spec('name = "u"\n[tasks.xnli]\nlanguages = ["de"]\n')
+    pool = [*_pairs(20), PairExample("no", "label")]
+    with pytest.raises(DataError, match="xnli/de example #21: the example has no label"):
+        prepare(spec, CompetitionLayout(tmp_path), {("xnli", "de"): pool}, source_label="t")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_warnings_for_missing_languages_and_duplicates(tmp_path: Path) -> None:
+    spec = parse_spec('name = "w"\n[tasks.xnli]\nlanguages = ["de", "fr"]\n')
+    pool = [*_pairs(100), PairExample("p premise 0", "hypothesis 0", "neutral"), _pairs(2)[1]]
+    manifest = prepare(spec, CompetitionLayout(tmp_path), {("xnli", "de"): pool}, source_label="t")
+    assert manifest.warnings == [
+        "xnli/de: 2 duplicate input(s) dropped, 1 of them with a different label; the first kept",
+        "xnli/fr: no labelled data in the source; skipped",
+    ]
+    assert manifest.languages("eval") == {"xnli": ["de"]}
+    assert sum(manifest.counts["xnli"]["de"].values()) == 100
+
+
+def test_a_language_too_small_for_every_split_is_refused(tmp_path: Path) -> None:
+    spec = parse_spec('name = "s"\n[tasks.xnli]\nlanguages = ["de"]\n')
+    with pytest.raises(DataError) as err:
+        prepare(
+            spec, CompetitionLayout(tmp_path), {("xnli", "de"): _pairs(3) * 2}, source_label="t"
+        )
+    assert "xnli/de: 6 examples (3 after de-duplication and the cap)" in err.value.message
+    assert err.value.hint is not None and "[data] shares" in err.value.hint
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cap_keeps_the_same_examples_whatever_the_order(tmp_path: Path) -> None:
+    spec = parse_spec(
+        'name = "c"\n[tasks.xnli]\nlanguages = ["de"]\n[data]\nmax_examples_per_language = 40\n'
+    )
+    pool = _pairs(500)
+    a = prepare(spec, CompetitionLayout(tmp_path / "a"), {("xnli", "de"): pool}, source_label="t")
+    b = prepare(
+        spec, CompetitionLayout(tmp_path / "b"), {("xnli", "de"): pool[::-1]}, source_label="t"
+    )
+    assert sum(a.counts["xnli"]["de"].values()) == 40 and a.files == b.files
+
+
+def test_verify_reports_missing_and_added_files(tmp_path: Path) -> None:
+    layout = CompetitionLayout(tmp_path)
+    _prepare(tmp_path)
+    extra = layout.inputs_dir("eval") / "xnli" / "fr.jsonl"
+    extra.write_text('{"id": "x", "text_a": "a", "text_b": "b"}\n')
+    with pytest.raises(DataError, match="added to the sealed data") as err:
+        verify_manifest(layout)
+    assert err.value.where == str(extra)
+    extra.unlink()
+    gone = layout.public_dir / "panx" / "train-ja.tsv"
+    gone.unlink()
+    with pytest.raises(DataError, match="missing") as err:
+        verify_manifest(layout)
+    assert err.value.where == str(gone)
+
+
+def test_manifest_missing_says_what_to_run(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as err:
+        load_manifest(CompetitionLayout(tmp_path))
+    assert err.value.hint == "run `podium data prepare`"
+
+
+def test_split_inputs_sha256_fingerprints_what_a_run_sees(tmp_path: Path) -> None:
+    a, b = _prepare(tmp_path / "a"), _prepare(tmp_path / "b")
+    assert split_inputs_sha256(a, "eval") == split_inputs_sha256(b, "eval")
+    assert split_inputs_sha256(a, "eval") != split_inputs_sha256(a, "final")
+    flipped = _examples()
+    flipped[("xnli", "en")] = _relabelled(flipped[("xnli", "en")], "neutral")
+    c = _prepare(tmp_path / "c", examples=flipped)
+    assert split_inputs_sha256(c, "eval") == split_inputs_sha256(a, "eval")  # labels differ only
+    assert _prepare(tmp_path / "d", seed=5).files != a.files
+    assert split_inputs_sha256(_prepare(tmp_path / "e", seed=5), "eval") != split_inputs_sha256(
+        a, "eval"
+    )
+
+
+def test_load_source_resolves_folders_and_explains_missing_ones(tmp_path: Path) -> None:
+    reg = default_registry()
+    data = tmp_path / "cup" / "data" / "xnli"
+    data.mkdir(parents=True)
+    (data / "dev-de.tsv").write_text("a\tb\tneutral\n")
+    spec = parse_spec('name = "l"\n[tasks.xnli]\nlanguages = ["de"]\n[data]\nsource = "data"\n')
+    examples, label = load_source(spec, tmp_path / "cup", reg)
+    assert examples == {("xnli", "de"): [PairExample("a", "b", "neutral")]}
+    assert label == str(tmp_path / "cup" / "data")
+    with pytest.raises(DataError, match="does not exist") as err:
+        load_source(spec, tmp_path, reg)
+    assert err.value.hint is not None and "synthetic" in err.value.hint

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -18,15 +19,16 @@ from pydantic import BaseModel, ConfigDict
 
 from podium.data.examples import Example, PairExample
 from podium.data.jsonl import write_jsonl
-from podium.data.xtreme import read_xtreme_dir, write_xtreme_file
+from podium.data.xtreme import labelled_problem, read_xtreme_dir, write_xtreme_file
 from podium.digest import sha256_file
 from podium.errors import DataError
 from podium.layout import SPLITS_SEALED, CompetitionLayout
 from podium.spec import CompetitionSpec
-from podium.tasks import TaskRegistry
+from podium.tasks import Task, TaskRegistry
 
 SPLITS = ("train", "dev", "eval", "final")
 MANIFEST_FORMAT = 1
+_TOP = ("public", "sealed")
 
 
 class Manifest(BaseModel):
@@ -89,6 +91,7 @@ def assign_splits(
         hashed = hashed[:cap]
     public, dev, evalf = fractions["public"], fractions["dev"], fractions["eval"]
     out: dict[str, list[Example]] = {s: [] for s in SPLITS}
+    ids: set[str] = set()
     for digest, key, ex in hashed:
         u = int.from_bytes(digest[:8], "big") / 2**64
         if u < public:
@@ -98,6 +101,12 @@ def assign_splits(
         else:
             split = "final"
         ex_id = f"{task}-{lang}-{_digest('id', str(seed), task, lang, key).hex()[:12]}"
+        if ex_id in ids:  # 48 bits: practically never, but never silently
+            raise DataError(
+                f"{task}/{lang}: two different examples hash to the id {ex_id}",
+                hint="change [data] seed",
+            )
+        ids.add(ex_id)
         out[split].append(_with_id(ex, ex_id))
     for split in out:
         out[split].sort(key=lambda e: e.id)
@@ -144,6 +153,8 @@ def prepare(
                 if not pool:
                     warnings.append(f"{task_id}/{lang}: no labelled data in the source; skipped")
                     continue
+                _check_pool(task, lang, pool, source_label)
+                warnings.extend(_duplicate_warnings(task_id, lang, pool))
                 parts = assign_splits(
                     pool,
                     seed=d.seed,
@@ -152,11 +163,12 @@ def prepare(
                     fractions=fractions,
                     cap=d.max_examples_per_language,
                 )
+                kept = sum(len(v) for v in parts.values())
                 for split in SPLITS_SEALED:
                     if not parts[split]:
                         raise DataError(
-                            f"{task_id}/{lang}: {len(pool)} examples leave none for the "
-                            f"{split!r} split",
+                            f"{task_id}/{lang}: {len(pool)} examples ({kept} after de-duplication"
+                            f" and the cap) leave none for the {split!r} split",
                             hint="bring more data for this language, drop it from "
                             f"[tasks.{task_id}] languages, or change the [data] shares",
                         )
@@ -194,14 +206,65 @@ def prepare(
             warnings=warnings,
         )
         staged.manifest_file.write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
-        for name in ("public", "sealed"):
-            target = layout.root / name
-            if target.exists():
-                shutil.rmtree(target)
-            (tmp / name).rename(target)
+        staged.public_dir.mkdir(exist_ok=True)  # even when every example went to eval/final
+        _swap_in(tmp, layout.root)
         return manifest
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_pool(task: Task, lang: str, pool: Sequence[Example], source_label: str) -> None:
+    for number, ex in enumerate(pool, start=1):
+        problem = labelled_problem(task, ex)
+        if problem is not None:
+            raise DataError(
+                f"{task.id}/{lang} example #{number}: {problem}",
+                where=source_label,
+                hint="only labelled examples of the task can be sealed; fix or drop it",
+            )
+
+
+def _duplicate_warnings(task_id: str, lang: str, pool: Sequence[Example]) -> list[str]:
+    first: dict[str, object] = {}
+    dropped = conflicting = 0
+    for ex in pool:
+        key = ex.content_key()
+        answer = ex.label if isinstance(ex, PairExample) else ex.tags
+        if key in first:
+            dropped += 1
+            conflicting += first[key] != answer
+        else:
+            first[key] = answer
+    if not dropped:
+        return []
+    conflict = f", {conflicting} of them with a different label" if conflicting else ""
+    return [f"{task_id}/{lang}: {dropped} duplicate input(s) dropped{conflict}; the first kept"]
+
+
+def _swap_in(staged: Path, root: Path) -> None:
+    """Move staged public/ and sealed/ into root; on failure put the old ones back.
+
+    Old folders are parked inside `staged` (same filesystem, removed with it), so every step
+    is a rename.
+    """
+    parked = staged / ".previous"
+    parked.mkdir()
+    moved_old: list[str] = []
+    moved_new: list[str] = []
+    try:
+        for name in _TOP:
+            if (root / name).exists():
+                os.replace(root / name, parked / name)
+                moved_old.append(name)
+        for name in _TOP:
+            os.replace(staged / name, root / name)
+            moved_new.append(name)
+    except BaseException:
+        for name in moved_new:
+            os.replace(root / name, staged / name)
+        for name in moved_old:
+            os.replace(parked / name, root / name)
+        raise
 
 
 def load_manifest(layout: CompetitionLayout) -> Manifest:
@@ -217,18 +280,26 @@ def load_manifest(layout: CompetitionLayout) -> Manifest:
 
 
 def verify_manifest(layout: CompetitionLayout) -> None:
-    """Recompute every sha256; raise on the first missing or changed file."""
+    """Recompute every sha256; raise on the first missing or changed file, then on a file
+    added to sealed inputs or labels (runs would see it, the fingerprint would not)."""
     manifest = load_manifest(layout)
-    for rel, expected in manifest.files.items():
+    reseal = "re-run `podium data prepare --force` (only before any submission)"
+    for rel, expected in sorted(manifest.files.items()):
         path = layout.root / rel
         if not path.is_file():
-            raise DataError("a prepared file is missing", where=str(path))
+            raise DataError("a prepared file is missing", where=str(path), hint=reseal)
         if sha256_file(path) != expected:
             raise DataError(
-                "a prepared file changed since it was sealed",
-                where=str(path),
-                hint="re-run `podium data prepare --force` before any submission",
+                "a prepared file changed since it was sealed", where=str(path), hint=reseal
             )
+    for folder in ("inputs", "labels"):
+        for path in sorted((layout.sealed_dir / folder).rglob("*")):
+            if path.is_file() and path.relative_to(layout.root).as_posix() not in manifest.files:
+                raise DataError(
+                    "a file was added to the sealed data after sealing",
+                    where=str(path),
+                    hint=f"remove it, or {reseal}",
+                )
 
 
 def split_inputs_sha256(manifest: Manifest, split: str) -> str:
@@ -253,7 +324,9 @@ def load_source(
         folder = base_dir / folder
     if not folder.is_dir():
         raise DataError(
-            "the data source folder does not exist",
+            "the data source is not a folder"
+            if folder.exists()
+            else "the data source folder does not exist",
             where=str(folder),
             hint='set [data] source to an XTREME-format folder or "synthetic"',
         )

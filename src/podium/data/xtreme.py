@@ -2,13 +2,17 @@
 
 Pair tasks: `text_a<TAB>text_b<TAB>label` per line (2 columns: unlabelled test data).
 Tagging tasks: `token<TAB>tag` per line, a blank line between sentences (1 column:
-unlabelled). Files may carry a BOM, CRLF line ends and trailing blank lines.
+unlabelled). Files may carry a BOM, CRLF line ends, runs of blank lines and trailing blank
+lines; tokens may contain ':', '#' or Unicode spaces. Lines are split on "\\n" only, so a
+stray "\\r" inside a text survives, and errors name the file and line.
 """
 
 from __future__ import annotations
 
+import codecs
+import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from podium.data.examples import Example, PairExample, TaggedExample
@@ -18,14 +22,34 @@ from podium.tasks import Task
 
 FILE_PATTERN = re.compile(r"^(?P<split>[A-Za-z0-9_]+)-(?P<lang>[A-Za-z_]+)\.tsv$")
 
+# Only ASCII whitespace makes a line blank or a token empty: real CJK and WikiANN data hold
+# tokens such as U+3000 or U+00A0 that str.strip() would erase.
+_ASCII_SPACE = " \t\r\n\v\f"
 
-def _lines(path: Path) -> Iterable[tuple[int, str]]:
+
+def _blank(text: str) -> bool:
+    return not text.strip(_ASCII_SPACE)
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text without its line end); a leading BOM is dropped."""
     try:
-        with path.open("r", encoding="utf-8-sig", newline="") as handle:
-            for lineno, raw in enumerate(handle, start=1):
-                yield lineno, raw.rstrip("\r\n").rstrip("\r")
-    except UnicodeDecodeError as err:
-        raise DataError(f"not UTF-8 text ({err.reason})", where=str(path)) from None
+        handle = path.open("rb")
+    except OSError as err:
+        raise DataError(f"cannot read the file ({err.strerror})", where=str(path)) from None
+    with handle:
+        for lineno, raw in enumerate(handle, start=1):
+            if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise DataError(
+                    f"not UTF-8 text (byte {err.start + 1} of the line: {raw[err.start : err.start + 1]!r})",
+                    where=f"{path}:{lineno}",
+                    hint="save the file as UTF-8",
+                ) from None
+            yield lineno, text.rstrip("\r\n")
 
 
 def _check_label(value: str, task: Task, where: str, what: str = "label") -> None:
@@ -42,10 +66,21 @@ def read_xtreme_file(path: Path, task: Task) -> list[Example]:
     return _read_pairs(path, task) if task.is_pair else _read_tagged(path, task)
 
 
+def _mixed(where: str, first: int, first_labelled: bool, labelled: str) -> DataError:
+    return DataError(
+        f"this line is {labelled}, but line {first} is "
+        f"{'labelled' if first_labelled else 'unlabelled'}",
+        where=where,
+        hint="every line of a file carries a label, or none does (unlabelled test files)",
+    )
+
+
 def _read_pairs(path: Path, task: Task) -> list[Example]:
     out: list[Example] = []
+    labelled: bool | None = None
+    first = 0
     for lineno, line in _lines(path):
-        if not line.strip():
+        if _blank(line):
             continue
         where = f"{path}:{lineno}"
         cols = line.split("\t")
@@ -53,9 +88,16 @@ def _read_pairs(path: Path, task: Task) -> list[Example]:
             raise DataError(
                 f"expected 3 tab-separated columns (text_a, text_b, label), found {len(cols)}",
                 where=where,
+                hint="texts must not contain tabs; unlabelled files have 2 columns",
             )
-        label = cols[2].strip() if len(cols) == 3 else None
-        if label is not None:
+        has_label = len(cols) == 3
+        if labelled is None:
+            labelled, first = has_label, lineno
+        elif labelled != has_label:
+            raise _mixed(where, first, labelled, "labelled" if has_label else "unlabelled")
+        label = None
+        if has_label:
+            label = cols[2].strip()
             _check_label(label, task, where)
         out.append(PairExample(text_a=cols[0], text_b=cols[1], label=label))
     return out
@@ -66,54 +108,99 @@ def _read_tagged(path: Path, task: Task) -> list[Example]:
     tokens: list[str] = []
     tags: list[str] = []
     labelled: bool | None = None
-    start = 0
-
-    def flush() -> None:
-        nonlocal tokens, tags, labelled
-        if tokens:
-            out.append(TaggedExample(tuple(tokens), tuple(tags) if labelled else None))
-        tokens, tags, labelled = [], [], None
-
+    first = 0
     for lineno, line in _lines(path):
-        if not line.strip():
-            flush()
+        if _blank(line):
+            if tokens:
+                out.append(TaggedExample(tuple(tokens), tuple(tags) if labelled else None))
+            tokens, tags = [], []
             continue
         where = f"{path}:{lineno}"
         cols = line.split("\t")
         if len(cols) > 2:
-            raise DataError(f"expected token<TAB>tag, found {len(cols)} columns", where=where)
-        if not cols[0].strip():
-            raise DataError("empty token", where=where)
+            raise DataError(
+                f"expected token<TAB>tag, found {len(cols)} columns",
+                where=where,
+                hint="one token per line; a blank line ends a sentence",
+            )
+        if _blank(cols[0]):
+            raise DataError("empty token", where=where, hint="one token per line, then its tag")
         has_tag = len(cols) == 2
         if labelled is None:
-            labelled, start = has_tag, lineno
+            labelled, first = has_tag, lineno
         elif labelled != has_tag:
-            raise DataError(
-                f"the sentence starting at line {start} mixes tagged and untagged tokens",
-                where=where,
-            )
+            raise _mixed(where, first, labelled, "tagged" if has_tag else "untagged")
         tokens.append(cols[0])
         if has_tag:
             tag = cols[1].strip()
             _check_label(tag, task, where, "tag")
             tags.append(tag)
-    flush()
+    if tokens:
+        out.append(TaggedExample(tuple(tokens), tuple(tags) if labelled else None))
     return out
 
 
+def labelled_problem(task: Task, ex: Example) -> str | None:
+    """Why `ex` is not a labelled example of `task` that the XTREME format can hold, or None."""
+    if task.is_pair:
+        if not isinstance(ex, PairExample):
+            return f"{task.id} is a pair task but the example has tokens"
+        if ex.label is None:
+            return "the example has no label"
+        if ex.label not in task.labels:
+            return (
+                f"label {ex.label!r} is not a {task.id} label (allowed: {', '.join(task.labels)})"
+            )
+        if any(c in text for text in (ex.text_a, ex.text_b) for c in "\t\n"):
+            return "a text contains a tab or a line break"
+        return None
+    if not isinstance(ex, TaggedExample):
+        return f"{task.id} is a tagging task but the example is a text pair"
+    if ex.tags is None:
+        return "the example has no tags"
+    if not ex.tokens:
+        return "the example has no tokens"
+    if len(ex.tags) != len(ex.tokens):
+        return f"{len(ex.tokens)} tokens but {len(ex.tags)} tags"
+    bad = next((t for t in ex.tags if t not in task.labels), None)
+    if bad is not None:
+        return f"tag {bad!r} is not a {task.id} tag (allowed: {', '.join(task.labels)})"
+    for token in ex.tokens:
+        if _blank(token) or "\t" in token or "\n" in token:
+            return f"token {token!r} is empty or contains a tab or a line break"
+    return None
+
+
 def write_xtreme_file(path: Path, task: Task, examples: Iterable[Example]) -> int:
-    """Write labelled examples in the XTREME format (LF line ends); returns the count."""
+    """Write labelled examples in the XTREME format (UTF-8, LF line ends); returns the count.
+
+    The inverse of `read_xtreme_file`: an example the reader could not give back (no label,
+    a label outside the task's set, a tab inside a text) raises DataError, and the file
+    appears only once complete.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
     count = 0
-    with path.open("w", encoding="utf-8", newline="\n") as handle:
-        for ex in examples:
-            if isinstance(ex, PairExample):
-                handle.write(f"{ex.text_a}\t{ex.text_b}\t{ex.label}\n")
-            else:
-                for token, tag in zip(ex.tokens, ex.tags or (), strict=True):
-                    handle.write(f"{token}\t{tag}\n")
-                handle.write("\n")
-            count += 1
+    try:
+        with partial.open("w", encoding="utf-8", newline="\n") as handle:
+            for count, ex in enumerate(examples, start=1):
+                problem = labelled_problem(task, ex)
+                if problem is not None:
+                    label = f" (id {ex.id})" if ex.id else ""
+                    raise DataError(
+                        f"cannot write example #{count}{label}: {problem}",
+                        where=str(path),
+                        hint="the XTREME format holds labelled examples only",
+                    )
+                if isinstance(ex, PairExample):
+                    handle.write(f"{ex.text_a}\t{ex.text_b}\t{ex.label}\n")
+                else:
+                    for token, tag in zip(ex.tokens, ex.tags or (), strict=True):
+                        handle.write(f"{token}\t{tag}\n")
+                    handle.write("\n")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     return count
 
 
@@ -122,10 +209,15 @@ def read_xtreme_dir(
     tasks: Sequence[Task],
     languages: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[tuple[str, str], list[Example]]:
-    """Pool the labelled examples of every split file per (task, language)."""
+    """Pool the labelled examples of every split file per (task, language).
+
+    Every `{split}-{lang}.tsv` in `root/{task}/` counts (train, dev, test, ...); unlabelled
+    files add nothing. With `languages`, only the languages listed for a task are read (a task
+    missing from the mapping reads all); every file name is still checked.
+    """
     if not root.is_dir():
         raise DataError("no such folder", where=str(root), hint="give an XTREME-format folder")
-    found = sorted(p.name for p in root.iterdir() if p.is_dir())
+    found = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     result: dict[tuple[str, str], list[Example]] = {}
     for task in tasks:
         folder = root / task.id
@@ -133,14 +225,19 @@ def read_xtreme_dir(
             raise DataError(
                 f"no folder for task {task.id!r}",
                 where=str(root),
-                hint=f"found: {', '.join(found) or 'nothing'}; expected {task.id}/{{split}}-{{lang}}.tsv",
+                hint=f"found: {', '.join(found) or 'no folders'}; "
+                f"expected {task.id}/{{split}}-{{lang}}.tsv",
             )
-        wanted = set(languages.get(task.id, task.languages)) if languages else set(task.languages)
+        wanted = set(task.languages)
+        if languages is not None and task.id in languages:
+            wanted = set(languages[task.id])
         for path in sorted(folder.glob("*.tsv")):
             match = FILE_PATTERN.match(path.name)
             if not match:
                 raise DataError(
-                    "file name is not {split}-{lang}.tsv", where=str(path), hint="e.g. dev-de.tsv"
+                    "file name is not {split}-{lang}.tsv",
+                    where=str(path),
+                    hint="e.g. train-en.tsv or dev-de.tsv",
                 )
             lang = match["lang"]
             if lang not in task.languages:
