@@ -26,6 +26,9 @@ def run(*args: str, cwd: Path | None = None, ok: bool = True) -> subprocess.Comp
 
 
 def test_init_writes_a_commented_valid_spec(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    run("init", "cup2", "--source", "data", cwd=tmp_path)
+    assert f'source = "{tmp_path / "data"}"' in (tmp_path / "cup2" / "competition.toml").read_text()
     run("init", str(tmp_path / "cup"))
     text = (tmp_path / "cup" / "competition.toml").read_text()
     assert "bonus_places = [2, 1]" in text and "# " in text

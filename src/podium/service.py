@@ -25,6 +25,8 @@ def init_competition(
             where=str(target),
             hint="edit it, or pass --force to overwrite it",
         )
+    if source != "synthetic":  # relative to where the organizer typed it, not to `root`
+        source = str(Path(source).expanduser().resolve())
     target.write_text(render_default_spec(name or "XTREME four-task challenge", source), "utf-8")
     return target
 
