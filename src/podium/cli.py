@@ -25,12 +25,16 @@ from podium.render import (
     print_outcomes,
     print_submissions,
 )
-from podium.service import Podium, init_competition
+from podium.service import Podium, init_competition, resolve_source
 
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     help="Run ML competitions ranked by quality and efficiency.",
+)
+_SOURCE_HELP = (
+    "'synthetic', an XTREME-format folder (CoNLL-U accepted in udpos/), "
+    "a parquet copy of google/xtreme, or 'hf:google/xtreme'"
 )
 data_app = typer.Typer(no_args_is_help=True, help="Prepare, inspect and export the data.")
 team_app = typer.Typer(no_args_is_help=True, help="Add and list teams.")
@@ -113,9 +117,7 @@ def _root(
 def init(
     folder: Annotated[Path, typer.Argument(help="competition folder to create")],
     name: Annotated[str | None, typer.Option(help="competition name")] = None,
-    source: Annotated[
-        str, typer.Option(help="'synthetic' or an XTREME-format folder")
-    ] = "synthetic",
+    source: Annotated[str, typer.Option(help=_SOURCE_HELP)] = "synthetic",
     force: Annotated[bool, typer.Option(help="overwrite an existing competition.toml")] = False,
 ) -> None:
     """Write a commented competition.toml with the seed competition's defaults."""
@@ -126,13 +128,16 @@ def init(
 @data_app.command("prepare")
 def data_prepare(
     competition: CompetitionOpt = Path("."),
-    source: Annotated[str | None, typer.Option(help="override [data].source")] = None,
+    source: Annotated[
+        str | None, typer.Option(help=f"override [data].source: {_SOURCE_HELP}")
+    ] = None,
     force: Annotated[bool, typer.Option(help="re-seal (only before any submission)")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Split labelled data into public training data and sealed eval/final sets."""
     with _podium(competition) as podium:
-        manifest = podium.prepare_data(force=force, source=source)
+        chosen = resolve_source(source) if source is not None else None
+        manifest = podium.prepare_data(force=force, source=chosen)
         if json_out:
             _emit_json(manifest.model_dump() if hasattr(manifest, "model_dump") else manifest)
         else:

@@ -14,7 +14,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from podium.data.prepare import Manifest, load_manifest, load_source, prepare
+from podium.data.prepare import Manifest, load_manifest, prepare
+from podium.data.sources import load_source
 from podium.errors import NotFoundError, PodiumError, RuleError, SpecError
 from podium.harness.runner import Runner, create_runner
 from podium.layout import CompetitionLayout

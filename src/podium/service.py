@@ -5,12 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from podium.core import SubmitReceipt
+from podium.data.huggingface import HUB_PREFIX
 from podium.errors import SpecError
 from podium.final import Finals
 from podium.runqueue import Progress, RunOutcome
 from podium.spec import SPEC_FILENAME, render_default_spec
 
-__all__ = ["Podium", "Progress", "RunOutcome", "SubmitReceipt", "init_competition"]
+__all__ = [
+    "Podium",
+    "Progress",
+    "RunOutcome",
+    "SubmitReceipt",
+    "init_competition",
+    "resolve_source",
+]
+
+
+def resolve_source(source: str) -> str:
+    """A folder source relative to where the organizer typed it, not to the competition."""
+    if source == "synthetic" or source.startswith(HUB_PREFIX):
+        return source
+    return str(Path(source).expanduser().resolve())
 
 
 def init_competition(
@@ -25,8 +40,7 @@ def init_competition(
             where=str(target),
             hint="edit it, or pass --force to overwrite it",
         )
-    if source != "synthetic":  # relative to where the organizer typed it, not to `root`
-        source = str(Path(source).expanduser().resolve())
+    source = resolve_source(source)
     target.write_text(render_default_spec(name or "XTREME four-task challenge", source), "utf-8")
     return target
 

@@ -35,7 +35,8 @@ class DataSpec(_Strict):
 
     source: str = Field(
         default="synthetic",
-        description="'synthetic' or a folder in XTREME format ({task}/{split}-{lang}.tsv)",
+        description="'synthetic', an XTREME-format folder ({task}/{split}-{lang}.tsv, CoNLL-U "
+        "accepted for udpos), a parquet copy of google/xtreme, or 'hf:google/xtreme'",
     )
     seed: int = Field(default=2020, description="split seed: same source + seed = same split")
     public: float = Field(default=0.6, gt=0, lt=1, description="share handed to teams")
@@ -268,7 +269,10 @@ metric = "span_f1"
 metric = "span_f1"
 
 [data]
-# "synthetic" (offline demo data) or a folder in XTREME format: {{task}}/{{split}}-{{lang}}.tsv
+# "synthetic" (offline demo data); a folder in XTREME format, {{task}}/{{split}}-{{lang}}.tsv
+# (udpos/ may hold Universal Dependencies *.conllu files instead); a local copy of the Hugging
+# Face google/xtreme parquet files, {{config}}/{{split}}-00000-of-00001.parquet; or
+# "hf:google/xtreme" to load it with the `datasets` library from a reachable hub.
 source = "{source}"
 # Same source + same seed = the same split, example for example.
 seed = 2020

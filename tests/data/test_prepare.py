@@ -15,11 +15,11 @@ from podium.data.jsonl import iter_jsonl
 from podium.data.prepare import (
     Manifest,
     load_manifest,
-    load_source,
     prepare,
     split_inputs_sha256,
     verify_manifest,
 )
+from podium.data.sources import load_source
 from podium.data.synthetic import generate_examples
 from podium.data.xtreme import read_xtreme_file
 from podium.errors import DataError

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from podium.data.jsonl import iter_jsonl
-from podium.data.prepare import load_source, prepare
+from podium.data.prepare import prepare
+from podium.data.sources import load_source
 from podium.harness.scoring import score_predictions
 from podium.layout import CompetitionLayout
 from podium.spec import parse_spec

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from podium.data.examples import Example, PairExample
 from podium.data.jsonl import write_jsonl
-from podium.data.xtreme import labelled_problem, read_xtreme_dir, write_xtreme_file
+from podium.data.xtreme import labelled_problem, write_xtreme_file
 from podium.digest import sha256_file
 from podium.errors import DataError
 from podium.layout import SPLITS_SEALED, CompetitionLayout
@@ -307,27 +307,3 @@ def split_inputs_sha256(manifest: Manifest, split: str) -> str:
     prefix = f"sealed/inputs/{split}/"
     pairs = sorted((p, h) for p, h in manifest.files.items() if p.startswith(prefix))
     return hashlib.sha256(json.dumps(pairs).encode("utf-8")).hexdigest()
-
-
-def load_source(
-    spec: CompetitionSpec, base_dir: Path, registry: TaskRegistry
-) -> tuple[dict[tuple[str, str], list[Example]], str]:
-    """The labelled examples of the spec's source, with a label naming that source."""
-    tasks = [registry.get(t) for t in spec.tasks]
-    languages = {t: spec.task_languages(t, registry) for t in spec.tasks}
-    if spec.data.source == "synthetic":
-        from podium.data.synthetic import generate_examples
-
-        return generate_examples(tasks, languages, seed=spec.data.seed), "synthetic"
-    folder = Path(spec.data.source).expanduser()
-    if not folder.is_absolute():
-        folder = base_dir / folder
-    if not folder.is_dir():
-        raise DataError(
-            "the data source is not a folder"
-            if folder.exists()
-            else "the data source folder does not exist",
-            where=str(folder),
-            hint='set [data] source to an XTREME-format folder or "synthetic"',
-        )
-    return read_xtreme_dir(folder, tasks, languages), str(folder)

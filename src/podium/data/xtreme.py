@@ -31,7 +31,7 @@ def _blank(text: str) -> bool:
     return not text.strip(_ASCII_SPACE)
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
+def read_lines(path: Path) -> Iterator[tuple[int, str]]:
     """(line number, text without its line end); a leading BOM is dropped."""
     try:
         handle = path.open("rb")
@@ -79,7 +79,7 @@ def _read_pairs(path: Path, task: Task) -> list[Example]:
     out: list[Example] = []
     labelled: bool | None = None
     first = 0
-    for lineno, line in _lines(path):
+    for lineno, line in read_lines(path):
         if _blank(line):
             continue
         where = f"{path}:{lineno}"
@@ -109,7 +109,7 @@ def _read_tagged(path: Path, task: Task) -> list[Example]:
     tags: list[str] = []
     labelled: bool | None = None
     first = 0
-    for lineno, line in _lines(path):
+    for lineno, line in read_lines(path):
         if _blank(line):
             if tokens:
                 out.append(TaggedExample(tuple(tokens), tuple(tags) if labelled else None))
