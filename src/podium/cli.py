@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from podium import __version__
-from podium.errors import PodiumError
+from podium.cli_support import (
+    CompetitionOpt,
+    JsonOpt,
+    QuietOpt,
+    console,
+    emit_json,
+    guard,
+    open_podium,
+    progress,
+)
 from podium.render import (
     print_calibration,
     print_check,
@@ -25,7 +29,7 @@ from podium.render import (
     print_outcomes,
     print_submissions,
 )
-from podium.service import Podium, init_competition, resolve_source
+from podium.service import init_competition, resolve_source
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -47,62 +51,6 @@ app.add_typer(stage_app, name="stage")
 app.add_typer(final_app, name="final")
 app.add_typer(code_app, name="code")
 
-T = TypeVar("T")
-CompetitionOpt = Annotated[
-    Path,
-    typer.Option(
-        "--competition",
-        "-c",
-        envvar="PODIUM_COMPETITION",
-        help="competition folder (holds competition.toml)",
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="print only the essentials")]
-
-
-def _console() -> Console:
-    return Console(highlight=False)
-
-
-def _fail(err: PodiumError) -> None:
-    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {escape(err.message)}")
-    raise typer.Exit(2)
-
-
-@contextmanager
-def _podium(root: Path) -> Iterator[Podium]:
-    try:
-        podium = Podium.open(root)
-    except PodiumError as err:
-        _fail(err)
-        raise
-    try:
-        yield podium
-    except PodiumError as err:
-        _fail(err)
-    finally:
-        podium.close()
-
-
-def _guard(fn: Callable[[], T]) -> T:
-    try:
-        return fn()
-    except PodiumError as err:
-        _fail(err)
-        raise
-
-
-def _progress(quiet: bool) -> Callable[[str], None] | None:
-    if quiet:
-        return None
-    console = Console(stderr=True, highlight=False)
-    return lambda msg: console.print(f"[dim]… {msg}[/]")
-
-
-def _emit_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n")
-
 
 @app.callback(invoke_without_command=True)
 def _root(
@@ -121,8 +69,8 @@ def init(
     force: Annotated[bool, typer.Option(help="overwrite an existing competition.toml")] = False,
 ) -> None:
     """Write a commented competition.toml with the seed competition's defaults."""
-    path = _guard(lambda: init_competition(folder, name=name, source=source, force=force))
-    _console().print(f"wrote {path}\nnext: edit it, then `podium data prepare -c {folder}`")
+    path = guard(lambda: init_competition(folder, name=name, source=source, force=force))
+    console().print(f"wrote {path}\nnext: edit it, then `podium data prepare -c {folder}`")
 
 
 @data_app.command("prepare")
@@ -135,24 +83,24 @@ def data_prepare(
     json_out: JsonOpt = False,
 ) -> None:
     """Split labelled data into public training data and sealed eval/final sets."""
-    with _podium(competition) as podium:
+    with open_podium(competition) as podium:
         chosen = resolve_source(source) if source is not None else None
         manifest = podium.prepare_data(force=force, source=chosen)
         if json_out:
-            _emit_json(manifest.model_dump() if hasattr(manifest, "model_dump") else manifest)
+            emit_json(manifest.model_dump() if hasattr(manifest, "model_dump") else manifest)
         else:
-            print_manifest(_console(), manifest, podium.layout)
+            print_manifest(console(), manifest, podium.layout)
 
 
 @data_app.command("info")
 def data_info(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """Counts per task, language and split of the prepared data."""
-    with _podium(competition) as podium:
+    with open_podium(competition) as podium:
         manifest = podium.manifest()
         if json_out:
-            _emit_json(manifest.model_dump() if hasattr(manifest, "model_dump") else manifest)
+            emit_json(manifest.model_dump() if hasattr(manifest, "model_dump") else manifest)
         else:
-            print_manifest(_console(), manifest, podium.layout)
+            print_manifest(console(), manifest, podium.layout)
 
 
 @data_app.command("export")
@@ -161,9 +109,9 @@ def data_export(
     competition: CompetitionOpt = Path("."),
 ) -> None:
     """Copy the public training data (what teams download) to a folder."""
-    with _podium(competition) as podium:
+    with open_podium(competition) as podium:
         podium.export_public(out)
-        _console().print(f"public data written to {out}")
+        console().print(f"public data written to {out}")
 
 
 @team_app.command("add")
@@ -175,38 +123,38 @@ def team_add(
     competition: CompetitionOpt = Path("."),
 ) -> None:
     """Add a team."""
-    with _podium(competition) as podium:
+    with open_podium(competition) as podium:
         team = podium.add_team(name, member or [])
-        _console().print(f"team {team.name!r} added ({len(team.members)} member(s))")
+        console().print(f"team {team.name!r} added ({len(team.members)} member(s))")
 
 
 @team_app.command("list")
 def team_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """List teams and members."""
-    with _podium(competition) as podium:
+    with open_podium(competition) as podium:
         teams = [{"team": t.name, "members": [m.name for m in t.members]} for t in podium.teams()]
         if json_out:
-            _emit_json(teams)
+            emit_json(teams)
         for t in [] if json_out else teams:
-            _console().print(f"{t['team']}: {', '.join(t['members']) or '-'}")
+            console().print(f"{t['team']}: {', '.join(t['members']) or '-'}")
 
 
 @stage_app.command("open")
 def stage_open(name: str, competition: CompetitionOpt = Path(".")) -> None:
     """Open a stage for submissions."""
-    with _podium(competition) as podium:
+    with open_podium(competition) as podium:
         podium.open_stage(name)
-        _console().print(f"stage {name!r} is open")
+        console().print(f"stage {name!r} is open")
 
 
 @stage_app.command("close")
 def stage_close(name: str, competition: CompetitionOpt = Path(".")) -> None:
     """Close a stage (declares its winner / releases code if the spec says so)."""
-    with _podium(competition) as podium:
+    with open_podium(competition) as podium:
         winners = podium.close_stage(name)
-        _console().print(f"stage {name!r} is closed")
+        console().print(f"stage {name!r} is closed")
         for w in winners:
-            _console().print(
+            console().print(
                 f"hall of fame: {w.team_name} wins stage {w.stage_name!r} "
                 f"({w.score:.2f} points, {w.duration_seconds:.2f} s)"
             )
@@ -215,11 +163,11 @@ def stage_close(name: str, competition: CompetitionOpt = Path(".")) -> None:
 @stage_app.command("list")
 def stage_list(competition: CompetitionOpt = Path(".")) -> None:
     """List stages and their status."""
-    with _podium(competition) as podium:
+    with open_podium(competition) as podium:
         for st in podium.stages():
             spec = podium.spec.stage(st.name)
             revealed = " (revealed)" if st.revealed else ""
-            _console().print(
+            console().print(
                 f"{st.name}: {st.status}{revealed}; split {st.split}, "
                 f"{spec.attempts} attempt(s), leaderboard {spec.leaderboard}"
             )
@@ -235,12 +183,12 @@ def submit(
     json_out: JsonOpt = False,
 ) -> None:
     """Store a submission and reserve one of the team's attempts."""
-    with _podium(competition) as podium:
+    with open_podium(competition) as podium:
         r = podium.submit(path, team=team, stage=stage, label=label)
         if json_out:
-            _emit_json(r.__dict__)
+            emit_json(r.__dict__)
         else:
-            _console().print(
+            console().print(
                 f"submission #{r.submission_id} accepted for {r.team!r}: attempt {r.attempt} of "
                 f"{r.attempts} in stage {r.stage!r}, sha256 {r.sha256[:12]}…, "
                 f"queue position {r.queue_position}"
@@ -255,12 +203,12 @@ def evaluate(
     json_out: JsonOpt = False,
 ) -> None:
     """Evaluate queued submissions one at a time (timed, validated, scored)."""
-    with _podium(competition) as podium:
-        outcomes = podium.evaluate_pending(progress=_progress(quiet or json_out), stage=stage)
+    with open_podium(competition) as podium:
+        outcomes = podium.evaluate_pending(progress=progress(quiet or json_out), stage=stage)
         if json_out:
-            _emit_json([o.__dict__ for o in outcomes])
+            emit_json([o.__dict__ for o in outcomes])
         else:
-            print_outcomes(_console(), outcomes)
+            print_outcomes(console(), outcomes)
 
 
 @app.command()
@@ -271,12 +219,12 @@ def leaderboard(
     json_out: JsonOpt = False,
 ) -> None:
     """Show a stage's leaderboard: performance place, efficiency moves, final place."""
-    with _podium(competition) as podium:
+    with open_podium(competition) as podium:
         board = podium.leaderboard(stage)
         if json_out:
-            _emit_json(board.to_dict())
+            emit_json(board.to_dict())
         else:
-            print_leaderboard(_console(), board, languages=languages)
+            print_leaderboard(console(), board, languages=languages)
 
 
 @app.command()
@@ -286,10 +234,10 @@ def submissions(
     json_out: JsonOpt = False,
 ) -> None:
     """List submissions with the status and log tail of their last run."""
-    with _podium(competition) as podium:
+    with open_podium(competition) as podium:
         subs = podium.submissions(team)
         if json_out:
-            _emit_json(
+            emit_json(
                 [
                     {
                         "id": s.id,
@@ -306,7 +254,7 @@ def submissions(
                 ]
             )
         else:
-            print_submissions(_console(), subs)
+            print_submissions(console(), subs)
 
 
 @app.command("run")
@@ -316,7 +264,7 @@ def show_run(
     json_out: JsonOpt = False,
 ) -> None:
     """Show one run: measurements, fingerprint, scores and log tail."""
-    with _podium(competition) as podium:
+    with open_podium(competition) as podium:
         run = podium.run(run_id)
         data = {
             "id": run.id,
@@ -352,12 +300,12 @@ def show_run(
             "log_tail": run.log_tail,
         }
         if json_out:
-            _emit_json(data)
+            emit_json(data)
         else:
             log = data.pop("log_tail")
-            _console().print_json(json.dumps(data, default=str))
-            _console().print("[bold]log tail[/]")
-            _console().print(log or "(empty)", markup=False)
+            console().print_json(json.dumps(data, default=str))
+            console().print("[bold]log tail[/]")
+            console().print(log or "(empty)", markup=False)
 
 
 @final_app.command("select")
@@ -367,18 +315,18 @@ def final_select(
     competition: CompetitionOpt = Path("."),
 ) -> None:
     """Choose which evaluation submission a team takes to the final (default: its best)."""
-    with _podium(competition) as podium:
+    with open_podium(competition) as podium:
         podium.select_for_final(team, submission)
-        _console().print(f"{team!r} takes submission #{submission} to the final")
+        console().print(f"{team!r} takes submission #{submission} to the final")
 
 
 @final_app.command("run")
 def final_run(competition: CompetitionOpt = Path("."), quiet: QuietOpt = False) -> None:
     """Run every team's chosen submission once on the final set; results stay hidden."""
-    with _podium(competition) as podium:
-        outcomes = podium.run_final(progress=_progress(quiet))
+    with open_podium(competition) as podium:
+        outcomes = podium.run_final(progress=progress(quiet))
         failed = sum(o.status != "scored" for o in outcomes)
-        _console().print(
+        console().print(
             f"final evaluated: {len(outcomes)} run(s), {failed} failed; results are "
             "hidden until `podium final reveal`"
         )
@@ -387,18 +335,18 @@ def final_run(competition: CompetitionOpt = Path("."), quiet: QuietOpt = False) 
 @final_app.command("reveal")
 def final_reveal(competition: CompetitionOpt = Path(".")) -> None:
     """Reveal the final leaderboard and enter the winners in the hall of fame."""
-    with _podium(competition) as podium:
+    with open_podium(competition) as podium:
         podium.reveal_final()
-        print_leaderboard(_console(), podium.leaderboard(podium._final_stage()))
+        print_leaderboard(console(), podium.leaderboard(podium._final_stage()))
 
 
 @app.command("hall-of-fame")
 def hall_of_fame(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """Winners of every competition kept in this store."""
-    with _podium(competition) as podium:
+    with open_podium(competition) as podium:
         entries = podium.hall_of_fame()
         if json_out:
-            _emit_json(
+            emit_json(
                 [
                     {
                         "competition": e.competition_name,
@@ -414,7 +362,7 @@ def hall_of_fame(competition: CompetitionOpt = Path("."), json_out: JsonOpt = Fa
                 ]
             )
         else:
-            print_hall_of_fame(_console(), entries)
+            print_hall_of_fame(console(), entries)
 
 
 @code_app.command("export")
@@ -424,9 +372,9 @@ def code_export(
     competition: CompetitionOpt = Path("."),
 ) -> None:
     """Write every team's submitted code of a closed stage (release_code = true)."""
-    with _podium(competition) as podium:
+    with open_podium(competition) as podium:
         written = podium.export_code(stage, out)
-        _console().print(f"{len(written)} submission(s) written under {out}")
+        console().print(f"{len(written)} submission(s) written under {out}")
 
 
 @app.command()
@@ -445,9 +393,9 @@ def check(
     from podium.check import check_submission
     from podium.spec import SandboxSpec
 
-    sandbox = _guard(lambda: SandboxSpec(runner=runner, timeout_seconds=timeout))  # type: ignore[arg-type]
-    report = _guard(lambda: check_submission(path, data, split=split, sandbox=sandbox))
-    print_check(_console(), report)
+    sandbox = guard(lambda: SandboxSpec(runner=runner, timeout_seconds=timeout))  # type: ignore[arg-type]
+    report = guard(lambda: check_submission(path, data, split=split, sandbox=sandbox))
+    print_check(console(), report)
     if report.result.status != "scored":
         raise typer.Exit(1)
 
@@ -460,9 +408,9 @@ def calibrate(
     quiet: QuietOpt = False,
 ) -> None:
     """Measure run-to-run noise here and recommend min_efficiency_gain."""
-    with _podium(competition) as podium:
-        noise = podium.calibrate(submission, runs=runs, progress=_progress(quiet))
-        print_calibration(_console(), noise, podium.spec.reranking.min_efficiency_gain)
+    with open_podium(competition) as podium:
+        noise = podium.calibrate(submission, runs=runs, progress=progress(quiet))
+        print_calibration(console(), noise, podium.spec.reranking.min_efficiency_gain)
 
 
 @app.command()
@@ -470,9 +418,9 @@ def report(competition: CompetitionOpt = Path(".")) -> None:
     """Write report.html (leaderboards and charts) into the competition folder."""
     from podium.report import write_report
 
-    with _podium(competition) as podium:
+    with open_podium(competition) as podium:
         path = write_report(podium)
-        _console().print(f"report written to {path}")
+        console().print(f"report written to {path}")
 
 
 @app.command()
@@ -488,7 +436,7 @@ def demo(
     """Build a throw-away competition and run it end to end: teams, 3 attempts, the final."""
     from podium.demo import run_demo
 
-    _guard(lambda: run_demo(folder, data=data, console=_console(), quiet=quiet))
+    guard(lambda: run_demo(folder, data=data, console=console(), quiet=quiet))
 
 
 def main() -> None:

@@ -1,0 +1,73 @@
+"""What every `podium` sub-command shares: options, error output, opening a competition."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from podium.errors import PodiumError
+from podium.service import Podium
+
+T = TypeVar("T")
+CompetitionOpt = Annotated[
+    Path,
+    typer.Option(
+        "--competition",
+        "-c",
+        envvar="PODIUM_COMPETITION",
+        help="competition folder (holds competition.toml)",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="print only the essentials")]
+
+
+def console() -> Console:
+    return Console(highlight=False)
+
+
+def fail(err: PodiumError) -> None:
+    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {escape(err.message)}")
+    raise typer.Exit(2)
+
+
+@contextmanager
+def open_podium(root: Path) -> Iterator[Podium]:
+    try:
+        podium = Podium.open(root)
+    except PodiumError as err:
+        fail(err)
+        raise
+    try:
+        yield podium
+    except PodiumError as err:
+        fail(err)
+    finally:
+        podium.close()
+
+
+def guard(fn: Callable[[], T]) -> T:
+    try:
+        return fn()
+    except PodiumError as err:
+        fail(err)
+        raise
+
+
+def progress(quiet: bool) -> Callable[[str], None] | None:
+    if quiet:
+        return None
+    console = Console(stderr=True, highlight=False)
+    return lambda msg: console.print(f"[dim]… {msg}[/]")
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n")
