@@ -1,0 +1,158 @@
+"""`podium baseline train` and `podium baseline package`.
+
+Thin commands over the library; heavy imports (torch, lightning) happen inside them, so that
+`podium --help` stays fast and works without the extra installed.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from podium.errors import PodiumError
+
+DEFAULT_PAIR_INPUTS = ("cls", "a", "b", "diff", "prod", "overlap")  # network.py's default
+
+baseline_app = typer.Typer(
+    no_args_is_help=True,
+    help="Train and package the baseline model (needs the extra podium\\[baseline]).",
+)
+
+
+def _fail(err: PodiumError) -> None:
+    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {escape(err.message)}")
+    raise typer.Exit(2)
+
+
+def _scores_table(scores: dict[tuple[str, str], float]) -> Table:
+    table = Table(title="Dev scores (best checkpoint)", title_justify="left")
+    for col in ("task", "language", "score"):
+        table.add_column(col, justify="right" if col == "score" else "left")
+    for (task, lang), value in sorted(scores.items()):
+        table.add_row(task, lang, f"{value:.2f}")
+    return table
+
+
+@baseline_app.command()
+def train(
+    competition: Annotated[
+        Path, typer.Option(help="competition folder, or the public data ({task}/train-{lang}.tsv)")
+    ],
+    encoder: Annotated[
+        str, typer.Option(help="'tiny' (from scratch, offline) or a hub name / local folder")
+    ] = "tiny",
+    max_minutes: Annotated[
+        float, typer.Option(help="wall-clock budget, data prep included")
+    ] = 10.0,
+    out: Annotated[Path, typer.Option(help="where checkpoints go")] = Path("baseline-run"),
+    tasks: Annotated[str | None, typer.Option(help="comma-separated task ids")] = None,
+    max_steps: Annotated[int | None, typer.Option(help="stop after this many steps")] = None,
+    layers: Annotated[int, typer.Option(help="tiny: encoder layers")] = 4,
+    hidden: Annotated[int, typer.Option(help="tiny: hidden size")] = 128,
+    vocab: Annotated[int, typer.Option(help="tiny: WordPiece vocabulary size")] = 8000,
+    max_len: Annotated[int, typer.Option(help="subwords per sample (windows beyond)")] = 128,
+    lr: Annotated[float, typer.Option(help="peak learning rate of the top layer")] = 2e-3,
+    layer_decay: Annotated[float, typer.Option(help="lr factor per layer downwards")] = 0.9,
+    precision: Annotated[str, typer.Option(help="'auto', '32' or 'bf16'")] = "auto",
+    accumulate: Annotated[int, typer.Option(help="gradient accumulation steps")] = 1,
+    token_budget: Annotated[int, typer.Option(help="tokens per batch")] = 4096,
+    layout: Annotated[str, typer.Option(help="'pack', 'buckets' or 'plain'")] = "pack",
+    pair_inputs: Annotated[
+        str, typer.Option(help="what pair heads read: some of cls,a,b,diff,prod,overlap")
+    ] = ",".join(DEFAULT_PAIR_INPUTS),
+    temperature: Annotated[float, typer.Option(help="language/task sampling temperature")] = 2.0,
+    workers: Annotated[int, typer.Option(help="tokenisation processes")] = 2,
+    steps_per_epoch: Annotated[int, typer.Option(help="steps between dev scores")] = 200,
+    seed: Annotated[int, typer.Option(help="random seed")] = 13,
+    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+) -> None:
+    """Train the multi-task baseline on a competition's public data."""
+    started = time.monotonic()
+    try:
+        from podium.baseline.corpus import load_corpus
+        from podium.baseline.model import TinySize, build_model
+        from podium.baseline.training import LAYOUTS, TrainOptions, fit
+
+        if layout not in LAYOUTS:
+            raise PodiumError(f"unknown layout {layout!r}", hint=f"one of {', '.join(LAYOUTS)}")
+        chosen = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
+        corpus = load_corpus(competition, chosen)
+        size = TinySize(
+            layers=layers,
+            hidden=hidden,
+            heads=max(1, hidden // 64),
+            intermediate=4 * hidden,
+            vocab=vocab,
+        )
+        parts = tuple(p.strip() for p in pair_inputs.split(",") if p.strip())
+        unknown = [p for p in parts if p not in DEFAULT_PAIR_INPUTS]
+        if unknown or not parts:
+            raise PodiumError(
+                f"unknown pair inputs {pair_inputs!r}",
+                hint=f"some of {','.join(DEFAULT_PAIR_INPUTS)}",
+            )
+        net, tokenizer = build_model(encoder, corpus, size=size, max_len=max_len, pair_inputs=parts)
+        options = TrainOptions(
+            max_minutes=max_minutes,
+            max_steps=max_steps,
+            lr=lr,
+            layer_decay=layer_decay,
+            precision=precision,
+            accumulate=accumulate,
+            seed=seed,
+            token_budget=token_budget,
+            layout=layout,
+            temperature=temperature,
+            workers=workers,
+            steps_per_epoch=steps_per_epoch,
+            progress=not quiet,
+        )
+        left = max_minutes * 60 - (time.monotonic() - started)
+        result = fit(net, tokenizer, corpus, out, options, seconds_left=max(left, 1.0))
+    except PodiumError as err:
+        _fail(err)
+        return
+    console = Console(highlight=False)
+    console.print(_scores_table(result.scores))
+    means = ", ".join(f"{t} {v:.2f}" for t, v in result.task_scores.items())
+    console.print(f"{result.steps} steps in {result.seconds:.0f} s; dev: {means}")
+    console.print(f"best checkpoint: {result.best}")
+    console.print(f"next: podium baseline package {result.best} SUBMISSION_DIR")
+
+
+@baseline_app.command()
+def package(
+    checkpoint: Annotated[Path, typer.Argument(help="best.ckpt or last.ckpt of a run")],
+    out: Annotated[Path, typer.Argument(help="submission folder to write")],
+    competition: Annotated[
+        Path | None, typer.Option(help="check the checkpoint covers this competition's tasks")
+    ] = None,
+    bf16: Annotated[
+        bool, typer.Option(help="bf16 inference (faster on CPUs with AVX512-BF16)")
+    ] = False,
+) -> None:
+    """Write a ready submission folder (weights, tokenizer, podium.toml, predict.py)."""
+    try:
+        from podium.baseline.packaging import package as write_package
+
+        task_list = None
+        if competition is not None:
+            from podium.baseline.corpus import public_dir
+            from podium.tasks import default_registry
+
+            _, ids, _ = public_dir(competition)
+            registry = default_registry()
+            task_list = [registry.get(t) for t in ids or registry.ids()]
+        folder = write_package(checkpoint, out, tasks=task_list, bf16=bf16)
+    except PodiumError as err:
+        _fail(err)
+        return
+    console = Console(highlight=False)
+    console.print(f"submission written to {folder}")
+    console.print(f"next: podium check {folder} --data PUBLIC_DIR  then  podium submit {folder}")

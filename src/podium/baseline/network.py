@@ -1,0 +1,205 @@
+"""One shared encoder, one head per task.
+
+Pair tasks read [CLS], the mean states of each text (a, b, |a - b|, a * b, as in InferSent)
+and the texts' lexical overlap through a two-layer head; tagging tasks read the first subword
+of every word through a linear head. A batch may mix tasks: the encoder runs once and each
+head reads its own positions. Runtime module: torch and transformers only.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import torch
+from torch import nn
+
+from .batching import Batch
+from .encoding import PAIR_FEATURES, Specials
+
+CONFIG_FILE = "baseline.json"
+WEIGHTS_FILE = "weights.pt"
+TOKENIZER_FILE = "tokenizer.json"
+ENCODER_DIR = "encoder"  # the encoder's config.json (save_pretrained layout)
+# Encoders whose position ids start after the padding index (RoBERTa family).
+_OFFSET_MODELS = ("roberta", "xlm-roberta", "xlm-roberta-xl", "camembert")
+# What a pair head may read: [CLS], the mean states of text a and of text b, |a - b|, a * b,
+# and the overlap features of encoding.overlap_features.
+PAIR_PARTS = ("cls", "a", "b", "diff", "prod", "overlap")
+DEFAULT_PAIR_INPUTS = ("cls", "a", "b", "diff", "prod", "overlap")
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What a head predicts: the task id, its kind ('pair' or 'tagging') and its labels."""
+
+    id: str
+    kind: str
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """Everything besides weights that a saved model needs to run again."""
+
+    tasks: tuple[TaskInfo, ...]
+    specials: Specials
+    encoder: str  # 'tiny', a hub name or a path: where the encoder came from
+    max_len: int = 128
+    overlap: int = 32
+    typed: bool = True  # whether the encoder takes token type ids (segment b = 1)
+    position_offset: int = 0
+    dropout: float = 0.1
+    pair_inputs: tuple[str, ...] = DEFAULT_PAIR_INPUTS
+
+    def __post_init__(self) -> None:
+        unknown = [p for p in self.pair_inputs if p not in PAIR_PARTS]
+        if unknown or not self.pair_inputs:
+            raise ValueError(f"pair inputs must be some of {PAIR_PARTS}, got {self.pair_inputs}")
+
+    def task_index(self, task_id: str) -> int:
+        for i, task in enumerate(self.tasks):
+            if task.id == task_id:
+                return i
+        known = ", ".join(t.id for t in self.tasks)
+        raise KeyError(f"the model has no head for task {task_id!r} (it knows: {known})")
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> NetConfig:
+        raw = json.loads(text)
+        tasks = tuple(TaskInfo(t["id"], t["kind"], tuple(t["labels"])) for t in raw.pop("tasks"))
+        if "pair_inputs" in raw:
+            raw["pair_inputs"] = tuple(raw["pair_inputs"])
+        return cls(tasks=tasks, specials=Specials(**raw.pop("specials")), **raw)
+
+
+def position_offset(model_type: str, pad_token_id: int | None) -> int:
+    """RoBERTa-style encoders number positions from padding_idx + 1."""
+    return (pad_token_id or 0) + 1 if model_type in _OFFSET_MODELS else 0
+
+
+class PairHead(nn.Module):
+    """Two layers over the chosen pair inputs (dropout on states, not on overlap features)."""
+
+    def __init__(self, hidden: int, parts: tuple[str, ...], labels: int, dropout: float) -> None:
+        super().__init__()
+        self.parts = parts
+        states = sum(1 for p in parts if p != "overlap")
+        width = states * hidden + (PAIR_FEATURES if "overlap" in parts else 0)
+        self.dropout = nn.Dropout(dropout)
+        self.dense = nn.Linear(width, hidden)
+        self.out = nn.Sequential(nn.Tanh(), nn.Dropout(dropout), nn.Linear(hidden, labels))
+
+    def forward(
+        self, cls: torch.Tensor, a: torch.Tensor, b: torch.Tensor, features: torch.Tensor
+    ) -> torch.Tensor:
+        inputs = {"cls": cls, "a": a, "b": b, "diff": (a - b).abs(), "prod": a * b}
+        chosen = [self.dropout(inputs[p]) for p in self.parts if p != "overlap"]
+        if "overlap" in self.parts:
+            chosen.append(features.to(cls.dtype))
+        return cast(torch.Tensor, self.out(self.dense(torch.cat(chosen, dim=-1))))
+
+
+class MultiTaskNet(nn.Module):
+    """The shared encoder and its heads."""
+
+    def __init__(self, encoder: nn.Module, config: NetConfig) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.config = config
+        hidden = int(cast(Any, encoder).config.hidden_size)
+        heads: dict[str, nn.Module] = {}
+        for task in config.tasks:
+            if task.kind == "pair":
+                heads[task.id] = PairHead(
+                    hidden, config.pair_inputs, len(task.labels), config.dropout
+                )
+            else:
+                heads[task.id] = nn.Sequential(
+                    nn.Dropout(config.dropout), nn.Linear(hidden, len(task.labels))
+                )
+        self.heads = nn.ModuleDict(heads)
+        accepted = inspect.signature(encoder.forward).parameters
+        self._takes_types = config.typed and "token_type_ids" in accepted
+        self._takes_positions = "position_ids" in accepted
+
+    def hidden(self, batch: Batch) -> torch.Tensor:
+        """Encoder states of all positions, flattened to (rows * width, hidden)."""
+        kwargs: dict[str, torch.Tensor] = {
+            "input_ids": batch.input_ids,
+            "attention_mask": batch.mask,
+        }
+        if self._takes_types:
+            kwargs["token_type_ids"] = batch.token_types
+        if self._takes_positions:
+            kwargs["position_ids"] = batch.positions + self.config.position_offset
+        states = cast(torch.Tensor, self.encoder(**kwargs).last_hidden_state)
+        return states.reshape(-1, states.shape[-1])
+
+    def forward(self, batch: Batch) -> list[tuple[int, torch.Tensor, torch.Tensor]]:
+        """(task index, which entries of batch.index, logits) for each task in the batch."""
+        flat = self.hidden(batch)
+        out = []
+        pooled: tuple[torch.Tensor, torch.Tensor] | None = None
+        for t in sorted(set(batch.task.tolist())):
+            chosen = torch.nonzero(batch.task == t).squeeze(1)
+            states = flat.index_select(0, batch.index.index_select(0, chosen))
+            head = self.heads[self.config.tasks[t].id]
+            if isinstance(head, PairHead):
+                if pooled is None:
+                    pooled = self.pool_texts(flat, batch)
+                a, b = (p.index_select(0, chosen) for p in pooled)
+                logits = head(states, a, b, batch.features.index_select(0, chosen))
+            else:
+                logits = head(states)
+            out.append((t, chosen, logits))
+        return out
+
+    @staticmethod
+    def pool_texts(flat: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean states of text a and of text b for every entry of batch.index (0 if none)."""
+        slots = 2 * len(batch.index)
+        sums = flat.new_zeros((slots, flat.shape[-1]))
+        sums.index_add_(0, batch.pool_target, flat.index_select(0, batch.pool_index))
+        counts = torch.bincount(batch.pool_target, minlength=slots).clamp(min=1)
+        means = sums / counts.unsqueeze(1).to(flat.dtype)
+        return means[0::2], means[1::2]
+
+
+def encoder_from_config(config: Any) -> nn.Module:
+    """An encoder with random weights for a transformers config."""
+    from transformers import AutoModel
+
+    build: Callable[[Any], nn.Module] = AutoModel.from_config  # untyped in transformers
+    return build(config)
+
+
+def build_encoder_from_config(folder: Path) -> nn.Module:
+    """An encoder with random weights from a saved config (the weights come separately)."""
+    from transformers import AutoConfig
+
+    return encoder_from_config(AutoConfig.from_pretrained(str(folder)))
+
+
+def save_net(net: MultiTaskNet, folder: Path) -> None:
+    """Write config, encoder config and weights (the tokenizer is saved by the caller)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / CONFIG_FILE).write_text(net.config.to_json(), encoding="utf-8")
+    cast(Any, net.encoder).config.save_pretrained(str(folder / ENCODER_DIR))
+    torch.save(net.state_dict(), folder / WEIGHTS_FILE)
+
+
+def load_net(folder: Path) -> MultiTaskNet:
+    """The saved model, ready for inference (eval mode)."""
+    config = NetConfig.from_json((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+    net = MultiTaskNet(build_encoder_from_config(folder / ENCODER_DIR), config)
+    state = torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True)
+    net.load_state_dict(state)
+    return net.eval()
