@@ -10,16 +10,19 @@ from typing import Annotated
 import typer
 
 from podium import __version__
+from podium.baseline.cli import baseline_app
 from podium.cli_support import (
     CompetitionOpt,
     JsonOpt,
     QuietOpt,
     console,
     emit_json,
+    fail,
     guard,
     open_podium,
     progress,
 )
+from podium.errors import PodiumError
 from podium.render import (
     print_calibration,
     print_check,
@@ -29,6 +32,7 @@ from podium.render import (
     print_outcomes,
     print_submissions,
 )
+from podium.server_cli import serve, token_app
 from podium.service import init_competition, resolve_source
 
 app = typer.Typer(
@@ -50,6 +54,9 @@ app.add_typer(team_app, name="team")
 app.add_typer(stage_app, name="stage")
 app.add_typer(final_app, name="final")
 app.add_typer(code_app, name="code")
+app.add_typer(baseline_app, name="baseline")
+app.add_typer(token_app, name="token")
+app.command("serve")(serve)
 
 
 @app.callback(invoke_without_command=True)
@@ -176,13 +183,21 @@ def stage_list(competition: CompetitionOpt = Path(".")) -> None:
 @app.command()
 def submit(
     path: Annotated[Path, typer.Argument(help="submission folder, .zip or .tar.gz")],
-    team: Annotated[str, typer.Option(help="team name")],
+    team: Annotated[str | None, typer.Option(help="team name (with --server: organizers)")] = None,
     stage: Annotated[str | None, typer.Option(help="default: the open stage")] = None,
     label: Annotated[str, typer.Option(help="a note for this attempt")] = "",
+    server: Annotated[str | None, typer.Option(help="upload to a podium server")] = None,
+    token: Annotated[str | None, typer.Option(envvar="PODIUM_TOKEN", help="with --server")] = None,
     competition: CompetitionOpt = Path("."),
     json_out: JsonOpt = False,
 ) -> None:
-    """Store a submission and reserve one of the team's attempts."""
+    """Store a submission and reserve one of the team's attempts (locally or on a server)."""
+    if server is not None:
+        _submit_remote(server, token, path, team, json_out)
+        return
+    if team is None:
+        fail(PodiumError("--team is required", hint='podium submit PATH --team "Quick Lex"'))
+        return
     with open_podium(competition) as podium:
         r = podium.submit(path, team=team, stage=stage, label=label)
         if json_out:
@@ -193,6 +208,25 @@ def submit(
                 f"{r.attempts} in stage {r.stage!r}, sha256 {r.sha256[:12]}…, "
                 f"queue position {r.queue_position}"
             )
+
+
+def _submit_remote(
+    server: str, token: str | None, path: Path, team: str | None, json_out: bool
+) -> None:
+    from podium.client import upload_submission
+
+    if not token:
+        fail(PodiumError("--server needs --token (or PODIUM_TOKEN)", hint="podium token create"))
+        return
+    r = guard(lambda: upload_submission(server, token, path, team=team))
+    if json_out:
+        emit_json(r)
+        return
+    console().print(
+        f"submission #{r['submission_id']} accepted for {r['team']!r}: attempt {r['attempt']} "
+        f"of {r['attempts']} in stage {r['stage']!r}, queue position {r['queue_position']}\n"
+        f"follow it: {server.rstrip('/')}/teams/{r['team']}"
+    )
 
 
 @app.command()

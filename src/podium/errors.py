@@ -46,3 +46,11 @@ class NotFoundError(PodiumError):
 
 class RuleError(PodiumError):
     """A request breaks a competition rule (attempts, closed stage, hidden results)."""
+
+
+class AuthenticationError(PodiumError):
+    """No valid token or session: sign in first."""
+
+
+class ForbiddenError(PodiumError):
+    """Signed in, but the thing belongs to someone else (another team, the organizers)."""

@@ -1,13 +1,13 @@
-"""Use cases of a competition. The CLI (and later the web app and workers) only call these."""
+"""Use cases of a competition. The CLI, the web app and its worker only call these."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from podium.accounts import Accounts
 from podium.core import SubmitReceipt
 from podium.data.huggingface import HUB_PREFIX
 from podium.errors import SpecError
-from podium.final import Finals
 from podium.runqueue import Progress, RunOutcome
 from podium.spec import SPEC_FILENAME, render_default_spec
 
@@ -45,5 +45,5 @@ def init_competition(
     return target
 
 
-class Podium(Finals):
+class Podium(Accounts):
     """One competition folder and its store: every use case, for the CLI, web and workers."""

@@ -190,3 +190,20 @@ class HallOfFameEntry(Base):
     duration_seconds: Mapped[float] = mapped_column(Float)
     run_id: Mapped[int | None] = mapped_column(Integer)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AccessToken(Base):
+    """A sign-in token of an organizer or a team; only its sha256 is kept."""
+
+    __tablename__ = "access_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
+    role: Mapped[str] = mapped_column(String(20))  # organizer | team
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    team: Mapped[Team | None] = relationship()

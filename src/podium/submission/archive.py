@@ -50,14 +50,23 @@ def read_submission(path: Path) -> bytes:
         raise SubmissionError("no such file or folder", where=str(path))
     if path.is_dir():
         return pack_folder(path)
-    data = path.read_bytes()
+    return require_archive(path.read_bytes(), str(path))
+
+
+def require_archive(data: bytes, where: str) -> bytes:
+    """Refuse bytes that are neither a zip nor a (compressed) tar archive."""
     if not (zipfile.is_zipfile(io.BytesIO(data)) or _is_tar(data)):
         raise SubmissionError(
             "not a folder, .zip or .tar.gz archive",
-            where=str(path),
+            where=where,
             hint="submit the folder that holds podium.toml, or a zip of it",
         )
     return data
+
+
+def archive_suffix(data: bytes) -> str:
+    """The file extension a download of these archive bytes should carry."""
+    return ".zip" if zipfile.is_zipfile(io.BytesIO(data)) else ".tar.gz"
 
 
 def _is_tar(data: bytes) -> bool:

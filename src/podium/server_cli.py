@@ -1,0 +1,70 @@
+"""`podium serve` and `podium token`: the web app and who may use it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from podium.cli_support import CompetitionOpt, JsonOpt, console, emit_json, open_podium
+
+token_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke access tokens.")
+
+
+@token_app.command("create")
+def token_create(
+    team: Annotated[str | None, typer.Option(help="a team token (default: organizer)")] = None,
+    organizer: Annotated[bool, typer.Option(help="an organizer token")] = False,
+    label: Annotated[str, typer.Option(help="who it is for, e.g. a name")] = "",
+    competition: CompetitionOpt = Path("."),
+) -> None:
+    """Print a new token (shown once; only its sha256 is stored)."""
+    if organizer == (team is not None):
+        console().print("[red]error:[/] pass either --organizer or --team NAME")
+        raise typer.Exit(2)
+    with open_podium(competition) as podium:
+        token = podium.create_token("organizer" if organizer else "team", team=team, label=label)
+    typer.echo(token)
+
+
+@token_app.command("list")
+def token_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
+    """Tokens by id, role and team (never the tokens themselves)."""
+    with open_podium(competition) as podium:
+        rows = podium.tokens()
+    if json_out:
+        emit_json([r.__dict__ for r in rows])
+        return
+    for r in rows:
+        state = "revoked" if r.revoked else "active"
+        console().print(f"{r.id:>4}  {r.role:<9} {r.team or '-':<24} {state:<8} {r.label}")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int, competition: CompetitionOpt = Path(".")) -> None:
+    """Revoke a token; its browser sessions end at their next request."""
+    with open_podium(competition) as podium:
+        podium.revoke_token(token_id)
+    console().print(f"token {token_id} revoked")
+
+
+def serve(
+    competition: CompetitionOpt = Path("."),
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    evaluate: Annotated[
+        bool, typer.Option(help="run the evaluation queue in the server (one run at a time)")
+    ] = True,
+    poll: Annotated[float, typer.Option(help="seconds between queue checks")] = 5.0,
+) -> None:
+    """Serve the website and JSON API (leaderboard, teams, submissions, organizer pages)."""
+    import uvicorn
+
+    from podium.web.app import create_app
+
+    with open_podium(competition):
+        pass  # report a broken competition as a clear error before the server starts
+    app = create_app(competition.resolve(), evaluate=evaluate, poll=poll)
+    console().print(f"podium serving {competition.resolve()} on http://{host}:{port}")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -1,0 +1,219 @@
+"""The JSON API: everything the pages do, for scripts and `podium submit --server`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, PlainTextResponse
+
+from podium.access import Principal, can_see_code, can_see_team
+from podium.core import SubmitReceipt
+from podium.errors import ForbiddenError, RuleError
+from podium.service import Podium
+from podium.submission.archive import archive_suffix
+from podium.web import views
+from podium.web.app import principal, require
+
+router = APIRouter(prefix="/api", tags=["api"])
+Who = Annotated[Principal | None, Depends(principal)]
+
+
+def _podium(request: Request) -> Podium:
+    podium: Podium = request.app.state.podium
+    return podium
+
+
+def _notify(request: Request) -> None:
+    if request.app.state.worker is not None:
+        request.app.state.worker.notify()
+
+
+# -- shared by the pages --------------------------------------------------------------------
+
+
+def upload(request: Request, who: Principal, team: str | None, file: UploadFile) -> SubmitReceipt:
+    """Store an uploaded archive for the principal's team (organizers name the team)."""
+    chosen = who.team if not who.is_organizer else team
+    if chosen is None:
+        raise ForbiddenError("an organizer uploading must name the team")
+    if not who.is_organizer and team not in (None, who.team):
+        raise ForbiddenError(f"a token of team {who.team!r} cannot submit for team {team!r}")
+    data = file.file.read()
+    receipt = _podium(request).submit_bytes(data, team=chosen, filename=file.filename or "upload")
+    _notify(request)
+    return receipt
+
+
+def archive_response(request: Request, who: Principal | None, submission_id: int) -> FileResponse:
+    podium = _podium(request)
+    sub = podium.submission(submission_id)
+    spec = podium.spec.stage(sub.stage.name)
+    if not can_see_code(
+        who, sub.team.name, released=spec.release_code, stage_closed=sub.stage.status == "closed"
+    ):
+        raise ForbiddenError(f"submission {submission_id} belongs to another team")
+    path = podium.root / sub.archive_path
+    with path.open("rb") as handle:
+        suffix = archive_suffix(handle.read(4096))
+    name = f"{sub.team.name}-attempt-{sub.attempt}{suffix}".replace(" ", "_")
+    return FileResponse(path, filename=name, media_type="application/octet-stream")
+
+
+def log_text(request: Request, who: Principal | None, run_id: int) -> str:
+    podium = _podium(request)
+    run = podium.run(run_id)
+    sub = podium.submission(run.submission_id)
+    spec = podium.spec.stage(sub.stage.name)
+    if not can_see_code(
+        who, sub.team.name, released=spec.release_code, stage_closed=sub.stage.status == "closed"
+    ) or not views.can_see_stage(who, podium, sub.stage.name):
+        raise ForbiddenError(f"run {run_id} belongs to another team")
+    full = podium.layout.run_dir(run_id) / "log.txt"
+    return full.read_text("utf-8", errors="replace") if full.is_file() else run.log_tail
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+@router.get("/me")
+def me(who: Who) -> dict[str, Any]:
+    """Who the token or session belongs to."""
+    if who is None:
+        return {"signed_in": False}
+    return {"signed_in": True, "role": who.role, "team": who.team, "label": who.label}
+
+
+@router.get("/stages")
+def stages(request: Request) -> list[dict[str, Any]]:
+    return views.stage_tabs(_podium(request))
+
+
+@router.get("/leaderboard")
+def leaderboard(request: Request, who: Who, stage: str | None = None) -> dict[str, Any]:
+    """The same document as `podium leaderboard --json`."""
+    return views.leaderboard(_podium(request), stage, who).to_dict()
+
+
+@router.get("/leaderboard.csv", response_class=PlainTextResponse)
+def leaderboard_csv(request: Request, who: Who, stage: str | None = None) -> PlainTextResponse:
+    board = views.leaderboard(_podium(request), stage, who)
+    return PlainTextResponse(
+        views.leaderboard_csv(board),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="leaderboard-{board.stage}.csv"'},
+    )
+
+
+@router.get("/charts")
+def charts(request: Request, who: Who, stage: str | None = None) -> dict[str, Any]:
+    podium = _podium(request)
+    return views.charts(podium, views.leaderboard(podium, stage, who))
+
+
+@router.get("/teams")
+def teams(request: Request) -> list[dict[str, Any]]:
+    return [
+        {"team": t.name, "members": [m.name for m in t.members]} for t in _podium(request).teams()
+    ]
+
+
+@router.get("/teams/{team}")
+def team(request: Request, who: Who, team: str) -> dict[str, Any]:
+    """Members, attempts left and submissions: the team itself and organizers only."""
+    return views.team_page(_podium(request), team, require(who))
+
+
+@router.get("/submissions/{submission_id}")
+def submission(request: Request, who: Who, submission_id: int) -> dict[str, Any]:
+    podium = _podium(request)
+    sub = podium.submission(submission_id)
+    if not can_see_team(require(who), sub.team.name):
+        raise ForbiddenError(f"submission {submission_id} belongs to another team")
+    return {"team": sub.team.name, **views.submission_view(podium, sub, who).to_dict()}
+
+
+@router.get("/submissions/{submission_id}/archive")
+def submission_archive(request: Request, who: Who, submission_id: int) -> FileResponse:
+    return archive_response(request, require(who), submission_id)
+
+
+@router.get("/runs")
+def runs(request: Request, who: Who) -> list[dict[str, Any]]:
+    """Every run with its fingerprint (organizers)."""
+    require(who, organizer=True)
+    return views.runs_overview(_podium(request))
+
+
+@router.get("/runs/{run_id}/log", response_class=PlainTextResponse)
+def run_log(request: Request, who: Who, run_id: int) -> PlainTextResponse:
+    return PlainTextResponse(log_text(request, require(who), run_id))
+
+
+@router.get("/hall-of-fame")
+def hall_of_fame(request: Request) -> list[dict[str, Any]]:
+    return views.hall_of_fame(_podium(request))
+
+
+# -- changing -------------------------------------------------------------------------------
+
+
+@router.post("/submissions", status_code=201)
+def submit(
+    request: Request,
+    who: Who,
+    file: Annotated[UploadFile, File(description="a .zip or .tar.gz of the submission folder")],
+    team: Annotated[str | None, Form(description="organizers only: the team")] = None,
+) -> dict[str, Any]:
+    receipt = upload(request, require(who), team, file)
+    return {**receipt.__dict__, "url": f"/api/submissions/{receipt.submission_id}"}
+
+
+@router.post("/stages/{name}/open")
+def open_stage(request: Request, who: Who, name: str) -> dict[str, Any]:
+    require(who, organizer=True)
+    _podium(request).open_stage(name)
+    return {"stage": name, "status": "open"}
+
+
+@router.post("/stages/{name}/close")
+def close_stage(request: Request, who: Who, name: str) -> dict[str, Any]:
+    require(who, organizer=True)
+    winners = _podium(request).close_stage(name)
+    return {"stage": name, "status": "closed", "winners": [w.team_name for w in winners]}
+
+
+@router.post("/final/run", status_code=202)
+def run_final(request: Request, who: Who) -> dict[str, str]:
+    """Starts the final in the background; its results stay hidden until revealed."""
+    require(who, organizer=True)
+    start_final(request)
+    return {"final": "started"}
+
+
+def start_final(request: Request) -> None:
+    podium = _podium(request)
+    podium.final_candidates()  # fail fast on obvious problems, in the request
+    worker = request.app.state.worker
+    if worker is None:
+        raise RuleError(
+            "this server does not evaluate (started with --no-evaluate)",
+            hint="run `podium final run` at a terminal",
+        )
+    worker.submit_job(lambda p: p.run_final())
+
+
+@router.post("/final/reveal")
+def reveal_final(request: Request, who: Who) -> dict[str, Any]:
+    require(who, organizer=True)
+    winners = _podium(request).reveal_final()
+    return {"revealed": True, "winners": [w.team_name for w in winners]}
+
+
+@router.post("/runs/{run_id}/retry", status_code=202)
+def retry_run(request: Request, who: Who, run_id: int) -> dict[str, Any]:
+    """Re-run a submission whose last run failed because of the platform."""
+    require(who, organizer=True)
+    submission_id = _podium(request).retry_run(run_id)
+    _notify(request)
+    return {"submission_id": submission_id, "status": "queued"}

@@ -1,0 +1,204 @@
+"""HTML pages: the same views as the API, rendered with Jinja; forms carry a CSRF token."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from podium.access import Principal
+from podium.errors import AuthenticationError, ForbiddenError, NotFoundError
+from podium.service import Podium
+from podium.web import session, views
+from podium.web.api import archive_response, log_text, start_final, upload
+from podium.web.app import page_context, principal, require
+
+router = APIRouter(include_in_schema=False)
+Who = Annotated[Principal | None, Depends(principal)]
+
+
+def _render(request: Request, name: str, who: Principal | None, **values: Any) -> HTMLResponse:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(request, name, page_context(request, who, **values))
+
+
+def _podium(request: Request) -> Podium:
+    podium: Podium = request.app.state.podium
+    return podium
+
+
+def _check_csrf(request: Request, who: Principal | None, token: str | None) -> Principal:
+    """Every state-changing form: a session, and the CSRF token derived from it."""
+    if who is None:
+        raise AuthenticationError("sign in first")
+    cookie = request.cookies.get(session.COOKIE_NAME)
+    if not session.csrf_ok(request.app.state.secret, cookie, token):
+        raise ForbiddenError("the form's CSRF token is missing or wrong; reload the page and retry")
+    return who
+
+
+def _back(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return _back("/leaderboard")
+
+
+@router.get("/leaderboard")
+def leaderboard_page(
+    request: Request,
+    who: Who,
+    stage: str | None = None,
+    languages: bool = False,
+    screen: str = "laptop",
+) -> HTMLResponse:
+    podium = _podium(request)
+    tabs = views.stage_tabs(podium)
+    try:
+        board = views.leaderboard(podium, stage, who)
+    except ForbiddenError as err:
+        return _render(
+            request, "leaderboard.html", who, board=None, hidden=err.what, tabs=tabs,
+            stage=stage, languages=languages, screen=screen, charts=None,
+        )  # fmt: skip
+    return _render(
+        request,
+        "leaderboard.html",
+        who,
+        board=board,
+        hidden=None,
+        tabs=tabs,
+        stage=board.stage,
+        languages=languages,
+        screen=screen,
+        charts=views.charts(podium, board),
+    )
+
+
+@router.get("/signin")
+def signin_page(request: Request, who: Who, error: str | None = None) -> HTMLResponse:
+    return _render(request, "signin.html", who, error=error)
+
+
+@router.post("/signin")
+def signin(request: Request, token: Annotated[str, Form()]) -> RedirectResponse:
+    who = _podium(request).authenticate(token)
+    if who is None:
+        return _back("/signin?error=unknown")
+    response = _back("/admin" if who.is_organizer else f"/teams/{who.team}")
+    response.set_cookie(
+        session.COOKIE_NAME,
+        session.issue(request.app.state.secret, who.token_id),
+        max_age=session.SESSION_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/signout")
+def signout(request: Request, who: Who, csrf: Annotated[str | None, Form()] = None) -> Any:
+    _check_csrf(request, who, csrf)
+    response = _back("/leaderboard")
+    response.delete_cookie(session.COOKIE_NAME)
+    return response
+
+
+@router.get("/teams/{team}")
+def team_page(request: Request, who: Who, team: str, submitted: int | None = None) -> Any:
+    if who is None:
+        return _back("/signin")
+    page = views.team_page(_podium(request), team, who)
+    return _render(request, "team.html", who, page=page, submitted=submitted)
+
+
+@router.post("/teams/{team}/submit")
+def team_submit(
+    request: Request,
+    who: Who,
+    team: str,
+    file: Annotated[UploadFile, File()],
+    csrf: Annotated[str | None, Form()] = None,
+) -> RedirectResponse:
+    who = _check_csrf(request, who, csrf)
+    receipt = upload(request, who, team, file)
+    return _back(f"/teams/{team}?submitted={receipt.submission_id}")
+
+
+@router.get("/hall-of-fame")
+def hall_of_fame_page(request: Request, who: Who) -> HTMLResponse:
+    return _render(request, "hall_of_fame.html", who, entries=views.hall_of_fame(_podium(request)))
+
+
+@router.get("/admin")
+def admin_page(request: Request, who: Who) -> Any:
+    if who is None:
+        return _back("/signin")
+    require(who, organizer=True)
+    podium = _podium(request)
+    worker = request.app.state.worker
+    return _render(
+        request,
+        "admin.html",
+        who,
+        tabs=views.stage_tabs(podium),
+        runs=views.runs_overview(podium),
+        teams=podium.teams(),
+        worker={"enabled": worker is not None, "busy": bool(worker and worker.busy),
+                "last_error": worker.last_error if worker else None},
+    )  # fmt: skip
+
+
+@router.post("/admin/stages/{name}/{action}")
+def admin_stage(
+    request: Request, who: Who, name: str, action: str, csrf: Annotated[str | None, Form()] = None
+) -> RedirectResponse:
+    require(_check_csrf(request, who, csrf), organizer=True)
+    podium = _podium(request)
+    if action == "open":
+        podium.open_stage(name)
+    elif action == "close":
+        podium.close_stage(name)
+    else:
+        raise NotFoundError(f"unknown stage action {action!r}", hint="open or close")
+    return _back("/admin")
+
+
+@router.post("/admin/final/{action}")
+def admin_final(
+    request: Request, who: Who, action: str, csrf: Annotated[str | None, Form()] = None
+) -> RedirectResponse:
+    require(_check_csrf(request, who, csrf), organizer=True)
+    if action == "run":
+        start_final(request)
+    elif action == "reveal":
+        _podium(request).reveal_final()
+    else:
+        raise NotFoundError(f"unknown final action {action!r}", hint="run or reveal")
+    return _back("/admin")
+
+
+@router.post("/admin/runs/{run_id}/retry")
+def admin_retry(
+    request: Request, who: Who, run_id: int, csrf: Annotated[str | None, Form()] = None
+) -> RedirectResponse:
+    require(_check_csrf(request, who, csrf), organizer=True)
+    _podium(request).retry_run(run_id)
+    if request.app.state.worker is not None:
+        request.app.state.worker.notify()
+    return _back("/admin")
+
+
+@router.get("/submissions/{submission_id}/archive")
+def archive(request: Request, who: Who, submission_id: int) -> FileResponse:
+    return archive_response(request, require(who), submission_id)
+
+
+@router.get("/runs/{run_id}/log")
+def log(request: Request, who: Who, run_id: int) -> PlainTextResponse:
+    return PlainTextResponse(log_text(request, require(who), run_id))

@@ -1,0 +1,63 @@
+"""Signed session cookies and CSRF tokens.
+
+The cookie holds the token's id, the time it was issued and an HMAC, never the token itself;
+a revoked token ends its sessions at the next request. CSRF tokens are an HMAC of the session,
+so forms need no server-side state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from pathlib import Path
+
+COOKIE_NAME = "podium_session"
+SESSION_SECONDS = 12 * 3600
+
+
+def load_secret(path: Path) -> bytes:
+    """The server's signing key, made once per competition and readable only by its owner."""
+    if path.is_file():
+        return path.read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+    return key
+
+
+def _sign(secret: bytes, message: str) -> str:
+    return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
+
+
+def issue(secret: bytes, token_id: int, now: float | None = None) -> str:
+    issued = int(now if now is not None else time.time())
+    body = f"{token_id}.{issued}"
+    return f"{body}.{_sign(secret, body)}"
+
+
+def read(secret: bytes, cookie: str | None, now: float | None = None) -> int | None:
+    """The token id of a valid, unexpired cookie; None for anything forged or stale."""
+    if not cookie or cookie.count(".") != 2:
+        return None
+    token_id, issued, signature = cookie.split(".")
+    if not hmac.compare_digest(signature, _sign(secret, f"{token_id}.{issued}")):
+        return None
+    if not (token_id.isdigit() and issued.isdigit()):
+        return None
+    age = (now if now is not None else time.time()) - int(issued)
+    return int(token_id) if 0 <= age <= SESSION_SECONDS else None
+
+
+def csrf_token(secret: bytes, cookie: str) -> str:
+    return _sign(secret, "csrf:" + cookie)[:40]
+
+
+def csrf_ok(secret: bytes, cookie: str | None, submitted: str | None) -> bool:
+    if not cookie or not submitted:
+        return False
+    return hmac.compare_digest(csrf_token(secret, cookie), submitted)

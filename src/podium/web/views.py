@@ -1,0 +1,235 @@
+"""What the pages and the API show, derived from the service with the access rules applied.
+
+Plain dicts and dataclasses, so templates stay dumb and the JSON API returns the same
+numbers as the pages (and as `podium leaderboard --json`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from podium.access import Principal, can_see_code, can_see_results, can_see_team
+from podium.errors import ForbiddenError, NotFoundError, RuleError
+from podium.leaderboard import Leaderboard
+from podium.report import history
+from podium.service import Podium
+from podium.store.models import Submission
+
+
+def stage_tabs(podium: Podium) -> list[dict[str, Any]]:
+    specs = {st.name: st for st in podium.spec.stages}
+    return [
+        {
+            "name": st.name,
+            "status": st.status,
+            "split": st.split,
+            "hidden": specs[st.name].leaderboard == "hidden" and not st.revealed,
+            "revealed": st.revealed,
+            "attempts": specs[st.name].attempts,
+            "release_code": specs[st.name].release_code,
+        }
+        for st in podium.stages()
+    ]
+
+
+def leaderboard(podium: Podium, stage: str | None, who: Principal | None) -> Leaderboard:
+    """The board, or ForbiddenError when the stage is hidden from this principal."""
+    try:
+        return podium.leaderboard(stage, organizer=who is not None and who.is_organizer)
+    except RuleError as err:
+        raise ForbiddenError(err.what, hint=err.hint) from None
+
+
+def charts(podium: Podium, board: Leaderboard) -> dict[str, Any]:
+    """Data for the three charts: score per attempt, duration per team, score vs duration."""
+    hist = history(podium.stage_runs(board.stage), podium.metrics())
+    return {
+        "history": {team: [[a, round(s, 4)] for a, s in pts] for team, pts in hist.items()},
+        "teams": [r.team for r in board.rows],
+        "overall": [round(r.overall, 4) for r in board.rows],
+        "duration": [round(r.duration, 4) for r in board.rows],
+        "duration_min": [round(r.duration_min, 4) for r in board.rows],
+        "duration_max": [round(r.duration_max, 4) for r in board.rows],
+        "hardware": board.hardware,
+    }
+
+
+def leaderboard_csv(board: Leaderboard) -> str:
+    tasks = list(board.metrics)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [
+            "place",
+            "move",
+            "team",
+            "members",
+            "overall",
+            *tasks,
+            "duration_seconds",
+            "performance_place",
+            "efficiency_place",
+            "bonus",
+            "submission_id",
+            "attempt",
+            "run_id",
+            "reasons",
+        ]
+    )
+    for r in board.rows:
+        writer.writerow(
+            [
+                r.place,
+                r.movement,
+                r.team,
+                "; ".join(r.members),
+                f"{r.overall:.6f}",
+                *[f"{r.tasks.get(t, 0.0):.6f}" for t in tasks],
+                f"{r.duration:.6f}",
+                r.performance_place,
+                r.efficiency_place,
+                r.bonus,
+                r.submission_id,
+                r.attempt,
+                r.run_id,
+                " | ".join(r.reasons),
+            ]
+        )
+    return out.getvalue()
+
+
+@dataclass
+class SubmissionView:
+    id: int
+    stage: str
+    attempt: int
+    status: str
+    label: str
+    created_at: str
+    sha256: str
+    queue_position: int | None
+    run_id: int | None = None
+    run_status: str | None = None
+    error: str | None = None
+    log_tail: str = ""
+    overall: float | None = None
+    tasks: dict[str, float] = field(default_factory=dict)
+    duration: float | None = None
+    hidden: bool = False
+    can_download: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def submission_view(podium: Podium, sub: Submission, who: Principal | None) -> SubmissionView:
+    spec = podium.spec.stage(sub.stage.name)
+    hidden = not can_see_results(
+        who, hidden=spec.leaderboard == "hidden", revealed=sub.stage.revealed
+    )
+    view = SubmissionView(
+        id=sub.id,
+        stage=sub.stage.name,
+        attempt=sub.attempt,
+        status=sub.status if not hidden else "hidden until revealed",
+        label=sub.label,
+        created_at=sub.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        sha256=sub.sha256,
+        queue_position=podium.queue_position(sub.id),
+        hidden=hidden,
+        can_download=can_see_code(
+            who,
+            sub.team.name,
+            released=spec.release_code,
+            stage_closed=sub.stage.status == "closed",
+        ),
+    )
+    if sub.runs and not hidden:
+        run = sub.runs[-1]
+        view.run_id, view.run_status, view.error = run.id, run.status, run.error
+        view.log_tail = run.log_tail if view.can_download else ""
+        if run.status == "scored":
+            agg = podium.run_aggregate(run.id)
+            if agg is not None:
+                view.overall, view.tasks, view.duration = agg.overall, agg.tasks, agg.duration
+    return view
+
+
+def team_page(podium: Podium, team: str, who: Principal | None) -> dict[str, Any]:
+    """Members, attempts left and every submission; RuleError unless the team or an organizer."""
+    if not can_see_team(who, team):
+        raise ForbiddenError(
+            f"the page of team {team!r} is visible only to its members and organizers"
+        )
+    row = next((t for t in podium.teams() if t.name == team), None)
+    if row is None:
+        raise NotFoundError(f"unknown team {team!r}")
+    subs = [submission_view(podium, s, who) for s in podium.submissions(team)]
+    return {
+        "team": row.name,
+        "members": [m.name for m in row.members],
+        "attempts_left": podium.attempts_left(row.name),
+        "submissions": [s.to_dict() for s in reversed(subs)],
+        "current_stage": _current_stage(podium),
+    }
+
+
+def _current_stage(podium: Podium) -> str | None:
+    try:
+        return podium.current_stage()
+    except RuleError:
+        return None
+
+
+def runs_overview(podium: Podium) -> list[dict[str, Any]]:
+    """Every run with its fingerprint, for organizers."""
+    out = []
+    for sub in podium.submissions():
+        for run in sub.runs:
+            walls = [m.wall_seconds for m in run.measurements]
+            out.append(
+                {
+                    "run_id": run.id,
+                    "submission_id": sub.id,
+                    "team": sub.team.name,
+                    "stage": sub.stage.name,
+                    "attempt": sub.attempt,
+                    "status": run.status,
+                    "error": run.error,
+                    "started_at": run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    "walls": walls,
+                    "hardware": run.hardware,
+                    "fingerprint": run.fingerprint,
+                    "submission_sha256": run.submission_sha256,
+                    "inputs_sha256": run.inputs_sha256,
+                    "retryable": run.status == "platform_error" and sub.runs[-1].id == run.id,
+                }
+            )
+    return sorted(out, key=lambda r: -int(r["run_id"]))
+
+
+def hall_of_fame(podium: Podium) -> list[dict[str, Any]]:
+    return [
+        {
+            "competition": e.competition_name,
+            "stage": e.stage_name,
+            "place": e.place,
+            "team": e.team_name,
+            "members": e.members,
+            "score": e.score,
+            "duration_seconds": e.duration_seconds,
+            "run_id": e.run_id,
+            "recorded_at": e.recorded_at.strftime("%Y-%m-%d"),
+        }
+        for e in podium.hall_of_fame()
+    ]
+
+
+def can_see_stage(who: Principal | None, podium: Podium, stage: str) -> bool:
+    """Results (and logs) of a hidden stage only for organizers until it is revealed."""
+    row = next(st for st in podium.stages() if st.name == stage)
+    hidden = podium.spec.stage(stage).leaderboard == "hidden"
+    return can_see_results(who, hidden=hidden, revealed=row.revealed)

@@ -1,0 +1,84 @@
+"""The server's evaluator: one background thread running the queue, so uploads get scored
+without an organizer at a terminal. It holds the same lock as `podium evaluate`, so two
+evaluators never share the machine (and durations stay fair)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from podium.errors import PodiumError
+from podium.service import Podium
+
+log = logging.getLogger("podium.worker")
+Job = Callable[[Podium], object]
+
+
+class EvaluationWorker:
+    """Wakes on a new submission (or every `poll` seconds) and evaluates what is queued."""
+
+    def __init__(self, root: Path, *, poll: float = 5.0) -> None:
+        self.root = root
+        self.poll = poll
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._jobs: list[Job] = []
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.busy = False
+        self.last_error: str | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="podium-evaluator", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def submit_job(self, job: Job) -> None:
+        """Organizer actions that evaluate (the final) run here, not in a request."""
+        with self._lock:
+            self._jobs.append(job)
+        self._wake.set()
+
+    def _loop(self) -> None:
+        podium = Podium.open(self.root)
+        try:
+            while not self._stop.is_set():
+                self._wake.wait(self.poll)
+                self._wake.clear()
+                if self._stop.is_set():
+                    break
+                self._run_once(podium)
+        finally:
+            podium.close()
+
+    def _run_once(self, podium: Podium) -> None:
+        with self._lock:
+            jobs, self._jobs = self._jobs, []
+        self.busy = True
+        try:
+            for job in [*jobs, _evaluate_queue]:
+                try:
+                    job(podium)
+                    self.last_error = None
+                except PodiumError as err:  # e.g. another evaluator holds the lock
+                    self.last_error = err.message
+                    log.warning("evaluator: %s", err.message)
+                except Exception as err:  # the server must keep serving
+                    self.last_error = f"{type(err).__name__}: {err}"
+                    log.exception("evaluator failed")
+        finally:
+            self.busy = False
+
+
+def _evaluate_queue(podium: Podium) -> object:
+    return podium.evaluate_pending()

@@ -1,0 +1,67 @@
+"""A real competition, a real store and the real app; teams and tokens made by the service."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from podium.service import Podium
+from podium.submission.archive import pack_folder
+
+from ..conftest import CONSTANT_PREDICT, SMALL_SPEC, write_submission
+
+
+@dataclass
+class Cup:
+    root: Path
+    organizer: str
+    lex: str
+    deep: str
+    archive: bytes
+
+    def podium(self) -> Podium:
+        return Podium.open(self.root)
+
+
+def make_cup(tmp_path: Path, extra: str = "") -> Cup:
+    root = tmp_path / "cup"
+    root.mkdir()
+    spec = SMALL_SPEC.format(timeout=30.0) + 'runner = "subprocess"\n' + extra
+    (root / "competition.toml").write_text(spec)
+    podium = Podium.open(root)
+    try:
+        podium.prepare_data()
+        podium.add_team("Quick Lex", ["Alan", "Barbara"])
+        podium.add_team("Deep Percept", ["Carol", "Dan"])
+        podium.open_stage("evaluation")
+        cup = Cup(
+            root,
+            podium.create_token("organizer", label="org"),
+            podium.create_token("team", team="Quick Lex"),
+            podium.create_token("team", team="Deep Percept"),
+            pack_folder(write_submission(tmp_path / "constant", CONSTANT_PREDICT)),
+        )
+    finally:
+        podium.close()
+    return cup
+
+
+@pytest.fixture
+def cup(tmp_path: Path) -> Cup:
+    return make_cup(tmp_path)
+
+
+@pytest.fixture
+def client(cup: Cup) -> Iterator[TestClient]:
+    from podium.web.app import create_app
+
+    with TestClient(create_app(cup.root, evaluate=False)) as c:
+        yield c
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,102 @@
+"""Pages and forms over the real app: sessions, CSRF, what each principal may see."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from podium.web import session
+
+from .conftest import Cup
+
+
+def _sign_in(client: TestClient, token: str) -> str:
+    r = client.post("/signin", data={"token": token}, follow_redirects=False)
+    assert r.status_code == 303
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and token not in cookie
+    return r.headers["location"]
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+    assert match, "the page has no CSRF field"
+    return match.group(1)
+
+
+def test_session_cookie_signing_rejects_forgeries() -> None:
+    secret = b"k" * 32
+    cookie = session.issue(secret, 7, now=1000.0)
+    assert session.read(secret, cookie, now=1001.0) == 7
+    assert session.read(secret, cookie.replace("7.", "8.", 1), now=1001.0) is None
+    assert session.read(b"other" * 8, cookie, now=1001.0) is None
+    assert session.read(secret, cookie, now=1000.0 + session.SESSION_SECONDS + 1) is None
+    assert session.read(secret, "garbage", now=1001.0) is None
+    assert session.csrf_ok(secret, cookie, session.csrf_token(secret, cookie))
+    assert not session.csrf_ok(secret, cookie, None)
+    assert not session.csrf_ok(secret, cookie, session.csrf_token(secret, cookie + "x"))
+
+
+def test_sign_in_goes_to_the_right_page_and_bad_tokens_do_not(cup: Cup, client: TestClient) -> None:
+    assert _sign_in(client, cup.lex) == "/teams/Quick%20Lex"
+    page = client.get("/teams/Quick Lex", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "Alan" in page.text and "attempts left" in page.text
+    other = client.get("/teams/Deep Percept", headers={"accept": "text/html"})
+    assert other.status_code == 403 and "visible only to its members" in other.text
+    assert client.get("/admin", headers={"accept": "text/html"}).status_code == 403
+    client.cookies.clear()
+    r = client.post("/signin", data={"token": "pdm_nope"}, follow_redirects=False)
+    assert r.headers["location"] == "/signin?error=unknown" and "set-cookie" not in r.headers
+
+
+def test_forms_need_the_session_csrf_token(cup: Cup, client: TestClient) -> None:
+    assert _sign_in(client, cup.organizer) == "/admin"
+    admin = client.get("/admin", headers={"accept": "text/html"})
+    token = _csrf(admin.text)
+    for bad in ({}, {"csrf": "0" * 40}):
+        r = client.post("/admin/stages/evaluation/close", data=bad, follow_redirects=False)
+        assert r.status_code == 403 and "CSRF" in r.json()["error"]
+    assert client.get("/api/stages").json()[0]["status"] == "open"
+    r = client.post("/admin/stages/evaluation/close", data={"csrf": token}, follow_redirects=False)
+    assert r.status_code == 303
+    assert client.get("/api/stages").json()[0]["status"] == "closed"
+    # a forged cookie is no session at all
+    client.cookies.clear()
+    client.cookies.set(session.COOKIE_NAME, "1.1.deadbeef")
+    r = client.post("/admin/final/run", data={"csrf": token}, follow_redirects=False)
+    assert r.status_code == 401
+
+
+def test_a_team_uploads_from_the_browser_form(cup: Cup, client: TestClient) -> None:
+    _sign_in(client, cup.lex)
+    token = _csrf(client.get("/teams/Quick Lex", headers={"accept": "text/html"}).text)
+    r = client.post(
+        "/teams/Deep Percept/submit",
+        data={"csrf": token},
+        files={"file": ("x.zip", cup.archive)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 403
+    r = client.post(
+        "/teams/Quick Lex/submit",
+        data={"csrf": token},
+        files={"file": ("constant.zip", cup.archive)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/teams/Quick%20Lex?submitted=1"
+    page = client.get(r.headers["location"], headers={"accept": "text/html"}).text
+    assert "queue position 1" in page and "Submission #1 received" in page
+    assert 'id="left-evaluation">2<' in page
+
+
+def test_leaderboard_page_renders_for_anyone_and_hides_the_final(
+    cup: Cup, client: TestClient
+) -> None:
+    html = client.get("/leaderboard", headers={"accept": "text/html"}).text
+    assert "No scored submission yet" in html and "/static/plotly.min.js" in html
+    hidden = client.get("/leaderboard?stage=final", headers={"accept": "text/html"})
+    assert hidden.status_code == 200 and "Results hidden" in hidden.text
+    js = client.get("/static/plotly.min.js")
+    assert js.status_code == 200 and len(js.content) > 1_000_000 and b"plotly" in js.content[:2000]
+    assert client.get("/hall-of-fame", headers={"accept": "text/html"}).status_code == 200
