@@ -12,7 +12,7 @@ from typing import Self
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, selectinload
 
 from podium.data.prepare import Manifest, load_manifest, prepare
 from podium.data.sources import load_source
@@ -21,7 +21,7 @@ from podium.harness.runner import Runner, create_runner
 from podium.layout import CompetitionLayout
 from podium.spec import SPEC_FILENAME, CompetitionSpec, load_spec, spec_hash
 from podium.store import create_store_engine, session_factory, upgrade
-from podium.store.db import sqlite_url
+from podium.store.db import StoreSessions, sqlite_url
 from podium.store.models import (
     Competition,
     Member,
@@ -65,7 +65,7 @@ class CompetitionCore:
         self.spec_text = spec_text
         self.spec_hash = spec_hash(spec_text)
         self.engine = engine
-        self.sessions: sessionmaker[Session] = session_factory(engine)
+        self.sessions: StoreSessions = session_factory(engine)
         self.registry = registry
         self._runner = runner
         self._competition_id = self._sync_competition()

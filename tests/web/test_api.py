@@ -148,6 +148,7 @@ def test_closed_stage_refuses_uploads(cup: Cup, client: TestClient) -> None:
 def test_leaderboard_api_equals_cli_json_and_csv(cup: Cup, client: TestClient) -> None:
     assert _upload(client, cup.lex, cup.archive).status_code == 201
     assert _upload(client, cup.deep, cup.archive, "deep.zip").status_code == 201
+    assert client.get("/api/leaderboard").json()["rows"] == []  # cached, then invalidated
     _evaluate(cup)
     api = client.get("/api/leaderboard").json()
     cli = subprocess.run(

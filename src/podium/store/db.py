@@ -1,8 +1,10 @@
-"""Engine factory and migrations. SQLite gets WAL and IMMEDIATE transactions so that an
-attempt reservation (count, then insert) cannot race with another writer."""
+"""Engine factory and migrations. SQLite gets WAL; write transactions BEGIN IMMEDIATE so that
+an attempt reservation (count, then insert) cannot race with another writer, while reads
+begin deferred and never wait for writers (or each other)."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+READ_ONLY = "podium_read_only"
 
 
 def sqlite_url(path: Path) -> str:
@@ -35,13 +38,30 @@ def create_store_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+class StoreSessions:
+    """`sessions()` for reads, `sessions.begin()` for writes (the only ones that lock)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._read = sessionmaker(
+            engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
+        self._write = sessionmaker(engine, expire_on_commit=False)
+
+    def __call__(self) -> Session:
+        return self._read()
+
+    def begin(self) -> AbstractContextManager[Session]:
+        return self._write.begin()
+
+
+def session_factory(engine: Engine) -> StoreSessions:
+    return StoreSessions(engine)
 
 
 def alembic_config(engine: Engine) -> Config:

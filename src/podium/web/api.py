@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi.responses import FileResponse, PlainTextResponse, Response
 
 from podium.access import Principal, can_see_code, can_see_team
 from podium.core import SubmitReceipt
@@ -90,14 +90,15 @@ def stages(request: Request) -> list[dict[str, Any]]:
 
 
 @router.get("/leaderboard")
-def leaderboard(request: Request, who: Who, stage: str | None = None) -> dict[str, Any]:
+def leaderboard(request: Request, who: Who, stage: str | None = None) -> Response:
     """The same document as `podium leaderboard --json`."""
-    return views.leaderboard(_podium(request), stage, who).to_dict()
+    doc = views.leaderboard_json(_podium(request), stage, who, request.app.state.boards)
+    return Response(doc, media_type="application/json")
 
 
 @router.get("/leaderboard.csv", response_class=PlainTextResponse)
 def leaderboard_csv(request: Request, who: Who, stage: str | None = None) -> PlainTextResponse:
-    board = views.leaderboard(_podium(request), stage, who)
+    board = views.leaderboard(_podium(request), stage, who, request.app.state.boards)
     return PlainTextResponse(
         views.leaderboard_csv(board),
         media_type="text/csv; charset=utf-8",
@@ -107,8 +108,7 @@ def leaderboard_csv(request: Request, who: Who, stage: str | None = None) -> Pla
 
 @router.get("/charts")
 def charts(request: Request, who: Who, stage: str | None = None) -> dict[str, Any]:
-    podium = _podium(request)
-    return views.charts(podium, views.leaderboard(podium, stage, who))
+    return views.board_and_charts(_podium(request), stage, who, request.app.state.boards)[1]
 
 
 @router.get("/teams")

@@ -28,6 +28,7 @@ from podium.errors import (
 )
 from podium.service import Podium
 from podium.web import session
+from podium.web.views import BoardCache
 from podium.web.worker import EvaluationWorker
 
 log = logging.getLogger("podium.web")
@@ -128,6 +129,7 @@ def create_app(root: Path, *, evaluate: bool = True, poll: float = 5.0) -> FastA
     app.state.podium = podium
     app.state.secret = secret
     app.state.worker = worker
+    app.state.boards = BoardCache()
     app.state.templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
     app.add_middleware(BodyLimit, max_bytes=podium.spec.sandbox.max_upload_bytes + UPLOAD_OVERHEAD)
     _add_error_handlers(app)

@@ -59,7 +59,7 @@ def leaderboard_page(
     podium = _podium(request)
     tabs = views.stage_tabs(podium)
     try:
-        board = views.leaderboard(podium, stage, who)
+        board, charts = views.board_and_charts(podium, stage, who, request.app.state.boards)
     except ForbiddenError as err:
         return _render(
             request, "leaderboard.html", who, board=None, hidden=err.what, tabs=tabs,
@@ -75,7 +75,7 @@ def leaderboard_page(
         stage=board.stage,
         languages=languages,
         screen=screen,
-        charts=views.charts(podium, board),
+        charts=charts,
     )
 
 

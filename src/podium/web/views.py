@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,12 +37,59 @@ def stage_tabs(podium: Podium) -> list[dict[str, Any]]:
     ]
 
 
-def leaderboard(podium: Podium, stage: str | None, who: Principal | None) -> Leaderboard:
-    """The board, or ForbiddenError when the stage is hidden from this principal."""
+class BoardCache:
+    """Leaderboards and chart data by (stage, organizer), valid while the store's results
+    version stays the same: a canteen screen and fifty laptops cost one computation."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str | None, bool], tuple[tuple[object, ...], Any]] = {}
+
+    def get(self, podium: Podium, stage: str | None, organizer: bool) -> Any:
+        version = podium.results_version()
+        key = (stage, organizer)
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        board = podium.leaderboard(stage, organizer=organizer)
+        value = (board, charts(podium, board), json.dumps(board.to_dict()).encode())
+        with self._lock:
+            self._entries[key] = (version, value)
+        return value
+
+
+def board_and_charts(
+    podium: Podium, stage: str | None, who: Principal | None, cache: BoardCache | None = None
+) -> tuple[Leaderboard, dict[str, Any]]:
+    """The board and its chart data, or ForbiddenError when the stage is hidden from `who`."""
+    organizer = who is not None and who.is_organizer
     try:
-        return podium.leaderboard(stage, organizer=who is not None and who.is_organizer)
+        if cache is None:
+            board = podium.leaderboard(stage, organizer=organizer)
+            return board, charts(podium, board)
+        board, chart_data, _ = cache.get(podium, stage, organizer)
+        return board, chart_data
     except RuleError as err:
         raise ForbiddenError(err.what, hint=err.hint) from None
+
+
+def leaderboard_json(
+    podium: Podium, stage: str | None, who: Principal | None, cache: BoardCache
+) -> bytes:
+    """`podium leaderboard --json`'s document, serialised once per results version."""
+    organizer = who is not None and who.is_organizer
+    try:
+        doc: bytes = cache.get(podium, stage, organizer)[2]
+    except RuleError as err:
+        raise ForbiddenError(err.what, hint=err.hint) from None
+    return doc
+
+
+def leaderboard(
+    podium: Podium, stage: str | None, who: Principal | None, cache: BoardCache | None = None
+) -> Leaderboard:
+    return board_and_charts(podium, stage, who, cache)[0]
 
 
 def charts(podium: Podium, board: Leaderboard) -> dict[str, Any]:
