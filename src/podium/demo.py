@@ -193,7 +193,9 @@ def run_demo(
         console.print(
             f"report (HTML with charts): {report}\nstore (SQLite): {podium.layout.store_file}\n"
             f"competition folder: {root}\n"
-            f"explore: podium leaderboard -c {root} --stage final"
+            f"explore: podium leaderboard -c {root} --stage final\n"
+            f"website: podium token create --organizer -c {root}, then "
+            f"podium serve -c {root} (http://127.0.0.1:8000)"
         )
     finally:
         podium.close()

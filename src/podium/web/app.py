@@ -123,6 +123,8 @@ def create_app(root: Path, *, evaluate: bool = True, poll: float = 5.0) -> FastA
         title=f"podium — {podium.spec.name}",
         version="1",
         lifespan=lifespan,
+        docs_url=None,  # Swagger UI and ReDoc load scripts from a CDN; nothing here may
+        redoc_url=None,  # depend on the network, so the API is described by /openapi.json
         description="Leaderboards, teams, submissions and the final of one competition. "
         "Send `Authorization: Bearer TOKEN` (tokens from `podium token create`).",
     )
