@@ -4,24 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, PlainTextResponse, Response
 
 from podium.access import Principal, can_see_code, can_see_team
 from podium.core import SubmitReceipt
 from podium.errors import ForbiddenError, RuleError
-from podium.service import Podium
 from podium.submission.archive import archive_suffix
 from podium.web import views
-from podium.web.app import principal, require
+from podium.web.app import Who, podium_of, require
 
 router = APIRouter(prefix="/api", tags=["api"])
-Who = Annotated[Principal | None, Depends(principal)]
-
-
-def _podium(request: Request) -> Podium:
-    podium: Podium = request.app.state.podium
-    return podium
 
 
 def _notify(request: Request) -> None:
@@ -40,13 +33,13 @@ def upload(request: Request, who: Principal, team: str | None, file: UploadFile)
     if not who.is_organizer and team not in (None, who.team):
         raise ForbiddenError(f"a token of team {who.team!r} cannot submit for team {team!r}")
     data = file.file.read()
-    receipt = _podium(request).submit_bytes(data, team=chosen, filename=file.filename or "upload")
+    receipt = podium_of(request).submit_bytes(data, team=chosen, filename=file.filename or "upload")
     _notify(request)
     return receipt
 
 
 def archive_response(request: Request, who: Principal | None, submission_id: int) -> FileResponse:
-    podium = _podium(request)
+    podium = podium_of(request)
     sub = podium.submission(submission_id)
     spec = podium.spec.stage(sub.stage.name)
     if not can_see_code(
@@ -61,7 +54,7 @@ def archive_response(request: Request, who: Principal | None, submission_id: int
 
 
 def log_text(request: Request, who: Principal | None, run_id: int) -> str:
-    podium = _podium(request)
+    podium = podium_of(request)
     run = podium.run(run_id)
     sub = podium.submission(run.submission_id)
     spec = podium.spec.stage(sub.stage.name)
@@ -86,19 +79,19 @@ def me(who: Who) -> dict[str, Any]:
 
 @router.get("/stages")
 def stages(request: Request) -> list[dict[str, Any]]:
-    return views.stage_tabs(_podium(request))
+    return views.stage_tabs(podium_of(request))
 
 
 @router.get("/leaderboard")
 def leaderboard(request: Request, who: Who, stage: str | None = None) -> Response:
     """The same document as `podium leaderboard --json`."""
-    doc = views.leaderboard_json(_podium(request), stage, who, request.app.state.boards)
+    doc = views.leaderboard_json(podium_of(request), stage, who, request.app.state.boards)
     return Response(doc, media_type="application/json")
 
 
 @router.get("/leaderboard.csv", response_class=PlainTextResponse)
 def leaderboard_csv(request: Request, who: Who, stage: str | None = None) -> PlainTextResponse:
-    board = views.leaderboard(_podium(request), stage, who, request.app.state.boards)
+    board = views.leaderboard(podium_of(request), stage, who, request.app.state.boards)
     return PlainTextResponse(
         views.leaderboard_csv(board),
         media_type="text/csv; charset=utf-8",
@@ -108,25 +101,25 @@ def leaderboard_csv(request: Request, who: Who, stage: str | None = None) -> Pla
 
 @router.get("/charts")
 def charts(request: Request, who: Who, stage: str | None = None) -> dict[str, Any]:
-    return views.board_and_charts(_podium(request), stage, who, request.app.state.boards)[1]
+    return views.board_and_charts(podium_of(request), stage, who, request.app.state.boards)[1]
 
 
 @router.get("/teams")
 def teams(request: Request) -> list[dict[str, Any]]:
     return [
-        {"team": t.name, "members": [m.name for m in t.members]} for t in _podium(request).teams()
+        {"team": t.name, "members": [m.name for m in t.members]} for t in podium_of(request).teams()
     ]
 
 
 @router.get("/teams/{team}")
 def team(request: Request, who: Who, team: str) -> dict[str, Any]:
     """Members, attempts left and submissions: the team itself and organizers only."""
-    return views.team_page(_podium(request), team, require(who))
+    return views.team_page(podium_of(request), team, require(who))
 
 
 @router.get("/submissions/{submission_id}")
 def submission(request: Request, who: Who, submission_id: int) -> dict[str, Any]:
-    podium = _podium(request)
+    podium = podium_of(request)
     sub = podium.submission(submission_id)
     if not can_see_team(require(who), sub.team.name):
         raise ForbiddenError(f"submission {submission_id} belongs to another team")
@@ -142,7 +135,7 @@ def submission_archive(request: Request, who: Who, submission_id: int) -> FileRe
 def runs(request: Request, who: Who) -> list[dict[str, Any]]:
     """Every run with its fingerprint (organizers)."""
     require(who, organizer=True)
-    return views.runs_overview(_podium(request))
+    return views.runs_overview(podium_of(request))
 
 
 @router.get("/runs/{run_id}/log", response_class=PlainTextResponse)
@@ -152,7 +145,7 @@ def run_log(request: Request, who: Who, run_id: int) -> PlainTextResponse:
 
 @router.get("/hall-of-fame")
 def hall_of_fame(request: Request) -> list[dict[str, Any]]:
-    return views.hall_of_fame(_podium(request))
+    return views.hall_of_fame(podium_of(request))
 
 
 # -- changing -------------------------------------------------------------------------------
@@ -172,14 +165,14 @@ def submit(
 @router.post("/stages/{name}/open")
 def open_stage(request: Request, who: Who, name: str) -> dict[str, Any]:
     require(who, organizer=True)
-    _podium(request).open_stage(name)
+    podium_of(request).open_stage(name)
     return {"stage": name, "status": "open"}
 
 
 @router.post("/stages/{name}/close")
 def close_stage(request: Request, who: Who, name: str) -> dict[str, Any]:
     require(who, organizer=True)
-    winners = _podium(request).close_stage(name)
+    winners = podium_of(request).close_stage(name)
     return {"stage": name, "status": "closed", "winners": [w.team_name for w in winners]}
 
 
@@ -192,7 +185,7 @@ def run_final(request: Request, who: Who) -> dict[str, str]:
 
 
 def start_final(request: Request) -> None:
-    podium = _podium(request)
+    podium = podium_of(request)
     podium.final_candidates()  # fail fast on obvious problems, in the request
     worker = request.app.state.worker
     if worker is None:
@@ -206,7 +199,7 @@ def start_final(request: Request) -> None:
 @router.post("/final/reveal")
 def reveal_final(request: Request, who: Who) -> dict[str, Any]:
     require(who, organizer=True)
-    winners = _podium(request).reveal_final()
+    winners = podium_of(request).reveal_final()
     return {"revealed": True, "winners": [w.team_name for w in winners]}
 
 
@@ -214,6 +207,6 @@ def reveal_final(request: Request, who: Who) -> dict[str, Any]:
 def retry_run(request: Request, who: Who, run_id: int) -> dict[str, Any]:
     """Re-run a submission whose last run failed because of the platform."""
     require(who, organizer=True)
-    submission_id = _podium(request).retry_run(run_id)
+    submission_id = podium_of(request).retry_run(run_id)
     _notify(request)
     return {"submission_id": submission_id, "status": "queued"}

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -206,6 +206,14 @@ def principal(request: Request) -> Principal | None:
     return podium.principal_by_id(token_id) if token_id is not None else None
 
 
+Who = Annotated[Principal | None, Depends(principal)]
+
+
+def podium_of(request: Request) -> Podium:
+    podium: Podium = request.app.state.podium
+    return podium
+
+
 def require(who: Principal | None, *, organizer: bool = False) -> Principal:
     if who is None:
         raise AuthenticationError("sign in first", hint="with a token from `podium token create`")
@@ -216,9 +224,8 @@ def require(who: Principal | None, *, organizer: bool = False) -> Principal:
 
 def page_context(request: Request, who: Principal | None, **values: Any) -> dict[str, Any]:
     cookie = request.cookies.get(session.COOKIE_NAME)
-    podium: Podium = request.app.state.podium
     csrf = session.csrf_token(request.app.state.secret, cookie) if cookie and who else ""
-    return {"who": who, "csrf": csrf, "competition": podium.spec.name, **values}
+    return {"who": who, "csrf": csrf, "competition": podium_of(request).spec.name, **values}
 
 
 def text(body: str) -> PlainTextResponse:

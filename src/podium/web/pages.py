@@ -4,29 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from podium.access import Principal
 from podium.errors import AuthenticationError, ForbiddenError, NotFoundError
-from podium.service import Podium
 from podium.web import session, views
 from podium.web.api import archive_response, log_text, start_final, upload
-from podium.web.app import page_context, principal, require
+from podium.web.app import Who, page_context, podium_of, require
 
 router = APIRouter(include_in_schema=False)
-Who = Annotated[Principal | None, Depends(principal)]
 
 
 def _render(request: Request, name: str, who: Principal | None, **values: Any) -> HTMLResponse:
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(request, name, page_context(request, who, **values))
-
-
-def _podium(request: Request) -> Podium:
-    podium: Podium = request.app.state.podium
-    return podium
 
 
 def _check_csrf(request: Request, who: Principal | None, token: str | None) -> Principal:
@@ -56,7 +49,7 @@ def leaderboard_page(
     languages: bool = False,
     screen: str = "laptop",
 ) -> HTMLResponse:
-    podium = _podium(request)
+    podium = podium_of(request)
     tabs = views.stage_tabs(podium)
     try:
         board, charts = views.board_and_charts(podium, stage, who, request.app.state.boards)
@@ -86,7 +79,7 @@ def signin_page(request: Request, who: Who, error: str | None = None) -> HTMLRes
 
 @router.post("/signin")
 def signin(request: Request, token: Annotated[str, Form()]) -> RedirectResponse:
-    who = _podium(request).authenticate(token)
+    who = podium_of(request).authenticate(token)
     if who is None:
         return _back("/signin?error=unknown")
     response = _back("/admin" if who.is_organizer else f"/teams/{who.team}")
@@ -113,7 +106,7 @@ def signout(request: Request, who: Who, csrf: Annotated[str | None, Form()] = No
 def team_page(request: Request, who: Who, team: str, submitted: int | None = None) -> Any:
     if who is None:
         return _back("/signin")
-    page = views.team_page(_podium(request), team, who)
+    page = views.team_page(podium_of(request), team, who)
     return _render(request, "team.html", who, page=page, submitted=submitted)
 
 
@@ -132,7 +125,9 @@ def team_submit(
 
 @router.get("/hall-of-fame")
 def hall_of_fame_page(request: Request, who: Who) -> HTMLResponse:
-    return _render(request, "hall_of_fame.html", who, entries=views.hall_of_fame(_podium(request)))
+    return _render(
+        request, "hall_of_fame.html", who, entries=views.hall_of_fame(podium_of(request))
+    )
 
 
 @router.get("/admin")
@@ -140,7 +135,7 @@ def admin_page(request: Request, who: Who) -> Any:
     if who is None:
         return _back("/signin")
     require(who, organizer=True)
-    podium = _podium(request)
+    podium = podium_of(request)
     worker = request.app.state.worker
     return _render(
         request,
@@ -159,7 +154,7 @@ def admin_stage(
     request: Request, who: Who, name: str, action: str, csrf: Annotated[str | None, Form()] = None
 ) -> RedirectResponse:
     require(_check_csrf(request, who, csrf), organizer=True)
-    podium = _podium(request)
+    podium = podium_of(request)
     if action == "open":
         podium.open_stage(name)
     elif action == "close":
@@ -177,7 +172,7 @@ def admin_final(
     if action == "run":
         start_final(request)
     elif action == "reveal":
-        _podium(request).reveal_final()
+        podium_of(request).reveal_final()
     else:
         raise NotFoundError(f"unknown final action {action!r}", hint="run or reveal")
     return _back("/admin")
@@ -188,7 +183,7 @@ def admin_retry(
     request: Request, who: Who, run_id: int, csrf: Annotated[str | None, Form()] = None
 ) -> RedirectResponse:
     require(_check_csrf(request, who, csrf), organizer=True)
-    _podium(request).retry_run(run_id)
+    podium_of(request).retry_run(run_id)
     if request.app.state.worker is not None:
         request.app.state.worker.notify()
     return _back("/admin")
