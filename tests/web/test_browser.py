@@ -172,6 +172,15 @@ def test_sign_in_upload_watch_it_scored_and_see_the_charts(
         org.screenshot(path=str(shots / "admin-laptop.png"), full_page=True)
         org.click("#stages form[action$='/close'] button")
         expect(org.locator("#stages tbody tr").first).to_contain_text("closed")
+        # code is released with the closed stage: any signed-in team can fetch it from the board
+        other = browser.new_page(viewport={"width": 1366, "height": 768})
+        other.goto(url + "/signin")
+        other.fill("#token", cup.deep)
+        other.click("button[type=submit]")
+        other.goto(url + "/leaderboard?stage=evaluation")
+        with other.expect_download() as download:
+            other.click("#leaderboard a.code")
+        assert Path(download.value.path()).read_bytes() == cup.archive
         org.goto(url + "/hall-of-fame")
         expect(org.locator("#hall-of-fame tbody tr")).to_contain_text("Quick Lex")
         browser.close()

@@ -69,6 +69,9 @@ def leaderboard_page(
         languages=languages,
         screen=screen,
         charts=charts,
+        code_released=who is not None
+        and board.status == "closed"
+        and podium.spec.stage(board.stage).release_code,
     )
 
 
