@@ -23,6 +23,7 @@ from podium.cli_support import (
     progress,
 )
 from podium.errors import PodiumError
+from podium.pairing_cli import teams_app
 from podium.render import (
     print_calibration,
     print_check,
@@ -56,6 +57,7 @@ app.add_typer(final_app, name="final")
 app.add_typer(code_app, name="code")
 app.add_typer(baseline_app, name="baseline")
 app.add_typer(token_app, name="token")
+app.add_typer(teams_app, name="teams")
 app.command("serve")(serve)
 
 
