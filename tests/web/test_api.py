@@ -133,6 +133,19 @@ def test_oversized_upload_is_refused_before_it_is_stored(tmp_path: Path) -> None
         r = _upload(client, cup.lex, b"PK" + b"\0" * 200_000, "huge.zip")
         assert r.status_code == 413 and "max_upload_bytes" in r.json()["error"]
         assert _archives(cup) == [] and _submission_rows(cup) == 0
+
+        def chunks():  # no Content-Length: counted as it arrives
+            yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.zip"\r\n\r\n'
+            for _ in range(100):
+                yield b"PK" + b"\0" * 1000
+
+        r = client.post(
+            "/api/submissions",
+            content=chunks(),
+            headers={**bearer(cup.lex), "content-type": "multipart/form-data; boundary=b"},
+        )
+        assert r.status_code == 413 and "max_upload_bytes" in r.json()["error"]
+        assert _archives(cup) == [] and _submission_rows(cup) == 0
         assert client.get("/api/stages").status_code == 200
 
 
