@@ -275,15 +275,22 @@ class CompetitionCore:
         self, path: Path, *, team: str, stage: str | None = None, label: str = ""
     ) -> SubmitReceipt:
         """Store the archive and reserve an attempt atomically; nothing is stored on error."""
+        return self.submit_data(
+            read_submission(path), team=team, stage=stage, label=label or path.name, where=path
+        )
+
+    def submit_data(
+        self, data: bytes, *, team: str, stage: str | None = None, label: str, where: Path
+    ) -> SubmitReceipt:
+        """Archive bytes from a file or an upload: refused before an attempt is spent on them."""
         stage_name = stage or self.current_stage()
         if self.spec.stage(stage_name).split == "final":
             raise RuleError(
                 "teams do not submit to the final stage",
                 hint="the organizer runs it: podium final select / podium final run",
             )
-        data = read_submission(path)
-        check_unpacks(data, path)
-        return self._reserve(data, team=team, stage_name=stage_name, label=label or path.name)
+        check_unpacks(data, where)
+        return self._reserve(data, team=team, stage_name=stage_name, label=label)
 
     def _store_archive(self, data: bytes) -> tuple[str, Path]:
         sha = hashlib.sha256(data).hexdigest()
