@@ -225,7 +225,7 @@ def test_split_follows_the_documented_hash(tmp_path: Path) -> None:
     )
     expected = {"train": 0, "dev": 0, "eval": 0, "final": 0}
     for ex in _pairs(300):
-        digest = hashlib.sha256(f"7\x00xnli\x00de\x00{ex.content_key()}".encode()).digest()
+        digest = hashlib.sha256(f"7\x00xnli\x00de\x00{ex.text_a}".encode()).digest()
         u = int.from_bytes(digest[:8], "big") / 2**64
         split = (
             "eval" if 0.6 <= u < 0.8 else "final" if u >= 0.8 else "dev" if u < 0.06 else "train"
@@ -279,9 +279,9 @@ def test_a_language_too_small_for_every_split_is_refused(tmp_path: Path) -> None
     spec = parse_spec('name = "s"\n[tasks.xnli]\nlanguages = ["de"]\n')
     with pytest.raises(DataError) as err:
         prepare(
-            spec, CompetitionLayout(tmp_path), {("xnli", "de"): _pairs(3) * 2}, source_label="t"
+            spec, CompetitionLayout(tmp_path), {("xnli", "de"): _pairs(2) * 2}, source_label="t"
         )
-    assert "xnli/de: 6 examples (3 after de-duplication and the cap)" in err.value.message
+    assert "xnli/de: 4 examples (2 after de-duplication and the cap)" in err.value.message
     assert err.value.hint is not None and "[data] shares" in err.value.hint
     assert list(tmp_path.iterdir()) == []
 
@@ -346,3 +346,24 @@ def test_load_source_resolves_folders_and_explains_missing_ones(tmp_path: Path) 
     with pytest.raises(DataError, match="does not exist") as err:
         load_source(spec, tmp_path, reg)
     assert err.value.hint is not None and "synthetic" in err.value.hint
+
+
+def test_pairs_with_a_common_premise_stay_in_one_split(tmp_path: Path) -> None:
+    spec = parse_spec('name = "g"\n[tasks.xnli]\nlanguages = ["de"]\n')
+    labels = ("entailment", "neutral", "contradiction")
+    pool = [
+        PairExample(f"premise {i}", f"hypothesis {i} {label}", label)
+        for i in range(120)
+        for label in labels
+    ]
+    layout = CompetitionLayout(tmp_path)
+    prepare(spec, layout, {("xnli", "de"): pool}, source_label="t")
+    where: dict[str, set[str]] = {}
+    for split in ("eval", "final"):
+        for line in (layout.inputs_dir(split) / "xnli" / "de.jsonl").read_text().splitlines():
+            where.setdefault(json.loads(line)["text_a"], set()).add(split)
+    for name in ("train", "dev"):
+        for line in (layout.public_dir / "xnli" / f"{name}-de.tsv").read_text().splitlines():
+            where.setdefault(line.split("\t")[0], set()).add(name)
+    assert len(where) == 120 and all(len(splits) == 1 for splits in where.values())
+    assert {s for splits in where.values() for s in splits} == {"train", "dev", "eval", "final"}

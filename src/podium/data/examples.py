@@ -25,6 +25,11 @@ class PairExample:
         """What identifies the example's inputs (labels never enter ids or split hashes)."""
         return f"{self.text_a}\t{self.text_b}"
 
+    def group_key(self) -> str:
+        """Pairs sharing a first text (an XNLI premise has a hypothesis per label) go to one
+        split together: a premise seen in training must not reappear in evaluation."""
+        return self.text_a
+
 
 @dataclass(frozen=True, slots=True)
 class TaggedExample:
@@ -42,6 +47,9 @@ class TaggedExample:
 
     def content_key(self) -> str:
         return "\x1f".join(self.tokens)
+
+    def group_key(self) -> str:
+        return self.content_key()
 
 
 Example = PairExample | TaggedExample

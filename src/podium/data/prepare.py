@@ -79,11 +79,16 @@ def assign_splits(
     fractions: Mapping[str, float],
     cap: int | None = None,
 ) -> dict[str, list[Example]]:
-    """Split one pool deterministically; duplicates by inputs keep their first occurrence."""
+    """Split one pool deterministically; duplicates by inputs keep their first occurrence.
+
+    The split follows a hash of the example's group (a pair's first text, a sentence's
+    tokens), so pairs with a common premise never straddle training and evaluation."""
     keyed: dict[str, Example] = {}
     for ex in examples:
         keyed.setdefault(ex.content_key(), ex)
-    hashed = [(_digest(str(seed), task, lang, key), key, ex) for key, ex in keyed.items()]
+    hashed = [
+        (_digest(str(seed), task, lang, ex.group_key()), key, ex) for key, ex in keyed.items()
+    ]
     if cap is not None and len(hashed) > cap:
         # an independent hash picks which examples to keep, so the kept ones still spread
         # over every split
