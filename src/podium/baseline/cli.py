@@ -17,7 +17,9 @@ from rich.table import Table
 
 from podium.errors import PodiumError
 
-DEFAULT_PAIR_INPUTS = ("cls", "a", "b", "diff", "prod", "overlap")  # network.py's default
+# network.PAIR_PARTS and DEFAULT_PAIR_INPUTS (repeated: network imports torch)
+PAIR_PARTS = ("cls", "a", "b", "diff", "prod", "overlap")
+DEFAULT_PAIR_INPUTS = ("b", "diff", "prod", "overlap")
 
 baseline_app = typer.Typer(
     no_args_is_help=True,
@@ -91,11 +93,11 @@ def train(
             vocab=vocab,
         )
         parts = tuple(p.strip() for p in pair_inputs.split(",") if p.strip())
-        unknown = [p for p in parts if p not in DEFAULT_PAIR_INPUTS]
+        unknown = [p for p in parts if p not in PAIR_PARTS]
         if unknown or not parts:
             raise PodiumError(
                 f"unknown pair inputs {pair_inputs!r}",
-                hint=f"some of {','.join(DEFAULT_PAIR_INPUTS)}",
+                hint=f"some of {','.join(PAIR_PARTS)}",
             )
         net, tokenizer = build_model(encoder, corpus, size=size, max_len=max_len, pair_inputs=parts)
         options = TrainOptions(

@@ -1,9 +1,10 @@
 """One shared encoder, one head per task.
 
-Pair tasks read [CLS], the mean states of each text (a, b, |a - b|, a * b, as in InferSent)
-and the texts' lexical overlap through a two-layer head; tagging tasks read the first subword
-of every word through a linear head. A batch may mix tasks: the encoder runs once and each
-head reads its own positions. Runtime module: torch and transformers only.
+Pair tasks read the mean states of each text (b, |a - b| and a * b, as in InferSent; [CLS]
+and a on request) and the texts' lexical overlap through a two-layer head; tagging tasks
+read the first subword of every word through a linear head. A batch may mix tasks: the
+encoder runs once and each head reads its own positions. Runtime module: torch and
+transformers only.
 """
 
 from __future__ import annotations
@@ -28,9 +29,12 @@ ENCODER_DIR = "encoder"  # the encoder's config.json (save_pretrained layout)
 # Encoders whose position ids start after the padding index (RoBERTa family).
 _OFFSET_MODELS = ("roberta", "xlm-roberta", "xlm-roberta-xl", "camembert")
 # What a pair head may read: [CLS], the mean states of text a and of text b, |a - b|, a * b,
-# and the overlap features of encoding.overlap_features.
+# and the overlap features of encoding.overlap_features. The default leaves out [CLS] and a:
+# in XNLI every premise comes with three hypotheses, one per label, so a premise met in
+# training comes back in dev with the label it did NOT have there; a head that can read the
+# premise alone learns it by heart and scores below chance (see examples/baseline/README.md).
 PAIR_PARTS = ("cls", "a", "b", "diff", "prod", "overlap")
-DEFAULT_PAIR_INPUTS = ("cls", "a", "b", "diff", "prod", "overlap")
+DEFAULT_PAIR_INPUTS = ("b", "diff", "prod", "overlap")
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ class PairHead(nn.Module):
     def __init__(self, hidden: int, parts: tuple[str, ...], labels: int, dropout: float) -> None:
         super().__init__()
         self.parts = parts
+        self.pools = bool({"a", "b", "diff", "prod"} & set(parts))
         states = sum(1 for p in parts if p != "overlap")
         width = states * hidden + (PAIR_FEATURES if "overlap" in parts else 0)
         self.dropout = nn.Dropout(dropout)
@@ -153,9 +158,11 @@ class MultiTaskNet(nn.Module):
             states = flat.index_select(0, batch.index.index_select(0, chosen))
             head = self.heads[self.config.tasks[t].id]
             if isinstance(head, PairHead):
-                if pooled is None:
-                    pooled = self.pool_texts(flat, batch)
-                a, b = (p.index_select(0, chosen) for p in pooled)
+                a = b = states  # unused unless the head reads the texts' mean states
+                if head.pools:
+                    if pooled is None:
+                        pooled = self.pool_texts(flat, batch)
+                    a, b = (p.index_select(0, chosen) for p in pooled)
                 logits = head(states, a, b, batch.features.index_select(0, chosen))
             else:
                 logits = head(states)
