@@ -108,7 +108,11 @@ def test_parquet_copy_reads_the_same_examples_as_the_folder(
     copy = build_parquet_copy(sample_dir, tmp_path / "xtreme-parquet")
     assert is_parquet_copy(copy) and not is_parquet_copy(sample_dir)
     tasks = list(TASKS.values())
-    assert read_parquet_dir(copy, tasks) == read_xtreme_dir(sample_dir, tasks)
+    parquet, folder = read_parquet_dir(copy, tasks), read_xtreme_dir(sample_dir, tasks)
+    assert parquet == folder
+    origins = {k: [getattr(ex, "origin", "") for ex in v] for k, v in parquet.items()}
+    assert origins == {k: [getattr(ex, "origin", "") for ex in v] for k, v in folder.items()}
+    assert origins[("xnli", "de")][0] == "dev#0"  # what groups translations across languages
 
 
 @pytest.mark.parametrize("metadata", [True, False], ids=["hf-metadata", "published-names"])

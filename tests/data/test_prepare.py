@@ -341,7 +341,7 @@ def test_load_source_resolves_folders_and_explains_missing_ones(tmp_path: Path) 
     (data / "dev-de.tsv").write_text("a\tb\tneutral\n")
     spec = parse_spec('name = "l"\n[tasks.xnli]\nlanguages = ["de"]\n[data]\nsource = "data"\n')
     examples, label = load_source(spec, tmp_path / "cup", reg)
-    assert examples == {("xnli", "de"): [PairExample("a", "b", "neutral")]}
+    assert examples == {("xnli", "de"): [PairExample("a", "b", "neutral", origin="dev#0")]}
     assert label == str(tmp_path / "cup" / "data")
     with pytest.raises(DataError, match="does not exist") as err:
         load_source(spec, tmp_path, reg)

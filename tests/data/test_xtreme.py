@@ -204,6 +204,7 @@ def test_dir_pools_splits_and_skips_unlabelled_files(tmp_path: Path) -> None:
     assert data == {
         ("xnli", "de"): [PairExample("c", "d", "entailment"), PairExample("a", "b", "neutral")]
     }
+    assert [ex.origin for ex in data[("xnli", "de")]] == ["dev#0", "train#0"]  # type: ignore[union-attr]
 
 
 def test_dir_reads_only_the_languages_asked_for(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -14,6 +14,9 @@ class PairExample:
     text_b: str
     label: str | None = None
     id: str = ""
+    # where the pair came from, "{split}#{index}": XTREME's XNLI and PAWS-X dev and test files
+    # are translations of one another line by line, so equal origins mean one source item
+    origin: str = field(default="", compare=False)
 
     def input_record(self) -> dict[str, Any]:
         return {"id": self.id, "text_a": self.text_a, "text_b": self.text_b}
@@ -24,11 +27,6 @@ class PairExample:
     def content_key(self) -> str:
         """What identifies the example's inputs (labels never enter ids or split hashes)."""
         return f"{self.text_a}\t{self.text_b}"
-
-    def group_key(self) -> str:
-        """Pairs sharing a first text (an XNLI premise has a hypothesis per label) go to one
-        split together: a premise seen in training must not reappear in evaluation."""
-        return self.text_a
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +46,13 @@ class TaggedExample:
     def content_key(self) -> str:
         return "\x1f".join(self.tokens)
 
-    def group_key(self) -> str:
-        return self.content_key()
-
 
 Example = PairExample | TaggedExample
+
+
+def with_origins(examples: list[Example], split: str) -> list[Example]:
+    """Stamp pairs with their position in a split's file (tagged examples are left alone)."""
+    return [
+        replace(ex, origin=f"{split}#{i}") if isinstance(ex, PairExample) else ex
+        for i, ex in enumerate(examples)
+    ]

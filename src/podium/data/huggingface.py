@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podium.data.examples import Example, PairExample, TaggedExample
+from podium.data.examples import Example, PairExample, TaggedExample, with_origins
 from podium.errors import DataError
 from podium.suggest import did_you_mean
 from podium.tasks import Task
@@ -264,8 +264,8 @@ def _pool(
 ) -> dict[tuple[str, str], list[Example]]:
     """Pool (task, xtreme split, lang, examples) in XTREME's file order: split name, then lang."""
     result: dict[tuple[str, str], list[Example]] = {}
-    for task, _split, lang, examples in sorted(parts, key=lambda p: (p[0], p[1])):
-        result.setdefault((task, lang), []).extend(examples)
+    for task, split, lang, examples in sorted(parts, key=lambda p: (p[0], p[1])):
+        result.setdefault((task, lang), []).extend(with_origins(examples, split))
     return result
 
 

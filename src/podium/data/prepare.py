@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from podium.data.examples import Example, PairExample
+from podium.data.grouping import Group, split_groups
 from podium.data.jsonl import write_jsonl
 from podium.data.xtreme import labelled_problem, write_xtreme_file
 from podium.digest import sha256_file
@@ -78,16 +79,18 @@ def assign_splits(
     lang: str,
     fractions: Mapping[str, float],
     cap: int | None = None,
+    groups: Mapping[tuple[str, str], Group] | None = None,
 ) -> dict[str, list[Example]]:
     """Split one pool deterministically; duplicates by inputs keep their first occurrence.
 
-    The split follows a hash of the example's group (a pair's first text, a sentence's
-    tokens), so pairs with a common premise never straddle training and evaluation."""
+    The split follows a hash of the example's group (see `grouping`): pairs with a common
+    premise, or translations of one source item, never straddle training and evaluation."""
     keyed: dict[str, Example] = {}
     for ex in examples:
         keyed.setdefault(ex.content_key(), ex)
+    groups = groups if groups is not None else split_groups({lang: list(keyed.values())})
     hashed = [
-        (_digest(str(seed), task, lang, ex.group_key()), key, ex) for key, ex in keyed.items()
+        (_digest(str(seed), task, *groups[(lang, key)]), key, ex) for key, ex in keyed.items()
     ]
     if cap is not None and len(hashed) > cap:
         # an independent hash picks which examples to keep, so the kept ones still spread
@@ -120,7 +123,7 @@ def assign_splits(
 
 def _with_id(ex: Example, ex_id: str) -> Example:
     if isinstance(ex, PairExample):
-        return PairExample(ex.text_a, ex.text_b, ex.label, ex_id)
+        return PairExample(ex.text_a, ex.text_b, ex.label, ex_id, ex.origin)
     return type(ex)(ex.tokens, ex.tags, ex_id)
 
 
@@ -153,6 +156,12 @@ def prepare(
         staged = CompetitionLayout(tmp)
         for task_id in spec.tasks:
             task = registry.get(task_id)
+            groups = split_groups(
+                {
+                    lang: examples.get((task_id, lang), [])
+                    for lang in spec.task_languages(task_id, registry)
+                }
+            )
             for lang in spec.task_languages(task_id, registry):
                 pool = examples.get((task_id, lang), [])
                 if not pool:
@@ -167,6 +176,7 @@ def prepare(
                     lang=lang,
                     fractions=fractions,
                     cap=d.max_examples_per_language,
+                    groups=groups,
                 )
                 kept = sum(len(v) for v in parts.values())
                 for split in SPLITS_SEALED:

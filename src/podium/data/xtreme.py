@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from podium.data.examples import Example, PairExample, TaggedExample
+from podium.data.examples import Example, PairExample, TaggedExample, with_origins
 from podium.errors import DataError
 from podium.suggest import did_you_mean
 from podium.tasks import Task
@@ -248,7 +248,8 @@ def read_xtreme_dir(
                 )
             if lang not in wanted:
                 continue
-            labelled = [ex for ex in read_xtreme_file(path, task) if _labelled(ex)]
+            read = with_origins(read_xtreme_file(path, task), match["split"])
+            labelled = [ex for ex in read if _labelled(ex)]
             result.setdefault((task.id, lang), []).extend(labelled)
     return result
 
