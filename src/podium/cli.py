@@ -382,21 +382,7 @@ def hall_of_fame(competition: CompetitionOpt = Path("."), json_out: JsonOpt = Fa
     with open_podium(competition) as podium:
         entries = podium.hall_of_fame()
         if json_out:
-            emit_json(
-                [
-                    {
-                        "competition": e.competition_name,
-                        "stage": e.stage_name,
-                        "place": e.place,
-                        "team": e.team_name,
-                        "members": e.members,
-                        "score": e.score,
-                        "duration_seconds": e.duration_seconds,
-                        "recorded_at": e.recorded_at,
-                    }
-                    for e in entries
-                ]
-            )
+            emit_json([e.to_dict() for e in entries])
         else:
             print_hall_of_fame(console(), entries)
 

@@ -191,6 +191,20 @@ class HallOfFameEntry(Base):
     run_id: Mapped[int | None] = mapped_column(Integer)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The same record for `podium hall-of-fame --json` and the API."""
+        return {
+            "competition": self.competition_name,
+            "stage": self.stage_name,
+            "place": self.place,
+            "team": self.team_name,
+            "members": self.members,
+            "score": self.score,
+            "duration_seconds": self.duration_seconds,
+            "run_id": self.run_id,
+            "recorded_at": self.recorded_at.isoformat(),
+        }
+
 
 class AccessToken(Base):
     """A sign-in token of an organizer or a team; only its sha256 is kept."""

@@ -261,20 +261,7 @@ def runs_overview(podium: Podium) -> list[dict[str, Any]]:
 
 
 def hall_of_fame(podium: Podium) -> list[dict[str, Any]]:
-    return [
-        {
-            "competition": e.competition_name,
-            "stage": e.stage_name,
-            "place": e.place,
-            "team": e.team_name,
-            "members": e.members,
-            "score": e.score,
-            "duration_seconds": e.duration_seconds,
-            "run_id": e.run_id,
-            "recorded_at": e.recorded_at.strftime("%Y-%m-%d"),
-        }
-        for e in podium.hall_of_fame()
-    ]
+    return [e.to_dict() for e in podium.hall_of_fame()]
 
 
 def can_see_stage(who: Principal | None, podium: Podium, stage: str) -> bool:
