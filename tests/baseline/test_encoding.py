@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from podium.baseline.encoding import (
     IGNORE,
     PAIR_FEATURES,
     encode_words,
+    lcs_length,
+    order_agreement,
     overlap_features,
     pair_sample,
     tagged_samples,
@@ -84,6 +88,31 @@ def test_overlap_features() -> None:
     assert same[:4] == (1.0, 0.6, 1.0, 1.0)  # b inside a: all its subwords and bigrams
     assert new[:4] == (0.0, 0.0, 0.0, 0.0) and new[4] > same[4] == 0.0
     assert len(overlap_features([], [])) == PAIR_FEATURES  # empty texts do not divide by 0
+
+
+def _lcs_table(a: list[int], b: list[int]) -> int:
+    row = [0] * (len(b) + 1)
+    for x in a:
+        prev, row = row, [0]
+        for j, y in enumerate(b):
+            row.append(prev[j] + 1 if x == y else max(prev[j + 1], row[j]))
+    return row[-1]
+
+
+@given(st.lists(st.integers(0, 6), max_size=40), st.lists(st.integers(0, 6), max_size=40))
+def test_lcs_length_equals_the_table(a: list[int], b: list[int]) -> None:
+    assert lcs_length(a, b) == _lcs_table(a, b) == lcs_length(b, a)
+
+
+def test_order_features_tell_swapped_words_from_kept_order() -> None:
+    a = [1, 2, 3, 4, 5, 6]
+    swapped = [4, 2, 3, 1, 5, 6]  # same bag of words, two swapped (the PAWS-X trap)
+    assert order_agreement(a, a) == 1.0 and order_agreement(a, a[::-1]) == 0.0
+    assert 0.0 < order_agreement(a, swapped) < 1.0
+    assert order_agreement(a, [9, 9]) == 1.0  # nothing shared: nothing out of order
+    kept, moved = overlap_features(a, a), overlap_features(a, swapped)
+    assert kept[8] == moved[8] == 1.0  # the bags of subwords are equal
+    assert kept[9:12] == (1.0, 1.0, 1.0) and all(f < 1.0 for f in moved[9:12])
 
 
 def test_parallel_tokenisation_equals_serial(tokenizer) -> None:  # type: ignore[no-untyped-def]

@@ -69,6 +69,7 @@ def train(
         str, typer.Option(help="what pair heads read: some of cls,a,b,diff,prod,overlap")
     ] = ",".join(DEFAULT_PAIR_INPUTS),
     temperature: Annotated[float, typer.Option(help="language/task sampling temperature")] = 2.0,
+    dropout: Annotated[float, typer.Option(help="dropout in the task heads")] = 0.1,
     workers: Annotated[int, typer.Option(help="tokenisation processes")] = 2,
     steps_per_epoch: Annotated[int, typer.Option(help="steps between dev scores")] = 200,
     seed: Annotated[int, typer.Option(help="random seed")] = 13,
@@ -99,7 +100,9 @@ def train(
                 f"unknown pair inputs {pair_inputs!r}",
                 hint=f"some of {','.join(PAIR_PARTS)}",
             )
-        net, tokenizer = build_model(encoder, corpus, size=size, max_len=max_len, pair_inputs=parts)
+        net, tokenizer = build_model(
+            encoder, corpus, size=size, max_len=max_len, dropout=dropout, pair_inputs=parts
+        )
         options = TrainOptions(
             max_minutes=max_minutes,
             max_steps=max_steps,
@@ -124,6 +127,10 @@ def train(
     console.print(_scores_table(result.scores))
     means = ", ".join(f"{t} {v:.2f}" for t, v in result.task_scores.items())
     console.print(f"{result.steps} steps in {result.seconds:.0f} s; dev: {means}")
+    if result.lexical:
+        console.print(
+            f"answered by their lexical heads (better on dev): {', '.join(result.lexical)}"
+        )
     console.print(f"best checkpoint: {result.best}")
     console.print(f"next: podium baseline package {result.best} SUBMISSION_DIR")
 

@@ -59,6 +59,9 @@ class NetConfig:
     position_offset: int = 0
     dropout: float = 0.1
     pair_inputs: tuple[str, ...] = DEFAULT_PAIR_INPUTS
+    # Pair tasks answered by their lexical head (overlap features only) rather than the full
+    # one: chosen on dev during training, task by task (see MultiTaskNet).
+    lexical: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = [p for p in self.pair_inputs if p not in PAIR_PARTS]
@@ -79,8 +82,9 @@ class NetConfig:
     def from_json(cls, text: str) -> NetConfig:
         raw = json.loads(text)
         tasks = tuple(TaskInfo(t["id"], t["kind"], tuple(t["labels"])) for t in raw.pop("tasks"))
-        if "pair_inputs" in raw:
-            raw["pair_inputs"] = tuple(raw["pair_inputs"])
+        for key in ("pair_inputs", "lexical"):
+            if key in raw:
+                raw[key] = tuple(raw[key])
         return cls(tasks=tasks, specials=Specials(**raw.pop("specials")), **raw)
 
 
@@ -101,6 +105,10 @@ class PairHead(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.dense = nn.Linear(width, hidden)
         self.out = nn.Sequential(nn.Tanh(), nn.Dropout(dropout), nn.Linear(hidden, labels))
+        # A direct linear path from the overlap features to the logits ("wide and deep"): a
+        # few thousand pairs are soon learnt by heart through the states, and the two layers
+        # then stop learning from the features; this path keeps the features' evidence.
+        self.wide = nn.Linear(PAIR_FEATURES, labels) if "overlap" in parts else None
 
     def forward(
         self, cls: torch.Tensor, a: torch.Tensor, b: torch.Tensor, features: torch.Tensor
@@ -109,11 +117,21 @@ class PairHead(nn.Module):
         chosen = [self.dropout(inputs[p]) for p in self.parts if p != "overlap"]
         if "overlap" in self.parts:
             chosen.append(features.to(cls.dtype))
-        return cast(torch.Tensor, self.out(self.dense(torch.cat(chosen, dim=-1))))
+        logits = cast(torch.Tensor, self.out(self.dense(torch.cat(chosen, dim=-1))))
+        if self.wide is not None:
+            logits = logits + self.wide(features.to(cls.dtype))
+        return logits
 
 
 class MultiTaskNet(nn.Module):
-    """The shared encoder and its heads."""
+    """The shared encoder and its heads.
+
+    Every pair task has two heads, trained side by side: the full head (config.pair_inputs)
+    and a lexical head that reads the overlap features only. Which one answers is chosen on
+    dev (config.lexical). An encoder learnt from scratch in minutes can make the full head
+    worse than the features alone: on PAWS-X it learns the few thousand training pairs by
+    heart (examples/baseline/README.md); a pretrained encoder's full head wins instead.
+    """
 
     def __init__(self, encoder: nn.Module, config: NetConfig) -> None:
         super().__init__()
@@ -131,6 +149,13 @@ class MultiTaskNet(nn.Module):
                     nn.Dropout(config.dropout), nn.Linear(hidden, len(task.labels))
                 )
         self.heads = nn.ModuleDict(heads)
+        self.lexical = nn.ModuleDict(
+            {
+                t.id: PairHead(hidden, ("overlap",), len(t.labels), config.dropout)
+                for t in config.tasks
+                if t.kind == "pair"
+            }
+        )
         accepted = inspect.signature(encoder.forward).parameters
         self._takes_types = config.typed and "token_type_ids" in accepted
         self._takes_positions = "position_ids" in accepted
@@ -150,24 +175,44 @@ class MultiTaskNet(nn.Module):
 
     def forward(self, batch: Batch) -> list[tuple[int, torch.Tensor, torch.Tensor]]:
         """(task index, which entries of batch.index, logits) for each task in the batch."""
+        return [(t, chosen, logits) for t, chosen, logits, _ in self.run_heads(batch, "chosen")]
+
+    def run_heads(
+        self, batch: Batch, which: str = "all"
+    ) -> list[tuple[int, torch.Tensor, torch.Tensor, str]]:
+        """Logits of each task's heads in the batch, named 'full' or 'lexical'.
+
+        which: 'all' (training: both heads of a pair task learn), 'chosen' (the head that
+        answers, see config.lexical), 'full' or 'lexical' (dev: to compare them).
+        """
         flat = self.hidden(batch)
         out = []
         pooled: tuple[torch.Tensor, torch.Tensor] | None = None
         for t in sorted(set(batch.task.tolist())):
+            task_id = self.config.tasks[t].id
             chosen = torch.nonzero(batch.task == t).squeeze(1)
             states = flat.index_select(0, batch.index.index_select(0, chosen))
-            head = self.heads[self.config.tasks[t].id]
-            if isinstance(head, PairHead):
-                a = b = states  # unused unless the head reads the texts' mean states
-                if head.pools:
-                    if pooled is None:
-                        pooled = self.pool_texts(flat, batch)
-                    a, b = (p.index_select(0, chosen) for p in pooled)
-                logits = head(states, a, b, batch.features.index_select(0, chosen))
-            else:
-                logits = head(states)
-            out.append((t, chosen, logits))
+            for name, head in self._heads(task_id, which):
+                if isinstance(head, PairHead):
+                    a = b = states  # unused unless the head reads the texts' mean states
+                    if head.pools:
+                        if pooled is None:
+                            pooled = self.pool_texts(flat, batch)
+                        a, b = (p.index_select(0, chosen) for p in pooled)
+                    logits = head(states, a, b, batch.features.index_select(0, chosen))
+                else:
+                    logits = head(states)
+                out.append((t, chosen, logits, name))
         return out
+
+    def _heads(self, task_id: str, which: str) -> list[tuple[str, nn.Module]]:
+        full = ("full", self.heads[task_id])
+        if task_id not in self.lexical:
+            return [full]
+        lexical = ("lexical", self.lexical[task_id])
+        if which == "chosen":
+            which = "lexical" if task_id in self.config.lexical else "full"
+        return {"all": [full, lexical], "full": [full], "lexical": [lexical]}[which]
 
     @staticmethod
     def pool_texts(flat: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:

@@ -14,7 +14,7 @@ import re
 import shutil
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -235,12 +235,13 @@ class BaselineModule(L.LightningModule):
 
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
         losses = []
-        for t, chosen, logits in self.net(batch):
+        for t, chosen, logits, head in self.net.run_heads(batch, "all"):
             labels = batch.labels.index_select(0, chosen)
             if bool((labels != IGNORE).any()):
                 loss = self.loss(logits.float(), labels)
                 losses.append(loss)
-                self.log(f"loss/{self.net.config.tasks[t].id}", loss.detach(), batch_size=1)
+                name = self.net.config.tasks[t].id + ("/lexical" if head == "lexical" else "")
+                self.log(f"loss/{name}", loss.detach(), batch_size=1)
         total = torch.stack(losses).sum() if losses else self._zero()
         self.log("loss", total.detach(), prog_bar=True, batch_size=1)
         return total
@@ -282,7 +283,11 @@ class BaselineModule(L.LightningModule):
 
 
 def dev_scores(
-    net: MultiTaskNet, tokenizer: Any, corpus: Corpus, limit: int | None
+    net: MultiTaskNet,
+    tokenizer: Any,
+    corpus: Corpus,
+    limit: int | None,
+    tasks: Sequence[str] | None = None,
 ) -> dict[Key, float]:
     """Each (task, language)'s dev score with the task's metric, via the submission's code."""
     predictor = Predictor(net, tokenizer)
@@ -290,6 +295,8 @@ def dev_scores(
     was_training = net.training
     try:
         for key, examples in sorted(corpus.dev.items()):
+            if tasks is not None and key[0] not in tasks:
+                continue
             chosen = examples[:limit] if limit else examples
             task = corpus.task(key[0])
             preds = predictor.predict(key[0], [ex.input_record() for ex in chosen])
@@ -308,6 +315,26 @@ def task_means(scores: dict[Key, float]) -> dict[str, float]:
     return {t: mean(v for (tt, _), v in scores.items() if tt == t) for t in tasks}
 
 
+def choose_heads(
+    net: MultiTaskNet, tokenizer: Any, corpus: Corpus, limit: int | None
+) -> dict[Key, float]:
+    """Dev scores with, for each pair task, whichever of its two heads scores higher on dev.
+
+    Sets net.config.lexical to the pair tasks whose lexical head wins (ties: the full head).
+    """
+    pairs = tuple(t.id for t in net.config.tasks if t.kind == "pair")
+    net.config = replace(net.config, lexical=())
+    scores = dev_scores(net, tokenizer, corpus, limit)
+    if not pairs:
+        return scores
+    net.config = replace(net.config, lexical=pairs)
+    lexical = dev_scores(net, tokenizer, corpus, limit, tasks=pairs)
+    full_means, lexical_means = task_means(scores), task_means(lexical)
+    wins = tuple(t for t in pairs if lexical_means.get(t, -1.0) > full_means.get(t, -1.0))
+    net.config = replace(net.config, lexical=wins)
+    return {key: lexical[key] if key[0] in wins else value for key, value in scores.items()}
+
+
 class DevCheckpoints(L.Callback):
     """Scores the dev data after every epoch and at the end; keeps last.ckpt and best.ckpt."""
 
@@ -316,13 +343,14 @@ class DevCheckpoints(L.Callback):
         self.best = -math.inf
         self.scores: dict[Key, float] = {}
         self.best_scores: dict[Key, float] = {}
+        self.best_lexical: tuple[str, ...] = ()
         self.scored_step = -1
 
     def _score_and_save(self, trainer: L.Trainer, module: BaselineModule, log: bool) -> None:
         if trainer.global_step == self.scored_step:
             return
         self.scored_step = trainer.global_step
-        self.scores = dev_scores(module.net, module.tokenizer, self.corpus, self.limit)
+        self.scores = choose_heads(module.net, module.tokenizer, self.corpus, self.limit)
         means = task_means(self.scores)
         overall = mean(means.values()) if means else 0.0
         if log:
@@ -333,6 +361,7 @@ class DevCheckpoints(L.Callback):
         trainer.save_checkpoint(self.folder / "last.ckpt")
         if overall > self.best:
             self.best, self.best_scores = overall, dict(self.scores)
+            self.best_lexical = module.net.config.lexical
             shutil.copyfile(self.folder / "last.ckpt", self.folder / "best.ckpt")
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -349,6 +378,7 @@ class TrainResult:
     scores: dict[Key, float]
     steps: int
     seconds: float
+    lexical: tuple[str, ...] = ()  # pair tasks the best checkpoint answers with lexical heads
 
     @property
     def task_scores(self) -> dict[str, float]:
@@ -424,4 +454,5 @@ def fit(
         scores=dev.best_scores,
         steps=trainer.global_step,
         seconds=time.monotonic() - started,
+        lexical=dev.best_lexical,
     )
