@@ -88,8 +88,11 @@ def test_demo_runs_end_to_end(tmp_path: Path, data: bool, request: pytest.Fixtur
     args = ["demo", str(tmp_path / "demo"), "--quiet"]
     if data:
         sample = request.getfixturevalue("sample_dir")
-        args += ["--data", str(sample)]
+        args += ["--data", str(sample), "--baseline-minutes", "0"]
+    else:  # the baseline kit's team joins (the test extra installs podium[baseline])
+        args += ["--baseline-minutes", "0.15"]
     out = run(*args).stdout
+    assert ("Baseline Kit" in out) is not data
     assert "Performance order" in out and "Final order" in out
     # synthetic data is built so that the lexicon team is lifted; on real data, refusals show
     assert ("not lifted past" if data else "lifted past Late Bloomers") in out

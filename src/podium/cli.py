@@ -454,11 +454,25 @@ def demo(
         Path | None, typer.Option(help="an XTREME-format folder instead of synthetic data")
     ] = None,
     quiet: QuietOpt = False,
+    baseline_minutes: Annotated[
+        float,
+        typer.Option(
+            help="training budget of the baseline kit's team (with podium[baseline]); 0: no team"
+        ),
+    ] = 1.0,
 ) -> None:
     """Build a throw-away competition and run it end to end: teams, 3 attempts, the final."""
     from podium.demo import run_demo
 
-    guard(lambda: run_demo(folder, data=data, console=console(), quiet=quiet))
+    guard(
+        lambda: run_demo(
+            folder,
+            data=data,
+            console=console(),
+            quiet=quiet,
+            baseline_minutes=baseline_minutes,
+        )
+    )
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -47,6 +48,18 @@ TEAMS = (
         ("broken-crash", "broken-labels", "quick-perceptron"),
     ),
 )
+# Joins when the extra podium[baseline] is installed: the baseline kit, trained by the demo.
+BASELINE_TEAM = DemoTeam("Baseline Kit", ("Karen", "Yoshua"), ("baseline", "baseline", "baseline"))
+BASELINE_MODULES = ("torch", "lightning", "transformers", "tokenizers")
+
+
+def baseline_installed() -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in BASELINE_MODULES)
+
+
+def demo_teams(baseline_minutes: float) -> tuple[DemoTeam, ...]:
+    """The example teams, plus the baseline kit's when it is installed and given time."""
+    return (*TEAMS, BASELINE_TEAM) if baseline_minutes > 0 and baseline_installed() else TEAMS
 
 
 def examples_dir() -> Path:
@@ -77,8 +90,32 @@ def demo_spec(source: str, synthetic: bool) -> str:
     return re.sub(r"timeout_seconds = 900.0", "timeout_seconds = 120.0", text)
 
 
-def build_submission(kind: str, public: Path, out: Path, fraction: float) -> Path:
+def build_baseline(public: Path, out: Path, minutes: float) -> Path:
+    """The baseline kit as a team uses it: `podium baseline train`, then `package`."""
+    run = out.with_name(out.name + "-training")
+    podium = [sys.executable, "-m", "podium", "baseline"]
+    budget = ["--max-minutes", f"{minutes:.3f}", "--quiet", "--workers", "1"]
+    steps = [
+        [*podium, "train", "--competition", str(public), "--out", str(run), *budget],
+        [*podium, "package", str(run / "checkpoints" / "best.ckpt"), str(out)],
+    ]
+    for command in steps:
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise PodiumError(
+                f"the baseline kit failed: {done.stderr.strip()[-500:] or done.stdout[-500:]}",
+                where=" ".join(command[2:5]),
+                hint="run the demo with --baseline-minutes 0 to leave the baseline team out",
+            )
+    return out
+
+
+def build_submission(
+    kind: str, public: Path, out: Path, fraction: float, baseline_minutes: float = 1.0
+) -> Path:
     """A submission folder for one attempt: an example trained on part of the public data."""
+    if kind == "baseline":  # more training time, not more data, for later attempts
+        return build_baseline(public, out, baseline_minutes * fraction)
     if kind == "broken-crash":
         out.mkdir(parents=True)
         (out / "podium.toml").write_text('[submission]\ncommand = "python predict.py"\n')
@@ -130,7 +167,12 @@ for _name in _os.listdir(_out):
 
 
 def run_demo(
-    folder: Path | None, *, data: Path | None, console: Console, quiet: bool = False
+    folder: Path | None,
+    *,
+    data: Path | None,
+    console: Console,
+    quiet: bool = False,
+    baseline_minutes: float = 1.0,
 ) -> Path:
     root = (folder or Path(tempfile.mkdtemp(prefix="podium-demo-"))).resolve()
     if root.exists() and any(root.iterdir()):
@@ -152,24 +194,33 @@ def run_demo(
     try:
         manifest = podium.prepare_data()
         print_manifest(console, manifest, podium.layout)
-        for team in TEAMS:
+        teams = demo_teams(baseline_minutes)
+        for team in teams:
             podium.add_team(team.name, team.members)
-        console.print(f"teams: {', '.join(t.name for t in TEAMS)}")
+        console.print(f"teams: {', '.join(t.name for t in teams)}")
+        if baseline_minutes > 0 and BASELINE_TEAM not in teams:
+            console.print("(the baseline kit's team joins with the extra: podium\\[baseline])")
 
         podium.open_stage("evaluation")
         work = root / "team-work"
         for attempt, fraction in enumerate(ATTEMPT_FRACTIONS, start=1):
             console.rule(f"evaluation stage: attempt {attempt} of {len(ATTEMPT_FRACTIONS)}")
-            for team in TEAMS:
+            for team in teams:
                 kind = team.models[attempt - 1]
-                say(f"{team.name}: training {kind} on {fraction:.0%} of the public data")
+                if kind == "baseline":
+                    budget = f"{baseline_minutes * fraction * 60:.0f} s"
+                    say(f"{team.name}: training the tiny baseline for {budget}")
+                else:
+                    budget = f"{fraction:.0%}"
+                    say(f"{team.name}: training {kind} on {budget} of the public data")
                 folder_ = build_submission(
                     kind,
                     podium.layout.public_dir,
                     work / team.name.replace(" ", "-") / f"attempt-{attempt}",
                     fraction,
+                    baseline_minutes,
                 )
-                podium.submit(folder_, team=team.name, label=f"{kind} @ {fraction:.0%}")
+                podium.submit(folder_, team=team.name, label=f"{kind} @ {budget}")
             print_outcomes(console, podium.evaluate_pending(progress=say))
             print_leaderboard(console, podium.leaderboard("evaluation"))
 
