@@ -147,6 +147,18 @@ def test_packaging_a_non_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
         package(tmp_path / "junk.ckpt", tmp_path / "p")
 
 
+def test_a_checkpoint_of_another_kit_version_is_refused_at_packaging(
+    tiny_run: TinyRun, tmp_path: Path
+) -> None:
+    raw = torch.load(tiny_run.best, map_location="cpu", weights_only=True)
+    raw["state_dict"] = {k: v for k, v in raw["state_dict"].items() if ".lexical." not in k}
+    older = tmp_path / "older.ckpt"
+    torch.save(raw, older)  # as written before pair tasks had a lexical head
+    with pytest.raises(PodiumError, match="does not fit this version") as info:
+        package(older, tmp_path / "sub")
+    assert "lexical" in info.value.message and not (tmp_path / "sub").exists()
+
+
 def test_the_cli_names_a_bad_encoder(
     tiny_competition: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -129,4 +129,25 @@ def package(
     (runtime / "__init__.py").write_text('"""The podium baseline\'s runtime."""\n')
     (out / "predict.py").write_text(PREDICT_PY, encoding="utf-8")
     (out / "podium.toml").write_text(PODIUM_TOML, encoding="utf-8")
+    _check_loads(out, checkpoint)
     return out
+
+
+def _check_loads(out: Path, checkpoint: Path) -> None:
+    """Load the written model once, so that a mismatch shows here and not in the sandbox.
+
+    A checkpoint written by another version of the kit (other heads or features) has weights
+    that do not fit this version's network; the half-written folder is removed.
+    """
+    from .network import load_net
+
+    try:
+        load_net(out)
+    except (RuntimeError, KeyError, TypeError, ValueError) as err:
+        shutil.rmtree(out)
+        first = " ".join(str(err).split())[:300]
+        raise PodiumError(
+            f"the checkpoint does not fit this version of the baseline kit ({first})",
+            where=str(checkpoint),
+            hint="package it with the podium version that trained it, or train again",
+        ) from None
