@@ -12,7 +12,10 @@ from .conftest import Cup
 
 
 def _sign_in(client: TestClient, token: str) -> str:
-    r = client.post("/signin", data={"token": token}, follow_redirects=False)
+    form = client.get("/signin", headers={"accept": "text/html"})
+    r = client.post(
+        "/signin", data={"token": token, "csrf": _csrf(form.text)}, follow_redirects=False
+    )
     assert r.status_code == 303
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and token not in cookie
@@ -46,8 +49,25 @@ def test_sign_in_goes_to_the_right_page_and_bad_tokens_do_not(cup: Cup, client: 
     assert other.status_code == 403 and "visible only to its members" in other.text
     assert client.get("/admin", headers={"accept": "text/html"}).status_code == 403
     client.cookies.clear()
-    r = client.post("/signin", data={"token": "pdm_nope"}, follow_redirects=False)
+    csrf = _csrf(client.get("/signin", headers={"accept": "text/html"}).text)
+    r = client.post("/signin", data={"token": "pdm_nope", "csrf": csrf}, follow_redirects=False)
     assert r.headers["location"] == "/signin?error=unknown" and "set-cookie" not in r.headers
+
+
+def test_sign_in_only_from_our_own_form(cup: Cup, client: TestClient) -> None:
+    """Login CSRF: a form posted from another site cannot sign a browser in."""
+    for data in ({"token": cup.lex}, {"token": cup.lex, "csrf": "0" * 40}):
+        r = client.post("/signin", data=data, follow_redirects=False)
+        assert r.headers["location"] == "/signin?error=expired"
+        assert session.COOKIE_NAME not in r.headers.get("set-cookie", "")
+    page = client.get("/signin?error=expired", headers={"accept": "text/html"})
+    assert "did not come from this site" in page.text
+    csrf = _csrf(page.text)  # the nonce cookie is kept: an open form stays valid
+    assert csrf == _csrf(client.get("/signin", headers={"accept": "text/html"}).text)
+    client.cookies.delete(session.SIGNIN_COOKIE)  # another browser: its own nonce
+    assert not session.signin_ok(b"", None, csrf)
+    r = client.post("/signin", data={"token": cup.lex, "csrf": csrf}, follow_redirects=False)
+    assert r.headers["location"] == "/signin?error=expired"
 
 
 def test_forms_need_the_session_csrf_token(cup: Cup, client: TestClient) -> None:

@@ -77,15 +77,34 @@ def leaderboard_page(
 
 @router.get("/signin")
 def signin_page(request: Request, who: Who, error: str | None = None) -> HTMLResponse:
-    return _render(request, "signin.html", who, error=error)
+    nonce = request.cookies.get(session.SIGNIN_COOKIE) or session.signin_nonce()
+    form_token = session.signin_token(request.app.state.secret, nonce)
+    response = _render(request, "signin.html", who, error=error, signin_csrf=form_token)
+    response.set_cookie(
+        session.SIGNIN_COOKIE,
+        nonce,
+        max_age=session.SIGNIN_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
 
 
 @router.post("/signin")
-def signin(request: Request, token: Annotated[str, Form()]) -> RedirectResponse:
+def signin(
+    request: Request,
+    token: Annotated[str, Form()],
+    csrf: Annotated[str | None, Form()] = None,
+) -> RedirectResponse:
+    nonce = request.cookies.get(session.SIGNIN_COOKIE)
+    if not session.signin_ok(request.app.state.secret, nonce, csrf):
+        return _back("/signin?error=expired")  # not from our sign-in page: nothing is set
     who = podium_of(request).authenticate(token)
     if who is None:
         return _back("/signin?error=unknown")
     response = _back("/admin" if who.is_organizer else f"/teams/{who.team}")
+    response.delete_cookie(session.SIGNIN_COOKIE)
     response.set_cookie(
         session.COOKIE_NAME,
         session.issue(request.app.state.secret, who.token_id),

@@ -16,6 +16,11 @@ from pathlib import Path
 
 COOKIE_NAME = "podium_session"
 SESSION_SECONDS = 12 * 3600
+# Before sign-in there is no session to derive a CSRF token from: the sign-in page sets a
+# random nonce cookie and its form carries the nonce's HMAC, so another site cannot sign a
+# browser in under the attacker's token (login CSRF).
+SIGNIN_COOKIE = "podium_signin"
+SIGNIN_SECONDS = 3600
 
 
 def load_secret(path: Path) -> bytes:
@@ -61,3 +66,17 @@ def csrf_ok(secret: bytes, cookie: str | None, submitted: str | None) -> bool:
     if not cookie or not submitted:
         return False
     return hmac.compare_digest(csrf_token(secret, cookie), submitted)
+
+
+def signin_nonce() -> str:
+    return secrets.token_hex(16)
+
+
+def signin_token(secret: bytes, nonce: str) -> str:
+    return csrf_token(secret, "signin:" + nonce)
+
+
+def signin_ok(secret: bytes, nonce: str | None, submitted: str | None) -> bool:
+    if not nonce or not submitted:
+        return False
+    return hmac.compare_digest(signin_token(secret, nonce), submitted)
