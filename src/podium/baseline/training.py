@@ -358,7 +358,7 @@ class DevCheckpoints(L.Callback):
             module.log_dict({f"dev/{t}": v for t, v in means.items()})
             module.log_dict({f"dev/{t}/{lang}": v for (t, lang), v in self.scores.items()})
         self.folder.mkdir(parents=True, exist_ok=True)
-        trainer.save_checkpoint(self.folder / "last.ckpt")
+        trainer.save_checkpoint(self.folder / "last.ckpt", weights_only=False)  # resumable
         if overall > self.best:
             self.best, self.best_scores = overall, dict(self.scores)
             self.best_lexical = module.net.config.lexical
