@@ -24,13 +24,17 @@ def test_both_heads_of_a_pair_task_learn_and_the_chosen_one_answers(tiny_package
     records = [{"id": "1", "text_a": "a cat sat", "text_b": "the cat sat on a mat"}]
     samples, _ = predictor.samples("pawsx", records)
     batch = collate([samples], net.config.specials.pad)
-    heads = {name: logits for _, _, logits, name in net.run_heads(batch, "all")}
+    heads = {name: logits for _, _, logits, name in net.run_heads(batch, every=True)}
     assert set(heads) == {"full", "lexical"}  # training: both heads take the loss
     assert not heads["full"].equal(heads["lexical"])
-    for lexical, expected in (((), "full"), (("pawsx",), "lexical")):
+    calls: list[int] = []
+    net.encoder.register_forward_hook(lambda *_: calls.append(1))
+    for lexical, expected, encoder_runs in (((), "full", 1), (("pawsx",), "lexical", 0)):
         net.config = replace(net.config, lexical=lexical)
+        calls.clear()
         [(_, _, logits)] = net(batch)
         assert logits.equal(heads[expected])
+        assert len(calls) == encoder_runs  # a lexical answer needs no encoder pass
 
 
 def test_dev_chooses_the_better_head_per_pair_task(tiny_run: TinyRun, tiny_package: Path) -> None:

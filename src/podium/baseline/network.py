@@ -109,17 +109,28 @@ class PairHead(nn.Module):
         # few thousand pairs are soon learnt by heart through the states, and the two layers
         # then stop learning from the features; this path keeps the features' evidence.
         self.wide = nn.Linear(PAIR_FEATURES, labels) if "overlap" in parts else None
+        self.reads_states = states > 0
 
     def forward(
-        self, cls: torch.Tensor, a: torch.Tensor, b: torch.Tensor, features: torch.Tensor
+        self,
+        features: torch.Tensor,
+        cls: torch.Tensor | None = None,
+        a: torch.Tensor | None = None,
+        b: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        inputs = {"cls": cls, "a": a, "b": b, "diff": (a - b).abs(), "prod": a * b}
-        chosen = [self.dropout(inputs[p]) for p in self.parts if p != "overlap"]
+        """Logits from the features and, if the head reads them, the encoder's states."""
+        chosen: list[torch.Tensor] = []
+        if self.reads_states:
+            if cls is None or a is None or b is None:
+                raise ValueError("this pair head reads the encoder's states")
+            features = features.to(cls.dtype)
+            inputs = {"cls": cls, "a": a, "b": b, "diff": (a - b).abs(), "prod": a * b}
+            chosen = [self.dropout(inputs[p]) for p in self.parts if p != "overlap"]
         if "overlap" in self.parts:
-            chosen.append(features.to(cls.dtype))
+            chosen.append(features)
         logits = cast(torch.Tensor, self.out(self.dense(torch.cat(chosen, dim=-1))))
         if self.wide is not None:
-            logits = logits + self.wide(features.to(cls.dtype))
+            logits = logits + self.wide(features)
         return logits
 
 
@@ -175,44 +186,52 @@ class MultiTaskNet(nn.Module):
 
     def forward(self, batch: Batch) -> list[tuple[int, torch.Tensor, torch.Tensor]]:
         """(task index, which entries of batch.index, logits) for each task in the batch."""
-        return [(t, chosen, logits) for t, chosen, logits, _ in self.run_heads(batch, "chosen")]
+        return [(t, chosen, logits) for t, chosen, logits, _ in self.run_heads(batch)]
 
     def run_heads(
-        self, batch: Batch, which: str = "all"
+        self, batch: Batch, every: bool = False
     ) -> list[tuple[int, torch.Tensor, torch.Tensor, str]]:
-        """Logits of each task's heads in the batch, named 'full' or 'lexical'.
+        """Logits of the heads of each task in the batch, named 'full' or 'lexical'.
 
-        which: 'all' (training: both heads of a pair task learn), 'chosen' (the head that
-        answers, see config.lexical), 'full' or 'lexical' (dev: to compare them).
+        every: both heads of each pair task (training: both learn); otherwise the head that
+        answers (config.lexical). The encoder runs only if some head reads its states: a
+        batch of pair tasks answered by lexical heads costs the features alone.
         """
-        flat = self.hidden(batch)
+        plan = [
+            (t, torch.nonzero(batch.task == t).squeeze(1), name, head)
+            for t in sorted(set(batch.task.tolist()))
+            for name, head in self._heads(self.config.tasks[t].id, every)
+        ]
+        reads = any(not isinstance(h, PairHead) or h.reads_states for *_, h in plan)
+        flat = self.hidden(batch) if reads else None
         out = []
         pooled: tuple[torch.Tensor, torch.Tensor] | None = None
-        for t in sorted(set(batch.task.tolist())):
-            task_id = self.config.tasks[t].id
-            chosen = torch.nonzero(batch.task == t).squeeze(1)
-            states = flat.index_select(0, batch.index.index_select(0, chosen))
-            for name, head in self._heads(task_id, which):
+        for t, chosen, name, head in plan:
+            if isinstance(head, PairHead) and not head.reads_states:
+                logits = head(batch.features.index_select(0, chosen))
+            else:
+                assert flat is not None
+                states = flat.index_select(0, batch.index.index_select(0, chosen))
                 if isinstance(head, PairHead):
                     a = b = states  # unused unless the head reads the texts' mean states
                     if head.pools:
                         if pooled is None:
                             pooled = self.pool_texts(flat, batch)
                         a, b = (p.index_select(0, chosen) for p in pooled)
-                    logits = head(states, a, b, batch.features.index_select(0, chosen))
+                    logits = head(batch.features.index_select(0, chosen), states, a, b)
                 else:
                     logits = head(states)
-                out.append((t, chosen, logits, name))
+            out.append((t, chosen, logits, name))
         return out
 
-    def _heads(self, task_id: str, which: str) -> list[tuple[str, nn.Module]]:
+    def _heads(self, task_id: str, every: bool) -> list[tuple[str, nn.Module]]:
         full = ("full", self.heads[task_id])
         if task_id not in self.lexical:
             return [full]
         lexical = ("lexical", self.lexical[task_id])
-        if which == "chosen":
-            which = "lexical" if task_id in self.config.lexical else "full"
-        return {"all": [full, lexical], "full": [full], "lexical": [lexical]}[which]
+        if every:
+            return [full, lexical]
+        return [lexical] if task_id in self.config.lexical else [full]
 
     @staticmethod
     def pool_texts(flat: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:

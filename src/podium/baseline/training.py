@@ -235,7 +235,7 @@ class BaselineModule(L.LightningModule):
 
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
         losses = []
-        for t, chosen, logits, head in self.net.run_heads(batch, "all"):
+        for t, chosen, logits, head in self.net.run_heads(batch, every=True):
             labels = batch.labels.index_select(0, chosen)
             if bool((labels != IGNORE).any()):
                 loss = self.loss(logits.float(), labels)
