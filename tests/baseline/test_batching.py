@@ -33,9 +33,8 @@ def test_group_rows_respects_the_token_budget_and_buckets_by_length() -> None:
     assert [len(r[0]) for r in batches[0]] == [3, 4, 5]  # short ones together
 
 
-def test_packed_states_equal_unpacked_states() -> None:
-    torch.manual_seed(0)
-    config = BertConfig(
+def _tiny_bert() -> BertConfig:
+    return BertConfig(
         vocab_size=100,
         hidden_size=32,
         num_hidden_layers=2,
@@ -43,6 +42,11 @@ def test_packed_states_equal_unpacked_states() -> None:
         intermediate_size=64,
         max_position_embeddings=64,
     )
+
+
+def test_packed_states_equal_unpacked_states() -> None:
+    torch.manual_seed(0)
+    config = _tiny_bert()
     model = BertModel(config).eval()
     samples = [_sample(n, seed=n) for n in (9, 6, 4)]
     packed = collate(pack(samples, max_len=24), pad_id=0)
@@ -109,14 +113,7 @@ def test_a_pair_head_gives_the_same_logits_packed_or_not() -> None:
     from podium.baseline.network import MultiTaskNet, NetConfig, TaskInfo
 
     torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=100,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-    )
+    config = _tiny_bert()
     specials = Specials(cls=1, sep=2, pad=0, unk=3)
     tasks = (TaskInfo("nli", "pair", ("x", "y", "z")), TaskInfo("pos", "tagging", ("a", "b", "c")))
     net = MultiTaskNet(BertModel(config), NetConfig(tasks, specials, "test")).eval()
