@@ -87,3 +87,59 @@ def test_broken_json_line(inputs: Path, tmp_path: Path) -> None:
     with pytest.raises(PredictionError, match=r"en.jsonl:3"):
         read_predictions(out, _expected(inputs))
     assert json.loads((out / "xnli" / "en.jsonl").read_text().splitlines()[0])
+
+
+GOOD_LINE = b'{"id": "a", "label": "entailment"}\n'
+
+
+@pytest.mark.parametrize(
+    ("first_line", "message"),
+    [
+        (b'{"id": "\xff", "label": "neutral"}\n', "xnli/en.jsonl:1: not valid UTF-8 (byte 9"),
+        (b"\xef\xbb\xbf" + GOOD_LINE, "xnli/en.jsonl:1: the file starts with a byte order mark"),
+        (b"[" * 100_000 + b"\n", "xnli/en.jsonl:1: JSON nested too deeply"),
+        (b'{"id": ' + b"7" * 10_000 + b"}\n", "xnli/en.jsonl:1: not valid JSON (Exceeds the limit"),
+        (b'{"id": "a", "label": NaN}\n', "xnli/en.jsonl:1: not valid JSON (NaN is not a JSON"),
+        (b'{"id": "a", "label": -Infinity}\n', "(-Infinity is not a JSON number)"),
+        (b'["a", "entailment"]\n', "xnli/en.jsonl:1: each line must be a JSON object, got list"),
+        (b'{"id": ["a"], "label": "neutral"}\n', "xnli/en.jsonl:1: 'id' must be a string, got ['a']"),
+        (b'{"id": "a", "label": {"x": 1}}\n', "xnli/en.jsonl:1: label {'x': 1} is not one of"),
+        (b'{"id": "a", "label": "' + b"n" * 5000 + b'"}\n', '"nnnnnnnnnnnnn'),
+    ],
+    ids=["utf8", "bom", "nesting", "huge-int", "nan", "infinity", "array", "id-type",
+         "label-type", "long-label"],
+)  # fmt: skip
+def test_malformed_lines_are_problems_never_exceptions(
+    inputs: Path, tmp_path: Path, first_line: bytes, message: str
+) -> None:
+    out = tmp_path / "out"
+    _write(out, GOOD_XNLI[:1], GOOD_PANX)
+    path = out / "xnli" / "en.jsonl"
+    path.write_bytes(first_line + path.read_bytes())
+    with pytest.raises(PredictionError) as err:
+        read_predictions(out, _expected(inputs))
+    assert message in err.value.message
+    assert len(err.value.message) < 2000  # a hostile value is shown briefly
+
+
+def test_a_100_mb_line_is_a_problem_and_the_next_lines_are_read(
+    inputs: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    _write(out, [], GOOD_PANX)
+    with (out / "xnli" / "en.jsonl").open("wb") as f:
+        f.write(b'{"id": "b", "label": "' + b"x" * 100 * 2**20 + b'"}\n')
+        f.write(b'{"id": "zz", "label": "neutral"}\n')
+    with pytest.raises(PredictionError) as err:
+        read_predictions(out, _expected(inputs))
+    assert "xnli/en.jsonl:1: the line is longer than 1 MiB" in err.value.message
+    assert "xnli/en.jsonl:2: unknown id 'zz'" in err.value.message
+
+
+def test_crlf_line_ends_are_accepted(inputs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _write(out, GOOD_XNLI, GOOD_PANX)
+    for path in out.glob("*/*.jsonl"):
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    loaded = read_predictions(out, _expected(inputs))
+    assert loaded[("xnli", "en")] == {"a": "entailment", "b": "neutral"}

@@ -6,10 +6,13 @@ unexpected files. Problems are collected (up to a cap) so a team sees them all a
 
 from __future__ import annotations
 
+import codecs
 import json
-from collections.abc import Mapping, Sequence
+import reprlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from podium.data.jsonl import iter_jsonl
 from podium.errors import PredictionError
@@ -17,6 +20,7 @@ from podium.tasks import Task
 
 Prediction = str | tuple[str, ...]
 MAX_PROBLEMS = 20
+MAX_LINE_BYTES = 2**20  # a tagging record of a thousand tokens takes about 10 kB
 
 
 @dataclass
@@ -104,46 +108,112 @@ def _read_file(path: Path, exp: ExpectedFile, problems: _Problems) -> dict[str, 
     key = "label" if task.is_pair else "tags"
     out: dict[str, Prediction] = {}
     start = problems.total
-    try:
-        for lineno, record in iter_jsonl(path, error=PredictionError):
-            where = f"{exp.relpath}:{lineno}"
-            rid = record.get("id")
-            if not isinstance(rid, str):
-                problems.add(f"{where}: 'id' must be a string, got {json.dumps(rid)}")
+    for lineno, record in _records(path, exp.relpath, problems):
+        where = f"{exp.relpath}:{lineno}"
+        rid = record.get("id")
+        if not isinstance(rid, str):
+            problems.add(f"{where}: 'id' must be a string, got {_as_json(rid)}")
+            continue
+        if rid not in exp.lengths:
+            problems.add(f"{where}: unknown id {_short(rid)}")
+            continue
+        if rid in out:
+            problems.add(f"{where}: id {_short(rid)} predicted twice")
+            continue
+        value = record.get(key)
+        if task.is_pair:
+            if not isinstance(value, str) or value not in labels:
+                problems.add(f"{where}: label {_as_json(value)} is not one of {sorted(labels)}")
                 continue
-            if rid not in exp.lengths:
-                problems.add(f"{where}: unknown id {rid!r}")
+            out[rid] = value
+        else:
+            if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+                problems.add(f"{where}: 'tags' must be a list of strings")
                 continue
-            if rid in out:
-                problems.add(f"{where}: id {rid!r} predicted twice")
+            if len(value) != exp.lengths[rid]:
+                problems.add(
+                    f"{where}: {len(value)} tags for {exp.lengths[rid]} tokens (id {_short(rid)})"
+                )
                 continue
-            value = record.get(key)
-            if task.is_pair:
-                if not isinstance(value, str) or value not in labels:
-                    problems.add(
-                        f"{where}: label {json.dumps(value)} is not one of {sorted(labels)}"
-                    )
-                    continue
-                out[rid] = value
-            else:
-                if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-                    problems.add(f"{where}: 'tags' must be a list of strings")
-                    continue
-                if len(value) != exp.lengths[rid]:
-                    problems.add(
-                        f"{where}: {len(value)} tags for {exp.lengths[rid]} tokens (id {rid!r})"
-                    )
-                    continue
-                bad = sorted(set(value) - labels)
-                if bad:
-                    problems.add(f"{where}: tags {bad} not in {list(task.labels)}")
-                    continue
-                out[rid] = tuple(value)
-    except PredictionError as err:
-        problems.add(err.message)
-        return out
+            bad = sorted(set(value) - labels)
+            if bad:
+                problems.add(f"{where}: tags {_short(bad)} not in {list(task.labels)}")
+                continue
+            out[rid] = tuple(value)
     missing = len(exp.lengths) - len(out)
     if missing > 0 and problems.total == start:
         first = next(i for i in exp.lengths if i not in out)
         problems.add(f"{exp.relpath}: {missing} id(s) without a prediction, e.g. {first!r}")
     return out
+
+
+def _records(path: Path, relpath: str, problems: _Problems) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of every well-formed line; every other line is a problem.
+
+    Written by a submission, so nothing is assumed: lines are read in bounded pieces, bytes
+    decoded strictly, JSON's NaN/Infinity refused, and deep nesting or huge numbers reported
+    instead of raised. CRLF line ends are fine (JSON whitespace).
+    """
+    with path.open("rb") as handle:
+        for lineno, raw in enumerate(_bounded_lines(handle), start=1):
+            where = f"{relpath}:{lineno}"
+            if raw is None:
+                problems.add(f"{where}: the line is longer than {MAX_LINE_BYTES // 2**20} MiB")
+                continue
+            if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
+                problems.add(
+                    f"{where}: the file starts with a byte order mark; write UTF-8 without one"
+                )
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                problems.add(f"{where}: not valid UTF-8 (byte {err.start + 1} of the line)")
+                continue
+            if not text.strip():
+                continue
+            try:
+                record = json.loads(text, parse_constant=_no_constant)
+            except RecursionError:
+                problems.add(f"{where}: JSON nested too deeply")
+                continue
+            except ValueError as err:  # JSONDecodeError, NaN, integers past Python's limit
+                problems.add(f"{where}: not valid JSON ({getattr(err, 'msg', str(err))[:120]})")
+                continue
+            if not isinstance(record, dict):
+                problems.add(
+                    f"{where}: each line must be a JSON object, got {type(record).__name__}"
+                )
+                continue
+            yield lineno, record
+
+
+def _bounded_lines(handle: BinaryIO) -> Iterator[bytes | None]:
+    """Lines of at most MAX_LINE_BYTES; None stands for a longer one (skipped to its end)."""
+    while raw := handle.readline(MAX_LINE_BYTES + 1):
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            yield None
+            continue
+        yield raw
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _as_json(value: object) -> str:
+    """A value as the submission wrote it (JSON), shortened."""
+    if isinstance(value, str):
+        return json.dumps(value[:60], ensure_ascii=False) + ("..." if len(value) > 60 else "")
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    return _short(value)
+
+
+def _short(value: object) -> str:
+    """A value from a submission, shown briefly whatever its size or depth."""
+    brief = reprlib.Repr()
+    brief.maxlevel, brief.maxstring, brief.maxother, brief.maxlong = 2, 60, 60, 40
+    return brief.repr(value)
