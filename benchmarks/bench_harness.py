@@ -1,8 +1,11 @@
 """Harness overhead and sandbox start cost, measured in one run on this machine.
 
 1. Sandbox start vs a bare subprocess start: median wall time of `true` through the
-   bubblewrap runner and through the plain subprocess runner (the named peer), and the ratio.
-2. Harness overhead of evaluating an (almost) instant submission on the sample data:
+   bubblewrap runner and through the plain subprocess runner (the named peer), and the ratio:
+   with per-process rlimits (bwrap's --as-pid-1) and inside a cgroup (bwrap's own init).
+2. Set-up cost of a run's confinement, outside the timed wall: creating and removing its
+   cgroup, and mounting and unmounting a tmpfs folder (each repeat gets two).
+3. Harness overhead of evaluating an (almost) instant submission on the sample data:
    everything the harness does besides the submission's own test phase (unpacking,
    validating, scoring), next to the test phase itself.
 
@@ -16,22 +19,49 @@ import shutil
 import statistics
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+from podium.harness.cgroups import host_hierarchy
+from podium.harness.confine import Confinement, Limits, confine
 from podium.harness.runner import RunRequest, SubprocessRunner
 from podium.harness.sandbox import BwrapRunner, find_bwrap
+from podium.harness.workspace import Workspace, can_mount_tmpfs
 from podium.service import Podium
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def start_times(runner: object, runs: int, tmp: Path) -> list[float]:
+def start_times(runner: object, runs: int, tmp: Path, grouped: bool = False) -> list[float]:
     for name in ("in", "out", "tmp"):
         (tmp / name).mkdir(parents=True, exist_ok=True)
-    request = RunRequest(command="true", workdir=tmp, input_dir=tmp / "in", output_dir=tmp / "out",
-                         tmp_dir=tmp / "tmp", timeout_seconds=30, log_path=tmp / "log",
-                         max_log_bytes=10_000)  # fmt: skip
-    return [runner.run(request).wall_seconds for _ in range(runs)]  # type: ignore[attr-defined]
+    walls = []
+    for i in range(runs):
+        confinement = (
+            confine(f"podium-bench-{i}", Limits(memory_bytes=2**30, processes=64))
+            if grouped
+            else Confinement()
+        )
+        request = RunRequest(command="true", workdir=tmp, input_dir=tmp / "in", output_dir=tmp / "out",
+                             tmp_dir=tmp / "tmp", timeout_seconds=30, log_path=tmp / "log",
+                             max_log_bytes=10_000, confinement=confinement)  # fmt: skip
+        walls.append(runner.run(request).wall_seconds)  # type: ignore[attr-defined]
+        confinement.close()
+    return walls
+
+
+def setup_times(runs: int, step: Callable[[int], None]) -> list[float]:
+    times = []
+    for i in range(runs):
+        start = time.perf_counter()
+        step(i)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:.2f} ms (min {min(values) * 1000:.2f}, max {max(values) * 1000:.2f})"
 
 
 def main() -> None:
@@ -41,12 +71,41 @@ def main() -> None:
     args = parser.parse_args()
     if find_bwrap() is None:
         sys.exit("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
+    grouped = host_hierarchy()[0] is not None
     with tempfile.TemporaryDirectory() as tmp:
         bare = statistics.median(start_times(SubprocessRunner(), args.runs, Path(tmp) / "a"))
         boxed = statistics.median(start_times(BwrapRunner(), args.runs, Path(tmp) / "b"))
+        in_group = (
+            statistics.median(start_times(BwrapRunner(), args.runs, Path(tmp) / "c", True))
+            if grouped
+            else None
+        )
     print(f"process start, median of {args.runs}: bare subprocess {bare * 1000:.1f} ms, "
           f"bubblewrap sandbox {boxed * 1000:.1f} ms -> sandbox/bare = {boxed / bare:.2f}x "
           f"(+{(boxed - bare) * 1000:.1f} ms per run)")  # fmt: skip
+    if in_group is not None:
+        print(f"bubblewrap sandbox in a cgroup (bwrap's init as PID 1) {in_group * 1000:.1f} ms "
+              f"-> /bare = {in_group / bare:.2f}x (+{(in_group - bare) * 1000:.1f} ms per run)")  # fmt: skip
+
+    if grouped:
+        groups = setup_times(
+            args.runs,
+            lambda i: confine(
+                f"podium-bench-s{i}", Limits(memory_bytes=2**30, processes=64)
+            ).close(),
+        )
+        print(
+            f"cgroup per process run, create + remove ({host_hierarchy()[0].describe()}): {ms(groups)}"
+        )  # type: ignore[union-attr]
+    if can_mount_tmpfs():
+        with tempfile.TemporaryDirectory() as tmp, Workspace(Path(tmp) / "w") as ws:
+
+            def mount_and_unmount(_: int) -> None:
+                ws.limited("t", 2**30, "tmp")
+                ws.discard("t")
+
+            mounts = setup_times(args.runs, mount_and_unmount)
+        print(f"tmpfs folder, mount + unmount: {ms(mounts)} (two per repeat: /tmp and the output)")
 
     if not args.sample.is_dir():
         sys.exit(f"the XTREME sample is not at {args.sample}: skipping the overhead part")

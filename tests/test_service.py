@@ -166,17 +166,24 @@ def test_platform_fault_releases_the_attempt_and_is_retried(podium: Podium, tmp_
     archive.write_bytes(b"damaged")
     outcomes = podium.evaluate_pending()
     assert [o.status for o in outcomes] == ["platform_error"] * 3
-    assert podium.submissions()[0].status == "queued"
+    # three faults in a row: held for an organizer, never retried again on its own, and the
+    # attempt is still reserved rather than consumed
+    [held] = podium.submissions()
+    assert held.status == "attention" and held.platform_failures == 3
+    assert podium.evaluate_pending() == []
+    assert podium.attempts_left("Alpha")["evaluation"] == 2
     archive.write_bytes(saved)
+    podium.retry_run(outcomes[-1].run_id)
     [retry] = podium.evaluate_pending()
     assert retry.status == "scored" and retry.submission_id == receipt.submission_id
+    assert podium.submissions()[0].platform_failures == 0
     with podium.sessions() as s:
         assert len(s.scalars(select(Submission)).all()) == 1
 
 
 def test_interrupted_run_is_requeued(podium: Podium, tmp_path: Path) -> None:
     podium.submit(_constant(tmp_path), team="Alpha")
-    claimed = podium._claim_next(None, set())  # an evaluator that then dies
+    claimed = podium._claim_next(None)  # an evaluator that then dies
     assert claimed is not None
     [outcome] = podium.evaluate_pending()
     assert outcome.status == "scored"

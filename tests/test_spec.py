@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from podium.errors import SpecError
-from podium.spec import load_spec, parse_spec, render_default_spec
+from podium.spec import load_spec, parse_cpus, parse_spec, render_default_spec
 
 
 def test_default_spec_has_the_seed_competition_defaults() -> None:
@@ -63,3 +64,22 @@ def test_unknown_task_and_language_suggest_close_matches() -> None:
 def test_missing_file_says_how_to_create_one(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="podium init"):
         load_spec(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [('cpus = "2-x"', "'2-x' is not a CPU number or range"),
+     ('cpus = "7-2"', "'7-2' runs backwards"),
+     ("gpus = [-1]", "GPU indices are 0 or more"),
+     ('gpus = "some"', "sandbox.gpus")],
+)  # fmt: skip
+def test_cpu_and_gpu_choices_are_checked(line: str, message: str) -> None:
+    text = render_default_spec().replace('gpus = "all"', line)
+    with pytest.raises(SpecError, match=re.escape(message)):
+        parse_spec(text)
+
+
+def test_cpus_parse_into_a_set() -> None:
+    spec = parse_spec(render_default_spec().replace('gpus = "all"', 'cpus = "0-2,5"\ngpus = [0]'))
+    assert spec.sandbox.cpus == "0-2,5" and spec.sandbox.gpus == [0]
+    assert parse_cpus("0-2,5") == {0, 1, 2, 5}

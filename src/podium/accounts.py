@@ -168,7 +168,8 @@ class Accounts(Finals):
         }
 
     def retry_run(self, run_id: int) -> int:
-        """Queue again a submission whose last run failed because of the platform."""
+        """Queue again a submission whose last run failed because of the platform (also one
+        held for attention after repeated faults: its count starts again)."""
         with self.sessions.begin() as s:
             run = s.get(Run, run_id)
             if run is None:
@@ -181,5 +182,7 @@ class Accounts(Finals):
                     f"run {run_id} is {run.status}; only the latest run of a submission that "
                     "failed because of the platform can be re-run"
                 )
-            sub.status = "queued"
+            if sub.status not in ("queued", "attention"):
+                raise RuleError(f"submission {sub.id} is {sub.status}, not waiting for a re-run")
+            sub.status, sub.platform_failures = "queued", 0
             return sub.id

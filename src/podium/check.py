@@ -11,7 +11,7 @@ from podium.data.jsonl import write_jsonl
 from podium.data.xtreme import FILE_PATTERN, labelled_problem, read_xtreme_file
 from podium.errors import DataError
 from podium.harness.evaluate import EvaluationResult, evaluate, job_for
-from podium.harness.runner import create_runner
+from podium.harness.runners import create_runner
 from podium.metrics import mean
 from podium.spec import SandboxSpec
 from podium.submission.archive import read_submission

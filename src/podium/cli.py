@@ -312,6 +312,7 @@ def show_run(
             "submission_sha256": run.submission_sha256,
             "inputs_sha256": run.inputs_sha256,
             "harness_seconds": run.harness_seconds,
+            "enforcement": run.enforcement,
             "measurements": [
                 {
                     "wall_seconds": m.wall_seconds,
@@ -320,6 +321,8 @@ def show_run(
                     "peak_rss_bytes": m.peak_rss_bytes,
                     "exit_code": m.exit_code,
                     "timed_out": m.timed_out,
+                    "gpu_energy_joules": m.gpu_energy_joules,
+                    "gpu_peak_memory_bytes": m.gpu_peak_memory_bytes,
                 }
                 for m in run.measurements
             ],

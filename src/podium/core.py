@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 from podium.data.prepare import Manifest, load_manifest, prepare
 from podium.data.sources import load_source
 from podium.errors import NotFoundError, PodiumError, RuleError, SpecError
-from podium.harness.runner import Runner, create_runner
+from podium.harness.runner import Runner
+from podium.harness.runners import create_runner
 from podium.layout import CompetitionLayout
 from podium.spec import SPEC_FILENAME, CompetitionSpec, load_spec, spec_hash
 from podium.store import create_store_engine, session_factory, upgrade

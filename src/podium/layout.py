@@ -21,8 +21,9 @@ class CompetitionLayout:
     sealed/inputs/{split}/{task}/{lang}.jsonl   inputs without labels (mounted for runs)
     sealed/labels/{split}/{task}/{lang}.jsonl   labels, never mounted, read only by scoring
     sealed/manifest.json                    sha256 and counts of every public and sealed file
-    artifacts/submissions/{sha256}.zip      submitted archives
-    artifacts/runs/{run_id}/                log and predictions of each run
+    artifacts/submissions/{sha256}.archive  submitted archives (zip or tar.gz)
+    artifacts/runs/{run_id}/                log of each run, and predictions of a scored one
+    artifacts/work/{name}/                  a running evaluation's temporary folders (tmpfs)
     ```
     """
 
@@ -64,6 +65,10 @@ class CompetitionLayout:
 
     def run_dir(self, run_id: int) -> Path:
         return self.artifacts_dir / "runs" / str(run_id)
+
+    @property
+    def work_dir(self) -> Path:
+        return self.artifacts_dir / "work"
 
     @property
     def report_file(self) -> Path:

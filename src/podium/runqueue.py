@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import hashlib
+import shutil
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from podium.calibration import NoiseReport, recommend_min_gain
 from podium.core import check_unpacks
 from podium.data.prepare import split_inputs_sha256
 from podium.digest import sha256_file
 from podium.errors import PlatformError, PodiumError, RuleError, SubmissionError
-from podium.harness.evaluate import EvaluationJob, EvaluationResult, evaluate, job_for
+from podium.harness.evaluate import (
+    LOG_TAIL_BYTES,
+    EvaluationJob,
+    EvaluationResult,
+    clean_up_interrupted,
+    evaluate,
+    job_for,
+    log_tail,
+)
 from podium.harness.fingerprint import machine_fingerprint
 from podium.results import Results
 from podium.store.models import (
@@ -72,19 +84,22 @@ class EvaluationQueue(Results):
         outcomes: list[RunOutcome] = []
         with self._evaluator_lock():
             self._recover_interrupted()
-            gave_up: set[int] = set()
-            while (claimed := self._claim_next(stage, gave_up)) is not None:
-                outcome = self._evaluate_claimed(*claimed, progress=progress)
-                outcomes.append(outcome)
-                if (
-                    outcome.status == "platform_error"
-                    and self._platform_failures(outcome.submission_id) >= MAX_PLATFORM_RETRIES
-                ):
-                    gave_up.add(outcome.submission_id)
+            while (claimed := self._claim_next(stage)) is not None:
+                outcomes.append(self._evaluate_claimed(*claimed, progress=progress))
         return outcomes
 
+    @property
+    def _group_prefix(self) -> str:
+        """Names this competition's control groups (several may share a machine)."""
+        return f"podium-{hashlib.sha256(str(self.root).encode()).hexdigest()[:10]}-"
+
+    def _run_name(self, run_id: int) -> str:
+        return f"{self._group_prefix}run{run_id}"
+
     def _recover_interrupted(self) -> None:
-        """Runs left 'running' by a killed evaluator are platform faults: release, requeue."""
+        """What a killed evaluator left: its sandboxes are killed and their folders removed;
+        its runs are platform faults (attempt released, submission queued again)."""
+        clean_up_interrupted(self.layout.work_dir, self._group_prefix)
         with self.sessions.begin() as s:
             for run in s.scalars(
                 select(Run)
@@ -94,20 +109,9 @@ class EvaluationQueue(Results):
             ):
                 run.status, run.finished_at = "platform_error", utcnow()
                 run.error = "the evaluator stopped during this run; it will be retried"
-                run.submission.status = "queued"
+                _count_platform_fault(run.submission)
 
-    def _platform_failures(self, submission_id: int) -> int:
-        with self.sessions() as s:
-            return (
-                s.scalar(
-                    select(func.count(Run.id)).where(
-                        Run.submission_id == submission_id, Run.status == "platform_error"
-                    )
-                )
-                or 0
-            )
-
-    def _claim_next(self, stage: str | None, skip: set[int]) -> tuple[int, int] | None:
+    def _claim_next(self, stage: str | None) -> tuple[int, int] | None:
         with self.sessions.begin() as s:
             query = (
                 select(Submission)
@@ -117,8 +121,6 @@ class EvaluationQueue(Results):
             )
             if stage is not None:
                 query = query.where(Stage.name == stage)
-            if skip:
-                query = query.where(Submission.id.not_in(skip))
             sub = s.scalars(query.limit(1)).first()
             if sub is None:
                 return None
@@ -135,7 +137,7 @@ class EvaluationQueue(Results):
             return sub.id, run.id
 
     def _job(
-        self, archive: bytes, split: str, run_dir: Path, repeats: int | None = None
+        self, archive: bytes, split: str, run_dir: Path, name: str, repeats: int | None = None
     ) -> EvaluationJob:
         tasks = self._tasks()
         return job_for(
@@ -150,6 +152,8 @@ class EvaluationQueue(Results):
             tasks=tasks,
             run_dir=run_dir,
             runner=self.runner,
+            workspace=self.layout.work_dir / name,
+            name=name,
         )
 
     def calibrate(
@@ -164,8 +168,11 @@ class EvaluationQueue(Results):
         data = read_submission(path)
         check_unpacks(data, path)
         run_dir = self.layout.artifacts_dir / "calibration" / utcnow().strftime("%Y%m%dT%H%M%S")
+        name = f"{self._group_prefix}calibration"
         with self._evaluator_lock():
-            result = evaluate(self._job(data, split, run_dir, repeats=runs), progress=progress)
+            self._recover_interrupted()
+            job = self._job(data, split, run_dir, name, repeats=runs)
+            result = evaluate(job, progress=progress)
         if result.status != "scored":
             raise SubmissionError(f"the calibration submission failed: {result.error}")
         walls = [m.wall_seconds for m in result.measurements]
@@ -179,32 +186,39 @@ class EvaluationQueue(Results):
             team, stage_name, attempt = sub.team.name, sub.stage.name, sub.attempt
             split, archive_path = sub.stage.split, self.root / sub.archive_path
         say = (lambda msg: progress(f"{team} #{attempt}: {msg}")) if progress else None
-        result: EvaluationResult | None = None
-        inputs_sha = ""
         try:
             if not archive_path.is_file() or sha256_file(archive_path) != sub.sha256:
                 raise PlatformError(
                     "the stored archive is missing or damaged", where=str(archive_path)
                 )
             inputs_sha = split_inputs_sha256(self.manifest(), split)
-            job = self._job(archive_path.read_bytes(), split, self.layout.run_dir(run_id))
+            run_dir = self.layout.run_dir(run_id)
+            job = self._job(archive_path.read_bytes(), split, run_dir, self._run_name(run_id))
             result = evaluate(job, progress=say)
-        except (PodiumError, OSError) as err:
+            return self._record_result(
+                run_id, submission_id, result, inputs_sha, team, stage_name, attempt
+            )
+        except Exception as err:  # ours, never the team's: recorded, and the queue goes on
             return self._record_platform_fault(
                 run_id, submission_id, err, team, stage_name, attempt
             )
-        return self._record_result(
-            run_id, submission_id, result, inputs_sha, team, stage_name, attempt
-        )
 
     def _record_platform_fault(
         self, run_id: int, submission_id: int, err: Exception, team: str, stage: str, attempt: int
     ) -> RunOutcome:
-        message = err.message if isinstance(err, PodiumError) else f"{type(err).__name__}: {err}"
+        """The attempt is released (queued again), or after MAX_PLATFORM_RETRIES faults in a
+        row held for an organizer; an unexpected error's traceback goes to the run's log."""
+        if isinstance(err, PodiumError):
+            message = err.message
+        else:
+            message = f"{type(err).__name__}: {err} (a fault of the platform; see the run's log)"
+        tail = _log_traceback(self.layout.run_dir(run_id), err)
+        shutil.rmtree(self.layout.run_dir(run_id) / "predictions", ignore_errors=True)
         with self.sessions.begin() as s:
             run = s.get_one(Run, run_id)
             run.status, run.finished_at, run.error = "platform_error", utcnow(), message
-            s.get_one(Submission, submission_id).status = "queued"  # attempt released
+            run.log_tail = tail
+            _count_platform_fault(s.get_one(Submission, submission_id))
         return RunOutcome(
             run_id, submission_id, team, stage, attempt, "platform_error", message, None, None
         )
@@ -224,6 +238,7 @@ class EvaluationQueue(Results):
             run.status, run.finished_at = result.status, utcnow()
             run.error, run.log_tail = result.error, result.log_tail
             run.inputs_sha256, run.harness_seconds = inputs_sha, result.harness_seconds
+            run.enforcement = result.enforcement
             for i, m in enumerate(result.measurements):
                 s.add(
                     Measurement(
@@ -251,7 +266,8 @@ class EvaluationQueue(Results):
                         count=row.count,
                     )
                 )
-            s.get_one(Submission, submission_id).status = result.status
+            sub = s.get_one(Submission, submission_id)
+            sub.status, sub.platform_failures = result.status, 0
         facts = self._run_facts(run_id) if result.status == "scored" else None
         overall = duration = None
         if facts is not None:
@@ -272,3 +288,18 @@ class EvaluationQueue(Results):
             duration,
             overall,
         )
+
+
+def _count_platform_fault(sub: Submission) -> None:
+    sub.platform_failures += 1
+    sub.status = "attention" if sub.platform_failures >= MAX_PLATFORM_RETRIES else "queued"
+
+
+def _log_traceback(run_dir: Path, err: Exception) -> str:
+    """Append the error to the run's log (for organizers) and return the log's tail."""
+    text = "".join(traceback.format_exception(err))
+    with contextlib.suppress(OSError):
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with (run_dir / "log.txt").open("a", encoding="utf-8") as log:
+            log.write(f"\n[podium: the evaluation failed on the platform's side]\n{text}")
+    return log_tail(run_dir / "log.txt") or text[-LOG_TAIL_BYTES:]

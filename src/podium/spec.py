@@ -17,6 +17,21 @@ from podium.tasks import TaskRegistry, default_registry
 SPEC_FILENAME = "competition.toml"
 
 
+def parse_cpus(text: str) -> set[int]:
+    """'2-5,8' -> {2, 3, 4, 5, 8}; ValueError with the bad part otherwise."""
+    cpus: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        low, dash, high = part.partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            raise ValueError(f"{part!r} is not a CPU number or range (e.g. '2-7' or '0,2,4')")
+        first, last = int(low), int(high) if dash else int(low)
+        if last < first:
+            raise ValueError(f"{part!r} runs backwards")
+        cpus |= set(range(first, last + 1))
+    return cpus
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -107,15 +122,41 @@ class SandboxSpec(_Strict):
     timeout_seconds: float = Field(default=900.0, gt=0)
     setup_timeout_seconds: float = Field(default=900.0, gt=0)
     setup_network: bool = Field(default=False, description="network for the untimed setup only")
-    memory_mb: int = Field(default=8192, gt=0, description="address-space limit per process")
+    memory_mb: int = Field(
+        default=8192,
+        gt=0,
+        description="memory of the whole run (a cgroup: CUDA can start); address space per "
+        "process where the host has no cgroups",
+    )
     max_processes: int = Field(default=256, gt=0)
     max_file_mb: int = Field(default=2048, gt=0, description="largest file a run may write")
     max_open_files: int = Field(default=1024, gt=0)
     max_output_mb: int = Field(default=1024, gt=0, description="all predictions together")
+    tmp_mb: int = Field(default=4096, gt=0, description="the run's private /tmp (also $HOME)")
+    cpus: str | None = Field(
+        default=None, description="CPU list every run is pinned to, e.g. '2-7'; default: all"
+    )
+    gpus: Literal["all"] | list[int] = Field(
+        default="all", description="GPU indices a run sees, e.g. [0]; [] for none"
+    )
     max_log_bytes: int = Field(
         default=10_000_000, gt=0, description="a run printing more is stopped"
     )
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+
+    @field_validator("cpus")
+    @classmethod
+    def _cpu_list(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_cpus(value)  # a ValueError names the bad part
+        return value
+
+    @field_validator("gpus")
+    @classmethod
+    def _gpu_indices(cls, value: Literal["all"] | list[int]) -> Literal["all"] | list[int]:
+        if value != "all" and any(i < 0 for i in value):
+            raise ValueError("GPU indices are 0 or more")
+        return value
 
 
 class StoreSpec(_Strict):
@@ -322,11 +363,14 @@ runner = "bwrap"
 timeout_seconds = 900.0      # the test phase is killed after this
 setup_timeout_seconds = 900.0
 setup_network = false        # the untimed setup may install requirements; the run never has network
-memory_mb = 8192             # per-process address space
+memory_mb = 8192             # all the run's processes together (a cgroup; per process without one)
 max_processes = 256
 max_file_mb = 2048           # largest single file
 max_open_files = 1024
-max_output_mb = 1024         # all predictions together
+max_output_mb = 1024         # all predictions together (a tmpfs of that size where possible)
+tmp_mb = 4096                # the run's private /tmp, also $HOME (a tmpfs of that size)
+# cpus = "2-7"               # pin every run to the same cores; default: all of them
+gpus = "all"                 # or the indices a run sees, e.g. [0]; [] for none
 max_log_bytes = 10000000     # a run that prints more is stopped
 max_upload_bytes = 536870912
 

@@ -1,32 +1,45 @@
-"""evaluate() = unpack → setup (untimed) → run (timed, `repeats` fresh processes) →
-validate → score. Faults of the submission become a failed result; faults of the
-platform raise PlatformError so that the attempt is released and retried."""
+"""evaluate() = unpack → setup (untimed, no data) → run (timed, `repeats` fresh processes,
+each from the same post-setup state) → collect → validate → score. Faults of the submission
+become a failed result; faults of the platform raise PlatformError so that the attempt is
+released and retried."""
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from podium.errors import PodiumError, SubmissionError
+from podium.errors import PlatformError, PredictionError, SubmissionError
+from podium.harness.cgroups import host_hierarchy
+from podium.harness.confine import Limits, confine
 from podium.harness.gpu import GpuMeter
-from podium.harness.runner import Limits, ProcessResult, Runner, RunRequest
+from podium.harness.runner import ProcessResult, Runner, RunRequest, kill_noted
 from podium.harness.scoring import ScoreRow, score_predictions
+from podium.harness.workspace import Workspace, collect_outputs, copy_tree, full, remove_tree
 from podium.spec import SandboxSpec
 from podium.submission.archive import unpack
-from podium.submission.manifest import load_submission_manifest
-from podium.submission.predictions import ExpectedFile, read_predictions
+from podium.submission.manifest import SubmissionSection, load_submission_manifest
+from podium.submission.predictions import MAX_PROBLEMS, ExpectedFile, read_predictions
 from podium.tasks import Task
 
 LOG_TAIL_BYTES = 4000
+Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class EvaluationJob:
-    """Everything a run needs; labels_dir is read only after the submission has exited."""
+    """Everything a run needs; labels_dir is read only after the submission has exited.
+
+    `workspace` is where the run's temporary folders go (a fresh temporary folder when
+    None) and `name` names its control groups, so that an evaluator that starts again can
+    find and remove both after an interruption.
+    """
 
     archive: bytes
     inputs_dir: Path
@@ -42,6 +55,10 @@ class EvaluationJob:
     limits: Limits = field(default_factory=Limits)
     setup_network: bool = False
     max_output_bytes: int = 1024**3
+    tmp_bytes: int = 4 * 1024**3
+    gpus: tuple[int, ...] | None = None
+    workspace: Path | None = None
+    name: str = field(default_factory=lambda: f"podium-adhoc-{secrets.token_hex(4)}")
 
 
 def job_for(
@@ -55,6 +72,8 @@ def job_for(
     tasks: Mapping[str, Task],
     run_dir: Path,
     runner: Runner,
+    workspace: Path | None = None,
+    name: str | None = None,
 ) -> EvaluationJob:
     """A job under a spec's sandbox limits: the one way every caller builds a run."""
     return EvaluationJob(
@@ -72,6 +91,10 @@ def job_for(
         limits=sandbox_limits(sandbox),
         setup_network=sandbox.setup_network,
         max_output_bytes=sandbox.max_output_mb * 1024**2,
+        tmp_bytes=sandbox.tmp_mb * 1024**2,
+        gpus=None if sandbox.gpus == "all" else tuple(sandbox.gpus),
+        workspace=workspace,
+        **({"name": name} if name is not None else {}),
     )
 
 
@@ -83,6 +106,7 @@ class EvaluationResult:
     scores: list[ScoreRow] = field(default_factory=list)
     log_tail: str = ""
     harness_seconds: float = 0.0
+    enforcement: dict[str, str] = field(default_factory=dict)  # limit -> what enforced it
 
 
 def log_tail(path: Path, size: int = LOG_TAIL_BYTES) -> str:
@@ -93,76 +117,22 @@ def log_tail(path: Path, size: int = LOG_TAIL_BYTES) -> str:
         return handle.read().decode("utf-8", errors="replace")
 
 
-def evaluate(job: EvaluationJob, progress: Callable[[str], None] | None = None) -> EvaluationResult:
-    """Run one submission through the whole harness."""
+def evaluate(job: EvaluationJob, progress: Say | None = None) -> EvaluationResult:
+    """Run one submission through the whole harness.
+
+    A failed run keeps its log and nothing else; a scored one keeps its predictions too.
+    """
     say = progress or (lambda _msg: None)
     job.run_dir.mkdir(parents=True, exist_ok=True)
     log_path = job.run_dir / "log.txt"
     log_path.write_bytes(b"")
+    log_identity = os.stat(log_path)
+    predictions = job.run_dir / "predictions"
     result = EvaluationResult(status="failed")
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="podium-run-") as tmp:
-        tmp_path = Path(tmp)
+    with _workspace(job) as ws:
         try:
-            workdir = unpack(job.archive, tmp_path / "submission")
-            manifest = load_submission_manifest(workdir).submission
-            home = tmp_path / "home"
-            home.mkdir()
-            if manifest.setup:
-                say("setup (untimed)")
-                (tmp_path / "setup-out").mkdir()
-                setup = job.runner.run(
-                    RunRequest(
-                        command=manifest.setup,
-                        workdir=workdir,
-                        input_dir=job.inputs_dir,
-                        output_dir=tmp_path / "setup-out",
-                        tmp_dir=home,
-                        timeout_seconds=job.setup_timeout_seconds,
-                        log_path=log_path,
-                        max_log_bytes=job.max_log_bytes,
-                        limits=job.limits,
-                        network=job.setup_network,
-                    )
-                )
-                if not setup.ok:
-                    raise SubmissionError(_exit_reason("setup", setup, job.setup_timeout_seconds))
-            output_dir = job.run_dir / "predictions"
-            for repeat in range(job.repeats):
-                say(f"test phase {repeat + 1}/{job.repeats}")
-                shutil.rmtree(output_dir, ignore_errors=True)
-                output_dir.mkdir(parents=True)
-                with GpuMeter() as gpu:
-                    measured = job.runner.run(
-                        RunRequest(
-                            command=manifest.command,
-                            workdir=workdir,
-                            input_dir=job.inputs_dir,
-                            output_dir=output_dir,
-                            tmp_dir=home,
-                            timeout_seconds=job.timeout_seconds,
-                            log_path=log_path,
-                            max_log_bytes=job.max_log_bytes,
-                            limits=job.limits,
-                        )
-                    )
-                measured = replace(
-                    measured,
-                    gpu_energy_joules=gpu.energy_joules,
-                    gpu_peak_memory_bytes=gpu.peak_memory_bytes,
-                )
-                result.measurements.append(measured)
-                if not measured.ok:
-                    raise SubmissionError(_exit_reason("command", measured, job.timeout_seconds))
-                if measured.bytes_written > job.max_output_bytes:
-                    raise SubmissionError(
-                        f"the predictions take {measured.bytes_written / 1024**2:.1f} MiB, more "
-                        f"than the {job.max_output_bytes / 1024**2:g} MiB allowed"
-                    )
-            say("validating predictions")
-            predictions = read_predictions(output_dir, job.expected)
-            say("scoring")
-            result.scores = score_predictions(predictions, job.labels_dir, job.tasks)
+            _run_and_score(job, ws, log_path, predictions, result, say)
             result.status = "scored"
         except SubmissionError as err:
             result.error = err.message
@@ -170,7 +140,161 @@ def evaluate(job: EvaluationJob, progress: Callable[[str], None] | None = None) 
             run_seconds = sum(m.wall_seconds for m in result.measurements)
             result.harness_seconds = max(0.0, time.perf_counter() - started - run_seconds)
             result.log_tail = log_tail(log_path)
+            result.enforcement.update(ws.mechanisms)
+            if result.status != "scored":
+                shutil.rmtree(predictions, ignore_errors=True)
+    _check_intact(log_path, log_identity)
     return result
+
+
+@contextmanager
+def _workspace(job: EvaluationJob) -> Iterator[Workspace]:
+    if job.workspace is not None:
+        with Workspace(job.workspace) as ws:
+            yield ws
+        return
+    with (
+        tempfile.TemporaryDirectory(prefix="podium-run-") as tmp,
+        Workspace(Path(tmp) / "work") as ws,
+    ):
+        yield ws
+
+
+def _run_and_score(
+    job: EvaluationJob,
+    ws: Workspace,
+    log_path: Path,
+    predictions: Path,
+    result: EvaluationResult,
+    say: Say,
+) -> None:
+    workdir = unpack(job.archive, ws.plain("submission"))
+    manifest = load_submission_manifest(workdir).submission
+    home = _setup(job, ws, manifest, workdir, log_path, result, say)
+    for repeat in range(job.repeats):
+        say(f"test phase {repeat + 1}/{job.repeats}")
+        measured, output = _timed_repeat(job, ws, manifest.command, workdir, home, log_path, result)
+        shutil.rmtree(predictions, ignore_errors=True)
+        collected = collect_outputs(output, predictions, job.max_output_bytes)
+        result.measurements[-1] = replace(measured, bytes_written=collected.bytes)
+        if collected.problems:
+            raise PredictionError(
+                f"{len(collected.problems)} problem(s) with the output folder:\n  "
+                + "\n  ".join(collected.problems[:MAX_PROBLEMS]),
+                hint="write only regular files: {task}/{lang}.jsonl",
+            )
+    say("validating predictions")
+    loaded = read_predictions(predictions, job.expected)
+    say("scoring")
+    result.scores = score_predictions(loaded, job.labels_dir, job.tasks)
+
+
+def _setup(
+    job: EvaluationJob,
+    ws: Workspace,
+    manifest: SubmissionSection,
+    workdir: Path,
+    log_path: Path,
+    result: EvaluationResult,
+    say: Say,
+) -> Path | None:
+    """Run `setup` with no data mounted; its /tmp ($HOME) is the snapshot every repeat copies."""
+    if not manifest.setup:
+        return None
+    say("setup (untimed, no data)")
+    home = ws.limited("home", job.tmp_bytes, "tmp")
+    setup = _run(job, "setup", manifest.setup, workdir, None, home, ws, log_path, result)
+    if not setup.ok:
+        raise SubmissionError(_exit_reason("setup", setup, job, home, None))
+    return home
+
+
+def _timed_repeat(
+    job: EvaluationJob,
+    ws: Workspace,
+    command: str,
+    workdir: Path,
+    home: Path | None,
+    log_path: Path,
+    result: EvaluationResult,
+) -> tuple[ProcessResult, Path]:
+    """One timed process from the post-setup state: fresh /tmp, fresh output folder."""
+    tmp = ws.limited("tmp", job.tmp_bytes, "tmp")
+    if home is not None:
+        info = os.stat(home)
+        copy_tree(home, tmp, owner=(info.st_uid, info.st_gid))
+    output = ws.limited("output", job.max_output_bytes, "output")
+    phase = f"r{len(result.measurements)}"
+    with GpuMeter(job.gpus) as gpu:
+        measured = _run(job, phase, command, workdir, output, tmp, ws, log_path, result)
+    measured = replace(
+        measured, gpu_energy_joules=gpu.energy_joules, gpu_peak_memory_bytes=gpu.peak_memory_bytes
+    )
+    result.measurements.append(measured)
+    if not measured.ok:
+        raise SubmissionError(_exit_reason("command", measured, job, tmp, output))
+    return measured, output
+
+
+def _run(
+    job: EvaluationJob,
+    phase: str,
+    command: str,
+    workdir: Path,
+    output: Path | None,
+    tmp: Path,
+    ws: Workspace,
+    log_path: Path,
+    result: EvaluationResult,
+) -> ProcessResult:
+    """One process tree in its own confinement (setup: no inputs, no output, maybe network)."""
+    timed = output is not None
+    confinement = confine(f"{job.name}-{phase}", job.limits)
+    result.enforcement.update(confinement.mechanisms)
+    try:
+        return job.runner.run(
+            RunRequest(
+                command=command,
+                workdir=workdir,
+                input_dir=job.inputs_dir if timed else None,
+                output_dir=output,
+                tmp_dir=tmp,
+                timeout_seconds=job.timeout_seconds if timed else job.setup_timeout_seconds,
+                log_path=log_path,
+                max_log_bytes=job.max_log_bytes,
+                confinement=confinement,
+                network=job.setup_network and not timed,
+                gpus=job.gpus,
+                pid_file=ws.root / "pids",
+            )
+        )
+    finally:
+        confinement.close()
+
+
+def clean_up_interrupted(work_dir: Path, group_prefix: str) -> list[str]:
+    """Kill and remove what interrupted evaluations left: their control groups (named
+    `{group_prefix}...`), their noted processes and their folders under `work_dir`."""
+    hierarchy, _ = host_hierarchy()
+    left = hierarchy.sweep(group_prefix) if hierarchy is not None else []
+    if work_dir.is_dir():
+        for folder in sorted(work_dir.iterdir()):
+            if kill_noted(folder / "pids"):
+                left.append(folder.name)
+            remove_tree(folder)
+    return left
+
+
+def _check_intact(log_path: Path, identity: os.stat_result) -> None:
+    """A run whose folder vanished under it (deleted artifacts/) is the platform's fault."""
+    try:
+        intact = os.path.samestat(os.stat(log_path), identity)
+    except OSError:
+        intact = False
+    if not intact:
+        raise PlatformError(
+            "the run's folder was removed or replaced while it ran", where=str(log_path.parent)
+        )
 
 
 def sandbox_limits(spec: SandboxSpec) -> Limits:
@@ -180,23 +304,41 @@ def sandbox_limits(spec: SandboxSpec) -> Limits:
         processes=spec.max_processes,
         file_bytes=spec.max_file_mb * mib,
         open_files=spec.max_open_files,
+        cpus=spec.cpus,
     )
 
 
-def _exit_reason(step: str, measured: ProcessResult, timeout: float) -> str:
+def _exit_reason(
+    step: str, measured: ProcessResult, job: EvaluationJob, tmp: Path, output: Path | None
+) -> str:
     if measured.log_overflow:
         return f"the {step} printed more than the log limit and was stopped"
     if measured.timed_out:
+        timeout = job.timeout_seconds if step == "command" else job.setup_timeout_seconds
         return f"the {step} timed out after {timeout:g} s and was killed"
+    if measured.out_of_memory:
+        limit = (job.limits.memory_bytes or 0) / 1024**2
+        return (
+            f"the {step} ran out of memory: all its processes together may use {limit:g} MiB "
+            "([sandbox] memory_mb), and the kernel killed it"
+        )
     code = measured.exit_code
+    reason = f"the {step} exited with code {code} (see the log tail)"
     if code is not None and code < 0:
-        return f"the {step} was killed by signal {-code}"
-    return f"the {step} exited with code {code} (see the log tail)"
+        reason = f"the {step} was killed by signal {-code}"
+    elif code is not None and code > 128:
+        reason = f"the {step} was killed by signal {code - 128}"
+    notes = []
+    if measured.process_limit_hit:
+        notes.append(f"it reached the limit of {job.limits.processes} processes")
+    if full(tmp):
+        notes.append(f"its /tmp of {job.tmp_bytes / 1024**2:g} MiB ([sandbox] tmp_mb) was full")
+    if output is not None and full(output):
+        notes.append(
+            f"its output folder of {job.max_output_bytes / 1024**2:g} MiB "
+            "([sandbox] max_output_mb) was full"
+        )
+    return reason + "".join(f"; {note}" for note in notes)
 
 
-def is_platform_fault(err: BaseException) -> bool:
-    """Errors that are ours, not the team's."""
-    return not isinstance(err, SubmissionError) and isinstance(err, PodiumError | OSError)
-
-
-__all__ = ["EvaluationJob", "EvaluationResult", "evaluate", "is_platform_fault"]
+__all__ = ["EvaluationJob", "EvaluationResult", "clean_up_interrupted", "evaluate"]

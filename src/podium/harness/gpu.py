@@ -7,6 +7,7 @@ the path taken on CPU-only machines such as CI.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -35,22 +36,31 @@ def gpu_fingerprint() -> list[dict[str, str]] | None:
     ]
 
 
-def nvidia_device_files() -> list[str]:
-    """Device files the sandbox must expose on GPU machines."""
-    return sorted(str(p) for p in Path("/dev").glob("nvidia*") if not p.is_dir())
+def nvidia_device_files(gpus: Sequence[int] | None = None, dev: Path = Path("/dev")) -> list[str]:
+    """Device files the sandbox must expose on GPU machines: the control devices, and the
+    per-GPU `nvidiaN` of the chosen GPUs only (all of them when `gpus` is None)."""
+    chosen = None if gpus is None else {str(i) for i in gpus}
+    files = []
+    for path in dev.glob("nvidia*"):
+        if path.is_dir():
+            continue
+        index = path.name.removeprefix("nvidia")
+        if index.isdigit() and chosen is not None and index not in chosen:
+            continue
+        files.append(str(path))
+    return sorted(files)
 
 
 class GpuMeter:
-    """Energy (total-energy counters) and peak memory (sampled) of all GPUs during a block."""
+    """Energy (total-energy counters) and peak memory (sampled) of the run's GPUs during a block."""
 
-    def __init__(self) -> None:
+    def __init__(self, gpus: Sequence[int] | None = None) -> None:
         self.nvml = _nvml()
         self.handles: list[Any] = []
         if self.nvml is not None:
-            self.handles = [
-                self.nvml.nvmlDeviceGetHandleByIndex(i)
-                for i in range(self.nvml.nvmlDeviceGetCount())
-            ]
+            count = self.nvml.nvmlDeviceGetCount()
+            indices = range(count) if gpus is None else [i for i in gpus if i < count]
+            self.handles = [self.nvml.nvmlDeviceGetHandleByIndex(i) for i in indices]
         self.energy_joules: float | None = None
         self.peak_memory_bytes: int | None = None
         self._stop = threading.Event()

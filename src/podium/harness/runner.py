@@ -14,19 +14,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from podium.errors import PlatformError
-
-
-@dataclass(frozen=True)
-class Limits:
-    """rlimits of the submission's processes (None: the runner's default)."""
-
-    memory_bytes: int | None = None
-    processes: int | None = None
-    file_bytes: int | None = None
-    open_files: int | None = None
+from podium.harness.cgroups import GroupUsage
+from podium.harness.confine import Confinement
 
 
 @dataclass(frozen=True)
@@ -34,19 +26,22 @@ class RunRequest:
     """What to run, where, and within which limits.
 
     The runner maps the folders into the submission's view and builds its environment:
-    the contract's PODIUM_INPUT_DIR / PODIUM_OUTPUT_DIR, and a private HOME / TMPDIR.
+    the contract's PODIUM_INPUT_DIR / PODIUM_OUTPUT_DIR (neither for `setup`, which sees no
+    data), and a private HOME / TMPDIR.
     """
 
     command: str
     workdir: Path  # the unpacked submission
-    input_dir: Path  # sealed inputs, never labels
-    output_dir: Path  # where predictions go
+    input_dir: Path | None  # sealed inputs, never labels; None: nothing (setup)
+    output_dir: Path | None  # where predictions go; None: nowhere (setup)
     tmp_dir: Path  # private HOME and TMPDIR
     timeout_seconds: float
     log_path: Path
     max_log_bytes: int
-    limits: Limits = field(default_factory=Limits)
+    confinement: Confinement = field(default_factory=Confinement)
     network: bool = False
+    gpus: tuple[int, ...] | None = None  # GPU indices the run sees (None: all)
+    pid_file: Path | None = None  # where the started processes are noted, for a later clean-up
 
 
 @dataclass(frozen=True)
@@ -62,6 +57,8 @@ class ProcessResult:
     log_bytes: int
     bytes_written: int
     log_overflow: bool = False
+    out_of_memory: bool = False  # the kernel killed a process at the group's memory limit
+    process_limit_hit: bool = False  # a fork was refused at the group's process limit
     gpu_energy_joules: float | None = None
     gpu_peak_memory_bytes: int | None = None
 
@@ -95,12 +92,6 @@ def _copy_capped(
                 return
 
 
-def _folder_bytes(folder: Path | None) -> int:
-    if folder is None or not folder.is_dir():
-        return 0
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
-
-
 class SubprocessRunner:
     """A plain child process in its own session: measured, timed out, its group killed.
 
@@ -114,10 +105,12 @@ class SubprocessRunner:
         return run_measured(["/bin/sh", "-c", request.command], request, env, request.workdir)
 
 
-def contract_env(input_dir: Path, output_dir: Path, tmp_dir: Path) -> dict[str, str]:
+def contract_env(
+    input_dir: str | Path | None, output_dir: str | Path | None, tmp_dir: str | Path
+) -> dict[str, str]:
     """A small, explicit environment: the contract's two variables and the runtime's basics."""
     python_bin = str(Path(sys.executable).parent)
-    return {
+    env = {
         "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(tmp_dir),
         "TMPDIR": str(tmp_dir),
@@ -125,23 +118,12 @@ def contract_env(input_dir: Path, output_dir: Path, tmp_dir: Path) -> dict[str, 
         "LC_ALL": "C.UTF-8",
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
-        "PODIUM_INPUT_DIR": str(input_dir),
-        "PODIUM_OUTPUT_DIR": str(output_dir),
     }
-
-
-def _set_limits(limits: Limits) -> Callable[[], None]:
-    def apply() -> None:
-        for kind, value in (
-            (resource.RLIMIT_AS, limits.memory_bytes),
-            (resource.RLIMIT_NPROC, limits.processes),
-            (resource.RLIMIT_FSIZE, limits.file_bytes),
-            (resource.RLIMIT_NOFILE, limits.open_files),
-        ):
-            if value is not None:
-                resource.setrlimit(kind, (value, value))
-
-    return apply
+    if input_dir is not None:
+        env["PODIUM_INPUT_DIR"] = str(input_dir)
+    if output_dir is not None:
+        env["PODIUM_OUTPUT_DIR"] = str(output_dir)
+    return env
 
 
 def run_measured(
@@ -149,48 +131,29 @@ def run_measured(
     request: RunRequest,
     env: Mapping[str, str],
     cwd: Path,
-    preexec: Callable[[], None] | None = None,
     *,
     pass_fds: Sequence[int] = (),
     kill_extra: Callable[[], None] | None = None,
     after_start: Callable[[], None] | None = None,
+    on_started: Callable[[int], None] | None = None,
 ) -> ProcessResult:
-    """Start argv in its own session, kill its group at the time-out, measure it.
+    """Start argv in its own session and confinement, kill it at the time-out, measure it.
 
-    `kill_extra` kills what left the group (a sandbox's PID namespace) whenever the group is.
+    `kill_extra` kills what left the group (a sandbox's PID namespace) whenever the group is;
+    the confinement's group, where there is one, is emptied last, whoever its parent is.
+    `on_started` learns the pid once the output is being read and the clock runs.
     """
+    confinement = request.confinement
 
     def _kill_all(pid: int) -> None:
         _kill_group(pid)
         if kill_extra is not None:
             kill_extra()
+        confinement.kill_all()
 
     request.log_path.parent.mkdir(parents=True, exist_ok=True)
-    limits = _set_limits(request.limits)
-
-    def _preexec() -> None:
-        limits()
-        if preexec is not None:
-            preexec()
-
-    try:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            list(argv),
-            cwd=cwd,
-            env=dict(env),
-            preexec_fn=_preexec,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            pass_fds=tuple(pass_fds),
-        )
-    except OSError as err:
-        raise PlatformError(f"could not start the submission: {err}") from err
-    finally:
-        if after_start is not None:
-            after_start()
+    start = time.perf_counter()  # the whole process, sandbox start included
+    proc = _start(argv, request, env, cwd, pass_fds, after_start)
     assert proc.stdout is not None
     counter = [0]
     timed_out = threading.Event()
@@ -209,42 +172,107 @@ def run_measured(
         args=(proc.stdout, request.log_path, request.max_log_bytes, counter, _flood),
     )
     reader.start()
-
     timer = threading.Timer(request.timeout_seconds, _kill)
     timer.start()
+    note_pid(request.pid_file, proc.pid)
+    noting = threading.Thread(target=on_started or (lambda _pid: None), args=(proc.pid,))
+    noting.start()  # beside the run: nothing may delay reaching wait4()
     try:
-        _, status, usage = os.wait4(proc.pid, 0)
+        _, status, rusage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
     finally:
         timer.cancel()
     proc.returncode = os.waitstatus_to_exitcode(status)
+    noting.join()
     _kill_all(proc.pid)  # nothing may outlive the test phase
     reader.join()
     proc.stdout.close()
+    usage = confinement.usage() if confinement.counts_usage else None
     return ProcessResult(
         exit_code=None if timed_out.is_set() else proc.returncode,
         timed_out=timed_out.is_set(),
         log_overflow=flooded.is_set(),
         wall_seconds=wall,
-        cpu_user_seconds=usage.ru_utime,
-        cpu_system_seconds=usage.ru_stime,
-        peak_rss_bytes=usage.ru_maxrss * 1024,
         log_bytes=counter[0],
-        bytes_written=_folder_bytes(request.output_dir),
+        bytes_written=0,
+        **_usage_fields(usage, rusage),
     )
+
+
+def _usage_fields(usage: GroupUsage | None, rusage: resource.struct_rusage) -> dict[str, Any]:
+    """The group's counters of the whole tree; wait4's rusage where there is no group."""
+    if usage is None:
+        return {
+            "cpu_user_seconds": rusage.ru_utime,
+            "cpu_system_seconds": rusage.ru_stime,
+            "peak_rss_bytes": rusage.ru_maxrss * 1024,
+        }
+    return {
+        "cpu_user_seconds": usage.cpu_user_seconds or 0.0,
+        "cpu_system_seconds": usage.cpu_system_seconds or 0.0,
+        "peak_rss_bytes": usage.peak_memory_bytes or rusage.ru_maxrss * 1024,
+        "out_of_memory": usage.oom_kills > 0,
+        "process_limit_hit": usage.process_limit_hits > 0,
+    }
+
+
+def _start(
+    argv: Sequence[str],
+    request: RunRequest,
+    env: Mapping[str, str],
+    cwd: Path,
+    pass_fds: Sequence[int],
+    after_start: Callable[[], None] | None,
+) -> subprocess.Popen[bytes]:
+    try:
+        return subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            preexec_fn=request.confinement.preexec,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            pass_fds=tuple(pass_fds),
+        )
+    except (OSError, subprocess.SubprocessError) as err:
+        raise PlatformError(f"could not start the submission: {err}") from err
+    finally:
+        if after_start is not None:
+            after_start()
+
+
+def _start_time(pid: int) -> str | None:
+    """The kernel's start time of a process: a pid plus this names one process, never a reuse."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def note_pid(pid_file: Path | None, pid: int) -> None:
+    """Append a process (pid and start time) that must not outlive an interrupted evaluator."""
+    started = _start_time(pid)
+    if pid_file is not None and started is not None:
+        with pid_file.open("a") as handle:
+            handle.write(f"{pid} {started}\n")
+
+
+def kill_noted(pid_file: Path) -> int:
+    """Kill the noted processes that still run (with their groups); returns how many."""
+    killed = 0
+    with contextlib.suppress(OSError):
+        for line in pid_file.read_text().splitlines():
+            pid_text, _, started = line.partition(" ")
+            if pid_text.isdigit() and _start_time(int(pid_text)) == started:
+                _kill_group(int(pid_text))
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(int(pid_text), signal.SIGKILL)
+                killed += 1
+    return killed
 
 
 def _kill_group(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-
-
-def create_runner(name: str) -> Runner:
-    """The runner a spec names; 'bwrap' refuses to start where bubblewrap is missing."""
-    if name == "subprocess":
-        return SubprocessRunner()
-    if name == "bwrap":
-        from podium.harness.sandbox import BwrapRunner
-
-        return BwrapRunner()
-    raise PlatformError(f"unknown runner {name!r}", hint="use 'bwrap' or 'subprocess'")

@@ -2,10 +2,16 @@
 
 The submission runs as an unprivileged user in its own user, PID, network, IPC and UTS
 namespaces. It sees read-only system folders and the Python environment, its own folder
-read-only at /submission, the sealed inputs read-only at /data/input, a writable
-/data/output and a private /tmp; never the labels, the store or the rest of the host.
-rlimits cap memory, processes, file size and open files; the runner's time-out kills the
-whole tree (bwrap's PID namespace dies with its init).
+read-only at /submission, the sealed inputs read-only at /data/input (the timed run only),
+a writable /data/output and a private /tmp; never the labels, the store or the rest of the
+host. The confinement (a cgroup, or rlimits) caps memory, processes, CPUs, file size and open
+files; the runner's time-out kills the whole tree (bwrap's PID namespace dies with its init).
+
+Where the run has a cgroup that counts CPU time, bwrap's own init is PID 1: it stays root
+inside the namespace, so its parent-death signal survives and the sandbox ends with the
+evaluator however that ends. (Dropping to `nobody` clears that signal, and the dropped
+command cannot receive one from bwrap's capability-less monitor.) Without such a group the
+command itself is PID 1, so that its rusage, and its children's, reaches our wait4().
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import contextlib
 import json
 import os
 import pwd
+import select
 import shutil
 import signal
 import sys
@@ -22,7 +29,13 @@ from pathlib import Path
 
 from podium.errors import PlatformError
 from podium.harness.gpu import nvidia_device_files
-from podium.harness.runner import ProcessResult, RunRequest, run_measured
+from podium.harness.runner import (
+    ProcessResult,
+    RunRequest,
+    contract_env,
+    note_pid,
+    run_measured,
+)
 
 SUBMISSION = "/submission"
 INPUT = "/data/input"
@@ -105,9 +118,12 @@ class BwrapRunner:
             args.append("--unshare-user")
         else:
             args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-        # the command is PID 1: its exit ends the namespace (no process survives it) and its
-        # rusage, with that of the children it waited for, reaches our wait4()
-        args += ["--die-with-parent", "--new-session", "--as-pid-1"]
+        args.append("--die-with-parent")
+        if not request.confinement.counts_usage:
+            # the command is PID 1: its exit ends the namespace (no process survives it) and
+            # its rusage, with that of the children it waited for, reaches our wait4()
+            args += ["--as-pid-1"]
+        args.append("--new-session")
         _bind_system(args)
         # the private /tmp first: a Python environment under /tmp (a venv in a fresh clone)
         # is then mounted on top of it instead of being hidden by it
@@ -117,13 +133,20 @@ class BwrapRunner:
             _dirs_with_parents(args, root, made)
             args += ["--ro-bind", root, root]
         args += ["--proc", "/proc", "--dev", "/dev", "--perms", "0755", "--dir", "/data"]
-        for device in nvidia_device_files():  # GPU machines: the NVIDIA devices, nothing else
+        for device in nvidia_device_files(request.gpus):  # GPU machines: those devices only
             args += ["--dev-bind", device, device]
         args += ["--ro-bind", str(request.workdir), SUBMISSION]
-        args += ["--ro-bind", str(request.input_dir), INPUT]
-        args += ["--bind", str(request.output_dir), OUTPUT]
+        if request.input_dir is not None:
+            args += ["--ro-bind", str(request.input_dir), INPUT]
+        if request.output_dir is not None:
+            args += ["--bind", str(request.output_dir), OUTPUT]
         args += ["--chdir", SUBMISSION, "--clearenv"]
-        for key, value in self.env().items():
+        env = contract_env(
+            INPUT if request.input_dir is not None else None,
+            OUTPUT if request.output_dir is not None else None,
+            TMP,
+        )
+        for key, value in env.items():
             args += ["--setenv", key, value]
         if ids is not None:
             uid, gid = ids
@@ -139,26 +162,12 @@ class BwrapRunner:
         args += ["/bin/sh", "-c", request.command]
         return args
 
-    @staticmethod
-    def env() -> dict[str, str]:
-        python_bin = str(Path(sys.executable).parent)
-        return {
-            "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin",
-            "HOME": TMP,
-            "TMPDIR": TMP,
-            "LANG": "C.UTF-8",
-            "LC_ALL": "C.UTF-8",
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PODIUM_INPUT_DIR": INPUT,
-            "PODIUM_OUTPUT_DIR": OUTPUT,
-        }
-
     def run(self, request: RunRequest) -> ProcessResult:
         ids = _sandbox_ids()
         if ids is not None:
             for folder in (request.output_dir, request.tmp_dir):
-                os.chown(folder, *ids)
+                if folder is not None:
+                    os.chown(folder, *ids)
         read_end, write_end = os.pipe()
         os.set_blocking(read_end, False)
         child = _SandboxChild(read_end)
@@ -171,6 +180,7 @@ class BwrapRunner:
                 pass_fds=(write_end,),
                 kill_extra=child.kill,
                 after_start=lambda: os.close(write_end),
+                on_started=lambda _pid: note_pid(request.pid_file, child.learn()),
             )
         finally:
             os.close(read_end)
@@ -185,14 +195,28 @@ class _SandboxChild:
         self.info_fd = info_fd
         self.buffer = b""
         self.pid: int | None = None
+        self.closed = False
+
+    def learn(self, timeout: float = 2.0) -> int:
+        """PID 1 of the sandbox (0 if bwrap has not said within `timeout`)."""
+        deadline = time.monotonic() + timeout
+        while self.pid is None and not self.closed and time.monotonic() < deadline:
+            self._read()
+            if self.pid is None:
+                select.select([self.info_fd], [], [], 0.05)
+        return self.pid or 0
+
+    def _read(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):
+            while chunk := os.read(self.info_fd, 4096):
+                self.buffer += chunk
+            self.closed = True  # bwrap closed its end
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            self.pid = int(json.loads(self.buffer.decode())["child-pid"])
 
     def kill(self) -> None:
         if self.pid is None:
-            with contextlib.suppress(BlockingIOError, OSError):
-                while chunk := os.read(self.info_fd, 4096):
-                    self.buffer += chunk
-            with contextlib.suppress(ValueError, KeyError, TypeError):
-                self.pid = int(json.loads(self.buffer.decode())["child-pid"])
+            self._read()
         if self.pid is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(self.pid, signal.SIGKILL)

@@ -97,8 +97,11 @@ class Submission(Base):
     attempt: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     archive_path: Mapped[str] = mapped_column(Text)
-    # queued -> running -> scored | failed; a platform fault puts it back to queued
+    # queued -> running -> scored | failed; a platform fault puts it back to queued, and
+    # after MAX_PLATFORM_RETRIES of them in a row to attention (an organizer looks; the
+    # attempt stays reserved, never consumed, until a re-run ends it)
     status: Mapped[str] = mapped_column(String(20), default="queued")
+    platform_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     label: Mapped[str] = mapped_column(String(200), default="")
     source_submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
     selected_for_final: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -127,6 +130,8 @@ class Run(Base):
     submission_sha256: Mapped[str] = mapped_column(String(64), default="")
     inputs_sha256: Mapped[str] = mapped_column(String(64), default="")
     harness_seconds: Mapped[float | None] = mapped_column(Float)
+    # limit -> what enforced it (cgroup, rlimit, tmpfs...), as the harness reported it
+    enforcement: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
     submission: Mapped[Submission] = relationship(back_populates="runs")
     measurements: Mapped[list[Measurement]] = relationship(

@@ -255,6 +255,8 @@ def runs_overview(podium: Podium) -> list[dict[str, Any]]:
                     "submission_sha256": run.submission_sha256,
                     "inputs_sha256": run.inputs_sha256,
                     "retryable": run.status == "platform_error" and sub.runs[-1].id == run.id,
+                    "attention": sub.status == "attention" and sub.runs[-1].id == run.id,
+                    "enforcement": run.enforcement,
                 }
             )
     return sorted(out, key=lambda r: -int(r["run_id"]))

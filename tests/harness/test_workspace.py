@@ -1,0 +1,91 @@
+"""A run's folders and what a submission left in them: read as regular files, never followed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from podium.errors import SubmissionError
+from podium.harness.workspace import (
+    Workspace,
+    can_mount_tmpfs,
+    collect_outputs,
+    copy_tree,
+    mounts_under,
+)
+
+
+def test_only_regular_files_are_collected(tmp_path: Path) -> None:
+    src = tmp_path / "out"
+    (src / "xnli").mkdir(parents=True)
+    (src / "xnli" / "en.jsonl").write_text("ok\n")
+    secret = tmp_path / "labels.jsonl"
+    secret.write_text("SECRET")
+    (src / "xnli" / "de.jsonl").symlink_to(secret)
+    (src / "panx").symlink_to(tmp_path)
+    os.mkfifo(src / "xnli" / "fifo.jsonl")
+    os.link(src / "xnli" / "en.jsonl", src / "twin.jsonl")
+    got = collect_outputs(src, tmp_path / "dest", max_bytes=10**6)
+    assert got.files == []
+    assert sorted(got.problems) == [
+        "panx: a symbolic link; only regular files are read",
+        "twin.jsonl: a file with 2 hard links; only regular files are read",
+        "xnli/de.jsonl: a symbolic link; only regular files are read",
+        "xnli/en.jsonl: a file with 2 hard links; only regular files are read",
+        "xnli/fifo.jsonl: a fifo; only regular files are read",
+    ]
+    assert "SECRET" not in "".join(p.read_text() for p in (tmp_path / "dest").rglob("*.jsonl"))
+
+
+def test_collecting_stops_at_the_byte_budget(tmp_path: Path) -> None:
+    src = tmp_path / "out"
+    src.mkdir()
+    for name in "abc":
+        (src / f"{name}.jsonl").write_bytes(b"x" * 400)
+    got = collect_outputs(src, tmp_path / "dest", max_bytes=1000)
+    assert got.files == ["a.jsonl", "b.jsonl"] and got.bytes == 800
+    assert got.problems == [
+        "c.jsonl: the predictions pass 0.000953674 MiB in all ([sandbox] max_output_mb)"
+    ]
+
+
+def test_home_is_copied_with_links_as_links_and_nothing_else(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "lib" / "pkg").mkdir(parents=True)
+    (home / "lib" / "pkg" / "mod.py").write_text("x = 1")
+    os.chmod(home / "lib" / "pkg" / "mod.py", 0o4755)  # a set-id bit never survives the copy
+    (home / "bin").symlink_to("lib/pkg")
+    (home / "etc").symlink_to("/etc/shadow")
+    os.mkfifo(home / "pipe")
+    dest = tmp_path / "copy"
+    dest.mkdir()
+    copy_tree(home, dest)
+    assert (dest / "lib" / "pkg" / "mod.py").read_text() == "x = 1"
+    assert (dest / "lib" / "pkg" / "mod.py").stat().st_mode & 0o7777 == 0o755
+    assert os.readlink(dest / "bin") == "lib/pkg" and os.readlink(dest / "etc") == "/etc/shadow"
+    assert not (dest / "pipe").exists()
+
+
+def test_folders_nested_too_deep_are_refused(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    deep = home
+    for _ in range(80):
+        deep = deep / "d"
+    deep.mkdir(parents=True)
+    dest = tmp_path / "copy"
+    dest.mkdir()
+    with pytest.raises(SubmissionError, match="nested deeper than 64"):
+        copy_tree(home, dest)
+
+
+@pytest.mark.skipif(not can_mount_tmpfs(), reason="tmpfs cannot be mounted here (needs root)")
+def test_limited_folders_are_tmpfs_and_vanish_on_close(tmp_path: Path) -> None:
+    with Workspace(tmp_path / "work") as ws:
+        folder = ws.limited("output", 2 * 2**20, "output")
+        assert mounts_under(tmp_path / "work") == [folder]
+        with pytest.raises(OSError, match="No space left"), (folder / "big").open("wb") as f:
+            f.write(b"x" * 3 * 2**20)
+        assert ws.mechanisms["output"] == "tmpfs of 2 MiB"
+    assert not (tmp_path / "work").exists() and mounts_under(tmp_path) == []

@@ -1,0 +1,120 @@
+"""Issue 13's attacks through a live `podium serve` with the bubblewrap sandbox: a link to the
+sealed labels uploaded over the API fails its run, and `kill -9` of the server takes the
+running sandbox with it; a server started again cleans up, and honest uploads still score."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from podium.harness.cgroups import host_hierarchy
+from podium.service import Podium
+from podium.submission.archive import pack_folder
+
+from ..conftest import CONSTANT_PREDICT, write_submission
+from ..harness.conftest import hostile_cup, living_sandbox_processes, needs_bwrap
+from ..harness.test_hostile import LINK_TO_LABELS, SLEEPER
+from .test_browser import _free_port
+
+pytestmark = [
+    needs_bwrap,
+    pytest.mark.skipif(
+        host_hierarchy()[0] is None, reason=f"no writable cgroup hierarchy: {host_hierarchy()[1]}"
+    ),
+]
+
+
+def _wait(condition: Callable[[], bool], what: str, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+class Server:
+    def __init__(self, root: Path, log: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log.open("a")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "podium", "serve", "-c", str(root), "--port", str(self.port),
+             "--poll", "0.2"],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+        def up() -> bool:
+            try:
+                return httpx.get(self.url + "/api/stages", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        _wait(up, "the server to answer")
+
+    def upload(self, token: str, folder: Path) -> int:
+        response = httpx.post(
+            self.url + "/api/submissions",
+            headers={"Authorization": f"Bearer {token}"},
+            files={"file": ("sub.zip", pack_folder(folder), "application/zip")},
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+        return int(response.json()["submission_id"])
+
+    def submission(self, token: str, submission_id: int) -> dict[str, Any]:
+        response = httpx.get(
+            f"{self.url}/api/submissions/{submission_id}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        return dict(response.json())
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        self.proc.send_signal(sig)
+        self.proc.wait(timeout=60)
+        self.log.close()
+
+
+def test_hostile_uploads_against_a_live_server(tmp_path: Path) -> None:
+    cup: Podium = hostile_cup(tmp_path / "cup")
+    token = cup.create_token("team", team="Mallory")
+    cup.close()
+    bad = write_submission(
+        tmp_path / "link",
+        LINK_TO_LABELS.format(
+            make='os.symlink(f"{labels}/{f.parent.name}/{f.name}", out / f.parent.name / f.name)'
+        ),
+    )
+    server = Server(cup.root, tmp_path / "serve.log")
+    try:
+        linked = server.upload(token, bad)
+        _wait(lambda: server.submission(token, linked)["status"] == "failed", "the link to fail")
+        assert "a symbolic link" in server.submission(token, linked)["error"]
+
+        sleeper = server.upload(token, write_submission(tmp_path / "sleeper", SLEEPER))
+        _wait(lambda: len(living_sandbox_processes(cup.root)) >= 2, "the sleeper to run")
+        server.stop(signal.SIGKILL)
+        _wait(lambda: living_sandbox_processes(cup.root) == [], "the sandbox to die")
+
+        server = Server(cup.root, tmp_path / "serve.log")
+        good = server.upload(token, write_submission(tmp_path / "good", CONSTANT_PREDICT))
+        _wait(lambda: server.submission(token, good)["status"] == "scored", "the good one")
+        assert server.submission(token, sleeper)["status"] == "failed"  # timed out on its re-run
+    finally:
+        server.stop()
+    cup = Podium.open(cup.root)
+    try:
+        sleeper_runs = next(s for s in cup.submissions() if s.id == sleeper).runs
+        assert [r.status for r in sleeper_runs] == ["platform_error", "failed"]
+        assert not any(cup.layout.work_dir.iterdir())
+    finally:
+        cup.close()
