@@ -1,4 +1,4 @@
-"""Forming teams: solve time of `podium.pairing` (OR-Tools CP-SAT) for 20, 40 and 80 people.
+"""Forming teams: solve time of `podium.teams.pairing` (OR-Tools CP-SAT) for 20, 40 and 80 people.
 
 Rosters are random but fixed by seed: half senior, 70% with topic experience, skills 1–10 to
 0.1, and 40% of all pairs with 1–3 past collaborations. Each size is solved `--repeats` times
@@ -23,7 +23,7 @@ from itertools import combinations
 
 import numpy as np
 
-from podium.pairing import (
+from podium.teams.pairing import (
     FAMILIES,
     STRENGTH_UNIT,
     candidate_pairs,
@@ -31,7 +31,7 @@ from podium.pairing import (
     seniors_go_round,
     team_strength,
 )
-from podium.roster import Person, Roster, pair_key
+from podium.teams.roster import Person, Roster, pair_key
 
 
 def make_roster(n: int, seed: int = 1) -> Roster:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
 from podium.leaderboard import RunFacts, aggregate, build_leaderboard
@@ -9,11 +10,12 @@ from podium.ranking import RerankRule
 
 FP = {"cpu": "X", "cores": 2, "machine": "x86_64", "gpu": None, "kernel": "6.1", "python": "3.11"}
 METRICS = {"xnli": "accuracy", "udpos": "span_f1"}
+SUBMISSION_IDS = itertools.count(1)  # earlier facts, smaller ids: ties are deterministic
 
 
 def facts(team: str, xnli: float, udpos: float, walls: list[float], **fp: object) -> RunFacts:
     return RunFacts(
-        team=team, members=(), submission_id=hash(team) % 1000, attempt=1, run_id=1,
+        team=team, members=(), submission_id=next(SUBMISSION_IDS), attempt=1, run_id=1,
         submitted_at=datetime(2026, 1, 1, tzinfo=UTC),
         scores={("xnli", "en", "accuracy"): xnli, ("xnli", "de", "accuracy"): xnli - 10,
                 ("udpos", "en", "span_f1"): udpos, ("udpos", "en", "token_accuracy"): 99.0},
@@ -46,3 +48,15 @@ def test_durations_from_other_hardware_are_not_compared() -> None:
     assert [r.team for r in board.rows] == ["Slow", "Fast"]
     assert not board.durations_comparable
     assert "different cpu" in board.notes[0] and "withheld" in board.notes[-1]
+
+
+def test_rows_carry_their_aggregate_and_flatten_to_the_published_json() -> None:
+    board = _board([facts("Slow", 80.0, 80.0, [10.0]), facts("Fast", 78.0, 78.0, [1.0, 3.0])])
+    fast = next(r for r in board.rows if r.team == "Fast")
+    assert fast.duration == fast.aggregate.duration == 2.0 and fast.arrow == "▲1"
+    slow = next(r for r in board.rows if r.team == "Slow")
+    assert slow.arrow == "▼1"
+    row = board.to_dict()["rows"][0]
+    assert "aggregate" not in row
+    assert {"overall", "tasks", "languages", "duration", "duration_min", "duration_max"} <= set(row)
+    assert row["duration_min"] == 1.0 and row["duration_max"] == 3.0

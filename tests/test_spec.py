@@ -7,6 +7,7 @@ import pytest
 
 from podium.errors import SpecError
 from podium.spec import load_spec, parse_cpus, parse_spec, render_default_spec
+from podium.tasks import default_registry
 
 
 def test_default_spec_has_the_seed_competition_defaults() -> None:
@@ -24,8 +25,8 @@ def test_default_spec_has_the_seed_competition_defaults() -> None:
     assert spec.reranking.bonus_places == [2, 1]
     assert spec.reranking.max_score_gap == 10.0
     assert spec.reranking.min_efficiency_gain == 0.05
-    assert spec.task_metric("udpos") == "span_f1"
-    assert len(spec.task_languages("panx")) == 40
+    assert spec.task_metric("udpos", default_registry()) == "span_f1"
+    assert len(spec.task_languages("panx", default_registry())) == 40
 
 
 def test_unknown_field_names_the_field_and_file(tmp_path: Path) -> None:

@@ -415,7 +415,7 @@ def check(
     timeout: Annotated[float, typer.Option(help="time-out of the test phase, seconds")] = 900.0,
 ) -> None:
     """Run a submission through the evaluator's harness on local data: scores, timing, errors."""
-    from podium.check import check_submission
+    from podium.harness.check import check_submission
     from podium.spec import SandboxSpec
 
     sandbox = guard(lambda: SandboxSpec(runner=runner, timeout_seconds=timeout))  # type: ignore[arg-type]

@@ -203,7 +203,9 @@ class CompetitionCore:
                     "data they were scored on"
                 )
         examples, label = load_source(spec, self.root, self.registry)
-        return prepare(spec, self.layout, examples, source_label=label, force=force)
+        return prepare(
+            spec, self.layout, examples, source_label=label, registry=self.registry, force=force
+        )
 
     def manifest(self) -> Manifest:
         return load_manifest(self.layout)

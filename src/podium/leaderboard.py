@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from podium.metrics import mean
+from podium.metrics import mean, task_means
 from podium.ranking import Entry, RerankRule, rank
 
 
@@ -49,11 +49,15 @@ class Aggregate:
 def aggregate(facts: RunFacts, metrics: Mapping[str, str]) -> Aggregate:
     """Task score = mean over its languages; overall = mean of task scores (0-100).
     Duration = median wall time of the repeats."""
+    counted = {
+        (task, lang): value
+        for (task, lang, metric), value in facts.scores.items()
+        if metrics.get(task) == metric
+    }
     languages: dict[str, dict[str, float]] = {}
-    for (task, lang, metric), value in facts.scores.items():
-        if metrics.get(task) == metric:
-            languages.setdefault(task, {})[lang] = value
-    tasks = {task: mean(langs.values()) for task, langs in sorted(languages.items())}
+    for (task, lang), value in counted.items():
+        languages.setdefault(task, {})[lang] = value
+    tasks = task_means(counted)
     walls = list(facts.walls)
     return Aggregate(
         overall=mean(tasks.values()) if tasks else 0.0,
@@ -67,7 +71,7 @@ def aggregate(facts: RunFacts, metrics: Mapping[str, str]) -> Aggregate:
 
 @dataclass(frozen=True)
 class Row:
-    """One team on a leaderboard, with the reasons for its final place."""
+    """One team on a leaderboard: its best run's aggregate, and the reasons for its place."""
 
     place: int
     performance_place: int
@@ -75,12 +79,7 @@ class Row:
     bonus: int
     team: str
     members: tuple[str, ...]
-    overall: float
-    tasks: dict[str, float]
-    languages: dict[str, dict[str, float]]
-    duration: float
-    duration_min: float
-    duration_max: float
+    aggregate: Aggregate
     cpu_seconds: float
     peak_rss_bytes: int
     submission_id: int
@@ -89,9 +88,37 @@ class Row:
     reasons: tuple[str, ...]
 
     @property
+    def overall(self) -> float:
+        return self.aggregate.overall
+
+    @property
+    def tasks(self) -> dict[str, float]:
+        return self.aggregate.tasks
+
+    @property
+    def languages(self) -> dict[str, dict[str, float]]:
+        return self.aggregate.languages
+
+    @property
+    def duration(self) -> float:
+        return self.aggregate.duration
+
+    @property
     def movement(self) -> int:
         """Places gained (+) or lost (-) by the efficiency re-ranking."""
         return self.performance_place - self.place
+
+    @property
+    def arrow(self) -> str:
+        """The move as every front end shows it: ▲2, ▼1 or =."""
+        if self.movement > 0:
+            return f"▲{self.movement}"
+        return f"▼{-self.movement}" if self.movement < 0 else "="
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat, as the JSON document has always been (the aggregate's fields inline)."""
+        flat = {k: v for k, v in asdict(self).items() if k != "aggregate"}
+        return {**flat, **asdict(self.aggregate)}
 
 
 @dataclass(frozen=True)
@@ -121,7 +148,7 @@ class Leaderboard:
             "hardware": self.hardware,
             "metrics": self.metrics,
             "rule": asdict(self.rule),
-            "rows": [asdict(r) for r in self.rows],
+            "rows": [r.to_dict() for r in self.rows],
             "unranked": [{"team": t, "why": w} for t, w in self.unranked],
             "durations_comparable": self.durations_comparable,
             "notes": list(self.notes),
@@ -182,12 +209,7 @@ def build_leaderboard(
                 bonus=placement.bonus,
                 team=placement.team,
                 members=facts.members,
-                overall=agg.overall,
-                tasks=agg.tasks,
-                languages=agg.languages,
-                duration=agg.duration,
-                duration_min=agg.duration_min,
-                duration_max=agg.duration_max,
+                aggregate=agg,
                 cpu_seconds=facts.cpu_seconds,
                 peak_rss_bytes=facts.peak_rss_bytes,
                 submission_id=facts.submission_id,

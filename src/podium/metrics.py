@@ -397,3 +397,11 @@ def mean(values: Iterable[float]) -> float:
     if not items:
         raise ValueError("mean of no values")
     return math.fsum(items) / len(items)
+
+
+def task_means(per_language: Mapping[tuple[str, str], float]) -> dict[str, float]:
+    """(task, language) -> score, to task -> mean over its languages (sorted by task)."""
+    by_task: dict[str, list[float]] = {}
+    for (task, _), value in sorted(per_language.items()):
+        by_task.setdefault(task, []).append(value)
+    return {task: mean(values) for task, values in by_task.items()}

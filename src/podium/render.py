@@ -9,8 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from podium.calibration import NoiseReport
-from podium.check import CheckReport
 from podium.data.prepare import Manifest
+from podium.harness.check import CheckReport
 from podium.layout import CompetitionLayout
 from podium.leaderboard import Leaderboard, Row
 from podium.service import RunOutcome
@@ -18,11 +18,8 @@ from podium.store.models import HallOfFameEntry, Submission
 
 
 def _arrow(row: Row) -> str:
-    if row.movement > 0:
-        return f"[green]▲{row.movement}[/]"
-    if row.movement < 0:
-        return f"[red]▼{-row.movement}[/]"
-    return "[dim]=[/]"
+    colour = "green" if row.movement > 0 else "red" if row.movement < 0 else "dim"
+    return f"[{colour}]{row.arrow}[/]"
 
 
 def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool = False) -> None:

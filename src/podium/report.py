@@ -155,9 +155,7 @@ def _table(board: Leaderboard) -> str:
     head = "".join(f"<th>{escape(t)}</th>" for t in tasks)
     rows = []
     for r in board.rows:
-        move = (
-            f"▲{r.movement}" if r.movement > 0 else (f"▼{-r.movement}" if r.movement < 0 else "=")
-        )
+        move = r.arrow
         cells = "".join(f"<td>{r.tasks.get(t, 0.0):.2f}</td>" for t in tasks)
         reasons = "<br>".join(escape(x) for x in r.reasons) or "–"
         rows.append(

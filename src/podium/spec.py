@@ -209,13 +209,13 @@ class CompetitionSpec(_Strict):
             f"unknown stage {name!r}", hint=did_you_mean(name, [s.name for s in self.stages])
         )
 
-    def task_languages(self, task_id: str, registry: TaskRegistry | None = None) -> list[str]:
-        task = (registry or default_registry()).get(task_id)
+    def task_languages(self, task_id: str, registry: TaskRegistry) -> list[str]:
+        task = registry.get(task_id)
         chosen = self.tasks[task_id].languages
         return list(task.languages) if chosen is None else list(chosen)
 
-    def task_metric(self, task_id: str, registry: TaskRegistry | None = None) -> str:
-        task = (registry or default_registry()).get(task_id)
+    def task_metric(self, task_id: str, registry: TaskRegistry) -> str:
+        task = registry.get(task_id)
         return self.tasks[task_id].metric or task.default_metric
 
 
@@ -255,8 +255,11 @@ def _format_validation_error(err: ValidationError) -> str:
     return "; ".join(lines)
 
 
-def parse_spec(text: str, where: str = SPEC_FILENAME) -> CompetitionSpec:
-    """Parse and validate TOML text; errors name the file and the field."""
+def parse_spec(
+    text: str, where: str = SPEC_FILENAME, registry: TaskRegistry | None = None
+) -> CompetitionSpec:
+    """Parse and validate TOML text against a task registry (default: the shipped tasks);
+    errors name the file and the field."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -267,18 +270,18 @@ def parse_spec(text: str, where: str = SPEC_FILENAME) -> CompetitionSpec:
         raise SpecError(
             _format_validation_error(err), where=where, hint="fix the field(s) named above"
         ) from None
-    check_against_registry(spec, default_registry(), where)
+    check_against_registry(spec, registry or default_registry(), where)
     return spec
 
 
-def load_spec(path: Path) -> CompetitionSpec:
+def load_spec(path: Path, registry: TaskRegistry | None = None) -> CompetitionSpec:
     """Load `competition.toml` from a file or a competition folder."""
     file = path / SPEC_FILENAME if path.is_dir() else path
     if not file.is_file():
         raise SpecError(
             "no competition.toml found", where=str(file), hint="create one with `podium init DIR`"
         )
-    return parse_spec(file.read_text(encoding="utf-8"), where=str(file))
+    return parse_spec(file.read_text(encoding="utf-8"), where=str(file), registry=registry)
 
 
 def spec_hash(text: str) -> str:

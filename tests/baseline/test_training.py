@@ -11,7 +11,8 @@ from podium.baseline.batching import collate
 from podium.baseline.corpus import load_corpus
 from podium.baseline.inference import Predictor
 from podium.baseline.network import load_net
-from podium.baseline.training import choose_heads, dev_scores, task_means
+from podium.baseline.training import choose_heads, dev_scores
+from podium.metrics import task_means
 
 from .conftest import TinyRun
 

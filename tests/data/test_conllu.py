@@ -146,7 +146,13 @@ def test_sample_as_treebanks_seals_the_same_sets(tmp_path: Path, sample_dir: Pat
         )
         examples, label = load_source(spec, tmp_path, default_registry())
         manifests.append(
-            prepare(spec, CompetitionLayout(tmp_path / name), examples, source_label=label)
+            prepare(
+                spec,
+                CompetitionLayout(tmp_path / name),
+                examples,
+                source_label=label,
+                registry=default_registry(),
+            )
         )
     assert manifests[0].files == manifests[1].files
     assert manifests[0].counts == manifests[1].counts

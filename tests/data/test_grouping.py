@@ -48,7 +48,7 @@ def test_the_sample_seals_no_translation_or_premise_of_public_data(
     )
     examples, label = load_source(spec, tmp_path, default_registry())
     layout = CompetitionLayout(tmp_path / "cup")
-    manifest = prepare(spec, layout, examples, source_label=label)
+    manifest = prepare(spec, layout, examples, source_label=label, registry=default_registry())
     for task in ("xnli", "pawsx"):
         origin = {
             (lang, ex.text_a, ex.text_b): ex.origin  # type: ignore[union-attr]

@@ -128,7 +128,13 @@ def test_parquet_copy_and_folder_seal_identical_sets(
         examples, label = load_source(spec, tmp_path, default_registry())
         assert label == str(source)
         manifests.append(
-            prepare(spec, CompetitionLayout(tmp_path / name), examples, source_label=label)
+            prepare(
+                spec,
+                CompetitionLayout(tmp_path / name),
+                examples,
+                source_label=label,
+                registry=default_registry(),
+            )
         )
     folder, parquet = manifests
     assert folder.files == parquet.files  # every public and sealed file, sha256 for sha256

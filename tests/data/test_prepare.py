@@ -52,7 +52,13 @@ def _prepare(
     root: Path, seed: int = 1, examples: Mapping[tuple[str, str], Sequence[Example]] | None = None
 ) -> Manifest:
     spec = parse_spec(SPEC.format(seed=seed))
-    return prepare(spec, CompetitionLayout(root), examples or _examples(), source_label="test")
+    return prepare(
+        spec,
+        CompetitionLayout(root),
+        examples or _examples(),
+        source_label="test",
+        registry=default_registry(),
+    )
 
 
 def _relabelled(examples: Sequence[Example], label: str) -> list[Example]:
@@ -103,7 +109,13 @@ def test_duplicates_are_kept_once(tmp_path: Path) -> None:
 
 def test_cap_keeps_every_split_filled(tmp_path: Path) -> None:
     spec = parse_spec(SPEC.format(seed=1) + "max_examples_per_language = 50\n")
-    manifest = prepare(spec, CompetitionLayout(tmp_path), _examples(), source_label="t")
+    manifest = prepare(
+        spec,
+        CompetitionLayout(tmp_path),
+        _examples(),
+        source_label="t",
+        registry=default_registry(),
+    )
     counts = manifest.counts["panx"]["ja"]
     assert sum(counts.values()) == 50 and counts["eval"] > 0 and counts["final"] > 0
 
@@ -144,7 +156,9 @@ def test_sample_data_prepares(tmp_path: Path, sample_dir: Path) -> None:
         f'name = "s"\n[data]\nsource = "{sample_dir}"\nmax_examples_per_language = 300\n'
     )
     examples, label = load_source(spec, tmp_path, default_registry())
-    manifest = prepare(spec, CompetitionLayout(tmp_path), examples, source_label=label)
+    manifest = prepare(
+        spec, CompetitionLayout(tmp_path), examples, source_label=label, registry=default_registry()
+    )
     assert set(manifest.languages("eval")["udpos"]) == {
         "en",
         "fr",
@@ -221,7 +235,11 @@ def test_every_split_holds_distinct_examples_and_counts_match_files(tmp_path: Pa
 def test_split_follows_the_documented_hash(tmp_path: Path) -> None:
     spec = parse_spec('name = "h"\n[tasks.xnli]\nlanguages = ["de"]\n[data]\nseed = 7\n')
     manifest = prepare(
-        spec, CompetitionLayout(tmp_path), {("xnli", "de"): _pairs(300)}, source_label="t"
+        spec,
+        CompetitionLayout(tmp_path),
+        {("xnli", "de"): _pairs(300)},
+        source_label="t",
+        registry=default_registry(),
     )
     expected = {"train": 0, "dev": 0, "eval": 0, "final": 0}
     for ex in _pairs(300):
@@ -243,12 +261,24 @@ def test_force_reseals_and_a_failed_reseal_keeps_the_old_data(tmp_path: Path) ->
     # the last pool holds a token the XTREME format cannot hold: fails after others were staged
     broken[("panx", "ja")] = [*broken[("panx", "ja")], TaggedExample(("a\tb",), ("O",))]
     with pytest.raises(DataError, match=r"panx/ja example #\d+: token"):
-        prepare(parse_spec(SPEC.format(seed=2)), layout, broken, source_label="t", force=True)
+        prepare(
+            parse_spec(SPEC.format(seed=2)),
+            layout,
+            broken,
+            source_label="t",
+            force=True,
+            registry=default_registry(),
+        )
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["public", "sealed"]
     verify_manifest(layout)
     second = prepare(
-        parse_spec(SPEC.format(seed=2)), layout, _examples(), source_label="t", force=True
+        parse_spec(SPEC.format(seed=2)),
+        layout,
+        _examples(),
+        source_label="t",
+        force=True,
+        registry=default_registry(),
     )
     assert second.files != first.files and load_manifest(layout) == second
     verify_manifest(layout)
@@ -259,14 +289,26 @@ def test_unlabelled_examples_cannot_be_sealed(tmp_path: Path) -> None:
     spec = parse_spec('name = "u"\n[tasks.xnli]\nlanguages = ["de"]\n')
     pool = [*_pairs(20), PairExample("no", "label")]
     with pytest.raises(DataError, match="xnli/de example #21: the example has no label"):
-        prepare(spec, CompetitionLayout(tmp_path), {("xnli", "de"): pool}, source_label="t")
+        prepare(
+            spec,
+            CompetitionLayout(tmp_path),
+            {("xnli", "de"): pool},
+            source_label="t",
+            registry=default_registry(),
+        )
     assert list(tmp_path.iterdir()) == []
 
 
 def test_warnings_for_missing_languages_and_duplicates(tmp_path: Path) -> None:
     spec = parse_spec('name = "w"\n[tasks.xnli]\nlanguages = ["de", "fr"]\n')
     pool = [*_pairs(100), PairExample("p premise 0", "hypothesis 0", "neutral"), _pairs(2)[1]]
-    manifest = prepare(spec, CompetitionLayout(tmp_path), {("xnli", "de"): pool}, source_label="t")
+    manifest = prepare(
+        spec,
+        CompetitionLayout(tmp_path),
+        {("xnli", "de"): pool},
+        source_label="t",
+        registry=default_registry(),
+    )
     assert manifest.warnings == [
         "xnli/de: 2 duplicate input(s) dropped, 1 of them with a different label; the first kept",
         "xnli/fr: no labelled data in the source; skipped",
@@ -279,7 +321,11 @@ def test_a_language_too_small_for_every_split_is_refused(tmp_path: Path) -> None
     spec = parse_spec('name = "s"\n[tasks.xnli]\nlanguages = ["de"]\n')
     with pytest.raises(DataError) as err:
         prepare(
-            spec, CompetitionLayout(tmp_path), {("xnli", "de"): _pairs(2) * 2}, source_label="t"
+            spec,
+            CompetitionLayout(tmp_path),
+            {("xnli", "de"): _pairs(2) * 2},
+            source_label="t",
+            registry=default_registry(),
         )
     assert "xnli/de: 4 examples (2 after de-duplication and the cap)" in err.value.message
     assert err.value.hint is not None and "[data] shares" in err.value.hint
@@ -291,9 +337,19 @@ def test_cap_keeps_the_same_examples_whatever_the_order(tmp_path: Path) -> None:
         'name = "c"\n[tasks.xnli]\nlanguages = ["de"]\n[data]\nmax_examples_per_language = 40\n'
     )
     pool = _pairs(500)
-    a = prepare(spec, CompetitionLayout(tmp_path / "a"), {("xnli", "de"): pool}, source_label="t")
+    a = prepare(
+        spec,
+        CompetitionLayout(tmp_path / "a"),
+        {("xnli", "de"): pool},
+        source_label="t",
+        registry=default_registry(),
+    )
     b = prepare(
-        spec, CompetitionLayout(tmp_path / "b"), {("xnli", "de"): pool[::-1]}, source_label="t"
+        spec,
+        CompetitionLayout(tmp_path / "b"),
+        {("xnli", "de"): pool[::-1]},
+        source_label="t",
+        registry=default_registry(),
     )
     assert sum(a.counts["xnli"]["de"].values()) == 40 and a.files == b.files
 
@@ -357,7 +413,7 @@ def test_pairs_with_a_common_premise_stay_in_one_split(tmp_path: Path) -> None:
         for label in labels
     ]
     layout = CompetitionLayout(tmp_path)
-    prepare(spec, layout, {("xnli", "de"): pool}, source_label="t")
+    prepare(spec, layout, {("xnli", "de"): pool}, source_label="t", registry=default_registry())
     where: dict[str, set[str]] = {}
     for split in ("eval", "final"):
         for line in (layout.inputs_dir(split) / "xnli" / "de.jsonl").read_text().splitlines():

@@ -49,7 +49,7 @@ def test_scripts_survive_the_whole_path(tmp_path: Path) -> None:
     )
     examples, label = load_source(spec, tmp_path, default_registry())
     layout = CompetitionLayout(tmp_path / "cup")
-    prepare(spec, layout, examples, source_label=label)
+    prepare(spec, layout, examples, source_label=label, registry=default_registry())
     tasks = {"panx": default_registry().get("panx")}
     seen_long = False
     for split in ("eval", "final"):

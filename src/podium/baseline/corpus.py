@@ -49,9 +49,10 @@ def public_dir(folder: Path) -> tuple[Path, list[str] | None, dict[str, list[str
     """(public data folder, task ids, languages per task) of a competition or public folder."""
     spec_file = folder / SPEC_FILENAME
     if spec_file.is_file():
-        spec = load_spec(spec_file)
+        registry = default_registry()  # the kit knows the XTREME tasks only
+        spec = load_spec(spec_file, registry)
         tasks = list(spec.tasks)
-        languages = {t: spec.task_languages(t) for t in tasks}
+        languages = {t: spec.task_languages(t, registry) for t in tasks}
         return CompetitionLayout(folder).public_dir, tasks, languages
     return folder, None, None
 

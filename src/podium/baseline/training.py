@@ -25,7 +25,7 @@ from torch import nn
 from torch.utils.data import DataLoader, IterableDataset
 
 from podium.data.examples import Example, PairExample
-from podium.metrics import compute_metric, mean
+from podium.metrics import compute_metric, mean, task_means
 
 from .batching import Batch, collate, group_rows, pack
 from .corpus import Corpus, Key
@@ -308,11 +308,6 @@ def dev_scores(
     finally:
         net.train(was_training)
     return scores
-
-
-def task_means(scores: dict[Key, float]) -> dict[str, float]:
-    tasks = sorted({t for t, _ in scores})
-    return {t: mean(v for (tt, _), v in scores.items() if tt == t) for t in tasks}
 
 
 def choose_heads(

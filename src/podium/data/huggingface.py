@@ -29,6 +29,7 @@ from podium.data.examples import Example, PairExample, TaggedExample, with_origi
 from podium.errors import DataError
 from podium.suggest import did_you_mean
 from podium.tasks import Task
+from podium.tasks.xtreme import PANX_TAGS, UPOS_TAGS
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -36,27 +37,9 @@ if TYPE_CHECKING:
 HUB_PREFIX = "hf:"
 DEFAULT_HUB_DATASET = "google/xtreme"
 
-# The ClassLabel names of google/xtreme, in index order.
-PANX_TAG_NAMES = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
-UPOS_TAG_NAMES = (
-    "ADJ",
-    "ADP",
-    "ADV",
-    "AUX",
-    "CCONJ",
-    "DET",
-    "INTJ",
-    "NOUN",
-    "NUM",
-    "PART",
-    "PRON",
-    "PROPN",
-    "PUNCT",
-    "SCONJ",
-    "SYM",
-    "VERB",
-    "X",
-)
+# The ClassLabel names of google/xtreme, in index order: the tasks' own tag sets.
+PANX_TAG_NAMES = PANX_TAGS
+UPOS_TAG_NAMES = UPOS_TAGS
 
 # udpos configs are named by language; XTREME's 33 UD-POS languages.
 UDPOS_CONFIG_LANGUAGES = {

@@ -133,13 +133,10 @@ def prepare(
     examples: Mapping[tuple[str, str], Sequence[Example]],
     *,
     source_label: str,
+    registry: TaskRegistry,
     force: bool = False,
-    registry: TaskRegistry | None = None,
 ) -> Manifest:
     """Write public/ and sealed/ (with manifest) atomically; nothing changes on error."""
-    from podium.tasks import default_registry
-
-    registry = registry or default_registry()
     if layout.sealed_dir.exists() and not force:
         raise DataError(
             "the data is already prepared",
@@ -156,68 +153,29 @@ def prepare(
         staged = CompetitionLayout(tmp)
         for task_id in spec.tasks:
             task = registry.get(task_id)
-            groups = split_groups(
-                {
-                    lang: examples.get((task_id, lang), [])
-                    for lang in spec.task_languages(task_id, registry)
-                }
-            )
-            for lang in spec.task_languages(task_id, registry):
+            languages = spec.task_languages(task_id, registry)
+            groups = split_groups({lang: examples.get((task_id, lang), []) for lang in languages})
+            for lang in languages:
                 pool = examples.get((task_id, lang), [])
                 if not pool:
                     warnings.append(f"{task_id}/{lang}: no labelled data in the source; skipped")
                     continue
                 _check_pool(task, lang, pool, source_label)
                 warnings.extend(_duplicate_warnings(task_id, lang, pool))
-                parts = assign_splits(
-                    pool,
-                    seed=d.seed,
-                    task=task_id,
-                    lang=lang,
-                    fractions=fractions,
-                    cap=d.max_examples_per_language,
-                    groups=groups,
-                )
-                kept = sum(len(v) for v in parts.values())
-                for split in SPLITS_SEALED:
-                    if not parts[split]:
-                        raise DataError(
-                            f"{task_id}/{lang}: {len(pool)} examples ({kept} after de-duplication"
-                            f" and the cap) leave none for the {split!r} split",
-                            hint="bring more data for this language, drop it from "
-                            f"[tasks.{task_id}] languages, or change the [data] shares",
-                        )
+                parts = _split_language(spec, task_id, lang, pool, fractions, groups)
                 counts.setdefault(task_id, {})[lang] = {s: len(parts[s]) for s in SPLITS}
-                for split in ("train", "dev"):
-                    if parts[split]:
-                        write_xtreme_file(
-                            staged.public_dir / task_id / f"{split}-{lang}.tsv", task, parts[split]
-                        )
-                for split in SPLITS_SEALED:
-                    write_jsonl(
-                        staged.inputs_dir(split) / task_id / f"{lang}.jsonl",
-                        (ex.input_record() for ex in parts[split]),
-                    )
-                    write_jsonl(
-                        staged.labels_dir(split) / task_id / f"{lang}.jsonl",
-                        (ex.label_record() for ex in parts[split]),
-                    )
+                _write_language(staged, task, lang, parts)
         if not counts:
             raise DataError(
                 "the source holds no labelled data for the configured tasks and languages",
                 where=source_label,
             )
-        files = {
-            p.relative_to(tmp).as_posix(): sha256_file(p)
-            for p in sorted(tmp.rglob("*"))
-            if p.is_file()
-        }
         manifest = Manifest(
             source=source_label,
             seed=d.seed,
             fractions=fractions,
             counts=counts,
-            files=files,
+            files=_digests(tmp),
             warnings=warnings,
         )
         staged.manifest_file.write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
@@ -226,6 +184,64 @@ def prepare(
         return manifest
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _split_language(
+    spec: CompetitionSpec,
+    task_id: str,
+    lang: str,
+    pool: Sequence[Example],
+    fractions: dict[str, float],
+    groups: Mapping[tuple[str, str], Group],
+) -> dict[str, list[Example]]:
+    """One language's examples in their splits; every sealed split must get some."""
+    parts = assign_splits(
+        pool,
+        seed=spec.data.seed,
+        task=task_id,
+        lang=lang,
+        fractions=fractions,
+        cap=spec.data.max_examples_per_language,
+        groups=groups,
+    )
+    kept = sum(len(v) for v in parts.values())
+    for split in SPLITS_SEALED:
+        if not parts[split]:
+            raise DataError(
+                f"{task_id}/{lang}: {len(pool)} examples ({kept} after de-duplication"
+                f" and the cap) leave none for the {split!r} split",
+                hint="bring more data for this language, drop it from "
+                f"[tasks.{task_id}] languages, or change the [data] shares",
+            )
+    return parts
+
+
+def _write_language(
+    staged: CompetitionLayout, task: Task, lang: str, parts: Mapping[str, Sequence[Example]]
+) -> None:
+    """Public train/dev as XTREME files; sealed inputs and labels as JSON Lines."""
+    for split in ("train", "dev"):
+        if parts[split]:
+            write_xtreme_file(
+                staged.public_dir / task.id / f"{split}-{lang}.tsv", task, parts[split]
+            )
+    for split in SPLITS_SEALED:
+        write_jsonl(
+            staged.inputs_dir(split) / task.id / f"{lang}.jsonl",
+            (ex.input_record() for ex in parts[split]),
+        )
+        write_jsonl(
+            staged.labels_dir(split) / task.id / f"{lang}.jsonl",
+            (ex.label_record() for ex in parts[split]),
+        )
+
+
+def _digests(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): sha256_file(p)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _check_pool(task: Task, lang: str, pool: Sequence[Example], source_label: str) -> None:

@@ -1,6 +1,6 @@
 """Task contract and registry."""
 
 from podium.tasks.base import Task, TaskKind
-from podium.tasks.registry import TaskRegistry, default_registry, get_task
+from podium.tasks.registry import TaskRegistry, default_registry
 
-__all__ = ["Task", "TaskKind", "TaskRegistry", "default_registry", "get_task"]
+__all__ = ["Task", "TaskKind", "TaskRegistry", "default_registry"]

@@ -44,7 +44,3 @@ class TaskRegistry:
 def default_registry() -> TaskRegistry:
     """The tasks podium ships with."""
     return TaskRegistry(xtreme_tasks())
-
-
-def get_task(task_id: str) -> Task:
-    return default_registry().get(task_id)

@@ -100,8 +100,8 @@ def charts(podium: Podium, board: Leaderboard) -> dict[str, Any]:
         "teams": [r.team for r in board.rows],
         "overall": [round(r.overall, 4) for r in board.rows],
         "duration": [round(r.duration, 4) for r in board.rows],
-        "duration_min": [round(r.duration_min, 4) for r in board.rows],
-        "duration_max": [round(r.duration_max, 4) for r in board.rows],
+        "duration_min": [round(r.aggregate.duration_min, 4) for r in board.rows],
+        "duration_max": [round(r.aggregate.duration_max, 4) for r in board.rows],
         "hardware": board.hardware,
     }
 

@@ -9,8 +9,8 @@ from itertools import combinations
 import pytest
 
 from podium.errors import PodiumError
-from podium.pairing import InfeasibleRoster, Pairing, pair_roster
-from podium.roster import Person, Roster, pair_key
+from podium.teams.pairing import InfeasibleRoster, Pairing, pair_roster
+from podium.teams.roster import Person, Roster, pair_key
 
 
 def person(

@@ -12,7 +12,7 @@ from podium.data.xtreme import FILE_PATTERN, labelled_problem, read_xtreme_file
 from podium.errors import DataError
 from podium.harness.evaluate import EvaluationResult, evaluate, job_for
 from podium.harness.runners import create_runner
-from podium.metrics import mean
+from podium.metrics import mean, task_means
 from podium.spec import SandboxSpec
 from podium.submission.archive import read_submission
 from podium.submission.predictions import expected_files
@@ -27,11 +27,13 @@ class CheckReport:
 
     @property
     def task_scores(self) -> dict[str, float]:
-        return {
-            task: mean(r.value for r in self.result.scores if r.task == task and r.metric == metric)
-            for task, metric in self.metrics.items()
-            if any(r.task == task for r in self.result.scores)
-        }
+        return task_means(
+            {
+                (r.task, r.language): r.value
+                for r in self.result.scores
+                if r.metric == self.metrics[r.task]
+            }
+        )
 
     @property
     def overall(self) -> float | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from podium.errors import DataError
-from podium.roster import (
+from podium.teams.roster import (
     load_roster,
     parse_experience,
     parse_seniority,
@@ -15,7 +15,7 @@ from podium.roster import (
     read_roster,
 )
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "roster"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "roster"
 
 
 def write(tmp_path: Path, text: str, name: str = "roster.csv") -> Path:

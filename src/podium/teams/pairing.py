@@ -32,7 +32,7 @@ from itertools import combinations
 from typing import Any
 
 from podium.errors import PodiumError, RuleError
-from podium.roster import Person, Roster, pair_key
+from podium.teams.roster import Person, Roster, pair_key
 
 FAMILIES = ("mixed", "experience", "must_pair", "must_not_pair")
 RULES = {
@@ -371,9 +371,28 @@ def pair_roster(
     workers: int = DEFAULT_WORKERS,
 ) -> Pairing:
     """The lexicographically best teams under the hard rules, or InfeasibleRoster saying why."""
-    from ortools.sat.python import cp_model
-
     started = time.perf_counter()
+    built = _feasible_model(roster)
+    objectives = [
+        ("collaborations", _collaborations(roster, built)),
+        ("strength spread", _strength_spread(roster, built)),
+        ("tie-break", _tie_break(built, seed)),
+    ]
+    deadline = started + time_limit
+    solution, stages = _solve_in_order(roster, built, objectives, seed, deadline, workers)
+    done = len(stages) == len(objectives) and all(s.status == "OPTIMAL" for s in stages)
+    return Pairing(
+        teams=tuple(_describe(roster, t) for t in sorted(_chosen(built, solution))),
+        status="OPTIMAL" if done else "FEASIBLE",
+        stages=tuple(stages),
+        seconds=time.perf_counter() - started,
+        seed=seed,
+        notes=tuple(_notes(roster)),
+    )
+
+
+def _feasible_model(roster: Roster) -> _Model:
+    """The hard rules as a model, after the checks that explain an impossible roster."""
     problems = count_problems(roster)
     if problems:
         raise InfeasibleRoster(problems, where=roster.source)
@@ -381,52 +400,83 @@ def pair_roster(
     stranded = stranded_people(roster, built.pairs)
     if stranded:
         raise InfeasibleRoster(stranded, where=roster.source)
-    model, pairs, x, z = built.model, built.pairs, built.x, built.z
-    names = roster.names()
-    skills = _scaled_skills(roster.people)
-    n = len(names)
+    return built
 
+
+def _collaborations(roster: Roster, built: _Model) -> Any:
+    """Past collaborations inside teams; a trio counts each of its three pairs."""
+    from ortools.sat.python import cp_model
+
+    names, model, z = roster.names(), built.model, built.z
     collab = cp_model.LinearExpr.weighted_sum(
-        x, [roster.collab(names[i], names[j]) for i, j in pairs]
+        built.x, [roster.collab(names[i], names[j]) for i, j in built.pairs]
     )
     if z:  # w[i, j] = z_i AND z_j, linearised tightly using that the trio has 3 people
-        w = {ij: model.new_bool_var(f"both{ij}") for ij in combinations(range(n), 2)}
+        w = {ij: model.new_bool_var(f"both{ij}") for ij in combinations(range(len(names)), 2)}
         for (i, j), var in w.items():
             model.add_implication(var, z[i])
             model.add_implication(var, z[j])
-        for i in range(n):
+        for i in range(len(names)):
             model.add(sum(v for ij, v in w.items() if i in ij) == 2 * z[i])
         collab += cp_model.LinearExpr.weighted_sum(
             list(w.values()), [roster.collab(names[i], names[j]) for i, j in w]
         )
+    return collab
 
-    strengths = [team_strength([skills[i], skills[j]]) for i, j in pairs]
+
+def _strength_spread(roster: Roster, built: _Model) -> Any:
+    """Strongest minus weakest team strength (mean skill, scaled to integers)."""
+    from ortools.sat.python import cp_model
+
+    model, z = built.model, built.z
+    skills = _scaled_skills(roster.people)
+    strengths = [team_strength([skills[i], skills[j]]) for i, j in built.pairs]
     tri = sorted(skills)
     bounds = [*strengths, team_strength(tri[:3]), team_strength(tri[-3:])] if z else strengths
     lo = model.new_int_var(min(bounds), max(bounds), "lo")
     hi = model.new_int_var(min(bounds), max(bounds), "hi")
-    for var, value in zip(x, strengths, strict=True):
+    for var, value in zip(built.x, strengths, strict=True):
         model.add(lo <= value).only_enforce_if(var)
         model.add(hi >= value).only_enforce_if(var)
     if z:
         trio = cp_model.LinearExpr.weighted_sum(z, [team_strength([s] * 3) // 3 for s in skills])
         model.add(lo <= trio)
         model.add(hi >= trio)
+    return hi - lo
+
+
+def _tie_break(built: _Model, seed: int) -> Any:
+    """Seeded random weights: the same seed gives the same teams among equal ones."""
+    from ortools.sat.python import cp_model
 
     rng = random.Random(seed)
-    ties = cp_model.LinearExpr.weighted_sum(
-        [*x, *z], [rng.randrange(1_000_000) for _ in range(len(x) + len(z))]
+    variables = [*built.x, *built.z]
+    return cp_model.LinearExpr.weighted_sum(
+        variables, [rng.randrange(1_000_000) for _ in variables]
     )
-    objectives = [("collaborations", collab), ("strength spread", hi - lo), ("tie-break", ties)]
+
+
+def _solve_in_order(
+    roster: Roster,
+    built: _Model,
+    objectives: list[tuple[str, Any]],
+    seed: int,
+    deadline: float,
+    workers: int,
+) -> tuple[list[int], list[Stage]]:
+    """Minimise each objective in turn, fixing the optimum of the ones before it."""
+    from ortools.sat.python import cp_model
+
+    model, variables = built.model, [*built.x, *built.z]
     stages: list[Stage] = []
     solution: list[int] = []
     for label, expr in objectives:
         model.minimize(expr)
         if solution:
             model.clear_hints()
-            for var, val in zip([*x, *z], solution, strict=True):
+            for var, val in zip(variables, solution, strict=True):
                 model.add_hint(var, val)
-        solver = _solver(seed, time_limit - (time.perf_counter() - started), workers)
+        solver = _solver(seed, deadline - time.perf_counter(), workers)
         status = solver.solve(model)
         if status == cp_model.INFEASIBLE and not solution:
             raise InfeasibleRoster(explain_infeasible(roster), where=roster.source)
@@ -435,30 +485,25 @@ def pair_roster(
                 stages.append(Stage(label, solver.status_name(status), None))
                 break
             raise PodiumError(
-                f"the solver found no pairing within {time_limit:g} s "
-                f"(status {solver.status_name(status)})",
+                f"the solver found no pairing in time (status {solver.status_name(status)})",
                 where=roster.source,
                 hint="allow more time with --time-limit",
             )
         value = round(solver.objective_value)
-        solution = [int(solver.value(v)) for v in [*x, *z]]
+        solution = [int(solver.value(v)) for v in variables]
         model.add(expr <= value)
         shown = value / STRENGTH_UNIT if label == "strength spread" else float(value)
         stages.append(Stage(label, solver.status_name(status), shown))
         if status != cp_model.OPTIMAL:
             break
-    chosen: list[tuple[int, ...]] = [pairs[k] for k in range(len(x)) if solution[k]]
-    if z:
-        chosen.append(tuple(i for i in range(n) if solution[len(x) + i]))
-    done = len(stages) == len(objectives) and all(s.status == "OPTIMAL" for s in stages)
-    return Pairing(
-        teams=tuple(_describe(roster, t) for t in sorted(chosen)),
-        status="OPTIMAL" if done else "FEASIBLE",
-        stages=tuple(stages),
-        seconds=time.perf_counter() - started,
-        seed=seed,
-        notes=tuple(_notes(roster)),
-    )
+    return solution, stages
+
+
+def _chosen(built: _Model, solution: list[int]) -> list[tuple[int, ...]]:
+    chosen: list[tuple[int, ...]] = [built.pairs[k] for k in range(len(built.x)) if solution[k]]
+    if built.z:
+        chosen.append(tuple(i for i in range(len(built.z)) if solution[len(built.x) + i]))
+    return chosen
 
 
 def _describe(roster: Roster, team: tuple[int, ...]) -> Team:
