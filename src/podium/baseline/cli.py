@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +16,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from podium.errors import PodiumError
+
+if TYPE_CHECKING:  # torch is imported only when a command runs
+    from podium.baseline.training import TrainResult
 
 # network.PAIR_PARTS and DEFAULT_PAIR_INPUTS (repeated: network imports torch)
 PAIR_PARTS = ("cls", "a", "b", "diff", "prod", "overlap")
@@ -80,49 +83,50 @@ def train(
     try:
         from podium.baseline.corpus import load_corpus
         from podium.baseline.model import TinySize, build_model
-        from podium.baseline.training import LAYOUTS, TrainOptions, fit
+        from podium.baseline.training import TrainOptions, fit
 
-        if layout not in LAYOUTS:
-            raise PodiumError(f"unknown layout {layout!r}", hint=f"one of {', '.join(LAYOUTS)}")
-        chosen = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
+        chosen, parts = _choices(layout, tasks, pair_inputs)
         corpus = load_corpus(competition, chosen)
         size = TinySize(
-            layers=layers,
-            hidden=hidden,
-            heads=max(1, hidden // 64),
-            intermediate=4 * hidden,
+            layers=layers, hidden=hidden, heads=max(1, hidden // 64), intermediate=4 * hidden,
             vocab=vocab,
-        )
-        parts = tuple(p.strip() for p in pair_inputs.split(",") if p.strip())
-        unknown = [p for p in parts if p not in PAIR_PARTS]
-        if unknown or not parts:
-            raise PodiumError(
-                f"unknown pair inputs {pair_inputs!r}",
-                hint=f"some of {','.join(PAIR_PARTS)}",
-            )
+        )  # fmt: skip
         net, tokenizer = build_model(
             encoder, corpus, size=size, max_len=max_len, dropout=dropout, pair_inputs=parts
         )
         options = TrainOptions(
-            max_minutes=max_minutes,
-            max_steps=max_steps,
-            lr=lr,
-            layer_decay=layer_decay,
-            precision=precision,
-            accumulate=accumulate,
-            seed=seed,
-            token_budget=token_budget,
-            layout=layout,
-            temperature=temperature,
-            workers=workers,
-            steps_per_epoch=steps_per_epoch,
-            progress=not quiet,
-        )
+            max_minutes=max_minutes, max_steps=max_steps, lr=lr, layer_decay=layer_decay,
+            precision=precision, accumulate=accumulate, seed=seed, token_budget=token_budget,
+            layout=layout, temperature=temperature, workers=workers,
+            steps_per_epoch=steps_per_epoch, progress=not quiet,
+        )  # fmt: skip
         left = max_minutes * 60 - (time.monotonic() - started)
         result = fit(net, tokenizer, corpus, out, options, seconds_left=max(left, 1.0))
     except PodiumError as err:
         _fail(err)
         return
+    _print_result(result)
+
+
+def _choices(
+    layout: str, tasks: str | None, pair_inputs: str
+) -> tuple[list[str] | None, tuple[str, ...]]:
+    """The chosen task ids and pair-head inputs, or a clear error for unknown ones."""
+    from podium.baseline.training import LAYOUTS
+
+    if layout not in LAYOUTS:
+        raise PodiumError(f"unknown layout {layout!r}", hint=f"one of {', '.join(LAYOUTS)}")
+    chosen = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
+    parts = tuple(p.strip() for p in pair_inputs.split(",") if p.strip())
+    unknown = [p for p in parts if p not in PAIR_PARTS]
+    if unknown or not parts:
+        raise PodiumError(
+            f"unknown pair inputs {pair_inputs!r}", hint=f"some of {','.join(PAIR_PARTS)}"
+        )
+    return chosen, parts
+
+
+def _print_result(result: TrainResult) -> None:
     console = Console(highlight=False)
     console.print(_scores_table(result.scores))
     means = ", ".join(f"{t} {v:.2f}" for t, v in result.task_scores.items())
