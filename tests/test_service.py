@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -306,3 +307,26 @@ def test_concurrent_submits_of_one_new_archive_do_not_share_a_file(
         assert _files(podium.layout.incoming_dir) == []
     finally:
         podium.close()
+
+
+def test_team_and_member_names_are_checked_where_they_are_made(podium: Podium) -> None:
+    from podium.errors import PodiumError
+
+    bad = {
+        "Slash/Team": "holds a '/'",
+        " Padded": "starts or ends with a space",
+        "Tab\tTeam": "control or invisible character U+0009",
+        "Bidi\u202eTeam": "control or invisible character U+202E",
+        "x" * 61: "61 characters; at most 60",
+        "..": "only dots",
+    }
+    for name, needle in bad.items():
+        with pytest.raises(PodiumError, match=re.escape(needle)):
+            podium.add_team(name)
+        with pytest.raises(PodiumError, match=re.escape(needle)):
+            podium.add_team("Fine", [name])
+    assert [t.name for t in podium.teams()] == ["Alpha", "Beta"]
+    for name in ["Q&A #1?", "100% \"quoted\" 'team'", "Équipe café 名前", "x" * 60]:
+        podium.add_team(name, ["Zoë Ölçer"])
+    with pytest.raises(RuleError, match="already exists"):
+        podium.add_team("ÉQUIPE CAFÉ 名前")

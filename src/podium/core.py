@@ -20,6 +20,7 @@ from podium.errors import NotFoundError, PodiumError, RuleError, SpecError
 from podium.harness.runner import Runner, create_runner
 from podium.intake import check_archive, incoming_file
 from podium.layout import CompetitionLayout
+from podium.names import check_name, same_name
 from podium.spec import SPEC_FILENAME, CompetitionSpec, load_spec, spec_hash
 from podium.store import create_store_engine, session_factory, upgrade
 from podium.store.db import StoreSessions, sqlite_url
@@ -235,17 +236,18 @@ class CompetitionCore:
     # -- teams --------------------------------------------------------------------------
 
     def add_team(self, name: str, members: Sequence[str] = ()) -> Team:
-        name = name.strip()
-        if not name:
-            raise PodiumError("a team needs a name", hint='podium team add "Team name" --member A')
+        """A new team; names are checked here, where they are made (they end up in URLs)."""
+        check_name(name, "team")
+        for member in members:
+            check_name(member, "member")
         with self.sessions.begin() as s:
             for existing in s.scalars(
                 select(Team).where(Team.competition_id == self._competition_id)
             ):
-                if existing.name.casefold() == name.casefold():
+                if same_name(existing.name, name):
                     raise RuleError(f"a team named {existing.name!r} already exists")
             team = Team(competition_id=self._competition_id, name=name)
-            team.members = [Member(name=m.strip()) for m in dict.fromkeys(members) if m.strip()]
+            team.members = [Member(name=m) for m in dict.fromkeys(members)]
             s.add(team)
         return team
 
