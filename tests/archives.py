@@ -41,13 +41,20 @@ def _zeros_deflate(mib: int) -> bytes:
     return first + block * (mib - 1) + packer.flush()
 
 
-def zeros_zip(mib: int, *, manifest: bool) -> bytes:
+def zeros_crc(mib: int, crc: int = 0) -> int:
+    for _ in range(mib):
+        crc = zlib.crc32(b"\0" * MiB, crc)
+    return crc
+
+
+def zeros_zip(mib: int, *, manifest: bool, right_crc: bool = False) -> bytes:
     """A zip holding `mib` MiB of zeros in one deflated entry (about 1 KB per MiB), and a
-    podium.toml or not. Its CRC is left wrong: only extracting it would notice."""
+    podium.toml or not. Its CRC is left wrong unless asked: only extracting would notice."""
     entries: list[tuple[bytes, bytes, int, int, int]] = []  # name, data, method, size, crc
     if manifest:
         entries.append((b"podium.toml", MANIFEST, 0, len(MANIFEST), zlib.crc32(MANIFEST)))
-    entries.append((b"zeros.bin", _zeros_deflate(mib), 8, mib * MiB, 0))
+    crc = zeros_crc(mib) if right_crc else 0
+    entries.append((b"zeros.bin", _zeros_deflate(mib), 8, mib * MiB, crc))
     out, central = io.BytesIO(), io.BytesIO()
     for name, data, method, size, crc in entries:
         offset = out.tell()
@@ -71,6 +78,26 @@ def tar_declaring(size: int) -> bytes:
     info = tarfile.TarInfo("zeros.bin")
     info.size = size
     return gzip.compress(info.tobuf(format=tarfile.GNU_FORMAT))
+
+
+def zeros_targz(members: int, mib: int) -> bytes:
+    """A valid tar.gz of `members` files of `mib` MiB of zeros, built in milliseconds."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block, body, crc, size = b"", io.BytesIO(), 0, 0
+    for i in range(members):
+        info = tarfile.TarInfo(f"zeros{i}.bin")
+        info.size = mib * MiB
+        header = info.tobuf(format=tarfile.GNU_FORMAT)
+        body.write(packer.compress(header) + packer.flush(zlib.Z_FULL_FLUSH))
+        crc, size = zlib.crc32(header, crc), size + len(header)
+        block = block or packer.compress(b"\0" * MiB) + packer.flush(zlib.Z_FULL_FLUSH)
+        body.write(block * mib)
+        crc, size = zeros_crc(mib, crc), size + mib * MiB
+    end = b"\0" * 1024
+    body.write(packer.compress(end) + packer.flush())
+    crc, size = zlib.crc32(end, crc), size + len(end)
+    head = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    return head + body.getvalue() + struct.pack("<II", crc, size & 0xFFFFFFFF)
 
 
 class CountingReader(io.BytesIO):
