@@ -277,6 +277,8 @@ def test_a_refusal_for_attempts_stores_nothing(podium: Podium, tmp_path: Path) -
     assert _files(podium.layout.artifacts_dir) == stored and len(stored) == 3
     with pytest.raises(RuleError, match="used all 3 attempt"):
         podium.check_can_submit("Alpha")  # what the web app asks before reading an upload
+    with pytest.raises(RuleError, match="used all 3 attempt"):  # asked before reading the path
+        podium.submit(tmp_path / "not there yet", team="Alpha")
 
 
 def test_concurrent_submits_of_one_new_archive_do_not_share_a_file(

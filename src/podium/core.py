@@ -277,6 +277,7 @@ class CompetitionCore:
         self, path: Path, *, team: str, stage: str | None = None, label: str = ""
     ) -> SubmitReceipt:
         """Store the archive and reserve an attempt atomically; nothing is stored on error."""
+        stage = self.check_can_submit(team, stage)  # before packing or reading anything
         return self.submit_data(
             read_submission(path), team=team, stage=stage, label=label or path.name, where=path
         )
