@@ -71,6 +71,8 @@ def test_same_origin_still_needs_the_csrf_header(cup: Cup, client: TestClient) -
         headers = {} if token is None else {"X-CSRF-Token": token}
         r = client.post("/api/submissions", headers=headers, files={"file": ("a.zip", cup.archive)})
         assert r.status_code == 403 and "CSRF token is missing or wrong" in r.json()["error"]
+    # an upload route never reads a url-encoded body to look for a token
+    assert client.post("/api/submissions", data={"csrf": csrf}).status_code == 403
     assert state(cup) == before
     r = client.post(
         "/api/submissions", headers={"X-CSRF-Token": csrf}, files={"file": ("a.zip", cup.archive)}

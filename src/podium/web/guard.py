@@ -77,13 +77,14 @@ async def guard(request: Request) -> None:
         return  # the sign-in form carries its own token, derived from a nonce cookie
     token = request.headers.get(CSRF_HEADER)
     content_type = request.headers.get("content-type", "")
-    if token is None and is_upload(request.url.path) and content_type.startswith("multipart/"):
-        request.state.csrf_in_form = True  # checked when the form's file begins
-        return
-    if token is None and content_type.startswith(
+    if token is None and is_upload(request.url.path):
+        if content_type.startswith("multipart/"):
+            request.state.csrf_in_form = True  # checked when the form's file begins
+            return
+    elif token is None and content_type.startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
-        value = (await request.form()).get("csrf")
+        value = (await request.form()).get("csrf")  # a small form: bodies are capped at 64 KiB
         token = value if isinstance(value, str) else None
     if not session.csrf_ok(secret, cookie, token):
         raise csrf_refused()
