@@ -1,5 +1,6 @@
 """End to end in Debian's Chromium against a live `podium serve`: sign in, upload, watch the
-run get scored, see the charts drawn, be refused another team's page, close the stage.
+run get scored, see the charts drawn, be refused another team's page, close the stage. All of
+it under the Content-Security-Policy (nothing refused) and the CSRF checks (forms and origin).
 
 Screenshots go to $PODIUM_SCREENSHOTS (default: the test's tmp folder) for people to look at.
 """
