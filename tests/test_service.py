@@ -306,6 +306,7 @@ def test_concurrent_submits_of_one_new_archive_do_not_share_a_file(
         assert sorted(r.attempt for r in receipts) == sorted([1, 2, 3] * 8)
         archives = {podium.root / s.archive_path for s in podium.submissions()}
         assert len(archives) == 24 and all(a.read_bytes() == data for a in archives)
+        assert {a.stat().st_mode & 0o777 for a in archives} == {0o644}
         assert _files(podium.layout.incoming_dir) == []
     finally:
         podium.close()

@@ -406,6 +406,7 @@ class CompetitionCore:
                 receipt = SubmitReceipt(
                     sub.id, team, stage_name, sub.attempt, attempts, sha, queued
                 )
+                os.chmod(archive, 0o644)  # private while it was checked; stored as before
                 os.replace(archive, target)
                 placed = target
             placed = None  # committed: the archive belongs to the store now
