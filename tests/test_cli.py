@@ -46,6 +46,8 @@ def test_a_competition_from_the_command_line(tmp_path: Path) -> None:
     assert (tmp_path / "public" / "xnli" / "train-en.tsv").is_file()
     run("team", "add", "Alpha", "--member", "Ann", "--member", "Bo", *c)
     assert "already exists" in run("team", "add", "Alpha", *c, ok=False).stderr
+    slash = run("team", "add", "Slash/Team", *c, ok=False)
+    assert slash.returncode == 2 and "holds a '/'" in slash.stderr
     refused = run("submit", str(tmp_path), "--team", "Alpha", *c, ok=False)
     assert refused.returncode == 2 and "no stage is open" in refused.stderr
     run("stage", "open", "evaluation", *c)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,9 @@ from podium.leaderboard import aggregate
 from podium.metrics import mean
 from podium.service import Podium
 from podium.store.models import Run, Score, Submission
+from podium.submission.archive import pack_folder
 
+from .archives import zeros_zip
 from .conftest import CONSTANT_PREDICT, write_submission
 
 
@@ -250,19 +254,89 @@ def test_hostile_archives_are_refused_and_nothing_is_stored(
             info = tarfile.TarInfo("labels")
             info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
             tar.addfile(info)
+    elif kind == "bomb":  # 3.75 GiB of zeros in 3.8 MB, with a podium.toml
+        path.write_bytes(zeros_zip(3840, manifest=True))
     else:
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             z.writestr("podium.toml", '[submission]\ncommand = "python predict.py"\n')
-            if kind == "dotdot":
-                z.writestr("../../escape.py", "print('out')")
-            else:
-                for i in range(5):  # 5 x 1 GiB of zeros, a few MB compressed
-                    with z.open(f"zeros{i}.bin", "w", force_zip64=True) as f:
-                        for _ in range(64):
-                            f.write(b"\0" * (16 * 1024**2))
+            z.writestr("../../escape.py", "print('out')")
         path.write_bytes(buf.getvalue())
     with pytest.raises(SubmissionError):
         podium.submit(path, team="Alpha")
     assert podium.submissions() == []
     assert not (tmp_path.parent / "escape.py").exists()
+    assert _files(podium.layout.artifacts_dir) == []
+    assert podium.submit(_constant(tmp_path), team="Alpha").attempt == 1  # the next one is fine
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def test_a_refusal_for_attempts_stores_nothing(podium: Podium, tmp_path: Path) -> None:
+    folder = _constant(tmp_path)
+    for _ in range(3):
+        podium.submit(folder, team="Alpha")
+    stored = _files(podium.layout.artifacts_dir)
+    with pytest.raises(RuleError, match="used all 3 attempt"):
+        podium.submit(folder, team="Alpha")
+    assert _files(podium.layout.artifacts_dir) == stored and len(stored) == 3
+    with pytest.raises(RuleError, match="used all 3 attempt"):
+        podium.check_can_submit("Alpha")  # what the web app asks before reading an upload
+    with pytest.raises(RuleError, match="used all 3 attempt"):  # asked before reading the path
+        podium.submit(tmp_path / "not there yet", team="Alpha")
+
+
+def test_concurrent_submits_of_one_new_archive_do_not_share_a_file(
+    competition_dir: Path, tmp_path: Path
+) -> None:
+    """The issue saw 12 of 240 calls fail: every copy went through one `.tmp{pid}` name."""
+    setup = Podium.open(competition_dir)
+    teams = [f"Team {i}" for i in range(8)]
+    for team in teams:
+        setup.add_team(team)
+    setup.open_stage("evaluation")
+    setup.close()
+    data = pack_folder(_constant(tmp_path))
+    podium = Podium.open(competition_dir)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            calls = [
+                pool.submit(
+                    podium.submit_data, data, team=team, label="same.zip", where=Path("same.zip")
+                )
+                for team in teams
+                for _ in range(3)
+            ]
+            receipts = [c.result() for c in calls]
+        assert sorted(r.attempt for r in receipts) == sorted([1, 2, 3] * 8)
+        archives = {podium.root / s.archive_path for s in podium.submissions()}
+        assert len(archives) == 24 and all(a.read_bytes() == data for a in archives)
+        assert {a.stat().st_mode & 0o777 for a in archives} == {0o644}
+        assert _files(podium.layout.incoming_dir) == []
+    finally:
+        podium.close()
+
+
+def test_team_and_member_names_are_checked_where_they_are_made(podium: Podium) -> None:
+    from podium.errors import PodiumError
+
+    bad = {
+        "Slash/Team": "holds a '/'",
+        " Padded": "starts or ends with a space",
+        "Tab\tTeam": "control or invisible character U+0009",
+        "Bidi\u202eTeam": "control or invisible character U+202E",
+        "x" * 61: "61 characters; at most 60",
+        "..": "only dots",
+    }
+    for name, needle in bad.items():
+        with pytest.raises(PodiumError, match=re.escape(needle)):
+            podium.add_team(name)
+        with pytest.raises(PodiumError, match=re.escape(needle)):
+            podium.add_team("Fine", [name])
+    assert [t.name for t in podium.teams()] == ["Alpha", "Beta"]
+    for name in ["Q&A #1?", "100% \"quoted\" 'team'", "Équipe café 名前", "x" * 60]:
+        podium.add_team(name, ["Zoë Ölçer"])
+    with pytest.raises(RuleError, match="already exists"):
+        podium.add_team("ÉQUIPE CAFÉ 名前")

@@ -1,21 +1,18 @@
-"""Tokens and the use cases the web app adds: uploads from bytes, queue positions, re-runs."""
+"""Tokens and the use cases the web app adds: queue positions, attempts left, re-runs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from podium.access import Principal, Role, new_token, token_digest
-from podium.core import SubmitReceipt
 from podium.errors import NotFoundError, PodiumError, RuleError
 from podium.final import Finals
 from podium.leaderboard import Aggregate, aggregate
 from podium.store.models import AccessToken, Run, Stage, Submission, Team, utcnow
-from podium.submission.archive import require_archive
 
 
 @dataclass(frozen=True)
@@ -110,13 +107,6 @@ class Accounts(Finals):
                 .where(AccessToken.id == token_id)
             )
             return self._principal(row)
-
-    # -- submissions from remote clients -----------------------------------------------
-
-    def submit_bytes(self, data: bytes, *, team: str, filename: str) -> SubmitReceipt:
-        """An uploaded archive: same checks as `submit`, nothing stored when one fails."""
-        require_archive(data, filename)
-        return self.submit_data(data, team=team, label=filename, where=Path(filename))
 
     def queue_position(self, submission_id: int) -> int | None:
         """1 for the run in progress or next in line; None once it has left the queue."""

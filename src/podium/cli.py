@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 import typer
 
@@ -227,7 +228,7 @@ def _submit_remote(
     console().print(
         f"submission #{r['submission_id']} accepted for {r['team']!r}: attempt {r['attempt']} "
         f"of {r['attempts']} in stage {r['stage']!r}, queue position {r['queue_position']}\n"
-        f"follow it: {server.rstrip('/')}/teams/{r['team']}"
+        f"follow it: {server.rstrip('/')}/teams/{quote(r['team'], safe='')}"
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from collections.abc import Sequence
@@ -16,10 +15,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from podium.data.prepare import Manifest, load_manifest, prepare
 from podium.data.sources import load_source
+from podium.digest import sha256_file
 from podium.errors import NotFoundError, PodiumError, RuleError, SpecError
 from podium.harness.runner import Runner
 from podium.harness.runners import create_runner
+from podium.intake import check_archive, incoming_file
 from podium.layout import CompetitionLayout
+from podium.names import check_name, same_name
 from podium.spec import SPEC_FILENAME, CompetitionSpec, load_spec, spec_hash
 from podium.store import create_store_engine, session_factory, upgrade
 from podium.store.db import StoreSessions, sqlite_url
@@ -31,8 +33,7 @@ from podium.store.models import (
     Team,
     utcnow,
 )
-from podium.submission.archive import read_submission, unpack
-from podium.submission.manifest import load_submission_manifest
+from podium.submission.archive import read_submission
 from podium.suggest import did_you_mean
 from podium.tasks import Task, TaskRegistry, default_registry
 
@@ -238,17 +239,18 @@ class CompetitionCore:
     # -- teams --------------------------------------------------------------------------
 
     def add_team(self, name: str, members: Sequence[str] = ()) -> Team:
-        name = name.strip()
-        if not name:
-            raise PodiumError("a team needs a name", hint='podium team add "Team name" --member A')
+        """A new team; names are checked here, where they are made (they end up in URLs)."""
+        check_name(name, "team")
+        for member in members:
+            check_name(member, "member")
         with self.sessions.begin() as s:
             for existing in s.scalars(
                 select(Team).where(Team.competition_id == self._competition_id)
             ):
-                if existing.name.casefold() == name.casefold():
+                if same_name(existing.name, name):
                     raise RuleError(f"a team named {existing.name!r} already exists")
             team = Team(competition_id=self._competition_id, name=name)
-            team.members = [Member(name=m.strip()) for m in dict.fromkeys(members) if m.strip()]
+            team.members = [Member(name=m) for m in dict.fromkeys(members)]
             s.add(team)
         return team
 
@@ -278,6 +280,7 @@ class CompetitionCore:
         self, path: Path, *, team: str, stage: str | None = None, label: str = ""
     ) -> SubmitReceipt:
         """Store the archive and reserve an attempt atomically; nothing is stored on error."""
+        stage = self.check_can_submit(team, stage)  # before packing or reading anything
         return self.submit_data(
             read_submission(path), team=team, stage=stage, label=label or path.name, where=path
         )
@@ -285,25 +288,60 @@ class CompetitionCore:
     def submit_data(
         self, data: bytes, *, team: str, stage: str | None = None, label: str, where: Path
     ) -> SubmitReceipt:
-        """Archive bytes from a file or an upload: refused before an attempt is spent on them."""
+        """Archive bytes from a file or folder: refused before an attempt is spent on them."""
+        stage_name = self.check_can_submit(team, stage)
+        with incoming_file(self.layout.incoming_dir) as archive:
+            archive.write_bytes(data)
+            return self.submit_file(
+                archive, team=team, stage=stage_name, label=label, where=str(where)
+            )
+
+    def check_can_submit(self, team: str | None, stage: str | None = None) -> str:
+        """The stage a submission would enter, or why it cannot: checked before any byte of
+        the archive is read (`team` None: the stage only)."""
         stage_name = stage or self.current_stage()
         if self.spec.stage(stage_name).split == "final":
             raise RuleError(
                 "teams do not submit to the final stage",
                 hint="the organizer runs it: podium final select / podium final run",
             )
-        check_unpacks(data, where)
-        return self._reserve(data, team=team, stage_name=stage_name, label=label)
+        with self.sessions() as s:
+            self._admissible(s, team, stage_name)
+        return stage_name
 
-    def _store_archive(self, data: bytes) -> tuple[str, Path]:
-        sha = hashlib.sha256(data).hexdigest()
-        target = self.layout.submissions_dir / f"{sha}.archive"
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_bytes(data)
-            tmp.replace(target)
-        return sha, target
+    def submit_file(
+        self, archive: Path, *, team: str, stage: str, label: str, where: str
+    ) -> SubmitReceipt:
+        """An archive in the incoming folder: checked (listing, budgeted extraction,
+        podium.toml), then moved into the store with its attempt, or left to be removed."""
+        check_archive(archive, where=where, scratch=self.layout.incoming_dir)
+        return self._reserve_file(archive, team=team, stage_name=stage, label=label)
+
+    def _admissible(
+        self, s: Session, team: str | None, stage_name: str
+    ) -> tuple[Stage, Team | None, int]:
+        """The open stage, the team and the attempts it has used; RuleError if none is left."""
+        stage = self._stage(s, stage_name)
+        if stage.status != "open":
+            raise RuleError(f"stage {stage_name!r} is {stage.status}, not open")
+        if team is None:
+            return stage, None, 0
+        team_row = self._team(s, team)
+        used = (
+            s.scalar(
+                select(func.count(Submission.id)).where(
+                    Submission.team_id == team_row.id, Submission.stage_id == stage.id
+                )
+            )
+            or 0
+        )
+        attempts = self.spec.stage(stage_name).attempts
+        if used >= attempts:
+            raise RuleError(
+                f"team {team!r} has used all {attempts} attempt(s) of stage {stage_name!r}",
+                hint="nothing was stored; the next stage brings new attempts",
+            )
+        return stage, team_row, used
 
     def _reserve(
         self,
@@ -314,37 +352,48 @@ class CompetitionCore:
         label: str,
         source_submission_id: int | None = None,
     ) -> SubmitReceipt:
-        attempts = self.spec.stage(stage_name).attempts
-        sha, target = self._store_archive(data)
+        with incoming_file(self.layout.incoming_dir) as archive:
+            archive.write_bytes(data)
+            return self._reserve_file(
+                archive,
+                team=team,
+                stage_name=stage_name,
+                label=label,
+                source_submission_id=source_submission_id,
+            )
+
+    def _reserve_file(
+        self,
+        archive: Path,
+        *,
+        team: str,
+        stage_name: str,
+        label: str,
+        source_submission_id: int | None = None,
+    ) -> SubmitReceipt:
+        """Reserve the attempt and move the archive into the store in one transaction: the
+        archive is renamed (never copied under a shared name) just before the commit and
+        removed again if the commit fails, so a refusal leaves no file behind."""
+        sha = sha256_file(archive)
+        self.layout.submissions_dir.mkdir(parents=True, exist_ok=True)
+        placed: Path | None = None
         try:
             with self.sessions.begin() as s:
-                stage = self._stage(s, stage_name)
-                if stage.status != "open":
-                    raise RuleError(f"stage {stage_name!r} is {stage.status}, not open")
-                team_row = self._team(s, team)
-                used = (
-                    s.scalar(
-                        select(func.count(Submission.id)).where(
-                            Submission.team_id == team_row.id, Submission.stage_id == stage.id
-                        )
-                    )
-                    or 0
-                )
-                if used >= attempts:
-                    raise RuleError(
-                        f"team {team!r} has used all {attempts} attempt(s) of stage {stage_name!r}"
-                    )
+                stage, team_row, used = self._admissible(s, team, stage_name)
+                assert team_row is not None
                 sub = Submission(
                     team_id=team_row.id,
                     stage_id=stage.id,
                     attempt=used + 1,
                     sha256=sha,
-                    archive_path=str(target.relative_to(self.root)),
+                    archive_path="",
                     label=label[:200],
                     source_submission_id=source_submission_id,
                 )
                 s.add(sub)
                 s.flush()
+                target = self.layout.submissions_dir / f"{sub.id}-{sha[:16]}.archive"
+                sub.archive_path = str(target.relative_to(self.root))
                 queued = (
                     s.scalar(
                         select(func.count(Submission.id))
@@ -356,16 +405,23 @@ class CompetitionCore:
                     )
                     or 0
                 )
-                return SubmitReceipt(sub.id, team, stage_name, sub.attempt, attempts, sha, queued)
+                attempts = self.spec.stage(stage_name).attempts
+                receipt = SubmitReceipt(
+                    sub.id, team, stage_name, sub.attempt, attempts, sha, queued
+                )
+                os.chmod(archive, 0o644)  # private while it was checked; stored as before
+                os.replace(archive, target)
+                placed = target
+            placed = None  # committed: the archive belongs to the store now
+            return receipt
         except IntegrityError:
             # another writer took the same attempt number first (PostgreSQL path)
             raise RuleError(f"team {team!r} has no attempt left in stage {stage_name!r}") from None
+        finally:
+            if placed is not None:
+                placed.unlink(missing_ok=True)
 
 
 def check_unpacks(data: bytes, path: Path) -> None:
     """Refuse archives that could never run before an attempt is spent on them."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="podium-check-") as tmp:
-        folder = unpack(data, Path(tmp), label=str(path))
-        load_submission_manifest(folder, where=str(path))
+    check_archive(data, where=str(path))

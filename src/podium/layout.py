@@ -63,6 +63,11 @@ class CompetitionLayout:
     def submissions_dir(self) -> Path:
         return self.artifacts_dir / "submissions"
 
+    @property
+    def incoming_dir(self) -> Path:
+        """Uploads being received and archives being checked: empty between submissions."""
+        return self.artifacts_dir / "incoming"
+
     def run_dir(self, run_id: int) -> Path:
         return self.artifacts_dir / "runs" / str(run_id)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from podium.service import Podium
@@ -59,9 +62,46 @@ def cup(tmp_path: Path) -> Cup:
 def client(cup: Cup) -> Iterator[TestClient]:
     from podium.web.app import create_app
 
-    with TestClient(create_app(cup.root, evaluate=False)) as c:
+    # like a browser, which names the page's origin on every POST (bearer clients ignore it)
+    with TestClient(create_app(cup.root, evaluate=False), headers={"Origin": ORIGIN}) as c:
         yield c
+
+
+ORIGIN = "http://testserver"
 
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+class _Server(uvicorn.Server):
+    """uvicorn in a thread of the test process, saying when it listens."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.ready.set()
+
+
+@pytest.fixture
+def live(cup: Cup) -> Iterator[str]:
+    """The real app behind a real HTTP server on a free port: its base URL."""
+    from podium.web.app import create_app
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    server = _Server(
+        uvicorn.Config(create_app(cup.root, evaluate=False), log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    try:
+        assert server.ready.wait(30), "the server did not start"
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        listener.close()

@@ -104,7 +104,7 @@ def _tar_with_symlink() -> bytes:
 def test_bad_uploads_get_a_clear_4xx_and_store_nothing(cup: Cup, client: TestClient) -> None:
     toml = b'[submission]\ncommand = "python predict.py"\n'
     cases = {
-        "not an archive": (b"just some text, not a zip", 422, "not a folder, .zip or .tar.gz"),
+        "not an archive": (b"just some text, not a zip", 422, "not a .zip or .tar.gz archive"),
         "escaping path": (_zip({"podium.toml": toml, "../evil.py": b"x"}), 422, "evil"),
         "symlink": (_tar_with_symlink(), 422, "link"),
         "no podium.toml": (_zip({"predict.py": b"print(1)"}), 422, "podium.toml"),

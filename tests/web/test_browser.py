@@ -1,5 +1,6 @@
 """End to end in Debian's Chromium against a live `podium serve`: sign in, upload, watch the
-run get scored, see the charts drawn, be refused another team's page, close the stage.
+run get scored, see the charts drawn, be refused another team's page, close the stage. All of
+it under the Content-Security-Policy (nothing refused) and the CSRF checks (forms and origin).
 
 Screenshots go to $PODIUM_SCREENSHOTS (default: the test's tmp folder) for people to look at.
 """
@@ -13,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -119,6 +121,11 @@ def _shots(tmp_path: Path) -> Path:
     return folder
 
 
+def _watch(page: Any, refused: list[str]) -> None:
+    """Collect what the Content-Security-Policy refuses on this page (Chromium logs it)."""
+    page.on("console", lambda m: refused.append(m.text) if "Security Policy" in m.text else None)
+
+
 def test_sign_in_upload_watch_it_scored_and_see_the_charts(
     live: tuple[str, Cup], tmp_path: Path
 ) -> None:
@@ -131,6 +138,8 @@ def test_sign_in_upload_watch_it_scored_and_see_the_charts(
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         page = browser.new_page(viewport={"width": 1366, "height": 768})
+        refused: list[str] = []  # what the Content-Security-Policy blocked: nothing
+        _watch(page, refused)
         page.goto(url + "/signin")
         page.fill("#token", cup.lex)
         page.click("button[type=submit]")
@@ -158,13 +167,22 @@ def test_sign_in_upload_watch_it_scored_and_see_the_charts(
             expect(page.locator(f"#chart-{chart} .main-svg").first).to_be_visible()
         assert page.locator("#chart-duration .bars path").count() >= 1
         page.screenshot(path=str(shots / "leaderboard-laptop.png"), full_page=True)
+        assert "script-src 'self'" in page.evaluate(
+            "fetch('/leaderboard').then(r => r.headers.get('content-security-policy'))"
+        )
+        # plotly's layout rules went in through the page's nonce'd <style>, not inline ones
+        assert page.evaluate(
+            "document.getElementById('plotly.js-style-global').sheet.cssRules.length"
+        )
         wall = browser.new_page(viewport={"width": 1920, "height": 1080})
+        _watch(wall, refused)
         wall.goto(url + "/leaderboard?screen=wall")
         expect(wall.locator("body")).to_have_attribute("data-charts", "drawn", timeout=20_000)
         wall.screenshot(path=str(shots / "leaderboard-wall.png"), full_page=True)
 
         # the organizer closes the stage from the browser: the winner enters the hall of fame
         org = browser.new_page(viewport={"width": 1366, "height": 768})
+        _watch(org, refused)
         org.goto(url + "/signin")
         org.fill("#token", cup.organizer)
         org.click("button[type=submit]")
@@ -174,6 +192,7 @@ def test_sign_in_upload_watch_it_scored_and_see_the_charts(
         expect(org.locator("#stages tbody tr").first).to_contain_text("closed")
         # code is released with the closed stage: any signed-in team can fetch it from the board
         other = browser.new_page(viewport={"width": 1366, "height": 768})
+        _watch(other, refused)
         other.goto(url + "/signin")
         other.fill("#token", cup.deep)
         other.click("button[type=submit]")
@@ -184,5 +203,6 @@ def test_sign_in_upload_watch_it_scored_and_see_the_charts(
         org.goto(url + "/hall-of-fame")
         expect(org.locator("#hall-of-fame tbody tr")).to_contain_text("Quick Lex")
         browser.close()
+    assert refused == []
     for name in ("team-laptop", "leaderboard-laptop", "leaderboard-wall", "admin-laptop"):
         assert (shots / f"{name}.png").stat().st_size > 10_000

@@ -1,25 +1,55 @@
 """Packing folders into archives and unpacking archives safely.
 
-Unpacking refuses absolute paths, `..`, links and device files, and stops zip bombs by
-capping the total unpacked size and the number of entries before anything is written.
+Unpacking reads the archive's listing first (`listing.py`: names, types, declared sizes,
+`podium.toml`) and refuses before anything is written; extraction then counts entries and
+bytes as they come out and creates every file exclusively, never through a link.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import shutil
 import stat
 import tarfile
 import zipfile
-from pathlib import Path, PurePosixPath
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import IO, BinaryIO
 
 from podium.errors import SubmissionError
+from podium.submission.listing import (
+    CORRUPT,
+    HEADER_ALLOWANCE,
+    MAX_ENTRIES,
+    MAX_UNPACKED_BYTES,
+    Entry,
+    Listing,
+    Source,
+    damaged,
+    iter_members,
+    kind_of,
+    list_archive,
+    open_tar,
+    open_zip,
+    opened,
+    shown,
+)
 
-MAX_UNPACKED_BYTES = 4 * 1024**3
-MAX_ENTRIES = 20_000
+__all__ = [
+    "MAX_ENTRIES",
+    "MAX_UNPACKED_BYTES",
+    "archive_suffix",
+    "extract",
+    "list_archive",
+    "pack_folder",
+    "read_submission",
+    "require_archive",
+    "unpack",
+]
 _FIXED_TIME = (2020, 1, 1, 0, 0, 0)
 _SKIP_DIRS = {"__pycache__", ".git", ".venv", ".mypy_cache", ".pytest_cache"}
+_CHUNK = 1 << 20
 
 
 def pack_folder(folder: Path) -> bytes:
@@ -55,119 +85,116 @@ def read_submission(path: Path) -> bytes:
 
 def require_archive(data: bytes, where: str) -> bytes:
     """Refuse bytes that are neither a zip nor a (compressed) tar archive."""
-    if not (zipfile.is_zipfile(io.BytesIO(data)) or _is_tar(data)):
+    try:
+        kind_of(io.BytesIO(data), where)
+    except SubmissionError:
         raise SubmissionError(
             "not a folder, .zip or .tar.gz archive",
             where=where,
             hint="submit the folder that holds podium.toml, or a zip of it",
-        )
+        ) from None
     return data
 
 
-def archive_suffix(data: bytes) -> str:
-    """The file extension a download of these archive bytes should carry."""
-    return ".zip" if zipfile.is_zipfile(io.BytesIO(data)) else ".tar.gz"
-
-
-def _is_tar(data: bytes) -> bool:
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*"):
-            return True
-    except (tarfile.TarError, EOFError, OSError):
-        return False
-
-
-def _safe_member(name: str) -> PurePosixPath:
-    path = PurePosixPath(name.replace("\\", "/"))
-    if path.is_absolute() or ".." in path.parts or name.startswith("/"):
-        raise SubmissionError(
-            "the archive holds a path outside its folder",
-            where=name,
-            hint="archives may only hold relative paths without '..'",
-        )
-    return path
-
-
-def _check_budget(total: int, count: int, where: str, max_bytes: int) -> None:
-    if count > MAX_ENTRIES:
-        raise SubmissionError(f"the archive holds more than {MAX_ENTRIES} entries", where=where)
-    if total > max_bytes:
-        raise SubmissionError(
-            f"the archive unpacks to more than {max_bytes / 1024**2:g} MiB",
-            where=where,
-            hint="keep submissions small: weights and code only",
-        )
+def archive_suffix(head: bytes) -> str:
+    """The file extension a download of an archive starting with these bytes should carry."""
+    return ".zip" if head[:2] == b"PK" else ".tar.gz"
 
 
 def unpack(
-    data: bytes, dest: Path, *, label: str = "archive", max_bytes: int = MAX_UNPACKED_BYTES
+    source: Source, dest: Path, *, label: str = "archive", max_bytes: int = MAX_UNPACKED_BYTES
 ) -> Path:
-    """Unpack archive bytes into `dest`; returns the folder holding podium.toml if nested once."""
+    """Check the listing, then extract into `dest`; returns the folder holding podium.toml."""
+    return extract(source, list_archive(source, label=label, max_bytes=max_bytes), dest, label)
+
+
+def extract(source: Source, listing: Listing, dest: Path, label: str = "archive") -> Path:
+    """Extract a checked listing, holding the archive to it entry by entry and byte by byte."""
     dest.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO(data)
-    if zipfile.is_zipfile(buffer):
-        _unpack_zip(zipfile.ZipFile(buffer), dest, label, max_bytes)
-    elif _is_tar(data):
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
-            _unpack_tar(archive, dest, label, max_bytes)
-    else:
-        raise SubmissionError("not a .zip or .tar.gz archive", where=label)
-    entries = [p for p in dest.iterdir() if p.name not in {"__MACOSX"}]
-    if not (dest / "podium.toml").exists() and len(entries) == 1 and entries[0].is_dir():
-        return entries[0]
-    return dest
+    budget = _Budget(listing, label)
+    with opened(source) as handle:
+        if listing.kind == "zip":
+            archive = open_zip(handle, label)
+            _check_count(len(archive.infolist()), listing, label)
+            for info, entry in zip(archive.infolist(), listing.entries, strict=True):
+                _extract_one(dest, entry, partial(archive.open, info), budget, label)
+        else:
+            cap = listing.budget + HEADER_ALLOWANCE
+            with open_tar(handle, cap, label) as tar:
+                _extract_tar(tar, listing, dest, budget, label)
+    return dest / listing.root
 
 
-def _unpack_zip(archive: zipfile.ZipFile, dest: Path, label: str, max_bytes: int) -> None:
-    infos = archive.infolist()
-    total = 0
-    for info in infos:
-        _safe_member(info.filename)
-        mode = info.external_attr >> 16
-        if stat.S_ISLNK(mode):
-            raise SubmissionError("the archive holds a symbolic link", where=info.filename)
-        total += info.file_size
-    _check_budget(total, len(infos), label, max_bytes)
-    written = 0
-    for info in infos:
-        target = dest / _safe_member(info.filename)
-        if info.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with archive.open(info) as src, target.open("wb") as out:
-            # declared sizes can lie: count what really comes out
-            for chunk in iter(lambda: src.read(1 << 20), b""):
-                written += len(chunk)
-                _check_budget(written, 0, label, max_bytes)
-                out.write(chunk)
-        if (info.external_attr >> 16) & 0o111:
-            os.chmod(target, 0o755)
+def _extract_tar(
+    tar: tarfile.TarFile, listing: Listing, dest: Path, budget: _Budget, label: str
+) -> None:
+    entries = iter(listing.entries)
+    for member in iter_members(tar, label):
+        entry = next(entries, None)
+        if entry is None:
+            _check_count(len(listing.entries) + 1, listing, label)
+            return
+        _extract_one(dest, entry, partial(tar.extractfile, member), budget, label)
 
 
-def _unpack_tar(archive: tarfile.TarFile, dest: Path, label: str, max_bytes: int) -> None:
-    members = archive.getmembers()
-    total = 0
-    for member in members:
-        _safe_member(member.name)
-        if not (member.isfile() or member.isdir()):
+def _check_count(count: int, listing: Listing, label: str) -> None:
+    if count != len(listing.entries):
+        raise damaged(label, ValueError("its entries changed between two readings"))
+
+
+class _Budget:
+    """Bytes written so far, against what the listing declared and allowed."""
+
+    def __init__(self, listing: Listing, label: str) -> None:
+        self.limit, self.label, self.written = min(listing.declared, listing.budget), label, 0
+
+    def add(self, count: int, entry: Entry) -> None:
+        self.written += count
+        if self.written > self.limit:
             raise SubmissionError(
-                "the archive holds a link or special file",
-                where=member.name,
-                hint="archives may only hold regular files and folders",
+                "the archive unpacks to more bytes than it declares",
+                where=f"{self.label}: {shown(str(entry.path))}",
             )
-        total += member.size
-    _check_budget(total, len(members), label, max_bytes)
-    for member in members:
-        target = dest / _safe_member(member.name)
-        if member.isdir():
-            target.mkdir(parents=True, exist_ok=True)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        src = archive.extractfile(member)
-        if src is None:
-            continue
-        with src, target.open("wb") as out:
-            shutil.copyfileobj(src, out, 1 << 20)
-        if member.mode & 0o111:
-            os.chmod(target, 0o755)
+
+
+def _extract_one(
+    dest: Path,
+    entry: Entry,
+    open_member: Callable[[], IO[bytes] | None],
+    budget: _Budget,
+    label: str,
+) -> None:
+    if entry.path is None:
+        return
+    target = dest / entry.path
+    if entry.is_dir:
+        target.mkdir(parents=True, exist_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        src: IO[bytes] | None = open_member()
+    except SubmissionError:
+        raise
+    except CORRUPT as err:
+        raise damaged(f"{label}: {shown(str(entry.path))}", err) from None
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as out:
+        if src is not None:
+            with src:
+                _copy(src, out, entry, budget, label)
+    if entry.executable:
+        os.chmod(target, 0o755)
+
+
+def _copy(src: IO[bytes], out: BinaryIO, entry: Entry, budget: _Budget, label: str) -> None:
+    while True:
+        try:
+            chunk = src.read(_CHUNK)
+        except SubmissionError:
+            raise
+        except CORRUPT as err:
+            raise damaged(f"{label}: {shown(str(entry.path))}", err) from None
+        if not chunk:
+            return
+        budget.add(len(chunk), entry)
+        out.write(chunk)

@@ -44,6 +44,10 @@ def load_submission_manifest(folder: Path, where: str | None = None) -> Submissi
         raise SubmissionError(
             f"not valid TOML: {err}", where=f"{where or folder.name}/{MANIFEST_NAME}"
         ) from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise SubmissionError(
+            "not valid TOML: nested too deeply", where=f"{where or folder.name}/{MANIFEST_NAME}"
+        ) from None
     try:
         return SubmissionManifest.model_validate(raw)
     except ValidationError as err:

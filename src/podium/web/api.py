@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, PlainTextResponse, Response
 
 from podium.access import Principal, can_see_code, can_see_team
@@ -13,8 +14,11 @@ from podium.errors import ForbiddenError, RuleError
 from podium.submission.archive import archive_suffix
 from podium.web import views
 from podium.web.app import Who, podium_of, require
+from podium.web.uploads import OPENAPI_BODY, accept_upload
 
 router = APIRouter(prefix="/api", tags=["api"])
+# ids are SQL integers: anything larger is simply not there (and must not reach the store)
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def _notify(request: Request) -> None:
@@ -25,17 +29,9 @@ def _notify(request: Request) -> None:
 # -- shared by the pages --------------------------------------------------------------------
 
 
-def upload(request: Request, who: Principal, team: str | None, file: UploadFile) -> SubmitReceipt:
+async def upload(request: Request, who: Principal, team: str | None) -> SubmitReceipt:
     """Store an uploaded archive for the principal's team (organizers name the team)."""
-    chosen = who.team if not who.is_organizer else team
-    if chosen is None:
-        raise ForbiddenError("an organizer uploading must name the team")
-    if not who.is_organizer and team not in (None, who.team):
-        raise ForbiddenError(f"a token of team {who.team!r} cannot submit for team {team!r}")
-    data = file.file.read()
-    receipt = podium_of(request).submit_bytes(data, team=chosen, filename=file.filename or "upload")
-    _notify(request)
-    return receipt
+    return await accept_upload(request, who, team, notify=lambda: _notify(request))
 
 
 def archive_response(request: Request, who: Principal | None, submission_id: int) -> FileResponse:
@@ -49,7 +45,7 @@ def archive_response(request: Request, who: Principal | None, submission_id: int
     path = podium.root / sub.archive_path
     with path.open("rb") as handle:
         suffix = archive_suffix(handle.read(4096))
-    name = f"{sub.team.name}-attempt-{sub.attempt}{suffix}".replace(" ", "_")
+    name = re.sub(r"[^\w.-]+", "_", f"{sub.team.name}-attempt-{sub.attempt}") + suffix
     return FileResponse(path, filename=name, media_type="application/octet-stream")
 
 
@@ -118,7 +114,7 @@ def team(request: Request, who: Who, team: str) -> dict[str, Any]:
 
 
 @router.get("/submissions/{submission_id}")
-def submission(request: Request, who: Who, submission_id: int) -> dict[str, Any]:
+def submission(request: Request, who: Who, submission_id: Id) -> dict[str, Any]:
     podium = podium_of(request)
     sub = podium.submission(submission_id)
     if not can_see_team(require(who), sub.team.name):
@@ -127,7 +123,7 @@ def submission(request: Request, who: Who, submission_id: int) -> dict[str, Any]
 
 
 @router.get("/submissions/{submission_id}/archive")
-def submission_archive(request: Request, who: Who, submission_id: int) -> FileResponse:
+def submission_archive(request: Request, who: Who, submission_id: Id) -> FileResponse:
     return archive_response(request, require(who), submission_id)
 
 
@@ -139,7 +135,7 @@ def runs(request: Request, who: Who) -> list[dict[str, Any]]:
 
 
 @router.get("/runs/{run_id}/log", response_class=PlainTextResponse)
-def run_log(request: Request, who: Who, run_id: int) -> PlainTextResponse:
+def run_log(request: Request, who: Who, run_id: Id) -> PlainTextResponse:
     return PlainTextResponse(log_text(request, require(who), run_id))
 
 
@@ -151,14 +147,11 @@ def hall_of_fame(request: Request) -> list[dict[str, Any]]:
 # -- changing -------------------------------------------------------------------------------
 
 
-@router.post("/submissions", status_code=201)
-def submit(
-    request: Request,
-    who: Who,
-    file: Annotated[UploadFile, File(description="a .zip or .tar.gz of the submission folder")],
-    team: Annotated[str | None, Form(description="organizers only: the team")] = None,
-) -> dict[str, Any]:
-    receipt = upload(request, require(who), team, file)
+@router.post("/submissions", status_code=201, openapi_extra=OPENAPI_BODY)
+async def submit(request: Request, who: Who) -> dict[str, Any]:
+    """Multipart `file` (and `team`, organizers only, before the file). The token is checked
+    and the attempt counted before the body is read; the archive before it is stored."""
+    receipt = await upload(request, require(who), None)
     return {**receipt.__dict__, "url": f"/api/submissions/{receipt.submission_id}"}
 
 
@@ -204,7 +197,7 @@ def reveal_final(request: Request, who: Who) -> dict[str, Any]:
 
 
 @router.post("/runs/{run_id}/retry", status_code=202)
-def retry_run(request: Request, who: Who, run_id: int) -> dict[str, Any]:
+def retry_run(request: Request, who: Who, run_id: Id) -> dict[str, Any]:
     """Re-run a submission whose last run failed because of the platform."""
     require(who, organizer=True)
     submission_id = podium_of(request).retry_run(run_id)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from podium.access import Principal
@@ -28,6 +32,10 @@ from podium.errors import (
 )
 from podium.service import Podium
 from podium.web import session
+from podium.web.guard import guard, has_bearer, is_upload
+from podium.web.headers import NONCE_ATTRIBUTE, plotly_js, security_headers
+from podium.web.limits import FailureLimiter, TooManyAttemptsError
+from podium.web.uploads import BODY_STATE, too_large
 from podium.web.views import BoardCache
 from podium.web.worker import EvaluationWorker
 
@@ -35,6 +43,13 @@ log = logging.getLogger("podium.web")
 WEB_DIR = Path(__file__).parent
 # the multipart envelope around an upload: boundaries, headers and form fields
 UPLOAD_OVERHEAD = 64 * 1024
+# every other request body: a sign-in or organizer form at most
+SMALL_BODY_BYTES = 64 * 1024
+# Refused before its body was read: an anonymous, malformed, oversized or rate-limited
+# request loses its connection (nobody reads the rest); a signed-in client's refusal (403,
+# 409, ...) lets the server discard the rest unread, so that the client, still sending,
+# reliably gets the answer instead of a reset connection.
+CLOSE_UNREAD = frozenset({400, 401, 413, 429})
 
 
 def http_status(err: PodiumError) -> int:
@@ -51,45 +66,54 @@ def http_status(err: PodiumError) -> int:
         return 422
     if isinstance(err, PlatformError):
         return 503
+    if isinstance(err, TooManyAttemptsError):
+        return 429
     return 400
 
 
 class BodyLimit:
-    """Refuses request bodies over the competition's upload limit before they are parsed."""
+    """Refuses request bodies over their route's limit before they are parsed: uploads may
+    be as large as the competition allows, every other body is a small form."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, max_upload_bytes: int) -> None:
+        self.app, self.max_upload_bytes = app, max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = is_upload(scope["path"])
+        limit = self.max_upload_bytes + UPLOAD_OVERHEAD if upload else SMALL_BODY_BYTES
         headers = dict(scope.get("headers", []))
-        length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._too_large(scope, send)
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > limit:
+            await self._too_large(scope, send, upload)
             return
+        if (length.isdigit() and int(length) > 0) or b"transfer-encoding" in headers:
+            scope[BODY_STATE] = "unread"  # until its last byte arrives (see the error handler)
         seen = 0
 
         async def counted() -> Message:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise HTTPException(413, self._message())
+            if seen > limit:
+                raise self._error(upload)
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                scope[BODY_STATE] = "read"
             return message
 
         await self.app(scope, counted, send)
 
-    def _message(self) -> str:
-        return (
-            f"the upload is larger than this competition's limit of "
-            f"{(self.max_bytes - UPLOAD_OVERHEAD) / 2**20:.1f} MiB "
-            "([sandbox].max_upload_bytes); leave data and checkpoints you do not need out"
-        )
+    def _error(self, upload: bool) -> HTTPException:
+        if upload:
+            return too_large(self.max_upload_bytes)
+        return HTTPException(413, f"the request body is larger than {SMALL_BODY_BYTES} bytes")
 
-    async def _too_large(self, scope: Scope, send: Send) -> None:
-        response = JSONResponse({"error": self._message()}, status_code=413)
+    async def _too_large(self, scope: Scope, send: Send, upload: bool) -> None:
+        response = JSONResponse(
+            {"error": self._error(upload).detail}, status_code=413, headers={"Connection": "close"}
+        )
         await response(scope, _empty_receive, send)
 
 
@@ -97,13 +121,15 @@ async def _empty_receive() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
-def plotly_js() -> Path:
-    """The chart library's JavaScript as shipped inside plotly's wheel: charts work offline."""
-    return Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
-
-
-def create_app(root: Path, *, evaluate: bool = True, poll: float = 5.0) -> FastAPI:
-    """The website and API for the competition in `root`; `evaluate` runs the queue too."""
+def create_app(
+    root: Path,
+    *,
+    evaluate: bool = True,
+    poll: float = 5.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> FastAPI:
+    """The website and API for the competition in `root`; `evaluate` runs the queue too;
+    `clock` times the sign-in rate limit."""
     podium = Podium.open(root)
     secret = session.load_secret(podium.layout.artifacts_dir / "web-secret")
     worker = EvaluationWorker(podium.root, poll=poll) if evaluate else None
@@ -127,13 +153,17 @@ def create_app(root: Path, *, evaluate: bool = True, poll: float = 5.0) -> FastA
         redoc_url=None,  # depend on the network, so the API is described by /openapi.json
         description="Leaderboards, teams, submissions and the final of one competition. "
         "Send `Authorization: Bearer TOKEN` (tokens from `podium token create`).",
+        dependencies=[Depends(guard)],
     )
     app.state.podium = podium
     app.state.secret = secret
     app.state.worker = worker
     app.state.boards = BoardCache()
-    app.state.templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
-    app.add_middleware(BodyLimit, max_bytes=podium.spec.sandbox.max_upload_bytes + UPLOAD_OVERHEAD)
+    app.state.limiter = FailureLimiter(clock=clock)
+    templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+    templates.env.filters["part"] = url_part
+    app.state.templates = templates
+    app.add_middleware(BodyLimit, max_upload_bytes=podium.spec.sandbox.max_upload_bytes)
     _add_error_handlers(app)
 
     from podium.web.api import router as api_router
@@ -153,17 +183,13 @@ def create_app(root: Path, *, evaluate: bool = True, poll: float = 5.0) -> FastA
             raise HTTPException(404, f"no static file {name!r}")
         return FileResponse(files[name])
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
-
+    app.middleware("http")(security_headers)
     return app
+
+
+def url_part(value: object) -> str:
+    """A name as one URL path segment or query value: every reserved character encoded."""
+    return quote(str(value), safe="")
 
 
 def _wants_json(request: Request) -> bool:
@@ -173,33 +199,61 @@ def _wants_json(request: Request) -> bool:
 
 
 def _add_error_handlers(app: FastAPI) -> None:
-    def render(request: Request, status: int, message: str) -> Response:
+    def render(
+        request: Request, status: int, message: str, headers: dict[str, str] | None = None
+    ) -> Response:
+        headers = dict(headers or {})
+        if request.scope.get(BODY_STATE) == "unread" and status in CLOSE_UNREAD:
+            headers["Connection"] = "close"
         if _wants_json(request):
-            return JSONResponse({"error": message}, status_code=status)
+            return JSONResponse({"error": message}, status_code=status, headers=headers)
         templates: Jinja2Templates = request.app.state.templates
         return templates.TemplateResponse(
             request,
             "error.html",
             {"status": status, "message": message, "who": None, "csrf": ""},
             status_code=status,
+            headers=headers,
         )
 
     @app.exception_handler(PodiumError)
     async def podium_error(request: Request, err: PodiumError) -> Response:
-        return render(request, http_status(err), err.message)
+        headers = {}
+        if isinstance(err, TooManyAttemptsError):
+            headers["Retry-After"] = str(err.retry_after)
+        return render(request, http_status(err), err.message, headers)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, err: HTTPException) -> Response:
-        return render(request, err.status_code, str(err.detail))
+    @app.exception_handler(StarletteHTTPException)  # the router's 404 and 405 too
+    async def http_error(request: Request, err: StarletteHTTPException) -> Response:
+        return render(request, err.status_code, str(err.detail), dict(err.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, err: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}"
+            for e in err.errors()
+        )
+        return render(request, 422, problems or "the request is not valid")
+
+    @app.exception_handler(ClientDisconnect)
+    async def disconnected(request: Request, _: ClientDisconnect) -> Response:
+        return render(request, 400, "the client disconnected before its request arrived")
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
 
 
 def principal(request: Request) -> Principal | None:
-    """From `Authorization: Bearer` (API clients) or the signed session cookie (browsers)."""
+    """From `Authorization: Bearer` (API clients) or the signed session cookie (browsers).
+    Unknown tokens count against the client's sign-in limit (429 once it is used up)."""
     podium: Podium = request.app.state.podium
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        who = podium.authenticate(header[7:].strip())
+    if has_bearer(request):
+        limiter: FailureLimiter = request.app.state.limiter
+        limiter.check(client_address(request))
+        who = podium.authenticate(request.headers["authorization"][7:].strip())
         if who is None:
+            limiter.failed(client_address(request))
             raise AuthenticationError("the token is unknown or revoked", hint="podium token create")
         return who
     token_id = session.read(request.app.state.secret, request.cookies.get(session.COOKIE_NAME))
@@ -225,7 +279,13 @@ def require(who: Principal | None, *, organizer: bool = False) -> Principal:
 def page_context(request: Request, who: Principal | None, **values: Any) -> dict[str, Any]:
     cookie = request.cookies.get(session.COOKIE_NAME)
     csrf = session.csrf_token(request.app.state.secret, cookie) if cookie and who else ""
-    return {"who": who, "csrf": csrf, "competition": podium_of(request).spec.name, **values}
+    return {
+        "who": who,
+        "csrf": csrf,
+        "competition": podium_of(request).spec.name,
+        "csp_nonce": getattr(request.state, NONCE_ATTRIBUTE, ""),
+        **values,
+    }
 
 
 def text(body: str) -> PlainTextResponse:

@@ -1,35 +1,30 @@
-"""HTML pages: the same views as the API, rendered with Jinja; forms carry a CSRF token."""
+"""HTML pages: the same views as the API, rendered with Jinja. Forms carry a CSRF token,
+which the app's guard checks (`web/guard.py`) before any route runs."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from podium.access import Principal
-from podium.errors import AuthenticationError, ForbiddenError, NotFoundError
+from podium.errors import ForbiddenError, NotFoundError
 from podium.web import session, views
-from podium.web.api import archive_response, log_text, start_final, upload
-from podium.web.app import Who, page_context, podium_of, require
+from podium.web.api import Id, archive_response, log_text, start_final, upload
+from podium.web.app import Who, client_address, page_context, podium_of, require, url_part
+from podium.web.headers import plotly_style_ids
+from podium.web.limits import FailureLimiter
 
 router = APIRouter(include_in_schema=False)
+_NONCE = re.compile(r"[0-9a-f]{32}")
 
 
 def _render(request: Request, name: str, who: Principal | None, **values: Any) -> HTMLResponse:
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(request, name, page_context(request, who, **values))
-
-
-def _check_csrf(request: Request, who: Principal | None, token: str | None) -> Principal:
-    """Every state-changing form: a session, and the CSRF token derived from it."""
-    if who is None:
-        raise AuthenticationError("sign in first")
-    cookie = request.cookies.get(session.COOKIE_NAME)
-    if not session.csrf_ok(request.app.state.secret, cookie, token):
-        raise ForbiddenError("the form's CSRF token is missing or wrong; reload the page and retry")
-    return who
 
 
 def _back(url: str) -> RedirectResponse:
@@ -56,7 +51,7 @@ def leaderboard_page(
     except ForbiddenError as err:
         return _render(
             request, "leaderboard.html", who, board=None, hidden=err.what, tabs=tabs,
-            stage=stage, languages=languages, screen=screen, charts=None,
+            stage=stage, languages=languages, screen=screen, charts=None, plotly_style_ids=(),
         )  # fmt: skip
     return _render(
         request,
@@ -69,6 +64,7 @@ def leaderboard_page(
         languages=languages,
         screen=screen,
         charts=charts,
+        plotly_style_ids=plotly_style_ids(),
         code_released=who is not None
         and board.status == "closed"
         and podium.spec.stage(board.stage).release_code,
@@ -77,7 +73,9 @@ def leaderboard_page(
 
 @router.get("/signin")
 def signin_page(request: Request, who: Who, error: str | None = None) -> HTMLResponse:
-    nonce = request.cookies.get(session.SIGNIN_COOKIE) or session.signin_nonce()
+    nonce = request.cookies.get(session.SIGNIN_COOKIE, "")
+    if not _NONCE.fullmatch(nonce):
+        nonce = session.signin_nonce()
     form_token = session.signin_token(request.app.state.secret, nonce)
     response = _render(request, "signin.html", who, error=error, signin_csrf=form_token)
     response.set_cookie(
@@ -100,10 +98,13 @@ def signin(
     nonce = request.cookies.get(session.SIGNIN_COOKIE)
     if not session.signin_ok(request.app.state.secret, nonce, csrf):
         return _back("/signin?error=expired")  # not from our sign-in page: nothing is set
+    limiter: FailureLimiter = request.app.state.limiter
+    limiter.check(client_address(request))
     who = podium_of(request).authenticate(token)
     if who is None:
+        limiter.failed(client_address(request))
         return _back("/signin?error=unknown")
-    response = _back("/admin" if who.is_organizer else f"/teams/{who.team}")
+    response = _back("/admin" if who.is_organizer else f"/teams/{url_part(who.team)}")
     response.delete_cookie(session.SIGNIN_COOKIE)
     response.set_cookie(
         session.COOKIE_NAME,
@@ -117,15 +118,17 @@ def signin(
 
 
 @router.post("/signout")
-def signout(request: Request, who: Who, csrf: Annotated[str | None, Form()] = None) -> Any:
-    _check_csrf(request, who, csrf)
+def signout(request: Request, who: Who) -> Any:
+    require(who)
     response = _back("/leaderboard")
     response.delete_cookie(session.COOKIE_NAME)
     return response
 
 
 @router.get("/teams/{team}")
-def team_page(request: Request, who: Who, team: str, submitted: int | None = None) -> Any:
+def team_page(
+    request: Request, who: Who, team: str, submitted: Annotated[int | None, Query(ge=1)] = None
+) -> Any:
     if who is None:
         return _back("/signin")
     page = views.team_page(podium_of(request), team, who)
@@ -133,16 +136,10 @@ def team_page(request: Request, who: Who, team: str, submitted: int | None = Non
 
 
 @router.post("/teams/{team}/submit")
-def team_submit(
-    request: Request,
-    who: Who,
-    team: str,
-    file: Annotated[UploadFile, File()],
-    csrf: Annotated[str | None, Form()] = None,
-) -> RedirectResponse:
-    who = _check_csrf(request, who, csrf)
-    receipt = upload(request, who, team, file)
-    return _back(f"/teams/{team}?submitted={receipt.submission_id}")
+async def team_submit(request: Request, who: Who, team: str) -> RedirectResponse:
+    """The upload form (multipart: `csrf`, then `file`); the same intake as the API."""
+    receipt = await upload(request, require(who), team)
+    return _back(f"/teams/{url_part(team)}?submitted={receipt.submission_id}")
 
 
 @router.get("/hall-of-fame")
@@ -172,10 +169,8 @@ def admin_page(request: Request, who: Who) -> Any:
 
 
 @router.post("/admin/stages/{name}/{action}")
-def admin_stage(
-    request: Request, who: Who, name: str, action: str, csrf: Annotated[str | None, Form()] = None
-) -> RedirectResponse:
-    require(_check_csrf(request, who, csrf), organizer=True)
+def admin_stage(request: Request, who: Who, name: str, action: str) -> RedirectResponse:
+    require(who, organizer=True)
     podium = podium_of(request)
     if action == "open":
         podium.open_stage(name)
@@ -187,10 +182,8 @@ def admin_stage(
 
 
 @router.post("/admin/final/{action}")
-def admin_final(
-    request: Request, who: Who, action: str, csrf: Annotated[str | None, Form()] = None
-) -> RedirectResponse:
-    require(_check_csrf(request, who, csrf), organizer=True)
+def admin_final(request: Request, who: Who, action: str) -> RedirectResponse:
+    require(who, organizer=True)
     if action == "run":
         start_final(request)
     elif action == "reveal":
@@ -201,10 +194,8 @@ def admin_final(
 
 
 @router.post("/admin/runs/{run_id}/retry")
-def admin_retry(
-    request: Request, who: Who, run_id: int, csrf: Annotated[str | None, Form()] = None
-) -> RedirectResponse:
-    require(_check_csrf(request, who, csrf), organizer=True)
+def admin_retry(request: Request, who: Who, run_id: Id) -> RedirectResponse:
+    require(who, organizer=True)
     podium_of(request).retry_run(run_id)
     if request.app.state.worker is not None:
         request.app.state.worker.notify()
@@ -212,10 +203,10 @@ def admin_retry(
 
 
 @router.get("/submissions/{submission_id}/archive")
-def archive(request: Request, who: Who, submission_id: int) -> FileResponse:
+def archive(request: Request, who: Who, submission_id: Id) -> FileResponse:
     return archive_response(request, require(who), submission_id)
 
 
 @router.get("/runs/{run_id}/log")
-def log(request: Request, who: Who, run_id: int) -> PlainTextResponse:
+def log(request: Request, who: Who, run_id: Id) -> PlainTextResponse:
     return PlainTextResponse(log_text(request, require(who), run_id))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ SESSION_SECONDS = 12 * 3600
 # browser in under the attacker's token (login CSRF).
 SIGNIN_COOKIE = "podium_signin"
 SIGNIN_SECONDS = 3600
+_COOKIE = re.compile(r"([0-9]{1,18})\.([0-9]{1,18})\.([0-9a-f]{64})")
 
 
 def load_secret(path: Path) -> bytes:
@@ -45,14 +47,18 @@ def issue(secret: bytes, token_id: int, now: float | None = None) -> str:
     return f"{body}.{_sign(secret, body)}"
 
 
+def _same(a: str, b: str) -> bool:
+    """Constant-time comparison of any two strings (compare_digest refuses non-ASCII str)."""
+    return hmac.compare_digest(a.encode("utf-8", "replace"), b.encode("utf-8", "replace"))
+
+
 def read(secret: bytes, cookie: str | None, now: float | None = None) -> int | None:
-    """The token id of a valid, unexpired cookie; None for anything forged or stale."""
-    if not cookie or cookie.count(".") != 2:
+    """The token id of a valid, unexpired cookie; None for anything forged, stale or garbled."""
+    match = _COOKIE.fullmatch(cookie or "")
+    if match is None:
         return None
-    token_id, issued, signature = cookie.split(".")
-    if not hmac.compare_digest(signature, _sign(secret, f"{token_id}.{issued}")):
-        return None
-    if not (token_id.isdigit() and issued.isdigit()):
+    token_id, issued, signature = match.groups()
+    if not _same(signature, _sign(secret, f"{token_id}.{issued}")):
         return None
     age = (now if now is not None else time.time()) - int(issued)
     return int(token_id) if 0 <= age <= SESSION_SECONDS else None
@@ -65,7 +71,7 @@ def csrf_token(secret: bytes, cookie: str) -> str:
 def csrf_ok(secret: bytes, cookie: str | None, submitted: str | None) -> bool:
     if not cookie or not submitted:
         return False
-    return hmac.compare_digest(csrf_token(secret, cookie), submitted)
+    return _same(csrf_token(secret, cookie), submitted)
 
 
 def signin_nonce() -> str:
@@ -79,4 +85,4 @@ def signin_token(secret: bytes, nonce: str) -> str:
 def signin_ok(secret: bytes, nonce: str | None, submitted: str | None) -> bool:
     if not nonce or not submitted:
         return False
-    return hmac.compare_digest(signin_token(secret, nonce), submitted)
+    return _same(signin_token(secret, nonce), submitted)

@@ -1,0 +1,44 @@
+"""An archive on its way into the store: a private file, checked before it is kept.
+
+Every submission path (a folder or file at the terminal, an upload over the network, the
+final's copies) goes through a uniquely named file in `artifacts/incoming/`: the archive's
+listing is checked first, then it is extracted there under the byte and entry budget, then
+`podium.toml` is read. Only an archive that passes is renamed into `artifacts/submissions/`,
+in the transaction that reserves its attempt; anything refused is removed on the way out.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from podium.submission.archive import extract, list_archive
+from podium.submission.listing import Source
+from podium.submission.manifest import SubmissionManifest, load_submission_manifest
+
+
+@contextmanager
+def incoming_file(folder: Path) -> Iterator[Path]:
+    """A new file with a name no other upload shares; removed on exit unless moved away."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=folder)
+    os.close(fd)
+    path = Path(name)
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def check_archive(source: Source, *, where: str, scratch: Path | None = None) -> SubmissionManifest:
+    """Refuse an archive that could never run: its listing first (nothing written), then a
+    budgeted extraction into a temporary folder under `scratch`, then its podium.toml."""
+    listing = list_archive(source, label=where)
+    if scratch is not None:
+        scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="check-", dir=scratch) as tmp:
+        folder = extract(source, listing, Path(tmp) / "submission", where)
+        return load_submission_manifest(folder, where=where)
