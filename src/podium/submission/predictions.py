@@ -173,7 +173,7 @@ def _records(path: Path, relpath: str, problems: _Problems) -> Iterator[tuple[in
             if not text.strip():
                 continue
             try:
-                record = json.loads(text, parse_constant=_no_constant)
+                record = _DECODER.decode(text)
             except RecursionError:
                 problems.add(f"{where}: JSON nested too deeply")
                 continue
@@ -188,19 +188,28 @@ def _records(path: Path, relpath: str, problems: _Problems) -> Iterator[tuple[in
             yield lineno, record
 
 
-def _bounded_lines(handle: BinaryIO) -> Iterator[bytes | None]:
-    """Lines of at most MAX_LINE_BYTES; None stands for a longer one (skipped to its end)."""
-    while raw := handle.readline(MAX_LINE_BYTES + 1):
-        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
-                pass
-            yield None
-            continue
-        yield raw
+def _bounded_lines(handle: BinaryIO, chunk: int = 1 << 20) -> Iterator[bytes | None]:
+    """Lines of at most MAX_LINE_BYTES (read a block at a time, split at newlines); None
+    stands for a longer line, whose rest is skipped."""
+    pending = b""
+    overlong = False
+    while block := handle.read(chunk):
+        lines = (pending + block).split(b"\n")
+        pending = lines.pop()
+        for line in lines:
+            yield None if overlong or len(line) > MAX_LINE_BYTES else line
+            overlong = False
+        if len(pending) > MAX_LINE_BYTES:
+            overlong, pending = True, b""
+    if pending or overlong:
+        yield None if overlong or len(pending) > MAX_LINE_BYTES else pending
 
 
 def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON number")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)  # made once: loads(kw=...) makes one a line
 
 
 def _as_json(value: object) -> str:
