@@ -74,7 +74,7 @@ def main() -> None:
         root = Path(tmp) / "cup"
         init_competition(root, source=str(args.sample.resolve()))
         podium = Podium.open(root)
-        podium.prepare_data()
+        podium.setup.prepare_data()
         podium.close()
         corpus = load_corpus(root)
         size = TinySize(layers=4, hidden=128, heads=2, intermediate=512, vocab=8000)

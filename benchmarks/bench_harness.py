@@ -117,18 +117,19 @@ def main() -> None:
             f'split = "eval"\nattempts = {args.runs}\n'
         )
         podium = Podium.open(root)
-        podium.prepare_data()
-        podium.add_team("bench")
-        podium.open_stage("evaluation")
+        podium.setup.prepare_data()
+        podium.setup.add_team("bench")
+        podium.setup.open_stage("evaluation")
         submission = Path(tmp) / "majority"
         shutil.copytree(REPO / "examples" / "majority", submission)
         for _ in range(min(args.runs, 10)):
-            podium.submit(submission, team="bench")
-        runs = [podium.run(o.run_id) for o in podium.evaluate_pending()]
+            podium.submissions.submit(submission, team="bench")
+        runs = [podium.results.run(o.run_id) for o in podium.evaluation.evaluate_pending()]
         walls = [r.measurements[0].wall_seconds for r in runs]
         harness = [r.harness_seconds or 0.0 for r in runs]
         examples = sum(
-            sum(c["eval"] for c in langs.values()) for langs in podium.manifest().counts.values()
+            sum(c["eval"] for c in langs.values())
+            for langs in podium.setup.manifest().counts.values()
         )
         podium.close()
     print(f"instant submission (examples/majority) on the sample's eval split ({examples} examples), "

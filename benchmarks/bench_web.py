@@ -55,9 +55,9 @@ def fill(root: Path, teams: int, subs: int) -> int:
     podium = Podium.open(root)
     rng = random.Random(0)
     tasks = list(default_registry())
-    metrics = podium.metrics()
+    metrics = podium.competition.metrics()
     rows = 0
-    with podium.sessions.begin() as s:
+    with podium.competition.sessions.begin() as s:
         stage = s.query(Stage).filter_by(name="evaluation").one()
         stage.status = "open"
         for t in range(teams):

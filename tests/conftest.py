@@ -83,6 +83,6 @@ def competition_dir(tmp_path: Path) -> Path:
     root.mkdir()
     (root / "competition.toml").write_text(SMALL_SPEC.format(timeout=10.0))
     podium = Podium.open(root)
-    podium.prepare_data()
+    podium.setup.prepare_data()
     podium.close()
     return root

@@ -40,7 +40,7 @@ def cup(tmp_path: Path) -> Path:
 def team_list(root: Path) -> dict[str, list[str]]:
     podium = Podium.open(root)
     try:
-        return {t.name: [m.name for m in t.members] for t in podium.teams()}
+        return {t.name: [m.name for m in t.members] for t in podium.setup.teams()}
     finally:
         podium.close()
 
@@ -107,7 +107,7 @@ def test_apply_asks_for_names_at_a_terminal(cup: Path, monkeypatch: pytest.Monke
 
 def test_apply_refuses_a_taken_name_and_creates_nothing(cup: Path) -> None:
     podium = Podium.open(cup)
-    podium.add_team("tensor twins", ["Someone"])
+    podium.setup.add_team("tensor twins", ["Someone"])
     podium.close()
     code, _, err = invoke(ROSTER, "--apply", "--names", NAMES, "-c", str(cup))
     assert code == 2 and "already in the competition: Tensor Twins" in err

@@ -95,22 +95,22 @@ def data_prepare(
     """Split labelled data into public training data and sealed eval/final sets."""
     with open_podium(competition) as podium:
         chosen = resolve_source(source) if source is not None else None
-        manifest = podium.prepare_data(force=force, source=chosen)
+        manifest = podium.setup.prepare_data(force=force, source=chosen)
         if json_out:
             emit_json(manifest.model_dump() if hasattr(manifest, "model_dump") else manifest)
         else:
-            print_manifest(console(), manifest, podium.layout)
+            print_manifest(console(), manifest, podium.competition.layout)
 
 
 @data_app.command("info")
 def data_info(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """Counts per task, language and split of the prepared data."""
     with open_podium(competition) as podium:
-        manifest = podium.manifest()
+        manifest = podium.setup.manifest()
         if json_out:
             emit_json(manifest.model_dump() if hasattr(manifest, "model_dump") else manifest)
         else:
-            print_manifest(console(), manifest, podium.layout)
+            print_manifest(console(), manifest, podium.competition.layout)
 
 
 @data_app.command("export")
@@ -120,7 +120,7 @@ def data_export(
 ) -> None:
     """Copy the public training data (what teams download) to a folder."""
     with open_podium(competition) as podium:
-        podium.export_public(out)
+        podium.setup.export_public(out)
         console().print(f"public data written to {out}")
 
 
@@ -134,7 +134,7 @@ def team_add(
 ) -> None:
     """Add a team."""
     with open_podium(competition) as podium:
-        team = podium.add_team(name, member or [])
+        team = podium.setup.add_team(name, member or [])
         console().print(f"team {team.name!r} added ({len(team.members)} member(s))")
 
 
@@ -142,7 +142,9 @@ def team_add(
 def team_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """List teams and members."""
     with open_podium(competition) as podium:
-        teams = [{"team": t.name, "members": [m.name for m in t.members]} for t in podium.teams()]
+        teams = [
+            {"team": t.name, "members": [m.name for m in t.members]} for t in podium.setup.teams()
+        ]
         if json_out:
             emit_json(teams)
         for t in [] if json_out else teams:
@@ -153,7 +155,7 @@ def team_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False
 def stage_open(name: str, competition: CompetitionOpt = Path(".")) -> None:
     """Open a stage for submissions."""
     with open_podium(competition) as podium:
-        podium.open_stage(name)
+        podium.setup.open_stage(name)
         console().print(f"stage {name!r} is open")
 
 
@@ -161,7 +163,7 @@ def stage_open(name: str, competition: CompetitionOpt = Path(".")) -> None:
 def stage_close(name: str, competition: CompetitionOpt = Path(".")) -> None:
     """Close a stage (declares its winner / releases code if the spec says so)."""
     with open_podium(competition) as podium:
-        winners = podium.close_stage(name)
+        winners = podium.finals.close_stage(name)
         console().print(f"stage {name!r} is closed")
         for w in winners:
             console().print(
@@ -174,8 +176,8 @@ def stage_close(name: str, competition: CompetitionOpt = Path(".")) -> None:
 def stage_list(competition: CompetitionOpt = Path(".")) -> None:
     """List stages and their status."""
     with open_podium(competition) as podium:
-        for st in podium.stages():
-            spec = podium.spec.stage(st.name)
+        for st in podium.setup.stages():
+            spec = podium.competition.spec.stage(st.name)
             revealed = " (revealed)" if st.revealed else ""
             console().print(
                 f"{st.name}: {st.status}{revealed}; split {st.split}, "
@@ -202,7 +204,7 @@ def submit(
         fail(PodiumError("--team is required", hint='podium submit PATH --team "Quick Lex"'))
         return
     with open_podium(competition) as podium:
-        r = podium.submit(path, team=team, stage=stage, label=label)
+        r = podium.submissions.submit(path, team=team, stage=stage, label=label)
         if json_out:
             emit_json(r.__dict__)
         else:
@@ -241,7 +243,9 @@ def evaluate(
 ) -> None:
     """Evaluate queued submissions one at a time (timed, validated, scored)."""
     with open_podium(competition) as podium:
-        outcomes = podium.evaluate_pending(progress=progress(quiet or json_out), stage=stage)
+        outcomes = podium.evaluation.evaluate_pending(
+            progress=progress(quiet or json_out), stage=stage
+        )
         if json_out:
             emit_json([o.__dict__ for o in outcomes])
         else:
@@ -257,7 +261,7 @@ def leaderboard(
 ) -> None:
     """Show a stage's leaderboard: performance place, efficiency moves, final place."""
     with open_podium(competition) as podium:
-        board = podium.leaderboard(stage)
+        board = podium.results.leaderboard(stage)
         if json_out:
             emit_json(board.to_dict())
         else:
@@ -272,7 +276,7 @@ def submissions(
 ) -> None:
     """List submissions with the status and log tail of their last run."""
     with open_podium(competition) as podium:
-        subs = podium.submissions(team)
+        subs = podium.submissions.find(team)
         if json_out:
             emit_json(
                 [
@@ -302,7 +306,7 @@ def show_run(
 ) -> None:
     """Show one run: measurements, fingerprint, scores and log tail."""
     with open_podium(competition) as podium:
-        run = podium.run(run_id)
+        run = podium.results.run(run_id)
         data = {
             "id": run.id,
             "submission": run.submission_id,
@@ -356,7 +360,7 @@ def final_select(
 ) -> None:
     """Choose which evaluation submission a team takes to the final (default: its best)."""
     with open_podium(competition) as podium:
-        podium.select_for_final(team, submission)
+        podium.submissions.select_for_final(team, submission)
         console().print(f"{team!r} takes submission #{submission} to the final")
 
 
@@ -364,7 +368,7 @@ def final_select(
 def final_run(competition: CompetitionOpt = Path("."), quiet: QuietOpt = False) -> None:
     """Run every team's chosen submission once on the final set; results stay hidden."""
     with open_podium(competition) as podium:
-        outcomes = podium.run_final(progress=progress(quiet))
+        outcomes = podium.finals.run(progress=progress(quiet))
         failed = sum(o.status != "scored" for o in outcomes)
         console().print(
             f"final evaluated: {len(outcomes)} run(s), {failed} failed; results are "
@@ -376,15 +380,15 @@ def final_run(competition: CompetitionOpt = Path("."), quiet: QuietOpt = False) 
 def final_reveal(competition: CompetitionOpt = Path(".")) -> None:
     """Reveal the final leaderboard and enter the winners in the hall of fame."""
     with open_podium(competition) as podium:
-        podium.reveal_final()
-        print_leaderboard(console(), podium.leaderboard(podium._final_stage()))
+        podium.finals.reveal()
+        print_leaderboard(console(), podium.results.leaderboard(podium.setup.final_stage()))
 
 
 @app.command("hall-of-fame")
 def hall_of_fame(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """Winners of every competition kept in this store."""
     with open_podium(competition) as podium:
-        entries = podium.hall_of_fame()
+        entries = podium.finals.hall_of_fame()
         if json_out:
             emit_json([e.to_dict() for e in entries])
         else:
@@ -399,7 +403,7 @@ def code_export(
 ) -> None:
     """Write every team's submitted code of a closed stage (release_code = true)."""
     with open_podium(competition) as podium:
-        written = podium.export_code(stage, out)
+        written = podium.finals.export_code(stage, out)
         console().print(f"{len(written)} submission(s) written under {out}")
 
 
@@ -435,8 +439,8 @@ def calibrate(
 ) -> None:
     """Measure run-to-run noise here and recommend min_efficiency_gain."""
     with open_podium(competition) as podium:
-        noise = podium.calibrate(submission, runs=runs, progress=progress(quiet))
-        print_calibration(console(), noise, podium.spec.reranking.min_efficiency_gain)
+        noise = podium.evaluation.calibrate(submission, runs=runs, progress=progress(quiet))
+        print_calibration(console(), noise, podium.competition.spec.reranking.min_efficiency_gain)
 
 
 @app.command()

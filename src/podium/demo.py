@@ -192,16 +192,16 @@ def run_demo(
     console.rule(f"[bold]podium demo[/] in {root}")
     podium = Podium.open(root)
     try:
-        manifest = podium.prepare_data()
-        print_manifest(console, manifest, podium.layout)
+        manifest = podium.setup.prepare_data()
+        print_manifest(console, manifest, podium.competition.layout)
         teams = demo_teams(baseline_minutes)
         for team in teams:
-            podium.add_team(team.name, team.members)
+            podium.setup.add_team(team.name, team.members)
         console.print(f"teams: {', '.join(t.name for t in teams)}")
         if baseline_minutes > 0 and BASELINE_TEAM not in teams:
             console.print("(the baseline kit's team joins with the extra: podium\\[baseline])")
 
-        podium.open_stage("evaluation")
+        podium.setup.open_stage("evaluation")
         work = root / "team-work"
         for attempt, fraction in enumerate(ATTEMPT_FRACTIONS, start=1):
             console.rule(f"evaluation stage: attempt {attempt} of {len(ATTEMPT_FRACTIONS)}")
@@ -215,34 +215,34 @@ def run_demo(
                     say(f"{team.name}: training {kind} on {budget} of the public data")
                 folder_ = build_submission(
                     kind,
-                    podium.layout.public_dir,
+                    podium.competition.layout.public_dir,
                     work / team.name.replace(" ", "-") / f"attempt-{attempt}",
                     fraction,
                     baseline_minutes,
                 )
-                podium.submit(folder_, team=team.name, label=f"{kind} @ {budget}")
-            print_outcomes(console, podium.evaluate_pending(progress=say))
-            print_leaderboard(console, podium.leaderboard("evaluation"))
+                podium.submissions.submit(folder_, team=team.name, label=f"{kind} @ {budget}")
+            print_outcomes(console, podium.evaluation.evaluate_pending(progress=say))
+            print_leaderboard(console, podium.results.leaderboard("evaluation"))
 
         console.rule("closing the evaluation stage")
-        for winner in podium.close_stage("evaluation"):
+        for winner in podium.finals.close_stage("evaluation"):
             console.print(f"stage winner (hall of fame): [bold]{winner.team_name}[/]")
-        released = podium.export_code("evaluation", root / "released-code")
+        released = podium.finals.export_code("evaluation", root / "released-code")
         console.print(
             f"code released to every team: {len(released)} submissions under "
             f"{root / 'released-code'}"
         )
 
         console.rule("the final: each team's best submission, once, on the hidden final set")
-        print_outcomes(console, podium.run_final(progress=say))
+        print_outcomes(console, podium.finals.run(progress=say))
         console.print("final results are hidden until revealed; revealing now")
-        podium.reveal_final()
-        print_leaderboard(console, podium.leaderboard("final"), languages=True)
-        print_hall_of_fame(console, podium.hall_of_fame())
+        podium.finals.reveal()
+        print_leaderboard(console, podium.results.leaderboard("final"), languages=True)
+        print_hall_of_fame(console, podium.finals.hall_of_fame())
         report = write_report(podium)
         console.rule("where things are")
         console.print(
-            f"report (HTML with charts): {report}\nstore (SQLite): {podium.layout.store_file}\n"
+            f"report (HTML with charts): {report}\nstore (SQLite): {podium.competition.layout.store_file}\n"
             f"competition folder: {root}\n"
             f"explore: podium leaderboard -c {root} --stage final\n"
             f"website: podium token create --organizer -c {root}, then "

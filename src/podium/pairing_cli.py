@@ -98,7 +98,7 @@ def print_pairing(out: Console, result: Pairing, names: list[str] | None = None)
 def _apply(competition: Path, result: Pairing, names: list[str]) -> None:
     """Create every team, after checking that no name is taken (nothing is half-applied)."""
     with open_podium(competition) as podium:
-        taken = {t.name.casefold(): t.name for t in podium.teams()}
+        taken = {t.name.casefold(): t.name for t in podium.setup.teams()}
         clash = [n for n in names if n.casefold() in taken]
         if clash:
             raise RuleError(
@@ -106,7 +106,7 @@ def _apply(competition: Path, result: Pairing, names: list[str]) -> None:
                 hint="choose other names; nothing was created",
             )
         for name, team in zip(names, result.teams, strict=True):
-            podium.add_team(name, team.members)
+            podium.setup.add_team(name, team.members)
 
 
 @teams_app.command("pair")

@@ -191,15 +191,15 @@ figure{flex:1 1 480px;max-width:600px;margin:0}figcaption{font-weight:600;margin
 
 def render_report(podium: Podium) -> str:
     sections = []
-    for stage in podium.spec.stages:
+    for stage in podium.competition.spec.stages:
         try:
-            board = podium.leaderboard(stage.name)
+            board = podium.results.leaderboard(stage.name)
         except RuleError as err:
             sections.append(f"<h2>{escape(stage.name)}</h2><p class='muted'>{escape(err.what)}</p>")
             continue
         if not board.rows:
             continue
-        hist = history(podium.stage_runs(stage.name), podium.metrics())
+        hist = history(podium.results.stage_runs(stage.name), podium.competition.metrics())
         sections.append(
             f"<h2>Stage {escape(stage.name)} <span class='muted'>({escape(board.status)})</span></h2>"
             f"{_table(board)}<div class='charts'>{score_history_chart(hist)}"
@@ -209,19 +209,19 @@ def render_report(podium: Podium) -> str:
         f"<tr><td>{escape(e.competition_name)}</td><td>{escape(e.stage_name)}</td>"
         f"<td>{e.place}</td><td>{escape(e.team_name)}</td><td>{escape(e.members)}</td>"
         f"<td>{e.score:.2f}</td></tr>"
-        for e in podium.hall_of_fame()
+        for e in podium.finals.hall_of_fame()
     )
     return (
-        f"<!doctype html><html lang='en'><meta charset='utf-8'><title>{escape(podium.spec.name)}"
-        f"</title><style>{CSS}</style><h1>{escape(podium.spec.name)}</h1>"
+        f"<!doctype html><html lang='en'><meta charset='utf-8'><title>{escape(podium.competition.spec.name)}"
+        f"</title><style>{CSS}</style><h1>{escape(podium.competition.spec.name)}</h1>"
         f"<p class='muted'>Scores 0–100 (task = mean over languages, overall = mean of tasks); "
-        f"duration = median wall time of the test phase on {escape(podium.spec.hardware)!r}.</p>"
+        f"duration = median wall time of the test phase on {escape(podium.competition.spec.hardware)!r}.</p>"
         f"{''.join(sections)}<h2>Hall of fame</h2><table><tr><th>competition</th><th>stage</th>"
         f"<th>place</th><th>team</th><th>members</th><th>overall</th></tr>{fame}</table></html>"
     )
 
 
 def write_report(podium: Podium) -> Path:
-    path = podium.layout.report_file
+    path = podium.competition.layout.report_file
     path.write_text(render_report(podium), encoding="utf-8")
     return path

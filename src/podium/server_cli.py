@@ -24,7 +24,7 @@ def token_create(
         console().print("[red]error:[/] pass either --organizer or --team NAME")
         raise typer.Exit(2)
     with open_podium(competition) as podium:
-        token = podium.create_token("organizer" if organizer else "team", team=team, label=label)
+        token = podium.tokens.create("organizer" if organizer else "team", team=team, label=label)
     typer.echo(token)
 
 
@@ -32,7 +32,7 @@ def token_create(
 def token_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """Tokens by id, role and team (never the tokens themselves)."""
     with open_podium(competition) as podium:
-        rows = podium.tokens()
+        rows = podium.tokens.find()
     if json_out:
         emit_json([r.__dict__ for r in rows])
         return
@@ -45,7 +45,7 @@ def token_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = Fals
 def token_revoke(token_id: int, competition: CompetitionOpt = Path(".")) -> None:
     """Revoke a token; its browser sessions end at their next request."""
     with open_podium(competition) as podium:
-        podium.revoke_token(token_id)
+        podium.tokens.revoke(token_id)
     console().print(f"token {token_id} revoked")
 
 

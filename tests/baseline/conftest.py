@@ -43,7 +43,7 @@ def tiny_competition(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root.mkdir()
     (root / "competition.toml").write_text(SMALL_SPEC.format(timeout=300.0))
     podium = Podium.open(root)
-    podium.prepare_data()
+    podium.setup.prepare_data()
     podium.close()
     return root
 

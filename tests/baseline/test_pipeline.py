@@ -83,12 +83,12 @@ def test_the_submission_imports_nothing_from_podium(tiny_package: Path) -> None:
 def test_the_package_can_be_submitted_and_evaluated(tiny_run: TinyRun, tiny_package: Path) -> None:
     podium = Podium.open(tiny_run.competition)
     try:
-        podium.add_team("Baseline")
-        podium.open_stage("evaluation")
-        podium.submit(tiny_package, team="Baseline")
-        [outcome] = podium.evaluate_pending()
+        podium.setup.add_team("Baseline")
+        podium.setup.open_stage("evaluation")
+        podium.submissions.submit(tiny_package, team="Baseline")
+        [outcome] = podium.evaluation.evaluate_pending()
         assert outcome.status == "scored", outcome.error
-        [row] = podium.leaderboard("evaluation").rows
+        [row] = podium.results.leaderboard("evaluation").rows
         assert row.team == "Baseline" and set(row.tasks) == {"xnli", "pawsx", "udpos", "panx"}
     finally:
         podium.close()

@@ -37,10 +37,10 @@ def hostile_cup(root: Path, extra: str = "", timeout: float = 4.0) -> Podium:
     )
     (root / "competition.toml").write_text(spec + LIMITS + extra)
     podium = Podium.open(root)
-    assert podium.spec.sandbox.runner == "bwrap"
-    podium.prepare_data()
-    podium.add_team("Mallory")
-    podium.open_stage("evaluation")
+    assert podium.competition.spec.sandbox.runner == "bwrap"
+    podium.setup.prepare_data()
+    podium.setup.add_team("Mallory")
+    podium.setup.open_stage("evaluation")
     return podium
 
 
@@ -88,10 +88,10 @@ def run_hostile(
     for name, text in (files or {}).items():
         (bad / name).write_text(text)
     good = write_submission(tmp_path / "good", CONSTANT_PREDICT)
-    cup.submit(bad, team="Mallory")
-    cup.submit(good, team="Mallory")
-    hostile, normal = cup.evaluate_pending()
+    cup.submissions.submit(bad, team="Mallory")
+    cup.submissions.submit(good, team="Mallory")
+    hostile, normal = cup.evaluation.evaluate_pending()
     assert normal.status == "scored", f"the next submission failed: {normal.error}"
-    assert living_sandbox_processes(cup.root) == [], "a process outlived its run"
-    assert not any(cup.layout.work_dir.iterdir()), "a run's folders were left behind"
-    return hostile.status, hostile.error, cup.run(hostile.run_id).log_tail
+    assert living_sandbox_processes(cup.competition.root) == [], "a process outlived its run"
+    assert not any(cup.competition.layout.work_dir.iterdir()), "a run's folders were left behind"
+    return hostile.status, hostile.error, cup.results.run(hostile.run_id).log_tail

@@ -76,7 +76,9 @@ def test_links_and_special_files_in_the_output_fail_the_run(
     cup: Podium, tmp_path: Path, make: str, problem: str
 ) -> None:
     status, error, log = run_hostile(cup, tmp_path, LINK_TO_LABELS.format(make=make))
-    assert f"LABELS AT {cup.layout.labels_dir('eval')}" in log  # the attacker knew where
+    assert (
+        f"LABELS AT {cup.competition.layout.labels_dir('eval')}" in log
+    )  # the attacker knew where
     assert status == "failed"
     assert problem in (error or "") and "only regular files are read" in (error or "")
 
@@ -87,14 +89,14 @@ def test_a_link_to_the_labels_fails_through_the_cli(cup: Podium, tmp_path: Path)
     )
     bad = write_submission(tmp_path / "bad", code)
     good = write_submission(tmp_path / "good", CONSTANT_PREDICT)
-    c = ["-c", str(cup.root)]
+    c = ["-c", str(cup.competition.root)]
     podium_cli("submit", str(bad), "--team", "Mallory", *c)
     podium_cli("submit", str(good), "--team", "Mallory", *c)
     podium_cli("evaluate", *c)
     last_two = json.loads(podium_cli("submissions", "--json", *c).stdout)[-2:]
     assert [r["status"] for r in last_two] == ["failed", "scored"]
     assert "a symbolic link" in (last_two[0]["runs"][-1]["error"] or "")
-    assert living_sandbox_processes(cup.root) == []
+    assert living_sandbox_processes(cup.competition.root) == []
 
 
 # --- 2, 3, 4. setup sees no data; every repeat starts from the same state ----------------
@@ -158,8 +160,8 @@ def test_every_repeat_starts_from_the_post_setup_state(repeats_cup: Podium, tmp_
     )
     status, error, log = run_hostile(repeats_cup, tmp_path, FRESH_EACH_REPEAT, setup=setup)
     assert status == "scored", f"{error}\n{log}"
-    hostile = repeats_cup.submissions()[-2]
-    assert len(repeats_cup.run(hostile.runs[-1].id).measurements) == 3
+    hostile = repeats_cup.submissions.find()[-2]
+    assert len(repeats_cup.results.run(hostile.runs[-1].id).measurements) == 3
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +187,7 @@ def test_a_networked_setup_has_no_sealed_data_to_send(
 
     thread = threading.Thread(target=listen, daemon=True)
     thread.start()
-    sealed = cup.layout.inputs_dir("eval")
+    sealed = cup.competition.layout.inputs_dir("eval")
     leak = f"""
 import glob, socket
 payload = []
@@ -226,7 +228,7 @@ for task in ("xnli", "pawsx", "udpos", "panx"):
 def test_malformed_predictions_fail_cleanly_through_the_cli(cup: Podium, tmp_path: Path) -> None:
     bad = write_submission(tmp_path / "bad", POISON)
     good = write_submission(tmp_path / "good", CONSTANT_PREDICT)
-    c = ["-c", str(cup.root)]
+    c = ["-c", str(cup.competition.root)]
     podium_cli("submit", str(bad), "--team", "Mallory", *c)
     podium_cli("submit", str(good), "--team", "Mallory", *c)
     out = podium_cli("evaluate", *c).stdout
@@ -248,23 +250,32 @@ def test_malformed_predictions_fail_cleanly_through_the_cli(cup: Podium, tmp_pat
 def test_an_unexpected_error_is_a_platform_fault_and_the_queue_goes_on(tmp_path: Path) -> None:
     cup = hostile_cup(tmp_path / "cup")
     try:
-        labels = cup.layout.labels_dir("eval") / "panx" / "en.jsonl"
+        labels = cup.competition.layout.labels_dir("eval") / "panx" / "en.jsonl"
         saved = labels.read_text()
         record = json.loads(saved.splitlines()[0])
         labels.write_text(json.dumps({**record, "tags": 5}) + "\n" + saved)  # breaks scoring
-        first = cup.submit(write_submission(tmp_path / "a", CONSTANT_PREDICT), team="Mallory")
-        second = cup.submit(write_submission(tmp_path / "b", CONSTANT_PREDICT), team="Mallory")
-        outcomes = cup.evaluate_pending()  # ends: each is tried three times, then held
+        first = cup.submissions.submit(
+            write_submission(tmp_path / "a", CONSTANT_PREDICT), team="Mallory"
+        )
+        second = cup.submissions.submit(
+            write_submission(tmp_path / "b", CONSTANT_PREDICT), team="Mallory"
+        )
+        outcomes = cup.evaluation.evaluate_pending()  # ends: each is tried three times, then held
         assert [o.status for o in outcomes] == ["platform_error"] * 6
         assert "TypeError" in (outcomes[0].error or "")
-        assert "Traceback" in cup.layout.run_dir(outcomes[0].run_id).joinpath("log.txt").read_text()
-        assert {s.status for s in cup.submissions()} == {"attention"}
-        assert cup.attempts_left("Mallory")["evaluation"] == 97  # reserved, not consumed
+        assert (
+            "Traceback"
+            in cup.competition.layout.run_dir(outcomes[0].run_id).joinpath("log.txt").read_text()
+        )
+        assert {s.status for s in cup.submissions.find()} == {"attention"}
+        assert (
+            cup.submissions.attempts_left("Mallory")["evaluation"] == 97
+        )  # reserved, not consumed
         labels.write_text(saved)  # the organizer mends the labels and re-runs both
-        for sub in cup.submissions():
-            cup.retry_run(sub.runs[-1].id)
-        assert [o.status for o in cup.evaluate_pending()] == ["scored", "scored"]
-        assert {s.id for s in cup.submissions()} == {first.submission_id, second.submission_id}
+        for sub in cup.submissions.find():
+            cup.evaluation.retry_run(sub.runs[-1].id)
+        assert [o.status for o in cup.evaluation.evaluate_pending()] == ["scored", "scored"]
+        assert {s.id for s in cup.submissions.find()} == {first.submission_id, second.submission_id}
     finally:
         cup.close()
 
@@ -278,7 +289,7 @@ def _podium_groups(cup: Podium) -> list[str]:
     hierarchy = host_hierarchy()[0]
     if hierarchy is None:
         return []
-    prefix = cup._group_prefix
+    prefix = cup.evaluation._group_prefix
     return [
         child.name
         for parent in hierarchy.parents.values()
@@ -291,20 +302,26 @@ def _podium_groups(cup: Podium) -> list[str]:
 def test_killing_the_evaluator_kills_its_sandbox(tmp_path: Path) -> None:
     cup = hostile_cup(tmp_path / "cup")
     try:
-        cup.submit(write_submission(tmp_path / "sleeper", SLEEPER), team="Mallory")
-        evaluator = subprocess.Popen([*PODIUM, "evaluate", "-c", str(cup.root)])
-        wait_for(lambda: len(living_sandbox_processes(cup.root)) >= 2, "the sandbox to start")
+        cup.submissions.submit(write_submission(tmp_path / "sleeper", SLEEPER), team="Mallory")
+        evaluator = subprocess.Popen([*PODIUM, "evaluate", "-c", str(cup.competition.root)])
+        wait_for(
+            lambda: len(living_sandbox_processes(cup.competition.root)) >= 2, "the sandbox to start"
+        )
         evaluator.kill()  # kill -9: no clean-up code of ours runs
         evaluator.wait()
-        wait_for(lambda: living_sandbox_processes(cup.root) == [], "the sandbox to die")
-        assert any(cup.layout.work_dir.iterdir())  # its folders wait for the next evaluator
-        cup.submit(write_submission(tmp_path / "good", CONSTANT_PREDICT), team="Mallory")
-        out = podium_cli("evaluate", "-c", str(cup.root)).stdout
-        runs = [r for s in cup.submissions() for r in s.runs]
+        wait_for(lambda: living_sandbox_processes(cup.competition.root) == [], "the sandbox to die")
+        assert any(
+            cup.competition.layout.work_dir.iterdir()
+        )  # its folders wait for the next evaluator
+        cup.submissions.submit(
+            write_submission(tmp_path / "good", CONSTANT_PREDICT), team="Mallory"
+        )
+        out = podium_cli("evaluate", "-c", str(cup.competition.root)).stdout
+        runs = [r for s in cup.submissions.find() for r in s.runs]
         assert [r.status for r in runs] == ["platform_error", "failed", "scored"], out
         assert "timed out" in (runs[1].error or "")
-        assert not any(cup.layout.work_dir.iterdir()) and _podium_groups(cup) == []
-        assert cup.attempts_left("Mallory")["evaluation"] == 97
+        assert not any(cup.competition.layout.work_dir.iterdir()) and _podium_groups(cup) == []
+        assert cup.submissions.attempts_left("Mallory")["evaluation"] == 97
     finally:
         cup.close()
 
@@ -313,16 +330,18 @@ def test_deleting_artifacts_mid_run_costs_no_attempt(tmp_path: Path) -> None:
     cup = hostile_cup(tmp_path / "cup", timeout=30.0)
     try:
         slow = "import time\ntime.sleep(1.5)\n" + CONSTANT_PREDICT
-        cup.submit(write_submission(tmp_path / "slow", slow), team="Mallory")
-        evaluator = subprocess.Popen([*PODIUM, "evaluate", "-c", str(cup.root)])
-        wait_for(lambda: living_sandbox_processes(cup.root) != [], "the sandbox to start")
+        cup.submissions.submit(write_submission(tmp_path / "slow", slow), team="Mallory")
+        evaluator = subprocess.Popen([*PODIUM, "evaluate", "-c", str(cup.competition.root)])
+        wait_for(
+            lambda: living_sandbox_processes(cup.competition.root) != [], "the sandbox to start"
+        )
         # an organizer's `rm -rf artifacts`: it fails only on the run's mount points
-        subprocess.run(["rm", "-rf", str(cup.layout.artifacts_dir)], check=False)
+        subprocess.run(["rm", "-rf", str(cup.competition.layout.artifacts_dir)], check=False)
         assert evaluator.wait(timeout=120) == 0
-        [sub] = cup.submissions()
+        [sub] = cup.submissions.find()
         assert sub.runs[0].status == "platform_error"
         assert sub.status in ("queued", "attention")  # its archive went too: never "failed"
-        assert cup.attempts_left("Mallory")["evaluation"] == 98
+        assert cup.submissions.attempts_left("Mallory")["evaluation"] == 98
     finally:
         cup.close()
 
@@ -356,7 +375,7 @@ def test_memory_is_limited_for_the_whole_process_tree(cup: Podium, tmp_path: Pat
 def test_peak_memory_is_that_of_the_whole_tree(cup: Podium, tmp_path: Path) -> None:
     two = FOUR_CHILDREN.replace("range(4)", "range(2)").replace("300 *", "200 *")
     run_hostile(cup, tmp_path, two + CONSTANT_PREDICT)
-    run = cup.run(cup.submissions()[-2].runs[-1].id)
+    run = cup.results.run(cup.submissions.find()[-2].runs[-1].id)
     assert run.measurements[0].peak_rss_bytes > 400 * 1024**2  # two children of 200 MiB
     assert run.enforcement["memory"].startswith("cgroup v")
     assert run.enforcement["processes"].startswith("cgroup v")
@@ -392,7 +411,7 @@ def test_a_run_cannot_fill_the_disk(
     code += "    for _ in range(200):\n        f.write(b'x' * 2**20)\n"
     status, error, _ = run_hostile(tight_cup, tmp_path, code)
     assert status == "failed" and message in (error or "")
-    run = tight_cup.run(tight_cup.submissions()[-2].runs[-1].id)
+    run = tight_cup.results.run(tight_cup.submissions.find()[-2].runs[-1].id)
     assert run.enforcement["tmp"].startswith("tmpfs of 64 MiB")
     assert run.enforcement["output"].startswith("tmpfs of 16 MiB")
 
@@ -415,7 +434,9 @@ def test_a_failed_run_keeps_only_its_log(cup: Podium, tmp_path: Path) -> None:
     code = CONSTANT_PREDICT + "\nprint('WROTE THEM ALL')\nraise SystemExit(2)"
     status, _, log = run_hostile(cup, tmp_path, code)
     assert status == "failed" and "WROTE THEM ALL" in log
-    failed, scored = cup.submissions()[-2:]
-    failed_dir = cup.layout.run_dir(failed.runs[-1].id)
+    failed, scored = cup.submissions.find()[-2:]
+    failed_dir = cup.competition.layout.run_dir(failed.runs[-1].id)
     assert (failed_dir / "log.txt").is_file() and not (failed_dir / "predictions").exists()
-    assert (cup.layout.run_dir(scored.runs[-1].id) / "predictions" / "xnli" / "en.jsonl").is_file()
+    assert (
+        cup.competition.layout.run_dir(scored.runs[-1].id) / "predictions" / "xnli" / "en.jsonl"
+    ).is_file()

@@ -50,9 +50,9 @@ def test_only_loopback_is_visible(cup: Podium, tmp_path: Path) -> None:
 
 
 def test_cannot_read_labels_or_the_store(cup: Podium, tmp_path: Path) -> None:
-    labels = cup.layout.labels_dir("eval") / "xnli" / "en.jsonl"
-    targets = [str(labels), str(cup.layout.store_file), "../sealed/labels/eval/xnli/en.jsonl",
-               "../../sealed/labels/eval/xnli/en.jsonl", str(cup.root / "competition.toml")]  # fmt: skip
+    labels = cup.competition.layout.labels_dir("eval") / "xnli" / "en.jsonl"
+    targets = [str(labels), str(cup.competition.layout.store_file), "../sealed/labels/eval/xnli/en.jsonl",
+               "../../sealed/labels/eval/xnli/en.jsonl", str(cup.competition.root / "competition.toml")]  # fmt: skip
     code = f"""
 found = []
 for path in {targets!r}:

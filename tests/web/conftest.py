@@ -37,15 +37,15 @@ def make_cup(tmp_path: Path, extra: str = "") -> Cup:
     (root / "competition.toml").write_text(spec)
     podium = Podium.open(root)
     try:
-        podium.prepare_data()
-        podium.add_team("Quick Lex", ["Alan", "Barbara"])
-        podium.add_team("Deep Percept", ["Carol", "Dan"])
-        podium.open_stage("evaluation")
+        podium.setup.prepare_data()
+        podium.setup.add_team("Quick Lex", ["Alan", "Barbara"])
+        podium.setup.add_team("Deep Percept", ["Carol", "Dan"])
+        podium.setup.open_stage("evaluation")
         cup = Cup(
             root,
-            podium.create_token("organizer", label="org"),
-            podium.create_token("team", team="Quick Lex"),
-            podium.create_token("team", team="Deep Percept"),
+            podium.tokens.create("organizer", label="org"),
+            podium.tokens.create("team", team="Quick Lex"),
+            podium.tokens.create("team", team="Deep Percept"),
             pack_folder(write_submission(tmp_path / "constant", CONSTANT_PREDICT)),
         )
     finally:

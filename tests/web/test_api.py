@@ -38,7 +38,7 @@ def _upload(client: TestClient, token: str, data: bytes, name: str = "sub.zip", 
 def _evaluate(cup: Cup) -> None:
     podium = cup.podium()
     try:
-        podium.evaluate_pending()
+        podium.evaluation.evaluate_pending()
     finally:
         podium.close()
 
@@ -51,8 +51,8 @@ def test_tokens_are_stored_hashed_and_revocable(cup: Cup, client: TestClient) ->
     forged = cup.lex[:-2] + ("aa" if not cup.lex.endswith("aa") else "bb")
     assert client.get("/api/me", headers=bearer(forged)).status_code == 401
     podium = cup.podium()
-    token_id = next(t.id for t in podium.tokens() if t.team == "Quick Lex")
-    podium.revoke_token(token_id)
+    token_id = next(t.id for t in podium.tokens.find() if t.team == "Quick Lex")
+    podium.tokens.revoke(token_id)
     podium.close()
     response = client.get("/api/me", headers=bearer(cup.lex))
     assert response.status_code == 401 and "revoked" in response.json()["error"]
@@ -216,7 +216,7 @@ def test_final_stays_hidden_until_revealed_then_enters_the_hall_of_fame(
     _evaluate(cup)
     client.post("/api/stages/evaluation/close", headers=bearer(cup.organizer))
     podium = cup.podium()
-    podium.run_final()
+    podium.finals.run()
     podium.close()
     for headers in ({}, bearer(cup.lex)):
         r = client.get("/api/leaderboard?stage=final", headers=headers)

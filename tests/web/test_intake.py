@@ -57,7 +57,7 @@ def honest_upload_is_scored(cup: Cup, client: TestClient | httpx.Client) -> None
     assert r.status_code == 201, r.text
     podium = Podium.open(cup.root)
     try:
-        outcomes = {o.submission_id: o for o in podium.evaluate_pending()}
+        outcomes = {o.submission_id: o for o in podium.evaluation.evaluate_pending()}
     finally:
         podium.close()
     outcome = outcomes[r.json()["submission_id"]]
@@ -166,8 +166,8 @@ def test_concurrent_uploads_of_one_new_archive_all_land(cup: Cup, live: str) -> 
     try:
         tokens = [cup.lex, cup.deep]
         for i in range(4):
-            podium.add_team(f"Team {i}")
-            tokens.append(podium.create_token("team", team=f"Team {i}"))
+            podium.setup.add_team(f"Team {i}")
+            tokens.append(podium.tokens.create("team", team=f"Team {i}"))
     finally:
         podium.close()
     with (

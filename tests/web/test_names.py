@@ -36,8 +36,8 @@ def _make_teams(cup: Cup) -> dict[str, str]:
     try:
         tokens = {}
         for name in NAMES:
-            podium.add_team(name, [f"member of {name[:40]}"])
-            tokens[name] = podium.create_token("team", team=name)
+            podium.setup.add_team(name, [f"member of {name[:40]}"])
+            tokens[name] = podium.tokens.create("team", team=name)
         return tokens
     finally:
         podium.close()

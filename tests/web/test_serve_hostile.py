@@ -86,7 +86,7 @@ class Server:
 
 def test_hostile_uploads_against_a_live_server(tmp_path: Path) -> None:
     cup: Podium = hostile_cup(tmp_path / "cup")
-    token = cup.create_token("team", team="Mallory")
+    token = cup.tokens.create("team", team="Mallory")
     cup.close()
     bad = write_submission(
         tmp_path / "link",
@@ -94,27 +94,29 @@ def test_hostile_uploads_against_a_live_server(tmp_path: Path) -> None:
             make='os.symlink(f"{labels}/{f.parent.name}/{f.name}", out / f.parent.name / f.name)'
         ),
     )
-    server = Server(cup.root, tmp_path / "serve.log")
+    server = Server(cup.competition.root, tmp_path / "serve.log")
     try:
         linked = server.upload(token, bad)
         _wait(lambda: server.submission(token, linked)["status"] == "failed", "the link to fail")
         assert "a symbolic link" in server.submission(token, linked)["error"]
 
         sleeper = server.upload(token, write_submission(tmp_path / "sleeper", SLEEPER))
-        _wait(lambda: len(living_sandbox_processes(cup.root)) >= 2, "the sleeper to run")
+        _wait(
+            lambda: len(living_sandbox_processes(cup.competition.root)) >= 2, "the sleeper to run"
+        )
         server.stop(signal.SIGKILL)
-        _wait(lambda: living_sandbox_processes(cup.root) == [], "the sandbox to die")
+        _wait(lambda: living_sandbox_processes(cup.competition.root) == [], "the sandbox to die")
 
-        server = Server(cup.root, tmp_path / "serve.log")
+        server = Server(cup.competition.root, tmp_path / "serve.log")
         good = server.upload(token, write_submission(tmp_path / "good", CONSTANT_PREDICT))
         _wait(lambda: server.submission(token, good)["status"] == "scored", "the good one")
         assert server.submission(token, sleeper)["status"] == "failed"  # timed out on its re-run
     finally:
         server.stop()
-    cup = Podium.open(cup.root)
+    cup = Podium.open(cup.competition.root)
     try:
-        sleeper_runs = next(s for s in cup.submissions() if s.id == sleeper).runs
+        sleeper_runs = cup.submissions.get(sleeper).runs
         assert [r.status for r in sleeper_runs] == ["platform_error", "failed"]
-        assert not any(cup.layout.work_dir.iterdir())
+        assert not any(cup.competition.layout.work_dir.iterdir())
     finally:
         cup.close()

@@ -209,7 +209,9 @@ def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON number")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_no_constant)  # made once: loads(kw=...) makes one a line
+_DECODER = json.JSONDecoder(
+    parse_constant=_no_constant
+)  # made once: loads(kw=...) makes one a line
 
 
 def _as_json(value: object) -> str:

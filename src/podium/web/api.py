@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, PlainTextResponse, Response
 
 from podium.access import Principal, can_see_code, can_see_team
-from podium.core import SubmitReceipt
 from podium.errors import ForbiddenError, RuleError
+from podium.service import SubmitReceipt
 from podium.submission.archive import archive_suffix
 from podium.web import views
 from podium.web.app import Who, podium_of, require
@@ -36,13 +36,13 @@ async def upload(request: Request, who: Principal, team: str | None) -> SubmitRe
 
 def archive_response(request: Request, who: Principal | None, submission_id: int) -> FileResponse:
     podium = podium_of(request)
-    sub = podium.submission(submission_id)
-    spec = podium.spec.stage(sub.stage.name)
+    sub = podium.submissions.get(submission_id)
+    spec = podium.competition.spec.stage(sub.stage.name)
     if not can_see_code(
         who, sub.team.name, released=spec.release_code, stage_closed=sub.stage.status == "closed"
     ):
         raise ForbiddenError(f"submission {submission_id} belongs to another team")
-    path = podium.root / sub.archive_path
+    path = podium.competition.root / sub.archive_path
     with path.open("rb") as handle:
         suffix = archive_suffix(handle.read(4096))
     name = re.sub(r"[^\w.-]+", "_", f"{sub.team.name}-attempt-{sub.attempt}") + suffix
@@ -51,14 +51,14 @@ def archive_response(request: Request, who: Principal | None, submission_id: int
 
 def log_text(request: Request, who: Principal | None, run_id: int) -> str:
     podium = podium_of(request)
-    run = podium.run(run_id)
-    sub = podium.submission(run.submission_id)
-    spec = podium.spec.stage(sub.stage.name)
+    run = podium.results.run(run_id)
+    sub = podium.submissions.get(run.submission_id)
+    spec = podium.competition.spec.stage(sub.stage.name)
     if not can_see_code(
         who, sub.team.name, released=spec.release_code, stage_closed=sub.stage.status == "closed"
     ) or not views.can_see_stage(who, podium, sub.stage.name):
         raise ForbiddenError(f"run {run_id} belongs to another team")
-    full = podium.layout.run_dir(run_id) / "log.txt"
+    full = podium.competition.layout.run_dir(run_id) / "log.txt"
     return full.read_text("utf-8", errors="replace") if full.is_file() else run.log_tail
 
 
@@ -103,7 +103,8 @@ def charts(request: Request, who: Who, stage: str | None = None) -> dict[str, An
 @router.get("/teams")
 def teams(request: Request) -> list[dict[str, Any]]:
     return [
-        {"team": t.name, "members": [m.name for m in t.members]} for t in podium_of(request).teams()
+        {"team": t.name, "members": [m.name for m in t.members]}
+        for t in podium_of(request).setup.teams()
     ]
 
 
@@ -116,7 +117,7 @@ def team(request: Request, who: Who, team: str) -> dict[str, Any]:
 @router.get("/submissions/{submission_id}")
 def submission(request: Request, who: Who, submission_id: Id) -> dict[str, Any]:
     podium = podium_of(request)
-    sub = podium.submission(submission_id)
+    sub = podium.submissions.get(submission_id)
     if not can_see_team(require(who), sub.team.name):
         raise ForbiddenError(f"submission {submission_id} belongs to another team")
     return {"team": sub.team.name, **views.submission_view(podium, sub, who).to_dict()}
@@ -158,14 +159,14 @@ async def submit(request: Request, who: Who) -> dict[str, Any]:
 @router.post("/stages/{name}/open")
 def open_stage(request: Request, who: Who, name: str) -> dict[str, Any]:
     require(who, organizer=True)
-    podium_of(request).open_stage(name)
+    podium_of(request).setup.open_stage(name)
     return {"stage": name, "status": "open"}
 
 
 @router.post("/stages/{name}/close")
 def close_stage(request: Request, who: Who, name: str) -> dict[str, Any]:
     require(who, organizer=True)
-    winners = podium_of(request).close_stage(name)
+    winners = podium_of(request).finals.close_stage(name)
     return {"stage": name, "status": "closed", "winners": [w.team_name for w in winners]}
 
 
@@ -179,20 +180,20 @@ def run_final(request: Request, who: Who) -> dict[str, str]:
 
 def start_final(request: Request) -> None:
     podium = podium_of(request)
-    podium.final_candidates()  # fail fast on obvious problems, in the request
+    podium.finals.candidates()  # fail fast on obvious problems, in the request
     worker = request.app.state.worker
     if worker is None:
         raise RuleError(
             "this server does not evaluate (started with --no-evaluate)",
             hint="run `podium final run` at a terminal",
         )
-    worker.submit_job(lambda p: p.run_final())
+    worker.submit_job(lambda p: p.finals.run())
 
 
 @router.post("/final/reveal")
 def reveal_final(request: Request, who: Who) -> dict[str, Any]:
     require(who, organizer=True)
-    winners = podium_of(request).reveal_final()
+    winners = podium_of(request).finals.reveal()
     return {"revealed": True, "winners": [w.team_name for w in winners]}
 
 
@@ -200,6 +201,6 @@ def reveal_final(request: Request, who: Who) -> dict[str, Any]:
 def retry_run(request: Request, who: Who, run_id: Id) -> dict[str, Any]:
     """Re-run a submission whose last run failed because of the platform."""
     require(who, organizer=True)
-    submission_id = podium_of(request).retry_run(run_id)
+    submission_id = podium_of(request).evaluation.retry_run(run_id)
     _notify(request)
     return {"submission_id": submission_id, "status": "queued"}

@@ -131,8 +131,8 @@ def create_app(
     """The website and API for the competition in `root`; `evaluate` runs the queue too;
     `clock` times the sign-in rate limit."""
     podium = Podium.open(root)
-    secret = session.load_secret(podium.layout.artifacts_dir / "web-secret")
-    worker = EvaluationWorker(podium.root, poll=poll) if evaluate else None
+    secret = session.load_secret(podium.competition.layout.artifacts_dir / "web-secret")
+    worker = EvaluationWorker(podium.competition.root, poll=poll) if evaluate else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -146,7 +146,7 @@ def create_app(
             podium.close()
 
     app = FastAPI(
-        title=f"podium — {podium.spec.name}",
+        title=f"podium — {podium.competition.spec.name}",
         version="1",
         lifespan=lifespan,
         docs_url=None,  # Swagger UI and ReDoc load scripts from a CDN; nothing here may
@@ -163,7 +163,7 @@ def create_app(
     templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
     templates.env.filters["part"] = url_part
     app.state.templates = templates
-    app.add_middleware(BodyLimit, max_upload_bytes=podium.spec.sandbox.max_upload_bytes)
+    app.add_middleware(BodyLimit, max_upload_bytes=podium.competition.spec.sandbox.max_upload_bytes)
     _add_error_handlers(app)
 
     from podium.web.api import router as api_router
@@ -251,13 +251,13 @@ def principal(request: Request) -> Principal | None:
     if has_bearer(request):
         limiter: FailureLimiter = request.app.state.limiter
         limiter.check(client_address(request))
-        who = podium.authenticate(request.headers["authorization"][7:].strip())
+        who = podium.tokens.authenticate(request.headers["authorization"][7:].strip())
         if who is None:
             limiter.failed(client_address(request))
             raise AuthenticationError("the token is unknown or revoked", hint="podium token create")
         return who
     token_id = session.read(request.app.state.secret, request.cookies.get(session.COOKIE_NAME))
-    return podium.principal_by_id(token_id) if token_id is not None else None
+    return podium.tokens.principal_by_id(token_id) if token_id is not None else None
 
 
 Who = Annotated[Principal | None, Depends(principal)]
@@ -282,7 +282,7 @@ def page_context(request: Request, who: Principal | None, **values: Any) -> dict
     return {
         "who": who,
         "csrf": csrf,
-        "competition": podium_of(request).spec.name,
+        "competition": podium_of(request).competition.spec.name,
         "csp_nonce": getattr(request.state, NONCE_ATTRIBUTE, ""),
         **values,
     }

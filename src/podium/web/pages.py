@@ -67,7 +67,7 @@ def leaderboard_page(
         plotly_style_ids=plotly_style_ids(),
         code_released=who is not None
         and board.status == "closed"
-        and podium.spec.stage(board.stage).release_code,
+        and podium.competition.spec.stage(board.stage).release_code,
     )
 
 
@@ -100,7 +100,7 @@ def signin(
         return _back("/signin?error=expired")  # not from our sign-in page: nothing is set
     limiter: FailureLimiter = request.app.state.limiter
     limiter.check(client_address(request))
-    who = podium_of(request).authenticate(token)
+    who = podium_of(request).tokens.authenticate(token)
     if who is None:
         limiter.failed(client_address(request))
         return _back("/signin?error=unknown")
@@ -162,7 +162,7 @@ def admin_page(request: Request, who: Who) -> Any:
         who,
         tabs=views.stage_tabs(podium),
         runs=views.runs_overview(podium),
-        teams=podium.teams(),
+        teams=podium.setup.teams(),
         worker={"enabled": worker is not None, "busy": bool(worker and worker.busy),
                 "last_error": worker.last_error if worker else None},
     )  # fmt: skip
@@ -173,9 +173,9 @@ def admin_stage(request: Request, who: Who, name: str, action: str) -> RedirectR
     require(who, organizer=True)
     podium = podium_of(request)
     if action == "open":
-        podium.open_stage(name)
+        podium.setup.open_stage(name)
     elif action == "close":
-        podium.close_stage(name)
+        podium.finals.close_stage(name)
     else:
         raise NotFoundError(f"unknown stage action {action!r}", hint="open or close")
     return _back("/admin")
@@ -187,7 +187,7 @@ def admin_final(request: Request, who: Who, action: str) -> RedirectResponse:
     if action == "run":
         start_final(request)
     elif action == "reveal":
-        podium_of(request).reveal_final()
+        podium_of(request).finals.reveal()
     else:
         raise NotFoundError(f"unknown final action {action!r}", hint="run or reveal")
     return _back("/admin")
@@ -196,7 +196,7 @@ def admin_final(request: Request, who: Who, action: str) -> RedirectResponse:
 @router.post("/admin/runs/{run_id}/retry")
 def admin_retry(request: Request, who: Who, run_id: Id) -> RedirectResponse:
     require(who, organizer=True)
-    podium_of(request).retry_run(run_id)
+    podium_of(request).evaluation.retry_run(run_id)
     if request.app.state.worker is not None:
         request.app.state.worker.notify()
     return _back("/admin")

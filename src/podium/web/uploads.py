@@ -25,10 +25,9 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from podium.access import Principal
-from podium.core import SubmitReceipt
 from podium.errors import ForbiddenError, PodiumError
 from podium.intake import incoming_file
-from podium.service import Podium
+from podium.service import Podium, SubmitReceipt
 from podium.web.guard import check_form_token
 
 if TYPE_CHECKING:
@@ -244,7 +243,7 @@ async def accept_upload(
     if not who.is_organizer and team not in (None, who.team):
         raise ForbiddenError(f"a token of team {who.team!r} cannot submit for team {team!r}")
     chosen = who.team if not who.is_organizer else team
-    stage = await run_in_threadpool(podium.check_can_submit, chosen)
+    stage = await run_in_threadpool(podium.submissions.check_can_submit, chosen)
 
     async def before_file(fields: dict[str, str]) -> None:
         nonlocal chosen
@@ -252,13 +251,13 @@ async def accept_upload(
         named = _named(who, fields)
         if chosen is None and named is not None:
             chosen = named
-            await run_in_threadpool(podium.check_can_submit, chosen, stage)
+            await run_in_threadpool(podium.submissions.check_can_submit, chosen, stage)
 
-    with incoming_file(podium.layout.incoming_dir) as archive:
+    with incoming_file(podium.competition.layout.incoming_dir) as archive:
         got = await receive_upload(
             request,
             archive,
-            max_bytes=podium.spec.sandbox.max_upload_bytes,
+            max_bytes=podium.competition.spec.sandbox.max_upload_bytes,
             before_file=before_file,
         )
         named = _named(who, got.fields)  # a `team` field may also follow the file
@@ -267,7 +266,7 @@ async def accept_upload(
             raise ForbiddenError("an organizer uploading must name the team (form field `team`)")
         filename = got.filename or "upload"
         receipt = await run_in_threadpool(
-            lambda: podium.submit_file(
+            lambda: podium.submissions.submit_file(
                 archive, team=team_name, stage=stage, label=filename, where=filename
             )
         )

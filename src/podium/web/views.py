@@ -18,11 +18,12 @@ from podium.errors import ForbiddenError, NotFoundError, RuleError
 from podium.leaderboard import Leaderboard
 from podium.report import history
 from podium.service import Podium
+from podium.service.evaluation import is_retryable
 from podium.store.models import Submission
 
 
 def stage_tabs(podium: Podium) -> list[dict[str, Any]]:
-    specs = {st.name: st for st in podium.spec.stages}
+    specs = {st.name: st for st in podium.competition.spec.stages}
     return [
         {
             "name": st.name,
@@ -33,7 +34,7 @@ def stage_tabs(podium: Podium) -> list[dict[str, Any]]:
             "attempts": specs[st.name].attempts,
             "release_code": specs[st.name].release_code,
         }
-        for st in podium.stages()
+        for st in podium.setup.stages()
     ]
 
 
@@ -46,13 +47,13 @@ class BoardCache:
         self._entries: dict[tuple[str | None, bool], tuple[tuple[object, ...], Any]] = {}
 
     def get(self, podium: Podium, stage: str | None, organizer: bool) -> Any:
-        version = podium.results_version()
+        version = podium.results.version()
         key = (stage, organizer)
         with self._lock:
             hit = self._entries.get(key)
         if hit is not None and hit[0] == version:
             return hit[1]
-        board = podium.leaderboard(stage, organizer=organizer)
+        board = podium.results.leaderboard(stage, organizer=organizer)
         value = (board, charts(podium, board), json.dumps(board.to_dict()).encode())
         with self._lock:
             self._entries[key] = (version, value)
@@ -66,7 +67,7 @@ def board_and_charts(
     organizer = who is not None and who.is_organizer
     try:
         if cache is None:
-            board = podium.leaderboard(stage, organizer=organizer)
+            board = podium.results.leaderboard(stage, organizer=organizer)
             return board, charts(podium, board)
         board, chart_data, _ = cache.get(podium, stage, organizer)
         return board, chart_data
@@ -94,7 +95,7 @@ def leaderboard(
 
 def charts(podium: Podium, board: Leaderboard) -> dict[str, Any]:
     """Data for the three charts: score per attempt, duration per team, score vs duration."""
-    hist = history(podium.stage_runs(board.stage), podium.metrics())
+    hist = history(podium.results.stage_runs(board.stage), podium.competition.metrics())
     return {
         "history": {team: [[a, round(s, 4)] for a, s in pts] for team, pts in hist.items()},
         "teams": [r.team for r in board.rows],
@@ -175,7 +176,7 @@ class SubmissionView:
 
 
 def submission_view(podium: Podium, sub: Submission, who: Principal | None) -> SubmissionView:
-    spec = podium.spec.stage(sub.stage.name)
+    spec = podium.competition.spec.stage(sub.stage.name)
     hidden = not can_see_results(
         who, hidden=spec.leaderboard == "hidden", revealed=sub.stage.revealed
     )
@@ -187,7 +188,7 @@ def submission_view(podium: Podium, sub: Submission, who: Principal | None) -> S
         label=sub.label,
         created_at=sub.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         sha256=sub.sha256,
-        queue_position=podium.queue_position(sub.id),
+        queue_position=podium.submissions.queue_position(sub.id),
         hidden=hidden,
         can_download=can_see_code(
             who,
@@ -201,7 +202,7 @@ def submission_view(podium: Podium, sub: Submission, who: Principal | None) -> S
         view.run_id, view.run_status, view.error = run.id, run.status, run.error
         view.log_tail = run.log_tail if view.can_download else ""
         if run.status == "scored":
-            agg = podium.run_aggregate(run.id)
+            agg = podium.results.run_aggregate(run.id)
             if agg is not None:
                 view.overall, view.tasks, view.duration = agg.overall, agg.tasks, agg.duration
     return view
@@ -213,14 +214,14 @@ def team_page(podium: Podium, team: str, who: Principal | None) -> dict[str, Any
         raise ForbiddenError(
             f"the page of team {team!r} is visible only to its members and organizers"
         )
-    row = next((t for t in podium.teams() if t.name == team), None)
+    row = next((t for t in podium.setup.teams() if t.name == team), None)
     if row is None:
         raise NotFoundError(f"unknown team {team!r}")
-    subs = [submission_view(podium, s, who) for s in podium.submissions(team)]
+    subs = [submission_view(podium, s, who) for s in podium.submissions.find(team)]
     return {
         "team": row.name,
         "members": [m.name for m in row.members],
-        "attempts_left": podium.attempts_left(row.name),
+        "attempts_left": podium.submissions.attempts_left(row.name),
         "submissions": [s.to_dict() for s in reversed(subs)],
         "current_stage": _current_stage(podium),
     }
@@ -228,7 +229,7 @@ def team_page(podium: Podium, team: str, who: Principal | None) -> dict[str, Any
 
 def _current_stage(podium: Podium) -> str | None:
     try:
-        return podium.current_stage()
+        return podium.setup.current_stage()
     except RuleError:
         return None
 
@@ -236,7 +237,7 @@ def _current_stage(podium: Podium) -> str | None:
 def runs_overview(podium: Podium) -> list[dict[str, Any]]:
     """Every run with its fingerprint, for organizers."""
     out = []
-    for sub in podium.submissions():
+    for sub in podium.submissions.find():
         for run in sub.runs:
             walls = [m.wall_seconds for m in run.measurements]
             out.append(
@@ -254,7 +255,7 @@ def runs_overview(podium: Podium) -> list[dict[str, Any]]:
                     "fingerprint": run.fingerprint,
                     "submission_sha256": run.submission_sha256,
                     "inputs_sha256": run.inputs_sha256,
-                    "retryable": run.status == "platform_error" and sub.runs[-1].id == run.id,
+                    "retryable": is_retryable(sub, run),
                     "attention": sub.status == "attention" and sub.runs[-1].id == run.id,
                     "enforcement": run.enforcement,
                 }
@@ -263,11 +264,11 @@ def runs_overview(podium: Podium) -> list[dict[str, Any]]:
 
 
 def hall_of_fame(podium: Podium) -> list[dict[str, Any]]:
-    return [e.to_dict() for e in podium.hall_of_fame()]
+    return [e.to_dict() for e in podium.finals.hall_of_fame()]
 
 
 def can_see_stage(who: Principal | None, podium: Podium, stage: str) -> bool:
     """Results (and logs) of a hidden stage only for organizers until it is revealed."""
-    row = next(st for st in podium.stages() if st.name == stage)
-    hidden = podium.spec.stage(stage).leaderboard == "hidden"
+    row = next(st for st in podium.setup.stages() if st.name == stage)
+    hidden = podium.competition.spec.stage(stage).leaderboard == "hidden"
     return can_see_results(who, hidden=hidden, revealed=row.revealed)

@@ -81,4 +81,4 @@ class EvaluationWorker:
 
 
 def _evaluate_queue(podium: Podium) -> object:
-    return podium.evaluate_pending()
+    return podium.evaluation.evaluate_pending()

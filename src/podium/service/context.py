@@ -1,0 +1,151 @@
+"""The competition context: one competition folder, its spec and its store, and the one place
+that scopes a query to this competition (a store may hold several competitions)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, Select, select
+from sqlalchemy.orm import Session
+
+from podium.errors import NotFoundError, SpecError
+from podium.layout import CompetitionLayout
+from podium.spec import SPEC_FILENAME, CompetitionSpec, load_spec, spec_hash
+from podium.store import create_store_engine, session_factory, upgrade
+from podium.store.db import StoreSessions, sqlite_url
+from podium.store.models import AccessToken, Run, Stage, Submission, Team
+from podium.store.models import Competition as CompetitionRow
+from podium.suggest import did_you_mean
+from podium.tasks import Task, TaskRegistry, default_registry
+
+Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
+Scope = type[Stage] | type[Team] | type[AccessToken]
+
+
+@dataclass(frozen=True)
+class Competition:
+    """What every service of one competition shares; frozen, made by `open_competition`."""
+
+    root: Path
+    layout: CompetitionLayout
+    spec: CompetitionSpec
+    spec_text: str
+    spec_hash: str
+    engine: Engine
+    sessions: StoreSessions
+    registry: TaskRegistry
+    id: int
+
+    def scoped(self, stmt: Query, via: Scope = Stage) -> Query:
+        """`stmt` limited to this competition, through the table `via` (joined in `stmt`)."""
+        return stmt.where(via.competition_id == self.id)
+
+    def stage_row(self, s: Session, name: str) -> Stage:
+        stage = s.scalar(self.scoped(select(Stage).where(Stage.name == name)))
+        if stage is None:
+            raise NotFoundError(
+                f"unknown stage {name!r}",
+                hint=did_you_mean(name, [st.name for st in self.spec.stages]),
+            )
+        return stage
+
+    def team_row(self, s: Session, name: str) -> Team:
+        team = s.scalar(self.scoped(select(Team).where(Team.name == name), via=Team))
+        if team is None:
+            names = s.scalars(self.scoped(select(Team.name), via=Team))
+            raise NotFoundError(f"unknown team {name!r}", hint=did_you_mean(name, list(names)))
+        return team
+
+    def submission_row(self, s: Session, submission_id: int) -> Submission:
+        sub = s.scalar(
+            self.scoped(select(Submission).join(Stage).where(Submission.id == submission_id))
+        )
+        if sub is None:
+            raise NotFoundError(f"no submission {submission_id}")
+        return sub
+
+    def run_row(self, s: Session, run_id: int) -> Run:
+        run = s.scalar(
+            self.scoped(select(Run).join(Submission).join(Stage).where(Run.id == run_id))
+        )
+        if run is None:
+            raise NotFoundError(f"no run {run_id}")
+        return run
+
+    def tasks(self) -> dict[str, Task]:
+        """The competition's tasks, from the registry it was opened with."""
+        return {t: self.registry.get(t) for t in self.spec.tasks}
+
+    def metrics(self) -> dict[str, str]:
+        """The metric that counts, per task."""
+        return {t: self.spec.task_metric(t, self.registry) for t in self.spec.tasks}
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_competition(root: Path, registry: TaskRegistry | None = None) -> Competition:
+    """Read the spec, open (and migrate) the store, and register the competition in it."""
+    root = root.resolve()
+    registry = registry or default_registry()
+    spec = load_spec(root, registry)
+    spec_text = (root / SPEC_FILENAME).read_text(encoding="utf-8")
+    layout = CompetitionLayout(root)
+    engine = create_store_engine(spec.store.url or sqlite_url(layout.store_file))
+    upgrade(engine)
+    sessions = session_factory(engine)
+    competition_id = _sync(sessions, root, spec, spec_text, layout)
+    return Competition(
+        root=root,
+        layout=layout,
+        spec=spec,
+        spec_text=spec_text,
+        spec_hash=spec_hash(spec_text),
+        engine=engine,
+        sessions=sessions,
+        registry=registry,
+        id=competition_id,
+    )
+
+
+def _sync(
+    sessions: StoreSessions,
+    root: Path,
+    spec: CompetitionSpec,
+    spec_text: str,
+    layout: CompetitionLayout,
+) -> int:
+    """The competition's row (made on first open) and its stages, in the spec's order."""
+    with sessions.begin() as s:
+        comp = s.scalar(select(CompetitionRow).where(CompetitionRow.name == spec.name))
+        if comp is None:
+            comp = CompetitionRow(
+                name=spec.name, root=str(root), spec_text=spec_text, spec_hash=spec_hash(spec_text)
+            )
+            s.add(comp)
+            s.flush()
+        elif comp.root != str(root):
+            raise SpecError(
+                f"this store already holds a competition named {spec.name!r} in {comp.root}",
+                where=str(layout.spec_file),
+                hint="give this competition another name",
+            )
+        comp.spec_text, comp.spec_hash = spec_text, spec_hash(spec_text)
+        known = {st.name: st for st in comp.stages}
+        for position, stage in enumerate(spec.stages):
+            if stage.name in known:
+                known[stage.name].position = position
+                known[stage.name].split = stage.split
+            else:
+                s.add(
+                    Stage(
+                        competition_id=comp.id,
+                        name=stage.name,
+                        position=position,
+                        split=stage.split,
+                        status="pending",
+                    )
+                )
+        return comp.id

@@ -1,0 +1,351 @@
+"""The evaluation queue: one run at a time, the submission's faults apart from the platform's.
+
+The runner is made by an injected factory, so nothing above the harness chooses a sandbox.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import shutil
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from podium.calibration import NoiseReport, recommend_min_gain
+from podium.data.prepare import split_inputs_sha256
+from podium.digest import sha256_file
+from podium.errors import PlatformError, PodiumError, RuleError, SubmissionError
+from podium.harness.evaluate import (
+    LOG_TAIL_BYTES,
+    EvaluationJob,
+    EvaluationResult,
+    clean_up_interrupted,
+    evaluate,
+    job_for,
+    log_tail,
+)
+from podium.harness.fingerprint import machine_fingerprint
+from podium.harness.runner import Runner
+from podium.intake import check_archive
+from podium.service.context import Competition
+from podium.service.results import Results
+from podium.service.setup import Setup
+from podium.store.models import Measurement, Run, Score, Stage, Submission, utcnow
+from podium.submission.archive import read_submission
+from podium.submission.predictions import ExpectedFile, expected_files
+
+MAX_PLATFORM_RETRIES = 3
+Progress = Callable[[str], None]
+RunnerFactory = Callable[[str], Runner]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_id: int
+    submission_id: int
+    team: str
+    stage: str
+    attempt: int
+    status: str
+    error: str | None
+    duration: float | None
+    overall: float | None
+
+
+def is_retryable(sub: Submission, run: Run) -> bool:
+    """An organizer may re-run the latest run of a submission when the platform failed it."""
+    return run.status == "platform_error" and sub.runs[-1].id == run.id
+
+
+class Evaluation:
+    """Runs queued submissions; platform faults release the attempt and requeue."""
+
+    def __init__(
+        self,
+        competition: Competition,
+        setup: Setup,
+        results: Results,
+        runner_factory: RunnerFactory,
+    ) -> None:
+        self.c, self.setup, self.results = competition, setup, results
+        self._runner_factory = runner_factory
+        self._runner: Runner | None = None
+        self._expected: dict[tuple[str, str], list[ExpectedFile]] = {}
+
+    @property
+    def runner(self) -> Runner:
+        """Made when first needed, so a missing sandbox only stops evaluation."""
+        if self._runner is None:
+            self._runner = self._runner_factory(self.c.spec.sandbox.runner)
+        return self._runner
+
+    def evaluate_pending(
+        self, *, progress: Progress | None = None, stage: str | None = None
+    ) -> list[RunOutcome]:
+        """Run queued submissions one at a time, oldest first."""
+        outcomes: list[RunOutcome] = []
+        with self._evaluator_lock():
+            self._recover_interrupted()
+            while (claimed := self.claim_next(stage)) is not None:
+                outcomes.append(self._evaluate_claimed(*claimed, progress=progress))
+        return outcomes
+
+    def retry_run(self, run_id: int) -> int:
+        """Queue again a submission whose last run failed because of the platform (also one
+        held for attention after repeated faults: its count starts again)."""
+        with self.c.sessions.begin() as s:
+            run = self.c.run_row(s, run_id)
+            sub = run.submission
+            if not is_retryable(sub, run):
+                raise RuleError(
+                    f"run {run_id} is {run.status}; only the latest run of a submission that "
+                    "failed because of the platform can be re-run"
+                )
+            if sub.status not in ("queued", "attention"):
+                raise RuleError(f"submission {sub.id} is {sub.status}, not waiting for a re-run")
+            sub.status, sub.platform_failures = "queued", 0
+            return sub.id
+
+    def calibrate(
+        self, path: Path, *, runs: int, split: str = "eval", progress: Progress | None = None
+    ) -> NoiseReport:
+        """Run one submission `runs` times (fresh processes) and measure the noise.
+
+        Nothing is stored as an attempt; the runs' logs go under artifacts/calibration/.
+        """
+        if runs < 3:
+            raise RuleError("calibration needs at least 3 runs", hint="--runs 10 or more")
+        data = read_submission(path)
+        check_archive(data, where=str(path))
+        folder = self.c.layout.artifacts_dir / "calibration" / utcnow().strftime("%Y%m%dT%H%M%S")
+        with self._evaluator_lock():
+            self._recover_interrupted()
+            job = self._job(data, split, folder, f"{self._group_prefix}calibration", runs)
+            result = evaluate(job, progress=progress)
+        if result.status != "scored":
+            raise SubmissionError(f"the calibration submission failed: {result.error}")
+        walls = [m.wall_seconds for m in result.measurements]
+        return recommend_min_gain(walls, repeats=self.c.spec.efficiency.repeats)
+
+    # -- the queue ----------------------------------------------------------------------
+
+    @contextmanager
+    def _evaluator_lock(self) -> Iterator[None]:
+        """One evaluator per competition at a time, so durations never share the machine."""
+        self.c.layout.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        with (self.c.layout.artifacts_dir / "evaluate.lock").open("w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RuleError(
+                    "another `podium evaluate` is running for this competition"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @property
+    def _group_prefix(self) -> str:
+        """Names this competition's control groups (several may share a machine)."""
+        return f"podium-{hashlib.sha256(str(self.c.root).encode()).hexdigest()[:10]}-"
+
+    def _recover_interrupted(self) -> None:
+        """What a killed evaluator left: its sandboxes are killed and their folders removed;
+        its runs are platform faults (attempt released, submission queued again)."""
+        clean_up_interrupted(self.c.layout.work_dir, self._group_prefix)
+        with self.c.sessions.begin() as s:
+            running = self.c.scoped(
+                select(Run).join(Submission).join(Stage).where(Run.status == "running")
+            )
+            for run in s.scalars(running):
+                run.status, run.finished_at = "platform_error", utcnow()
+                run.error = "the evaluator stopped during this run; it will be retried"
+                _count_platform_fault(run.submission)
+
+    def claim_next(self, stage: str | None = None) -> tuple[int, int] | None:
+        """Mark the oldest queued submission running, with a new run; (submission, run)."""
+        with self.c.sessions.begin() as s:
+            query = self.c.scoped(
+                select(Submission)
+                .join(Stage)
+                .where(Submission.status == "queued")
+                .order_by(Submission.id)
+            )
+            if stage is not None:
+                query = query.where(Stage.name == stage)
+            sub = s.scalars(query.limit(1)).first()
+            if sub is None:
+                return None
+            sub.status = "running"
+            run = Run(
+                submission_id=sub.id,
+                status="running",
+                hardware=self.c.spec.hardware,
+                submission_sha256=sub.sha256,
+                fingerprint=machine_fingerprint(self.c.spec_hash),
+            )
+            s.add(run)
+            s.flush()
+            return sub.id, run.id
+
+    def _job(
+        self, archive: bytes, split: str, run_dir: Path, name: str, repeats: int | None = None
+    ) -> EvaluationJob:
+        return job_for(
+            self.c.spec.sandbox,
+            repeats=repeats or self.c.spec.efficiency.repeats,
+            archive=archive,
+            inputs_dir=self.c.layout.inputs_dir(split),
+            labels_dir=self.c.layout.labels_dir(split),
+            expected=self._expected_files(split),
+            tasks=self.c.tasks(),
+            run_dir=run_dir,
+            runner=self.runner,
+            workspace=self.c.layout.work_dir / name,
+            name=name,
+        )
+
+    def _expected_files(self, split: str) -> list[ExpectedFile]:
+        """The ids every run of a split must predict: read once per sealed inputs."""
+        key = (split, split_inputs_sha256(self.setup.manifest(), split))
+        if key not in self._expected:
+            self._expected[key] = expected_files(
+                self.c.layout.inputs_dir(split), self.c.tasks(), self.setup.split_languages(split)
+            )
+        return self._expected[key]
+
+    def _evaluate_claimed(
+        self, submission_id: int, run_id: int, *, progress: Progress | None
+    ) -> RunOutcome:
+        with self.c.sessions() as s:
+            sub = s.get_one(Submission, submission_id)
+            team, stage_name, attempt = sub.team.name, sub.stage.name, sub.attempt
+            split, archive_path, sha = sub.stage.split, self.c.root / sub.archive_path, sub.sha256
+        outcome = _Outcome(run_id, submission_id, team, stage_name, attempt)
+        say = (lambda msg: progress(f"{team} #{attempt}: {msg}")) if progress else None
+        try:
+            if not archive_path.is_file() or sha256_file(archive_path) != sha:
+                raise PlatformError(
+                    "the stored archive is missing or damaged", where=str(archive_path)
+                )
+            inputs_sha = split_inputs_sha256(self.setup.manifest(), split)
+            run_dir = self.c.layout.run_dir(run_id)
+            name = f"{self._group_prefix}run{run_id}"
+            result = evaluate(self._job(archive_path.read_bytes(), split, run_dir, name), say)
+            return self._record_result(outcome, result, inputs_sha)
+        except Exception as err:  # ours, never the team's: recorded, and the queue goes on
+            return self._record_platform_fault(outcome, err)
+
+    def _record_platform_fault(self, outcome: _Outcome, err: Exception) -> RunOutcome:
+        """The attempt is released (queued again), or after MAX_PLATFORM_RETRIES faults in a
+        row held for an organizer; an unexpected error's traceback goes to the run's log."""
+        if isinstance(err, PodiumError):
+            message = err.message
+        else:
+            message = f"{type(err).__name__}: {err} (a fault of the platform; see the run's log)"
+        run_dir = self.c.layout.run_dir(outcome.run_id)
+        tail = _log_traceback(run_dir, err)
+        shutil.rmtree(run_dir / "predictions", ignore_errors=True)
+        with self.c.sessions.begin() as s:
+            run = s.get_one(Run, outcome.run_id)
+            run.status, run.finished_at, run.error = "platform_error", utcnow(), message
+            run.log_tail = tail
+            _count_platform_fault(s.get_one(Submission, outcome.submission_id))
+        return outcome.ended("platform_error", message)
+
+    def _record_result(
+        self, outcome: _Outcome, result: EvaluationResult, inputs_sha: str
+    ) -> RunOutcome:
+        with self.c.sessions.begin() as s:
+            run = s.get_one(Run, outcome.run_id)
+            run.status, run.finished_at = result.status, utcnow()
+            run.error, run.log_tail = result.error, result.log_tail
+            run.inputs_sha256, run.harness_seconds = inputs_sha, result.harness_seconds
+            run.enforcement = result.enforcement
+            s.add_all(_measurement_rows(outcome.run_id, result))
+            s.add_all(_score_rows(outcome.run_id, result))
+            sub = s.get_one(Submission, outcome.submission_id)
+            sub.status, sub.platform_failures = result.status, 0
+        agg = self.results.run_aggregate(outcome.run_id) if result.status == "scored" else None
+        if agg is not None:
+            return outcome.ended(result.status, result.error, agg.duration, agg.overall)
+        last = result.measurements[-1].wall_seconds if result.measurements else None
+        return outcome.ended(result.status, result.error, last)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What is known of a run before it ends."""
+
+    run_id: int
+    submission_id: int
+    team: str
+    stage: str
+    attempt: int
+
+    def ended(
+        self,
+        status: str,
+        error: str | None,
+        duration: float | None = None,
+        overall: float | None = None,
+    ) -> RunOutcome:
+        return RunOutcome(
+            self.run_id, self.submission_id, self.team, self.stage, self.attempt,
+            status, error, duration, overall,
+        )  # fmt: skip
+
+
+def _measurement_rows(run_id: int, result: EvaluationResult) -> list[Measurement]:
+    return [
+        Measurement(
+            run_id=run_id,
+            repeat=i,
+            wall_seconds=m.wall_seconds,
+            cpu_user_seconds=m.cpu_user_seconds,
+            cpu_system_seconds=m.cpu_system_seconds,
+            peak_rss_bytes=m.peak_rss_bytes,
+            bytes_written=m.bytes_written,
+            exit_code=m.exit_code,
+            timed_out=m.timed_out,
+            gpu_energy_joules=m.gpu_energy_joules,
+            gpu_peak_memory_bytes=m.gpu_peak_memory_bytes,
+        )
+        for i, m in enumerate(result.measurements)
+    ]
+
+
+def _score_rows(run_id: int, result: EvaluationResult) -> list[Score]:
+    return [
+        Score(
+            run_id=run_id,
+            task=row.task,
+            language=row.language,
+            metric=row.metric,
+            value=row.value,
+            count=row.count,
+        )
+        for row in result.scores
+    ]
+
+
+def _count_platform_fault(sub: Submission) -> None:
+    sub.platform_failures += 1
+    sub.status = "attention" if sub.platform_failures >= MAX_PLATFORM_RETRIES else "queued"
+
+
+def _log_traceback(run_dir: Path, err: Exception) -> str:
+    """Append the error to the run's log (for organizers) and return the log's tail."""
+    text = "".join(traceback.format_exception(err))
+    with contextlib.suppress(OSError):
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with (run_dir / "log.txt").open("a", encoding="utf-8") as log:
+            log.write(f"\n[podium: the evaluation failed on the platform's side]\n{text}")
+    return log_tail(run_dir / "log.txt") or text[-LOG_TAIL_BYTES:]

@@ -1,0 +1,140 @@
+"""Stage endings: winners, the once-only final, the hall of fame, released code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from podium.errors import RuleError
+from podium.leaderboard import best_per_team
+from podium.service.context import Competition
+from podium.service.evaluation import Evaluation, Progress, RunOutcome
+from podium.service.results import Results
+from podium.service.setup import Setup
+from podium.service.submissions import Submissions
+from podium.store.models import HallOfFameEntry, utcnow
+from podium.submission.archive import unpack
+
+HALL_OF_FAME_PLACES = 3
+
+
+class Finals:
+    """Closing stages, running and revealing the final, and what they leave behind."""
+
+    def __init__(
+        self,
+        competition: Competition,
+        setup: Setup,
+        submissions: Submissions,
+        results: Results,
+        evaluation: Evaluation,
+    ) -> None:
+        self.c, self.setup, self.submissions = competition, setup, submissions
+        self.results, self.evaluation = results, evaluation
+
+    def close_stage(self, name: str) -> list[HallOfFameEntry]:
+        """Close a stage; declare its winner to the hall of fame if the spec says so."""
+        with self.c.sessions.begin() as s:
+            stage = self.c.stage_row(s, name)
+            if stage.status != "open":
+                raise RuleError(f"stage {name!r} is {stage.status}, not open")
+            stage.status, stage.closed_at = "closed", utcnow()
+        if self.c.spec.stage(name).declare_winner:
+            return self._record_winners(name, places=1)
+        return []
+
+    def candidates(self) -> dict[str, int]:
+        """Each team's selected submission, or its best scored evaluation submission."""
+        runs = [
+            facts
+            for st in self.c.spec.stages
+            if st.split == "eval"
+            for facts in self.results.stage_runs(st.name)
+        ]
+        chosen = {
+            team: facts.submission_id
+            for team, (facts, _) in best_per_team(runs, self.c.metrics()).items()
+        }
+        for sub in self.submissions.find():
+            if sub.selected_for_final:
+                chosen[sub.team.name] = sub.id
+        return chosen
+
+    def run(self, *, progress: Progress | None = None) -> list[RunOutcome]:
+        """Run each team's chosen submission exactly once on the final set; results stay hidden."""
+        final = self.setup.final_stage()
+        with self.c.sessions.begin() as s:
+            stage = self.c.stage_row(s, final)
+            if stage.status != "pending":
+                raise RuleError(f"the final stage {final!r} has already run ({stage.status})")
+            self.setup.ensure_none_open(s)
+        candidates = self.candidates()
+        if not candidates:
+            raise RuleError("no team has a scored submission to take to the final")
+        self.setup.open_stage(final)
+        by_id = {sub.id: sub for sub in self.submissions.find()}
+        for _, sub_id in sorted(candidates.items()):
+            self.submissions.copy_for_final(by_id[sub_id], final)
+        outcomes = self.evaluation.evaluate_pending(progress=progress, stage=final)
+        with self.c.sessions.begin() as s:
+            stage = self.c.stage_row(s, final)
+            stage.status, stage.closed_at = "closed", utcnow()
+        return outcomes
+
+    def reveal(self) -> list[HallOfFameEntry]:
+        """Show the final's results to everyone and enter its top three in the hall of fame."""
+        final = self.setup.final_stage()
+        with self.c.sessions.begin() as s:
+            stage = self.c.stage_row(s, final)
+            if stage.status != "closed":
+                raise RuleError("the final has not run yet", hint="podium final run")
+            if stage.revealed:
+                raise RuleError("the final is already revealed")
+            stage.revealed = True
+        return self._record_winners(final, places=HALL_OF_FAME_PLACES)
+
+    def hall_of_fame(self) -> list[HallOfFameEntry]:
+        """Winners of every competition in this store."""
+        with self.c.sessions() as s:
+            order = (HallOfFameEntry.recorded_at, HallOfFameEntry.place)
+            return list(s.scalars(select(HallOfFameEntry).order_by(*order)))
+
+    def export_code(self, stage: str, out: Path) -> list[Path]:
+        """Every team's submitted code of a closed stage that releases code."""
+        if not self.c.spec.stage(stage).release_code:
+            raise RuleError(f"stage {stage!r} does not release code (release_code = false)")
+        with self.c.sessions() as s:
+            if self.c.stage_row(s, stage).status != "closed":
+                raise RuleError(f"stage {stage!r} releases code only once closed")
+        written = []
+        for sub in self.submissions.find():
+            if sub.stage.name != stage:
+                continue
+            target = out / _safe_name(sub.team.name) / f"attempt-{sub.attempt}"
+            unpack((self.c.root / sub.archive_path).read_bytes(), target)
+            written.append(target)
+        return written
+
+    def _record_winners(self, stage: str, *, places: int) -> list[HallOfFameEntry]:
+        board = self.results.leaderboard(stage, organizer=True)
+        entries = [
+            HallOfFameEntry(
+                competition_name=self.c.spec.name,
+                stage_name=stage,
+                place=row.place,
+                team_name=row.team,
+                members=", ".join(row.members),
+                score=row.overall,
+                duration_seconds=row.duration,
+                run_id=row.run_id,
+            )
+            for row in board.rows[:places]
+        ]
+        with self.c.sessions.begin() as s:
+            s.add_all(entries)
+        return entries
+
+
+def _safe_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "team"

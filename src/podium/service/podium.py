@@ -1,0 +1,58 @@
+"""The facade the CLI, the web app and the workers hold: the competition and its services.
+
+It only holds them (`podium.results.leaderboard(...)`): every use case lives in one service.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+
+from podium.harness.runners import create_runner
+from podium.service.context import Competition, open_competition
+from podium.service.evaluation import Evaluation, RunnerFactory
+from podium.service.finals import Finals
+from podium.service.results import Results
+from podium.service.setup import Setup
+from podium.service.submissions import Submissions
+from podium.service.tokens import Tokens
+from podium.tasks import TaskRegistry
+
+
+class Podium:
+    """One competition folder and its store, and the services around them."""
+
+    def __init__(self, competition: Competition, runner_factory: RunnerFactory) -> None:
+        self.competition = competition
+        self.setup = Setup(competition)
+        self.submissions = Submissions(competition, self.setup)
+        self.results = Results(competition, self.setup)
+        self.evaluation = Evaluation(competition, self.setup, self.results, runner_factory)
+        self.finals = Finals(
+            competition, self.setup, self.submissions, self.results, self.evaluation
+        )
+        self.tokens = Tokens(competition)
+
+    @classmethod
+    def open(
+        cls,
+        root: Path,
+        *,
+        runner_factory: RunnerFactory = create_runner,
+        registry: TaskRegistry | None = None,
+    ) -> Podium:
+        return cls(open_competition(root, registry), runner_factory)
+
+    def close(self) -> None:
+        self.competition.close()
+
+    def __enter__(self) -> Podium:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

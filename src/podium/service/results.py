@@ -1,0 +1,198 @@
+"""Reading results: every shown number is derived here from raw rows of the store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import Row as SqlRow
+from sqlalchemy.orm import Session, selectinload
+
+from podium.errors import RuleError
+from podium.leaderboard import Aggregate, Leaderboard, RunFacts, aggregate, build_leaderboard
+from podium.ranking import RerankRule
+from podium.service.context import Competition
+from podium.service.setup import Setup
+from podium.store.models import Measurement, Member, Run, Score, Stage, Submission, Team
+
+Measures = dict[int, list[tuple[float, float, int]]]  # run -> (wall, cpu, peak rss) per repeat
+
+
+class Results:
+    """Leaderboards, runs and their aggregates, derived from scores and measurements."""
+
+    def __init__(self, competition: Competition, setup: Setup) -> None:
+        self.c, self.setup = competition, setup
+
+    def facts(self, *where: ColumnElement[bool]) -> list[RunFacts]:
+        """Facts of scored runs, read with plain column queries: a leaderboard of a thousand
+        runs with a hundred scores each must not build a hundred thousand ORM objects."""
+        scope = (Stage.competition_id == self.c.id, Run.status == "scored", *where)
+        scored = select(Run.id).join(Submission).join(Stage).where(*scope)
+        with self.c.sessions() as s:
+            runs = s.execute(_run_columns().where(*scope).order_by(Run.id)).all()
+            scores = _scores(s, scored)
+            measures = _measures(s, scored)
+            members = self._members(s)
+        return [
+            _facts(row, scores.get(row[0], {}), measures.get(row[0], []), members) for row in runs
+        ]
+
+    def run_facts(self, run_id: int) -> RunFacts | None:
+        found = self.facts(Run.id == run_id)
+        return found[0] if found else None
+
+    def run_aggregate(self, run_id: int) -> Aggregate | None:
+        """A scored run's overall, task scores and duration, derived from its raw rows."""
+        facts = self.run_facts(run_id)
+        return None if facts is None else aggregate(facts, self.c.metrics())
+
+    def stage_runs(self, stage: str) -> list[RunFacts]:
+        """All scored runs of a stage, oldest first (the attempt history)."""
+        with self.c.sessions() as s:
+            self.c.stage_row(s, stage)
+        return self.facts(Stage.name == stage)
+
+    def version(self) -> tuple[object, ...]:
+        """Changes whenever anything a leaderboard shows may have changed (for caches)."""
+        with self.c.sessions() as s:
+            runs = s.execute(
+                self.c.scoped(
+                    select(func.count(Run.id), func.max(Run.id), func.max(Run.finished_at))
+                    .join(Submission)
+                    .join(Stage)
+                )
+            ).one()
+            stages = s.execute(self.c.scoped(select(Stage.name, Stage.status, Stage.revealed)))
+            people = s.execute(
+                self.c.scoped(
+                    select(func.count(Team.id.distinct()), func.count(Member.id))
+                    .select_from(Team)
+                    .outerjoin(Member),
+                    via=Team,
+                )
+            ).one()
+            return (tuple(runs), tuple(map(tuple, stages.all())), tuple(people))
+
+    def leaderboard(self, stage: str | None = None, *, organizer: bool = False) -> Leaderboard:
+        """A stage's leaderboard; hidden stages only for organizers until revealed."""
+        with self.c.sessions() as s:
+            stage = stage or self._shown_stage(s)
+            row = self.c.stage_row(s, stage)
+            status, revealed = row.status, row.revealed
+        if self.c.spec.stage(stage).leaderboard == "hidden" and not revealed and not organizer:
+            raise RuleError(
+                f"the results of stage {stage!r} are hidden until revealed",
+                hint="the organizer reveals them with `podium final reveal`",
+            )
+        rr = self.c.spec.reranking
+        return build_leaderboard(
+            competition=self.c.spec.name,
+            stage=stage,
+            status=status,
+            runs=self.stage_runs(stage),
+            teams=[t.name for t in self.setup.teams()],
+            metrics=self.c.metrics(),
+            rule=RerankRule(tuple(rr.bonus_places), rr.max_score_gap, rr.min_efficiency_gain),
+            hardware=self.c.spec.hardware,
+        )
+
+    def run(self, run_id: int) -> Run:
+        """One run of this competition (never another's that shares the store)."""
+        with self.c.sessions() as s:
+            run = self.c.run_row(s, run_id)
+            return s.scalars(
+                select(Run)
+                .options(
+                    selectinload(Run.measurements),
+                    selectinload(Run.scores),
+                    selectinload(Run.submission),
+                )
+                .where(Run.id == run.id)
+            ).one()
+
+    def _shown_stage(self, s: Session) -> str:
+        """The open stage, else the last one that was open, else the first."""
+        latest = s.scalars(
+            self.c.scoped(select(Stage).where(Stage.status != "pending")).order_by(
+                Stage.position.desc()
+            )
+        ).first()
+        return latest.name if latest else self.c.spec.stages[0].name
+
+    def _members(self, s: Session) -> dict[int, list[str]]:
+        members: dict[int, list[str]] = {}
+        query = self.c.scoped(select(Member.team_id, Member.name).join(Team), via=Team)
+        for team_id, name in s.execute(query.order_by(Member.id)):
+            members.setdefault(team_id, []).append(name)
+        return members
+
+
+RunColumns = Select[int, str, dict[str, Any], int, int, datetime, int, str]
+
+
+def _run_columns() -> RunColumns:
+    return (
+        select(
+            Run.id,
+            Run.hardware,
+            Run.fingerprint,
+            Submission.id,
+            Submission.attempt,
+            Submission.created_at,
+            Team.id,
+            Team.name,
+        )
+        .join(Submission, Run.submission_id == Submission.id)
+        .join(Stage, Submission.stage_id == Stage.id)
+        .join(Team, Submission.team_id == Team.id)
+    )
+
+
+def _scores(s: Session, runs: Select[int]) -> dict[int, dict[tuple[str, str, str], float]]:
+    scores: dict[int, dict[tuple[str, str, str], float]] = {}
+    query = select(Score.run_id, Score.task, Score.language, Score.metric, Score.value)
+    for run_id, task, lang, metric, value in s.execute(query.where(Score.run_id.in_(runs))):
+        scores.setdefault(run_id, {})[(task, lang, metric)] = value
+    return scores
+
+
+def _measures(s: Session, runs: Select[int]) -> Measures:
+    measures: Measures = {}
+    query = (
+        select(
+            Measurement.run_id,
+            Measurement.wall_seconds,
+            Measurement.cpu_user_seconds + Measurement.cpu_system_seconds,
+            Measurement.peak_rss_bytes,
+        )
+        .where(Measurement.run_id.in_(runs))
+        .order_by(Measurement.run_id, Measurement.repeat)
+    )
+    for run_id, wall, cpu, rss in s.execute(query):
+        measures.setdefault(run_id, []).append((wall, cpu, rss))
+    return measures
+
+
+def _facts(
+    row: SqlRow[int, str, dict[str, Any], int, int, datetime, int, str],
+    scores: dict[tuple[str, str, str], float],
+    measured: list[tuple[float, float, int]],
+    members: dict[int, list[str]],
+) -> RunFacts:
+    run_id, hardware, fingerprint, sub_id, attempt, created, team_id, team = row
+    return RunFacts(
+        team=team,
+        members=tuple(members.get(team_id, ())),
+        submission_id=sub_id,
+        attempt=attempt,
+        run_id=run_id,
+        submitted_at=created,
+        scores=scores,
+        walls=[w for w, _, _ in measured],
+        cpu_seconds=sum(c for _, c, _ in measured) / max(1, len(measured)),
+        peak_rss_bytes=max((r for _, _, r in measured), default=0),
+        hardware=hardware,
+        fingerprint=fingerprint,
+    )

@@ -1,0 +1,154 @@
+"""Setting a competition up: its spec file, its sealed data, its stages and its teams."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from podium.data.huggingface import HUB_PREFIX
+from podium.data.prepare import Manifest, load_manifest, prepare
+from podium.data.sources import load_source
+from podium.errors import PodiumError, RuleError, SpecError
+from podium.names import check_name, same_name
+from podium.service.context import Competition
+from podium.spec import SPEC_FILENAME, render_default_spec
+from podium.store.models import Member, Stage, Submission, Team, utcnow
+
+
+def resolve_source(source: str) -> str:
+    """A folder source relative to where the organizer typed it, not to the competition."""
+    if source == "synthetic" or source.startswith(HUB_PREFIX):
+        return source
+    return str(Path(source).expanduser().resolve())
+
+
+def init_competition(
+    root: Path, *, name: str | None = None, source: str = "synthetic", force: bool = False
+) -> Path:
+    """Write a commented competition.toml with the seed competition's defaults."""
+    root.mkdir(parents=True, exist_ok=True)
+    target = root / SPEC_FILENAME
+    if target.exists() and not force:
+        raise SpecError(
+            "competition.toml already exists",
+            where=str(target),
+            hint="edit it, or pass --force to overwrite it",
+        )
+    source = resolve_source(source)
+    target.write_text(render_default_spec(name or "XTREME four-task challenge", source), "utf-8")
+    return target
+
+
+class Setup:
+    """Stages, data and teams of one competition."""
+
+    def __init__(self, competition: Competition) -> None:
+        self.c = competition
+
+    # -- stages ---------------------------------------------------------------------------
+
+    def stages(self) -> list[Stage]:
+        with self.c.sessions() as s:
+            return list(s.scalars(self.c.scoped(select(Stage)).order_by(Stage.position)))
+
+    def open_stage(self, name: str) -> None:
+        """Open a stage; at most one stage is open at a time."""
+        with self.c.sessions.begin() as s:
+            stage = self.c.stage_row(s, name)
+            if stage.status == "closed":
+                raise RuleError(f"stage {name!r} is closed and cannot reopen")
+            self.ensure_none_open(s, but=stage.id)
+            stage.status, stage.opened_at = "open", utcnow()
+
+    def ensure_none_open(self, s: Session, but: int | None = None) -> None:
+        """RuleError naming the open stage, if one is (other than `but`)."""
+        query = self.c.scoped(select(Stage).where(Stage.status == "open"))
+        for other in s.scalars(query):
+            if other.id != but:
+                raise RuleError(
+                    f"stage {other.name!r} is still open",
+                    hint=f"close it first: podium stage close {other.name}",
+                )
+
+    def current_stage(self) -> str:
+        with self.c.sessions() as s:
+            stage = s.scalar(self.c.scoped(select(Stage).where(Stage.status == "open")))
+            if stage is None:
+                raise RuleError(
+                    "no stage is open", hint="the organizer opens one with `podium stage open NAME`"
+                )
+            return stage.name
+
+    def final_stage(self) -> str:
+        for stage in self.c.spec.stages:
+            if stage.split == "final":
+                return stage.name
+        raise SpecError(
+            'the competition has no stage with split = "final"',
+            where=str(self.c.layout.spec_file),
+        )
+
+    # -- data -----------------------------------------------------------------------------
+
+    def prepare_data(self, *, force: bool = False, source: str | None = None) -> Manifest:
+        """Split and seal the source's data (again only before any submission)."""
+        spec = self.c.spec
+        if source is not None:
+            spec = spec.model_copy(update={"data": spec.data.model_copy(update={"source": source})})
+        if force:
+            with self.c.sessions() as s:
+                used = s.scalar(self.c.scoped(select(func.count(Submission.id)).join(Stage)))
+            if used:
+                raise RuleError(
+                    f"{used} submission(s) exist; re-sealing now would change the "
+                    "data they were scored on"
+                )
+        examples, label = load_source(spec, self.c.root, self.c.registry)
+        return prepare(
+            spec, self.c.layout, examples, source_label=label, registry=self.c.registry,
+            force=force,
+        )  # fmt: skip
+
+    def manifest(self) -> Manifest:
+        return load_manifest(self.c.layout)
+
+    def export_public(self, out: Path) -> Path:
+        self.manifest()  # fails clearly when data was never prepared
+        if out.exists() and any(out.iterdir()):
+            raise PodiumError("the target folder is not empty", where=str(out))
+        shutil.copytree(self.c.layout.public_dir, out, dirs_exist_ok=True)
+        return out
+
+    def split_languages(self, split: str) -> dict[str, list[str]]:
+        """Languages that count in a sealed split: in the spec and present in the data."""
+        present = self.manifest().languages(split)
+        spec, registry = self.c.spec, self.c.registry
+        return {
+            t: [lang for lang in spec.task_languages(t, registry) if lang in present.get(t, [])]
+            for t in spec.tasks
+        }
+
+    # -- teams ----------------------------------------------------------------------------
+
+    def add_team(self, name: str, members: Sequence[str] = ()) -> Team:
+        """A new team; names are checked here, where they are made (they end up in URLs)."""
+        check_name(name, "team")
+        for member in members:
+            check_name(member, "member")
+        with self.c.sessions.begin() as s:
+            for existing in s.scalars(self.c.scoped(select(Team), via=Team)):
+                if same_name(existing.name, name):
+                    raise RuleError(f"a team named {existing.name!r} already exists")
+            team = Team(competition_id=self.c.id, name=name)
+            team.members = [Member(name=m) for m in dict.fromkeys(members)]
+            s.add(team)
+        return team
+
+    def teams(self) -> list[Team]:
+        with self.c.sessions() as s:
+            query = self.c.scoped(select(Team), via=Team).options(selectinload(Team.members))
+            return list(s.scalars(query.order_by(Team.id)))

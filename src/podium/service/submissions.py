@@ -1,0 +1,251 @@
+"""Submitting: the checks before an attempt is spent, the atomic reservation, and what a team
+can ask about its submissions (queue position, attempts left)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from podium.digest import sha256_file
+from podium.errors import NotFoundError, RuleError
+from podium.intake import check_archive, incoming_file
+from podium.service.context import Competition
+from podium.service.setup import Setup
+from podium.store.models import Run, Stage, Submission, Team
+from podium.submission.archive import read_submission
+
+ACTIVE = ("queued", "running")
+
+
+@dataclass(frozen=True)
+class SubmitReceipt:
+    submission_id: int
+    team: str
+    stage: str
+    attempt: int
+    attempts: int
+    sha256: str
+    queue_position: int
+
+
+class Submissions:
+    """Every path into the store goes through `check_archive` and `_reserve_file`."""
+
+    def __init__(self, competition: Competition, setup: Setup) -> None:
+        self.c, self.setup = competition, setup
+
+    def submit(
+        self, path: Path, *, team: str, stage: str | None = None, label: str = ""
+    ) -> SubmitReceipt:
+        """Store the archive and reserve an attempt atomically; nothing is stored on error."""
+        stage = self.check_can_submit(team, stage)  # before packing or reading anything
+        return self.submit_data(
+            read_submission(path), team=team, stage=stage, label=label or path.name, where=path
+        )
+
+    def submit_data(
+        self, data: bytes, *, team: str, stage: str | None = None, label: str, where: Path | str
+    ) -> SubmitReceipt:
+        """Archive bytes from a file or folder: refused before an attempt is spent on them."""
+        stage_name = self.check_can_submit(team, stage)
+        with incoming_file(self.c.layout.incoming_dir) as archive:
+            archive.write_bytes(data)
+            return self.submit_file(
+                archive, team=team, stage=stage_name, label=label, where=str(where)
+            )
+
+    def check_can_submit(self, team: str | None, stage: str | None = None) -> str:
+        """The stage a submission would enter, or why it cannot: checked before any byte of
+        the archive is read (`team` None: the stage only)."""
+        stage_name = stage or self.setup.current_stage()
+        if self.c.spec.stage(stage_name).split == "final":
+            raise RuleError(
+                "teams do not submit to the final stage",
+                hint="the organizer runs it: podium final select / podium final run",
+            )
+        with self.c.sessions() as s:
+            self._admissible(s, team, stage_name)
+        return stage_name
+
+    def submit_file(
+        self, archive: Path, *, team: str, stage: str, label: str, where: str
+    ) -> SubmitReceipt:
+        """An archive in the incoming folder: checked (listing, budgeted extraction,
+        podium.toml), then moved into the store with its attempt, or left to be removed."""
+        check_archive(archive, where=where, scratch=self.c.layout.incoming_dir)
+        return self._reserve_file(archive, team=team, stage_name=stage, label=label)
+
+    def copy_for_final(self, source: Submission, stage: str) -> SubmitReceipt:
+        """The final's copy of a team's chosen submission (the organizer runs the final)."""
+        with incoming_file(self.c.layout.incoming_dir) as archive:
+            archive.write_bytes((self.c.root / source.archive_path).read_bytes())
+            return self._reserve_file(
+                archive,
+                team=source.team.name,
+                stage_name=stage,
+                label=f"final of #{source.id}",
+                source_submission_id=source.id,
+            )
+
+    def _admissible(
+        self, s: Session, team: str | None, stage_name: str
+    ) -> tuple[Stage, Team | None, int]:
+        """The open stage, the team and the attempts it has used; RuleError if none is left."""
+        stage = self.c.stage_row(s, stage_name)
+        if stage.status != "open":
+            raise RuleError(f"stage {stage_name!r} is {stage.status}, not open")
+        if team is None:
+            return stage, None, 0
+        team_row = self.c.team_row(s, team)
+        used = (
+            s.scalar(
+                select(func.count(Submission.id)).where(
+                    Submission.team_id == team_row.id, Submission.stage_id == stage.id
+                )
+            )
+            or 0
+        )
+        attempts = self.c.spec.stage(stage_name).attempts
+        if used >= attempts:
+            raise RuleError(
+                f"team {team!r} has used all {attempts} attempt(s) of stage {stage_name!r}",
+                hint="nothing was stored; the next stage brings new attempts",
+            )
+        return stage, team_row, used
+
+    def _reserve_file(
+        self,
+        archive: Path,
+        *,
+        team: str,
+        stage_name: str,
+        label: str,
+        source_submission_id: int | None = None,
+    ) -> SubmitReceipt:
+        """Reserve the attempt and move the archive into the store in one transaction: the
+        archive is renamed (never copied under a shared name) just before the commit and
+        removed again if the commit fails, so a refusal leaves no file behind."""
+        sha = sha256_file(archive)
+        self.c.layout.submissions_dir.mkdir(parents=True, exist_ok=True)
+        placed: Path | None = None
+        try:
+            with self.c.sessions.begin() as s:
+                stage, team_row, used = self._admissible(s, team, stage_name)
+                assert team_row is not None
+                sub = Submission(
+                    team_id=team_row.id,
+                    stage_id=stage.id,
+                    attempt=used + 1,
+                    sha256=sha,
+                    archive_path="",
+                    label=label[:200],
+                    source_submission_id=source_submission_id,
+                )
+                s.add(sub)
+                s.flush()
+                target = self.c.layout.submissions_dir / f"{sub.id}-{sha[:16]}.archive"
+                sub.archive_path = str(target.relative_to(self.c.root))
+                queued = s.scalar(
+                    self.c.scoped(
+                        select(func.count(Submission.id))
+                        .join(Stage)
+                        .where(Submission.status.in_(ACTIVE))
+                    )
+                )
+                attempts = self.c.spec.stage(stage_name).attempts
+                receipt = SubmitReceipt(
+                    sub.id, team, stage_name, sub.attempt, attempts, sha, queued or 0
+                )
+                os.chmod(archive, 0o644)  # private while it was checked; stored as before
+                os.replace(archive, target)
+                placed = target
+            placed = None  # committed: the archive belongs to the store now
+            return receipt
+        except IntegrityError:
+            # another writer took the same attempt number first (PostgreSQL path)
+            raise RuleError(f"team {team!r} has no attempt left in stage {stage_name!r}") from None
+        finally:
+            if placed is not None:
+                placed.unlink(missing_ok=True)
+
+    # -- what a team asks --------------------------------------------------------------
+
+    def get(self, submission_id: int) -> Submission:
+        """One submission of this competition, with its runs, team and stage."""
+        with self.c.sessions() as s:
+            sub = s.scalar(
+                self.c.scoped(
+                    select(Submission)
+                    .join(Stage)
+                    .options(
+                        selectinload(Submission.runs).selectinload(Run.measurements),
+                        selectinload(Submission.team).selectinload(Team.members),
+                        selectinload(Submission.stage),
+                    )
+                    .where(Submission.id == submission_id)
+                )
+            )
+            if sub is None:
+                raise NotFoundError(f"no submission {submission_id}")
+            return sub
+
+    def find(self, team: str | None = None) -> list[Submission]:
+        """Every submission (of one team), oldest first, with its runs."""
+        with self.c.sessions() as s:
+            query = self.c.scoped(
+                select(Submission)
+                .join(Stage)
+                .join(Team)
+                .options(
+                    selectinload(Submission.runs).selectinload(Run.measurements),
+                    selectinload(Submission.team),
+                    selectinload(Submission.stage),
+                )
+                .order_by(Submission.id)
+            )
+            if team is not None:
+                query = query.where(Team.name == team)
+            return list(s.scalars(query))
+
+    def queue_position(self, submission_id: int) -> int | None:
+        """1 for the run in progress or next in line; None once it has left the queue."""
+        with self.c.sessions() as s:
+            sub = s.get(Submission, submission_id)
+            if sub is None or sub.stage.competition_id != self.c.id or sub.status not in ACTIVE:
+                return None
+            ahead = s.scalar(
+                self.c.scoped(
+                    select(func.count(Submission.id))
+                    .join(Stage)
+                    .where(Submission.status.in_(ACTIVE), Submission.id <= submission_id)
+                )
+            )
+            return int(ahead or 0)
+
+    def attempts_left(self, team: str) -> dict[str, int]:
+        """Per stage teams submit to: the attempts the team has not used."""
+        used: dict[str, int] = {}
+        for sub in self.find(team):
+            used[sub.stage.name] = used.get(sub.stage.name, 0) + 1
+        return {
+            st.name: st.attempts - used.get(st.name, 0)
+            for st in self.c.spec.stages
+            if st.split != "final"
+        }
+
+    def select_for_final(self, team: str, submission_id: int) -> None:
+        """The submission a team takes to the final (default: its best)."""
+        with self.c.sessions.begin() as s:
+            team_row = self.c.team_row(s, team)
+            sub = s.get(Submission, submission_id)
+            if sub is None or sub.team_id != team_row.id or sub.stage.split == "final":
+                raise NotFoundError(f"team {team!r} has no evaluation submission {submission_id}")
+            if sub.status != "scored":
+                raise RuleError(f"submission {submission_id} is {sub.status}; select a scored one")
+            for other in s.scalars(select(Submission).where(Submission.team_id == team_row.id)):
+                other.selected_for_final = other.id == submission_id

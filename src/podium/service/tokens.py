@@ -1,0 +1,95 @@
+"""Sign-in tokens: made once, kept as sha256 only, revocable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import selectinload
+
+from podium.access import Principal, Role, new_token, token_digest
+from podium.errors import NotFoundError, PodiumError
+from podium.service.context import Competition
+from podium.store.models import AccessToken, utcnow
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    role: str
+    team: str | None
+    label: str
+    created_at: datetime
+    revoked: bool
+
+
+class Tokens:
+    """Tokens of one competition's organizers and teams."""
+
+    def __init__(self, competition: Competition) -> None:
+        self.c = competition
+
+    def create(self, role: Role, *, team: str | None = None, label: str = "") -> str:
+        """A new token; it is shown once and only its sha256 is stored."""
+        if role not in ("organizer", "team"):
+            raise PodiumError(f"unknown role {role!r}", hint="organizer or team")
+        if (role == "team") != (team is not None):
+            raise PodiumError(
+                "a team token needs --team; an organizer token takes none",
+                hint='podium token create --team "Quick Lex"',
+            )
+        token = new_token()
+        with self.c.sessions.begin() as s:
+            team_id = self.c.team_row(s, team).id if team is not None else None
+            s.add(
+                AccessToken(
+                    competition_id=self.c.id,
+                    role=role,
+                    team_id=team_id,
+                    label=label[:200],
+                    token_sha256=token_digest(token),
+                )
+            )
+        return token
+
+    def find(self) -> list[TokenInfo]:
+        with self.c.sessions() as s:
+            query = self.c.scoped(select(AccessToken), via=AccessToken)
+            rows = s.scalars(query.options(selectinload(AccessToken.team)).order_by(AccessToken.id))
+            return [
+                TokenInfo(
+                    t.id,
+                    t.role,
+                    t.team.name if t.team else None,
+                    t.label,
+                    t.created_at,
+                    t.revoked_at is not None,
+                )
+                for t in rows
+            ]
+
+    def revoke(self, token_id: int) -> None:
+        with self.c.sessions.begin() as s:
+            row = s.get(AccessToken, token_id)
+            if row is None or row.competition_id != self.c.id:
+                raise NotFoundError(f"no token {token_id}", hint="podium token list")
+            row.revoked_at = row.revoked_at or utcnow()
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The principal of a token, or None for unknown, revoked or foreign tokens."""
+        return self._principal(AccessToken.token_sha256 == token_digest(token))
+
+    def principal_by_id(self, token_id: int) -> Principal | None:
+        """For signed session cookies, which carry the token's id, never the token."""
+        return self._principal(AccessToken.id == token_id)
+
+    def _principal(self, where: ColumnElement[bool]) -> Principal | None:
+        with self.c.sessions() as s:
+            query = self.c.scoped(select(AccessToken), via=AccessToken)
+            row = s.scalar(query.options(selectinload(AccessToken.team)).where(where))
+            if row is None or row.revoked_at is not None:
+                return None
+            team = row.team.name if row.team is not None else None
+            role: Role = "organizer" if row.role == "organizer" else "team"
+            return Principal(row.id, role, team, row.label)
