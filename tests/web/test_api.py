@@ -277,7 +277,7 @@ def test_openapi_and_no_sealed_data_served(cup: Cup, client: TestClient) -> None
 
 
 def test_podium_submit_to_a_server_uses_the_same_checks(cup: Cup, tmp_path: Path) -> None:
-    from podium.client import upload_submission
+    from podium.cli.remote import upload_submission
     from podium.errors import PodiumError
 
     try:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from podium.cli_support import CompetitionOpt, JsonOpt, console, emit_json, open_podium
+from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, open_podium
 
 token_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke access tokens.")
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from podium import pairing_cli
-from podium.cli import app
+from podium.cli import teams as pairing_cli
+from podium.cli.main import app
 from podium.service import Podium
 
-from .conftest import SMALL_SPEC
+from ..conftest import SMALL_SPEC
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "roster"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "roster"
 ROSTER = str(EXAMPLE / "roster.csv")
 PAIRS = str(EXAMPLE / "collaborations.csv")
 NAMES = str(EXAMPLE / "names.txt")

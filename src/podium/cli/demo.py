@@ -8,15 +8,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
 import podium as podium_pkg
+from podium.cli.render import print_hall_of_fame, print_leaderboard, print_manifest, print_outcomes
 from podium.errors import PodiumError
 from podium.harness.sandbox import find_bwrap
-from podium.render import print_hall_of_fame, print_leaderboard, print_manifest, print_outcomes
 from podium.report import write_report
 from podium.service import Podium, init_competition
 from podium.spec import SPEC_FILENAME, render_default_spec
@@ -174,6 +175,32 @@ def run_demo(
     quiet: bool = False,
     baseline_minutes: float = 1.0,
 ) -> Path:
+    """A whole competition in a folder: data, teams, three attempts, the final, the report."""
+    root = _fresh_competition(folder, data)
+
+    def say(message: str) -> None:
+        if not quiet:
+            console.print(f"[dim]… {message}[/]")
+
+    console.rule(f"[bold]podium demo[/] in {root}")
+    podium = Podium.open(root)
+    try:
+        teams = _prepare_and_add_teams(podium, console, baseline_minutes)
+        podium.setup.open_stage("evaluation")
+        for attempt, fraction in enumerate(ATTEMPT_FRACTIONS, start=1):
+            console.rule(f"evaluation stage: attempt {attempt} of {len(ATTEMPT_FRACTIONS)}")
+            _submit_attempt(podium, teams, attempt, fraction, baseline_minutes, say)
+            print_outcomes(console, podium.evaluation.evaluate_pending(progress=say))
+            print_leaderboard(console, podium.results.leaderboard("evaluation"))
+        _close_evaluation(podium, console)
+        _run_and_reveal_final(podium, console, say)
+        _where_things_are(podium, console, write_report(podium))
+    finally:
+        podium.close()
+    return root
+
+
+def _fresh_competition(folder: Path | None, data: Path | None) -> Path:
     root = (folder or Path(tempfile.mkdtemp(prefix="podium-demo-"))).resolve()
     if root.exists() and any(root.iterdir()):
         raise PodiumError(
@@ -184,70 +211,77 @@ def run_demo(
     source = str(data.resolve()) if data else "synthetic"
     init_competition(root, name="podium demo", source=source)
     (root / SPEC_FILENAME).write_text(demo_spec(source, synthetic=data is None), encoding="utf-8")
-
-    def say(message: str) -> None:
-        if not quiet:
-            console.print(f"[dim]… {message}[/]")
-
-    console.rule(f"[bold]podium demo[/] in {root}")
-    podium = Podium.open(root)
-    try:
-        manifest = podium.setup.prepare_data()
-        print_manifest(console, manifest, podium.competition.layout)
-        teams = demo_teams(baseline_minutes)
-        for team in teams:
-            podium.setup.add_team(team.name, team.members)
-        console.print(f"teams: {', '.join(t.name for t in teams)}")
-        if baseline_minutes > 0 and BASELINE_TEAM not in teams:
-            console.print("(the baseline kit's team joins with the extra: podium\\[baseline])")
-
-        podium.setup.open_stage("evaluation")
-        work = root / "team-work"
-        for attempt, fraction in enumerate(ATTEMPT_FRACTIONS, start=1):
-            console.rule(f"evaluation stage: attempt {attempt} of {len(ATTEMPT_FRACTIONS)}")
-            for team in teams:
-                kind = team.models[attempt - 1]
-                if kind == "baseline":
-                    budget = f"{baseline_minutes * fraction * 60:.0f} s"
-                    say(f"{team.name}: training the tiny baseline for {budget}")
-                else:
-                    budget = f"{fraction:.0%}"
-                    say(f"{team.name}: training {kind} on {budget} of the public data")
-                folder_ = build_submission(
-                    kind,
-                    podium.competition.layout.public_dir,
-                    work / team.name.replace(" ", "-") / f"attempt-{attempt}",
-                    fraction,
-                    baseline_minutes,
-                )
-                podium.submissions.submit(folder_, team=team.name, label=f"{kind} @ {budget}")
-            print_outcomes(console, podium.evaluation.evaluate_pending(progress=say))
-            print_leaderboard(console, podium.results.leaderboard("evaluation"))
-
-        console.rule("closing the evaluation stage")
-        for winner in podium.finals.close_stage("evaluation"):
-            console.print(f"stage winner (hall of fame): [bold]{winner.team_name}[/]")
-        released = podium.finals.export_code("evaluation", root / "released-code")
-        console.print(
-            f"code released to every team: {len(released)} submissions under "
-            f"{root / 'released-code'}"
-        )
-
-        console.rule("the final: each team's best submission, once, on the hidden final set")
-        print_outcomes(console, podium.finals.run(progress=say))
-        console.print("final results are hidden until revealed; revealing now")
-        podium.finals.reveal()
-        print_leaderboard(console, podium.results.leaderboard("final"), languages=True)
-        print_hall_of_fame(console, podium.finals.hall_of_fame())
-        report = write_report(podium)
-        console.rule("where things are")
-        console.print(
-            f"report (HTML with charts): {report}\nstore (SQLite): {podium.competition.layout.store_file}\n"
-            f"competition folder: {root}\n"
-            f"explore: podium leaderboard -c {root} --stage final\n"
-            f"website: podium token create --organizer -c {root}, then "
-            f"podium serve -c {root} (http://127.0.0.1:8000)"
-        )
-    finally:
-        podium.close()
     return root
+
+
+def _prepare_and_add_teams(
+    podium: Podium, console: Console, baseline_minutes: float
+) -> tuple[DemoTeam, ...]:
+    manifest = podium.setup.prepare_data()
+    print_manifest(console, manifest, podium.competition.layout)
+    teams = demo_teams(baseline_minutes)
+    for team in teams:
+        podium.setup.add_team(team.name, team.members)
+    console.print(f"teams: {', '.join(t.name for t in teams)}")
+    if baseline_minutes > 0 and BASELINE_TEAM not in teams:
+        console.print("(the baseline kit's team joins with the extra: podium\\[baseline])")
+    return teams
+
+
+def _submit_attempt(
+    podium: Podium,
+    teams: tuple[DemoTeam, ...],
+    attempt: int,
+    fraction: float,
+    baseline_minutes: float,
+    say: Callable[[str], None],
+) -> None:
+    """Each team trains its model of this attempt and submits it."""
+    work = podium.competition.root / "team-work"
+    for team in teams:
+        kind = team.models[attempt - 1]
+        if kind == "baseline":
+            budget = f"{baseline_minutes * fraction * 60:.0f} s"
+            say(f"{team.name}: training the tiny baseline for {budget}")
+        else:
+            budget = f"{fraction:.0%}"
+            say(f"{team.name}: training {kind} on {budget} of the public data")
+        folder = build_submission(
+            kind,
+            podium.competition.layout.public_dir,
+            work / team.name.replace(" ", "-") / f"attempt-{attempt}",
+            fraction,
+            baseline_minutes,
+        )
+        podium.submissions.submit(folder, team=team.name, label=f"{kind} @ {budget}")
+
+
+def _close_evaluation(podium: Podium, console: Console) -> None:
+    console.rule("closing the evaluation stage")
+    for winner in podium.finals.close_stage("evaluation"):
+        console.print(f"stage winner (hall of fame): [bold]{winner.team_name}[/]")
+    released_to = podium.competition.root / "released-code"
+    released = podium.finals.export_code("evaluation", released_to)
+    console.print(f"code released to every team: {len(released)} submissions under {released_to}")
+
+
+def _run_and_reveal_final(podium: Podium, console: Console, say: Callable[[str], None]) -> None:
+    console.rule("the final: each team's best submission, once, on the hidden final set")
+    print_outcomes(console, podium.finals.run(progress=say))
+    console.print("final results are hidden until revealed; revealing now")
+    podium.finals.reveal()
+    print_leaderboard(console, podium.results.leaderboard("final"), languages=True)
+    print_hall_of_fame(console, podium.finals.hall_of_fame())
+
+
+def _where_things_are(podium: Podium, console: Console, report: Path) -> None:
+    root = podium.competition.root
+    console.rule("where things are")
+    console.print(
+        f"report (HTML with charts): {report}\n"
+        f"store (SQLite): {podium.competition.layout.store_file}\n"
+        f"competition folder: {root}\n"
+        f"explore: podium leaderboard -c {root} --stage final\n"
+        f"website: podium token create --organizer -c {root}, then "
+        f"podium serve -c {root} (http://127.0.0.1:8000)"
+    )

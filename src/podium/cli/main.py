@@ -12,7 +12,7 @@ import typer
 
 from podium import __version__
 from podium.baseline.cli import baseline_app
-from podium.cli_support import (
+from podium.cli.options import (
     CompetitionOpt,
     JsonOpt,
     QuietOpt,
@@ -23,9 +23,7 @@ from podium.cli_support import (
     open_podium,
     progress,
 )
-from podium.errors import PodiumError
-from podium.pairing_cli import teams_app
-from podium.render import (
+from podium.cli.render import (
     print_calibration,
     print_check,
     print_hall_of_fame,
@@ -34,7 +32,9 @@ from podium.render import (
     print_outcomes,
     print_submissions,
 )
-from podium.server_cli import serve, token_app
+from podium.cli.server import serve, token_app
+from podium.cli.teams import teams_app
+from podium.errors import PodiumError
 from podium.service import init_competition, resolve_source
 
 app = typer.Typer(
@@ -218,7 +218,7 @@ def submit(
 def _submit_remote(
     server: str, token: str | None, path: Path, team: str | None, json_out: bool
 ) -> None:
-    from podium.client import upload_submission
+    from podium.cli.remote import upload_submission
 
     if not token:
         fail(PodiumError("--server needs --token (or PODIUM_TOKEN)", hint="podium token create"))
@@ -470,7 +470,7 @@ def demo(
     ] = 1.0,
 ) -> None:
     """Build a throw-away competition and run it end to end: teams, 3 attempts, the final."""
-    from podium.demo import run_demo
+    from podium.cli.demo import run_demo
 
     guard(
         lambda: run_demo(

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from podium.cli_support import CompetitionOpt, JsonOpt, console, emit_json, guard, open_podium
+from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, guard, open_podium
 from podium.errors import DataError, PodiumError, RuleError
 from podium.teams.pairing import DEFAULT_TIME_LIMIT, Pairing, pair_roster, team_count
 from podium.teams.roster import SENIOR_YEARS, load_roster

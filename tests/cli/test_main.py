@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CONSTANT_PREDICT, SMALL_SPEC, write_submission
+from ..conftest import CONSTANT_PREDICT, SMALL_SPEC, write_submission
 
 PODIUM = [sys.executable, "-m", "podium"]
 

@@ -1,0 +1,1 @@
+"""The `podium` command: a thin layer over the service (`main` holds the commands)."""
