@@ -1,0 +1,48 @@
+"""Stage endings, the final and the hall of fame."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from podium.errors import RuleError
+from podium.service import Podium
+
+from ..conftest import write_submission
+from .conftest import constant
+
+
+def test_final_hidden_until_revealed_then_hall_of_fame(podium: Podium, tmp_path: Path) -> None:
+    podium.submissions.submit(constant(tmp_path), team="Alpha")
+    podium.submissions.submit(
+        write_submission(tmp_path / "crash", "raise SystemExit(1)"), team="Beta"
+    )
+    podium.submissions.submit(constant(tmp_path, "c2"), team="Beta")
+    podium.evaluation.evaluate_pending()
+    with pytest.raises(RuleError, match="still open"):
+        podium.finals.run()
+    with pytest.raises(RuleError, match="only once closed"):
+        podium.finals.export_code("evaluation", tmp_path / "code")
+    [winner] = podium.finals.close_stage("evaluation")
+    assert winner.stage_name == "evaluation" and winner.place == 1
+    exported = podium.finals.export_code("evaluation", tmp_path / "code")
+    assert len(exported) == 3 and all((e / "podium.toml").is_file() for e in exported)
+    candidates = podium.finals.candidates()
+    assert set(candidates) == {"Alpha", "Beta"}
+    outcomes = podium.finals.run()
+    assert sorted(o.team for o in outcomes) == ["Alpha", "Beta"]
+    assert all(o.status == "scored" for o in outcomes)
+    with pytest.raises(RuleError, match="hidden until revealed"):
+        podium.results.leaderboard("final")
+    with pytest.raises(RuleError, match="already run"):
+        podium.finals.run()
+    entries = podium.finals.reveal()
+    assert [e.place for e in entries] == [1, 2]
+    assert len(podium.results.leaderboard("final").rows) == 2
+    fame = podium.finals.hall_of_fame()
+    assert [(e.stage_name, e.place) for e in fame] == [
+        ("evaluation", 1),
+        ("final", 1),
+        ("final", 2),
+    ]
