@@ -21,7 +21,8 @@ class CompetitionLayout:
     sealed/inputs/{split}/{task}/{lang}.jsonl   inputs without labels (mounted for runs)
     sealed/labels/{split}/{task}/{lang}.jsonl   labels, never mounted, read only by scoring
     sealed/manifest.json                    sha256 and counts of every public and sealed file
-    artifacts/submissions/{sha256}.archive  submitted archives (zip or tar.gz)
+    artifacts/submissions/{id}-{sha16}.archive  each submission's archive (zip or tar.gz)
+    artifacts/incoming/                     uploads being received and checked
     artifacts/runs/{run_id}/                log of each run, and predictions of a scored one
     artifacts/work/{name}/                  a running evaluation's temporary folders (tmpfs)
     ```

@@ -62,6 +62,9 @@ def test_a_competition_from_the_command_line(tmp_path: Path) -> None:
     assert "Performance order" in table and "Final order" in table
     run_info = json.loads(run("run", str(row["run_id"]), "--json", *c).stdout)
     assert run_info["fingerprint"]["cores"] >= 1 and run_info["measurements"][0]["wall_seconds"] > 0
+    # the one run record: GPU figures (None on this CPU machine) and what enforced each limit
+    assert run_info["measurements"][0]["gpu_energy_joules"] is None
+    assert "memory" in run_info["enforcement"] and len(run_info["scores"]) > 0
     run("stage", "close", "evaluation", *c)
     run("final", "run", *c)
     hidden = run("leaderboard", "--stage", "final", *c, ok=False)

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from podium.errors import SubmissionError
-from podium.intake import check_archive
+from podium.submission.intake import check_archive
 
 from ..archives import MANIFEST
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from podium.errors import SubmissionError
-from podium.intake import check_archive
 from podium.submission.archive import unpack
+from podium.submission.intake import check_archive
 from podium.submission.listing import (
     MAX_RATIO,
     RATIO_FLOOR,

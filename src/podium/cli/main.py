@@ -278,22 +278,7 @@ def submissions(
     with open_podium(competition) as podium:
         subs = podium.submissions.find(team)
         if json_out:
-            emit_json(
-                [
-                    {
-                        "id": s.id,
-                        "team": s.team.name,
-                        "stage": s.stage.name,
-                        "attempt": s.attempt,
-                        "status": s.status,
-                        "sha256": s.sha256,
-                        "runs": [
-                            {"id": r.id, "status": r.status, "error": r.error} for r in s.runs
-                        ],
-                    }
-                    for s in subs
-                ]
-            )
+            emit_json([s.to_dict() for s in subs])
         else:
             print_submissions(console(), subs)
 
@@ -307,42 +292,7 @@ def show_run(
     """Show one run: measurements, fingerprint, scores and log tail."""
     with open_podium(competition) as podium:
         run = podium.results.run(run_id)
-        data = {
-            "id": run.id,
-            "submission": run.submission_id,
-            "status": run.status,
-            "error": run.error,
-            "hardware": run.hardware,
-            "fingerprint": run.fingerprint,
-            "submission_sha256": run.submission_sha256,
-            "inputs_sha256": run.inputs_sha256,
-            "harness_seconds": run.harness_seconds,
-            "enforcement": run.enforcement,
-            "measurements": [
-                {
-                    "wall_seconds": m.wall_seconds,
-                    "cpu_user_seconds": m.cpu_user_seconds,
-                    "cpu_system_seconds": m.cpu_system_seconds,
-                    "peak_rss_bytes": m.peak_rss_bytes,
-                    "exit_code": m.exit_code,
-                    "timed_out": m.timed_out,
-                    "gpu_energy_joules": m.gpu_energy_joules,
-                    "gpu_peak_memory_bytes": m.gpu_peak_memory_bytes,
-                }
-                for m in run.measurements
-            ],
-            "scores": [
-                {
-                    "task": s.task,
-                    "language": s.language,
-                    "metric": s.metric,
-                    "value": s.value,
-                    "count": s.count,
-                }
-                for s in run.scores
-            ],
-            "log_tail": run.log_tail,
-        }
+        data = {**run.to_dict(), "log_tail": run.log_tail}
         if json_out:
             emit_json(data)
         else:

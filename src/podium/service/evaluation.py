@@ -32,12 +32,12 @@ from podium.harness.evaluate import (
 )
 from podium.harness.fingerprint import machine_fingerprint
 from podium.harness.runner import Runner
-from podium.intake import check_archive
 from podium.service.context import Competition
 from podium.service.results import Results
 from podium.service.setup import Setup
 from podium.store.models import Measurement, Run, Score, Stage, Submission, utcnow
 from podium.submission.archive import read_submission
+from podium.submission.intake import check_archive
 from podium.submission.predictions import ExpectedFile, expected_files
 
 MAX_PLATFORM_RETRIES = 3

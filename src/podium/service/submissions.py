@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from podium.digest import sha256_file
 from podium.errors import NotFoundError, RuleError
-from podium.intake import check_archive, incoming_file
 from podium.service.context import Competition
 from podium.service.setup import Setup
 from podium.store.models import Run, Stage, Submission, Team
 from podium.submission.archive import read_submission
+from podium.submission.intake import check_archive, incoming_file
 
 ACTIVE = ("queued", "running")
 

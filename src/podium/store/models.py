@@ -111,6 +111,21 @@ class Submission(Base):
     stage: Mapped[Stage] = relationship()
     runs: Mapped[list[Run]] = relationship(back_populates="submission", order_by="Run.id")
 
+    def to_dict(self) -> dict[str, Any]:
+        """The one record of a submission (team and stage loaded), for `--json` and the API."""
+        return {
+            "id": self.id,
+            "team": self.team.name,
+            "stage": self.stage.name,
+            "attempt": self.attempt,
+            "status": self.status,
+            "sha256": self.sha256,
+            "label": self.label,
+            "created_at": self.created_at.isoformat(),
+            "platform_failures": self.platform_failures,
+            "runs": [{"id": r.id, "status": r.status, "error": r.error} for r in self.runs],
+        }
+
 
 class Run(Base):
     """One evaluation of a submission: what ran, on what, and how it ended."""
@@ -139,6 +154,32 @@ class Run(Base):
     )
     scores: Mapped[list[Score]] = relationship(back_populates="run", order_by="Score.id")
 
+    def to_dict(self, *, scores: bool = True) -> dict[str, Any]:
+        """The one record of a run (measurements loaded, scores too unless `scores=False`),
+        for `podium run --json` and the API: every raw number, nothing derived."""
+        record: dict[str, Any] = {
+            "id": self.id,
+            "submission": self.submission_id,
+            "status": self.status,
+            "error": self.error,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "hardware": self.hardware,
+            "fingerprint": self.fingerprint,
+            "submission_sha256": self.submission_sha256,
+            "inputs_sha256": self.inputs_sha256,
+            "harness_seconds": self.harness_seconds,
+            "enforcement": self.enforcement,
+            "measurements": [m.to_dict() for m in self.measurements],
+        }
+        if scores:
+            record["scores"] = [
+                {"task": s.task, "language": s.language, "metric": s.metric,
+                 "value": s.value, "count": s.count}
+                for s in self.scores
+            ]  # fmt: skip
+        return record
+
 
 class Measurement(Base):
     """Raw numbers of one timed repeat (a fresh process) of a run's test phase."""
@@ -160,6 +201,20 @@ class Measurement(Base):
     gpu_peak_memory_bytes: Mapped[int | None] = mapped_column(Integer)
 
     run: Mapped[Run] = relationship(back_populates="measurements")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "repeat": self.repeat,
+            "wall_seconds": self.wall_seconds,
+            "cpu_user_seconds": self.cpu_user_seconds,
+            "cpu_system_seconds": self.cpu_system_seconds,
+            "peak_rss_bytes": self.peak_rss_bytes,
+            "bytes_written": self.bytes_written,
+            "exit_code": self.exit_code,
+            "timed_out": self.timed_out,
+            "gpu_energy_joules": self.gpu_energy_joules,
+            "gpu_peak_memory_bytes": self.gpu_peak_memory_bytes,
+        }
 
 
 class Score(Base):

@@ -4,7 +4,7 @@
 2. may they: the stage is open and the team has an attempt left, body still unread;
 3. the body, parsed as it arrives: small form fields kept, the file streamed to a private file
    in `artifacts/incoming/` and refused (413) the moment it passes the size limit;
-4. the archive: its listing, then a budgeted extraction, then podium.toml (`podium.intake`);
+4. the archive: its listing, then a budgeted extraction, then podium.toml (`podium.submission.intake`);
 5. the attempt reserved and the archive renamed into the store, in one transaction.
 
 A refusal at any step leaves nothing on disk and nothing in the store. The app never reads
@@ -26,8 +26,8 @@ from starlette.concurrency import run_in_threadpool
 
 from podium.access import Principal
 from podium.errors import ForbiddenError, PodiumError
-from podium.intake import incoming_file
 from podium.service import Podium, SubmitReceipt
+from podium.submission.intake import incoming_file
 from podium.web.guard import check_form_token
 
 if TYPE_CHECKING:
