@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from podium.errors import SubmissionError
-from podium.intake import check_archive
+from podium.submission.intake import check_archive
 from podium.submission.archive import pack_folder
 
 REPO = Path(__file__).resolve().parents[1]
