@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from podium.errors import RuleError
-from podium.leaderboard import Leaderboard, RunFacts, aggregate
+from podium.leaderboard import Leaderboard
+from podium.report.charts import attempt_history
 
 if TYPE_CHECKING:
     from podium.service import Podium
@@ -169,15 +169,6 @@ def _table(board: Leaderboard) -> str:
     )
 
 
-def history(
-    runs: Sequence[RunFacts], metrics: dict[str, str]
-) -> dict[str, list[tuple[int, float]]]:
-    out: dict[str, list[tuple[int, float]]] = {}
-    for facts in runs:
-        out.setdefault(facts.team, []).append((facts.attempt, aggregate(facts, metrics).overall))
-    return out
-
-
 CSS = """body{font:16px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
 h1{margin-bottom:0}h2{margin-top:2.5rem;border-bottom:2px solid #eee}
 table{border-collapse:collapse;width:100%;margin:1rem 0}td,th{padding:.4rem .6rem;text-align:right;
@@ -199,7 +190,7 @@ def render_report(podium: Podium) -> str:
             continue
         if not board.rows:
             continue
-        hist = history(podium.results.stage_runs(stage.name), podium.competition.metrics())
+        hist = attempt_history(podium.results.stage_runs(stage.name), board.metrics)
         sections.append(
             f"<h2>Stage {escape(stage.name)} <span class='muted'>({escape(board.status)})</span></h2>"
             f"{_table(board)}<div class='charts'>{score_history_chart(hist)}"
