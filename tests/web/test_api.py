@@ -180,6 +180,9 @@ def test_leaderboard_api_equals_cli_json_and_csv(cup: Cup, client: TestClient) -
         assert int(row["run_id"]) == ref["run_id"]
     chart = client.get("/api/charts").json()
     assert sorted(chart["history"]) == sorted(r["team"] for r in api["rows"])
+    assert chart["teams"] == [r["team"] for r in api["rows"]]
+    assert set(chart) == {"history", "teams", "overall", "duration", "duration_min",
+                          "duration_max", "hardware"}  # fmt: skip
 
 
 def test_teams_see_only_their_own_things_until_code_is_released(

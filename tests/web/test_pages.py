@@ -6,6 +6,7 @@ import re
 
 from fastapi.testclient import TestClient
 
+from podium.report.charts import drawing_script
 from podium.web import session
 
 from .conftest import Cup
@@ -119,4 +120,5 @@ def test_leaderboard_page_renders_for_anyone_and_hides_the_final(
     assert hidden.status_code == 200 and "Results hidden" in hidden.text
     js = client.get("/static/plotly.min.js")
     assert js.status_code == 200 and len(js.content) > 1_000_000 and b"plotly" in js.content[:2000]
+    assert client.get("/static/charts.js").content == drawing_script().read_bytes()
     assert client.get("/hall-of-fame", headers={"accept": "text/html"}).status_code == 200

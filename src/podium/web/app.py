@@ -30,10 +30,11 @@ from podium.errors import (
     SpecError,
     SubmissionError,
 )
+from podium.report.charts import drawing_script, plotly_js
 from podium.service import Podium
 from podium.web import session
 from podium.web.guard import guard, has_bearer, is_upload
-from podium.web.headers import NONCE_ATTRIBUTE, plotly_js, security_headers
+from podium.web.headers import NONCE_ATTRIBUTE, security_headers
 from podium.web.limits import FailureLimiter, TooManyAttemptsError
 from podium.web.uploads import BODY_STATE, too_large
 from podium.web.views import BoardCache
@@ -175,6 +176,10 @@ def create_app(
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly() -> FileResponse:
         return FileResponse(plotly_js(), media_type="text/javascript")
+
+    @app.get("/static/charts.js", include_in_schema=False)
+    def charts_js() -> FileResponse:
+        return FileResponse(drawing_script(), media_type="text/javascript")
 
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> FileResponse:

@@ -13,11 +13,11 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 
 from fastapi import Request
 from fastapi.responses import Response
+
+from podium.report.charts import plotly_js
 
 NONCE_ATTRIBUTE = "csp_nonce"  # on request.state, for templates
 
@@ -29,11 +29,6 @@ def content_security_policy(nonce: str) -> str:
         "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
         "frame-ancestors 'none'"
     )
-
-
-def plotly_js() -> Path:
-    """The chart library's JavaScript as shipped inside plotly's wheel: charts work offline."""
-    return Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
 
 
 @lru_cache(maxsize=1)

@@ -16,7 +16,7 @@ from typing import Any
 from podium.access import Principal, can_see_code, can_see_results, can_see_team
 from podium.errors import ForbiddenError, NotFoundError, RuleError
 from podium.leaderboard import Leaderboard
-from podium.report import history
+from podium.report.charts import chart_data
 from podium.service import Podium
 from podium.service.evaluation import is_retryable
 from podium.store.models import Submission
@@ -54,7 +54,8 @@ class BoardCache:
         if hit is not None and hit[0] == version:
             return hit[1]
         board = podium.results.leaderboard(stage, organizer=organizer)
-        value = (board, charts(podium, board), json.dumps(board.to_dict()).encode())
+        chart = chart_data(board, podium.results.stage_runs(board.stage))
+        value = (board, chart, json.dumps(board.to_dict()).encode())
         with self._lock:
             self._entries[key] = (version, value)
         return value
@@ -68,9 +69,9 @@ def board_and_charts(
     try:
         if cache is None:
             board = podium.results.leaderboard(stage, organizer=organizer)
-            return board, charts(podium, board)
-        board, chart_data, _ = cache.get(podium, stage, organizer)
-        return board, chart_data
+            return board, chart_data(board, podium.results.stage_runs(board.stage))
+        board, chart, _ = cache.get(podium, stage, organizer)
+        return board, chart
     except RuleError as err:
         raise ForbiddenError(err.what, hint=err.hint) from None
 
@@ -91,20 +92,6 @@ def leaderboard(
     podium: Podium, stage: str | None, who: Principal | None, cache: BoardCache | None = None
 ) -> Leaderboard:
     return board_and_charts(podium, stage, who, cache)[0]
-
-
-def charts(podium: Podium, board: Leaderboard) -> dict[str, Any]:
-    """Data for the three charts: score per attempt, duration per team, score vs duration."""
-    hist = history(podium.results.stage_runs(board.stage), podium.competition.metrics())
-    return {
-        "history": {team: [[a, round(s, 4)] for a, s in pts] for team, pts in hist.items()},
-        "teams": [r.team for r in board.rows],
-        "overall": [round(r.overall, 4) for r in board.rows],
-        "duration": [round(r.duration, 4) for r in board.rows],
-        "duration_min": [round(r.aggregate.duration_min, 4) for r in board.rows],
-        "duration_max": [round(r.aggregate.duration_max, 4) for r in board.rows],
-        "hardware": board.hardware,
-    }
 
 
 def leaderboard_csv(board: Leaderboard) -> str:
