@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from podium.cli.report import write_report
 from podium.report.charts import chart_data, drawing_script, plotly_js
-from podium.report.html import inline_script, script_json, write_report
+from podium.report.html import inline_script, script_json
 from podium.service import Podium
 
 from ..conftest import CONSTANT_PREDICT, SMALL_SPEC, write_submission

@@ -16,9 +16,9 @@ from rich.console import Console
 
 import podium as podium_pkg
 from podium.cli.render import print_hall_of_fame, print_leaderboard, print_manifest, print_outcomes
+from podium.cli.report import write_report
 from podium.errors import PodiumError
 from podium.harness.sandbox import find_bwrap
-from podium.report import write_report
 from podium.service import Podium, init_competition
 from podium.spec import SPEC_FILENAME, render_default_spec
 

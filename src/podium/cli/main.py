@@ -396,7 +396,7 @@ def calibrate(
 @app.command()
 def report(competition: CompetitionOpt = Path(".")) -> None:
     """Write report.html (leaderboards and charts) into the competition folder."""
-    from podium.report import write_report
+    from podium.cli.report import write_report
 
     with open_podium(competition) as podium:
         path = write_report(podium)

@@ -2,6 +2,6 @@
 HTML report share (`charts`), and the offline report itself (`html`)."""
 
 from podium.report.charts import chart_data
-from podium.report.html import render_report, write_report
+from podium.report.html import render_report
 
-__all__ = ["chart_data", "render_report", "write_report"]
+__all__ = ["chart_data", "render_report"]

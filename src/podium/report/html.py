@@ -11,15 +11,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from podium.errors import RuleError
 from podium.leaderboard import Leaderboard, RunFacts
 from podium.report.charts import chart_data, drawing_script, plotly_js
-
-if TYPE_CHECKING:
-    from podium.service import Podium
 
 
 @dataclass(frozen=True)
@@ -147,34 +142,3 @@ def render_report(
         f"duration = median wall time of the test phase on {escape(hardware)!r}.</p>"
         f"{''.join(_stage(s) for s in stages)}{_fame(winners)}{scripts}</html>"
     )
-
-
-def stage_reports(podium: Podium) -> list[StageReport]:
-    """Every stage of the competition as anyone may see it (hidden ones say why not)."""
-    out = []
-    for stage in podium.competition.spec.stages:
-        try:
-            board = podium.results.leaderboard(stage.name)
-        except RuleError as err:
-            out.append(StageReport(stage.name, withheld=err.what))
-            continue
-        runs = tuple(podium.results.stage_runs(stage.name)) if board.rows else ()
-        out.append(StageReport(stage.name, board, runs))
-    return out
-
-
-def winners(podium: Podium) -> list[Winner]:
-    """The hall of fame as plain lines: the store's rows stay on the service's side."""
-    return [
-        Winner(e.competition_name, e.stage_name, e.place, e.team_name, e.members, e.score)
-        for e in podium.finals.hall_of_fame()
-    ]
-
-
-def write_report(podium: Podium) -> Path:
-    """Write the report into the competition folder (`report.html`) and say where."""
-    spec = podium.competition.spec
-    path = podium.competition.layout.report_file
-    html = render_report(spec.name, spec.hardware, stage_reports(podium), winners(podium))
-    path.write_text(html, encoding="utf-8")
-    return path
