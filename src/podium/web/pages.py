@@ -15,8 +15,8 @@ from podium.errors import ForbiddenError, NotFoundError
 from podium.web import session, views
 from podium.web.api import Id, archive_response, log_text, start_final, upload
 from podium.web.app import Who, client_address, page_context, podium_of, require, url_part
-from podium.web.headers import plotly_style_ids
 from podium.web.limits import FailureLimiter
+from podium.web.middleware import plotly_style_ids
 
 router = APIRouter(include_in_schema=False)
 _NONCE = re.compile(r"[0-9a-f]{32}")

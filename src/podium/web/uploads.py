@@ -8,8 +8,8 @@
 5. the attempt reserved and the archive renamed into the store, in one transaction.
 
 A refusal at any step leaves nothing on disk and nothing in the store. The app never reads
-the body of a request it refuses at step 1 or 2 (see `CLOSE_UNREAD` in app.py for what
-happens to the connection).
+the body of a request it refuses at step 1 or 2 (see `CLOSE_UNREAD` in web/errors.py for
+what happens to the connection).
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ MAX_FIELDS = 16
 MAX_FIELD_BYTES = 64 * 1024
 MAX_HEADER_BYTES = 16 * 1024
 MAX_PART_HEADERS = 16
-BODY_STATE = "podium.body"  # in the ASGI scope: "unread" until the body's last byte arrives
 
 OPENAPI_BODY: dict[str, Any] = {
     "requestBody": {
