@@ -204,23 +204,3 @@ def _not_released(stage: StageFacts) -> ForbiddenError:
         f"the code of stage {stage.name!r} is not released",
         hint="a stage with release_code = true releases it when it closes",
     )
-
-
-# -- the three predicates the web layer still asks, until it asks `ensure` -------------------
-
-
-def can_see_team(who: Principal | None, team: str) -> bool:
-    """A team's page, submissions and logs: the team itself and organizers."""
-    return who is not None and (who.is_organizer or who.team == team)
-
-
-def can_see_code(who: Principal | None, team: str, *, released: bool, stage_closed: bool) -> bool:
-    """Archives and logs of another team only once a stage that releases code has closed."""
-    if can_see_team(who, team):
-        return True
-    return who is not None and released and stage_closed
-
-
-def can_see_results(who: Principal | None, *, hidden: bool, revealed: bool) -> bool:
-    """Hidden stages (the final) stay hidden from everyone but organizers until revealed."""
-    return not hidden or revealed or (who is not None and who.is_organizer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
@@ -21,6 +21,7 @@ from podium.errors import (
     SpecError,
     SubmissionError,
 )
+from podium.web.deps import SignInFirst
 from podium.web.limits import TooManyAttemptsError
 from podium.web.middleware import BODY_STATE
 
@@ -98,8 +99,13 @@ async def disconnected(request: Request, _: ClientDisconnect) -> Response:
     return _render(request, 400, "the client disconnected before its request arrived")
 
 
+async def sign_in_first(_: Request, __: SignInFirst) -> Response:
+    return RedirectResponse("/signin", status_code=303)
+
+
 def add_error_handlers(app: FastAPI) -> None:
     app.exception_handler(PodiumError)(podium_error)
     app.exception_handler(StarletteHTTPException)(http_error)
     app.exception_handler(RequestValidationError)(invalid_request)
     app.exception_handler(ClientDisconnect)(disconnected)
+    app.exception_handler(SignInFirst)(sign_in_first)

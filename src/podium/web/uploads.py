@@ -24,7 +24,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
-from podium.access import Principal
+from podium.access import Principal, Team, ensure
 from podium.errors import ForbiddenError, PodiumError
 from podium.intake import incoming_file
 from podium.service import Podium, SubmitReceipt
@@ -239,9 +239,9 @@ async def accept_upload(
 ) -> SubmitReceipt:
     """Steps 2 to 5 above; `team` is the team named in the URL, if any (step 1 is done)."""
     podium: Podium = request.app.state.podium
-    if not who.is_organizer and team not in (None, who.team):
-        raise ForbiddenError(f"a token of team {who.team!r} cannot submit for team {team!r}")
-    chosen = who.team if not who.is_organizer else team
+    if team is not None:
+        ensure(who, "submit", Team(team))
+    chosen = team or who.team  # a team's token enters for its own team; organizers name one
     stage = await run_in_threadpool(podium.submissions.check_can_submit, chosen)
 
     async def before_file(fields: dict[str, str]) -> None:
@@ -276,6 +276,6 @@ async def accept_upload(
 def _named(who: Principal, fields: dict[str, str]) -> str | None:
     """The form's `team` field: organizers choose with it, teams may only name themselves."""
     named = fields.get("team") or None
-    if not who.is_organizer and named not in (None, who.team):
-        raise ForbiddenError(f"a token of team {who.team!r} cannot submit for team {named!r}")
+    if named is not None:
+        ensure(who, "submit", Team(named))
     return named
