@@ -67,6 +67,16 @@ def test_stage_facts_come_from_the_row_and_the_spec(scored: Scored) -> None:
     )
 
 
+def test_stage_tabs_say_which_results_are_not_public_yet(scored: Scored) -> None:
+    def hidden() -> dict[str, bool]:
+        return {t["name"]: t["hidden"] for t in views.stage_tabs(scored.podium)}
+
+    assert hidden() == {"evaluation": False, "final": True}
+    scored.run_final()
+    scored.podium.finals.reveal()
+    assert hidden() == {"evaluation": False, "final": False}
+
+
 def test_a_team_sees_its_scores_and_log_and_others_only_the_status(scored: Scored) -> None:
     own = scored.view(LEX)
     assert own.status == "scored" and own.run_status == "scored" and own.overall is not None

@@ -23,13 +23,14 @@ from podium.store.models import Stage, Submission
 
 
 def stage_tabs(podium: Podium) -> list[dict[str, Any]]:
+    """Every stage with its state; `hidden`: its results are not public (yet)."""
     specs = {st.name: st for st in podium.competition.spec.stages}
     return [
         {
             "name": st.name,
             "status": st.status,
             "split": st.split,
-            "hidden": specs[st.name].leaderboard == "hidden" and not st.revealed,
+            "hidden": not allowed(None, "see", StageResults(stage_facts(podium, st))),
             "revealed": st.revealed,
             "attempts": specs[st.name].attempts,
             "release_code": specs[st.name].release_code,
