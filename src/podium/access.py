@@ -1,7 +1,9 @@
-"""Who may see and change what: pure rules over a signed-in principal.
+"""Who may do what: one pure decision over a signed-in principal and the facts of a thing.
 
-Kept apart from the web layer so the same rules can be tested without a server and reused by
-any other front end.
+Every front end asks `ensure(who, action, thing)` (or `allowed` when it only needs to know), so
+the rules live here once and are tested without a server. A thing is a small frozen record of
+what is asked for, carrying the facts the rules need (a team's name, a stage's state); nothing
+here reads the store. What no rule allows is refused.
 """
 
 from __future__ import annotations
@@ -9,9 +11,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, overload
+
+from podium.errors import AuthenticationError, ForbiddenError, PodiumError
 
 Role = Literal["organizer", "team"]
+Action = Literal["use", "see", "download", "submit", "manage"]
 TOKEN_PREFIX = "pdm_"
 
 
@@ -43,18 +48,159 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
 
 
-def can_see_team(who: Principal | None, team: str) -> bool:
-    """A team's page, submissions and logs: the team itself and organizers."""
-    return who is not None and (who.is_organizer or who.team == team)
+# -- the things ---------------------------------------------------------------------------------
 
 
-def can_see_code(who: Principal | None, team: str, *, released: bool, stage_closed: bool) -> bool:
-    """Archives and logs of another team only once a stage that releases code has closed."""
-    if can_see_team(who, team):
-        return True
-    return who is not None and released and stage_closed
+@dataclass(frozen=True)
+class StageFacts:
+    """What the rules know of a stage: whether its results are hidden (until revealed) and
+    whether its code is released (once it has closed)."""
+
+    name: str
+    hidden: bool
+    revealed: bool
+    releases_code: bool
+    closed: bool
 
 
-def can_see_results(who: Principal | None, *, hidden: bool, revealed: bool) -> bool:
+@dataclass(frozen=True)
+class Account:
+    """One's own sign-in (signing out, uploading as oneself): any principal."""
+
+
+@dataclass(frozen=True)
+class Administration:
+    """Running the competition: stages, the final, retries, every team's runs."""
+
+
+@dataclass(frozen=True)
+class Team:
+    """A team's page (members, attempts left, submissions), and entering for it."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class TeamSubmission:
+    """One submission: its record (`see`) or its archive (`download`)."""
+
+    team: str
+    submission_id: int
+    stage: StageFacts
+
+
+@dataclass(frozen=True)
+class RunLog:
+    """What a run printed: as telling as the code, and part of its stage's results."""
+
+    team: str
+    run_id: int
+    stage: StageFacts
+
+
+@dataclass(frozen=True)
+class StageResults:
+    """A stage's scores: its leaderboard, and the scores and logs of its runs."""
+
+    stage: StageFacts
+
+
+@dataclass(frozen=True)
+class StageCode:
+    """Every team's code of a stage, as its leaderboard links to it."""
+
+    stage: StageFacts
+
+
+Thing = Account | Administration | Team | TeamSubmission | RunLog | StageResults | StageCode
+SignedInThing = Account | Administration | Team | TeamSubmission | RunLog | StageCode
+
+
+# -- the rules ----------------------------------------------------------------------------------
+
+
+def refusal(who: Principal | None, action: Action, thing: Thing) -> PodiumError | None:
+    """Why `who` may not `action` the `thing`, or None when they may."""
+    match action, thing:
+        case "see", StageResults(stage):
+            return None if _sees_results(who, stage) else _hidden(stage)
+    if who is None:
+        return AuthenticationError("sign in first", hint="with a token from `podium token create`")
+    match action, thing:
+        case "use", Account():
+            return None
+        case "manage", Administration():
+            return None if who.is_organizer else ForbiddenError("only organizers may do this")
+        case "see", Team(name):
+            page = f"the page of team {name!r} is visible only to its members and organizers"
+            return _team_only(who, name, page)
+        case "submit", Team(name):
+            entry = f"a token of team {who.team!r} cannot submit for team {name!r}"
+            return _team_only(who, name, entry)
+        case "see", TeamSubmission(team, number):
+            return _team_only(who, team, f"submission {number} belongs to another team")
+        case "download", TeamSubmission(team, number, stage):
+            return _code(who, team, stage, f"submission {number} belongs to another team")
+        case "see", RunLog(team, number, stage):
+            refused = f"run {number} belongs to another team"
+            return _code(who, team, stage, refused) or _results_only(who, stage, refused)
+        case "download", StageCode(stage):
+            return None if _released(stage) else _not_released(stage)
+    return ForbiddenError(f"no rule lets anyone {action} {thing}")
+
+
+def allowed(who: Principal | None, action: Action, thing: Thing) -> bool:
+    """For pages and views that only show or hide something."""
+    return refusal(who, action, thing) is None
+
+
+@overload
+def ensure(who: Principal | None, action: Action, thing: StageResults) -> Principal | None: ...
+@overload
+def ensure(who: Principal | None, action: Action, thing: SignedInThing) -> Principal: ...
+def ensure(who: Principal | None, action: Action, thing: Thing) -> Principal | None:
+    """`who`, when allowed; else AuthenticationError when signing in would help (nobody is
+    signed in and the thing is not public), ForbiddenError saying why otherwise. Only a
+    stage's results can be public, so every other thing returns a principal."""
+    error = refusal(who, action, thing)
+    if error is not None:
+        raise error
+    return who
+
+
+def _team_only(who: Principal, team: str, refused: str) -> ForbiddenError | None:
+    """A team's own things are its members' and the organizers'."""
+    return None if who.is_organizer or who.team == team else ForbiddenError(refused)
+
+
+def _code(who: Principal, team: str, stage: StageFacts, refused: str) -> ForbiddenError | None:
+    """A team's code is its own, and everyone's once its stage released it."""
+    return None if _released(stage) else _team_only(who, team, refused)
+
+
+def _results_only(who: Principal, stage: StageFacts, refused: str) -> ForbiddenError | None:
+    return None if _sees_results(who, stage) else ForbiddenError(refused)
+
+
+def _released(stage: StageFacts) -> bool:
+    """Stages that release code do so when they close."""
+    return stage.releases_code and stage.closed
+
+
+def _sees_results(who: Principal | None, stage: StageFacts) -> bool:
     """Hidden stages (the final) stay hidden from everyone but organizers until revealed."""
-    return not hidden or revealed or (who is not None and who.is_organizer)
+    return not stage.hidden or stage.revealed or (who is not None and who.is_organizer)
+
+
+def _hidden(stage: StageFacts) -> ForbiddenError:
+    return ForbiddenError(
+        f"the results of stage {stage.name!r} are hidden until revealed",
+        hint="the organizer reveals them with `podium final reveal`",
+    )
+
+
+def _not_released(stage: StageFacts) -> ForbiddenError:
+    return ForbiddenError(
+        f"the code of stage {stage.name!r} is not released",
+        hint="a stage with release_code = true releases it when it closes",
+    )

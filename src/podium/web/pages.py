@@ -4,22 +4,46 @@ which the app's guard checks (`web/guard.py`) before any route runs."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from podium.access import Principal
+from podium.access import Administration, Principal, StageCode, allowed
 from podium.errors import ForbiddenError, NotFoundError
-from podium.web import session, views
-from podium.web.api import Id, archive_response, log_text, start_final, upload
-from podium.web.app import Who, client_address, page_context, podium_of, require, url_part
-from podium.web.headers import plotly_style_ids
+from podium.web import actions, session, views
+from podium.web.deps import (
+    Id,
+    Organizer,
+    OrganizerPage,
+    SignedIn,
+    TeamMemberPage,
+    Who,
+    client_address,
+    page_context,
+    podium_of,
+)
 from podium.web.limits import FailureLimiter
+from podium.web.middleware import plotly_style_ids
 
 router = APIRouter(include_in_schema=False)
 _NONCE = re.compile(r"[0-9a-f]{32}")
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def url_part(value: object) -> str:
+    """A name as one URL path segment or query value: every reserved character encoded."""
+    return quote(str(value), safe="")
+
+
+def page_templates() -> Jinja2Templates:
+    """The pages' templates, with the `part` filter for names in URLs."""
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates.env.filters["part"] = url_part
+    return templates
 
 
 def _render(request: Request, name: str, who: Principal | None, **values: Any) -> HTMLResponse:
@@ -47,7 +71,7 @@ def leaderboard_page(
     podium = podium_of(request)
     tabs = views.stage_tabs(podium)
     try:
-        board, charts = views.board_and_charts(podium, stage, who, request.app.state.boards)
+        view = views.board_view(podium, stage, who, request.app.state.boards)
     except ForbiddenError as err:
         return _render(
             request, "leaderboard.html", who, board=None, hidden=err.what, tabs=tabs,
@@ -57,17 +81,15 @@ def leaderboard_page(
         request,
         "leaderboard.html",
         who,
-        board=board,
+        board=view.board,
         hidden=None,
         tabs=tabs,
-        stage=board.stage,
+        stage=view.board.stage,
         languages=languages,
         screen=screen,
-        charts=charts,
+        charts=view.charts,
         plotly_style_ids=plotly_style_ids(),
-        code_released=who is not None
-        and board.status == "closed"
-        and podium.competition.spec.stage(board.stage).release_code,
+        code_released=allowed(who, "download", StageCode(view.stage)),
     )
 
 
@@ -104,7 +126,8 @@ def signin(
     if who is None:
         limiter.failed(client_address(request))
         return _back("/signin?error=unknown")
-    response = _back("/admin" if who.is_organizer else f"/teams/{url_part(who.team)}")
+    manages = allowed(who, "manage", Administration())
+    response = _back("/admin" if manages else f"/teams/{url_part(who.team)}")
     response.delete_cookie(session.SIGNIN_COOKIE)
     response.set_cookie(
         session.COOKIE_NAME,
@@ -118,8 +141,7 @@ def signin(
 
 
 @router.post("/signout")
-def signout(request: Request, who: Who) -> Any:
-    require(who)
+def signout(_: SignedIn) -> RedirectResponse:
     response = _back("/leaderboard")
     response.delete_cookie(session.COOKIE_NAME)
     return response
@@ -127,18 +149,19 @@ def signout(request: Request, who: Who) -> Any:
 
 @router.get("/teams/{team}")
 def team_page(
-    request: Request, who: Who, team: str, submitted: Annotated[int | None, Query(ge=1)] = None
-) -> Any:
-    if who is None:
-        return _back("/signin")
+    request: Request,
+    who: TeamMemberPage,
+    team: str,
+    submitted: Annotated[int | None, Query(ge=1)] = None,
+) -> HTMLResponse:
     page = views.team_page(podium_of(request), team, who)
     return _render(request, "team.html", who, page=page, submitted=submitted)
 
 
 @router.post("/teams/{team}/submit")
-async def team_submit(request: Request, who: Who, team: str) -> RedirectResponse:
+async def team_submit(request: Request, who: SignedIn, team: str) -> RedirectResponse:
     """The upload form (multipart: `csrf`, then `file`); the same intake as the API."""
-    receipt = await upload(request, require(who), team)
+    receipt = await actions.upload(request, who, team)
     return _back(f"/teams/{url_part(team)}?submitted={receipt.submission_id}")
 
 
@@ -150,10 +173,7 @@ def hall_of_fame_page(request: Request, who: Who) -> HTMLResponse:
 
 
 @router.get("/admin")
-def admin_page(request: Request, who: Who) -> Any:
-    if who is None:
-        return _back("/signin")
-    require(who, organizer=True)
+def admin_page(request: Request, who: OrganizerPage) -> HTMLResponse:
     podium = podium_of(request)
     worker = request.app.state.worker
     return _render(
@@ -169,8 +189,7 @@ def admin_page(request: Request, who: Who) -> Any:
 
 
 @router.post("/admin/stages/{name}/{action}")
-def admin_stage(request: Request, who: Who, name: str, action: str) -> RedirectResponse:
-    require(who, organizer=True)
+def admin_stage(request: Request, _: Organizer, name: str, action: str) -> RedirectResponse:
     podium = podium_of(request)
     if action == "open":
         podium.setup.open_stage(name)
@@ -182,10 +201,9 @@ def admin_stage(request: Request, who: Who, name: str, action: str) -> RedirectR
 
 
 @router.post("/admin/final/{action}")
-def admin_final(request: Request, who: Who, action: str) -> RedirectResponse:
-    require(who, organizer=True)
+def admin_final(request: Request, _: Organizer, action: str) -> RedirectResponse:
     if action == "run":
-        start_final(request)
+        actions.start_final(request)
     elif action == "reveal":
         podium_of(request).finals.reveal()
     else:
@@ -194,19 +212,16 @@ def admin_final(request: Request, who: Who, action: str) -> RedirectResponse:
 
 
 @router.post("/admin/runs/{run_id}/retry")
-def admin_retry(request: Request, who: Who, run_id: Id) -> RedirectResponse:
-    require(who, organizer=True)
-    podium_of(request).evaluation.retry_run(run_id)
-    if request.app.state.worker is not None:
-        request.app.state.worker.notify()
+def admin_retry(request: Request, _: Organizer, run_id: Id) -> RedirectResponse:
+    actions.retry_run(request, run_id)
     return _back("/admin")
 
 
 @router.get("/submissions/{submission_id}/archive")
-def archive(request: Request, who: Who, submission_id: Id) -> FileResponse:
-    return archive_response(request, require(who), submission_id)
+def archive(request: Request, who: SignedIn, submission_id: Id) -> FileResponse:
+    return actions.archive_response(request, who, submission_id)
 
 
 @router.get("/runs/{run_id}/log")
-def log(request: Request, who: Who, run_id: Id) -> PlainTextResponse:
-    return PlainTextResponse(log_text(request, require(who), run_id))
+def log(request: Request, who: SignedIn, run_id: Id) -> PlainTextResponse:
+    return actions.log_response(request, who, run_id)

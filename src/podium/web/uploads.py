@@ -8,8 +8,8 @@
 5. the attempt reserved and the archive renamed into the store, in one transaction.
 
 A refusal at any step leaves nothing on disk and nothing in the store. The app never reads
-the body of a request it refuses at step 1 or 2 (see `CLOSE_UNREAD` in app.py for what
-happens to the connection).
+the body of a request it refuses at step 1 or 2 (see `CLOSE_UNREAD` in web/errors.py for
+what happens to the connection).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
-from podium.access import Principal
+from podium.access import Principal, Team, ensure
 from podium.errors import ForbiddenError, PodiumError
 from podium.service import Podium, SubmitReceipt
 from podium.submission.intake import incoming_file
@@ -37,7 +37,6 @@ MAX_FIELDS = 16
 MAX_FIELD_BYTES = 64 * 1024
 MAX_HEADER_BYTES = 16 * 1024
 MAX_PART_HEADERS = 16
-BODY_STATE = "podium.body"  # in the ASGI scope: "unread" until the body's last byte arrives
 
 OPENAPI_BODY: dict[str, Any] = {
     "requestBody": {
@@ -240,9 +239,9 @@ async def accept_upload(
 ) -> SubmitReceipt:
     """Steps 2 to 5 above; `team` is the team named in the URL, if any (step 1 is done)."""
     podium: Podium = request.app.state.podium
-    if not who.is_organizer and team not in (None, who.team):
-        raise ForbiddenError(f"a token of team {who.team!r} cannot submit for team {team!r}")
-    chosen = who.team if not who.is_organizer else team
+    if team is not None:
+        ensure(who, "submit", Team(team))
+    chosen = team or who.team  # a team's token enters for its own team; organizers name one
     stage = await run_in_threadpool(podium.submissions.check_can_submit, chosen)
 
     async def before_file(fields: dict[str, str]) -> None:
@@ -277,6 +276,6 @@ async def accept_upload(
 def _named(who: Principal, fields: dict[str, str]) -> str | None:
     """The form's `team` field: organizers choose with it, teams may only name themselves."""
     named = fields.get("team") or None
-    if not who.is_organizer and named not in (None, who.team):
-        raise ForbiddenError(f"a token of team {who.team!r} cannot submit for team {named!r}")
+    if named is not None:
+        ensure(who, "submit", Team(named))
     return named

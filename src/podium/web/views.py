@@ -13,23 +13,24 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from podium.access import Principal, can_see_code, can_see_results, can_see_team
-from podium.errors import ForbiddenError, NotFoundError, RuleError
+from podium.access import Principal, StageFacts, StageResults, Team, TeamSubmission, allowed, ensure
+from podium.errors import NotFoundError, RuleError
 from podium.leaderboard import Leaderboard
 from podium.report.charts import chart_data
 from podium.service import Podium
 from podium.service.evaluation import is_retryable
-from podium.store.models import Submission
+from podium.store.models import Stage, Submission
 
 
 def stage_tabs(podium: Podium) -> list[dict[str, Any]]:
+    """Every stage with its state; `hidden`: its results are not public (yet)."""
     specs = {st.name: st for st in podium.competition.spec.stages}
     return [
         {
             "name": st.name,
             "status": st.status,
             "split": st.split,
-            "hidden": specs[st.name].leaderboard == "hidden" and not st.revealed,
+            "hidden": not allowed(None, "see", StageResults(stage_facts(podium, st))),
             "revealed": st.revealed,
             "attempts": specs[st.name].attempts,
             "release_code": specs[st.name].release_code,
@@ -38,60 +39,65 @@ def stage_tabs(podium: Podium) -> list[dict[str, Any]]:
     ]
 
 
+def stage_facts(podium: Podium, stage: Stage) -> StageFacts:
+    """What the access rules need to know of a stage: its row and its spec."""
+    spec = podium.competition.spec.stage(stage.name)
+    return StageFacts(
+        name=stage.name,
+        hidden=spec.leaderboard == "hidden",
+        revealed=stage.revealed,
+        releases_code=spec.release_code,
+        closed=stage.status == "closed",
+    )
+
+
+@dataclass(frozen=True)
+class BoardView:
+    """A stage's leaderboard, its chart data and its JSON document, with the stage's facts."""
+
+    board: Leaderboard
+    charts: dict[str, Any]
+    json: bytes
+    stage: StageFacts
+
+
 class BoardCache:
-    """Leaderboards and chart data by (stage, organizer), valid while the store's results
-    version stays the same: a canteen screen and fifty laptops cost one computation."""
+    """Leaderboards and chart data by stage, valid while the store's results version stays
+    the same: a canteen screen and fifty laptops cost one computation. Who may see a stage is
+    decided on every read (`board_view`), never by what the cache holds."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: dict[tuple[str | None, bool], tuple[tuple[object, ...], Any]] = {}
+        self._entries: dict[str | None, tuple[tuple[object, ...], BoardView]] = {}
 
-    def get(self, podium: Podium, stage: str | None, organizer: bool) -> Any:
+    def get(self, podium: Podium, stage: str | None) -> BoardView:
         version = podium.results.version()
-        key = (stage, organizer)
         with self._lock:
-            hit = self._entries.get(key)
+            hit = self._entries.get(stage)
         if hit is not None and hit[0] == version:
             return hit[1]
-        board = podium.results.leaderboard(stage, organizer=organizer)
-        chart = chart_data(board, podium.results.stage_runs(board.stage))
-        value = (board, chart, json.dumps(board.to_dict()).encode())
+        value = _board_view(podium, stage)
         with self._lock:
-            self._entries[key] = (version, value)
+            self._entries[stage] = (version, value)
         return value
 
 
-def board_and_charts(
+def _board_view(podium: Podium, stage: str | None) -> BoardView:
+    # computed as organizers see it: the access rules decide who gets it (`board_view`)
+    board = podium.results.leaderboard(stage, organizer=True)
+    row = next(st for st in podium.setup.stages() if st.name == board.stage)
+    chart = chart_data(board, podium.results.stage_runs(board.stage))
+    return BoardView(board, chart, json.dumps(board.to_dict()).encode(), stage_facts(podium, row))
+
+
+def board_view(
     podium: Podium, stage: str | None, who: Principal | None, cache: BoardCache | None = None
-) -> tuple[Leaderboard, dict[str, Any]]:
-    """The board and its chart data, or ForbiddenError when the stage is hidden from `who`."""
-    organizer = who is not None and who.is_organizer
-    try:
-        if cache is None:
-            board = podium.results.leaderboard(stage, organizer=organizer)
-            return board, chart_data(board, podium.results.stage_runs(board.stage))
-        board, chart, _ = cache.get(podium, stage, organizer)
-        return board, chart
-    except RuleError as err:
-        raise ForbiddenError(err.what, hint=err.hint) from None
-
-
-def leaderboard_json(
-    podium: Podium, stage: str | None, who: Principal | None, cache: BoardCache
-) -> bytes:
-    """`podium leaderboard --json`'s document, serialised once per results version."""
-    organizer = who is not None and who.is_organizer
-    try:
-        doc: bytes = cache.get(podium, stage, organizer)[2]
-    except RuleError as err:
-        raise ForbiddenError(err.what, hint=err.hint) from None
-    return doc
-
-
-def leaderboard(
-    podium: Podium, stage: str | None, who: Principal | None, cache: BoardCache | None = None
-) -> Leaderboard:
-    return board_and_charts(podium, stage, who, cache)[0]
+) -> BoardView:
+    """The stage's board (the open or latest one by default), or ForbiddenError when its
+    results are hidden from `who`."""
+    view = cache.get(podium, stage) if cache is not None else _board_view(podium, stage)
+    ensure(who, "see", StageResults(view.stage))
+    return view
 
 
 def leaderboard_csv(board: Leaderboard) -> str:
@@ -163,10 +169,10 @@ class SubmissionView:
 
 
 def submission_view(podium: Podium, sub: Submission, who: Principal | None) -> SubmissionView:
-    spec = podium.competition.spec.stage(sub.stage.name)
-    hidden = not can_see_results(
-        who, hidden=spec.leaderboard == "hidden", revealed=sub.stage.revealed
-    )
+    """One submission as `who` may see it: results of a hidden stage stay hidden, the log tail
+    only for those who may download the code."""
+    facts = stage_facts(podium, sub.stage)
+    hidden = not allowed(who, "see", StageResults(facts))
     view = SubmissionView(
         id=sub.id,
         stage=sub.stage.name,
@@ -177,12 +183,7 @@ def submission_view(podium: Podium, sub: Submission, who: Principal | None) -> S
         sha256=sub.sha256,
         queue_position=podium.submissions.queue_position(sub.id),
         hidden=hidden,
-        can_download=can_see_code(
-            who,
-            sub.team.name,
-            released=spec.release_code,
-            stage_closed=sub.stage.status == "closed",
-        ),
+        can_download=allowed(who, "download", TeamSubmission(sub.team.name, sub.id, facts)),
     )
     if sub.runs and not hidden:
         run = sub.runs[-1]
@@ -195,12 +196,18 @@ def submission_view(podium: Podium, sub: Submission, who: Principal | None) -> S
     return view
 
 
+def submission_record(podium: Podium, submission_id: int, who: Principal | None) -> dict[str, Any]:
+    """One submission and its team: for the team itself and organizers (an unknown id is
+    NotFoundError for anyone)."""
+    sub = podium.submissions.get(submission_id)
+    ensure(who, "see", TeamSubmission(sub.team.name, sub.id, stage_facts(podium, sub.stage)))
+    return {"team": sub.team.name, **submission_view(podium, sub, who).to_dict()}
+
+
 def team_page(podium: Podium, team: str, who: Principal | None) -> dict[str, Any]:
-    """Members, attempts left and every submission; RuleError unless the team or an organizer."""
-    if not can_see_team(who, team):
-        raise ForbiddenError(
-            f"the page of team {team!r} is visible only to its members and organizers"
-        )
+    """Members, attempts left and every submission: for the team itself and organizers
+    (AuthenticationError or ForbiddenError for anyone else, NotFoundError after that)."""
+    ensure(who, "see", Team(team))
     row = next((t for t in podium.setup.teams() if t.name == team), None)
     if row is None:
         raise NotFoundError(f"unknown team {team!r}")
@@ -252,10 +259,3 @@ def runs_overview(podium: Podium) -> list[dict[str, Any]]:
 
 def hall_of_fame(podium: Podium) -> list[dict[str, Any]]:
     return [e.to_dict() for e in podium.finals.hall_of_fame()]
-
-
-def can_see_stage(who: Principal | None, podium: Podium, stage: str) -> bool:
-    """Results (and logs) of a hidden stage only for organizers until it is revealed."""
-    row = next(st for st in podium.setup.stages() if st.name == stage)
-    hidden = podium.competition.spec.stage(stage).leaderboard == "hidden"
-    return can_see_results(who, hidden=hidden, revealed=row.revealed)

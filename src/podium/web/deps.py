@@ -1,0 +1,102 @@
+"""What routes take from a request: the service, the principal, and the principal as a route
+needs it (`SignedIn`, `Organizer`, `TeamMember`), decided by `podium.access` before the route
+runs; pages get the same with a redirect to the sign-in page for an anonymous browser."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Request
+
+from podium.access import Account, Administration, Principal, Team, allowed, ensure
+from podium.errors import AuthenticationError
+from podium.service import Podium
+from podium.web import session
+from podium.web.guard import has_bearer
+from podium.web.limits import FailureLimiter
+from podium.web.middleware import NONCE_ATTRIBUTE
+
+# ids are SQL integers: anything larger is simply not there (and must not reach the store)
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+def podium_of(request: Request) -> Podium:
+    podium: Podium = request.app.state.podium
+    return podium
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+def principal(request: Request) -> Principal | None:
+    """From `Authorization: Bearer` (API clients) or the signed session cookie (browsers).
+    Unknown tokens count against the client's sign-in limit (429 once it is used up)."""
+    podium = podium_of(request)
+    if has_bearer(request):
+        limiter: FailureLimiter = request.app.state.limiter
+        limiter.check(client_address(request))
+        who = podium.tokens.authenticate(request.headers["authorization"][7:].strip())
+        if who is None:
+            limiter.failed(client_address(request))
+            raise AuthenticationError("the token is unknown or revoked", hint="podium token create")
+        return who
+    token_id = session.read(request.app.state.secret, request.cookies.get(session.COOKIE_NAME))
+    return podium.tokens.principal_by_id(token_id) if token_id is not None else None
+
+
+Who = Annotated[Principal | None, Depends(principal)]
+
+
+def signed_in(who: Who) -> Principal:
+    return ensure(who, "use", Account())
+
+
+def organizer(who: Who) -> Principal:
+    return ensure(who, "manage", Administration())
+
+
+def team_member(who: Who, team: str) -> Principal:
+    """A member of the team named in the path, or an organizer."""
+    return ensure(who, "see", Team(team))
+
+
+SignedIn = Annotated[Principal, Depends(signed_in)]
+Organizer = Annotated[Principal, Depends(organizer)]
+TeamMember = Annotated[Principal, Depends(team_member)]
+
+
+class SignInFirst(Exception):
+    """An anonymous browser on a page that needs a principal: sent to the sign-in page."""
+
+
+def organizer_page(who: Who) -> Principal:
+    try:
+        return organizer(who)
+    except AuthenticationError:
+        raise SignInFirst from None
+
+
+def team_member_page(who: Who, team: str) -> Principal:
+    try:
+        return team_member(who, team)
+    except AuthenticationError:
+        raise SignInFirst from None
+
+
+OrganizerPage = Annotated[Principal, Depends(organizer_page)]
+TeamMemberPage = Annotated[Principal, Depends(team_member_page)]
+
+
+def page_context(request: Request, who: Principal | None, **values: Any) -> dict[str, Any]:
+    """What every template gets: who is signed in, the form token, the CSP nonce."""
+    cookie = request.cookies.get(session.COOKIE_NAME)
+    csrf = session.csrf_token(request.app.state.secret, cookie) if cookie and who else ""
+    return {
+        "who": who,
+        "csrf": csrf,
+        "may_manage": allowed(who, "manage", Administration()),
+        "competition": podium_of(request).competition.spec.name,
+        "csp_nonce": getattr(request.state, NONCE_ATTRIBUTE, ""),
+        **values,
+    }

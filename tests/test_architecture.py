@@ -1,0 +1,69 @@
+"""The house plan holds: no import cycles anywhere in podium, lazy imports included.
+
+(The layers themselves are an import-linter contract in pyproject.toml, run by `make test`.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grimp
+import pytest
+
+
+def import_cycles(package: str) -> list[list[str]]:
+    """Strongly connected groups of modules (Tarjan), counting every import statement: at
+    module level, inside functions and under TYPE_CHECKING alike."""
+    graph = grimp.build_graph(package, include_external_packages=False)
+    edges = {m: sorted(graph.find_modules_directly_imported_by(m)) for m in graph.modules}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+    for start in sorted(edges):
+        if start in index:
+            continue
+        work = [(start, iter(edges[start]))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    work.append((child, iter(edges[child])))
+                elif child in stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    group.append(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    cycles.append(sorted(group))
+    return cycles
+
+
+def test_no_module_of_podium_imports_itself_back() -> None:
+    assert import_cycles("podium") == []
+
+
+def test_the_cycle_finder_finds_a_lazy_cycle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "loop"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from loop import b\n")
+    (package / "b.py").write_text("def late():\n    from loop import a\n    return a\n")
+    (package / "c.py").write_text("from loop import a\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert import_cycles("loop") == [["loop.a", "loop.b"]]
