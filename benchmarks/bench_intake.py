@@ -23,8 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from podium.errors import SubmissionError
-from podium.submission.intake import check_archive
 from podium.submission.archive import pack_folder
+from podium.submission.intake import check_archive
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))

@@ -229,29 +229,21 @@ def _current_stage(podium: Podium) -> str | None:
 
 
 def runs_overview(podium: Podium) -> list[dict[str, Any]]:
-    """Every run with its fingerprint, for organizers."""
+    """Every run (the one run record) with its submission's place in the queue, for organizers."""
     out = []
     for sub in podium.submissions.find():
         for run in sub.runs:
-            walls = [m.wall_seconds for m in run.measurements]
             out.append(
                 {
+                    **run.to_dict(scores=False),
                     "run_id": run.id,
                     "submission_id": sub.id,
                     "team": sub.team.name,
                     "stage": sub.stage.name,
                     "attempt": sub.attempt,
-                    "status": run.status,
-                    "error": run.error,
-                    "started_at": run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
-                    "walls": walls,
-                    "hardware": run.hardware,
-                    "fingerprint": run.fingerprint,
-                    "submission_sha256": run.submission_sha256,
-                    "inputs_sha256": run.inputs_sha256,
+                    "walls": [m.wall_seconds for m in run.measurements],
                     "retryable": is_retryable(sub, run),
                     "attention": sub.status == "attention" and sub.runs[-1].id == run.id,
-                    "enforcement": run.enforcement,
                 }
             )
     return sorted(out, key=lambda r: -int(r["run_id"]))
