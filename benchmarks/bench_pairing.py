@@ -23,15 +23,15 @@ from itertools import combinations
 
 import numpy as np
 
-from podium.teams.pairing import (
+from podium.teams.pairing import pair_roster
+from podium.teams.roster import Person, Roster, pair_key
+from podium.teams.rules import (
     FAMILIES,
     STRENGTH_UNIT,
     candidate_pairs,
-    pair_roster,
     seniors_go_round,
     team_strength,
 )
-from podium.teams.roster import Person, Roster, pair_key
 
 
 def make_roster(n: int, seed: int = 1) -> Roster:

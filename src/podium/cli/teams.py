@@ -13,8 +13,9 @@ from rich.table import Table
 
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, guard, open_podium
 from podium.errors import DataError, PodiumError, RuleError
-from podium.teams.pairing import DEFAULT_TIME_LIMIT, Pairing, pair_roster, team_count
+from podium.teams.pairing import DEFAULT_TIME_LIMIT, Pairing, pair_roster
 from podium.teams.roster import SENIOR_YEARS, load_roster
+from podium.teams.rules import team_count
 
 teams_app = typer.Typer(no_args_is_help=True, help="Form teams from a roster.")
 

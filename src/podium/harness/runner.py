@@ -143,37 +143,10 @@ def run_measured(
     the confinement's group, where there is one, is emptied last, whoever its parent is.
     `on_started` learns the pid once the output is being read and the clock runs.
     """
-    confinement = request.confinement
-
-    def _kill_all(pid: int) -> None:
-        _kill_group(pid)
-        if kill_extra is not None:
-            kill_extra()
-        confinement.kill_all()
-
     request.log_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()  # the whole process, sandbox start included
     proc = _start(argv, request, env, cwd, pass_fds, after_start)
-    assert proc.stdout is not None
-    counter = [0]
-    timed_out = threading.Event()
-    flooded = threading.Event()
-
-    def _kill() -> None:
-        timed_out.set()
-        _kill_all(proc.pid)
-
-    def _flood() -> None:
-        flooded.set()
-        _kill_all(proc.pid)
-
-    reader = threading.Thread(
-        target=_copy_capped,
-        args=(proc.stdout, request.log_path, request.max_log_bytes, counter, _flood),
-    )
-    reader.start()
-    timer = threading.Timer(request.timeout_seconds, _kill)
-    timer.start()
+    watch = _Watch(proc, request, kill_extra)
     note_pid(request.pid_file, proc.pid)
     noting = threading.Thread(target=on_started or (lambda _pid: None), args=(proc.pid,))
     noting.start()  # beside the run: nothing may delay reaching wait4()
@@ -181,22 +154,62 @@ def run_measured(
         _, status, rusage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
     finally:
-        timer.cancel()
+        watch.timer.cancel()
     proc.returncode = os.waitstatus_to_exitcode(status)
     noting.join()
-    _kill_all(proc.pid)  # nothing may outlive the test phase
-    reader.join()
-    proc.stdout.close()
+    watch.end()
+    confinement = request.confinement
     usage = confinement.usage() if confinement.counts_usage else None
     return ProcessResult(
-        exit_code=None if timed_out.is_set() else proc.returncode,
-        timed_out=timed_out.is_set(),
-        log_overflow=flooded.is_set(),
+        exit_code=None if watch.timed_out.is_set() else proc.returncode,
+        timed_out=watch.timed_out.is_set(),
+        log_overflow=watch.flooded.is_set(),
         wall_seconds=wall,
-        log_bytes=counter[0],
+        log_bytes=watch.log_bytes[0],
         bytes_written=0,
         **_usage_fields(usage, rusage),
     )
+
+
+class _Watch:
+    """What runs beside a process: its log copied under a cap, its time-out; either one
+    kills everything it started (its group, its sandbox, its cgroup)."""
+
+    def __init__(
+        self,
+        proc: subprocess.Popen[bytes],
+        request: RunRequest,
+        kill_extra: Callable[[], None] | None,
+    ) -> None:
+        assert proc.stdout is not None
+        self.proc, self.confinement, self.kill_extra = proc, request.confinement, kill_extra
+        self.timed_out, self.flooded = threading.Event(), threading.Event()
+        self.log_bytes = [0]
+        self.reader = threading.Thread(
+            target=_copy_capped,
+            args=(proc.stdout, request.log_path, request.max_log_bytes, self.log_bytes,
+                  lambda: self._stop(self.flooded)),
+        )  # fmt: skip
+        self.reader.start()
+        self.timer = threading.Timer(request.timeout_seconds, self._stop, (self.timed_out,))
+        self.timer.start()
+
+    def _stop(self, why: threading.Event) -> None:
+        why.set()
+        self.kill()
+
+    def kill(self) -> None:
+        _kill_group(self.proc.pid)
+        if self.kill_extra is not None:
+            self.kill_extra()
+        self.confinement.kill_all()
+
+    def end(self) -> None:
+        """After the process: nothing it started may outlive it; the log is complete."""
+        self.kill()
+        self.reader.join()
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
 
 
 def _usage_fields(usage: GroupUsage | None, rusage: resource.struct_rusage) -> dict[str, Any]:
