@@ -12,8 +12,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from podium.efficiency import Noise, median_interval, pooled_noise
 from podium.metrics import mean, task_means
-from podium.ranking import Entry, RerankRule, rank
+from podium.ranking import Decision, Entry, Placement, RerankRule, rank
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,26 @@ class RunFacts:
     peak_rss_bytes: int
     hardware: str
     fingerprint: Mapping[str, Any] = field(default_factory=dict)
+    # efficiency figures per metric ("wall_time", "cpu_time", "energy"): the run's repeats,
+    # then its submission's re-measurements; a metric that was not measured is absent
+    samples: Mapping[str, Sequence[float]] = field(default_factory=dict)
+    remeasures: int = 0  # how many samples came from re-measurements (photo finish)
+
+    def figures(self, metric: str) -> Sequence[float]:
+        """The samples the rule compares; wall time falls back to the run's own repeats."""
+        if metric in self.samples:
+            return self.samples[metric]
+        return self.walls if metric == "wall_time" else ()
 
 
 @dataclass(frozen=True)
 class Aggregate:
-    """A run's derived numbers under the competition's metric choice."""
+    """A run's derived numbers under the competition's metric choice.
+
+    `duration` is the median of the efficiency figure's samples (seconds of wall time by
+    default), with its distribution-free interval at the asked confidence
+    (`duration_ci95`; `duration_ci_level` says what it really covers with few samples).
+    """
 
     overall: float
     tasks: dict[str, float]
@@ -44,11 +60,20 @@ class Aggregate:
     duration: float
     duration_min: float
     duration_max: float
+    duration_ci95: tuple[float, float] = (0.0, 0.0)
+    duration_ci_level: float = 0.0
+    repeats: int = 0
 
 
-def aggregate(facts: RunFacts, metrics: Mapping[str, str]) -> Aggregate:
+def aggregate(
+    facts: RunFacts,
+    metrics: Mapping[str, str],
+    efficiency: str = "wall_time",
+    confidence: float = 0.95,
+) -> Aggregate:
     """Task score = mean over its languages; overall = mean of task scores (0-100).
-    Duration = median wall time of the repeats."""
+    Duration = median of the efficiency figure's samples (wall time of the repeats when
+    nothing else was measured), with its interval."""
     counted = {
         (task, lang): value
         for (task, lang, metric), value in facts.scores.items()
@@ -58,14 +83,18 @@ def aggregate(facts: RunFacts, metrics: Mapping[str, str]) -> Aggregate:
     for (task, lang), value in counted.items():
         languages.setdefault(task, {})[lang] = value
     tasks = task_means(counted)
-    walls = list(facts.walls)
+    figures = list(facts.figures(efficiency) or facts.walls)
+    interval = median_interval(figures, confidence)
     return Aggregate(
         overall=mean(tasks.values()) if tasks else 0.0,
         tasks=tasks,
         languages={t: dict(sorted(v.items())) for t, v in sorted(languages.items())},
-        duration=statistics.median(walls),
-        duration_min=min(walls),
-        duration_max=max(walls),
+        duration=statistics.median(figures),
+        duration_min=min(figures),
+        duration_max=max(figures),
+        duration_ci95=(interval.low, interval.high),
+        duration_ci_level=interval.confidence,
+        repeats=len(figures),
     )
 
 
@@ -131,11 +160,24 @@ class Leaderboard:
     rule: RerankRule
     metrics: dict[str, str]
     hardware: str
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # why durations are not compared (the re-ranking is withheld)
+    decisions: tuple[Decision, ...] = ()  # every examined move, in the order it was examined
+    efficiency_metric: str = "wall_time"
+    noise: Noise | None = None  # the run-to-run noise the decisions assumed
+    photo_finish_runs: int = 0  # re-measurements an undecided move may still get
+    warnings: tuple[str, ...] = ()  # e.g. a threshold below the calibrated noise
 
     @property
     def durations_comparable(self) -> bool:
         return not self.notes
+
+    @property
+    def provisional(self) -> bool:
+        """Undecided moves that re-measuring (a photo finish) may still decide."""
+        return any(
+            d.kind == "undecided" and min(d.remeasures) < self.photo_finish_runs
+            for d in self.decisions
+        )
 
     def performance_order(self) -> list[Row]:
         return sorted(self.rows, key=lambda r: r.performance_place)
@@ -152,20 +194,39 @@ class Leaderboard:
             "unranked": [{"team": t, "why": w} for t, w in self.unranked],
             "durations_comparable": self.durations_comparable,
             "notes": list(self.notes),
+            "efficiency_metric": self.efficiency_metric,
+            "decisions": [d.to_dict() for d in self.decisions],
+            "provisional": self.provisional,
+            "noise": asdict(self.noise) if self.noise is not None else None,
+            "warnings": list(self.warnings),
         }
 
 
 def best_per_team(
-    runs: Sequence[RunFacts], metrics: Mapping[str, str]
+    runs: Sequence[RunFacts],
+    metrics: Mapping[str, str],
+    efficiency: str = "wall_time",
+    confidence: float = 0.95,
 ) -> dict[str, tuple[RunFacts, Aggregate]]:
     """Each team's best scored run: highest overall, then the earlier submission."""
     best: dict[str, tuple[RunFacts, Aggregate]] = {}
     for facts in sorted(runs, key=lambda f: (f.submitted_at, f.submission_id)):
-        agg = aggregate(facts, metrics)
+        agg = aggregate(facts, metrics, efficiency, confidence)
         current = best.get(facts.team)
         if current is None or agg.overall > current[1].overall:
             best[facts.team] = (facts, agg)
     return best
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How efficiency is judged: which figure, with what noise model and budget."""
+
+    metric: str = "wall_time"
+    assumed: Noise | None = None  # used when neither calibration nor repeats measured noise
+    calibrated: Noise | None = None  # the stored calibration of this hardware, if any
+    photo_finish_runs: int = 0
+    warnings: tuple[str, ...] = ()
 
 
 def build_leaderboard(
@@ -178,57 +239,94 @@ def build_leaderboard(
     metrics: Mapping[str, str],
     rule: RerankRule,
     hardware: str,
+    timing: Timing | None = None,
 ) -> Leaderboard:
     """Rank each team's best run with the re-ranking rule.
 
-    Durations measured on different hardware are not compared: the efficiency re-ranking is
-    then withheld and the notes say which teams differ in what.
+    Durations measured on different hardware (or a figure that was not measured for every
+    team) are not compared: the efficiency re-ranking is then withheld and the notes say
+    which teams differ in what.
     """
-    best = best_per_team(runs, metrics)
-    notes = comparability_notes([facts for facts, _ in best.values()])
+    timing = timing or Timing()
+    best = best_per_team(runs, metrics, timing.metric, rule.confidence)
+    chosen = [facts for facts, _ in best.values()]
+    notes = comparability_notes(chosen) + _unmeasured_notes(chosen, timing.metric)
     if notes:
         rule = RerankRule(bonus_places=(), max_score_gap=rule.max_score_gap,
-                          min_efficiency_gain=rule.min_efficiency_gain)  # fmt: skip
-    entries = [
-        Entry(
-            team=team,
-            score=agg.overall,
-            duration=agg.duration,
-            submitted_at=facts.submitted_at.timestamp(),
-        )
-        for team, (facts, agg) in best.items()
-    ]
-    rows = []
-    for placement in rank(entries, rule):
-        facts, agg = best[placement.team]
-        rows.append(
-            Row(
-                place=placement.place,
-                performance_place=placement.performance_place,
-                efficiency_place=placement.efficiency_place,
-                bonus=placement.bonus,
-                team=placement.team,
-                members=facts.members,
-                aggregate=agg,
-                cpu_seconds=facts.cpu_seconds,
-                peak_rss_bytes=facts.peak_rss_bytes,
-                submission_id=facts.submission_id,
-                attempt=facts.attempt,
-                run_id=facts.run_id,
-                reasons=tuple(placement.reasons),
-            )
-        )
+                          min_efficiency_gain=rule.min_efficiency_gain,
+                          confidence=rule.confidence)  # fmt: skip
+    noise = _noise(runs, timing)
+    entries = [_entry(team, facts, agg, timing.metric) for team, (facts, agg) in best.items()]
+    placements = rank(entries, rule, noise)
+    rows = tuple(_row(p, *best[p.team]) for p in placements)
+    decisions = tuple(
+        d for p in sorted(placements, key=lambda p: p.efficiency_place) for d in p.moves
+    )
     unranked = tuple((t, "no scored submission yet") for t in teams if t not in best)
     return Leaderboard(
         competition=competition,
         stage=stage,
         status=status,
-        rows=tuple(rows),
+        rows=rows,
         unranked=unranked,
         rule=rule,
         metrics=dict(metrics),
         hardware=hardware,
         notes=notes,
+        decisions=decisions,
+        efficiency_metric=timing.metric,
+        noise=noise,
+        photo_finish_runs=timing.photo_finish_runs,
+        warnings=timing.warnings,
+    )
+
+
+def _noise(runs: Sequence[RunFacts], timing: Timing) -> Noise | None:
+    """The noise measured by every scored run's repeats (with the calibration), else the
+    assumed one."""
+    measured = pooled_noise(
+        (facts.figures(timing.metric) for facts in runs), timing.calibrated, "repeats"
+    )
+    return measured or timing.assumed
+
+
+def _entry(team: str, facts: RunFacts, agg: Aggregate, metric: str) -> Entry:
+    samples = tuple(facts.figures(metric))
+    return Entry(
+        team=team,
+        score=agg.overall,
+        duration=agg.duration,
+        submitted_at=facts.submitted_at.timestamp(),
+        samples=samples,
+        remeasures=facts.remeasures,
+    )
+
+
+def _row(placement: Placement, facts: RunFacts, agg: Aggregate) -> Row:
+    return Row(
+        place=placement.place,
+        performance_place=placement.performance_place,
+        efficiency_place=placement.efficiency_place,
+        bonus=placement.bonus,
+        team=placement.team,
+        members=facts.members,
+        aggregate=agg,
+        cpu_seconds=facts.cpu_seconds,
+        peak_rss_bytes=facts.peak_rss_bytes,
+        submission_id=facts.submission_id,
+        attempt=facts.attempt,
+        run_id=facts.run_id,
+        reasons=tuple(placement.reasons),
+    )
+
+
+def _unmeasured_notes(runs: Sequence[RunFacts], metric: str) -> tuple[str, ...]:
+    missing = [facts.team for facts in runs if not facts.figures(metric)]
+    if not missing or len(runs) < 2:
+        return ()
+    return (
+        f"{metric.replace('_', ' ')} was not measured for {', '.join(sorted(missing))} "
+        "(no counter on that machine); the efficiency re-ranking is withheld",
     )
 
 

@@ -8,20 +8,27 @@ Pure functions only, so the rule can be tested exhaustively and re-run on stored
    team receives ``bonus_places[k]`` (0 beyond the tuple).
 3. Bonuses are applied in efficiency order on the current order. A team moves up one place
    at a time, at most its bonus, past the team A directly above it only if
-   ``score(A) - score(T) < max_score_gap`` and
-   ``(duration(A) - duration(T)) / duration(A) > min_efficiency_gain``; the first failed
-   condition ends its moves. Both comparisons are strict and made on the exact floats.
-4. Every move and every refused move carries a reason.
+   ``score(A) - score(T) < max_score_gap`` and its gain
+   ``(duration(A) - duration(T)) / duration(A)`` clears ``min_efficiency_gain``; the first
+   failed condition ends its moves. Both comparisons are strict.
+4. With measured samples and a noise model (`podium.efficiency`), "clears" means the lower
+   bound of the gain's interval (at ``confidence``) is above the threshold; an interval
+   that straddles it is *undecided*: no move, and the service may re-measure (photo finish).
+   Without samples the exact floats are compared.
+5. Every examined move is a decision with its numbers and a reason.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from podium.efficiency import Noise, gain_interval
 
 __all__ = [
+    "Decision",
     "Entry",
     "Move",
     "Placement",
@@ -43,6 +50,8 @@ class Entry:
     score: float
     duration: float
     submitted_at: float = 0.0
+    samples: tuple[float, ...] = ()  # every measured figure (repeats, then re-measurements)
+    remeasures: int = 0  # how many of the samples came from re-measurements
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,7 @@ class RerankRule:
     bonus_places: tuple[int, ...] = (2, 1)
     max_score_gap: float = 10.0
     min_efficiency_gain: float = 0.05
+    confidence: float = 0.95
 
     def __post_init__(self) -> None:
         # accept any sequence (e.g. a list from a parsed spec) but keep the rule hashable
@@ -69,6 +79,8 @@ class RerankRule:
             raise ValueError(
                 f"min_efficiency_gain must be in [0, 1), got {self.min_efficiency_gain}"
             )
+        if not 0.5 < self.confidence < 1:
+            raise ValueError(f"confidence must be in (0.5, 1), got {self.confidence}")
 
     def bonus(self, efficiency_index: int) -> int:
         """Bonus places of the team at 0-based ``efficiency_index`` (0 beyond the tuple)."""
@@ -78,15 +90,44 @@ class RerankRule:
 
 
 @dataclass(frozen=True)
-class Move:
-    """One step up (``moved``) or the step that was refused (``refused``), with why.
+class Decision:
+    """One examined move of `team` past `past` (directly above it), with the numbers.
 
-    ``past`` names the team A that was directly above when the step was tried.
+    ``kind`` is ``moved`` (granted), ``refused``, or ``undecided`` (the gain's interval
+    straddles the threshold: no move now; a re-measurement may decide it).
     """
 
-    kind: Literal["moved", "refused"]
+    kind: Literal["moved", "refused", "undecided"]
     past: str
     reason: str
+    # the numbers behind the reason (compared through the reason, which shows them)
+    team: str = field(default="", compare=False)
+    score_gap: float = field(default=0.0, compare=False)
+    gain: float = field(default=0.0, compare=False)
+    gain_ci: tuple[float, float] | None = field(default=None, compare=False)  # None: no samples
+    runs: tuple[int, int] = field(default=(0, 0), compare=False)  # samples: team, past
+    remeasures: tuple[int, int] = field(default=(0, 0), compare=False)  # re-measured of those
+
+    @property
+    def granted(self) -> bool:
+        return self.kind == "moved"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "team": self.team,
+            "past": self.past,
+            "score_gap": self.score_gap,
+            "gain": self.gain,
+            "gain_ci95": list(self.gain_ci) if self.gain_ci is not None else None,
+            "granted": self.granted,
+            "undecided": self.kind == "undecided",
+            "runs": list(self.runs),
+            "remeasures": list(self.remeasures),
+            "reason": self.reason,
+        }
+
+
+Move = Decision  # the name the rule's steps had before they carried their numbers
 
 
 @dataclass(frozen=True)
@@ -98,7 +139,7 @@ class Placement:
     performance_place: int
     efficiency_place: int
     bonus: int
-    moves: tuple[Move, ...] = ()
+    moves: tuple[Decision, ...] = ()
     # human-readable, in the order things happened: bonus, own moves, being passed by others
     reasons: tuple[str, ...] = ()
 
@@ -150,20 +191,63 @@ def _pair(
     return sa + suffix, sb + suffix
 
 
+def _percent(share: float) -> str:
+    """A gain as people read it; a very wide interval's far end is just "below -999%"."""
+    return "below -999%" if share < -9.99 else f"{share:.1%}"
+
+
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
 
-def _step(above: Entry, team: Entry, rule: RerankRule) -> Move:
+def _step(above: Entry, team: Entry, rule: RerankRule, noise: Noise | None) -> Decision:
     """Try to move ``team`` past ``above`` (directly above it); say why or why not."""
     gap = above.score - team.score
-    gain = (above.duration - team.duration) / above.duration
+    point = (above.duration - team.duration) / above.duration
+    facts: dict[str, Any] = {
+        "team": team.team,
+        "score_gap": gap,
+        "gain": point,
+        "runs": (len(team.samples), len(above.samples)),
+        "remeasures": (team.remeasures, above.remeasures),
+    }
     gap_s, max_gap_s = _pair(gap, rule.max_score_gap, 2)
-    gain_s, min_gain_s = _pair(gain, rule.min_efficiency_gain, 1, percent=True)
     if not gap < rule.max_score_gap:
         why = f"score gap {gap_s} ≥ {max_gap_s}"
-        return Move("refused", above.team, f"not lifted past {above.team}: {why}")
+        return Decision("refused", above.team, f"not lifted past {above.team}: {why}", **facts)
+    if noise is None or not (above.samples and team.samples):
+        return _point_step(above, team, rule, point, gap_s, max_gap_s, facts)
+    ci = gain_interval(above.samples, team.samples, noise, rule.confidence)
+    facts["gain_ci"] = (ci.low, ci.high)
+    threshold = rule.min_efficiency_gain
+    interval = (
+        f"{_percent(point)} faster, {rule.confidence:.0%} interval {_percent(ci.low)} to "
+        f"{_percent(ci.high)}, {len(team.samples)} and {len(above.samples)} runs"
+    )
+    if ci.low > threshold:
+        why = f"{gap_s} points behind (< {max_gap_s}) and surely more than {threshold:.1%} faster"
+        return Decision(
+            "moved", above.team, f"lifted past {above.team}: {why} ({interval})", **facts
+        )
+    if ci.high <= threshold:
+        why = f"not more than {threshold:.1%} faster ({interval})"
+        return Decision("refused", above.team, f"not lifted past {above.team}: {why}", **facts)
+    why = f"the gain over the {threshold:.1%} threshold is not sure ({interval}); no move"
+    return Decision("undecided", above.team, f"undecided against {above.team}: {why}", **facts)
+
+
+def _point_step(
+    above: Entry,
+    team: Entry,
+    rule: RerankRule,
+    gain: float,
+    gap_s: str,
+    max_gap_s: str,
+    facts: dict[str, Any],
+) -> Decision:
+    """The rule on single numbers (no samples to judge the noise by)."""
+    gain_s, min_gain_s = _pair(gain, rule.min_efficiency_gain, 1, percent=True)
     if not gain > rule.min_efficiency_gain:
         if gain > 0:
             why = f"only {gain_s} faster (needs > {min_gain_s})"
@@ -172,19 +256,24 @@ def _step(above: Entry, team: Entry, rule: RerankRule) -> Move:
         else:
             slower = (team.duration - above.duration) / above.duration
             why = f"{slower:.1%} slower (needs > {min_gain_s} faster)"
-        return Move("refused", above.team, f"not lifted past {above.team}: {why}")
-    return Move(
+        return Decision("refused", above.team, f"not lifted past {above.team}: {why}", **facts)
+    return Decision(
         "moved",
         above.team,
         f"lifted past {above.team}: {gap_s} points behind (< {max_gap_s}) "
         f"and {gain_s} faster (> {min_gain_s})",
+        **facts,
     )
 
 
-def rank(entries: Iterable[Entry], rule: RerankRule | None = None) -> list[Placement]:
-    """Placements ordered by final place, each with its moves and reasons.
+def rank(
+    entries: Iterable[Entry], rule: RerankRule | None = None, noise: Noise | None = None
+) -> list[Placement]:
+    """Placements ordered by final place, each with its decisions and reasons.
 
-    Raises ValueError for duplicate teams, a non-finite score or a non-positive duration.
+    With `noise` (and samples in the entries) a move needs the gain's interval to clear the
+    threshold. Raises ValueError for duplicate teams, a non-finite score or a non-positive
+    duration.
     """
     if rule is None:
         rule = RerankRule()
@@ -196,7 +285,7 @@ def rank(entries: Iterable[Entry], rule: RerankRule | None = None) -> list[Place
     eff_place = {e.team: i + 1 for i, e in enumerate(eff)}
 
     order = list(perf)
-    moves: dict[str, list[Move]] = {e.team: [] for e in items}
+    moves: dict[str, list[Decision]] = {e.team: [] for e in items}
     reasons: dict[str, list[str]] = {e.team: [] for e in items}
     for k, team in enumerate(eff):
         bonus = rule.bonus(k)
@@ -213,10 +302,10 @@ def rank(entries: Iterable[Entry], rule: RerankRule | None = None) -> list[Place
                 )
                 break
             above = order[pos - 1]
-            move = _step(above, team, rule)
+            move = _step(above, team, rule, noise)
             moves[team.team].append(move)
             reasons[team.team].append(move.reason)
-            if move.kind == "refused":
+            if not move.granted:
                 break
             reasons[above.team].append(f"passed by {team.team}")
             order[pos - 1], order[pos] = team, above

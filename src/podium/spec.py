@@ -93,8 +93,27 @@ class StageSpec(_Strict):
 class EfficiencySpec(_Strict):
     """How the efficiency figure is measured."""
 
-    metric: Literal["wall_time"] = "wall_time"
+    metric: Literal["wall_time", "cpu_time", "energy"] = Field(
+        default="wall_time",
+        description="what the rule compares: the test phase's wall time, its CPU time, or its "
+        "energy (CPU package and GPU, idle power subtracted; where counters exist)",
+    )
     repeats: int = Field(default=1, ge=1, description="fresh runs per submission; median counts")
+    confidence: float = Field(
+        default=0.95, gt=0.5, lt=1, description="a move needs this confidence that it is earned"
+    )
+    photo_finish_runs: int = Field(
+        default=10, ge=0, description="re-measurements per team of an undecided move (0: none)"
+    )
+    noise_prior: float = Field(
+        default=0.2,
+        gt=0,
+        description="run-to-run noise (sd of log time) assumed until calibration or repeats "
+        "measure it",
+    )
+    reference_every: int = Field(
+        default=20, ge=0, description="time the reference workload every N runs (0: never)"
+    )
 
 
 class RerankingSpec(_Strict):
@@ -347,8 +366,12 @@ release_code = false
 declare_winner = false
 
 [efficiency]
-metric = "wall_time"         # duration of the whole test phase
+metric = "wall_time"         # duration of the whole test phase ("cpu_time", "energy" also)
 repeats = 1                  # fresh runs per submission; the median counts
+confidence = 0.95            # a move needs this confidence that the gain clears the threshold
+photo_finish_runs = 10       # undecided moves: re-measure both teams, interleaved, up to this
+noise_prior = 0.2            # run-to-run noise assumed until measured (podium calibrate)
+reference_every = 20         # time a reference workload every N runs (a clock per machine)
 
 # Efficiency re-ranking (DESIGN.md): the k-th most efficient team may move up
 # bonus_places[k] places, one at a time, past a team above it only if the score gap is

@@ -15,13 +15,21 @@ from podium.layout import CompetitionLayout
 from podium.spec import SPEC_FILENAME, CompetitionSpec, load_spec, spec_hash
 from podium.store import create_store_engine, session_factory, upgrade
 from podium.store.db import StoreSessions, sqlite_url
-from podium.store.models import AccessToken, Run, Stage, Submission, Team
+from podium.store.models import (
+    AccessToken,
+    Calibration,
+    ReferenceTiming,
+    Run,
+    Stage,
+    Submission,
+    Team,
+)
 from podium.store.models import Competition as CompetitionRow
 from podium.suggest import did_you_mean
 from podium.tasks import Task, TaskRegistry, default_registry
 
 Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
-Scope = type[Stage] | type[Team] | type[AccessToken]
+Scope = type[Stage] | type[Team] | type[AccessToken] | type[Calibration] | type[ReferenceTiming]
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,29 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy import Row as SqlRow
 from sqlalchemy.orm import Session, selectinload
 
+from podium.efficiency import Noise
 from podium.errors import RuleError
-from podium.leaderboard import Aggregate, Leaderboard, RunFacts, aggregate, build_leaderboard
+from podium.leaderboard import (
+    Aggregate,
+    Leaderboard,
+    RunFacts,
+    Timing,
+    aggregate,
+    build_leaderboard,
+)
 from podium.ranking import RerankRule
 from podium.service.context import Competition
 from podium.service.setup import Setup
-from podium.store.models import Measurement, Member, Run, Score, Stage, Submission, Team
+from podium.store.models import (
+    Calibration,
+    Measurement,
+    Member,
+    Run,
+    Score,
+    Stage,
+    Submission,
+    Team,
+)
 
 Measures = dict[int, list[tuple[float, float, int]]]  # run -> (wall, cpu, peak rss) per repeat
 
@@ -28,16 +45,23 @@ class Results:
     def facts(self, *where: ColumnElement[bool]) -> list[RunFacts]:
         """Facts of scored runs, read with plain column queries: a leaderboard of a thousand
         runs with a hundred scores each must not build a hundred thousand ORM objects."""
-        scope = (Stage.competition_id == self.c.id, Run.status == "scored", *where)
-        scored = select(Run.id).join(Submission).join(Stage).where(*scope)
+        scored = (Stage.competition_id == self.c.id, Run.status == "scored")
+        scope = (*scored, Run.kind == "evaluation", *where)
+        chosen = select(Run.id).join(Submission).join(Stage).where(*scope)
+        remeasured = (
+            select(Run.id).join(Submission).join(Stage).where(*scored, Run.kind == "remeasure")
+        )
         with self.c.sessions() as s:
             runs = s.execute(_run_columns().where(*scope).order_by(Run.id)).all()
-            scores = _scores(s, scored)
-            measures = _measures(s, scored)
+            scores = _scores(s, chosen)
+            measures = _measures(s, chosen)
+            extra = _measures(s, remeasured, by_submission=True)
             members = self._members(s)
         return [
-            _facts(row, scores.get(row[0], {}), measures.get(row[0], []), members) for row in runs
-        ]
+            _facts(row, scores.get(row[0], {}), measures.get(row[0], []),
+                   extra.get(row[3], []), members)
+            for row in runs
+        ]  # fmt: skip
 
     def run_facts(self, run_id: int) -> RunFacts | None:
         found = self.facts(Run.id == run_id)
@@ -75,8 +99,11 @@ class Results:
             ).one()
             return (tuple(runs), tuple(map(tuple, stages.all())), tuple(people))
 
-    def leaderboard(self, stage: str | None = None, *, organizer: bool = False) -> Leaderboard:
-        """A stage's leaderboard; hidden stages only for organizers until revealed."""
+    def leaderboard(
+        self, stage: str | None = None, *, organizer: bool = False, rule: RerankRule | None = None
+    ) -> Leaderboard:
+        """A stage's leaderboard; hidden stages only for organizers until revealed. Another
+        `rule` replays the stored measurements under it (what-if); nothing is stored."""
         with self.c.sessions() as s:
             stage = stage or self._shown_stage(s)
             row = self.c.stage_row(s, stage)
@@ -86,7 +113,6 @@ class Results:
                 f"the results of stage {stage!r} are hidden until revealed",
                 hint="the organizer reveals them with `podium final reveal`",
             )
-        rr = self.c.spec.reranking
         return build_leaderboard(
             competition=self.c.spec.name,
             stage=stage,
@@ -94,9 +120,52 @@ class Results:
             runs=self.stage_runs(stage),
             teams=[t.name for t in self.setup.teams()],
             metrics=self.c.metrics(),
-            rule=RerankRule(tuple(rr.bonus_places), rr.max_score_gap, rr.min_efficiency_gain),
+            rule=rule or self.rule(),
             hardware=self.c.spec.hardware,
+            timing=self.timing(),
         )
+
+    def rule(self) -> RerankRule:
+        """The published rule, as competition.toml states it."""
+        rr, eff = self.c.spec.reranking, self.c.spec.efficiency
+        return RerankRule(
+            tuple(rr.bonus_places), rr.max_score_gap, rr.min_efficiency_gain, eff.confidence
+        )
+
+    def timing(self) -> Timing:
+        """The figure compared, the noise assumed or calibrated here, and the warnings."""
+        eff, gain = self.c.spec.efficiency, self.c.spec.reranking.min_efficiency_gain
+        calibration = self.calibration()
+        warnings: tuple[str, ...] = ()
+        if calibration is not None and gain < calibration.recommended_gain:
+            warnings = (
+                f"min_efficiency_gain {gain:.3f} is below the noise calibrated on "
+                f"{calibration.hardware!r} ({calibration.created_at:%Y-%m-%d}): noise alone "
+                f"crosses {gain:.1%} in more than 1% of comparisons; the calibration "
+                f"recommends {calibration.recommended_gain:.3f}",
+            )
+        calibrated = (
+            Noise(calibration.sigma, len(calibration.walls) - 1,
+                  f"the calibration of {calibration.created_at:%Y-%m-%d}")
+            if calibration is not None and len(calibration.walls) > 1
+            else None
+        )  # fmt: skip
+        return Timing(
+            metric=eff.metric,
+            assumed=Noise(eff.noise_prior, 4, "the assumed noise (noise_prior; no calibration)"),
+            calibrated=calibrated,
+            photo_finish_runs=eff.photo_finish_runs,
+            warnings=warnings,
+        )
+
+    def calibration(self) -> Calibration | None:
+        """The latest stored calibration of this competition's hardware label."""
+        with self.c.sessions() as s:
+            query = self.c.scoped(
+                select(Calibration).where(Calibration.hardware == self.c.spec.hardware),
+                via=Calibration,
+            )
+            return s.scalars(query.order_by(Calibration.id.desc())).first()
 
     def run(self, run_id: int) -> Run:
         """One run of this competition (never another's that shares the store)."""
@@ -158,20 +227,23 @@ def _scores(s: Session, runs: Select[int]) -> dict[int, dict[tuple[str, str, str
     return scores
 
 
-def _measures(s: Session, runs: Select[int]) -> Measures:
+def _measures(s: Session, runs: Select[int], *, by_submission: bool = False) -> Measures:
+    """(wall, cpu, peak memory) of every repeat, by run (or by submission: re-measurements)."""
     measures: Measures = {}
+    key = Run.submission_id if by_submission else Measurement.run_id
     query = (
         select(
-            Measurement.run_id,
+            key,
             Measurement.wall_seconds,
             Measurement.cpu_user_seconds + Measurement.cpu_system_seconds,
             Measurement.peak_rss_bytes,
         )
+        .join(Run, Measurement.run_id == Run.id)
         .where(Measurement.run_id.in_(runs))
         .order_by(Measurement.run_id, Measurement.repeat)
     )
-    for run_id, wall, cpu, rss in s.execute(query):
-        measures.setdefault(run_id, []).append((wall, cpu, rss))
+    for owner, wall, cpu, rss in s.execute(query):
+        measures.setdefault(owner, []).append((wall, cpu, rss))
     return measures
 
 
@@ -179,9 +251,12 @@ def _facts(
     row: SqlRow[int, str, dict[str, Any], int, int, datetime, int, str],
     scores: dict[tuple[str, str, str], float],
     measured: list[tuple[float, float, int]],
+    remeasured: list[tuple[float, float, int]],
     members: dict[int, list[str]],
 ) -> RunFacts:
+    """A run's facts; its submission's re-measurements join its samples (never its walls)."""
     run_id, hardware, fingerprint, sub_id, attempt, created, team_id, team = row
+    both = measured + remeasured
     return RunFacts(
         team=team,
         members=tuple(members.get(team_id, ())),
@@ -195,4 +270,6 @@ def _facts(
         peak_rss_bytes=max((r for _, _, r in measured), default=0),
         hardware=hardware,
         fingerprint=fingerprint,
+        samples={"wall_time": [w for w, _, _ in both], "cpu_time": [c for _, c, _ in both]},
+        remeasures=len(remeasured),
     )

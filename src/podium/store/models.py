@@ -136,6 +136,8 @@ class Run(Base):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
     # running | scored | failed (the submission's fault) | platform_error (ours; retried)
     status: Mapped[str] = mapped_column(String(20), default="running")
+    # evaluation (the attempt's run) | remeasure (a photo finish: timing only, no attempt)
+    kind: Mapped[str] = mapped_column(String(20), default="evaluation", server_default="evaluation")
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(Text)
@@ -264,6 +266,37 @@ class HallOfFameEntry(Base):
             "run_id": self.run_id,
             "recorded_at": self.recorded_at.isoformat(),
         }
+
+
+class Calibration(Base):
+    """A `podium calibrate` result: the noise of one submission's runs on one machine."""
+
+    __tablename__ = "calibrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
+    hardware: Mapped[str] = mapped_column(String(100))
+    fingerprint: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    walls: Mapped[list[Any]] = mapped_column(default=list)  # every run's wall seconds
+    repeats: Mapped[int] = mapped_column(Integer)
+    spread: Mapped[float] = mapped_column(Float)
+    sigma: Mapped[float] = mapped_column(Float)  # sd of log(wall) per run
+    recommended_gain: Mapped[float] = mapped_column(Float)
+    configured_gain: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReferenceTiming(Base):
+    """The reference workload timed on an evaluator: the clock durations are read against."""
+
+    __tablename__ = "reference_timings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
+    hardware: Mapped[str] = mapped_column(String(100))
+    fingerprint: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    wall_seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class AccessToken(Base):
