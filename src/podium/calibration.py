@@ -26,6 +26,7 @@ class NoiseReport:
     repeats: int
     quantile: float
     recommended_min_gain: float
+    sigma: float  # standard deviation of log(duration): the noise model's unit
 
 
 def recommend_min_gain(
@@ -50,7 +51,9 @@ def recommend_min_gain(
     gains = (a - t) / a  # how much faster "T" looks than "A" although both are the same
     threshold = float(np.quantile(gains, quantile))
     med = statistics.median(durations)
+    logs = np.log(values)
     return NoiseReport(
+        sigma=float(np.std(logs, ddof=1)),
         runs=len(durations),
         median=med,
         minimum=min(durations),

@@ -9,10 +9,10 @@ Pure functions over measured samples (seconds, or joules: any positive figure).
 - **A gain's interval** uses a log-normal noise model: the log of a run's figure varies
   around the submission's true log figure with a standard deviation `sigma` that is the same
   on one machine (estimated by pooling the repeats of every submission, and the stored
-  calibration of that hardware). The gain of T over A is 1 - median(T)/median(A); its
-  interval is exp of log(median(A)/median(T)) ± t·se, with se = 1.2533·sigma·√(1/nA + 1/nT)
-  (the median's standard error under normal noise) and t the Student quantile for the pooled
-  degrees of freedom.
+  calibration of that hardware). The gain of T over A is 1 - g(T)/g(A), with g the geometric
+  mean of the runs (the efficient estimate under that model); its interval is
+  1 - exp(-(d ± t·se)) with d = mean log A - mean log T, se = sigma·√(1/nA + 1/nT) and t the
+  Student quantile for the pooled degrees of freedom.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-MEDIAN_SE = math.sqrt(math.pi / 2)  # se(median) / se(mean) under normal noise: 1.2533
 
 
 @dataclass(frozen=True)
@@ -93,17 +91,21 @@ def pooled_noise(
     return Noise(math.sqrt(sum_squares / df), df, source)
 
 
+def _log_ratio(slower: Sequence[float], faster: Sequence[float]) -> float:
+    return statistics.fmean(map(math.log, slower)) - statistics.fmean(map(math.log, faster))
+
+
 def gain(slower: Sequence[float], faster: Sequence[float]) -> float:
-    """1 - median(faster)/median(slower): the share of time `faster` saves."""
-    return 1 - statistics.median(faster) / statistics.median(slower)
+    """1 - g(faster)/g(slower) (geometric means): the share of time `faster` saves."""
+    return 1 - math.exp(-_log_ratio(slower, faster))
 
 
 def gain_interval(
     slower: Sequence[float], faster: Sequence[float], noise: Noise, confidence: float = 0.95
 ) -> Interval:
     """The two-sided interval of `gain(slower, faster)` under the log-normal noise model."""
-    centre = math.log(statistics.median(slower) / statistics.median(faster))
-    se = MEDIAN_SE * noise.sigma * math.sqrt(1 / len(slower) + 1 / len(faster))
+    centre = _log_ratio(slower, faster)
+    se = noise.sigma * math.sqrt(1 / len(slower) + 1 / len(faster))
     spread = student_t_quantile(1 - (1 - confidence) / 2, noise.df) * se
     return Interval(1 - math.exp(-(centre - spread)), 1 - math.exp(-(centre + spread)), confidence)
 

@@ -166,10 +166,17 @@ class Leaderboard:
     noise: Noise | None = None  # the run-to-run noise the decisions assumed
     photo_finish_runs: int = 0  # re-measurements an undecided move may still get
     warnings: tuple[str, ...] = ()  # e.g. a threshold below the calibrated noise
+    reference_seconds: float | None = None  # durations read against the reference clock
 
     @property
     def durations_comparable(self) -> bool:
         return not self.notes
+
+    def relative(self, row: Row) -> float | None:
+        """A duration in units of the hardware's reference workload (None: not timed)."""
+        if self.reference_seconds is None or self.efficiency_metric != "wall_time":
+            return None
+        return row.duration / self.reference_seconds
 
     @property
     def provisional(self) -> bool:
@@ -190,7 +197,7 @@ class Leaderboard:
             "hardware": self.hardware,
             "metrics": self.metrics,
             "rule": asdict(self.rule),
-            "rows": [r.to_dict() for r in self.rows],
+            "rows": [{**r.to_dict(), "duration_relative": self.relative(r)} for r in self.rows],
             "unranked": [{"team": t, "why": w} for t, w in self.unranked],
             "durations_comparable": self.durations_comparable,
             "notes": list(self.notes),
@@ -227,6 +234,7 @@ class Timing:
     calibrated: Noise | None = None  # the stored calibration of this hardware, if any
     photo_finish_runs: int = 0
     warnings: tuple[str, ...] = ()
+    reference_seconds: float | None = None  # the hardware's reference workload, if timed
 
 
 def build_leaderboard(
@@ -278,16 +286,15 @@ def build_leaderboard(
         noise=noise,
         photo_finish_runs=timing.photo_finish_runs,
         warnings=timing.warnings,
+        reference_seconds=timing.reference_seconds,
     )
 
 
 def _noise(runs: Sequence[RunFacts], timing: Timing) -> Noise | None:
-    """The noise measured by every scored run's repeats (with the calibration), else the
-    assumed one."""
-    measured = pooled_noise(
-        (facts.figures(timing.metric) for facts in runs), timing.calibrated, "repeats"
-    )
-    return measured or timing.assumed
+    """The noise of every scored run's repeats, pooled with what was known before them (the
+    calibration, else the assumed noise): few repeats cannot talk the estimate down."""
+    prior = timing.calibrated or timing.assumed
+    return pooled_noise((facts.figures(timing.metric) for facts in runs), prior, "repeats")
 
 
 def _entry(team: str, facts: RunFacts, agg: Aggregate, metric: str) -> Entry:

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from podium.efficiency import Noise, gain_interval
+from podium.efficiency import Noise, gain, gain_interval
 
 __all__ = [
     "Decision",
@@ -81,6 +81,12 @@ class RerankRule:
             )
         if not 0.5 < self.confidence < 1:
             raise ValueError(f"confidence must be in (0.5, 1), got {self.confidence}")
+
+    def look_confidence(self, remeasured: int) -> float:
+        """The confidence a decision needs: the stated one on the measurements as they come,
+        a stricter one (half the risk) once a photo finish has re-measured, because every
+        extra look is another chance for noise to pass the threshold."""
+        return self.confidence if remeasured == 0 else 1 - (1 - self.confidence) / 2
 
     def bonus(self, efficiency_index: int) -> int:
         """Bonus places of the team at 0-based ``efficiency_index`` (0 beyond the tuple)."""
@@ -218,13 +224,15 @@ def _step(above: Entry, team: Entry, rule: RerankRule, noise: Noise | None) -> D
         return Decision("refused", above.team, f"not lifted past {above.team}: {why}", **facts)
     if noise is None or not (above.samples and team.samples):
         return _point_step(above, team, rule, point, gap_s, max_gap_s, facts)
-    ci = gain_interval(above.samples, team.samples, noise, rule.confidence)
-    facts["gain_ci"] = (ci.low, ci.high)
+    point = gain(above.samples, team.samples)
+    level = rule.look_confidence(max(team.remeasures, above.remeasures))
+    ci = gain_interval(above.samples, team.samples, noise, level)
+    facts["gain"], facts["gain_ci"] = point, (ci.low, ci.high)
     threshold = rule.min_efficiency_gain
     interval = (
-        f"{_percent(point)} faster, {rule.confidence:.0%} interval {_percent(ci.low)} to "
+        f"{_percent(point)} faster, {level:.1%} interval {_percent(ci.low)} to "
         f"{_percent(ci.high)}, {len(team.samples)} and {len(above.samples)} runs"
-    )
+    ).replace(".0% interval", "% interval")
     if ci.low > threshold:
         why = f"{gap_s} points behind (< {max_gap_s}) and surely more than {threshold:.1%} faster"
         return Decision(

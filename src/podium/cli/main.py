@@ -12,6 +12,7 @@ import typer
 
 from podium import __version__
 from podium.baseline.cli import baseline_app
+from podium.cli.efficiency import remeasure, rules_app
 from podium.cli.options import (
     CompetitionOpt,
     JsonOpt,
@@ -59,6 +60,8 @@ app.add_typer(code_app, name="code")
 app.add_typer(baseline_app, name="baseline")
 app.add_typer(token_app, name="token")
 app.add_typer(teams_app, name="teams")
+app.add_typer(rules_app, name="rules")
+app.command()(remeasure)
 app.command("serve")(serve)
 
 
@@ -157,6 +160,8 @@ def stage_open(name: str, competition: CompetitionOpt = Path(".")) -> None:
     with open_podium(competition) as podium:
         podium.setup.open_stage(name)
         console().print(f"stage {name!r} is open")
+        for warning in podium.results.timing().warnings:
+            console().print(f"[yellow]warning:[/] {warning}")
 
 
 @stage_app.command("close")

@@ -63,10 +63,63 @@ def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool =
             "\n".join(row.reasons) or "-",
         )
     console.print(after)
+    print_decisions(console, board)
     for note in board.notes:
         console.print(f"[yellow]warning:[/] {note}")
     for team, why in board.unranked:
         console.print(f"[dim]not ranked: {team} ({why})[/]")
+
+
+def print_decisions(console: Console, board: Leaderboard) -> None:
+    """Every examined move with its numbers; whether the board is still provisional."""
+    if board.decisions:
+        noise = board.noise
+        basis = f"noise {noise.sigma:.3f} from {noise.source}" if noise else "single numbers"
+        table = Table(
+            title=f"Decisions ({board.rule.confidence:.0%} confidence, {basis})",
+            title_justify="left",
+        )
+        for col in ("team", "past", "gap", "gain", "interval", "runs", "decision"):
+            table.add_column(col, justify="left" if col in ("team", "past") else "right")
+        for d in board.decisions:
+            colour = {"moved": "green", "refused": "red"}.get(d.kind, "yellow")
+            interval = f"{d.gain_ci[0]:.1%} to {d.gain_ci[1]:.1%}" if d.gain_ci else "-"
+            table.add_row(
+                d.team, d.past, f"{d.score_gap:.2f}", f"{d.gain:.1%}", interval,
+                f"{d.runs[0]}/{d.runs[1]}", f"[{colour}]{d.kind}[/]",
+            )  # fmt: skip
+        console.print(table)
+    if board.provisional:
+        console.print(
+            f"[yellow]provisional:[/] undecided moves are re-measured when the stage is "
+            f"published, or now with `podium remeasure --stage {board.stage}`"
+        )
+    for warning in board.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
+
+
+def print_comparison(console: Console, published: Leaderboard, simulated: Leaderboard) -> None:
+    """A what-if: the stored measurements under the published rule and under another."""
+
+    def rule_text(board: Leaderboard) -> str:
+        r = board.rule
+        return (f"bonus {list(r.bonus_places)}, gap < {r.max_score_gap:g}, "
+                f"gain > {r.min_efficiency_gain:.1%}, {r.confidence:.0%} confidence")  # fmt: skip
+
+    places = {row.team: row.place for row in simulated.rows}
+    table = Table(title=f"stage {published.stage}: published rule vs what-if", title_justify="left")
+    for col in ("team", "performance", "published", "what-if", "change"):
+        table.add_column(col, justify="left" if col == "team" else "right")
+    for row in published.rows:
+        change = row.place - places[row.team]
+        table.add_row(
+            row.team, str(row.performance_place), str(row.place), str(places[row.team]),
+            "=" if change == 0 else f"{change:+d}",
+        )  # fmt: skip
+    console.print(table)
+    for title, board in (("published", published), ("what-if", simulated)):
+        console.print(f"\n[bold]{title}[/]: {rule_text(board)}")
+        print_decisions(console, board)
 
 
 def _task_cell(row: Row, task: str, languages: bool) -> str:

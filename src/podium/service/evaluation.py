@@ -9,13 +9,14 @@ import contextlib
 import fcntl
 import hashlib
 import shutil
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from podium.calibration import NoiseReport, recommend_min_gain
 from podium.data.prepare import split_inputs_sha256
@@ -33,9 +34,18 @@ from podium.harness.evaluate import (
 from podium.harness.fingerprint import machine_fingerprint
 from podium.harness.runner import Runner
 from podium.service.context import Competition
+from podium.service.reference import ReferenceClock
 from podium.service.results import Results
 from podium.service.setup import Setup
-from podium.store.models import Measurement, Run, Score, Stage, Submission, utcnow
+from podium.store.models import (
+    Calibration,
+    Measurement,
+    Run,
+    Score,
+    Stage,
+    Submission,
+    utcnow,
+)
 from podium.submission.archive import read_submission
 from podium.submission.intake import check_archive
 from podium.submission.predictions import ExpectedFile, expected_files
@@ -77,6 +87,8 @@ class Evaluation:
         self._runner_factory = runner_factory
         self._runner: Runner | None = None
         self._expected: dict[tuple[str, str], list[ExpectedFile]] = {}
+        self._held = threading.local()
+        self.reference = ReferenceClock(competition)
 
     @property
     def runner(self) -> Runner:
@@ -92,9 +104,23 @@ class Evaluation:
         outcomes: list[RunOutcome] = []
         with self._evaluator_lock():
             self._recover_interrupted()
-            while (claimed := self.claim_next(stage)) is not None:
+            while self._has_queued(stage):
+                if self.reference.due():
+                    self.reference.time(self.runner, self._group_prefix)
+                claimed = self.claim_next(stage)
+                if claimed is None:
+                    break
                 outcomes.append(self._evaluate_claimed(*claimed, progress=progress))
         return outcomes
+
+    def _has_queued(self, stage: str | None) -> bool:
+        with self.c.sessions() as s:
+            query = self.c.scoped(
+                select(func.count(Submission.id)).join(Stage).where(Submission.status == "queued")
+            )
+            if stage is not None:
+                query = query.where(Stage.name == stage)
+            return bool(s.scalar(query))
 
     def retry_run(self, run_id: int) -> int:
         """Queue again a submission whose last run failed because of the platform (also one
@@ -131,24 +157,77 @@ class Evaluation:
         if result.status != "scored":
             raise SubmissionError(f"the calibration submission failed: {result.error}")
         walls = [m.wall_seconds for m in result.measurements]
-        return recommend_min_gain(walls, repeats=self.c.spec.efficiency.repeats)
+        report = recommend_min_gain(walls, repeats=self.c.spec.efficiency.repeats)
+        with self.c.sessions.begin() as s:
+            s.add(
+                Calibration(
+                    competition_id=self.c.id,
+                    hardware=self.c.spec.hardware,
+                    fingerprint=machine_fingerprint(self.c.spec_hash),
+                    walls=walls,
+                    repeats=report.repeats,
+                    spread=report.relative_spread,
+                    sigma=report.sigma,
+                    recommended_gain=report.recommended_min_gain,
+                    configured_gain=self.c.spec.reranking.min_efficiency_gain,
+                )
+            )
+        return report
+
+    def remeasure_once(self, submission_id: int, *, progress: Progress | None = None) -> RunOutcome:
+        """One more run of a scored submission (a photo finish), timed like any (the spec's
+        repeats): recorded as a run of kind `remeasure`, costing no attempt and never
+        changing the submission's status. Call it inside `locked()`."""
+        with self.c.sessions.begin() as s:
+            sub = self.c.submission_row(s, submission_id)
+            run = Run(
+                submission_id=sub.id,
+                status="running",
+                kind="remeasure",
+                hardware=self.c.spec.hardware,
+                submission_sha256=sub.sha256,
+                fingerprint=machine_fingerprint(self.c.spec_hash),
+            )
+            s.add(run)
+            s.flush()
+            run_id = run.id
+        return self._evaluate_claimed(submission_id, run_id, progress=progress)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """The evaluator's lock, with what an interrupted evaluator left cleaned up first."""
+        with self._evaluator_lock():
+            self._recover_interrupted()
+            yield
 
     # -- the queue ----------------------------------------------------------------------
 
     @contextmanager
     def _evaluator_lock(self) -> Iterator[None]:
-        """One evaluator per competition at a time, so durations never share the machine."""
+        """One evaluator per competition at a time, so durations never share the machine.
+
+        Re-entrant within a thread (closing a stage holds it while its photo finish runs)."""
+        if getattr(self._held, "depth", 0):
+            self._held.depth += 1
+            try:
+                yield
+            finally:
+                self._held.depth -= 1
+            return
         self.c.layout.artifacts_dir.mkdir(parents=True, exist_ok=True)
         with (self.c.layout.artifacts_dir / "evaluate.lock").open("w") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise RuleError(
-                    "another `podium evaluate` is running for this competition"
+                    "another `podium evaluate` is running for this competition",
+                    hint="wait until it is idle (podium serve's evaluator runs between jobs)",
                 ) from None
+            self._held.depth = 1
             try:
                 yield
             finally:
+                self._held.depth = 0
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     @property
@@ -166,6 +245,9 @@ class Evaluation:
             )
             for run in s.scalars(running):
                 run.status, run.finished_at = "platform_error", utcnow()
+                if run.kind == "remeasure":  # the submission keeps its result
+                    run.error = "the evaluator stopped during this re-measurement"
+                    continue
                 run.error = "the evaluator stopped during this run; it will be retried"
                 _count_platform_fault(run.submission)
 
@@ -222,7 +304,12 @@ class Evaluation:
         return self._expected[key]
 
     def _evaluate_claimed(
-        self, submission_id: int, run_id: int, *, progress: Progress | None
+        self,
+        submission_id: int,
+        run_id: int,
+        *,
+        progress: Progress | None,
+        repeats: int | None = None,
     ) -> RunOutcome:
         with self.c.sessions() as s:
             sub = s.get_one(Submission, submission_id)
@@ -238,8 +325,8 @@ class Evaluation:
             inputs_sha = split_inputs_sha256(self.setup.manifest(), split)
             run_dir = self.c.layout.run_dir(run_id)
             name = f"{self._group_prefix}run{run_id}"
-            result = evaluate(self._job(archive_path.read_bytes(), split, run_dir, name), say)
-            return self._record_result(outcome, result, inputs_sha)
+            job = self._job(archive_path.read_bytes(), split, run_dir, name, repeats)
+            return self._record_result(outcome, evaluate(job, say), inputs_sha)
         except Exception as err:  # ours, never the team's: recorded, and the queue goes on
             return self._record_platform_fault(outcome, err)
 
@@ -257,7 +344,8 @@ class Evaluation:
             run = s.get_one(Run, outcome.run_id)
             run.status, run.finished_at, run.error = "platform_error", utcnow(), message
             run.log_tail = tail
-            _count_platform_fault(s.get_one(Submission, outcome.submission_id))
+            if run.kind == "evaluation":
+                _count_platform_fault(s.get_one(Submission, outcome.submission_id))
         return outcome.ended("platform_error", message)
 
     def _record_result(
@@ -271,8 +359,9 @@ class Evaluation:
             run.enforcement = result.enforcement
             s.add_all(_measurement_rows(outcome.run_id, result))
             s.add_all(_score_rows(outcome.run_id, result))
-            sub = s.get_one(Submission, outcome.submission_id)
-            sub.status, sub.platform_failures = result.status, 0
+            if run.kind == "evaluation":
+                sub = s.get_one(Submission, outcome.submission_id)
+                sub.status, sub.platform_failures = result.status, 0
         agg = self.results.run_aggregate(outcome.run_id) if result.status == "scored" else None
         if agg is not None:
             return outcome.ended(result.status, result.error, agg.duration, agg.overall)

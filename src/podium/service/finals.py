@@ -10,6 +10,7 @@ from podium.errors import RuleError
 from podium.leaderboard import best_per_team
 from podium.service.context import Competition
 from podium.service.evaluation import Evaluation, Progress, RunOutcome
+from podium.service.photo_finish import PhotoFinish
 from podium.service.results import Results
 from podium.service.setup import Setup
 from podium.service.submissions import Submissions
@@ -29,17 +30,43 @@ class Finals:
         submissions: Submissions,
         results: Results,
         evaluation: Evaluation,
+        photo_finish: PhotoFinish,
     ) -> None:
         self.c, self.setup, self.submissions = competition, setup, submissions
-        self.results, self.evaluation = results, evaluation
+        self.results, self.evaluation, self.photo_finish = results, evaluation, photo_finish
 
-    def close_stage(self, name: str) -> list[HallOfFameEntry]:
-        """Close a stage; declare its winner to the hall of fame if the spec says so."""
+    def close_stage(
+        self,
+        name: str,
+        *,
+        publish: bool = True,
+        remeasure_here: bool = True,
+        progress: Progress | None = None,
+    ) -> list[HallOfFameEntry]:
+        """Close a stage and publish its results (`publish`: a server does that in its
+        evaluator, not in the request). Publishing needs the evaluator: it is taken first,
+        so a busy one refuses the close before anything changes."""
+        if not publish:
+            self._close(name)
+            return []
+        with self.evaluation.locked():
+            self._close(name)
+            return self.publish(name, remeasure=remeasure_here, progress=progress)
+
+    def _close(self, name: str) -> None:
         with self.c.sessions.begin() as s:
             stage = self.c.stage_row(s, name)
             if stage.status != "open":
                 raise RuleError(f"stage {name!r} is {stage.status}, not open")
             stage.status, stage.closed_at = "closed", utcnow()
+
+    def publish(
+        self, name: str, *, remeasure: bool = True, progress: Progress | None = None
+    ) -> list[HallOfFameEntry]:
+        """A closed stage's results made final: undecided moves are re-measured (photo
+        finish), then the winner enters the hall of fame if the spec says so."""
+        if remeasure:
+            self.photo_finish.run(name, progress=progress)
         if self.c.spec.stage(name).declare_winner:
             return self._record_winners(name, places=1)
         return []
@@ -82,17 +109,29 @@ class Finals:
             stage.status, stage.closed_at = "closed", utcnow()
         return outcomes
 
-    def reveal(self) -> list[HallOfFameEntry]:
-        """Show the final's results to everyone and enter its top three in the hall of fame."""
+    def reveal(
+        self, *, remeasure: bool = True, progress: Progress | None = None
+    ) -> list[HallOfFameEntry]:
+        """Show the final's results to everyone and enter its top three in the hall of fame,
+        after a photo finish of its undecided moves."""
+        final = self.check_revealable()
+        with self.evaluation.locked():
+            if remeasure:
+                self.photo_finish.run(final, progress=progress)
+            with self.c.sessions.begin() as s:
+                self.c.stage_row(s, final).revealed = True
+            return self._record_winners(final, places=HALL_OF_FAME_PLACES)
+
+    def check_revealable(self) -> str:
+        """The final stage's name, or why it cannot be revealed now."""
         final = self.setup.final_stage()
-        with self.c.sessions.begin() as s:
+        with self.c.sessions() as s:
             stage = self.c.stage_row(s, final)
             if stage.status != "closed":
                 raise RuleError("the final has not run yet", hint="podium final run")
             if stage.revealed:
                 raise RuleError("the final is already revealed")
-            stage.revealed = True
-        return self._record_winners(final, places=HALL_OF_FAME_PLACES)
+        return final
 
     def hall_of_fame(self) -> list[HallOfFameEntry]:
         """Winners of every competition in this store."""

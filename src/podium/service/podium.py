@@ -12,6 +12,7 @@ from podium.harness.runners import create_runner
 from podium.service.context import Competition, open_competition
 from podium.service.evaluation import Evaluation, RunnerFactory
 from podium.service.finals import Finals
+from podium.service.photo_finish import PhotoFinish
 from podium.service.results import Results
 from podium.service.setup import Setup
 from podium.service.submissions import Submissions
@@ -28,8 +29,14 @@ class Podium:
         self.submissions = Submissions(competition, self.setup)
         self.results = Results(competition, self.setup)
         self.evaluation = Evaluation(competition, self.setup, self.results, runner_factory)
+        self.photo_finish = PhotoFinish(competition, self.results, self.evaluation)
         self.finals = Finals(
-            competition, self.setup, self.submissions, self.results, self.evaluation
+            competition,
+            self.setup,
+            self.submissions,
+            self.results,
+            self.evaluation,
+            self.photo_finish,
         )
         self.tokens = Tokens(competition)
 

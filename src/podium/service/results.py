@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import Row as SqlRow
 from sqlalchemy.orm import Session, selectinload
 
 from podium.efficiency import Noise
-from podium.errors import RuleError
+from podium.errors import RuleError, SpecError
 from podium.leaderboard import (
     Aggregate,
     Leaderboard,
@@ -21,6 +22,7 @@ from podium.leaderboard import (
 )
 from podium.ranking import RerankRule
 from podium.service.context import Competition
+from podium.service.reference import ReferenceClock
 from podium.service.setup import Setup
 from podium.store.models import (
     Calibration,
@@ -125,6 +127,32 @@ class Results:
             timing=self.timing(),
         )
 
+    def what_if(
+        self,
+        stage: str,
+        *,
+        gap: float | None = None,
+        gain: float | None = None,
+        bonus: Sequence[int] | None = None,
+        confidence: float | None = None,
+    ) -> tuple[Leaderboard, Leaderboard]:
+        """The stage under the published rule and under one with these parameters replaced:
+        the same stored measurements replayed; nothing is stored (organizers only)."""
+        published = self.leaderboard(stage, organizer=True)
+        base = self.rule()
+        try:
+            rule = RerankRule(
+                bonus_places=tuple(bonus) if bonus is not None else base.bonus_places,
+                max_score_gap=base.max_score_gap if gap is None else gap,
+                min_efficiency_gain=base.min_efficiency_gain if gain is None else gain,
+                confidence=base.confidence if confidence is None else confidence,
+            )
+        except ValueError as err:
+            raise SpecError(
+                f"not a rule: {err}", hint="e.g. bonus 3,2,1, gap 8, gain 0.1"
+            ) from None
+        return published, self.leaderboard(stage, organizer=True, rule=rule)
+
     def rule(self) -> RerankRule:
         """The published rule, as competition.toml states it."""
         rr, eff = self.c.spec.reranking, self.c.spec.efficiency
@@ -156,6 +184,7 @@ class Results:
             calibrated=calibrated,
             photo_finish_runs=eff.photo_finish_runs,
             warnings=warnings,
+            reference_seconds=ReferenceClock(self.c).seconds(),
         )
 
     def calibration(self) -> Calibration | None:

@@ -72,6 +72,29 @@ def start_final(request: Request) -> None:
     worker.submit_job(lambda p: p.finals.run())
 
 
+def close_stage(request: Request, name: str) -> list[str] | None:
+    """Close a stage now; publish it (photo finish, winners) on the server's evaluator. A
+    server that does not evaluate publishes here without re-measuring (run `podium
+    remeasure` first). The winners, or None while being published."""
+    podium, worker = podium_of(request), _worker(request)
+    if worker is None:
+        return [w.team_name for w in podium.finals.close_stage(name, remeasure_here=False)]
+    podium.finals.close_stage(name, publish=False)
+    worker.submit_job(lambda p: p.finals.publish(name))
+    return None
+
+
+def reveal_final(request: Request) -> list[str] | None:
+    """Reveal the final after its photo finish: on the server's evaluator when it has one
+    (None: under way), else here."""
+    podium, worker = podium_of(request), _worker(request)
+    if worker is None:
+        return [w.team_name for w in podium.finals.reveal(remeasure=False)]
+    podium.finals.check_revealable()
+    worker.submit_job(lambda p: p.finals.reveal())
+    return None
+
+
 def retry_run(request: Request, run_id: int) -> int:
     """Queue a run's submission again; the id of the submission."""
     submission_id = podium_of(request).evaluation.retry_run(run_id)

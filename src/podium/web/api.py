@@ -111,8 +111,11 @@ def open_stage(request: Request, _: Organizer, name: str) -> dict[str, Any]:
 
 @router.post("/stages/{name}/close")
 def close_stage(request: Request, _: Organizer, name: str) -> dict[str, Any]:
-    winners = podium_of(request).finals.close_stage(name)
-    return {"stage": name, "status": "closed", "winners": [w.team_name for w in winners]}
+    """Closes at once; the results are published (photo finish, winners) by the server's
+    evaluator: `publishing` is true and `winners` empty until then."""
+    winners = actions.close_stage(request, name)
+    return {"stage": name, "status": "closed", "winners": winners or [],
+            "publishing": winners is None}  # fmt: skip
 
 
 @router.post("/final/run", status_code=202)
@@ -124,8 +127,10 @@ def run_final(request: Request, _: Organizer) -> dict[str, str]:
 
 @router.post("/final/reveal")
 def reveal_final(request: Request, _: Organizer) -> dict[str, Any]:
-    winners = podium_of(request).finals.reveal()
-    return {"revealed": True, "winners": [w.team_name for w in winners]}
+    """Reveals after the final's photo finish (on the server's evaluator when it has one:
+    then `revealed` is false until it is done)."""
+    winners = actions.reveal_final(request)
+    return {"revealed": winners is not None, "winners": winners or []}
 
 
 @router.post("/runs/{run_id}/retry", status_code=202)

@@ -185,7 +185,25 @@ def admin_page(request: Request, who: OrganizerPage) -> HTMLResponse:
         teams=podium.setup.teams(),
         worker={"enabled": worker is not None, "busy": bool(worker and worker.busy),
                 "last_error": worker.last_error if worker else None},
+        efficiency=views.efficiency_overview(podium),
     )  # fmt: skip
+
+
+@router.get("/admin/what-if")
+def what_if_page(
+    request: Request,
+    who: OrganizerPage,
+    stage: str,
+    gap: float | None = None,
+    gain: float | None = None,
+    bonus: str | None = None,
+    confidence: float | None = None,
+) -> HTMLResponse:
+    """A stage's stored measurements under another rule, beside the published one."""
+    data = views.what_if(
+        podium_of(request), stage, gap=gap, gain=gain, bonus=bonus, confidence=confidence
+    )
+    return _render(request, "what_if.html", who, stage=stage, **data)
 
 
 @router.post("/admin/stages/{name}/{action}")
@@ -194,7 +212,7 @@ def admin_stage(request: Request, _: Organizer, name: str, action: str) -> Redir
     if action == "open":
         podium.setup.open_stage(name)
     elif action == "close":
-        podium.finals.close_stage(name)
+        actions.close_stage(request, name)
     else:
         raise NotFoundError(f"unknown stage action {action!r}", hint="open or close")
     return _back("/admin")
@@ -205,7 +223,7 @@ def admin_final(request: Request, _: Organizer, action: str) -> RedirectResponse
     if action == "run":
         actions.start_final(request)
     elif action == "reveal":
-        podium_of(request).finals.reveal()
+        actions.reveal_final(request)
     else:
         raise NotFoundError(f"unknown final action {action!r}", hint="run or reveal")
     return _back("/admin")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podium.access import Principal, StageFacts, StageResults, Team, TeamSubmission, allowed, ensure
-from podium.errors import NotFoundError, RuleError
+from podium.errors import NotFoundError, RuleError, SpecError
 from podium.leaderboard import Leaderboard
 from podium.report.charts import chart_data
 from podium.service import Podium
@@ -251,3 +251,43 @@ def runs_overview(podium: Podium) -> list[dict[str, Any]]:
 
 def hall_of_fame(podium: Podium) -> list[dict[str, Any]]:
     return [e.to_dict() for e in podium.finals.hall_of_fame()]
+
+
+def efficiency_overview(podium: Podium) -> dict[str, Any]:
+    """For organizers: the rule, its calibration, the warnings, the reference clock."""
+    timing = podium.results.timing()
+    noise = timing.calibrated or timing.assumed
+    drift = podium.evaluation.reference.drift(noise.sigma if noise else 0.2)
+    return {
+        "rule": podium.results.rule(),
+        "calibration": podium.results.calibration(),
+        "warnings": timing.warnings,
+        "reference_seconds": timing.reference_seconds,
+        "drift": drift,
+        "metric": timing.metric,
+    }
+
+
+def what_if(
+    podium: Podium,
+    stage: str,
+    *,
+    gap: float | None,
+    gain: float | None,
+    bonus: str | None,
+    confidence: float | None,
+) -> dict[str, Any]:
+    """Both orders of a stage (published rule, another rule) and every decision of each."""
+    try:
+        places = [int(b) for b in bonus.split(",") if b.strip()] if bonus else None
+    except ValueError:
+        raise SpecError(f"bonus {bonus!r} is not a list of places", hint="e.g. 3,2,1") from None
+    published, simulated = podium.results.what_if(
+        stage, gap=gap, gain=gain, bonus=places, confidence=confidence
+    )
+    places_after = {row.team: row.place for row in simulated.rows}
+    return {
+        "published": published,
+        "simulated": simulated,
+        "rows": [(row, places_after[row.team]) for row in published.rows],
+    }

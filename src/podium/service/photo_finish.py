@@ -1,0 +1,58 @@
+"""Photo finish: a move the measurements cannot decide is re-measured, both teams interleaved
+on this evaluator (A, B, A, B, ... so drift hits both), until its interval clears the
+threshold or the budget (`[efficiency] photo_finish_runs` per team) is spent."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from podium.leaderboard import Leaderboard
+from podium.service.context import Competition
+from podium.service.evaluation import Evaluation, Progress, RunOutcome
+from podium.service.results import Results
+from podium.store.models import Run, Stage, Submission
+
+
+class PhotoFinish:
+    """Re-measurement of undecided moves; costs no attempt, changes no submission."""
+
+    def __init__(self, competition: Competition, results: Results, evaluation: Evaluation) -> None:
+        self.c, self.results, self.evaluation = competition, results, evaluation
+
+    def run(self, stage: str, *, progress: Progress | None = None) -> list[RunOutcome]:
+        """Re-measure until every move of the stage is decided or out of budget."""
+        budget = self.c.spec.efficiency.photo_finish_runs
+        outcomes: list[RunOutcome] = []
+        if budget == 0:
+            return outcomes
+        with self.evaluation.locked():
+            while pair := self._next_pair(self.results.leaderboard(stage, organizer=True)):
+                for submission_id in pair:
+                    if self._remeasured(submission_id) < budget:
+                        outcomes.append(
+                            self.evaluation.remeasure_once(submission_id, progress=progress)
+                        )
+        return outcomes
+
+    def _next_pair(self, board: Leaderboard) -> tuple[int, int] | None:
+        """The submissions (above, below) of the first undecided move with budget left."""
+        budget = self.c.spec.efficiency.photo_finish_runs
+        by_team = {row.team: row.submission_id for row in board.rows}
+        for decision in board.decisions:
+            if decision.kind != "undecided":
+                continue
+            pair = (by_team[decision.past], by_team[decision.team])
+            if any(self._remeasured(sub) < budget for sub in pair):
+                return pair
+        return None
+
+    def _remeasured(self, submission_id: int) -> int:
+        """Re-measurement runs a submission had (failed ones included: they spend budget)."""
+        with self.c.sessions() as s:
+            query = self.c.scoped(
+                select(func.count(Run.id))
+                .join(Submission)
+                .join(Stage)
+                .where(Run.submission_id == submission_id, Run.kind == "remeasure")
+            )
+            return int(s.scalar(query) or 0)
