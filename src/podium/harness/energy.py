@@ -114,7 +114,10 @@ class NvmlEnergy:
     @classmethod
     def open(cls, gpus: Sequence[int] | None = None) -> NvmlEnergy | None:
         """None when the run sees no GPU; Unavailable when NVML is missing."""
-        found = nvml_handles(gpus)
+        try:
+            found = nvml_handles(gpus)
+        except Exception as err:  # a driver that loads but cannot count its devices
+            raise Unavailable(f"NVML unusable: {err}") from err
         if found is None:
             raise Unavailable("no NVML")
         nvml, handles = found
