@@ -63,6 +63,7 @@ class Aggregate:
     duration_ci95: tuple[float, float] = (0.0, 0.0)
     duration_ci_level: float = 0.0
     repeats: int = 0
+    duration_metric: str = "wall_time"  # what `duration` is of: wall time where unmeasured
 
 
 def aggregate(
@@ -83,7 +84,8 @@ def aggregate(
     for (task, lang), value in counted.items():
         languages.setdefault(task, {})[lang] = value
     tasks = task_means(counted)
-    figures = list(facts.figures(efficiency) or facts.walls)
+    measured = facts.figures(efficiency)
+    figures = list(measured or facts.walls)
     interval = median_interval(figures, confidence)
     return Aggregate(
         overall=mean(tasks.values()) if tasks else 0.0,
@@ -95,6 +97,7 @@ def aggregate(
         duration_ci95=(interval.low, interval.high),
         duration_ci_level=interval.confidence,
         repeats=len(figures),
+        duration_metric=efficiency if measured else "wall_time",
     )
 
 
@@ -150,6 +153,11 @@ class Row:
         return {**flat, **asdict(self.aggregate)}
 
 
+# the unit and the column label of each efficiency figure (what a row's `duration` is)
+EFFICIENCY_UNITS = {"wall_time": "s", "cpu_time": "s", "energy": "J"}
+EFFICIENCY_LABELS = {"wall_time": "duration s", "cpu_time": "CPU s", "energy": "energy J"}
+
+
 @dataclass(frozen=True)
 class Leaderboard:
     competition: str
@@ -186,6 +194,14 @@ class Leaderboard:
             for d in self.decisions
         )
 
+    @property
+    def efficiency_unit(self) -> str:
+        return EFFICIENCY_UNITS[self.efficiency_metric]
+
+    @property
+    def efficiency_label(self) -> str:
+        return EFFICIENCY_LABELS[self.efficiency_metric]
+
     def performance_order(self) -> list[Row]:
         return sorted(self.rows, key=lambda r: r.performance_place)
 
@@ -202,6 +218,7 @@ class Leaderboard:
             "durations_comparable": self.durations_comparable,
             "notes": list(self.notes),
             "efficiency_metric": self.efficiency_metric,
+            "efficiency_unit": self.efficiency_unit,
             "decisions": [d.to_dict() for d in self.decisions],
             "provisional": self.provisional,
             "noise": asdict(self.noise) if self.noise is not None else None,

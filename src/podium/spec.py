@@ -98,6 +98,13 @@ class EfficiencySpec(_Strict):
         description="what the rule compares: the test phase's wall time, its CPU time, or its "
         "energy (CPU package and GPU, idle power subtracted; where counters exist)",
     )
+    idle_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        le=10,
+        description="idle power is measured this long before each timed repeat, where energy "
+        "counters exist, and subtracted from its energy",
+    )
     repeats: int = Field(default=1, ge=1, description="fresh runs per submission; median counts")
     confidence: float = Field(
         default=0.95, gt=0.5, lt=1, description="a move needs this confidence that it is earned"
@@ -367,6 +374,7 @@ declare_winner = false
 
 [efficiency]
 metric = "wall_time"         # duration of the whole test phase ("cpu_time", "energy" also)
+idle_seconds = 0.25          # energy: idle power measured this long before each repeat
 repeats = 1                  # fresh runs per submission; the median counts
 confidence = 0.95            # a move needs this confidence that the gain clears the threshold
 photo_finish_runs = 10       # undecided moves: re-measure both teams, interleaved, up to this

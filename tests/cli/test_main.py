@@ -59,11 +59,16 @@ def test_a_competition_from_the_command_line(tmp_path: Path) -> None:
     [row] = board["rows"]
     assert row["team"] == "Alpha" and row["place"] == 1 and row["overall"] > 0
     table = run("leaderboard", *c).stdout
-    assert "Performance order" in table and "Final order" in table
+    assert "Performance order" in table and "Final order" in table and "duration s" in table
     run_info = json.loads(run("run", str(row["run_id"]), "--json", *c).stdout)
     assert run_info["fingerprint"]["cores"] >= 1 and run_info["measurements"][0]["wall_seconds"] > 0
     # the one run record: GPU figures (None on this CPU machine) and what enforced each limit
     assert run_info["measurements"][0]["gpu_energy_joules"] is None
+    # no energy counters here either: the run says which are missing, it never estimates
+    assert run_info["measurements"][0]["cpu_energy_joules"] is None
+    assert run_info["measurements"][0]["energy_note"] == (
+        "no RAPL counters at /sys/class/powercap; no NVML"
+    )
     assert "memory" in run_info["enforcement"] and len(run_info["scores"]) > 0
     run("stage", "close", "evaluation", *c)
     run("final", "run", *c)

@@ -35,3 +35,13 @@ def test_an_older_store_upgrades_without_losing_rows(tmp_path: Path) -> None:
     assert "gpu_energy_joules" in {c["name"] for c in inspect(engine).get_columns("measurements")}
     with engine.connect() as conn:
         assert conn.execute(text("SELECT team_name FROM hall_of_fame")).scalar() == "t"
+
+
+def test_0006_adds_the_energy_columns_and_takes_them_away_again(tmp_path: Path) -> None:
+    engine = create_store_engine(sqlite_url(tmp_path / "s.db"))
+    energy = {"cpu_energy_joules", "idle_cpu_watts", "idle_gpu_watts", "energy_note"}
+    upgrade(engine)
+    assert energy <= {c["name"] for c in inspect(engine).get_columns("measurements")}
+    command.downgrade(alembic_config(engine), "0005")
+    columns = {c["name"] for c in inspect(engine).get_columns("measurements")}
+    assert not energy & columns and "gpu_energy_joules" in columns

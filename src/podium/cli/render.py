@@ -31,7 +31,7 @@ def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool =
         f"hardware {board.hardware!r}"
     )
     before = Table(title="Performance order (before re-ranking)", title_justify="left")
-    for col in ("#", "team", "overall", *tasks, "duration s"):
+    for col in ("#", "team", "overall", *tasks, board.efficiency_label):
         before.add_column(col, justify="left" if col == "team" else "right")
     for row in board.performance_order():
         before.add_row(
@@ -39,7 +39,7 @@ def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool =
             row.team,
             f"{row.overall:.2f}",
             *[_task_cell(row, t, languages) for t in tasks],
-            f"{row.duration:.3f}",
+            _figure(board, row),
         )
     console.print(before)
     after = Table(
@@ -49,7 +49,7 @@ def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool =
         ),
         title_justify="left",
     )
-    for col in ("place", "move", "team", "overall", "duration s", "perf.", "eff.", "why"):
+    for col in ("place", "move", "team", "overall", board.efficiency_label, "perf.", "eff.", "why"):
         after.add_column(col, justify="left" if col in ("team", "why") else "right")
     for row in board.rows:
         after.add_row(
@@ -57,7 +57,7 @@ def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool =
             _arrow(row),
             row.team,
             f"{row.overall:.2f}",
-            f"{row.duration:.3f}",
+            _figure(board, row),
             str(row.performance_place),
             str(row.efficiency_place),
             "\n".join(row.reasons) or "-",
@@ -120,6 +120,13 @@ def print_comparison(console: Console, published: Leaderboard, simulated: Leader
     for title, board in (("published", published), ("what-if", simulated)):
         console.print(f"\n[bold]{title}[/]: {rule_text(board)}")
         print_decisions(console, board)
+
+
+def _figure(board: Leaderboard, row: Row) -> str:
+    """The row's efficiency figure; a wall time standing in for an unmeasured one says so."""
+    if row.aggregate.duration_metric != board.efficiency_metric:
+        return f"{row.duration:.3f} s wall"
+    return f"{row.duration:.3f}"
 
 
 def _task_cell(row: Row, task: str, languages: bool) -> str:
@@ -235,7 +242,8 @@ def print_check(console: Console, report: CheckReport) -> None:
         console.print(
             f"test phase {i + 1}: {m.wall_seconds:.3f} s wall, "
             f"{m.cpu_user_seconds + m.cpu_system_seconds:.3f} s CPU, "
-            f"{m.peak_rss_bytes / 1024**2:.0f} MiB peak memory, {m.bytes_written} bytes written"
+            f"{m.peak_rss_bytes / 1024**2:.0f} MiB peak memory, {m.bytes_written} bytes written; "
+            f"{energy_text(m.cpu_energy_joules, m.gpu_energy_joules, m.energy_note)}"
         )
     console.print(f"harness overhead: {result.harness_seconds:.3f} s")
     if result.status == "scored":
@@ -245,6 +253,14 @@ def print_check(console: Console, report: CheckReport) -> None:
         if result.log_tail:
             console.print("[bold]log tail[/]")
             console.print(result.log_tail, markup=False)
+
+
+def energy_text(cpu: float | None, gpu: float | None, note: str | None) -> str:
+    """A repeat's net energy as people read it, with what was not measured."""
+    parts = [f"{label} {joules:.1f} J" for label, joules in (("CPU", cpu), ("GPU", gpu))
+             if joules is not None]  # fmt: skip
+    text = "energy " + " + ".join(parts) + " net of idle" if parts else "no energy figure"
+    return f"{text} ({note})" if note else text
 
 
 def print_calibration(console: Console, noise: NoiseReport, configured: float) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from podium.errors import PlatformError, PredictionError, SubmissionError
 from podium.harness.cgroups import host_hierarchy
 from podium.harness.confine import Limits, confine
+from podium.harness.energy import IDLE_SECONDS, POWERCAP, EnergyMeter
 from podium.harness.gpu import GpuMeter
 from podium.harness.runner import ProcessResult, Runner, RunRequest, kill_noted
 from podium.harness.scoring import ScoreRow, score_predictions
@@ -57,6 +58,8 @@ class EvaluationJob:
     max_output_bytes: int = 1024**3
     tmp_bytes: int = 4 * 1024**3
     gpus: tuple[int, ...] | None = None
+    idle_seconds: float = IDLE_SECONDS  # idle power is measured this long before each repeat
+    powercap: Path = POWERCAP  # where the RAPL counters are
     workspace: Path | None = None
     name: str = field(default_factory=lambda: f"podium-adhoc-{secrets.token_hex(4)}")
 
@@ -74,6 +77,7 @@ def job_for(
     runner: Runner,
     workspace: Path | None = None,
     name: str | None = None,
+    idle_seconds: float = IDLE_SECONDS,
 ) -> EvaluationJob:
     """A job under a spec's sandbox limits: the one way every caller builds a run."""
     return EvaluationJob(
@@ -93,6 +97,8 @@ def job_for(
         max_output_bytes=sandbox.max_output_mb * 1024**2,
         tmp_bytes=sandbox.tmp_mb * 1024**2,
         gpus=None if sandbox.gpus == "all" else tuple(sandbox.gpus),
+        idle_seconds=idle_seconds,
+        powercap=POWERCAP,
         workspace=workspace,
         **({"name": name} if name is not None else {}),
     )
@@ -225,10 +231,17 @@ def _timed_repeat(
         copy_tree(home, tmp, owner=(info.st_uid, info.st_gid))
     output = ws.limited("output", job.max_output_bytes, "output")
     phase = f"r{len(result.measurements)}"
-    with GpuMeter(job.gpus) as gpu:
+    energy = EnergyMeter(job.gpus, powercap=job.powercap, idle_seconds=job.idle_seconds)
+    with energy, GpuMeter(job.gpus) as gpu:
         measured = _run(job, phase, command, workdir, output, tmp, ws, log_path, result)
     measured = replace(
-        measured, gpu_energy_joules=gpu.energy_joules, gpu_peak_memory_bytes=gpu.peak_memory_bytes
+        measured,
+        gpu_peak_memory_bytes=gpu.peak_memory_bytes,
+        gpu_energy_joules=energy.figures.gpu_joules,
+        cpu_energy_joules=energy.figures.cpu_joules,
+        idle_cpu_watts=energy.figures.idle_cpu_watts,
+        idle_gpu_watts=energy.figures.idle_gpu_watts,
+        energy_note=energy.figures.note,
     )
     result.measurements.append(measured)
     if not measured.ok:

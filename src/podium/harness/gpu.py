@@ -1,4 +1,5 @@
-"""NVIDIA GPUs through NVML (`pynvml`, optional): fingerprint, energy and peak memory.
+"""NVIDIA GPUs through NVML (`pynvml`, optional): fingerprint and peak memory (energy is
+measured with the CPU's in `energy.py`).
 
 Without NVML (or without a GPU) everything here returns None and costs nothing; this is
 the path taken on CPU-only machines such as CI.
@@ -51,20 +52,26 @@ def nvidia_device_files(gpus: Sequence[int] | None = None, dev: Path = Path("/de
     return sorted(files)
 
 
+def nvml_handles(gpus: Sequence[int] | None = None) -> tuple[Any, list[Any]] | None:
+    """NVML and the handles of the GPUs a run sees (all when `gpus` is None); None without
+    NVML."""
+    nvml = _nvml()
+    if nvml is None:
+        return None
+    count = nvml.nvmlDeviceGetCount()
+    indices = range(count) if gpus is None else [i for i in gpus if i < count]
+    return nvml, [nvml.nvmlDeviceGetHandleByIndex(i) for i in indices]
+
+
 class GpuMeter:
-    """Energy (total-energy counters) and peak memory (sampled) of the run's GPUs during a block."""
+    """Peak memory (sampled) of the run's GPUs during a block."""
 
     def __init__(self, gpus: Sequence[int] | None = None) -> None:
-        self.nvml = _nvml()
-        self.handles: list[Any] = []
-        if self.nvml is not None:
-            count = self.nvml.nvmlDeviceGetCount()
-            indices = range(count) if gpus is None else [i for i in gpus if i < count]
-            self.handles = [self.nvml.nvmlDeviceGetHandleByIndex(i) for i in indices]
-        self.energy_joules: float | None = None
+        found = nvml_handles(gpus)
+        self.nvml: Any = None if found is None else found[0]
+        self.handles: list[Any] = [] if found is None else found[1]
         self.peak_memory_bytes: int | None = None
         self._stop = threading.Event()
-        self._start_mj: list[int] = []
         self._thread: threading.Thread | None = None
 
     def _sample(self) -> None:
@@ -75,10 +82,6 @@ class GpuMeter:
 
     def __enter__(self) -> GpuMeter:
         if self.handles:
-            assert self.nvml is not None
-            self._start_mj = [
-                int(self.nvml.nvmlDeviceGetTotalEnergyConsumption(h)) for h in self.handles
-            ]
             self._thread = threading.Thread(target=self._sample, daemon=True)
             self._thread.start()
         return self
@@ -89,9 +92,7 @@ class GpuMeter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._thread is None or self.nvml is None:
+        if self._thread is None:
             return
         self._stop.set()
         self._thread.join()
-        end = [int(self.nvml.nvmlDeviceGetTotalEnergyConsumption(h)) for h in self.handles]
-        self.energy_joules = sum(e - s for s, e in zip(self._start_mj, end, strict=True)) / 1000.0

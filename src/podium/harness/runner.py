@@ -59,8 +59,12 @@ class ProcessResult:
     log_overflow: bool = False
     out_of_memory: bool = False  # the kernel killed a process at the group's memory limit
     process_limit_hit: bool = False  # a fork was refused at the group's process limit
-    gpu_energy_joules: float | None = None
+    gpu_energy_joules: float | None = None  # net of idle power, like cpu_energy_joules
     gpu_peak_memory_bytes: int | None = None
+    cpu_energy_joules: float | None = None  # RAPL packages, net of idle power
+    idle_cpu_watts: float | None = None
+    idle_gpu_watts: float | None = None
+    energy_note: str | None = None  # which counter was missing, and why
 
     @property
     def ok(self) -> bool:

@@ -62,14 +62,16 @@ def _table(board: Leaderboard) -> str:
     for r in board.rows:
         cells = "".join(f"<td>{r.tasks.get(t, 0.0):.2f}</td>" for t in tasks)
         reasons = "<br>".join(escape(x) for x in r.reasons) or "–"
+        wall = " s wall" if r.aggregate.duration_metric != board.efficiency_metric else ""
         rows.append(
             f"<tr><td>{r.place}</td><td class='move'>{r.arrow}</td><td>{escape(r.team)}</td>"
-            f"<td><b>{r.overall:.2f}</b></td>{cells}<td>{r.duration:.3f}</td>"
+            f"<td><b>{r.overall:.2f}</b></td>{cells}<td>{r.duration:.3f}{wall}</td>"
             f"<td>{r.performance_place}</td><td class='why'>{reasons}</td></tr>"
         )
     return (
         f"<table><tr><th>place</th><th></th><th>team</th><th>overall</th>{head}"
-        f"<th>duration s</th><th>perf. place</th><th>why</th></tr>{''.join(rows)}</table>"
+        f"<th>{escape(board.efficiency_label)}</th><th>perf. place</th><th>why</th></tr>"
+        f"{''.join(rows)}</table>"
     )
 
 

@@ -292,6 +292,7 @@ class Evaluation:
             runner=self.runner,
             workspace=self.c.layout.work_dir / name,
             name=name,
+            idle_seconds=self.c.spec.efficiency.idle_seconds,
         )
 
     def _expected_files(self, split: str) -> list[ExpectedFile]:
@@ -406,6 +407,10 @@ def _measurement_rows(run_id: int, result: EvaluationResult) -> list[Measurement
             timed_out=m.timed_out,
             gpu_energy_joules=m.gpu_energy_joules,
             gpu_peak_memory_bytes=m.gpu_peak_memory_bytes,
+            cpu_energy_joules=m.cpu_energy_joules,
+            idle_cpu_watts=m.idle_cpu_watts,
+            idle_gpu_watts=m.idle_gpu_watts,
+            energy_note=m.energy_note,
         )
         for i, m in enumerate(result.measurements)
     ]

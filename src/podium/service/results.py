@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -59,11 +60,17 @@ class Results:
             measures = _measures(s, chosen)
             extra = _measures(s, remeasured, by_submission=True)
             members = self._members(s)
-        return [
+            energy = _energies(s, chosen)
+            extra_energy = _energies(s, remeasured, by_submission=True)
+        facts = [
             _facts(row, scores.get(row[0], {}), measures.get(row[0], []),
                    extra.get(row[3], []), members)
             for row in runs
         ]  # fmt: skip
+        return [
+            _with_energy(f, energy.get(f.run_id, []) + extra_energy.get(f.submission_id, []))
+            for f in facts
+        ]
 
     def run_facts(self, run_id: int) -> RunFacts | None:
         found = self.facts(Run.id == run_id)
@@ -302,3 +309,37 @@ def _facts(
         samples={"wall_time": [w for w, _, _ in both], "cpu_time": [c for _, c, _ in both]},
         remeasures=len(remeasured),
     )
+
+
+Energies = dict[int, list[tuple[float | None, float | None]]]  # owner -> (cpu, gpu) joules
+
+
+def _energies(s: Session, runs: Select[int], *, by_submission: bool = False) -> Energies:
+    """Net CPU and GPU joules of every repeat, by run (or by submission: re-measurements)."""
+    energies: Energies = {}
+    key = Run.submission_id if by_submission else Measurement.run_id
+    query = (
+        select(key, Measurement.cpu_energy_joules, Measurement.gpu_energy_joules)
+        .join(Run, Measurement.run_id == Run.id)
+        .where(Measurement.run_id.in_(runs))
+        .order_by(Measurement.run_id, Measurement.repeat)
+    )
+    for owner, cpu, gpu in s.execute(query):
+        energies.setdefault(owner, []).append((cpu, gpu))
+    return energies
+
+
+def _energy_samples(repeats: list[tuple[float | None, float | None]]) -> list[float] | None:
+    """CPU + GPU joules per repeat, or None unless every repeat read at least one counter
+    (a figure missing for one repeat is not a zero)."""
+    if not repeats or any(cpu is None and gpu is None for cpu, gpu in repeats):
+        return None
+    return [(cpu or 0.0) + (gpu or 0.0) for cpu, gpu in repeats]
+
+
+def _with_energy(facts: RunFacts, repeats: list[tuple[float | None, float | None]]) -> RunFacts:
+    """The run's facts with its energy samples, where every repeat measured energy."""
+    samples = _energy_samples(repeats)
+    if samples is None:
+        return facts
+    return replace(facts, samples={**facts.samples, "energy": samples})

@@ -201,6 +201,11 @@ class Measurement(Base):
     timed_out: Mapped[bool] = mapped_column(Boolean, default=False)
     gpu_energy_joules: Mapped[float | None] = mapped_column(Float)
     gpu_peak_memory_bytes: Mapped[int | None] = mapped_column(Integer)
+    # net of the idle power measured just before the repeat; None: no counter (energy_note)
+    cpu_energy_joules: Mapped[float | None] = mapped_column(Float)
+    idle_cpu_watts: Mapped[float | None] = mapped_column(Float)
+    idle_gpu_watts: Mapped[float | None] = mapped_column(Float)
+    energy_note: Mapped[str | None] = mapped_column(Text)
 
     run: Mapped[Run] = relationship(back_populates="measurements")
 
@@ -216,6 +221,10 @@ class Measurement(Base):
             "timed_out": self.timed_out,
             "gpu_energy_joules": self.gpu_energy_joules,
             "gpu_peak_memory_bytes": self.gpu_peak_memory_bytes,
+            "cpu_energy_joules": self.cpu_energy_joules,
+            "idle_cpu_watts": self.idle_cpu_watts,
+            "idle_gpu_watts": self.idle_gpu_watts,
+            "energy_note": self.energy_note,
         }
 
 

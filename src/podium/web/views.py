@@ -112,7 +112,7 @@ def leaderboard_csv(board: Leaderboard) -> str:
             "members",
             "overall",
             *tasks,
-            "duration_seconds",
+            "energy_joules" if board.efficiency_metric == "energy" else "duration_seconds",
             "performance_place",
             "efficiency_place",
             "bonus",
