@@ -13,6 +13,7 @@ from podium.data.prepare import Manifest
 from podium.harness.check import CheckReport
 from podium.layout import CompetitionLayout
 from podium.leaderboard import Leaderboard, Row
+from podium.report.durations import duration_text
 from podium.service import RunOutcome
 from podium.store.models import HallOfFameEntry, Submission
 
@@ -39,7 +40,7 @@ def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool =
             row.team,
             f"{row.overall:.2f}",
             *[_task_cell(row, t, languages) for t in tasks],
-            f"{row.duration:.3f}",
+            duration_text(row.aggregate, board.efficiency_metric),
         )
     console.print(before)
     after = Table(
@@ -57,7 +58,7 @@ def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool =
             _arrow(row),
             row.team,
             f"{row.overall:.2f}",
-            f"{row.duration:.3f}",
+            duration_text(row.aggregate, board.efficiency_metric),
             str(row.performance_place),
             str(row.efficiency_place),
             "\n".join(row.reasons) or "-",
