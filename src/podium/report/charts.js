@@ -23,12 +23,6 @@
     return lines.map(esc).join("<br>");
   }
 
-  // decades on a log axis spanning several of them; 1-2-5 steps within one or two
-  function logTicks(values) {
-    var decades = Math.log10(Math.max.apply(null, values) / Math.min.apply(null, values));
-    return decades > 2 ? 1 : "D2";
-  }
-
   // [low, high] of the values (log10 of them on a log axis), padded by shares of the span
   function padded(values, log, below, above) {
     var v = values.filter(function (x) { return !log || x > 0; }).map(function (x) { return log ? Math.log10(x) : x; });
@@ -113,7 +107,7 @@
       cliponaxis: false, hoverinfo: "skip"
     }], Object.assign({}, base, { showlegend: false,
         xaxis: { title: { text: d.duration_axis }, type: log ? "log" : "linear",
-          dtick: log ? logTicks(d.duration_low.concat(d.duration_high)) : undefined,
+          dtick: log ? 1 : undefined,  // powers of ten: 0.1, 1, 10
           rangemode: log ? "normal" : "tozero", gridcolor: "#eee", automargin: true },
         yaxis: { autorange: "reversed", automargin: true } }), cfg).then(function () { return fitLabels(bars); }));
 
@@ -149,7 +143,7 @@
     drawn.push(Plotly.newPlot(tradeoff, traces, Object.assign({}, base, { showlegend: false,
       // short axis titles (the caption says which way is better): a long one would not fit
       xaxis: { title: { text: d.duration_axis }, type: log ? "log" : "linear",
-        dtick: log ? logTicks(d.duration_low.concat(d.duration_high)) : undefined,
+        dtick: log ? 1 : undefined,  // powers of ten: 0.1, 1, 10
         range: xr, gridcolor: "#eee", automargin: true },
       yaxis: { title: { text: "overall score" }, range: yr, gridcolor: "#eee", automargin: true }
     }), cfg).then(function () { return fitLabels(tradeoff); }));
