@@ -155,7 +155,6 @@ class Row:
 
 # the unit and the column label of each efficiency figure (what a row's `duration` is)
 EFFICIENCY_UNITS = {"wall_time": "s", "cpu_time": "s", "energy": "J"}
-EFFICIENCY_LABELS = {"wall_time": "duration s", "cpu_time": "CPU s", "energy": "energy J"}
 
 
 @dataclass(frozen=True)
@@ -197,10 +196,6 @@ class Leaderboard:
     @property
     def efficiency_unit(self) -> str:
         return EFFICIENCY_UNITS[self.efficiency_metric]
-
-    @property
-    def efficiency_label(self) -> str:
-        return EFFICIENCY_LABELS[self.efficiency_metric]
 
     def performance_order(self) -> list[Row]:
         return sorted(self.rows, key=lambda r: r.performance_place)

@@ -59,7 +59,7 @@ def test_a_competition_from_the_command_line(tmp_path: Path) -> None:
     [row] = board["rows"]
     assert row["team"] == "Alpha" and row["place"] == 1 and row["overall"] > 0
     table = run("leaderboard", *c).stdout
-    assert "Performance order" in table and "Final order" in table and "duration s" in table
+    assert "Performance order" in table and "Final order" in table and "wall time" in table
     run_info = json.loads(run("run", str(row["run_id"]), "--json", *c).stdout)
     assert run_info["fingerprint"]["cores"] >= 1 and run_info["measurements"][0]["wall_seconds"] > 0
     # the one run record: GPU figures (None on this CPU machine) and what enforced each limit

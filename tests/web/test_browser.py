@@ -8,6 +8,7 @@ Screenshots go to $PODIUM_SCREENSHOTS (default: the test's tmp folder) for peopl
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ..chart_labels import measure
 from .conftest import Cup, make_cup
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,8 +43,9 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, Cup]]:
-    """`podium serve` in its own process, evaluating what teams upload."""
-    cup = make_cup(tmp_path)
+    """`podium serve` in its own process, evaluating what teams upload (three timed runs
+    each, so durations have an interval)."""
+    cup = make_cup(tmp_path, "[efficiency]\nrepeats = 3\n")
     port = _free_port()
     log = (tmp_path / "serve.log").open("w")
     proc = subprocess.Popen(
@@ -121,6 +124,18 @@ def _shots(tmp_path: Path) -> Path:
     return folder
 
 
+def _labels_inside(page: Any) -> None:
+    """Every text the bars and the scatter carry lies inside its plot, every tick label inside
+    its chart; the duration cell reads `1.23 s ±4%` with what its interval covers."""
+    for chart in ("duration", "tradeoff"):
+        placed = measure(page, f"#chart-{chart}")
+        assert placed.labels and placed.labels_outside_area() == []
+        assert placed.ticks_outside_svg() == []
+    cell = page.locator("#leaderboard td.duration").first
+    assert re.fullmatch(r"\d[\d.]* s ±[\d.]+%", cell.inner_text())
+    assert re.fullmatch(r"75% interval, 3 runs: [\d.]+–[\d.]+ s", cell.get_attribute("title"))
+
+
 def _watch(page: Any, refused: list[str]) -> None:
     """Collect what the Content-Security-Policy refuses on this page (Chromium logs it)."""
     page.on("console", lambda m: refused.append(m.text) if "Security Policy" in m.text else None)
@@ -166,6 +181,7 @@ def test_sign_in_upload_watch_it_scored_and_see_the_charts(
         for chart in ("history", "duration", "tradeoff"):
             expect(page.locator(f"#chart-{chart} .main-svg").first).to_be_visible()
         assert page.locator("#chart-duration .bars path").count() >= 1
+        _labels_inside(page)
         page.screenshot(path=str(shots / "leaderboard-laptop.png"), full_page=True)
         assert "script-src 'self'" in page.evaluate(
             "fetch('/leaderboard').then(r => r.headers.get('content-security-policy'))"
@@ -178,6 +194,7 @@ def test_sign_in_upload_watch_it_scored_and_see_the_charts(
         _watch(wall, refused)
         wall.goto(url + "/leaderboard?screen=wall")
         expect(wall.locator("body")).to_have_attribute("data-charts", "drawn", timeout=20_000)
+        _labels_inside(wall)
         wall.screenshot(path=str(shots / "leaderboard-wall.png"), full_page=True)
 
         # the organizer closes the stage from the browser: the winner enters the hall of fame

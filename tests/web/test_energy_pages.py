@@ -32,7 +32,7 @@ def test_the_leaderboard_names_its_figure_and_unit(tmp_path: Path) -> None:
 
     with TestClient(create_app(cup.root, evaluate=False)) as client:
         page = client.get("/leaderboard", headers={"accept": "text/html"}).text
-        assert "<th>energy J</th>" in page and "42.50 J" in page and "idle power subtracted" in page
+        assert "<th>Energy</th>" in page and "42.5 J" in page and "idle power subtracted" in page
         board = client.get("/api/leaderboard").json()
         assert (board["efficiency_metric"], board["efficiency_unit"]) == ("energy", "J")
         assert board["rows"][0]["duration"] == 42.5

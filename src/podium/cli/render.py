@@ -13,6 +13,7 @@ from podium.data.prepare import Manifest
 from podium.harness.check import CheckReport
 from podium.layout import CompetitionLayout
 from podium.leaderboard import Leaderboard, Row
+from podium.report.durations import duration_text, metric_name
 from podium.service import RunOutcome
 from podium.store.models import HallOfFameEntry, Submission
 
@@ -31,7 +32,8 @@ def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool =
         f"hardware {board.hardware!r}"
     )
     before = Table(title="Performance order (before re-ranking)", title_justify="left")
-    for col in ("#", "team", "overall", *tasks, board.efficiency_label):
+    figure = metric_name(board.efficiency_metric)
+    for col in ("#", "team", "overall", *tasks, figure):
         before.add_column(col, justify="left" if col == "team" else "right")
     for row in board.performance_order():
         before.add_row(
@@ -39,7 +41,7 @@ def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool =
             row.team,
             f"{row.overall:.2f}",
             *[_task_cell(row, t, languages) for t in tasks],
-            _figure(board, row),
+            duration_text(row.aggregate, board.efficiency_metric),
         )
     console.print(before)
     after = Table(
@@ -49,7 +51,7 @@ def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool =
         ),
         title_justify="left",
     )
-    for col in ("place", "move", "team", "overall", board.efficiency_label, "perf.", "eff.", "why"):
+    for col in ("place", "move", "team", "overall", figure, "perf.", "eff.", "why"):
         after.add_column(col, justify="left" if col in ("team", "why") else "right")
     for row in board.rows:
         after.add_row(
@@ -57,7 +59,7 @@ def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool =
             _arrow(row),
             row.team,
             f"{row.overall:.2f}",
-            _figure(board, row),
+            duration_text(row.aggregate, board.efficiency_metric),
             str(row.performance_place),
             str(row.efficiency_place),
             "\n".join(row.reasons) or "-",
@@ -120,13 +122,6 @@ def print_comparison(console: Console, published: Leaderboard, simulated: Leader
     for title, board in (("published", published), ("what-if", simulated)):
         console.print(f"\n[bold]{title}[/]: {rule_text(board)}")
         print_decisions(console, board)
-
-
-def _figure(board: Leaderboard, row: Row) -> str:
-    """The row's efficiency figure; a wall time standing in for an unmeasured one says so."""
-    if row.aggregate.duration_metric != board.efficiency_metric:
-        return f"{row.duration:.3f} s wall"
-    return f"{row.duration:.3f}"
 
 
 def _task_cell(row: Row, task: str, languages: bool) -> str:

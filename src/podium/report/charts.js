@@ -2,9 +2,68 @@
 // alike. Every chart set on the page is an element marked `data-chart-set` that holds three
 // `[data-chart=history|duration|tradeoff]` elements and its data in a
 // `<script type="application/json" class="chart-data">` block (data, never run: CSP allows it).
+// Every text (captions, durations, interval wording) comes from that data: written once, in
+// Python (podium/report/charts.py and durations.py).
 (function () {
   "use strict";
   var palette = ["#2f5bea", "#e4572e", "#17a589", "#f0a202", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#d35400", "#2c3e50"];
+
+  // plotly reads text as a little HTML (<b>, <br>, entities): a team name is text, never markup
+  function esc(text) {
+    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
+  // a long team name on the bars' axis wraps at spaces instead of squeezing the bars
+  function wrapped(name, width) {
+    var lines = [], line = "";
+    String(name).split(" ").forEach(function (word) {
+      if (line && (line + " " + word).length > width) { lines.push(line); line = word; } else { line = line ? line + " " + word : word; }
+    });
+    lines.push(line);
+    return lines.map(esc).join("<br>");
+  }
+
+  // [low, high] of the values (log10 of them on a log axis), padded by shares of the span
+  function padded(values, log, below, above) {
+    var v = values.filter(function (x) { return !log || x > 0; }).map(function (x) { return log ? Math.log10(x) : x; });
+    var lo = Math.min.apply(null, v), hi = Math.max.apply(null, v);
+    var span = hi - lo || (log ? 0.5 : Math.max(Math.abs(hi) * 0.2, 1));
+    return [lo - below * span, hi + above * span];
+  }
+
+  // Widens the axes until every text label of the plot lies inside its plot area: plotly sizes
+  // ranges by the markers alone, so a name next to a point at an edge used to be cut off.
+  // Widening shrinks the scale, which moves labels inward; a few passes settle it.
+  function keepLabelsInside(gd, passes) {
+    var area = gd.querySelector(".nsewdrag");
+    if (!area || passes <= 0) { return Promise.resolve(); }
+    var box = area.getBoundingClientRect(), over = { l: 0, r: 0, t: 0, b: 0 };
+    Array.prototype.forEach.call(gd.querySelectorAll(".scatterlayer .textpoint text"), function (node) {
+      var b = node.getBoundingClientRect();
+      if (!b.width && !b.height) { return; }  // a point outside a zoomed range is hidden
+      over.l = Math.max(over.l, box.left - b.left); over.r = Math.max(over.r, b.right - box.right);
+      over.t = Math.max(over.t, box.top - b.top); over.b = Math.max(over.b, b.bottom - box.bottom);
+    });
+    if (Math.max(over.l, over.r, over.t, over.b) <= 0) { return Promise.resolve(); }
+    var x = gd.layout.xaxis.range.slice(), y = gd.layout.yaxis.range.slice();
+    var ux = (x[1] - x[0]) / box.width, uy = (y[1] - y[0]) / box.height, gap = 6;
+    if (over.l > 0) { x[0] -= (over.l + gap) * ux; }
+    if (over.r > 0) { x[1] += (over.r + gap) * ux; }
+    if (over.b > 0) { y[0] -= (over.b + gap) * uy; }
+    if (over.t > 0) { y[1] += (over.t + gap) * uy; }
+    return Plotly.relayout(gd, { "xaxis.range": x, "yaxis.range": y }).then(function () {
+      return keepLabelsInside(gd, passes - 1);
+    });
+  }
+
+  // fits once drawn, and again when a resized window changes the pixels a label needs (our
+  // own fits set the ranges, so they do not call themselves)
+  function fitLabels(gd) {
+    gd.on("plotly_relayout", function (change) {
+      if (!change || !("xaxis.range" in change)) { keepLabelsInside(gd, 8); }
+    });
+    return keepLabelsInside(gd, 8);
+  }
 
   function drawSet(d, set) {
     function at(name) { return set.querySelector('[data-chart="' + name + '"]'); }
@@ -12,49 +71,93 @@
     var font = { family: "system-ui, sans-serif", size: wall ? 18 : 13, color: "#1d2330" };
     var colour = {};
     d.teams.forEach(function (t, i) { colour[t] = palette[i % palette.length]; });
-    var base = { font: font, margin: { l: wall ? 100 : 70, r: 20, t: 10, b: wall ? 70 : 50 }, paper_bgcolor: "rgba(0,0,0,0)",
-      plot_bgcolor: "rgba(0,0,0,0)", legend: { orientation: "h", y: -0.25 } };
+    var names = d.teams.map(esc);
+    var log = Boolean(d.log_duration_axis);
+    var base = { font: font, margin: { l: 20, r: 20, t: 10, b: 20 }, paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "rgba(0,0,0,0)", legend: { orientation: "h", x: 0, xanchor: "left", yanchor: "bottom", y: 1.02 } };
     var cfg = { displayModeBar: false, responsive: true, staticPlot: false };
+    var drawn = [];
 
     var history = Object.keys(d.history).map(function (team) {
       var pts = d.history[team];
       return { x: pts.map(function (p) { return p[0]; }), y: pts.map(function (p) { return p[1]; }),
-        name: team, mode: "lines+markers", line: { width: 3, color: colour[team] }, marker: { size: 9 } };
+        name: esc(team), mode: "lines+markers", cliponaxis: false,
+        line: { width: 3, color: colour[team] }, marker: { size: 9 } };
     });
-    Plotly.newPlot(at("history"), history, Object.assign({}, base, {
-      xaxis: { title: { text: "attempt" }, dtick: 1, gridcolor: "#eee" },
-      yaxis: { title: { text: "overall score" }, gridcolor: "#eee" } }), cfg);
+    drawn.push(Plotly.newPlot(at("history"), history, Object.assign({}, base, {
+      xaxis: { title: { text: "attempt" }, dtick: 1, gridcolor: "#eee", automargin: true },
+      yaxis: { title: { text: "overall score" }, gridcolor: "#eee", automargin: true } }), cfg));
 
+    // fastest on top; whiskers are the median's interval (hover says how sure it is), and the
+    // duration as written everywhere (`1.23 s ±4%`) stands right of its whisker
     var order = d.teams.map(function (t, i) { return i; }).sort(function (a, b) { return d.duration[a] - d.duration[b]; });
-    Plotly.newPlot(at("duration"), [{
-      type: "bar", orientation: "h",
-      y: order.map(function (i) { return d.teams[i]; }), x: order.map(function (i) { return d.duration[i]; }),
+    var bars = at("duration");
+    var rows = order.map(function (i) { return wrapped(d.teams[i], wall ? 24 : 20); });
+    drawn.push(Plotly.newPlot(bars, [{
+      type: "bar", orientation: "h", y: rows, x: order.map(function (i) { return d.duration[i]; }),
       marker: { color: order.map(function (i) { return colour[d.teams[i]]; }) },
-      error_x: { type: "data", symmetric: false, color: "#555",
-        array: order.map(function (i) { return d.duration_max[i] - d.duration[i]; }),
-        arrayminus: order.map(function (i) { return d.duration[i] - d.duration_min[i]; }) },
-      text: order.map(function (i) { return d.duration[i].toFixed(2) + " s"; }), textposition: "auto",
-      hovertemplate: "%{y}: %{x:.3f} s<extra></extra>" }],
-      Object.assign({}, base, { margin: { l: 130, r: 20, t: 10, b: 50 }, showlegend: false,
-        xaxis: { title: { text: "seconds on " + d.hardware }, rangemode: "tozero", gridcolor: "#eee" },
-        yaxis: { autorange: "reversed" } }), cfg);
+      error_x: { type: "data", symmetric: false, color: "#1d2330", thickness: 1.5, width: wall ? 8 : 5,
+        array: order.map(function (i) { return d.duration_high[i] - d.duration[i]; }),
+        arrayminus: order.map(function (i) { return d.duration[i] - d.duration_low[i]; }) },
+      customdata: order.map(function (i) { return [d.duration_text[i], d.duration_title[i]]; }),
+      hovertemplate: "%{y}: %{customdata[0]}<br>%{customdata[1]}<extra></extra>"
+    }, {
+      type: "scatter", mode: "text", y: rows, x: order.map(function (i) { return d.duration_high[i]; }),
+      text: order.map(function (i) { return "\u00a0\u00a0" + d.duration_text[i]; }), textposition: "middle right",
+      cliponaxis: false, hoverinfo: "skip"
+    }], Object.assign({}, base, { showlegend: false,
+        xaxis: { title: { text: d.duration_axis }, type: log ? "log" : "linear",
+          dtick: log ? 1 : undefined,  // powers of ten: 0.1, 1, 10
+          rangemode: log ? "normal" : "tozero", gridcolor: "#eee", automargin: true },
+        yaxis: { autorange: "reversed", automargin: true } }), cfg).then(function () { return fitLabels(bars); }));
 
-    Plotly.newPlot(at("tradeoff"), d.teams.map(function (t, i) {
-      return { x: [d.duration[i]], y: [d.overall[i]], name: t, mode: "markers+text", text: [t],
-        textposition: "top center", marker: { size: wall ? 22 : 16, color: colour[t] },
-        hovertemplate: t + ": %{y:.2f} in %{x:.2f} s<extra></extra>" };
-    }), Object.assign({}, base, { showlegend: false,
-      xaxis: { title: { text: "test-phase duration (s), less is better" }, rangemode: "tozero", gridcolor: "#eee" },
-      yaxis: { title: { text: "overall score, more is better" }, gridcolor: "#eee" } }), cfg);
+    // score against duration; the Pareto front is a line through its teams, fastest first
+    var front = {};
+    d.pareto.forEach(function (t) { front[t] = true; });
+    var index = {};
+    d.teams.forEach(function (t, i) { index[t] = i; });
+    var xr = padded(d.duration_low.concat(d.duration_high, d.duration), log, 0.08, 0.08);
+    var yr = padded(d.overall, false, 0.12, 0.3);
+    function place(i) {
+      var x = log ? Math.log10(d.duration[i]) : d.duration[i];
+      var share = (x - xr[0]) / (xr[1] - xr[0]);
+      return share < 0.3 ? "top right" : share > 0.7 ? "top left" : "top center";
+    }
+    var traces = d.pareto.length > 1 ? [{
+      x: d.pareto.map(function (t) { return d.duration[index[t]]; }),
+      y: d.pareto.map(function (t) { return d.overall[index[t]]; }),
+      mode: "lines", line: { color: "#1d2330", width: 1.5, dash: "dot" }, hoverinfo: "skip", name: "Pareto front"
+    }] : [];
+    traces = traces.concat(d.teams.map(function (t, i) {
+      var best = Boolean(front[t]);
+      return { x: [d.duration[i]], y: [d.overall[i]], name: names[i], mode: "markers+text", text: [names[i]],
+        textposition: place(i), cliponaxis: false,
+        error_x: { type: "data", symmetric: false, color: colour[t], thickness: 1, width: 0,
+          array: [d.duration_high[i] - d.duration[i]], arrayminus: [d.duration[i] - d.duration_low[i]] },
+        marker: { size: wall ? 22 : 16, color: colour[t], symbol: best ? "diamond" : "circle",
+          line: { width: best ? 2 : 0, color: "#1d2330" } },
+        customdata: [[d.duration_text[i], d.duration_title[i], best ? "<br>on the Pareto front" : ""]],
+        hovertemplate: "%{text}: %{y:.2f} in %{customdata[0]}<br>%{customdata[1]}%{customdata[2]}<extra></extra>" };
+    }));
+    var tradeoff = at("tradeoff");
+    drawn.push(Plotly.newPlot(tradeoff, traces, Object.assign({}, base, { showlegend: false,
+      // short axis titles (the caption says which way is better): a long one would not fit
+      xaxis: { title: { text: d.duration_axis }, type: log ? "log" : "linear",
+        dtick: log ? 1 : undefined,  // powers of ten: 0.1, 1, 10
+        range: xr, gridcolor: "#eee", automargin: true },
+      yaxis: { title: { text: "overall score" }, range: yr, gridcolor: "#eee", automargin: true }
+    }), cfg).then(function () { return fitLabels(tradeoff); }));
+    return Promise.all(drawn);
   }
 
   function draw() {
     var blocks = document.querySelectorAll("script.chart-data");
     if (!blocks.length || typeof Plotly === "undefined") { return; }
-    Array.prototype.forEach.call(blocks, function (node) {
-      drawSet(JSON.parse(node.textContent), node.closest("[data-chart-set]"));
+    var sets = Array.prototype.map.call(blocks, function (node) {
+      return drawSet(JSON.parse(node.textContent), node.closest("[data-chart-set]"));
     });
-    document.body.setAttribute("data-charts", "drawn");
+    // said once every chart is drawn and every label is in place (tests wait for it)
+    Promise.all(sets).then(function () { document.body.setAttribute("data-charts", "drawn"); });
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", draw); } else { draw(); }
 })();

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from podium.leaderboard import Leaderboard, RunFacts
+from podium.leaderboard import Leaderboard, Row, RunFacts
 from podium.report.charts import chart_data, drawing_script, plotly_js
+from podium.report.durations import duration_text, interval_title, metric_name
 
 
 @dataclass(frozen=True)
@@ -43,16 +44,12 @@ CSS = """body{font:16px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:120
 h1{margin-bottom:0}h2{margin-top:2.5rem;border-bottom:2px solid #eee}
 table{border-collapse:collapse;width:100%;margin:1rem 0}td,th{padding:.4rem .6rem;text-align:right;
 border-bottom:1px solid #eee}td:nth-child(3),th:nth-child(3),td.why,th:last-child{text-align:left}
-td.why{color:#555;font-size:.9em}td.move{color:#2a7}
+td.why{color:#555;font-size:.9em}td.move{color:#2a7}td.duration{white-space:nowrap}
 .charts{display:grid;grid-template-columns:1fr 1fr;gap:1.2rem}.charts .wide{grid-column:1/-1}
 figure{margin:0}figcaption{font-weight:600;margin:.5rem 0}.chart{height:340px}
 @media (max-width:900px){.charts{grid-template-columns:1fr}}.muted{color:#777}"""
 
-CAPTIONS = (
-    ("history", "Overall score by attempt", ""),
-    ("duration", "Test-phase duration (median, min–max)", ""),
-    ("tradeoff", "Score vs duration: up and left is better", " class='wide'"),
-)
+CHARTS = (("history", ""), ("duration", ""), ("tradeoff", " class='wide'"))  # captions: the data
 
 
 def _table(board: Leaderboard) -> str:
@@ -62,17 +59,23 @@ def _table(board: Leaderboard) -> str:
     for r in board.rows:
         cells = "".join(f"<td>{r.tasks.get(t, 0.0):.2f}</td>" for t in tasks)
         reasons = "<br>".join(escape(x) for x in r.reasons) or "–"
-        wall = " s wall" if r.aggregate.duration_metric != board.efficiency_metric else ""
         rows.append(
             f"<tr><td>{r.place}</td><td class='move'>{r.arrow}</td><td>{escape(r.team)}</td>"
-            f"<td><b>{r.overall:.2f}</b></td>{cells}<td>{r.duration:.3f}{wall}</td>"
+            f"<td><b>{r.overall:.2f}</b></td>{cells}{_duration_cell(board, r)}"
             f"<td>{r.performance_place}</td><td class='why'>{reasons}</td></tr>"
         )
     return (
         f"<table><tr><th>place</th><th></th><th>team</th><th>overall</th>{head}"
-        f"<th>{escape(board.efficiency_label)}</th><th>perf. place</th><th>why</th></tr>"
-        f"{''.join(rows)}</table>"
+        f"<th>{escape(metric_name(board.efficiency_metric))}</th><th>perf. place</th>"
+        f"<th>why</th></tr>{''.join(rows)}</table>"
     )
+
+
+def _duration_cell(board: Leaderboard, row: Row) -> str:
+    """`1.23 s ±4%`, what the interval covers in its tooltip (as on the website)."""
+    metric = board.efficiency_metric
+    title = interval_title(row.aggregate, metric, board.rule.confidence)
+    return f"<td class='duration' title='{escape(title)}'>{escape(duration_text(row.aggregate, metric))}</td>"
 
 
 def script_json(data: Any) -> str:
@@ -94,12 +97,13 @@ def inline_script(source: str) -> str:
 
 
 def _charts(board: Leaderboard, runs: Sequence[RunFacts]) -> str:
+    charts = chart_data(board, runs)
     figures = "".join(
-        f"<figure{extra}><figcaption>{caption}</figcaption>"
+        f"<figure{extra}><figcaption>{escape(charts['captions'][name])}</figcaption>"
         f"<div class='chart' data-chart='{name}'></div></figure>"
-        for name, caption, extra in CAPTIONS
+        for name, extra in CHARTS
     )
-    data = script_json(chart_data(board, runs))
+    data = script_json(charts)
     return (
         f"<div class='charts' data-chart-set>{figures}"
         f'<script type="application/json" class="chart-data">{data}</script></div>'

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from podium.access import Administration, Principal, StageCode, allowed
 from podium.errors import ForbiddenError, NotFoundError
+from podium.report.durations import duration_text, interval_title
 from podium.web import actions, session, views
 from podium.web.deps import (
     Id,
@@ -40,9 +41,12 @@ def url_part(value: object) -> str:
 
 
 def page_templates() -> Jinja2Templates:
-    """The pages' templates, with the `part` filter for names in URLs."""
+    """The pages' templates, with the `part` filter for names in URLs and the `duration` and
+    `interval_title` filters that write a duration as the terminal does (`1.23 s ±4%`)."""
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     templates.env.filters["part"] = url_part
+    templates.env.filters["duration"] = duration_text
+    templates.env.filters["interval_title"] = interval_title
     return templates
 
 

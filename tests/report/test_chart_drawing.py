@@ -1,0 +1,174 @@
+"""The charts as Chromium draws them from the report: interval whiskers, a log axis when the
+durations call for one, the Pareto front marked, and no label cut off at the plot's edge
+for boards whose teams sit at the extremes (the fastest with the lowest score, the slowest
+with the highest, long names at both ends)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podium.leaderboard import Leaderboard, RunFacts, build_leaderboard
+from podium.ranking import RerankRule
+from podium.report.charts import chart_data
+from podium.report.html import StageReport, render_report
+
+from ..chart_labels import measure
+from .test_charts import METRICS, facts
+
+CHROMIUM = Path("/usr/bin/chromium")
+FASTEST = "Zero-Latency Lookup Table Collective of the North"
+SLOWEST = "The Extremely Thorough Ensemble of Absolutely Everything"
+
+# (team, score of both tasks, wall seconds of its repeats)
+BOARDS: dict[str, Sequence[tuple[str, float, Sequence[float]]]] = {
+    # 2000x between the fastest and the slowest: a log axis
+    "log": [
+        (FASTEST, 30.0, [0.02, 0.021, 0.019]),
+        ("R&D <Lab>", 60.0, [1.0, 1.2, 0.9, 1.1, 1.0, 1.05]),
+        ("Mid", 70.0, [3.0, 3.3]),
+        ("Beaten", 55.0, [5.0]),
+        (SLOWEST, 95.0, [40.0, 44.0, 39.0]),
+    ],
+    # 8x: a linear axis, names at both ends
+    "linear": [
+        (FASTEST, 40.0, [0.5, 0.55, 0.45]),
+        ("Twin A", 70.0, [2.0, 2.1]),
+        ("Twin B", 70.0, [2.0, 2.1]),
+        (SLOWEST, 90.0, [4.0, 4.4, 3.8]),
+    ],
+    "one team": [(SLOWEST, 88.0, [2.0, 2.2, 1.9])],
+}
+
+
+def board_of(runs: Sequence[RunFacts]) -> Leaderboard:
+    return build_leaderboard(
+        competition="cup",
+        stage="evaluation",
+        status="open",
+        runs=runs,
+        teams=[r.team for r in runs],
+        metrics=METRICS,
+        rule=RerankRule(),
+        hardware="ref-cpu",
+    )
+
+
+@dataclass(frozen=True)
+class Drawn:
+    page: Any
+    charts: dict[str, Any]  # the chart data the page drew from
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def draw(browser: Any, tmp: Path, name: str, width: int = 1366) -> Drawn:
+    from playwright.sync_api import expect
+
+    runs = tuple(
+        facts(team, 1, i + 1, score, score, walls)
+        for i, (team, score, walls) in enumerate(BOARDS[name])
+    )
+    board = board_of(runs)
+    path = tmp / f"{name.replace(' ', '-')}-{width}.html"
+    stage = StageReport("evaluation", board, runs)
+    path.write_text(render_report("cup", "ref-cpu", [stage], []), encoding="utf-8")
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(path.as_uri())
+    expect(page.locator("body")).to_have_attribute("data-charts", "drawn", timeout=20_000)
+    assert errors == []
+    return Drawn(page, chart_data(board, runs))
+
+
+@pytest.mark.parametrize("name", list(BOARDS))
+@pytest.mark.parametrize("width", [1366, 700])
+def test_no_label_is_cut_off_at_the_edge(
+    browser: Any, tmp_path: Path, name: str, width: int
+) -> None:
+    drawn = draw(browser, tmp_path, name, width)
+    tradeoff = measure(drawn.page, "[data-chart=tradeoff]")
+    assert tradeoff.label_texts() == sorted(t for t, _, _ in BOARDS[name])  # "<Lab>" is text
+    assert tradeoff.labels_outside_area() == []
+    for chart in ("history", "duration", "tradeoff"):  # team names on the bars' axis included
+        assert measure(drawn.page, f"[data-chart={chart}]").ticks_outside_svg() == []
+    duration = measure(drawn.page, "[data-chart=duration]")
+    assert duration.label_texts() == sorted(drawn.charts["duration_text"])  # beside each bar
+    assert duration.labels_outside_area() == []
+    lines = {t.replace(" ", "") for t, _ in duration.ticks}  # a wrapped name's lines, run together
+    assert {t.replace(" ", "") for t, _, _ in BOARDS[name]} <= lines
+    if width == 1366:
+        drawn.page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+    drawn.page.close()
+
+
+def test_bars_have_interval_whiskers_and_a_log_axis_when_asked(
+    browser: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    for name, axis in (("log", "log"), ("linear", "linear")):
+        drawn = draw(browser, tmp_path, name)
+        page, data = drawn.page, drawn.charts
+        assert data["log_duration_axis"] is (axis == "log")
+        for chart in ("duration", "tradeoff"):
+            assert (
+                page.locator(f"[data-chart={chart}]").evaluate("(gd) => gd._fullLayout.xaxis.type")
+                == axis
+            )
+        teams = len(BOARDS[name])
+        assert page.locator("[data-chart=duration] .bars .point").count() == teams
+        assert page.locator("[data-chart=duration] .errorbar").count() == teams
+        # the whiskers span the interval the data gives, fastest bar first
+        bars = page.locator("[data-chart=duration]").evaluate(
+            "(gd) => { const t = gd.data[0]; return [t.y, t.error_x.arrayminus, t.error_x.array]; }"
+        )
+        order = sorted(range(teams), key=lambda i: data["duration"][i])
+        # names are text to plotly (escaped), long ones wrapped onto lines
+        assert [unescape(y.replace("<br>", " ")) for y in bars[0]] == [
+            data["teams"][i] for i in order
+        ]
+        for got_low, got_high, i in zip(bars[1], bars[2], order, strict=True):
+            assert got_low == pytest.approx(data["duration"][i] - data["duration_low"][i])
+            assert got_high == pytest.approx(data["duration_high"][i] - data["duration"][i])
+        # hovering a bar says what its whiskers cover
+        fastest = order[0]
+        page.locator("[data-chart=duration]").evaluate(
+            "(gd) => Plotly.Fx.hover(gd, [{curveNumber: 0, pointNumber: 0}])"
+        )
+        hover = page.locator("[data-chart=duration] .hoverlayer .hovertext")
+        expect(hover).to_contain_text(data["duration_title"][fastest])
+        page.close()
+
+
+def test_the_pareto_front_is_marked_and_joined_fastest_first(browser: Any, tmp_path: Path) -> None:
+    drawn = draw(browser, tmp_path, "log")
+    front = drawn.charts["pareto"]
+    assert front == [FASTEST, "R&D <Lab>", "Mid", SLOWEST]  # Beaten: Mid is better and faster
+    traces = drawn.page.locator("[data-chart=tradeoff]").evaluate(
+        "(gd) => gd._fullData.map((t) => [t.mode, t.marker ? t.marker.symbol : null, t.x])"
+    )
+    line = [x for mode, _, x in traces if mode == "lines"]
+    assert line == [[drawn.charts["duration"][drawn.charts["teams"].index(t)] for t in front]]
+    symbols = [symbol for mode, symbol, _ in traces if mode == "markers+text"]
+    assert symbols.count("diamond") == len(front) and symbols.count("circle") == 1
+    # the same captions as the data, above each chart
+    captions = drawn.page.locator("figcaption").all_inner_texts()
+    assert captions == [drawn.charts["captions"][c] for c in ("history", "duration", "tradeoff")]
+    drawn.page.close()
