@@ -36,7 +36,7 @@ class RunFacts:
     # efficiency figures per metric ("wall_time", "cpu_time", "energy"): the run's repeats,
     # then its submission's re-measurements; a metric that was not measured is absent
     samples: Mapping[str, Sequence[float]] = field(default_factory=dict)
-    remeasures: int = 0  # how many samples came from re-measurements (photo finish)
+    remeasures: int = 0  # re-measurement runs of its submission (photo finish) in `samples`
 
     def figures(self, metric: str) -> Sequence[float]:
         """The samples the rule compares; wall time falls back to the run's own repeats."""

@@ -51,7 +51,7 @@ class Entry:
     duration: float
     submitted_at: float = 0.0
     samples: tuple[float, ...] = ()  # every measured figure (repeats, then re-measurements)
-    remeasures: int = 0  # how many of the samples came from re-measurements
+    remeasures: int = 0  # re-measurement runs behind some of the samples
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class Decision:
     gain: float = field(default=0.0, compare=False)
     gain_ci: tuple[float, float] | None = field(default=None, compare=False)  # None: no samples
     runs: tuple[int, int] = field(default=(0, 0), compare=False)  # samples: team, past
-    remeasures: tuple[int, int] = field(default=(0, 0), compare=False)  # re-measured of those
+    remeasures: tuple[int, int] = field(default=(0, 0), compare=False)  # re-measurement runs
 
     @property
     def granted(self) -> bool:

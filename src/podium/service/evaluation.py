@@ -363,7 +363,11 @@ class Evaluation:
             if run.kind == "evaluation":
                 sub = s.get_one(Submission, outcome.submission_id)
                 sub.status, sub.platform_failures = result.status, 0
-        agg = self.results.run_aggregate(outcome.run_id) if result.status == "scored" else None
+        try:  # the result is stored: a fault in summarising it must not undo or repeat it
+            agg = self.results.run_aggregate(outcome.run_id) if result.status == "scored" else None
+        except Exception as err:
+            _log_traceback(self.c.layout.run_dir(outcome.run_id), err)
+            agg = None
         if agg is not None:
             return outcome.ended(result.status, result.error, agg.duration, agg.overall)
         last = result.measurements[-1].wall_seconds if result.measurements else None

@@ -62,9 +62,17 @@ class Results:
             members = self._members(s)
             energy = _energies(s, chosen)
             extra_energy = _energies(s, remeasured, by_submission=True)
+            remeasure_runs: dict[int, int] = {
+                sub_id: count
+                for sub_id, count in s.execute(
+                    select(Run.submission_id, func.count(Run.id))
+                    .where(Run.id.in_(remeasured))
+                    .group_by(Run.submission_id)
+                )
+            }
         facts = [
             _facts(row, scores.get(row[0], {}), measures.get(row[0], []),
-                   extra.get(row[3], []), members)
+                   extra.get(row[3], []), remeasure_runs.get(row[3], 0), members)
             for row in runs
         ]  # fmt: skip
         return [
@@ -288,6 +296,7 @@ def _facts(
     scores: dict[tuple[str, str, str], float],
     measured: list[tuple[float, float, int]],
     remeasured: list[tuple[float, float, int]],
+    remeasure_runs: int,
     members: dict[int, list[str]],
 ) -> RunFacts:
     """A run's facts; its submission's re-measurements join its samples (never its walls)."""
@@ -307,7 +316,7 @@ def _facts(
         hardware=hardware,
         fingerprint=fingerprint,
         samples={"wall_time": [w for w, _, _ in both], "cpu_time": [c for _, c, _ in both]},
-        remeasures=len(remeasured),
+        remeasures=remeasure_runs,
     )
 
 

@@ -1,0 +1,140 @@
+"""Photo finish against the single-run rule, at this machine's own timing noise.
+
+1. The noise: a CPU-bound test phase (a Python loop in a fresh process, as the harness starts
+   one) is timed `--runs` times; its run-to-run spread (sd of log wall time) is printed with
+   the calibration podium would store for it.
+2. The decisions: two teams whose true durations differ by 2, 5, 10 and 20% (the rule's
+   threshold is 5%) are compared `--trials` times each. Every simulated run draws a real
+   measured wall time of step 1 (resampled, scaled to the team's true duration), so the noise
+   is the machine's, with its outliers. Two procedures decide whether the faster team moves:
+   - the named peer, **the single-run rule** (podium before issue 16, and the one-number
+     comparison Codabench, EvalAI and Kaggle leaderboards make): one run each, move when the
+     point gain is above the threshold;
+   - **podium's photo finish**: the rule of `podium.ranking.rank` with the gain's interval
+     (noise pooled with the calibration), re-measuring both teams one run at a time while the
+     move is undecided, up to `--budget` runs each.
+   An error is a move granted when the true gain is at most 5%, or refused when it is above.
+   Printed per true gain: the error rate of each, how often the photo finish stayed
+   undecided (no move, said so), the runs it used (median, 90th percentile), and how many of
+   its errors came from the first run alone: the faster team measured slower, so it was not
+   the most efficient and no move was examined (a photo finish re-measures examined moves only).
+
+    .venv/bin/python benchmarks/bench_photo_finish.py [--runs 30] [--trials 2000] [--budget 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import statistics
+import subprocess
+import sys
+import time
+
+from podium.efficiency import Noise, pooled_noise
+from podium.ranking import Entry, RerankRule, rank
+
+WORK = "s = 0\nfor i in range(1_500_000):\n    s += i * i\n"
+THRESHOLD = 0.05
+GAINS = (0.02, 0.05, 0.10, 0.20)
+
+
+def measure(runs: int) -> list[float]:
+    """Wall times of a fresh CPU-bound process, as a test phase is timed."""
+    walls = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", WORK], check=True)
+        walls.append(time.perf_counter() - start)
+    return walls
+
+
+def decide(slow: list[float], fast: list[float], rule: RerankRule, prior: Noise, looks: int) -> str:
+    """The rule's decision on the faster team ("moved", "refused", "undecided")."""
+    entries = [
+        Entry("slow", 80.0, statistics.median(slow), 0.0, tuple(slow), looks),
+        Entry("fast", 79.0, statistics.median(fast), 1.0, tuple(fast), looks),
+    ]
+    noise = pooled_noise([slow, fast], prior)
+    moves = [d for p in rank(entries, rule, noise) for d in p.moves if d.team == "fast"]
+    # measured slower than "slow": not the most efficient, so never examined (as in podium)
+    return moves[0].kind if moves else "unexamined"
+
+
+def photo_finish(
+    draw: random.Random,
+    walls: list[float],
+    gain: float,
+    rule: RerankRule,
+    prior: Noise,
+    budget: int,
+) -> tuple[str, int]:
+    """One comparison: a run each, then interleaved re-measurements while undecided."""
+
+    def run(scale: float) -> float:
+        return draw.choice(walls) * scale
+
+    slow, fast = [run(1.0)], [run(1 - gain)]
+    kind = decide(slow, fast, rule, prior, 0)
+    if kind == "unexamined":
+        return kind, 1
+    while kind == "undecided" and len(slow) <= budget:
+        slow.append(run(1.0))
+        fast.append(run(1 - gain))
+        kind = decide(slow, fast, rule, prior, len(slow) - 1)
+    return kind, len(slow)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=30, help="timed runs to learn the noise")
+    parser.add_argument("--trials", type=int, default=2000, help="comparisons per true gain")
+    parser.add_argument("--budget", type=int, default=10, help="photo_finish_runs per team")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    walls = measure(args.runs)
+    logs = [math.log(w) for w in walls]
+    sigma = statistics.stdev(logs)
+    centre = statistics.median(walls)
+    q = statistics.quantiles(walls, n=10)
+    print(f"machine noise: {args.runs} runs of a CPU-bound process, median {centre * 1000:.1f} ms")
+    print(f"  sd of log wall time {sigma:.3f}; 10th-90th percentile {q[0] * 1000:.1f}-"
+          f"{q[-1] * 1000:.1f} ms ({(q[-1] - q[0]) / centre:.1%} of the median)")  # fmt: skip
+    prior = Noise(sigma, args.runs - 1, "this run's calibration")
+    rule = RerankRule(bonus_places=(1,), max_score_gap=10.0, min_efficiency_gain=THRESHOLD)
+    draw = random.Random(args.seed)
+
+    print(f"\nthreshold {THRESHOLD:.0%}; {args.trials} comparisons per true gain; "
+          f"photo finish budget {args.budget} runs each")  # fmt: skip
+    header = "true gain  single-run errors  photo-finish errors  (unexamined)  undecided  runs median  p90"
+    print(header)
+    for gain in GAINS:
+        should_move = gain > THRESHOLD
+        single_wrong = 0
+        photo_wrong = undecided = unexamined = 0
+        used = []
+        for _ in range(args.trials):
+            single = draw.choice(walls) * (1 - gain) < draw.choice(walls) * (1 - THRESHOLD)
+            single_wrong += single != should_move
+            kind, runs = photo_finish(draw, walls, gain, rule, prior, args.budget)
+            undecided += kind == "undecided"
+            unexamined += kind == "unexamined" and should_move
+            photo_wrong += (kind == "moved") != should_move and kind != "undecided"
+            used.append(runs)
+        p90 = statistics.quantiles(used, n=10)[-1]
+        print(
+            f"{gain:>9.0%}  {single_wrong / args.trials:>17.1%}  "
+            f"{photo_wrong / args.trials:>19.1%}  {unexamined / args.trials:>12.1%}  "
+            f"{undecided / args.trials:>9.1%}  "
+            f"{statistics.median(used):>11.0f}  {p90:>3.0f}"
+        )
+    print(
+        "\nan error moves a team that is not more than 5% faster, or keeps one that is; "
+        "undecided means no move, and the reason says the gain is not sure"
+    )
+
+
+if __name__ == "__main__":
+    main()
