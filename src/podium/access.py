@@ -15,14 +15,14 @@ from typing import Literal, overload
 
 from podium.errors import AuthenticationError, ForbiddenError, PodiumError
 
-Role = Literal["organizer", "team"]
-Action = Literal["use", "see", "download", "submit", "manage"]
+Role = Literal["organizer", "team", "worker"]
+Action = Literal["use", "see", "download", "submit", "manage", "evaluate"]
 TOKEN_PREFIX = "pdm_"
 
 
 @dataclass(frozen=True)
 class Principal:
-    """The holder of a valid token: an organizer, or one team."""
+    """The holder of a valid token: an organizer, one team, or an evaluating machine."""
 
     token_id: int
     role: Role
@@ -34,7 +34,13 @@ class Principal:
         return self.role == "organizer"
 
     @property
+    def is_worker(self) -> bool:
+        return self.role == "worker"
+
+    @property
     def display(self) -> str:
+        if self.is_worker:
+            return f"worker {self.label}"
         return "organizer" if self.is_organizer else f"team {self.team}"
 
 
@@ -112,8 +118,22 @@ class StageCode:
     stage: StageFacts
 
 
-Thing = Account | Administration | Team | TeamSubmission | RunLog | StageResults | StageCode
-SignedInThing = Account | Administration | Team | TeamSubmission | RunLog | StageCode
+@dataclass(frozen=True)
+class Evaluating:
+    """A worker's job: claim a run, fetch its archive and sealed inputs, report its result."""
+
+
+Thing = (
+    Account
+    | Administration
+    | Team
+    | TeamSubmission
+    | RunLog
+    | StageResults
+    | StageCode
+    | Evaluating
+)
+SignedInThing = Account | Administration | Team | TeamSubmission | RunLog | StageCode | Evaluating
 
 
 # -- the rules ----------------------------------------------------------------------------------
@@ -121,6 +141,13 @@ SignedInThing = Account | Administration | Team | TeamSubmission | RunLog | Stag
 
 def refusal(who: Principal | None, action: Action, thing: Thing) -> PodiumError | None:
     """Why `who` may not `action` the `thing`, or None when they may."""
+    if who is not None and who.is_worker:  # a machine's token does its job and nothing else
+        if (action, thing) == ("evaluate", Evaluating()):
+            return None
+        return ForbiddenError(
+            "a worker token can only fetch what a run needs and report its result",
+            hint="sign in with a team or organizer token",
+        )
     match action, thing:
         case "see", StageResults(stage):
             return None if _sees_results(who, stage) else _hidden(stage)
@@ -146,6 +173,10 @@ def refusal(who: Principal | None, action: Action, thing: Thing) -> PodiumError 
             return _code(who, team, stage, refused) or _results_only(who, stage, refused)
         case "download", StageCode(stage):
             return None if _released(stage) else _not_released(stage)
+        case "evaluate", Evaluating():
+            return ForbiddenError(
+                "only worker tokens evaluate", hint="podium token create --worker"
+            )
     return ForbiddenError(f"no rule lets anyone {action} {thing}")
 
 

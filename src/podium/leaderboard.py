@@ -350,6 +350,13 @@ def _unmeasured_notes(runs: Sequence[RunFacts], metric: str) -> tuple[str, ...]:
 
 
 COMPARED = ("cpu", "cores", "machine", "gpu", "kernel", "python")
+NOT_COMPARED = ("podium", "spec_hash")
+
+
+def compared_keys(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[str, ...]:
+    """The detected facts, and any a machine declared (PODIUM_FINGERPRINT_EXTRA)."""
+    extra = sorted((set(a) | set(b)) - set(COMPARED) - set(NOT_COMPARED))
+    return (*COMPARED, *extra)
 
 
 def comparability_notes(runs: Sequence[RunFacts]) -> tuple[str, ...]:
@@ -363,7 +370,7 @@ def comparability_notes(runs: Sequence[RunFacts]) -> tuple[str, ...]:
             notes.append(f"{facts.team} was timed on hardware {facts.hardware!r}, "
                          f"{reference.team} on {reference.hardware!r}")  # fmt: skip
             continue
-        for key in COMPARED:
+        for key in compared_keys(facts.fingerprint, reference.fingerprint):
             if facts.fingerprint.get(key) != reference.fingerprint.get(key):
                 notes.append(f"{facts.team} and {reference.team} were timed with different "
                              f"{key}: {facts.fingerprint.get(key)!r} vs "

@@ -191,6 +191,31 @@ class StoreSpec(_Strict):
     url: str | None = Field(default=None, description="SQLAlchemy URL; default podium.db here")
 
 
+class WorkersSpec(_Strict):
+    """Evaluation on other machines: set a broker and the server only queues and scores."""
+
+    broker: str | None = Field(
+        default=None,
+        description="Celery broker URL (redis://host:6379/0); PODIUM_BROKER overrides; "
+        "unset: the server evaluates itself",
+    )
+    lease_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="a claimed run is lost when not renewed this long"
+    )
+    heartbeat_seconds: float = Field(
+        default=10.0, gt=0, le=600, description="how often a worker renews its lease"
+    )
+
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> WorkersSpec:
+        if self.heartbeat_seconds * 2 > self.lease_seconds:
+            raise ValueError(
+                f"heartbeat_seconds ({self.heartbeat_seconds}) must be at most half of "
+                f"lease_seconds ({self.lease_seconds}), so one late heartbeat loses no run"
+            )
+        return self
+
+
 class CompetitionSpec(_Strict):
     """A whole competition."""
 
@@ -213,6 +238,7 @@ class CompetitionSpec(_Strict):
     reranking: RerankingSpec = Field(default_factory=RerankingSpec)
     sandbox: SandboxSpec = Field(default_factory=SandboxSpec)
     store: StoreSpec = Field(default_factory=StoreSpec)
+    workers: WorkersSpec = Field(default_factory=WorkersSpec)
 
     @model_validator(mode="after")
     def _stages_unique(self) -> CompetitionSpec:
@@ -412,6 +438,13 @@ max_upload_bytes = 536870912
 # SQLAlchemy URL; default: SQLite file podium.db in this folder.
 # Point several competitions at one store to share a hall of fame.
 # url = "sqlite:////srv/podium/podium.db"
+
+[workers]
+# Evaluation on other machines (docs: deploy/README.md): with a broker the server never runs
+# a submission; `podium worker --hardware LABEL` machines do, one timed run at a time.
+# broker = "redis://localhost:6379/0"   # or PODIUM_BROKER
+lease_seconds = 30.0         # a claimed run whose worker is silent this long is run again
+heartbeat_seconds = 10.0
 """
 
 

@@ -35,6 +35,7 @@ from podium.cli.render import (
 )
 from podium.cli.server import serve, token_app
 from podium.cli.teams import teams_app
+from podium.cli.workers import worker, workers
 from podium.errors import PodiumError
 from podium.service import init_competition, resolve_source
 
@@ -63,6 +64,8 @@ app.add_typer(teams_app, name="teams")
 app.add_typer(rules_app, name="rules")
 app.command()(remeasure)
 app.command("serve")(serve)
+app.command("worker")(worker)
+app.command("workers")(workers)
 
 
 @app.callback(invoke_without_command=True)

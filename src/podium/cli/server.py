@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from podium.access import Role
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, open_podium
 
 token_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke access tokens.")
@@ -16,15 +17,19 @@ token_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke acce
 def token_create(
     team: Annotated[str | None, typer.Option(help="a team token (default: organizer)")] = None,
     organizer: Annotated[bool, typer.Option(help="an organizer token")] = False,
+    worker: Annotated[
+        bool, typer.Option(help="a worker's token (--label names the machine): runs only")
+    ] = False,
     label: Annotated[str, typer.Option(help="who it is for, e.g. a name")] = "",
     competition: CompetitionOpt = Path("."),
 ) -> None:
     """Print a new token (shown once; only its sha256 is stored)."""
-    if organizer == (team is not None):
-        console().print("[red]error:[/] pass either --organizer or --team NAME")
+    if organizer + worker + (team is not None) != 1:
+        console().print("[red]error:[/] pass one of --organizer, --team NAME or --worker")
         raise typer.Exit(2)
+    role: Role = "organizer" if organizer else "worker" if worker else "team"
     with open_podium(competition) as podium:
-        token = podium.tokens.create("organizer" if organizer else "team", team=team, label=label)
+        token = podium.tokens.create(role, team=team, label=label)
     typer.echo(token)
 
 

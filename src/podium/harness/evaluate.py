@@ -36,6 +36,8 @@ Say = Callable[[str], None]
 @dataclass(frozen=True)
 class EvaluationJob:
     """Everything a run needs; labels_dir is read only after the submission has exited.
+    Without labels_dir (a worker's run) nothing is validated or scored here: the predictions
+    are kept for the server, which holds the labels.
 
     `workspace` is where the run's temporary folders go (a fresh temporary folder when
     None) and `name` names its control groups, so that an evaluator that starts again can
@@ -44,7 +46,7 @@ class EvaluationJob:
 
     archive: bytes
     inputs_dir: Path
-    labels_dir: Path
+    labels_dir: Path | None
     expected: Sequence[ExpectedFile]
     tasks: Mapping[str, Task]
     run_dir: Path
@@ -70,7 +72,7 @@ def job_for(
     repeats: int,
     archive: bytes,
     inputs_dir: Path,
-    labels_dir: Path,
+    labels_dir: Path | None,
     expected: Sequence[ExpectedFile],
     tasks: Mapping[str, Task],
     run_dir: Path,
@@ -189,10 +191,25 @@ def _run_and_score(
                 + "\n  ".join(collected.problems[:MAX_PROBLEMS]),
                 hint="write only regular files: {task}/{lang}.jsonl",
             )
+    if job.labels_dir is None:
+        return  # a worker's run: the server validates and scores what it uploads
+    result.scores = validate_and_score(predictions, job.expected, job.labels_dir, job.tasks, say)
+
+
+def validate_and_score(
+    predictions: Path,
+    expected: Sequence[ExpectedFile],
+    labels_dir: Path,
+    tasks: Mapping[str, Task],
+    say: Say | None = None,
+) -> list[ScoreRow]:
+    """Read the predictions strictly (a SubmissionError names what is wrong) and score them:
+    the one step that needs the labels, so it runs where they are."""
+    say = say or (lambda _msg: None)
     say("validating predictions")
-    loaded = read_predictions(predictions, job.expected)
+    loaded = read_predictions(predictions, expected)
     say("scoring")
-    result.scores = score_predictions(loaded, job.labels_dir, job.tasks)
+    return score_predictions(loaded, labels_dir, tasks)
 
 
 def _setup(

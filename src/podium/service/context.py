@@ -3,6 +3,7 @@ that scopes a query to this competition (a store may hold several competitions).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,13 +24,21 @@ from podium.store.models import (
     Stage,
     Submission,
     Team,
+    Worker,
 )
 from podium.store.models import Competition as CompetitionRow
 from podium.suggest import did_you_mean
 from podium.tasks import Task, TaskRegistry, default_registry
 
 Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
-Scope = type[Stage] | type[Team] | type[AccessToken] | type[Calibration] | type[ReferenceTiming]
+Scope = (
+    type[Stage]
+    | type[Team]
+    | type[AccessToken]
+    | type[Calibration]
+    | type[ReferenceTiming]
+    | type[Worker]
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,11 @@ class Competition:
     sessions: StoreSessions
     registry: TaskRegistry
     id: int
+
+    @property
+    def broker(self) -> str | None:
+        """Where runs go when workers evaluate (PODIUM_BROKER, else [workers] broker)."""
+        return os.environ.get("PODIUM_BROKER", "").strip() or self.spec.workers.broker
 
     def scoped(self, stmt: Query, via: Scope = Stage) -> Query:
         """`stmt` limited to this competition, through the table `via` (joined in `stmt`)."""

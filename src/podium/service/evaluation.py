@@ -100,8 +100,11 @@ class Evaluation:
     def evaluate_pending(
         self, *, progress: Progress | None = None, stage: str | None = None
     ) -> list[RunOutcome]:
-        """Run queued submissions one at a time, oldest first."""
+        """Run queued submissions one at a time, oldest first; none with a broker (workers
+        run them, the server's dispatcher sends them)."""
         outcomes: list[RunOutcome] = []
+        if self.c.broker:
+            return outcomes
         with self._evaluator_lock():
             self._recover_interrupted()
             while self._has_queued(stage):
@@ -135,7 +138,7 @@ class Evaluation:
                 )
             if sub.status not in ("queued", "attention"):
                 raise RuleError(f"submission {sub.id} is {sub.status}, not waiting for a re-run")
-            sub.status, sub.platform_failures = "queued", 0
+            sub.status, sub.platform_failures, sub.dispatched_at = "queued", 0, None
             return sub.id
 
     def calibrate(
@@ -249,7 +252,7 @@ class Evaluation:
                     run.error = "the evaluator stopped during this re-measurement"
                     continue
                 run.error = "the evaluator stopped during this run; it will be retried"
-                _count_platform_fault(run.submission)
+                count_platform_fault(run.submission)
 
     def claim_next(self, stage: str | None = None) -> tuple[int, int] | None:
         """Mark the oldest queued submission running, with a new run; (submission, run)."""
@@ -286,7 +289,7 @@ class Evaluation:
             archive=archive,
             inputs_dir=self.c.layout.inputs_dir(split),
             labels_dir=self.c.layout.labels_dir(split),
-            expected=self._expected_files(split),
+            expected=self.expected_files(split),
             tasks=self.c.tasks(),
             run_dir=run_dir,
             runner=self.runner,
@@ -295,7 +298,7 @@ class Evaluation:
             idle_seconds=self.c.spec.efficiency.idle_seconds,
         )
 
-    def _expected_files(self, split: str) -> list[ExpectedFile]:
+    def expected_files(self, split: str) -> list[ExpectedFile]:
         """The ids every run of a split must predict: read once per sealed inputs."""
         key = (split, split_inputs_sha256(self.setup.manifest(), split))
         if key not in self._expected:
@@ -316,7 +319,7 @@ class Evaluation:
             sub = s.get_one(Submission, submission_id)
             team, stage_name, attempt = sub.team.name, sub.stage.name, sub.attempt
             split, archive_path, sha = sub.stage.split, self.c.root / sub.archive_path, sub.sha256
-        outcome = _Outcome(run_id, submission_id, team, stage_name, attempt)
+        outcome = Outcome(run_id, submission_id, team, stage_name, attempt)
         say = (lambda msg: progress(f"{team} #{attempt}: {msg}")) if progress else None
         try:
             if not archive_path.is_file() or sha256_file(archive_path) != sha:
@@ -327,11 +330,18 @@ class Evaluation:
             run_dir = self.c.layout.run_dir(run_id)
             name = f"{self._group_prefix}run{run_id}"
             job = self._job(archive_path.read_bytes(), split, run_dir, name, repeats)
-            return self._record_result(outcome, evaluate(job, say), inputs_sha)
+            return self.record_result(outcome, evaluate(job, say), inputs_sha)
         except Exception as err:  # ours, never the team's: recorded, and the queue goes on
-            return self._record_platform_fault(outcome, err)
+            return self.record_platform_fault(outcome, err)
 
-    def _record_platform_fault(self, outcome: _Outcome, err: Exception) -> RunOutcome:
+    def outcome_of(self, run_id: int) -> Outcome:
+        """What is known of a running run, to end it with (a worker's report, a lost lease)."""
+        with self.c.sessions() as s:
+            run = self.c.run_row(s, run_id)
+            sub = run.submission
+            return Outcome(run.id, sub.id, sub.team.name, sub.stage.name, sub.attempt)
+
+    def record_platform_fault(self, outcome: Outcome, err: Exception) -> RunOutcome:
         """The attempt is released (queued again), or after MAX_PLATFORM_RETRIES faults in a
         row held for an organizer; an unexpected error's traceback goes to the run's log."""
         if isinstance(err, PodiumError):
@@ -346,11 +356,11 @@ class Evaluation:
             run.status, run.finished_at, run.error = "platform_error", utcnow(), message
             run.log_tail = tail
             if run.kind == "evaluation":
-                _count_platform_fault(s.get_one(Submission, outcome.submission_id))
+                count_platform_fault(s.get_one(Submission, outcome.submission_id))
         return outcome.ended("platform_error", message)
 
-    def _record_result(
-        self, outcome: _Outcome, result: EvaluationResult, inputs_sha: str
+    def record_result(
+        self, outcome: Outcome, result: EvaluationResult, inputs_sha: str
     ) -> RunOutcome:
         with self.c.sessions.begin() as s:
             run = s.get_one(Run, outcome.run_id)
@@ -375,7 +385,7 @@ class Evaluation:
 
 
 @dataclass(frozen=True)
-class _Outcome:
+class Outcome:
     """What is known of a run before it ends."""
 
     run_id: int
@@ -434,8 +444,9 @@ def _score_rows(run_id: int, result: EvaluationResult) -> list[Score]:
     ]
 
 
-def _count_platform_fault(sub: Submission) -> None:
+def count_platform_fault(sub: Submission) -> None:
     sub.platform_failures += 1
+    sub.dispatched_at = None  # with workers: sent to the broker again
     sub.status = "attention" if sub.platform_failures >= MAX_PLATFORM_RETRIES else "queued"
 
 

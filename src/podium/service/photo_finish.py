@@ -23,7 +23,7 @@ class PhotoFinish:
         """Re-measure until every move of the stage is decided or out of budget."""
         budget = self.c.spec.efficiency.photo_finish_runs
         outcomes: list[RunOutcome] = []
-        if budget == 0:
+        if budget == 0 or self.c.broker:  # not yet on workers: the board stays provisional
             return outcomes
         with self.evaluation.locked():
             while pair := self._next_pair(self.results.leaderboard(stage, organizer=True)):

@@ -12,6 +12,7 @@ from podium.harness.runners import create_runner
 from podium.service.context import Competition, open_competition
 from podium.service.evaluation import Evaluation, RunnerFactory
 from podium.service.finals import Finals
+from podium.service.fleet import Fleet
 from podium.service.photo_finish import PhotoFinish
 from podium.service.results import Results
 from podium.service.setup import Setup
@@ -39,6 +40,7 @@ class Podium:
             self.photo_finish,
         )
         self.tokens = Tokens(competition)
+        self.fleet = Fleet(competition, self.setup, self.evaluation)
 
     @classmethod
     def open(

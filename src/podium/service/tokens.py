@@ -32,9 +32,11 @@ class Tokens:
 
     def create(self, role: Role, *, team: str | None = None, label: str = "") -> str:
         """A new token; it is shown once and only its sha256 is stored."""
-        if role not in ("organizer", "team"):
-            raise PodiumError(f"unknown role {role!r}", hint="organizer or team")
-        if (role == "team") != (team is not None):
+        if role not in ("organizer", "team", "worker"):
+            raise PodiumError(f"unknown role {role!r}", hint="organizer, team or worker")
+        if role == "worker":
+            self._check_worker_label(label, team)
+        elif (role == "team") != (team is not None):
             raise PodiumError(
                 "a team token needs --team; an organizer token takes none",
                 hint='podium token create --team "Quick Lex"',
@@ -52,6 +54,25 @@ class Tokens:
                 )
             )
         return token
+
+    def _check_worker_label(self, label: str, team: str | None) -> None:
+        """A worker is known by its token's label: one live token per name."""
+        if team is not None or not label.strip():
+            raise PodiumError(
+                "a worker token needs --label (the machine's name) and no --team",
+                hint="podium token create --worker --label gpu-01",
+            )
+        with self.c.sessions() as s:
+            query = self.c.scoped(select(AccessToken), via=AccessToken).where(
+                AccessToken.role == "worker",
+                AccessToken.label == label[:200],
+                AccessToken.revoked_at.is_(None),
+            )
+            if s.scalars(query).first() is not None:
+                raise PodiumError(
+                    f"a worker named {label!r} already has a token",
+                    hint="revoke it first (podium token revoke ID) or choose another --label",
+                )
 
     def find(self) -> list[TokenInfo]:
         with self.c.sessions() as s:
@@ -91,5 +112,6 @@ class Tokens:
             if row is None or row.revoked_at is not None:
                 return None
             team = row.team.name if row.team is not None else None
-            role: Role = "organizer" if row.role == "organizer" else "team"
+            roles: dict[str, Role] = {"organizer": "organizer", "worker": "worker"}
+            role = roles.get(row.role, "team")
             return Principal(row.id, role, team, row.label)

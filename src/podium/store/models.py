@@ -106,6 +106,8 @@ class Submission(Base):
     source_submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
     selected_for_final: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # with workers: when its task went to the broker (None: not sent since it was queued)
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     team: Mapped[Team] = relationship()
     stage: Mapped[Stage] = relationship()
@@ -149,6 +151,10 @@ class Run(Base):
     harness_seconds: Mapped[float | None] = mapped_column(Float)
     # limit -> what enforced it (cgroup, rlimit, tmpfs...), as the harness reported it
     enforcement: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    # on a worker: who holds the run, and until when (renewed by heartbeats)
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
+    lease: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     submission: Mapped[Submission] = relationship(back_populates="runs")
     measurements: Mapped[list[Measurement]] = relationship(
@@ -315,7 +321,7 @@ class AccessToken(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
-    role: Mapped[str] = mapped_column(String(20))  # organizer | team
+    role: Mapped[str] = mapped_column(String(20))  # organizer | team | worker
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     label: Mapped[str] = mapped_column(String(200), default="")
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
@@ -323,3 +329,35 @@ class AccessToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     team: Mapped[Team | None] = relationship()
+
+
+class Worker(Base):
+    """A machine that evaluates for a competition (`podium worker`), known by its token."""
+
+    __tablename__ = "workers"
+    __table_args__ = (UniqueConstraint("competition_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    token_id: Mapped[int] = mapped_column(ForeignKey("access_tokens.id"))
+    hardware: Mapped[str] = mapped_column(String(100))
+    fingerprint: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # its fingerprint matches the first worker of its label; if not, its runs are not compared
+    alike: Mapped[bool] = mapped_column(Boolean, default=True)
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_heartbeat: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    current_run_id: Mapped[int | None] = mapped_column(Integer)
+    runs_done: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LateReport(Base):
+    """A result that arrived from a worker without the run's lease: recorded, never used."""
+
+    __tablename__ = "late_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reason: Mapped[str] = mapped_column(Text)

@@ -13,7 +13,8 @@ from fastapi.responses import FileResponse
 
 from podium.report.charts import drawing_script, plotly_js
 from podium.service import Podium
-from podium.web import api, pages, session
+from podium.web import api, pages, session, worker_api
+from podium.web.dispatch import Dispatcher
 from podium.web.errors import add_error_handlers
 from podium.web.guard import guard
 from podium.web.limits import FailureLimiter
@@ -69,7 +70,9 @@ def create_app(
     """The website and API for the competition in `root`; `evaluate` runs the queue too;
     `clock` times the sign-in rate limit."""
     podium = Podium.open(root)
-    worker = EvaluationWorker(podium.competition.root, poll=poll) if evaluate else None
+    broker = podium.competition.broker
+    step = Dispatcher(broker) if broker else None  # workers evaluate; the server only sends
+    worker = EvaluationWorker(podium.competition.root, poll=poll, step=step) if evaluate else None
     app = FastAPI(
         title=f"podium — {podium.competition.spec.name}",
         version="1",
@@ -89,6 +92,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_upload_bytes=podium.competition.spec.sandbox.max_upload_bytes)
     add_error_handlers(app)
     app.include_router(api.router)
+    app.include_router(worker_api.router)
     app.include_router(pages.router)
     app.include_router(static)
     app.middleware("http")(security_headers)

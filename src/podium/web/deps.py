@@ -8,11 +8,19 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 
-from podium.access import Account, Administration, Principal, Team, allowed, ensure
-from podium.errors import AuthenticationError
+from podium.access import (
+    Account,
+    Administration,
+    Evaluating,
+    Principal,
+    Team,
+    allowed,
+    ensure,
+)
+from podium.errors import AuthenticationError, ForbiddenError
 from podium.service import Podium
 from podium.web import session
-from podium.web.guard import has_bearer
+from podium.web.guard import WORKER_PREFIX, has_bearer
 from podium.web.limits import FailureLimiter
 from podium.web.middleware import NONCE_ATTRIBUTE
 
@@ -40,6 +48,10 @@ def principal(request: Request) -> Principal | None:
         if who is None:
             limiter.failed(client_address(request))
             raise AuthenticationError("the token is unknown or revoked", hint="podium token create")
+        if who.is_worker and not request.url.path.startswith(WORKER_PREFIX):
+            raise ForbiddenError(
+                "a worker token can only fetch what a run needs and report its result"
+            )
         return who
     token_id = session.read(request.app.state.secret, request.cookies.get(session.COOKIE_NAME))
     return podium.tokens.principal_by_id(token_id) if token_id is not None else None
@@ -61,7 +73,12 @@ def team_member(who: Who, team: str) -> Principal:
     return ensure(who, "see", Team(team))
 
 
+def worker(who: Who) -> Principal:
+    return ensure(who, "evaluate", Evaluating())
+
+
 SignedIn = Annotated[Principal, Depends(signed_in)]
+WorkerToken = Annotated[Principal, Depends(worker)]
 Organizer = Annotated[Principal, Depends(organizer)]
 TeamMember = Annotated[Principal, Depends(team_member)]
 

@@ -22,12 +22,17 @@ from podium.web import session
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_HEADER = "X-CSRF-Token"
 UPLOAD_PATHS = ("/api/submissions",)
+WORKER_PREFIX = "/api/worker/"  # the only routes a worker token reaches
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def is_upload(path: str) -> bool:
     """Routes whose body is an archive: streamed to disk, and allowed the upload size."""
-    return path in UPLOAD_PATHS or (path.startswith("/teams/") and path.endswith("/submit"))
+    return (
+        path in UPLOAD_PATHS
+        or (path.startswith("/teams/") and path.endswith("/submit"))
+        or (path.startswith(WORKER_PREFIX + "runs/") and path.endswith("/result"))
+    )
 
 
 def has_bearer(request: Request) -> bool:

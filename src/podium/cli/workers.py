@@ -1,0 +1,70 @@
+"""`podium worker` (a machine that evaluates for a server) and `podium workers` (the fleet)."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, guard, open_podium
+from podium.store.models import utcnow
+
+
+def worker(
+    server: Annotated[str, typer.Option(help="the podium server, e.g. https://podium.example")],
+    hardware: Annotated[str, typer.Option(help="this machine's hardware label")],
+    token: Annotated[
+        str | None, typer.Option(help="a worker token (or PODIUM_TOKEN)", show_default=False)
+    ] = None,
+    broker: Annotated[
+        str | None,
+        typer.Option(help="Celery broker URL (default: PODIUM_BROKER, else the server's)"),
+    ] = None,
+    cache: Annotated[
+        Path | None,
+        typer.Option(
+            help="where archives and sealed inputs are kept, by sha256", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Evaluate a server's runs on this machine, one timed test phase at a time."""
+    from podium.worker.process import start_worker
+
+    token = token or os.environ.get("PODIUM_TOKEN")
+    if not token:
+        console().print(
+            "[red]error:[/] pass --token or set PODIUM_TOKEN (podium token create --worker)"
+        )
+        raise typer.Exit(2)
+    broker = broker or os.environ.get("PODIUM_BROKER") or None
+    cache = cache or Path.home() / ".cache" / "podium-worker"
+    guard(lambda: start_worker(server, token, hardware, broker=broker, cache_dir=cache,
+                               say=lambda msg: console().print(msg, highlight=False)))  # fmt: skip
+
+
+def workers(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
+    """The fleet: each worker's label, fingerprint, last heartbeat, current run, runs done."""
+    with open_podium(competition) as podium:
+        fleet, queues = podium.fleet.workers(), podium.fleet.queue_lengths()
+    if json_out:
+        emit_json({"workers": [w.to_dict() for w in fleet], "queued": queues})
+        return
+    out = console()
+    for label, waiting in queues.items():
+        out.print(f"queue {label!r}: {waiting} waiting")
+    if not fleet:
+        out.print("no workers yet (podium token create --worker --label NAME; podium worker …)")
+    for w in fleet:
+        cpu = str(w.fingerprint.get("cpu", "?"))[:24]
+        alike = "alike" if w.alike else "DIFFERS in " + ", ".join(w.differs)
+        running = f"run {w.current_run_id}" if w.current_run_id else "idle"
+        out.print(f"{w.name:<14} {w.hardware:<10} {cpu:<24} {_ago(w.last_heartbeat):>8}  "
+                  f"{running:<9} {w.runs_done:>4} done  {alike}", highlight=False)  # fmt: skip
+
+
+def _ago(moment: datetime) -> str:
+    seconds = max(0, int((utcnow() - moment).total_seconds()))
+    return f"{seconds}s ago" if seconds < 120 else f"{seconds // 60}m ago"

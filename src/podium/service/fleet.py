@@ -1,0 +1,415 @@
+"""Evaluation on other machines: the store owns the truth, workers hold leases.
+
+A worker claims a queued submission (one atomic conditional update, so a redelivered task
+or a second worker finds it taken), holds the run's lease by heartbeats, and reports the
+predictions and measurements; the server validates and scores them here, where the labels
+are. A report without the lease (late, duplicated, from another worker) is recorded and
+ignored; a lease that expires is a platform fault, retried like any.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import tarfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from podium.access import Principal
+from podium.data.prepare import split_inputs_sha256
+from podium.errors import NotFoundError, PlatformError, PodiumError, RuleError, SubmissionError
+from podium.harness.evaluate import EvaluationResult, validate_and_score
+from podium.harness.runner import ProcessResult
+from podium.leaderboard import compared_keys
+from podium.service.context import Competition
+from podium.service.evaluation import Evaluation, RunOutcome
+from podium.service.setup import Setup
+from podium.store.models import LateReport, Run, Stage, Submission, Worker, utcnow
+
+_NAME = re.compile(r"[^a-z0-9-]+")
+
+
+def queue_name(competition: str, hardware: str) -> str:
+    """The broker queue of one competition's hardware label (brokers may be shared)."""
+    slug = _NAME.sub("-", competition.lower()).strip("-")[:40] or "competition"
+    return f"podium.{slug}.{_NAME.sub('-', hardware.lower()).strip('-') or 'local'}"
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    id: int
+    name: str
+    hardware: str
+    fingerprint: Mapping[str, Any]
+    alike: bool
+    differs: tuple[str, ...]  # the facts that differ from its label's first worker
+    last_heartbeat: datetime
+    current_run_id: int | None
+    runs_done: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "hardware": self.hardware,
+            "fingerprint": dict(self.fingerprint),
+            "alike": self.alike,
+            "differs": list(self.differs),
+            "last_heartbeat": self.last_heartbeat.isoformat(),
+            "current_run_id": self.current_run_id,
+            "runs_done": self.runs_done,
+        }
+
+
+@dataclass(frozen=True)
+class Lease:
+    """What a worker needs for one claimed run (never a label)."""
+
+    run_id: int
+    submission_id: int
+    lease: str
+    expires_at: datetime
+    split: str
+    archive_sha256: str
+    inputs_sha256: str
+    repeats: int
+    sandbox: dict[str, Any]
+    idle_seconds: float
+    heartbeat_seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "expires_at": self.expires_at.isoformat()}
+
+
+class Fleet:
+    """The server's side of the workers: claims, leases, reports, the reaper, the fleet."""
+
+    def __init__(self, competition: Competition, setup: Setup, evaluation: Evaluation) -> None:
+        self.c, self.setup, self.evaluation = competition, setup, evaluation
+
+    @property
+    def queue(self) -> str:
+        return queue_name(self.c.spec.name, self.c.spec.hardware)
+
+    # -- workers ---------------------------------------------------------------------------
+
+    def hello(self, who: Principal, hardware: str, fingerprint: Mapping[str, Any]) -> WorkerInfo:
+        """A worker starts: it is recorded with its fingerprint; the first of a label sets
+        the label's reference, and one that differs is marked (its runs are not compared)."""
+        if hardware != self.c.spec.hardware:
+            raise RuleError(
+                f"this competition evaluates on hardware {self.c.spec.hardware!r}, "
+                f"not {hardware!r}",
+                hint=f"start the worker with --hardware {self.c.spec.hardware}",
+            )
+        with self.c.sessions.begin() as s:
+            worker = s.scalar(self.c.scoped(select(Worker), via=Worker).where(
+                Worker.token_id == who.token_id))  # fmt: skip
+            if worker is None:
+                worker = Worker(competition_id=self.c.id, name=who.label or f"worker-{who.token_id}",
+                                token_id=who.token_id, hardware=hardware)  # fmt: skip
+                s.add(worker)
+            worker.fingerprint, worker.last_heartbeat = dict(fingerprint), utcnow()
+            s.flush()
+            reference = self._reference(s, hardware)
+            worker.alike = not _differs(reference, worker.fingerprint)
+            s.flush()
+            return _info(worker, reference)
+
+    def workers(self) -> list[WorkerInfo]:
+        with self.c.sessions() as s:
+            rows = s.scalars(self.c.scoped(select(Worker), via=Worker).order_by(Worker.id)).all()
+            return [_info(w, self._reference(s, w.hardware)) for w in rows]
+
+    def queue_lengths(self) -> dict[str, int]:
+        """Submissions waiting, per hardware label (one label per competition today)."""
+        with self.c.sessions() as s:
+            query = self.c.scoped(
+                select(func.count(Submission.id)).join(Stage).where(Submission.status == "queued")
+            )
+            return {self.c.spec.hardware: int(s.scalar(query) or 0)}
+
+    def _reference(self, s: Any, hardware: str) -> Mapping[str, Any]:
+        first = s.scalar(
+            self.c.scoped(select(Worker), via=Worker)
+            .where(Worker.hardware == hardware)
+            .order_by(Worker.id)
+            .limit(1)
+        )
+        return dict(first.fingerprint) if first is not None else {}
+
+    # -- dispatch --------------------------------------------------------------------------
+
+    def undispatched(self) -> list[int]:
+        """Queued submissions whose task has not gone to the broker since they were queued."""
+        with self.c.sessions() as s:
+            query = self.c.scoped(
+                select(Submission.id)
+                .join(Stage)
+                .where(Submission.status == "queued", Submission.dispatched_at.is_(None))
+                .order_by(Submission.id)
+            )
+            return list(s.scalars(query))
+
+    def dispatched(self, submission_id: int) -> None:
+        with self.c.sessions.begin() as s:
+            s.execute(update(Submission).where(Submission.id == submission_id)
+                      .values(dispatched_at=utcnow()))  # fmt: skip
+
+    # -- one run ---------------------------------------------------------------------------
+
+    def claim(self, who: Principal, submission_id: int) -> Lease | None:
+        """The submission's run for this worker, or None when it is not waiting any more
+        (scored, running elsewhere: a redelivered or duplicate task is simply dropped)."""
+        worker = self._worker(who)
+        lease = secrets.token_hex(16)
+        expires = utcnow() + timedelta(seconds=self.c.spec.workers.lease_seconds)
+        with self.c.sessions.begin() as s:
+            sub = self.c.submission_row(s, submission_id)
+            taken = s.execute(
+                update(Submission)
+                .where(Submission.id == sub.id, Submission.status == "queued")
+                .values(status="running")
+            )
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            run = Run(submission_id=sub.id, status="running", hardware=worker.hardware,
+                      submission_sha256=sub.sha256, fingerprint=dict(worker.fingerprint),
+                      worker_id=worker.id, lease=lease, lease_expires_at=expires)  # fmt: skip
+            s.add(run)
+            s.flush()
+            s.execute(update(Worker).where(Worker.id == worker.id)
+                      .values(current_run_id=run.id, last_heartbeat=utcnow()))  # fmt: skip
+            split, sha, run_id = sub.stage.split, sub.sha256, run.id
+        spec = self.c.spec
+        return Lease(
+            run_id=run_id,
+            submission_id=submission_id,
+            lease=lease,
+            expires_at=expires,
+            split=split,
+            archive_sha256=sha,
+            inputs_sha256=split_inputs_sha256(self.setup.manifest(), split),
+            repeats=spec.efficiency.repeats,
+            sandbox=spec.sandbox.model_dump(mode="json"),
+            idle_seconds=spec.efficiency.idle_seconds,
+            heartbeat_seconds=spec.workers.heartbeat_seconds,
+        )
+
+    def renew(self, who: Principal, run_id: int, lease: str) -> datetime:
+        """A heartbeat: the lease runs on; RuleError when it was lost (the run is over)."""
+        expires = utcnow() + timedelta(seconds=self.c.spec.workers.lease_seconds)
+        with self.c.sessions.begin() as s:
+            run = self._held(s, who, run_id, lease)
+            run.lease_expires_at = expires
+            s.execute(update(Worker).where(Worker.token_id == who.token_id)
+                      .values(last_heartbeat=utcnow()))  # fmt: skip
+        return expires
+
+    def archive(self, who: Principal, run_id: int, lease: str) -> Path:
+        """The stored archive of a run this worker holds."""
+        with self.c.sessions() as s:
+            run = self._held(s, who, run_id, lease)
+            path = self.c.root / run.submission.archive_path
+        if not path.is_file():
+            raise NotFoundError("the stored archive is missing", where=str(path))
+        return path
+
+    def inputs(self, who: Principal, split: str) -> Path:
+        """The sealed inputs of a split (no labels) as one tar, built once per content."""
+        self._worker(who)
+        manifest = self.setup.manifest()
+        if split not in {stage.split for stage in self.c.spec.stages}:
+            raise NotFoundError(f"no split {split!r}")
+        sha = split_inputs_sha256(manifest, split)
+        target = self.c.layout.artifacts_dir / "inputs" / f"{split}-{sha}.tar"
+        if not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(f".{secrets.token_hex(4)}.part")
+            with tarfile.open(partial, "w") as tar:
+                tar.add(self.c.layout.inputs_dir(split), arcname=".")
+            partial.rename(target)
+        return target
+
+    def report(
+        self,
+        who: Principal,
+        run_id: int,
+        lease: str,
+        facts: WorkerReport,
+        predictions: Mapping[str, Path],
+    ) -> RunOutcome:
+        """A worker's result: scored here (the labels never leave), or a failure of the
+        submission; a report without the lease is recorded and refused."""
+        try:
+            with self.c.sessions.begin() as s:
+                run = self._held(s, who, run_id, lease)
+                run.lease_expires_at = None  # nobody renews or reaps it from here on
+                split = run.submission.stage.split
+        except RuleError as err:
+            with self.c.sessions.begin() as s:
+                s.add(LateReport(run_id=self.c.run_row(s, run_id).id,
+                                 worker_id=self._worker_id(s, who), reason=err.message))  # fmt: skip
+            raise
+        outcome = self.evaluation.outcome_of(run_id)
+        run_dir = self.c.layout.run_dir(run_id)
+        try:
+            result = facts.result()
+            if facts.log is not None:
+                run_dir.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(facts.log, run_dir / "log.txt")
+            if result.status == "scored":
+                result = self._score(result, split, predictions, run_dir)
+            inputs_sha = split_inputs_sha256(self.setup.manifest(), split)
+            ended = self.evaluation.record_result(outcome, result, inputs_sha)
+        except Exception as err:  # ours (or the worker's): the attempt is kept and retried
+            ended = self.evaluation.record_platform_fault(outcome, err)
+        self._done(who)
+        return ended
+
+    def _score(
+        self, result: EvaluationResult, split: str, predictions: Mapping[str, Path], run_dir: Path
+    ) -> EvaluationResult:
+        expected = self.evaluation.expected_files(split)
+        known = {f.relpath for f in expected}
+        unknown = sorted(set(predictions) - known)
+        folder = run_dir / "predictions"
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            if unknown:
+                raise SubmissionError(
+                    f"the output folder holds {len(unknown)} unexpected file(s): "
+                    + ", ".join(unknown[:5]),
+                    hint="write only {task}/{lang}.jsonl for the inputs given",
+                )
+            for name, path in predictions.items():
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, folder / name)
+            result.scores = validate_and_score(
+                folder, expected, self.c.layout.labels_dir(split), self.c.tasks()
+            )
+        except SubmissionError as err:
+            shutil.rmtree(folder, ignore_errors=True)
+            result.status, result.error, result.scores = "failed", err.message, []
+        return result
+
+    def reap(self) -> list[RunOutcome]:
+        """Runs whose worker went silent: platform faults (attempt kept, queued again)."""
+        now = utcnow()
+        with self.c.sessions() as s:
+            query = self.c.scoped(
+                select(Run.id, Worker.name)
+                .join(Submission, Run.submission_id == Submission.id)
+                .join(Stage)
+                .join(Worker, Run.worker_id == Worker.id)
+                .where(Run.status == "running", Run.lease_expires_at < now)
+            )
+            lost = [(row[0], row[1]) for row in s.execute(query)]
+        ended = []
+        for run_id, name in lost:
+            err = PlatformError(
+                f"worker {name!r} stopped answering (its lease expired); the run is retried"
+            )
+            ended.append(
+                self.evaluation.record_platform_fault(self.evaluation.outcome_of(run_id), err)
+            )
+            with self.c.sessions.begin() as s:
+                s.execute(update(Worker).where(Worker.current_run_id == run_id)
+                          .values(current_run_id=None))  # fmt: skip
+        return ended
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _worker(self, who: Principal) -> Worker:
+        with self.c.sessions() as s:
+            worker = s.scalar(self.c.scoped(select(Worker), via=Worker).where(
+                Worker.token_id == who.token_id))  # fmt: skip
+            if worker is None:
+                raise RuleError("this worker has not said hello", hint="restart `podium worker`")
+            s.expunge(worker)
+            return worker
+
+    def _worker_id(self, s: Any, who: Principal) -> int | None:
+        query = self.c.scoped(select(Worker.id), via=Worker).where(Worker.token_id == who.token_id)
+        found: int | None = s.scalar(query)
+        return found
+
+    def _held(self, s: Any, who: Principal, run_id: int, lease: str) -> Run:
+        run = self.c.run_row(s, run_id)
+        worker_id = self._worker_id(s, who)
+        if run.status != "running" or run.worker_id != worker_id or run.lease is None:
+            raise RuleError(f"run {run_id} is not held by this worker (it is {run.status})")
+        if not secrets.compare_digest(run.lease, lease):
+            raise RuleError(f"the lease of run {run_id} is another one (a late or duplicate task)")
+        if run.lease_expires_at is not None and _aware(run.lease_expires_at) < utcnow():
+            raise RuleError(f"the lease of run {run_id} expired; the run is retried")
+        return run
+
+    def _done(self, who: Principal) -> None:
+        with self.c.sessions.begin() as s:
+            s.execute(update(Worker).where(Worker.token_id == who.token_id)
+                      .values(current_run_id=None, runs_done=Worker.runs_done + 1,
+                              last_heartbeat=utcnow()))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class WorkerReport:
+    """What a worker says of a run (checked: numbers finite, fields bounded)."""
+
+    status: str  # "produced" (predictions follow) | "failed" (the team's) | "platform_error"
+    error: str | None
+    log_tail: str
+    harness_seconds: float
+    enforcement: dict[str, str]
+    measurements: Sequence[dict[str, Any]]
+    log: Path | None = None  # the run's full log, as uploaded
+
+    def result(self) -> EvaluationResult:
+        if self.status == "platform_error":  # the machine failed (download, sandbox): retried
+            raise PlatformError(f"the worker failed: {self.error or 'no reason given'}")
+        if self.status not in ("produced", "failed"):
+            raise PodiumError(f"a worker reported status {self.status!r}")
+        fields = set(ProcessResult.__dataclass_fields__)
+        measured = []
+        for raw in self.measurements:
+            if set(raw) - fields:
+                raise PodiumError(
+                    f"a worker reported unknown measurements {sorted(set(raw) - fields)}"
+                )
+            measured.append(ProcessResult(**raw))
+        for m in measured:
+            if not (0 <= m.wall_seconds < 1e7 and 0 <= m.cpu_user_seconds < 1e9):
+                raise PodiumError("a worker reported an impossible duration")
+        return EvaluationResult(
+            status="scored" if self.status == "produced" else "failed",
+            error=self.error[:10_000] if self.error else None,
+            measurements=measured,
+            log_tail=self.log_tail[-8000:],
+            harness_seconds=max(0.0, float(self.harness_seconds)),
+            enforcement={str(k): str(v) for k, v in self.enforcement.items()},
+        )
+
+
+def _differs(reference: Mapping[str, Any], fingerprint: Mapping[str, Any]) -> tuple[str, ...]:
+    if not reference:
+        return ()
+    return tuple(k for k in compared_keys(reference, fingerprint)
+                 if reference.get(k) != fingerprint.get(k))  # fmt: skip
+
+
+def _info(worker: Worker, reference: Mapping[str, Any]) -> WorkerInfo:
+    return WorkerInfo(worker.id, worker.name, worker.hardware, dict(worker.fingerprint),
+                      worker.alike, _differs(reference, worker.fingerprint),
+                      _aware(worker.last_heartbeat), worker.current_run_id,
+                      worker.runs_done)  # fmt: skip
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives naive datetimes back; they were stored in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -1,0 +1,1 @@
+"""Evaluation on other machines: the Celery tasks, the worker process and its server client."""

@@ -1,0 +1,31 @@
+"""The Celery side: one task name, queues per competition and hardware label, and the
+settings that make a worker run one timed test phase at a time."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+TASK = "podium.evaluate"
+
+
+def make_app(broker: str) -> Celery:
+    """A Celery app on `broker` (Redis): late acknowledgement, prefetch 1, nothing stored."""
+    app = Celery("podium", broker=broker)
+    app.conf.update(
+        task_acks_late=True,  # a task a worker dies in goes back to the queue
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,  # a machine holds one task: the others wait for others
+        worker_concurrency=1,
+        task_ignore_result=True,  # results go to the server over HTTP, never to the broker
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        task_serializer="json",
+        accept_content=["json"],
+    )
+    return app
+
+
+def send(app: Celery, queue: str, submission_id: int) -> None:
+    """Queue one submission's run on its label's queue (duplicates are harmless: the server
+    hands a submission to one claim only)."""
+    app.send_task(TASK, args=[submission_id], queue=queue, routing_key=queue)
