@@ -153,3 +153,22 @@ def test_tokens_are_random_and_kept_as_their_digest() -> None:
     token = new_token()
     assert token.startswith("pdm_") and token != new_token()
     assert token_digest(f"  {token}\n") == token_digest(token) != token
+
+
+def test_a_worker_token_evaluates_and_does_nothing_else() -> None:
+    from podium.access import Evaluating
+
+    machine = Principal(9, "worker", None, "gpu-01")
+    assert allowed(machine, "evaluate", Evaluating()) and machine.display == "worker gpu-01"
+    things: list[tuple[Action, Thing]] = [
+        ("use", Account()), ("manage", Administration()), ("see", Team("Quick Lex")),
+        ("submit", Team("Quick Lex")), ("see", StageResults(OPEN)),
+        ("download", StageCode(RELEASED)), ("see", RunLog("Quick Lex", 1, RELEASED)),
+    ]  # fmt: skip
+    for action, thing in things:  # even what is public to anonymous visitors
+        with pytest.raises(ForbiddenError, match="worker token"):
+            ensure(machine, action, thing)
+    for who in (LEX, ORG):
+        assert not allowed(who, "evaluate", Evaluating())
+    with pytest.raises(AuthenticationError):
+        ensure(ANON, "evaluate", Evaluating())

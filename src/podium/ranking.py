@@ -126,6 +126,7 @@ class Decision:
             "gain": self.gain,
             "gain_ci95": list(self.gain_ci) if self.gain_ci is not None else None,
             "granted": self.granted,
+            "kind": self.kind,  # moved | refused | undecided
             "undecided": self.kind == "undecided",
             "runs": list(self.runs),
             "remeasures": list(self.remeasures),

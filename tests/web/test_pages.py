@@ -122,3 +122,24 @@ def test_leaderboard_page_renders_for_anyone_and_hides_the_final(
     assert js.status_code == 200 and len(js.content) > 1_000_000 and b"plotly" in js.content[:2000]
     assert client.get("/static/charts.js").content == drawing_script().read_bytes()
     assert client.get("/hall-of-fame", headers={"accept": "text/html"}).status_code == 200
+
+
+def test_the_organizer_page_shows_the_fleet_and_a_worker_token_signs_nobody_in(
+    client: TestClient, cup: Cup
+) -> None:
+    with cup.podium() as podium:
+        token = podium.tokens.create("worker", label="gpu-01")
+        machine = podium.tokens.authenticate(token)
+        assert machine is not None
+        podium.fleet.hello(machine, "local", {"cpu": "Test CPU", "cores": 8, "gpu": None})
+        other = podium.tokens.authenticate(podium.tokens.create("worker", label="gpu-02"))
+        assert other is not None
+        podium.fleet.hello(other, "local", {"cpu": "Other CPU", "cores": 8, "gpu": None})
+    csrf = _csrf(client.get("/signin", headers={"accept": "text/html"}).text)
+    r = client.post("/signin", data={"token": token, "csrf": csrf}, follow_redirects=False)
+    assert r.headers["location"] == "/signin?error=worker" and "set-cookie" not in r.headers
+    assert _sign_in(client, cup.organizer) == "/admin"
+    page = client.get("/admin", headers={"accept": "text/html"}).text
+    fleet = page.split('id="fleet"')[1].split("</section>")[0]
+    assert "gpu-01" in fleet and "Test CPU, 8 cores" in fleet and "idle" in fleet
+    assert "differs in cpu: its runs are not compared" in fleet

@@ -36,6 +36,7 @@ SLOW = "import time\ntime.sleep(3)\n" + CONSTANT_PREDICT
 
 class Worker:
     def __init__(self, server: Server, token: str, cache: Path, **env: str) -> None:
+        self.cache = cache
         self.log_path = cache.with_suffix(".log")
         self.log = self.log_path.open("a")
         self.proc = subprocess.Popen(
@@ -93,6 +94,8 @@ def test_two_workers_score_three_teams_once_and_survive_kill_9(tmp_path: Path, b
         names = {w.id: name for name, w in _state(root)["workers"].items()}
         victim = fleet[int(names[holder][1:]) - 1]  # type: ignore[index]
         victim.stop(signal.SIGKILL)  # the machine dies mid-run
+        left = victim.cache / "work"
+        assert any(left.iterdir())  # its run's folders (tmpfs mounts) stay behind it
 
         def all_scored() -> bool:
             return all(s[1] == "scored" for s in _state(root)["subs"].values())
@@ -126,6 +129,11 @@ def test_two_workers_score_three_teams_once_and_survive_kill_9(tmp_path: Path, b
         inputs = httpx.get(server.url + "/api/worker/inputs/eval", headers=worker_auth, timeout=30)
         assert inputs.status_code == 200 and b"labels" not in inputs.content[:100_000]
 
+        # the machine comes back (systemd restarts it): it cleans up what the killed run left
+        index = fleet.index(victim)
+        fleet[index] = Worker(server, workers[index], victim.cache)
+        _wait(lambda: not any(left.iterdir()), "the restarted worker to clean up")
+
         # a machine that differs: shown, and its runs not compared
         for worker in fleet:
             worker.stop()
@@ -142,6 +150,62 @@ def test_two_workers_score_three_teams_once_and_survive_kill_9(tmp_path: Path, b
         assert shown["w3"]["differs"] == ["gpu"] and shown["w1"]["alike"]
         board = httpx.get(server.url + "/api/leaderboard", timeout=10).json()
         assert any("different gpu" in note for note in board["notes"])
+    finally:
+        for worker in fleet:
+            worker.stop()
+        server.stop()
+
+
+def test_a_photo_finish_runs_interleaved_on_one_worker_when_the_stage_closes(
+    tmp_path: Path, broker: str
+) -> None:
+    extra = (
+        f'[workers]\nbroker = "{broker}"\nlease_seconds = 3.0\nheartbeat_seconds = 0.5\n'
+        "[reranking]\nmax_score_gap = 30\n[efficiency]\nphoto_finish_runs = 2\nreference_every = 0\n"
+    )
+    cup = hostile_cup(tmp_path / "cup", extra=extra, timeout=30.0)
+    for team in ("Steady", "Swift"):
+        cup.setup.add_team(team)
+    tokens = {t: cup.tokens.create("team", team=t) for t in ("Steady", "Swift")}
+    organizer = cup.tokens.create("organizer")
+    machines = [cup.tokens.create("worker", label=f"w{i}") for i in (1, 2)]
+    root = cup.competition.root
+    cup.close()
+    server = Server(root, tmp_path / "serve.log")
+    fleet = [Worker(server, token, tmp_path / f"cache{i}") for i, token in enumerate(machines)]
+    try:
+        _wait(lambda: len(_state(root)["workers"]) == 2, "both workers to say hello")
+        steady = "import time\ntime.sleep(0.3)\n" + CONSTANT_PREDICT
+        swift = ("import time\ntime.sleep(0.2)\n" + CONSTANT_PREDICT).replace(
+            '"pawsx": "1"', '"pawsx": "0"'
+        )
+        server.upload(tokens["Steady"], write_submission(tmp_path / "steady", steady))
+        server.upload(tokens["Swift"], write_submission(tmp_path / "swift", swift))
+        _wait(lambda: all(s[1] == "scored" for s in _state(root)["subs"].values())
+              and len(_state(root)["subs"]) == 2, "both to be scored")  # fmt: skip
+        board = httpx.get(server.url + "/api/leaderboard", timeout=10).json()
+        assert board["provisional"] and [d["kind"] for d in board["decisions"]] == ["undecided"]
+        closed = httpx.post(server.url + "/api/stages/evaluation/close", timeout=10,
+                            headers={"Authorization": f"Bearer {organizer}"})  # fmt: skip
+        assert closed.status_code == 200 and closed.json()["publishing"]
+
+        def remeasured() -> list[tuple[int, int | None, str]]:
+            with Podium.open(root) as podium:
+                teams = {s.id: s.team.name for s in podium.submissions.find()}
+                return [(r.id, r.worker_id, teams[r.submission_id])
+                        for s in podium.submissions.find() for r in s.runs
+                        if r.kind == "remeasure" and r.status == "scored"]  # fmt: skip
+
+        def published() -> bool:
+            board = httpx.get(server.url + "/api/leaderboard", timeout=10).json()
+            return not board["provisional"]
+
+        _wait(published, "the photo finish to decide or spend its budget", seconds=90)
+        runs = sorted(remeasured())
+        assert 2 <= len(runs) <= 4 and len({worker for _, worker, _ in runs}) == 1
+        assert [team for _, _, team in runs] == ["Steady", "Swift"] * (len(runs) // 2)
+        [decision] = httpx.get(server.url + "/api/leaderboard", timeout=10).json()["decisions"]
+        assert decision["runs"] == [1 + len(runs) // 2] * 2
     finally:
         for worker in fleet:
             worker.stop()

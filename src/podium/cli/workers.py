@@ -14,8 +14,13 @@ from podium.store.models import utcnow
 
 
 def worker(
-    server: Annotated[str, typer.Option(help="the podium server, e.g. https://podium.example")],
-    hardware: Annotated[str, typer.Option(help="this machine's hardware label")],
+    server: Annotated[
+        str,
+        typer.Option(help="the podium server, e.g. https://podium.example", envvar="PODIUM_SERVER"),
+    ],
+    hardware: Annotated[
+        str, typer.Option(help="this machine's hardware label", envvar="PODIUM_HARDWARE")
+    ],
     token: Annotated[
         str | None, typer.Option(help="a worker token (or PODIUM_TOKEN)", show_default=False)
     ] = None,

@@ -243,8 +243,11 @@ class Evaluation:
         its runs are platform faults (attempt released, submission queued again)."""
         clean_up_interrupted(self.c.layout.work_dir, self._group_prefix)
         with self.c.sessions.begin() as s:
-            running = self.c.scoped(
-                select(Run).join(Submission).join(Stage).where(Run.status == "running")
+            running = self.c.scoped(  # runs held by workers are the reaper's, not ours
+                select(Run)
+                .join(Submission)
+                .join(Stage)
+                .where(Run.status == "running", Run.worker_id.is_(None))
             )
             for run in s.scalars(running):
                 run.status, run.finished_at = "platform_error", utcnow()

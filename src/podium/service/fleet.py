@@ -13,6 +13,7 @@ import re
 import secrets
 import shutil
 import tarfile
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -187,6 +188,11 @@ class Fleet:
             s.execute(update(Worker).where(Worker.id == worker.id)
                       .values(current_run_id=run.id, last_heartbeat=utcnow()))  # fmt: skip
             split, sha, run_id = sub.stage.split, sub.sha256, run.id
+        return self._lease(run_id, submission_id, lease, expires, split, sha)
+
+    def _lease(
+        self, run_id: int, submission_id: int, lease: str, expires: datetime, split: str, sha: str
+    ) -> Lease:
         spec = self.c.spec
         return Lease(
             run_id=run_id,
@@ -201,6 +207,75 @@ class Fleet:
             idle_seconds=spec.efficiency.idle_seconds,
             heartbeat_seconds=spec.workers.heartbeat_seconds,
         )
+
+    def claim_run(self, who: Principal, run_id: int) -> Lease | None:
+        """A re-measurement run waiting for this worker (photo finish), or None."""
+        worker = self._worker(who)
+        lease = secrets.token_hex(16)
+        expires = utcnow() + timedelta(seconds=self.c.spec.workers.lease_seconds)
+        with self.c.sessions.begin() as s:
+            run = self.c.run_row(s, run_id)
+            taken = s.execute(
+                update(Run)
+                .where(Run.id == run.id, Run.status == "waiting", Run.worker_id == worker.id)
+                .values(status="running", lease=lease, lease_expires_at=expires,
+                        started_at=utcnow())
+            )  # fmt: skip
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            s.execute(update(Worker).where(Worker.id == worker.id)
+                      .values(current_run_id=run.id, last_heartbeat=utcnow()))  # fmt: skip
+            sub = run.submission
+            return self._lease(run.id, sub.id, lease, expires, sub.stage.split, sub.sha256)
+
+    def pick_worker(self) -> int | None:
+        """The worker a photo finish uses for all its runs: alike, heard from most recently."""
+        with self.c.sessions() as s:
+            query = self.c.scoped(select(Worker.id), via=Worker).where(
+                Worker.hardware == self.c.spec.hardware, Worker.alike.is_(True)
+            )
+            found: int | None = s.scalar(query.order_by(Worker.last_heartbeat.desc()).limit(1))
+            return found
+
+    def request_remeasure(self, submission_id: int, worker_id: int) -> int:
+        """A re-measurement run waiting for one worker; the dispatcher sends it there."""
+        with self.c.sessions.begin() as s:
+            sub = self.c.submission_row(s, submission_id)
+            worker = s.get_one(Worker, worker_id)
+            run = Run(submission_id=sub.id, status="waiting", kind="remeasure",
+                      hardware=worker.hardware, fingerprint=dict(worker.fingerprint),
+                      submission_sha256=sub.sha256, worker_id=worker.id)  # fmt: skip
+            s.add(run)
+            s.flush()
+            return run.id
+
+    def waiting_runs(self) -> list[tuple[int, str]]:
+        """Re-measurement runs not yet taken, with the queue of the worker they are for."""
+        with self.c.sessions() as s:
+            query = self.c.scoped(
+                select(Run.id, Worker.name)
+                .join(Submission, Run.submission_id == Submission.id)
+                .join(Stage)
+                .join(Worker, Run.worker_id == Worker.id)
+                .where(Run.status == "waiting")
+                .order_by(Run.id)
+            )
+            return [(row[0], self.worker_queue(row[1])) for row in s.execute(query)]
+
+    def worker_queue(self, name: str) -> str:
+        """One worker's own queue: a photo finish runs both teams on one machine."""
+        return f"{self.queue}.{_NAME.sub('-', name.lower()).strip('-') or 'worker'}"
+
+    def wait(self, run_id: int, *, poll: float = 0.2) -> RunOutcome:
+        """Until a run ends (a worker reports it, or the reaper ends it)."""
+        while True:
+            with self.c.sessions() as s:
+                run = self.c.run_row(s, run_id)
+                if run.status not in ("waiting", "running"):
+                    sub = run.submission
+                    return RunOutcome(run.id, sub.id, sub.team.name, sub.stage.name,
+                                      sub.attempt, run.status, run.error, None, None)  # fmt: skip
+            time.sleep(poll)
 
     def renew(self, who: Principal, run_id: int, lease: str) -> datetime:
         """A heartbeat: the lease runs on; RuleError when it was lost (the run is over)."""
@@ -312,6 +387,21 @@ class Fleet:
             )
             lost = [(row[0], row[1]) for row in s.execute(query)]
         ended = []
+        give_up = now - timedelta(seconds=max(60.0, 20 * self.c.spec.workers.lease_seconds))
+        with self.c.sessions() as s:
+            query = self.c.scoped(
+                select(Run.id, Worker.name)
+                .join(Submission, Run.submission_id == Submission.id)
+                .join(Stage)
+                .join(Worker, Run.worker_id == Worker.id)
+                .where(Run.status == "waiting", Run.started_at < give_up)
+            )
+            untaken = [(row[0], row[1]) for row in s.execute(query)]
+        for run_id, name in untaken:
+            err = PlatformError(f"worker {name!r} did not take this re-measurement in time")
+            ended.append(
+                self.evaluation.record_platform_fault(self.evaluation.outcome_of(run_id), err)
+            )
         for run_id, name in lost:
             err = PlatformError(
                 f"worker {name!r} stopped answering (its lease expired); the run is retried"

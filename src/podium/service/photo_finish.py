@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from podium.leaderboard import Leaderboard
 from podium.service.context import Competition
 from podium.service.evaluation import Evaluation, Progress, RunOutcome
+from podium.service.fleet import Fleet
 from podium.service.results import Results
 from podium.store.models import Run, Stage, Submission
 
@@ -16,15 +17,19 @@ from podium.store.models import Run, Stage, Submission
 class PhotoFinish:
     """Re-measurement of undecided moves; costs no attempt, changes no submission."""
 
-    def __init__(self, competition: Competition, results: Results, evaluation: Evaluation) -> None:
-        self.c, self.results, self.evaluation = competition, results, evaluation
+    def __init__(
+        self, competition: Competition, results: Results, evaluation: Evaluation, fleet: Fleet
+    ) -> None:
+        self.c, self.results, self.evaluation, self.fleet = competition, results, evaluation, fleet
 
     def run(self, stage: str, *, progress: Progress | None = None) -> list[RunOutcome]:
         """Re-measure until every move of the stage is decided or out of budget."""
         budget = self.c.spec.efficiency.photo_finish_runs
         outcomes: list[RunOutcome] = []
-        if budget == 0 or self.c.broker:  # not yet on workers: the board stays provisional
+        if budget == 0:
             return outcomes
+        if self.c.broker:
+            return self._on_a_worker(stage, budget, progress)
         with self.evaluation.locked():
             while pair := self._next_pair(self.results.leaderboard(stage, organizer=True)):
                 for submission_id in pair:
@@ -32,6 +37,22 @@ class PhotoFinish:
                         outcomes.append(
                             self.evaluation.remeasure_once(submission_id, progress=progress)
                         )
+        return outcomes
+
+    def _on_a_worker(self, stage: str, budget: int, progress: Progress | None) -> list[RunOutcome]:
+        """With a broker: every re-measurement of the stage on one worker of the label, which
+        takes them in order from its own queue (A, B, A, B), each awaited before the next."""
+        outcomes: list[RunOutcome] = []
+        worker = self.fleet.pick_worker()
+        if worker is None:
+            if progress:
+                progress("no worker alike its label has said hello: nothing re-measured")
+            return outcomes
+        while pair := self._next_pair(self.results.leaderboard(stage, organizer=True)):
+            for submission_id in pair:
+                if self._remeasured(submission_id) < budget:
+                    run_id = self.fleet.request_remeasure(submission_id, worker)
+                    outcomes.append(self.fleet.wait(run_id))
         return outcomes
 
     def _next_pair(self, board: Leaderboard) -> tuple[int, int] | None:

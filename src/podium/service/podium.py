@@ -30,7 +30,8 @@ class Podium:
         self.submissions = Submissions(competition, self.setup)
         self.results = Results(competition, self.setup)
         self.evaluation = Evaluation(competition, self.setup, self.results, runner_factory)
-        self.photo_finish = PhotoFinish(competition, self.results, self.evaluation)
+        self.fleet = Fleet(competition, self.setup, self.evaluation)
+        self.photo_finish = PhotoFinish(competition, self.results, self.evaluation, self.fleet)
         self.finals = Finals(
             competition,
             self.setup,
@@ -40,7 +41,6 @@ class Podium:
             self.photo_finish,
         )
         self.tokens = Tokens(competition)
-        self.fleet = Fleet(competition, self.setup, self.evaluation)
 
     @classmethod
     def open(

@@ -4,6 +4,7 @@ begin deferred and never wait for writers (or each other)."""
 
 from __future__ import annotations
 
+import threading
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,11 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+_ALEMBIC = threading.Lock()  # alembic's `context` is a module global: one upgrade at a time
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the store's schema to the newest migration (idempotent)."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the store's schema to the newest migration (idempotent). Serialised within a
+    process: the server's threads each open the competition."""
+    with _ALEMBIC:
+        command.upgrade(alembic_config(engine), "head")

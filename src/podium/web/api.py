@@ -87,6 +87,13 @@ def run_log(request: Request, who: SignedIn, run_id: Id) -> PlainTextResponse:
     return actions.log_response(request, who, run_id)
 
 
+@router.get("/workers")
+def workers(request: Request, _: Organizer) -> dict[str, Any]:
+    """The fleet: each worker's label, fingerprint, last heartbeat, current run, runs done;
+    what waits per label (organizers)."""
+    return views.fleet_overview(podium_of(request))
+
+
 @router.get("/hall-of-fame")
 def hall_of_fame(request: Request) -> list[dict[str, Any]]:
     return views.hall_of_fame(podium_of(request))

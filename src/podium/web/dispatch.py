@@ -1,13 +1,14 @@
 """With a broker, the server's evaluator only sends and watches: each queued submission
-goes to its label's queue once (again after a platform fault), and runs whose worker went
-silent are ended by the reaper and queued again."""
+goes to its label's queue once (again after a platform fault), a photo finish's runs to the
+queue of the one worker that re-measures, and runs whose worker went silent are ended by
+the reaper and queued again."""
 
 from __future__ import annotations
 
 import logging
 
 from podium.service import Podium
-from podium.worker.broker import make_app, send
+from podium.worker.broker import make_app, send, send_remeasure
 
 log = logging.getLogger("podium.dispatch")
 
@@ -17,6 +18,7 @@ class Dispatcher:
 
     def __init__(self, broker: str) -> None:
         self.app = make_app(broker)
+        self._sent_runs: set[int] = set()  # re-measurements sent (again after a restart: harmless)
 
     def __call__(self, podium: Podium) -> object:
         for lost in podium.fleet.reap():
@@ -26,4 +28,8 @@ class Dispatcher:
             send(self.app, podium.fleet.queue, submission_id)  # a broker down raises: next pass
             podium.fleet.dispatched(submission_id)
             sent.append(submission_id)
+        for run_id, queue in podium.fleet.waiting_runs():
+            if run_id not in self._sent_runs:
+                send_remeasure(self.app, queue, run_id)
+                self._sent_runs.add(run_id)
         return sent

@@ -130,6 +130,8 @@ def signin(
     if who is None:
         limiter.failed(client_address(request))
         return _back("/signin?error=unknown")
+    if who.is_worker:  # a machine's token signs nobody in
+        return _back("/signin?error=worker")
     manages = allowed(who, "manage", Administration())
     response = _back("/admin" if manages else f"/teams/{url_part(who.team)}")
     response.delete_cookie(session.SIGNIN_COOKIE)
@@ -190,6 +192,7 @@ def admin_page(request: Request, who: OrganizerPage) -> HTMLResponse:
         worker={"enabled": worker is not None, "busy": bool(worker and worker.busy),
                 "last_error": worker.last_error if worker else None},
         efficiency=views.efficiency_overview(podium),
+        fleet=views.fleet_overview(podium),
     )  # fmt: skip
 
 

@@ -19,7 +19,7 @@ from podium.leaderboard import Leaderboard
 from podium.report.charts import chart_data
 from podium.service import Podium
 from podium.service.evaluation import is_retryable
-from podium.store.models import Stage, Submission
+from podium.store.models import Stage, Submission, utcnow
 
 
 def stage_tabs(podium: Podium) -> list[dict[str, Any]]:
@@ -251,6 +251,17 @@ def runs_overview(podium: Podium) -> list[dict[str, Any]]:
 
 def hall_of_fame(podium: Podium) -> list[dict[str, Any]]:
     return [e.to_dict() for e in podium.finals.hall_of_fame()]
+
+
+def fleet_overview(podium: Podium) -> dict[str, Any]:
+    """For organizers: the workers (when evaluation runs on them) and what waits per label."""
+    now = utcnow()
+    workers = [
+        {**w.to_dict(), "seconds_ago": max(0, int((now - w.last_heartbeat).total_seconds()))}
+        for w in podium.fleet.workers()
+    ]
+    return {"broker": bool(podium.competition.broker), "workers": workers,
+            "queued": podium.fleet.queue_lengths(), "queue": podium.fleet.queue}  # fmt: skip
 
 
 def efficiency_overview(podium: Podium) -> dict[str, Any]:

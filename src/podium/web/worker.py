@@ -23,26 +23,36 @@ class EvaluationWorker:
         self.root = root
         self.poll = poll
         self.step: Job = step or _evaluate_queue  # with workers: dispatch and reap instead
+        # a dispatcher runs beside the jobs: a photo finish job waits on runs it sends
+        self._apart = step is not None
+        self._step_wake = threading.Event()
+        self._threads: list[threading.Thread] = []
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._jobs: list[Job] = []
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
         self.busy = False
         self.last_error: str | None = None
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="podium-evaluator", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._loop, name="podium-evaluator", daemon=True)]
+        if self._apart:
+            self._threads.append(
+                threading.Thread(target=self._step_loop, name="podium-dispatcher", daemon=True)
+            )
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        self._step_wake.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
 
     def notify(self) -> None:
         self._wake.set()
+        self._step_wake.set()
 
     def submit_job(self, job: Job) -> None:
         """Organizer actions that evaluate (the final) run here, not in a request."""
@@ -62,12 +72,28 @@ class EvaluationWorker:
         finally:
             podium.close()
 
+    def _step_loop(self) -> None:
+        podium = Podium.open(self.root)
+        try:
+            while not self._stop.is_set():
+                self._step_wake.wait(self.poll)
+                self._step_wake.clear()
+                if self._stop.is_set():
+                    break
+                try:
+                    self.step(podium)
+                except Exception as err:  # the broker is away: the next pass tries again
+                    self.last_error = f"{type(err).__name__}: {err}"
+                    log.exception("dispatcher failed")
+        finally:
+            podium.close()
+
     def _run_once(self, podium: Podium) -> None:
         with self._lock:
             jobs, self._jobs = self._jobs, []
         self.busy = True
         try:
-            for job in [*jobs, self.step]:
+            for job in [*jobs] if self._apart else [*jobs, self.step]:
                 try:
                     job(podium)
                     self.last_error = None

@@ -34,6 +34,7 @@ def hello(
     facts["spec_hash"] = podium.competition.spec_hash
     info = podium.fleet.hello(who, hardware, facts)
     return {"worker": info.to_dict(), "queue": podium.fleet.queue,
+            "own_queue": podium.fleet.worker_queue(info.name),
             "broker": podium.competition.broker}  # fmt: skip
 
 
@@ -41,12 +42,22 @@ def hello(
 def claim(
     request: Request,
     who: WorkerToken,
-    submission_id: Annotated[int, Body(ge=1, le=2**63 - 1, embed=True)],
+    submission_id: Annotated[int | None, Body(ge=1, le=2**63 - 1)] = None,
+    run_id: Annotated[int | None, Body(ge=1, le=2**63 - 1)] = None,
 ) -> dict[str, Any]:
-    """The run's lease; 409 when the submission is not waiting (done, or claimed already)."""
-    lease = podium_of(request).fleet.claim(who, submission_id)
+    """The lease of a queued submission's run, or of a re-measurement run waiting for this
+    worker (`run_id`); 409 when it is not waiting (done, or claimed already)."""
+    fleet = podium_of(request).fleet
+    if (submission_id is None) == (run_id is None):
+        raise HTTPException(422, "send submission_id or run_id")
+    if run_id is not None:
+        lease = fleet.claim_run(who, run_id)
+        what = f"run {run_id}"
+    else:
+        lease = fleet.claim(who, submission_id or 0)
+        what = f"submission {submission_id}"
     if lease is None:
-        raise HTTPException(409, f"submission {submission_id} is not waiting for a run")
+        raise HTTPException(409, f"{what} is not waiting for this worker")
     return lease.to_dict()
 
 

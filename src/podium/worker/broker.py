@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from celery import Celery
 
-TASK = "podium.evaluate"
+TASK = "podium.evaluate"  # args: [submission_id], on the label's queue
+REMEASURE = "podium.remeasure"  # args: [run_id], on one worker's own queue (photo finish)
 
 
 def make_app(broker: str) -> Celery:
@@ -29,3 +30,7 @@ def send(app: Celery, queue: str, submission_id: int) -> None:
     """Queue one submission's run on its label's queue (duplicates are harmless: the server
     hands a submission to one claim only)."""
     app.send_task(TASK, args=[submission_id], queue=queue, routing_key=queue)
+
+
+def send_remeasure(app: Celery, queue: str, run_id: int) -> None:
+    app.send_task(REMEASURE, args=[run_id], queue=queue, routing_key=queue)

@@ -32,9 +32,12 @@ class ServerClient:
         return self._json("POST", "/api/worker/hello",
                           json={"hardware": hardware, "fingerprint": fingerprint})  # fmt: skip
 
-    def claim(self, submission_id: int) -> dict[str, Any] | None:
-        """The run's lease, or None when the submission is no longer waiting."""
-        response = self._send("POST", "/api/worker/claim", json={"submission_id": submission_id})
+    def claim(
+        self, *, submission_id: int | None = None, run_id: int | None = None
+    ) -> dict[str, Any] | None:
+        """The run's lease, or None when the submission (or re-measurement) is not waiting."""
+        body = {"submission_id": submission_id} if run_id is None else {"run_id": run_id}
+        response = self._send("POST", "/api/worker/claim", json=body)
         if response.status_code == 409:
             return None
         return _ok(response)

@@ -22,7 +22,7 @@ from podium.harness.evaluate import EvaluationResult, clean_up_interrupted, eval
 from podium.harness.fingerprint import machine_fingerprint
 from podium.harness.runners import create_runner
 from podium.spec import SandboxSpec
-from podium.worker.broker import TASK, make_app
+from podium.worker.broker import REMEASURE, TASK, make_app
 from podium.worker.client import LeaseLost, ServerClient
 
 log = logging.getLogger("podium.worker")
@@ -176,7 +176,7 @@ def start_worker(
     """Say hello (fingerprint, label), then consume the label's queue until stopped."""
     client = ServerClient(server, token)
     hello = client.hello(hardware, machine_fingerprint(""))
-    worker, queue = hello["worker"], str(hello["queue"])
+    worker, queue, own = hello["worker"], str(hello["queue"]), str(hello["own_queue"])
     broker = broker or hello.get("broker")
     if not broker:
         raise PodiumError("no broker: the server has none configured", hint="--broker redis://…")
@@ -188,20 +188,30 @@ def start_worker(
         say(f"cleaned up after an interrupted run: {left}")
     app = make_app(broker)
 
+    def run(lease: dict[str, Any] | None, what: str) -> None:
+        if lease is None:
+            say(f"{what} is no longer waiting (done or taken): skipped")
+            return
+        say(f"run {lease['run_id']} of submission {lease['submission_id']}")
+        try:
+            answer = evaluate_claimed(client, cache, lease, say)
+        except LeaseLost as err:  # reaped meanwhile: the server ignores this result
+            say(f"run {lease['run_id']}: {err.message}")
+            return
+        say(f"run {lease['run_id']}: {answer.get('status')}")
+
     @app.task(name=TASK, acks_late=True)  # type: ignore[untyped-decorator]
     def evaluate_task(submission_id: int) -> None:
-        lease = client.claim(int(submission_id))
-        if lease is None:
-            say(f"submission {submission_id} is no longer waiting (done or taken): skipped")
-            return
-        say(f"run {lease['run_id']} of submission {submission_id}")
-        answer = evaluate_claimed(client, cache, lease, say)
-        say(f"run {lease['run_id']}: {answer.get('status')}")
+        run(client.claim(submission_id=int(submission_id)), f"submission {submission_id}")
+
+    @app.task(name=REMEASURE, acks_late=True)  # type: ignore[untyped-decorator]
+    def remeasure_task(run_id: int) -> None:
+        run(client.claim(run_id=int(run_id)), f"re-measurement run {run_id}")
 
     say(f"worker {worker['name']!r} ({hardware}) consumes {queue} on {_redacted(broker)}")
     node = f"{worker['name']}-{hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]}"
     app.Worker(
-        queues=[queue], pool="solo", concurrency=1, hostname=f"{node}@%h",
+        queues=[queue, own], pool="solo", concurrency=1, hostname=f"{node}@%h",
         loglevel="WARNING", without_gossip=True, without_mingle=True, without_heartbeat=True,
         quiet=True,
     ).start()  # fmt: skip
