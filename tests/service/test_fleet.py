@@ -6,13 +6,14 @@ The worker's part is the real harness, run without labels as `podium worker` run
 from __future__ import annotations
 
 import json
+import tarfile
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
 from podium.access import Principal
-from podium.errors import RuleError
+from podium.errors import ForbiddenError, RuleError
 from podium.harness.evaluate import evaluate, job_for
 from podium.harness.fingerprint import EXTRA, machine_fingerprint
 from podium.harness.runners import create_runner
@@ -86,8 +87,6 @@ def _worker_id(podium: Podium, who: Principal) -> int | None:
 
 
 def _inputs(podium: Podium, lease: Lease, tmp_path: Path) -> Path:
-    import tarfile
-
     folder = tmp_path / f"inputs-{lease.inputs_sha256[:8]}"
     if not folder.is_dir():
         with tarfile.open(podium.fleet.inputs(_holder(podium, lease), lease.split)) as tar:
@@ -106,6 +105,13 @@ def test_a_claim_is_exclusive_and_a_report_is_scored_on_the_server(
     assert cup.fleet.claim(two, sub) is None  # a redelivered task finds it taken
     assert cup.fleet.claim(one, sub) is None
     assert "labels" not in json.dumps(lease.to_dict())
+    with pytest.raises(ForbiddenError, match="only to a worker running"):
+        cup.fleet.inputs(two, "eval")  # it holds no run of that split
+    with pytest.raises(ForbiddenError):
+        cup.fleet.inputs(one, "final")
+    with tarfile.open(cup.fleet.inputs(one, "eval")) as tar:
+        names = tar.getnames()
+    assert names and not any("label" in n for n in names)
     with pytest.raises(RuleError, match="not held by this worker"):
         cup.fleet.renew(two, lease.run_id, lease.lease)
     cup.fleet.renew(one, lease.run_id, lease.lease)

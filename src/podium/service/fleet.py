@@ -24,7 +24,14 @@ from sqlalchemy import func, select, update
 
 from podium.access import Principal
 from podium.data.prepare import split_inputs_sha256
-from podium.errors import NotFoundError, PlatformError, PodiumError, RuleError, SubmissionError
+from podium.errors import (
+    ForbiddenError,
+    NotFoundError,
+    PlatformError,
+    PodiumError,
+    RuleError,
+    SubmissionError,
+)
 from podium.harness.evaluate import EvaluationResult, validate_and_score
 from podium.harness.runner import ProcessResult
 from podium.leaderboard import compared_keys
@@ -297,11 +304,22 @@ class Fleet:
         return path
 
     def inputs(self, who: Principal, split: str) -> Path:
-        """The sealed inputs of a split (no labels) as one tar, built once per content."""
-        self._worker(who)
+        """The sealed inputs of a split (no labels) as one tar, built once per content; only
+        for a worker that holds a run of that split."""
+        worker = self._worker(who)
         manifest = self.setup.manifest()
         if split not in {stage.split for stage in self.c.spec.stages}:
             raise NotFoundError(f"no split {split!r}")
+        with self.c.sessions() as s:
+            held = s.scalar(
+                self.c.scoped(select(func.count(Run.id)).join(Submission).join(Stage)).where(
+                    Run.worker_id == worker.id, Run.status == "running", Stage.split == split
+                )
+            )
+        if not held:
+            raise ForbiddenError(
+                f"the sealed inputs of {split!r} go only to a worker running a run of that split"
+            )
         sha = split_inputs_sha256(manifest, split)
         target = self.c.layout.artifacts_dir / "inputs" / f"{split}-{sha}.tar"
         if not target.is_file():
