@@ -205,6 +205,12 @@ class WorkersSpec(_Strict):
     heartbeat_seconds: float = Field(
         default=10.0, gt=0, le=600, description="how often a worker renews its lease"
     )
+    redispatch_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="a queued submission no worker has claimed is sent again after this long "
+        "(a broker restarted without persistence loses its messages; duplicates are harmless)",
+    )
 
     @model_validator(mode="after")
     def _heartbeat_within_lease(self) -> WorkersSpec:
@@ -445,6 +451,7 @@ max_upload_bytes = 536870912
 # broker = "redis://localhost:6379/0"   # or PODIUM_BROKER
 lease_seconds = 30.0         # a claimed run whose worker is silent this long is run again
 heartbeat_seconds = 10.0
+redispatch_seconds = 600.0   # a queued submission nobody claimed is sent again after this
 """
 
 

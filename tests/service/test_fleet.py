@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import tarfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from podium.harness.fingerprint import EXTRA, machine_fingerprint
 from podium.harness.runners import create_runner
 from podium.service import Podium
 from podium.service.fleet import Lease, WorkerReport, queue_name
-from podium.store.models import LateReport, Run, utcnow
+from podium.store.models import LateReport, Run, Submission, utcnow
 
 from ..conftest import CONSTANT_PREDICT, SMALL_SPEC, write_submission
 
@@ -152,6 +153,11 @@ def test_a_silent_worker_loses_its_run_which_is_retried_and_its_late_report_igno
         "evaluation": 2
     }  # kept: the attempt is still this one
     assert cup.fleet.undispatched() == [sub]  # sent again
+    cup.fleet.dispatched(sub)
+    assert cup.fleet.undispatched() == []
+    with cup.competition.sessions.begin() as s:  # its message was lost (a broker restart)
+        s.execute(update(Submission).values(dispatched_at=utcnow() - timedelta(hours=1)))
+    assert cup.fleet.undispatched() == [sub]
     with pytest.raises(RuleError, match="not held"):
         cup.fleet.report(one, lease.run_id, lease.lease, report, files)
     again = cup.fleet.claim(two, sub)

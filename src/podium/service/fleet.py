@@ -155,12 +155,17 @@ class Fleet:
     # -- dispatch --------------------------------------------------------------------------
 
     def undispatched(self) -> list[int]:
-        """Queued submissions whose task has not gone to the broker since they were queued."""
+        """Queued submissions whose task has not gone to the broker since they were queued,
+        or went long ago and was never claimed (a lost message: sent again)."""
+        stale = utcnow() - timedelta(seconds=self.c.spec.workers.redispatch_seconds)
         with self.c.sessions() as s:
             query = self.c.scoped(
                 select(Submission.id)
                 .join(Stage)
-                .where(Submission.status == "queued", Submission.dispatched_at.is_(None))
+                .where(
+                    Submission.status == "queued",
+                    Submission.dispatched_at.is_(None) | (Submission.dispatched_at < stale),
+                )
                 .order_by(Submission.id)
             )
             return list(s.scalars(query))

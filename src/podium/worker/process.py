@@ -5,6 +5,7 @@ Nothing here ever sees a label: the server scores."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import secrets
@@ -34,9 +35,18 @@ class Cache:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        (root / "archives").mkdir(parents=True, exist_ok=True)
-        (root / "inputs").mkdir(parents=True, exist_ok=True)
-        (root / "runs").mkdir(parents=True, exist_ok=True)
+        for folder in ("archives", "inputs", "runs"):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+        self._lock = (root / "worker.lock").open("w")
+        try:  # held while the worker lives: a second worker would sweep this one's runs
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise PodiumError(
+                "another podium worker uses this cache folder",
+                where=str(root),
+                hint="give each worker on a machine its own --cache",
+            ) from None
 
     @property
     def prefix(self) -> str:
@@ -200,13 +210,21 @@ def start_worker(
             return
         say(f"run {lease['run_id']}: {answer.get('status')}")
 
-    @app.task(name=TASK, acks_late=True)  # type: ignore[untyped-decorator]
-    def evaluate_task(submission_id: int) -> None:
-        run(client.claim(submission_id=int(submission_id)), f"submission {submission_id}")
+    @app.task(name=TASK, acks_late=True, bind=True, max_retries=None)  # type: ignore[untyped-decorator]
+    def evaluate_task(task: Any, submission_id: int) -> None:
+        run(claim(task, submission_id=int(submission_id)), f"submission {submission_id}")
 
-    @app.task(name=REMEASURE, acks_late=True)  # type: ignore[untyped-decorator]
-    def remeasure_task(run_id: int) -> None:
-        run(client.claim(run_id=int(run_id)), f"re-measurement run {run_id}")
+    @app.task(name=REMEASURE, acks_late=True, bind=True, max_retries=None)  # type: ignore[untyped-decorator]
+    def remeasure_task(task: Any, run_id: int) -> None:
+        run(claim(task, run_id=int(run_id)), f"re-measurement run {run_id}")
+
+    def claim(task: Any, **which: int) -> dict[str, Any] | None:
+        """The server away is no reason to drop a task: it goes back to the broker."""
+        try:
+            return client.claim(**which)
+        except PlatformError as err:
+            say(f"cannot claim {which}: {err.message}; trying again in 10 s")
+            raise task.retry(countdown=10) from None
 
     say(f"worker {worker['name']!r} ({hardware}) consumes {queue} on {_redacted(broker)}")
     node = f"{worker['name']}-{hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]}"
