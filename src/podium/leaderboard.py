@@ -6,9 +6,10 @@ Everything here is a pure function of the rows the store keeps, so every shown n
 
 from __future__ import annotations
 
+import math
 import statistics
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -66,13 +67,54 @@ class Aggregate:
     duration_metric: str = "wall_time"  # what `duration` is of: wall time where unmeasured
 
 
+@dataclass(frozen=True)
+class Combine:
+    """How task scores make a run's overall score (`[leaderboard] aggregate`).
+
+    `mean` and `weighted` (`weights` per task, 1 where unnamed) are per run. `mean_rank`
+    ranks the teams on every task and scores each team 100 x (n - rank) / (n - 1) per task
+    (ties share their mean rank; 100 for the best, 0 for the last), averaged over tasks: the
+    order of the mean rank, on the 0-100 scale the re-ranking's score gap is measured in.
+    Within a team, its best run is chosen by the plain mean."""
+
+    kind: str = "mean"  # mean | weighted | mean_rank
+    weights: Mapping[str, float] = field(default_factory=dict)
+
+    def overall(self, tasks: Mapping[str, float]) -> float:
+        if not tasks:
+            return 0.0
+        if self.kind != "weighted":
+            return mean(tasks.values())
+        total = math.fsum(self.weights.get(t, 1.0) for t in tasks)
+        return math.fsum(self.weights.get(t, 1.0) * v for t, v in tasks.items()) / total
+
+
+def rank_scores(tasks_by_team: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """`mean_rank` as a 0-100 score per team (see `Combine`); one team scores 100."""
+    teams = list(tasks_by_team)
+    n = len(teams)
+    if n < 2:
+        return dict.fromkeys(teams, 100.0)
+    task_ids = sorted({t for scores in tasks_by_team.values() for t in scores})
+    points: dict[str, list[float]] = {team: [] for team in teams}
+    for task in task_ids:
+        values = {team: tasks_by_team[team].get(task, -math.inf) for team in teams}
+        for team in teams:
+            better = sum(1 for v in values.values() if v > values[team])
+            ties = sum(1 for v in values.values() if v == values[team]) - 1
+            rank = 1 + better + ties / 2  # ties share their mean rank
+            points[team].append(100 * (n - rank) / (n - 1))
+    return {team: mean(p) for team, p in points.items()}
+
+
 def aggregate(
     facts: RunFacts,
     metrics: Mapping[str, str],
     efficiency: str = "wall_time",
     confidence: float = 0.95,
+    combine: Combine | None = None,
 ) -> Aggregate:
-    """Task score = mean over its languages; overall = mean of task scores (0-100).
+    """Task score = mean over its languages; overall = their combination (`Combine`).
     Duration = median of the efficiency figure's samples (wall time of the repeats when
     nothing else was measured), with its interval."""
     counted = {
@@ -88,7 +130,7 @@ def aggregate(
     figures = list(measured or facts.walls)
     interval = median_interval(figures, confidence)
     return Aggregate(
-        overall=mean(tasks.values()) if tasks else 0.0,
+        overall=(combine or Combine()).overall(tasks),
         tasks=tasks,
         languages={t: dict(sorted(v.items())) for t, v in sorted(languages.items())},
         duration=statistics.median(figures),
@@ -174,6 +216,8 @@ class Leaderboard:
     photo_finish_runs: int = 0  # re-measurements an undecided move may still get
     warnings: tuple[str, ...] = ()  # e.g. a threshold below the calibrated noise
     reference_seconds: float | None = None  # durations read against the reference clock
+    references: tuple[Row, ...] = ()  # reference submissions (a baseline): shown, never ranked
+    aggregate: str = "mean"  # how task scores make the overall score
 
     @property
     def durations_comparable(self) -> bool:
@@ -218,6 +262,8 @@ class Leaderboard:
             "provisional": self.provisional,
             "noise": asdict(self.noise) if self.noise is not None else None,
             "warnings": list(self.warnings),
+            "aggregate": self.aggregate,
+            "references": [r.to_dict() for r in self.references],
         }
 
 
@@ -226,14 +272,24 @@ def best_per_team(
     metrics: Mapping[str, str],
     efficiency: str = "wall_time",
     confidence: float = 0.95,
+    combine: Combine | None = None,
+    references: Collection[str] = (),
 ) -> dict[str, tuple[RunFacts, Aggregate]]:
-    """Each team's best scored run: highest overall, then the earlier submission."""
+    """Each team's best scored run: highest overall, then the earlier submission. With
+    `mean_rank` the overall of each team's best run becomes its rank score among the teams."""
+    combine = combine or Combine()
     best: dict[str, tuple[RunFacts, Aggregate]] = {}
     for facts in sorted(runs, key=lambda f: (f.submitted_at, f.submission_id)):
-        agg = aggregate(facts, metrics, efficiency, confidence)
+        agg = aggregate(facts, metrics, efficiency, confidence, combine)
         current = best.get(facts.team)
         if current is None or agg.overall > current[1].overall:
             best[facts.team] = (facts, agg)
+    if combine.kind == "mean_rank":
+        ranked = {t: agg.tasks for t, (_, agg) in best.items() if t not in references}
+        scores = rank_scores(ranked)
+        for ref in set(best) & set(references):  # placed among the teams, moving none of them
+            scores[ref] = rank_scores({**ranked, ref: best[ref][1].tasks})[ref]
+        best = {t: (f, replace(agg, overall=scores[t])) for t, (f, agg) in best.items()}
     return best
 
 
@@ -260,15 +316,21 @@ def build_leaderboard(
     rule: RerankRule,
     hardware: str,
     timing: Timing | None = None,
+    combine: Combine | None = None,
+    references: Collection[str] = (),
 ) -> Leaderboard:
     """Rank each team's best run with the re-ranking rule.
 
     Durations measured on different hardware (or a figure that was not measured for every
     team) are not compared: the efficiency re-ranking is then withheld and the notes say
-    which teams differ in what.
+    which teams differ in what. Reference teams (an organizer's baseline) are shown beside
+    the ranking, never in it: no place, no move, no decision, no hall of fame.
     """
     timing = timing or Timing()
-    best = best_per_team(runs, metrics, timing.metric, rule.confidence)
+    combine = combine or Combine()
+    every = best_per_team(runs, metrics, timing.metric, rule.confidence, combine, references)
+    best = {t: chosen for t, chosen in every.items() if t not in references}
+    shown = tuple(_reference_row(t, *every[t]) for t in every if t in references)
     chosen = [facts for facts, _ in best.values()]
     notes = comparability_notes(chosen) + _unmeasured_notes(chosen, timing.metric)
     if notes:
@@ -282,7 +344,9 @@ def build_leaderboard(
     decisions = tuple(
         d for p in sorted(placements, key=lambda p: p.efficiency_place) for d in p.moves
     )
-    unranked = tuple((t, "no scored submission yet") for t in teams if t not in best)
+    unranked = tuple(
+        (t, "no scored submission yet") for t in teams if t not in every and t not in references
+    )
     return Leaderboard(
         competition=competition,
         stage=stage,
@@ -299,7 +363,17 @@ def build_leaderboard(
         photo_finish_runs=timing.photo_finish_runs,
         warnings=timing.warnings,
         reference_seconds=timing.reference_seconds,
+        references=tuple(sorted(shown, key=lambda r: -r.overall)),
+        aggregate=combine.kind,
     )
+
+
+def _reference_row(team: str, facts: RunFacts, agg: Aggregate) -> Row:
+    return Row(place=0, performance_place=0, efficiency_place=0, bonus=0, team=team,
+               members=facts.members, aggregate=agg, cpu_seconds=facts.cpu_seconds,
+               peak_rss_bytes=facts.peak_rss_bytes, submission_id=facts.submission_id,
+               attempt=facts.attempt, run_id=facts.run_id,
+               reasons=("reference submission: shown for comparison, never ranked",))  # fmt: skip
 
 
 def _noise(runs: Sequence[RunFacts], timing: Timing) -> Noise | None:

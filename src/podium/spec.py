@@ -191,6 +191,33 @@ class StoreSpec(_Strict):
     url: str | None = Field(default=None, description="SQLAlchemy URL; default podium.db here")
 
 
+class LeaderboardSpec(_Strict):
+    """How task scores make the overall score, and which teams are references."""
+
+    aggregate: Literal["mean", "weighted", "mean_rank"] = Field(
+        default="mean",
+        description="mean of task scores; weighted by `weights`; or the mean rank over tasks "
+        "(as a 0-100 score: 100 for the best on every task)",
+    )
+    weights: dict[str, float] = Field(
+        default_factory=dict, description="per task, for aggregate = 'weighted' (1 if unnamed)"
+    )
+    references: list[str] = Field(
+        default_factory=list,
+        description="teams whose best submission is a reference (a baseline): shown marked, "
+        "never ranked, moved or entered in the hall of fame",
+    )
+
+    @model_validator(mode="after")
+    def _weights(self) -> LeaderboardSpec:
+        bad = {t: w for t, w in self.weights.items() if not (w > 0 and w < float("inf"))}
+        if bad:
+            raise ValueError(f"weights must be positive numbers, got {bad}")
+        if self.weights and self.aggregate != "weighted":
+            raise ValueError("weights are given but aggregate is not 'weighted'")
+        return self
+
+
 class WorkersSpec(_Strict):
     """Evaluation on other machines: set a broker and the server only queues and scores."""
 
@@ -245,6 +272,7 @@ class CompetitionSpec(_Strict):
     sandbox: SandboxSpec = Field(default_factory=SandboxSpec)
     store: StoreSpec = Field(default_factory=StoreSpec)
     workers: WorkersSpec = Field(default_factory=WorkersSpec)
+    leaderboard: LeaderboardSpec = Field(default_factory=LeaderboardSpec)
 
     @model_validator(mode="after")
     def _stages_unique(self) -> CompetitionSpec:
@@ -255,6 +283,11 @@ class CompetitionSpec(_Strict):
             raise ValueError("a competition needs at least one stage")
         if not self.tasks:
             raise ValueError("a competition needs at least one task")
+        unknown = sorted(set(self.leaderboard.weights) - set(self.tasks))
+        if unknown:
+            raise ValueError(
+                f"[leaderboard] weights name unknown task(s) {unknown}; tasks: {sorted(self.tasks)}"
+            )
         return self
 
     def stage(self, name: str) -> StageSpec:
@@ -444,6 +477,10 @@ max_upload_bytes = 536870912
 # SQLAlchemy URL; default: SQLite file podium.db in this folder.
 # Point several competitions at one store to share a hall of fame.
 # url = "sqlite:////srv/podium/podium.db"
+
+[leaderboard]
+aggregate = "mean"           # "weighted" (with weights = {{ xnli = 2 }}) or "mean_rank"
+# references = ["Baseline"]  # teams shown as marked rows, never ranked (an organizer's baseline)
 
 [workers]
 # Evaluation on other machines (docs: deploy/README.md): with a broker the server never runs

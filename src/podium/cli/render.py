@@ -64,7 +64,13 @@ def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool =
             str(row.efficiency_place),
             "\n".join(row.reasons) or "-",
         )
+    for ref in board.references:
+        after.add_row("ref", "", f"{ref.team} (reference)", f"{ref.overall:.2f}",
+                      duration_text(ref.aggregate, board.efficiency_metric), "-", "-",
+                      "never ranked")  # fmt: skip
     console.print(after)
+    if board.aggregate != "mean":
+        console.print(f"[dim]overall = {board.aggregate.replace('_', ' ')} of the task scores[/]")
     print_decisions(console, board)
     for note in board.notes:
         console.print(f"[yellow]warning:[/] {note}")

@@ -15,6 +15,7 @@ from podium.efficiency import Noise
 from podium.errors import RuleError, SpecError
 from podium.leaderboard import (
     Aggregate,
+    Combine,
     Leaderboard,
     RunFacts,
     Timing,
@@ -87,7 +88,7 @@ class Results:
     def run_aggregate(self, run_id: int) -> Aggregate | None:
         """A scored run's overall, task scores and duration, derived from its raw rows."""
         facts = self.run_facts(run_id)
-        return None if facts is None else aggregate(facts, self.c.metrics())
+        return None if facts is None else aggregate(facts, self.c.metrics(), combine=self.combine())
 
     def stage_runs(self, stage: str) -> list[RunFacts]:
         """All scored runs of a stage, oldest first (the attempt history)."""
@@ -140,7 +141,13 @@ class Results:
             rule=rule or self.rule(),
             hardware=self.c.spec.hardware,
             timing=self.timing(),
+            combine=self.combine(),
+            references=self.c.spec.leaderboard.references,
         )
+
+    def combine(self) -> Combine:
+        board = self.c.spec.leaderboard
+        return Combine(board.aggregate, board.weights)
 
     def what_if(
         self,
