@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -18,6 +19,11 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+# Byte counts pass 2 GiB (a model's peak memory): 64-bit on PostgreSQL, where INTEGER is 32-bit;
+# SQLite's INTEGER is 64-bit already, so its stores keep their columns.
+Bytes = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utcnow() -> datetime:
@@ -195,12 +201,12 @@ class Measurement(Base):
     wall_seconds: Mapped[float] = mapped_column(Float)
     cpu_user_seconds: Mapped[float] = mapped_column(Float)
     cpu_system_seconds: Mapped[float] = mapped_column(Float)
-    peak_rss_bytes: Mapped[int] = mapped_column(Integer)
-    bytes_written: Mapped[int] = mapped_column(Integer, default=0)
+    peak_rss_bytes: Mapped[int] = mapped_column(Bytes)
+    bytes_written: Mapped[int] = mapped_column(Bytes, default=0)
     exit_code: Mapped[int | None] = mapped_column(Integer)
     timed_out: Mapped[bool] = mapped_column(Boolean, default=False)
     gpu_energy_joules: Mapped[float | None] = mapped_column(Float)
-    gpu_peak_memory_bytes: Mapped[int | None] = mapped_column(Integer)
+    gpu_peak_memory_bytes: Mapped[int | None] = mapped_column(Bytes)
     # net of the idle power measured just before the repeat; None: no counter (energy_note)
     cpu_energy_joules: Mapped[float | None] = mapped_column(Float)
     idle_cpu_watts: Mapped[float | None] = mapped_column(Float)
