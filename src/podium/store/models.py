@@ -20,10 +20,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-
-# Byte counts pass 2 GiB (a model's peak memory): 64-bit on PostgreSQL, where INTEGER is 32-bit;
-# SQLite's INTEGER is 64-bit already, so its stores keep their columns.
-Bytes = BigInteger().with_variant(Integer(), "sqlite")
+# Ids (a request may name any 64-bit id) and byte counts (a model's peak memory passes 2 GiB)
+# are 64-bit on PostgreSQL, where INTEGER is 32-bit; SQLite's INTEGER is 64-bit already, so its
+# stores keep their columns and rowid primary keys. A bare `Mapped[int]` (ids, foreign keys) is one.
+Id = Bytes = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utcnow() -> datetime:
@@ -31,7 +31,11 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        int: Id,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
 
 
 class Competition(Base):
@@ -265,7 +269,7 @@ class HallOfFameEntry(Base):
     members: Mapped[str] = mapped_column(Text, default="")
     score: Mapped[float] = mapped_column(Float)
     duration_seconds: Mapped[float] = mapped_column(Float)
-    run_id: Mapped[int | None] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(Id)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     def to_dict(self) -> dict[str, Any]:
