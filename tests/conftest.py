@@ -13,12 +13,16 @@ import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, MetaData, event, select, text
 from sqlalchemy.pool import Pool
 
 from .postgres import HEAD, Cluster, find_initdb, start_cluster
+
+if TYPE_CHECKING:
+    from podium.service import Podium
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO.parent / "shared" / "xtreme-sample"
@@ -80,34 +84,68 @@ def _fresh_database(cluster: Cluster, template: str) -> tuple[str, str]:
     return name, cluster.create_database(name, template)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _module_store_backend(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On PostgreSQL: a database for the stores a module's fixtures share (set up before them;
+    each test then gets its own, so a test that runs `podium` on a shared store names it)."""
+    if not ON_POSTGRESQL:
+        yield
+        return
+    cluster: Cluster = request.getfixturevalue("postgresql")
+    name, url = _fresh_database(cluster, HEAD)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PODIUM_STORE_URL", url)
+        yield
+    cluster.drop_database(name)
+
+
 @pytest.fixture(autouse=True)
 def _store_backend(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
-    """On PostgreSQL: a fresh database per test, named by PODIUM_STORE_URL. On SQLite: the
-    check that a test which opens a store is marked `store` (so it runs on PostgreSQL too)."""
-    if ON_POSTGRESQL:
-        cluster: Cluster = request.getfixturevalue("postgresql")
-        name, url = _fresh_database(cluster, HEAD)
-        monkeypatch.setenv("PODIUM_STORE_URL", url)
+    """On PostgreSQL: a fresh database per test, named by PODIUM_STORE_URL for the test's
+    competitions and subprocesses. On SQLite: no PODIUM_STORE_URL from outside."""
+    if not ON_POSTGRESQL:
+        monkeypatch.delenv("PODIUM_STORE_URL", raising=False)
         yield
-        cluster.drop_database(name)
         return
-    monkeypatch.delenv("PODIUM_STORE_URL", raising=False)
-    opened: list[bool] = []
+    cluster: Cluster = request.getfixturevalue("postgresql")
+    name, url = _fresh_database(cluster, HEAD)
+    monkeypatch.setenv("PODIUM_STORE_URL", url)
+    yield
+    cluster.drop_database(name)
 
-    def _on_connect(*_: object) -> None:
-        opened.append(True)
 
-    event.listen(Pool, "connect", _on_connect)
-    try:
-        yield
-    finally:
-        event.remove(Pool, "connect", _on_connect)
-    if opened and not request.node.get_closest_marker("store"):
-        pytest.fail(
-            "this test opens a store: mark it pytest.mark.store so that it runs on PostgreSQL too",
-            pytrace=False,
+_connected: list[bool] = []
+
+
+def _on_connect(*_: object) -> None:
+    _connected.append(True)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    event.listen(Pool, "connect", _on_connect)  # every store connection, in any fixture
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    _connected.clear()
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """On SQLite, a test whose setup, call or teardown opened a store without the `store`
+    mark fails: it would be missing from the PostgreSQL run."""
+    outcome = yield
+    report = outcome.get_result()
+    if call.when != "teardown" or ON_POSTGRESQL:  # there, creating databases connects too
+        return
+    if _connected and not item.get_closest_marker("store"):
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{item.nodeid} opens a store: mark it pytest.mark.store so that it runs on "
+            "PostgreSQL too (tests/conftest.py)"
         )
 
 
@@ -131,6 +169,37 @@ def store_engine(root: Path) -> Engine:
     from podium.store.db import create_store_engine
 
     return create_store_engine(store_url(load_spec(root), CompetitionLayout(root)))
+
+
+def share_store(monkeypatch: pytest.MonkeyPatch, podium: Podium) -> None:
+    """`podium` subprocesses of this test use the store `podium` has open (a store shared by a
+    module's tests lives in a database of its own on PostgreSQL)."""
+    url = podium.competition.engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("PODIUM_STORE_URL", url)
+
+
+def count_rows(root: Path, table: str) -> int:
+    """Rows in one table of the store of the competition in `root`, on either backend."""
+    engine = store_engine(root)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def dump_store(root: Path) -> str:
+    """Every row of every table of the store of the competition in `root`, as text."""
+    engine = store_engine(root)
+    try:
+        tables = MetaData()
+        tables.reflect(engine)
+        with engine.connect() as conn:
+            return "\n".join(
+                repr(row) for table in tables.sorted_tables for row in conn.execute(select(table))
+            )
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
