@@ -84,10 +84,10 @@ def _fresh_database(cluster: Cluster, template: str) -> tuple[str, str]:
     return name, cluster.create_database(name, template)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _module_store_backend(request: pytest.FixtureRequest) -> Iterator[None]:
-    """On PostgreSQL: a database for the stores a module's fixtures share (set up before them;
-    each test then gets its own, so a test that runs `podium` on a shared store names it)."""
+def _shared_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On PostgreSQL: a database for the stores of one module's or the session's fixtures
+    (set up before them; each test then gets its own, so a test that runs `podium` on a
+    shared store names it: `share_store`)."""
     if not ON_POSTGRESQL:
         yield
         return
@@ -97,6 +97,14 @@ def _module_store_backend(request: pytest.FixtureRequest) -> Iterator[None]:
         patch.setenv("PODIUM_STORE_URL", url)
         yield
     cluster.drop_database(name)
+
+
+_session_store_backend = pytest.fixture(scope="session", autouse=True, name="_session_store")(
+    _shared_database
+)
+_module_store_backend = pytest.fixture(scope="module", autouse=True, name="_module_store")(
+    _shared_database
+)
 
 
 @pytest.fixture(autouse=True)
