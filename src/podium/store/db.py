@@ -2,8 +2,9 @@
 the write it guards (an attempt reservation: count, then insert; an evaluator claiming the next
 queued submission) cannot race with another writer, while reads never wait for writers (or each
 other). SQLite: WAL, and write transactions BEGIN IMMEDIATE. PostgreSQL: write transactions
-first take one transaction-scoped advisory lock (released at commit or rollback), and every
-session reads and writes times in UTC."""
+first take one transaction-scoped advisory lock (released at commit or rollback), reads see one
+snapshot for their whole transaction (REPEATABLE READ, as a SQLite read transaction does), and
+every session reads and writes times in UTC."""
 
 from __future__ import annotations
 
@@ -54,14 +55,17 @@ def create_store_engine(url: str) -> Engine:
 
 
 def _postgresql_engine(url: str) -> Engine:
-    """Sessions in UTC with a lock timeout; write transactions serialised by one advisory lock
-    (reads, in their own transactions, never take it)."""
+    """Sessions in UTC with a lock timeout; write transactions serialised by one advisory lock,
+    read transactions on one snapshot (they never take the lock, and never wait)."""
     options = f"-c timezone=UTC -c lock_timeout={LOCK_TIMEOUT_MS}"
     engine = create_engine(url, pool_pre_ping=True, connect_args={"options": options})
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        if not conn.get_execution_options().get(READ_ONLY, False):
+        if conn.get_execution_options().get(READ_ONLY, False):
+            # one snapshot: a leaderboard never mixes rows from before and after a commit
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        else:
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
     return engine
