@@ -1,8 +1,11 @@
-"""The store on the backend under test keeps what the services write: byte counts past 2 GiB
-(PostgreSQL's INTEGER is 32-bit), times as UTC instants, JSON as written."""
+"""The store on the backend under test keeps what the services write (byte counts past 2 GiB,
+where PostgreSQL's INTEGER is 32-bit; times as UTC instants; JSON as written) and lets writers
+take turns (one evaluator's claim at a time)."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,3 +49,32 @@ def test_byte_counts_times_and_json_come_back_as_written(
         assert stored.started_at.replace(tzinfo=UTC) <= utcnow()
     finally:
         podium.close()
+
+
+def test_concurrent_claims_never_take_one_submission_twice(
+    competition_dir: Path, tmp_path: Path
+) -> None:
+    """Six evaluators' claims (each its own connection, released at one barrier) on three
+    queued submissions: each submission is claimed once (writers take turns on both backends)."""
+    setup = Podium.open(competition_dir)
+    setup.setup.add_team("Alpha")
+    setup.setup.open_stage("evaluation")
+    folder = write_submission(tmp_path / "const", CONSTANT_PREDICT)
+    queued = {setup.submissions.submit(folder, team="Alpha").submission_id for _ in range(3)}
+    setup.close()
+    evaluators = [Podium.open(competition_dir) for _ in range(6)]
+    barrier = threading.Barrier(len(evaluators))
+
+    def claim(evaluator: Podium) -> int | None:
+        barrier.wait(timeout=60)
+        claimed = evaluator.evaluation.claim_next()
+        return None if claimed is None else claimed[0]
+
+    try:
+        with ThreadPoolExecutor(max_workers=len(evaluators)) as pool:
+            claims = list(pool.map(claim, evaluators))
+    finally:
+        for evaluator in evaluators:
+            evaluator.close()
+    taken = [c for c in claims if c is not None]
+    assert sorted(taken) == sorted(queued) and claims.count(None) == 3
