@@ -23,5 +23,8 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Every test on SQLite, then every test that opens a store (the `store` mark) on a throw-away
+# PostgreSQL cluster (tests/postgres.py; needs initdb from the postgresql package).
 test: lint
 	$(BIN)/pytest -q
+	PODIUM_TEST_STORE=postgresql $(BIN)/pytest -q -m store

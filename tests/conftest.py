@@ -1,14 +1,213 @@
-"""Shared fixtures: real files, real stores, real subprocesses."""
+"""Shared fixtures: real files, real stores, real subprocesses.
+
+Every test runs on the store backend named by `PODIUM_TEST_STORE`: `sqlite` (the default: each
+competition's own podium.db) or `postgresql` (a throw-away cluster started once per session; each
+test gets a fresh database, copied from one migrated to head, which `PODIUM_STORE_URL` points
+every competition and every `podium` subprocess of the test at). Tests that open a store carry
+the `store` mark (given here by folder and fixture, or by hand); `make test` runs them on both
+backends, and on SQLite a test that opens a store without the mark fails, so none is missed."""
 
 from __future__ import annotations
 
+import itertools
+import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import Engine, MetaData, event, select, text
+from sqlalchemy.pool import Pool
+
+from .postgres import HEAD, Cluster, find_initdb, start_cluster
+
+if TYPE_CHECKING:
+    from podium.service import Podium
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO.parent / "shared" / "xtreme-sample"
 EXAMPLES = REPO / "examples"
+
+BACKEND = os.environ.get("PODIUM_TEST_STORE", "sqlite")
+if BACKEND not in ("sqlite", "postgresql"):
+    raise pytest.UsageError(f"PODIUM_TEST_STORE={BACKEND!r}: use sqlite or postgresql")
+ON_POSTGRESQL = BACKEND == "postgresql"
+# folders whose tests open stores, and fixtures that build a competition with one
+STORE_FOLDERS = ("service", "store", "web", "cli", "worker")
+STORE_FIXTURES = {"competition_dir", "cup", "client", "live", "podium", "empty_store_url"}
+_databases = itertools.count()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "store: opens a store; runs on SQLite and PostgreSQL")
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): meaningful on SQLite only (deselected on PostgreSQL)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        folder = item.path.relative_to(here).parts[0]
+        if folder in STORE_FOLDERS or STORE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.store)
+    if ON_POSTGRESQL:
+        dropped = [i for i in items if i.get_closest_marker("sqlite_only")]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [i for i in items if not i.get_closest_marker("sqlite_only")]
+
+
+@pytest.fixture(scope="session")
+def postgresql() -> Iterator[Cluster]:
+    """A PostgreSQL cluster for the whole session, with `podium_head` migrated to head."""
+    from podium.store.db import create_store_engine, upgrade
+
+    initdb = find_initdb()
+    if initdb is None:
+        message = "PostgreSQL's initdb is not installed (Debian: apt-get install postgresql)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI must run the PostgreSQL tests", pytrace=False)
+        pytest.skip(message)
+    cluster = start_cluster(initdb)
+    try:
+        engine = create_store_engine(cluster.create_database(HEAD))
+        upgrade(engine)
+        engine.dispose()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def _fresh_database(cluster: Cluster, template: str) -> tuple[str, str]:
+    name = f"t{os.getpid()}_{next(_databases)}"
+    return name, cluster.create_database(name, template)
+
+
+def _shared_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On PostgreSQL: a database for the stores of one module's or the session's fixtures
+    (set up before them; each test then gets its own, so a test that runs `podium` on a
+    shared store names it: `share_store`)."""
+    if not ON_POSTGRESQL:
+        yield
+        return
+    cluster: Cluster = request.getfixturevalue("postgresql")
+    name, url = _fresh_database(cluster, HEAD)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PODIUM_STORE_URL", url)
+        yield
+    cluster.drop_database(name)
+
+
+_session_store_backend = pytest.fixture(scope="session", autouse=True, name="_session_store")(
+    _shared_database
+)
+_module_store_backend = pytest.fixture(scope="module", autouse=True, name="_module_store")(
+    _shared_database
+)
+
+
+@pytest.fixture(autouse=True)
+def _store_backend(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """On PostgreSQL: a fresh database per test, named by PODIUM_STORE_URL for the test's
+    competitions and subprocesses. On SQLite: no PODIUM_STORE_URL from outside."""
+    if not ON_POSTGRESQL:
+        monkeypatch.delenv("PODIUM_STORE_URL", raising=False)
+        yield
+        return
+    cluster: Cluster = request.getfixturevalue("postgresql")
+    name, url = _fresh_database(cluster, HEAD)
+    monkeypatch.setenv("PODIUM_STORE_URL", url)
+    yield
+    cluster.drop_database(name)
+
+
+_connected: list[bool] = []
+
+
+def _on_connect(*_: object) -> None:
+    _connected.append(True)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    event.listen(Pool, "connect", _on_connect)  # every store connection, in any fixture
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    _connected.clear()
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """On SQLite, a test whose setup, call or teardown opened a store without the `store`
+    mark fails: it would be missing from the PostgreSQL run."""
+    outcome = yield
+    report = outcome.get_result()
+    if call.when != "teardown" or ON_POSTGRESQL:  # there, creating databases connects too
+        return
+    if _connected and not item.get_closest_marker("store"):
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{item.nodeid} opens a store: mark it pytest.mark.store so that it runs on "
+            "PostgreSQL too (tests/conftest.py)"
+        )
+
+
+@pytest.fixture
+def empty_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty store (no tables) on the backend under test."""
+    if not ON_POSTGRESQL:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    cluster: Cluster = request.getfixturevalue("postgresql")
+    name, url = _fresh_database(cluster, "template0")
+    yield url
+    cluster.drop_database(name)
+
+
+def store_engine(root: Path) -> Engine:
+    """An engine on the store of the competition in `root`, found the way podium finds it."""
+    from podium.layout import CompetitionLayout
+    from podium.service.context import store_url
+    from podium.spec import load_spec
+    from podium.store.db import create_store_engine
+
+    return create_store_engine(store_url(load_spec(root), CompetitionLayout(root)))
+
+
+def share_store(monkeypatch: pytest.MonkeyPatch, podium: Podium) -> None:
+    """`podium` subprocesses of this test use the store `podium` has open (a store shared by a
+    module's tests lives in a database of its own on PostgreSQL)."""
+    url = podium.competition.engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("PODIUM_STORE_URL", url)
+
+
+def count_rows(root: Path, table: str) -> int:
+    """Rows in one table of the store of the competition in `root`, on either backend."""
+    engine = store_engine(root)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def dump_store(root: Path) -> str:
+    """Every row of every table of the store of the competition in `root`, as text."""
+    engine = store_engine(root)
+    try:
+        tables = MetaData()
+        tables.reflect(engine)
+        with engine.connect() as conn:
+            return "\n".join(
+                repr(row) for table in tables.sorted_tables for row in conn.execute(select(table))
+            )
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

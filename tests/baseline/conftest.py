@@ -36,15 +36,20 @@ class TinyRun:
 
 @pytest.fixture(scope="session")
 def tiny_competition(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A prepared synthetic competition (no external files needed)."""
-    from podium.service import Podium
+    """A prepared synthetic competition (no external files needed), sealed by the data layer:
+    the kit reads only its files, so no store is opened for it."""
+    from podium.data.prepare import prepare
+    from podium.data.sources import load_source
+    from podium.layout import CompetitionLayout
+    from podium.spec import load_spec
+    from podium.tasks import default_registry
 
     root = tmp_path_factory.mktemp("baseline") / "cup"
     root.mkdir()
     (root / "competition.toml").write_text(SMALL_SPEC.format(timeout=300.0))
-    podium = Podium.open(root)
-    podium.setup.prepare_data()
-    podium.close()
+    spec, registry = load_spec(root), default_registry()
+    examples, label = load_source(spec, root, registry)
+    prepare(spec, CompetitionLayout(root), examples, source_label=label, registry=registry)
     return root
 
 

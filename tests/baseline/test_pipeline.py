@@ -80,6 +80,7 @@ def test_the_submission_imports_nothing_from_podium(tiny_package: Path) -> None:
             assert roots <= allowed | set(sys.stdlib_module_names) | {RUNTIME_PACKAGE}, name
 
 
+@pytest.mark.store
 def test_the_package_can_be_submitted_and_evaluated(tiny_run: TinyRun, tiny_package: Path) -> None:
     podium = Podium.open(tiny_run.competition)
     try:

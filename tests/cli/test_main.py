@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import CONSTANT_PREDICT, SMALL_SPEC, write_submission
+from ..conftest import (
+    CONSTANT_PREDICT,
+    ON_POSTGRESQL,
+    SMALL_SPEC,
+    count_rows,
+    write_submission,
+)
 
 PODIUM = [sys.executable, "-m", "podium"]
 
@@ -108,7 +114,9 @@ def test_demo_runs_end_to_end(tmp_path: Path, data: bool, request: pytest.Fixtur
     assert ("not lifted past" if data else "lifted past Late Bloomers") in out
     assert "Hall of fame" in out
     assert (tmp_path / "demo" / "report.html").is_file()
-    assert (tmp_path / "demo" / "podium.db").is_file()
+    # the store: the folder's podium.db, or the database PODIUM_STORE_URL names
+    assert (tmp_path / "demo" / "podium.db").is_file() is not ON_POSTGRESQL
+    assert count_rows(tmp_path / "demo", "hall_of_fame") > 0
 
 
 def test_check_and_calibrate(tmp_path: Path) -> None:

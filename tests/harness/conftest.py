@@ -30,10 +30,13 @@ max_log_bytes = 200000
 
 
 def hostile_cup(root: Path, extra: str = "", timeout: float = 4.0) -> Podium:
-    """A prepared competition with 99 attempts for team Mallory, its stage open."""
+    """A prepared competition with 99 attempts for team Mallory, its stage open; named after
+    its folder, so that a module's cups can share one store (on PostgreSQL they do)."""
     root.mkdir(parents=True)
-    spec = SMALL_SPEC.format(timeout=timeout).replace(
-        "attempts = 3\nrelease", "attempts = 99\nrelease"
+    spec = (
+        SMALL_SPEC.format(timeout=timeout)
+        .replace("attempts = 3\nrelease", "attempts = 99\nrelease")
+        .replace('name = "test cup"', f'name = "{root.parent.name}"')
     )
     (root / "competition.toml").write_text(spec + LIMITS + extra)
     podium = Podium.open(root)

@@ -19,10 +19,10 @@ from podium.harness.cgroups import host_hierarchy
 from podium.harness.workspace import can_mount_tmpfs
 from podium.service import Podium
 
-from ..conftest import CONSTANT_PREDICT, write_submission
+from ..conftest import CONSTANT_PREDICT, share_store, write_submission
 from .conftest import hostile_cup, living_sandbox_processes, needs_bwrap, run_hostile
 
-pytestmark = needs_bwrap
+pytestmark = [needs_bwrap, pytest.mark.store]  # competitions with stores, shared per module
 PODIUM = [sys.executable, "-m", "podium"]
 needs_cgroups = pytest.mark.skipif(
     host_hierarchy()[0] is None, reason=f"no writable cgroup hierarchy: {host_hierarchy()[1]}"
@@ -83,7 +83,10 @@ def test_links_and_special_files_in_the_output_fail_the_run(
     assert problem in (error or "") and "only regular files are read" in (error or "")
 
 
-def test_a_link_to_the_labels_fails_through_the_cli(cup: Podium, tmp_path: Path) -> None:
+def test_a_link_to_the_labels_fails_through_the_cli(
+    cup: Podium, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    share_store(monkeypatch, cup)
     code = LINK_TO_LABELS.format(
         make='os.symlink(f"{labels}/{f.parent.name}/{f.name}", out / f.parent.name / f.name)'
     )
@@ -225,7 +228,10 @@ for task in ("xnli", "pawsx", "udpos", "panx"):
 """
 
 
-def test_malformed_predictions_fail_cleanly_through_the_cli(cup: Podium, tmp_path: Path) -> None:
+def test_malformed_predictions_fail_cleanly_through_the_cli(
+    cup: Podium, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    share_store(monkeypatch, cup)
     bad = write_submission(tmp_path / "bad", POISON)
     good = write_submission(tmp_path / "good", CONSTANT_PREDICT)
     c = ["-c", str(cup.competition.root)]

@@ -20,6 +20,8 @@ from podium.service import Podium
 
 from ..conftest import CONSTANT_PREDICT, SMALL_SPEC, write_submission
 
+pytestmark = pytest.mark.store  # the report of a competition evaluated in its store
+
 CHROMIUM = Path("/usr/bin/chromium")
 TEAMS = ("R&D <Lab>", "Quick Lex")  # a name that HTML and JSON must both escape
 

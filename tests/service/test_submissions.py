@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -149,6 +150,51 @@ def test_concurrent_submits_of_one_new_archive_do_not_share_a_file(
         archives = {podium.competition.root / s.archive_path for s in podium.submissions.find()}
         assert len(archives) == 24 and all(a.read_bytes() == data for a in archives)
         assert {a.stat().st_mode & 0o777 for a in archives} == {0o644}
+        assert _files(podium.competition.layout.incoming_dir) == []
+    finally:
+        podium.close()
+
+
+def test_concurrent_submits_take_exactly_the_attempts_left(
+    competition_dir: Path, tmp_path: Path
+) -> None:
+    """Eight writers, each with its own store connection, released together at one barrier,
+    for a team with two attempts left: exactly two win (attempts 2 and 3), six are told that no
+    attempt is left, and the refused leave no row and no file (the unique (team, stage,
+    attempt) alone would refuse a writer that lost a race for attempt 2 while 3 was free)."""
+    setup = Podium.open(competition_dir)
+    setup.setup.add_team("Alpha")
+    setup.setup.open_stage("evaluation")
+    setup.submissions.submit(constant(tmp_path), team="Alpha")
+    setup.close()
+    data = pack_folder(constant(tmp_path))
+    writers = [Podium.open(competition_dir) for _ in range(8)]
+    barrier = threading.Barrier(len(writers))
+
+    def submit(writer: Podium) -> int | str:
+        barrier.wait(timeout=60)
+        try:
+            return writer.submissions.submit_data(
+                data, team="Alpha", label="last.zip", where=Path("last.zip")
+            ).attempt
+        except RuleError as refused:
+            return str(refused)
+
+    try:
+        with ThreadPoolExecutor(max_workers=len(writers)) as pool:
+            outcomes = list(pool.map(submit, writers))
+    finally:
+        for writer in writers:
+            writer.close()
+    assert sorted(o for o in outcomes if isinstance(o, int)) == [2, 3]
+    refusals = [o for o in outcomes if isinstance(o, str)]
+    assert len(refusals) == 6 and all("used all 3 attempt" in r for r in refusals)
+    podium = Podium.open(competition_dir)
+    try:
+        stored = podium.submissions.find("Alpha")
+        assert sorted(s.attempt for s in stored) == [1, 2, 3]
+        archives = sorted(podium.competition.layout.submissions_dir.iterdir())
+        assert archives == sorted(podium.competition.root / s.archive_path for s in stored)
         assert _files(podium.competition.layout.incoming_dir) == []
     finally:
         podium.close()

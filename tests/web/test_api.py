@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 import subprocess
 import sys
 import tarfile
@@ -16,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from podium.service import Podium
 
+from ..conftest import count_rows, dump_store
 from .conftest import Cup, bearer, make_cup
 
 
@@ -25,8 +25,7 @@ def _archives(cup: Cup) -> list[Path]:
 
 
 def _submission_rows(cup: Cup) -> int:
-    with sqlite3.connect(cup.root / "podium.db") as db:
-        return int(db.execute("select count(*) from submissions").fetchone()[0])
+    return count_rows(cup.root, "submissions")
 
 
 def _upload(client: TestClient, token: str, data: bytes, name: str = "sub.zip", **form: str):
@@ -44,8 +43,7 @@ def _evaluate(cup: Cup) -> None:
 
 
 def test_tokens_are_stored_hashed_and_revocable(cup: Cup, client: TestClient) -> None:
-    with sqlite3.connect(cup.root / "podium.db") as db:
-        dump = "\n".join(db.iterdump())
+    dump = dump_store(cup.root)
     assert cup.lex not in dump and cup.organizer not in dump
     assert client.get("/api/me", headers=bearer(cup.lex)).json()["team"] == "Quick Lex"
     forged = cup.lex[:-2] + ("aa" if not cup.lex.endswith("aa") else "bb")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import sqlite3
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from fastapi.testclient import TestClient
 from podium.service import Podium
 
 from ..archives import MANIFEST, tar_declaring, zeros_zip, zip_of
+from ..conftest import count_rows
 from .conftest import Cup, bearer, make_cup
 
 MiB = 2**20
@@ -43,8 +43,7 @@ def state(cup: Cup) -> tuple[list[str], int]:
         for p in artifacts.rglob("*")
         if p.is_file() and p.name != "web-secret"
     )
-    with sqlite3.connect(cup.root / "podium.db") as db:
-        rows = int(db.execute("select count(*) from submissions").fetchone()[0])
+    rows = count_rows(cup.root, "submissions")
     return files, rows
 
 

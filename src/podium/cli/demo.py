@@ -276,10 +276,16 @@ def _run_and_reveal_final(podium: Podium, console: Console, say: Callable[[str],
 
 def _where_things_are(podium: Podium, console: Console, report: Path) -> None:
     root = podium.competition.root
+    url = podium.competition.engine.url
+    store = (
+        f"store (SQLite): {url.database}"
+        if url.get_backend_name() == "sqlite"
+        else f"store: {url.render_as_string(hide_password=True)}"
+    )
     console.rule("where things are")
     console.print(
         f"report (HTML with charts): {report}\n"
-        f"store (SQLite): {podium.competition.layout.store_file}\n"
+        f"{store}\n"
         f"competition folder: {root}\n"
         f"explore: podium leaderboard -c {root} --stage final\n"
         f"website: podium token create --organizer -c {root}, then "

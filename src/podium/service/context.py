@@ -30,6 +30,8 @@ from podium.store.models import Competition as CompetitionRow
 from podium.suggest import did_you_mean
 from podium.tasks import Task, TaskRegistry, default_registry
 
+STORE_URL_ENV = "PODIUM_STORE_URL"
+
 Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 Scope = (
     type[Stage]
@@ -115,7 +117,7 @@ def open_competition(root: Path, registry: TaskRegistry | None = None) -> Compet
     spec = load_spec(root, registry)
     spec_text = (root / SPEC_FILENAME).read_text(encoding="utf-8")
     layout = CompetitionLayout(root)
-    engine = create_store_engine(spec.store.url or sqlite_url(layout.store_file))
+    engine = create_store_engine(store_url(spec, layout))
     upgrade(engine)
     sessions = session_factory(engine)
     competition_id = _sync(sessions, root, spec, spec_text, layout)
@@ -130,6 +132,13 @@ def open_competition(root: Path, registry: TaskRegistry | None = None) -> Compet
         registry=registry,
         id=competition_id,
     )
+
+
+def store_url(spec: CompetitionSpec, layout: CompetitionLayout) -> str:
+    """`PODIUM_STORE_URL` (a deployment points every command at one server without editing
+    competition.toml; the tests point every command at PostgreSQL), else `[store] url`, else
+    podium.db in the competition folder."""
+    return os.environ.get(STORE_URL_ENV) or spec.store.url or sqlite_url(layout.store_file)
 
 
 def _sync(

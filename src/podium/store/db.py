@@ -1,6 +1,10 @@
-"""Engine factory and migrations. SQLite gets WAL; write transactions BEGIN IMMEDIATE so that
-an attempt reservation (count, then insert) cannot race with another writer, while reads
-begin deferred and never wait for writers (or each other)."""
+"""Engine factory and migrations. One writer at a time on every backend, so that a check and
+the write it guards (an attempt reservation: count, then insert; an evaluator claiming the next
+queued submission) cannot race with another writer, while reads never wait for writers (or each
+other). SQLite: WAL, and write transactions BEGIN IMMEDIATE. PostgreSQL: write transactions
+first take one transaction-scoped advisory lock (released at commit or rollback), reads see one
+snapshot for their whole transaction (REPEATABLE READ, as a SQLite read transaction does), and
+every session reads and writes times in UTC."""
 
 from __future__ import annotations
 
@@ -16,6 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 READ_ONLY = "podium_read_only"
+# The key of PostgreSQL's advisory lock that write transactions hold: any fixed 64-bit number
+# ("podium" in ASCII); advisory locks are per database, so stores on one server do not share it.
+WRITE_LOCK_KEY = 0x706F6469756D
+LOCK_TIMEOUT_MS = 30_000  # like SQLite's busy timeout: a stuck writer is an error, not a hang
 
 
 def sqlite_url(path: Path) -> str:
@@ -24,6 +32,8 @@ def sqlite_url(path: Path) -> str:
 
 def create_store_engine(url: str) -> Engine:
     """An engine for the store; SQLite connections are tuned for one-machine concurrency."""
+    if url.startswith("postgresql"):
+        return _postgresql_engine(url)
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"timeout": 30})
@@ -41,6 +51,23 @@ def create_store_engine(url: str) -> Engine:
     def _on_begin(conn: Any) -> None:
         read_only = conn.get_execution_options().get(READ_ONLY, False)
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _postgresql_engine(url: str) -> Engine:
+    """Sessions in UTC with a lock timeout; write transactions serialised by one advisory lock,
+    read transactions on one snapshot (they never take the lock, and never wait)."""
+    options = f"-c timezone=UTC -c lock_timeout={LOCK_TIMEOUT_MS}"
+    engine = create_engine(url, pool_pre_ping=True, connect_args={"options": options})
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(READ_ONLY, False):
+            # one snapshot: a leaderboard never mixes rows from before and after a commit
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        else:
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
     return engine
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -19,13 +20,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# Ids (a request may name any 64-bit id) and byte counts (a model's peak memory passes 2 GiB)
+# are 64-bit on PostgreSQL, where INTEGER is 32-bit; SQLite's INTEGER is 64-bit already, so its
+# stores keep their columns and rowid primary keys. A bare `Mapped[int]` (ids, foreign keys) is one.
+Id = Bytes = BigInteger().with_variant(Integer(), "sqlite")
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        int: Id,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
 
 
 class Competition(Base):
@@ -201,12 +211,12 @@ class Measurement(Base):
     wall_seconds: Mapped[float] = mapped_column(Float)
     cpu_user_seconds: Mapped[float] = mapped_column(Float)
     cpu_system_seconds: Mapped[float] = mapped_column(Float)
-    peak_rss_bytes: Mapped[int] = mapped_column(Integer)
-    bytes_written: Mapped[int] = mapped_column(Integer, default=0)
+    peak_rss_bytes: Mapped[int] = mapped_column(Bytes)
+    bytes_written: Mapped[int] = mapped_column(Bytes, default=0)
     exit_code: Mapped[int | None] = mapped_column(Integer)
     timed_out: Mapped[bool] = mapped_column(Boolean, default=False)
     gpu_energy_joules: Mapped[float | None] = mapped_column(Float)
-    gpu_peak_memory_bytes: Mapped[int | None] = mapped_column(Integer)
+    gpu_peak_memory_bytes: Mapped[int | None] = mapped_column(Bytes)
     # net of the idle power measured just before the repeat; None: no counter (energy_note)
     cpu_energy_joules: Mapped[float | None] = mapped_column(Float)
     idle_cpu_watts: Mapped[float | None] = mapped_column(Float)
@@ -265,7 +275,7 @@ class HallOfFameEntry(Base):
     members: Mapped[str] = mapped_column(Text, default="")
     score: Mapped[float] = mapped_column(Float)
     duration_seconds: Mapped[float] = mapped_column(Float)
-    run_id: Mapped[int | None] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(Id)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     def to_dict(self) -> dict[str, Any]:
@@ -347,7 +357,7 @@ class Worker(Base):
     alike: Mapped[bool] = mapped_column(Boolean, default=True)
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_heartbeat: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    current_run_id: Mapped[int | None] = mapped_column(Integer)
+    current_run_id: Mapped[int | None] = mapped_column()
     runs_done: Mapped[int] = mapped_column(Integer, default=0)
 
 

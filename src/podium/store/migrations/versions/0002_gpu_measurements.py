@@ -18,7 +18,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("measurements") as batch:
         batch.add_column(sa.Column("gpu_energy_joules", sa.Float(), nullable=True))
-        batch.add_column(sa.Column("gpu_peak_memory_bytes", sa.Integer(), nullable=True))
+        # 64-bit on PostgreSQL (stores there begin at this release); SQLite's are unchanged
+        bytes_type = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+        batch.add_column(sa.Column("gpu_peak_memory_bytes", bytes_type, nullable=True))
 
 
 def downgrade() -> None:

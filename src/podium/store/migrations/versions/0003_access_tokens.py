@@ -14,14 +14,17 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# 64-bit on PostgreSQL (stores there begin with it); SQLite's INTEGER is 64-bit already
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 def upgrade() -> None:
     op.create_table(
         "access_tokens",
-        sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("competition_id", sa.Integer(), sa.ForeignKey("competitions.id"), nullable=False),
+        sa.Column("id", ID, primary_key=True),
+        sa.Column("competition_id", ID, sa.ForeignKey("competitions.id"), nullable=False),
         sa.Column("role", sa.String(20), nullable=False),
-        sa.Column("team_id", sa.Integer(), sa.ForeignKey("teams.id"), nullable=True),
+        sa.Column("team_id", ID, sa.ForeignKey("teams.id"), nullable=True),
         sa.Column("label", sa.String(200), nullable=False),
         sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

@@ -14,6 +14,9 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# 64-bit on PostgreSQL (stores there begin with it); SQLite's INTEGER is 64-bit already
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 def upgrade() -> None:
     with op.batch_alter_table("runs") as batch:
@@ -22,8 +25,8 @@ def upgrade() -> None:
         )
     op.create_table(
         "calibrations",
-        sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("competition_id", sa.Integer(), sa.ForeignKey("competitions.id"), nullable=False),
+        sa.Column("id", ID, primary_key=True),
+        sa.Column("competition_id", ID, sa.ForeignKey("competitions.id"), nullable=False),
         sa.Column("hardware", sa.String(100), nullable=False),
         sa.Column("fingerprint", sa.JSON(), nullable=False),
         sa.Column("walls", sa.JSON(), nullable=False),
@@ -36,8 +39,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "reference_timings",
-        sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("competition_id", sa.Integer(), sa.ForeignKey("competitions.id"), nullable=False),
+        sa.Column("id", ID, primary_key=True),
+        sa.Column("competition_id", ID, sa.ForeignKey("competitions.id"), nullable=False),
         sa.Column("hardware", sa.String(100), nullable=False),
         sa.Column("fingerprint", sa.JSON(), nullable=False),
         sa.Column("wall_seconds", sa.Float(), nullable=False),

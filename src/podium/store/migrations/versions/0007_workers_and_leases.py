@@ -13,34 +13,35 @@ revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # 64-bit ids, as in 0001
 
 
 def upgrade() -> None:
     op.create_table(
         "workers",
-        sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("competition_id", sa.Integer(), sa.ForeignKey("competitions.id"), nullable=False),
+        sa.Column("id", ID, primary_key=True),
+        sa.Column("competition_id", ID, sa.ForeignKey("competitions.id"), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
-        sa.Column("token_id", sa.Integer(), sa.ForeignKey("access_tokens.id"), nullable=False),
+        sa.Column("token_id", ID, sa.ForeignKey("access_tokens.id"), nullable=False),
         sa.Column("hardware", sa.String(100), nullable=False),
         sa.Column("fingerprint", sa.JSON(), nullable=False),
         sa.Column("alike", sa.Boolean(), nullable=False, server_default=sa.true()),
         sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_heartbeat", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("current_run_id", sa.Integer(), nullable=True),
+        sa.Column("current_run_id", ID, nullable=True),
         sa.Column("runs_done", sa.Integer(), nullable=False, server_default="0"),
         sa.UniqueConstraint("competition_id", "name"),
     )
     op.create_table(
         "late_reports",
-        sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("run_id", sa.Integer(), sa.ForeignKey("runs.id"), nullable=False),
-        sa.Column("worker_id", sa.Integer(), sa.ForeignKey("workers.id"), nullable=True),
+        sa.Column("id", ID, primary_key=True),
+        sa.Column("run_id", ID, sa.ForeignKey("runs.id"), nullable=False),
+        sa.Column("worker_id", ID, sa.ForeignKey("workers.id"), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
     )
     with op.batch_alter_table("runs") as batch:
-        batch.add_column(sa.Column("worker_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("worker_id", ID, nullable=True))
         batch.add_column(sa.Column("lease", sa.String(64), nullable=True))
         batch.add_column(sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True))
         batch.create_foreign_key("fk_runs_worker_id", "workers", ["worker_id"], ["id"])
