@@ -19,7 +19,8 @@ from podium.harness.evaluate import evaluate, job_for
 from podium.harness.fingerprint import EXTRA, machine_fingerprint
 from podium.harness.runners import create_runner
 from podium.service import Podium
-from podium.service.fleet import Lease, WorkerReport, queue_name
+from podium.service.fleet import queue_name
+from podium.service.leases import Lease, WorkerReport
 from podium.store.models import LateReport, Run, Submission, utcnow
 
 from ..conftest import CONSTANT_PREDICT, SMALL_SPEC, write_submission

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
 
 from podium.errors import PodiumError, RuleError
-from podium.service.fleet import WorkerReport
+from podium.service.leases import WorkerReport
 from podium.web.deps import Id, WorkerToken, podium_of
 
 router = APIRouter(prefix="/api/worker", tags=["workers"])
