@@ -1,4 +1,5 @@
-"""The streaming prepare writes the same bytes as the in-memory one it replaced.
+"""The streaming prepare writes the same bytes as the in-memory one it replaced, and its
+numbers-only grouping agrees with `split_groups`.
 
 The digests below were computed by the in-memory prepare (main at f69377b, before streaming) on
 the same inputs: the synthetic source, the shared XTREME sample and a small folder holding every
@@ -11,15 +12,19 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from podium.data.examples import Example, PairExample
+from podium.data.grouping import GroupIndex, digest, split_groups
 from podium.data.prepare import Manifest, prepare
 from podium.data.sources import open_source
+from podium.errors import DataError
 from podium.layout import CompetitionLayout
 from podium.spec import parse_spec
-from podium.tasks import default_registry
+from podium.tasks import Task, default_registry
 
 GOLDEN = {
     "synthetic": "9c8de4aae4f8b589a22525155d940173dbd7f172f5682d1e073591b9ab1ee353",
@@ -143,3 +148,59 @@ def test_the_xtreme_sample_seals_as_before(case: str, tmp_path: Path, sample_dir
     cap = "max_examples_per_language = 300\nseed = 11\n" if case == "sample-capped" else ""
     spec = f'name = "s"\n[data]\nsource = "{sample_dir}"\n{cap}'
     _check(case, seal(spec, tmp_path, tmp_path / "c"))
+
+
+def test_the_group_index_hashes_every_pair_as_split_groups_does() -> None:
+    rng = random.Random(3)
+    premises = [f"premise {i}" for i in range(40)]
+    pools: dict[str, list[Example]] = {
+        lang: [
+            PairExample(
+                rng.choice(premises),
+                f"hypothesis {rng.randrange(60)}",
+                "neutral",
+                origin=rng.choice(["", f"dev#{rng.randrange(30)}", f"test#{rng.randrange(30)}"]),
+            )
+            for _ in range(150)
+        ]
+        for lang in ("de", "fr")
+    }
+    groups, index = split_groups(pools), GroupIndex(7, "xnli")
+    nodes = {
+        (lang, ex.content_key()): index.add_pair(lang, ex.text_a, ex.origin)
+        for lang, pool in pools.items()
+        for ex in pool
+        if isinstance(ex, PairExample)
+    }
+    for where, node in nodes.items():
+        expected = digest("7", "xnli", *groups[where])
+        assert index.split_hash(node) == int.from_bytes(expected[:8], "big"), where
+
+
+class _Shifting:
+    """A source whose second reading differs from its first (a file rewritten meanwhile)."""
+
+    label = "shifting"
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def examples(self, task: Task, lang: str) -> Iterator[Example]:
+        self.reads += 1
+        labels = ("entailment", "neutral", "contradiction")
+        for i in range(60):
+            text = f"premise {i}" if self.reads == 1 or i < 50 else f"changed {i}"
+            yield PairExample(text, f"hypothesis {i}", labels[i % 3])
+
+
+def test_a_source_that_changes_between_the_passes_is_refused(tmp_path: Path) -> None:
+    spec = parse_spec('name = "c"\n[tasks.xnli]\nlanguages = ["de"]\n')
+    with pytest.raises(DataError, match="the source changed while it was being prepared"):
+        prepare(
+            spec,
+            CompetitionLayout(tmp_path),
+            _Shifting(),
+            source_label="shifting",
+            registry=default_registry(),
+        )
+    assert list(tmp_path.iterdir()) == []

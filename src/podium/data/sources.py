@@ -73,13 +73,15 @@ class FolderSource:
 
     def examples(self, task: Task, lang: str) -> Iterator[Example]:
         from podium.data.conllu import iter_conllu_file
-        from podium.data.xtreme import labelled_examples
+        from podium.data.xtreme import is_labelled, iter_xtreme_file
 
         for path, split in self.files.get((task.id, lang), []):
             if split is None:
                 yield from iter_conllu_file(path, task, lang)
-            else:
-                yield from labelled_examples([(path, split)], task)
+                continue
+            for ex in iter_xtreme_file(path, task, split):
+                if is_labelled(ex):
+                    yield ex
 
 
 def _treebanks(root: Path, task: Task, wanted: Sequence[str] | None) -> Iterator[tuple[str, Path]]:
