@@ -21,6 +21,7 @@ before the first `_`. Every treebank of a language is pooled.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,22 +153,21 @@ def _sentence(
 
 def read_conllu_file(path: Path, task: Task, lang: str | None = None) -> list[TaggedExample]:
     """The sentences of one CoNLL-U file as XTREME's UD-POS has them; errors name file:line."""
+    return list(iter_conllu_file(path, task, lang))
+
+
+def iter_conllu_file(path: Path, task: Task, lang: str | None = None) -> Iterator[TaggedExample]:
+    """`read_conllu_file` one sentence at a time."""
     lang = lang or language_of(path)
-    out: list[TaggedExample] = []
     words: dict[int, _Word] = {}
     ranges: list[tuple[int, int, str, int]] = []
-
-    def flush() -> None:
-        if words:
-            sent = _sentence(words, ranges, lang, task, str(path))
-            if sent is not None:
-                out.append(sent)
-        words.clear()
-        ranges.clear()
-
     for lineno, line in read_lines(path):
         if not line.strip():
-            flush()
+            if words:
+                sent = _sentence(words, ranges, lang, task, str(path))
+                if sent is not None:
+                    yield sent
+            words, ranges = {}, []
             continue
         if line.startswith("#"):
             continue
@@ -194,5 +194,7 @@ def read_conllu_file(path: Path, task: Task, lang: str | None = None) -> list[Ta
                 where=where,
             ) from None
         words[word_id] = _Word(form, upos, int(head) if head.isdigit() else None, lineno)
-    flush()
-    return out
+    if words:
+        sent = _sentence(words, ranges, lang, task, str(path))
+        if sent is not None:
+            yield sent

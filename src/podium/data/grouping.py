@@ -16,6 +16,8 @@ group within their language.
 
 from __future__ import annotations
 
+import hashlib
+from array import array
 from collections.abc import Mapping, Sequence
 
 from podium.data.examples import Example, PairExample
@@ -63,3 +65,69 @@ def split_groups(pools: Mapping[str, Sequence[Example]]) -> dict[tuple[str, str]
             group_lang, text = rest.split("\x00", 1)
             groups[(lang, key)] = (group_lang, text)
     return groups
+
+
+class GroupIndex:
+    """`split_groups` for a streamed task: the same groups and split hashes, on numbers.
+
+    A group's name is the smallest of its keys; origins sort before first texts, so a group
+    is named by its smallest origin when it has one, and otherwise it is one first text of one
+    language (only origins join different first texts). So nodes need no text: a first text is
+    known by its split hash, an origin by its (short) name.
+    """
+
+    def __init__(self, seed: int, task: str) -> None:
+        self.prefix = (str(seed), task)
+        self.parent = array("q")
+        self.own = array("Q")  # a first text's split hash; 0 for an origin
+        self.texts: dict[bytes, int] = {}  # 128 bits of a first text's hash -> node
+        self.origins: dict[str, int] = {}
+        self.smallest: dict[int, str] = {}  # root -> the smallest origin of its group
+
+    def add_pair(self, lang: str, text_a: str, origin: str) -> int:
+        """The node of a pair's first text, joined to its origin's group; returns that node."""
+        own = digest(*self.prefix, lang, text_a)
+        node = self.texts.get(own[:16])
+        if node is None:
+            node = self.texts[own[:16]] = self._node(int.from_bytes(own[:8], "big"))
+        if origin:
+            other = self.origins.get(origin)
+            if other is None:
+                other = self.origins[origin] = self._node(0)
+                self.smallest[other] = origin
+            self._union(node, other)
+        return node
+
+    def split_hash(self, node: int) -> int:
+        """The first 64 bits of sha256(seed, task, *group) for the group holding `node`."""
+        origin = self.smallest.get(self._find(node))
+        if origin is None:
+            return self.own[node]
+        return int.from_bytes(digest(*self.prefix, "*", "origin\x00" + origin)[:8], "big")
+
+    def _node(self, own: int) -> int:
+        self.parent.append(len(self.parent))
+        self.own.append(own)
+        return len(self.parent) - 1
+
+    def _find(self, node: int) -> int:
+        parent = self.parent
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]  # path halving
+            node = parent[node]
+        return node
+
+    def _union(self, a: int, b: int) -> None:
+        ra, rb = self._find(a), self._find(b)
+        if ra == rb:
+            return
+        self.parent[ra] = rb
+        mine = self.smallest.pop(ra, None)
+        if mine is not None:
+            theirs = self.smallest.get(rb)
+            self.smallest[rb] = mine if theirs is None else min(mine, theirs)
+
+
+def digest(*parts: str) -> bytes:
+    """sha256 of the parts joined by NUL: every split, id and keep hash of `prepare`."""
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).digest()

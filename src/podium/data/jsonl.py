@@ -33,7 +33,11 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
     count = 0
     with path.open("w", encoding="utf-8", newline="\n") as handle:
         for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
-            handle.write("\n")
+            handle.write(json_line(record))
             count += 1
     return count
+
+
+def json_line(record: dict[str, Any]) -> str:
+    """One record as `write_jsonl` writes it, line end included."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"

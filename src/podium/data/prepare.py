@@ -1,8 +1,12 @@
 """Preparing and sealing data: a deterministic split by hash, written atomically.
 
 Each (task, language) pool is de-duplicated by inputs, then every example goes to a split
-by `sha256(seed, task, language, inputs)`: the same source and seed give the same split,
+by `sha256(seed, task, language, group)`: the same source and seed give the same split,
 identical inputs can never land in two splits, and ids never depend on labels.
+
+`prepare` streams: a first pass keeps a few numbers per example (`splitting`), a second reads
+the source again and writes each kept example to a scratch file, copied out in id order. Memory
+follows the number of examples and groups, not their text.
 """
 
 from __future__ import annotations
@@ -12,22 +16,32 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from pydantic import BaseModel, ConfigDict
 
 from podium.data.examples import Example, PairExample
-from podium.data.grouping import Group, split_groups
-from podium.data.jsonl import write_jsonl
-from podium.data.xtreme import labelled_problem, write_xtreme_file
+from podium.data.grouping import Group, GroupIndex, digest, split_groups
+from podium.data.jsonl import json_line
+from podium.data.sources import ExampleSource, PoolSource
+from podium.data.splitting import (
+    DROPPED,
+    SPLITS,
+    LanguageIndex,
+    assign,
+    example_id,
+    index_language,
+    split_of,
+)
+from podium.data.xtreme import xtreme_text
 from podium.digest import sha256_file
 from podium.errors import DataError
 from podium.layout import SPLITS_SEALED, CompetitionLayout
-from podium.spec import CompetitionSpec
+from podium.spec import CompetitionSpec, DataSpec
 from podium.tasks import Task, TaskRegistry
 
-SPLITS = ("train", "dev", "eval", "final")
 MANIFEST_FORMAT = 1
 _TOP = ("public", "sealed")
 
@@ -67,10 +81,6 @@ class Manifest(BaseModel):
         }
 
 
-def _digest(*parts: str) -> bytes:
-    return hashlib.sha256("\x00".join(parts).encode("utf-8")).digest()
-
-
 def assign_splits(
     examples: Sequence[Example],
     *,
@@ -83,32 +93,23 @@ def assign_splits(
 ) -> dict[str, list[Example]]:
     """Split one pool deterministically; duplicates by inputs keep their first occurrence.
 
-    The split follows a hash of the example's group (see `grouping`): pairs with a common
+    The rule on examples in memory; `prepare` applies it streaming (`splitting`). The split follows a hash of the example's group (see `grouping`): pairs with a common
     premise, or translations of one source item, never straddle training and evaluation."""
     keyed: dict[str, Example] = {}
     for ex in examples:
         keyed.setdefault(ex.content_key(), ex)
     groups = groups if groups is not None else split_groups({lang: list(keyed.values())})
-    hashed = [
-        (_digest(str(seed), task, *groups[(lang, key)]), key, ex) for key, ex in keyed.items()
-    ]
+    hashed = [(digest(str(seed), task, *groups[(lang, key)]), key, ex) for key, ex in keyed.items()]
     if cap is not None and len(hashed) > cap:
         # an independent hash picks which examples to keep, so the kept ones still spread
         # over every split
-        hashed.sort(key=lambda item: _digest("keep", str(seed), task, lang, item[1]))
+        hashed.sort(key=lambda item: digest("keep", str(seed), task, lang, item[1]))
         hashed = hashed[:cap]
-    public, dev, evalf = fractions["public"], fractions["dev"], fractions["eval"]
     out: dict[str, list[Example]] = {s: [] for s in SPLITS}
     ids: set[str] = set()
-    for digest, key, ex in hashed:
-        u = int.from_bytes(digest[:8], "big") / 2**64
-        if u < public:
-            split = "dev" if u < public * dev else "train"
-        elif u < public + evalf:
-            split = "eval"
-        else:
-            split = "final"
-        ex_id = f"{task}-{lang}-{_digest('id', str(seed), task, lang, key).hex()[:12]}"
+    for hashed_group, key, ex in hashed:
+        split = split_of(int.from_bytes(hashed_group[:8], "big") / 2**64, fractions)
+        ex_id = f"{task}-{lang}-{digest('id', str(seed), task, lang, key).hex()[:12]}"
         if ex_id in ids:  # 48 bits: practically never, but never silently
             raise DataError(
                 f"{task}/{lang}: two different examples hash to the id {ex_id}",
@@ -130,7 +131,7 @@ def _with_id(ex: Example, ex_id: str) -> Example:
 def prepare(
     spec: CompetitionSpec,
     layout: CompetitionLayout,
-    examples: Mapping[tuple[str, str], Sequence[Example]],
+    examples: Mapping[tuple[str, str], Sequence[Example]] | ExampleSource,
     *,
     source_label: str,
     registry: TaskRegistry,
@@ -143,6 +144,7 @@ def prepare(
             where=str(layout.sealed_dir),
             hint="use --force to re-seal (only before any submission)",
         )
+    source = PoolSource(examples, source_label) if isinstance(examples, Mapping) else examples
     d = spec.data
     fractions = {"public": d.public, "dev": d.dev, "eval": d.eval, "final": d.final}
     warnings: list[str] = []
@@ -154,17 +156,10 @@ def prepare(
         for task_id in spec.tasks:
             task = registry.get(task_id)
             languages = spec.task_languages(task_id, registry)
-            groups = split_groups({lang: examples.get((task_id, lang), []) for lang in languages})
-            for lang in languages:
-                pool = examples.get((task_id, lang), [])
-                if not pool:
-                    warnings.append(f"{task_id}/{lang}: no labelled data in the source; skipped")
-                    continue
-                _check_pool(task, lang, pool, source_label)
-                warnings.extend(_duplicate_warnings(task_id, lang, pool))
-                parts = _split_language(spec, task_id, lang, pool, fractions, groups)
-                counts.setdefault(task_id, {})[lang] = {s: len(parts[s]) for s in SPLITS}
-                _write_language(staged, task, lang, parts)
+            sealed, found = _seal_task(staged, source, task, languages, d, fractions)
+            warnings.extend(found)
+            if sealed:
+                counts[task_id] = sealed
         if not counts:
             raise DataError(
                 "the source holds no labelled data for the configured tasks and languages",
@@ -186,54 +181,142 @@ def prepare(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _seal_task(
+    staged: CompetitionLayout,
+    source: ExampleSource,
+    task: Task,
+    languages: Sequence[str],
+    d: DataSpec,
+    fractions: dict[str, float],
+) -> tuple[dict[str, dict[str, int]], list[str]]:
+    """Index every language first (groups span languages), then split and write each one."""
+    groups = GroupIndex(d.seed, task.id)
+    capped = d.max_examples_per_language is not None
+    indexes = {
+        lang: index_language(
+            source.examples(task, lang), task, lang, seed=d.seed, groups=groups, capped=capped
+        )
+        for lang in languages
+    }
+    counts: dict[str, dict[str, int]] = {}
+    warnings: list[str] = []
+    for lang in languages:
+        index = indexes.pop(lang)
+        if not index.total:
+            warnings.append(f"{task.id}/{lang}: no labelled data in the source; skipped")
+            continue
+        if index.problem is not None:
+            raise DataError(
+                index.problem,
+                where=source.label,
+                hint="only labelled examples of the task can be sealed; fix or drop it",
+            )
+        warnings.extend(_duplicate_warnings(task.id, lang, index))
+        counts[lang] = _split_language(index, groups, task.id, lang, fractions, d)
+        _write_language(staged, source, task, lang, index)
+    return counts, warnings
+
+
 def _split_language(
-    spec: CompetitionSpec,
+    index: LanguageIndex,
+    groups: GroupIndex,
     task_id: str,
     lang: str,
-    pool: Sequence[Example],
     fractions: dict[str, float],
-    groups: Mapping[tuple[str, str], Group],
-) -> dict[str, list[Example]]:
-    """One language's examples in their splits; every sealed split must get some."""
-    parts = assign_splits(
-        pool,
-        seed=spec.data.seed,
-        task=task_id,
-        lang=lang,
-        fractions=fractions,
-        cap=spec.data.max_examples_per_language,
-        groups=groups,
-    )
-    kept = sum(len(v) for v in parts.values())
+    d: DataSpec,
+) -> dict[str, int]:
+    """One language's count per split; every sealed split must get some."""
+    cap = d.max_examples_per_language
+    counts = assign(index, groups, task=task_id, lang=lang, fractions=fractions, cap=cap)
+    kept = sum(counts.values())
     for split in SPLITS_SEALED:
-        if not parts[split]:
+        if not counts[split]:
             raise DataError(
-                f"{task_id}/{lang}: {len(pool)} examples ({kept} after de-duplication"
+                f"{task_id}/{lang}: {index.total} examples ({kept} after de-duplication"
                 f" and the cap) leave none for the {split!r} split",
                 hint="bring more data for this language, drop it from "
                 f"[tasks.{task_id}] languages, or change the [data] shares",
             )
-    return parts
+    return counts
 
 
 def _write_language(
-    staged: CompetitionLayout, task: Task, lang: str, parts: Mapping[str, Sequence[Example]]
+    staged: CompetitionLayout, source: ExampleSource, task: Task, lang: str, index: LanguageIndex
 ) -> None:
-    """Public train/dev as XTREME files; sealed inputs and labels as JSON Lines."""
-    for split in ("train", "dev"):
-        if parts[split]:
-            write_xtreme_file(
-                staged.public_dir / task.id / f"{split}-{lang}.tsv", task, parts[split]
-            )
-    for split in SPLITS_SEALED:
-        write_jsonl(
-            staged.inputs_dir(split) / task.id / f"{lang}.jsonl",
-            (ex.input_record() for ex in parts[split]),
+    """Public train/dev as XTREME files; sealed inputs and labels as JSON Lines; in id order.
+
+    The second pass: each kept example's lines go to an anonymous scratch file as the source is
+    read again, then each output file is copied from it in id order."""
+    placed: list[list[tuple[int, int, int, int]]] = [[] for _ in SPLITS]  # id, offset, sizes
+    with tempfile.TemporaryFile(dir=staged.root) as scratch:
+        offset = 0
+        for i, ex in _kept(source, task, lang, index):
+            ex_id = example_id(task.id, lang, index.ids[i])
+            part = index.splits[i]
+            if SPLITS[part] in SPLITS_SEALED:
+                labelled = _with_id(ex, ex_id)
+                first = json_line(labelled.input_record()).encode("utf-8")
+                second = json_line(labelled.label_record()).encode("utf-8")
+            else:
+                first, second = xtreme_text(ex).encode("utf-8"), b""
+            scratch.write(first + second)
+            placed[part].append((index.ids[i], offset, len(first), len(second)))
+            offset += len(first) + len(second)
+        scratch.flush()
+        for split, entries in zip(SPLITS, placed, strict=True):
+            _copy_out(staged, task.id, lang, split, sorted(entries), scratch.fileno())
+
+
+def _copy_out(
+    staged: CompetitionLayout,
+    task_id: str,
+    lang: str,
+    split: str,
+    entries: Sequence[tuple[int, int, int, int]],
+    scratch: int,
+) -> None:
+    """One split's files from the scratch file, in the order of `entries`."""
+    if split in SPLITS_SEALED:
+        with (
+            _create(staged.inputs_dir(split) / task_id / f"{lang}.jsonl") as inputs,
+            _create(staged.labels_dir(split) / task_id / f"{lang}.jsonl") as labels,
+        ):
+            for _, at, size, label_size in entries:
+                inputs.write(os.pread(scratch, size, at))
+                labels.write(os.pread(scratch, label_size, at + size))
+    elif entries:  # an empty public file is not written
+        with _create(staged.public_dir / task_id / f"{split}-{lang}.tsv") as public:
+            for _, at, size, _ in entries:
+                public.write(os.pread(scratch, size, at))
+
+
+def _kept(
+    source: ExampleSource, task: Task, lang: str, index: LanguageIndex
+) -> Iterator[tuple[int, Example]]:
+    """(position in the index, example) of the examples split, from a second read of the
+    source; refuses a source that changed since the first."""
+    ordinals, ids, splits = index.ordinals, index.ids, index.splits
+    s, j, total = str(index.seed), 0, 0
+    for ordinal, ex in enumerate(source.examples(task, lang)):
+        total += 1
+        if j < len(ordinals) and ordinal == ordinals[j]:
+            bits = int.from_bytes(digest("id", s, task.id, lang, ex.content_key())[:6], "big")
+            if bits != ids[j]:
+                break
+            if splits[j] != DROPPED:
+                yield j, ex
+            j += 1
+    if j != len(ordinals) or total != index.total:
+        raise DataError(
+            f"{task.id}/{lang}: the source changed while it was being prepared",
+            where=source.label,
+            hint="prepare again once nothing writes to the source",
         )
-        write_jsonl(
-            staged.labels_dir(split) / task.id / f"{lang}.jsonl",
-            (ex.label_record() for ex in parts[split]),
-        )
+
+
+def _create(path: Path) -> BinaryIO:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.open("wb")
 
 
 def _digests(root: Path) -> dict[str, str]:
@@ -244,32 +327,13 @@ def _digests(root: Path) -> dict[str, str]:
     }
 
 
-def _check_pool(task: Task, lang: str, pool: Sequence[Example], source_label: str) -> None:
-    for number, ex in enumerate(pool, start=1):
-        problem = labelled_problem(task, ex)
-        if problem is not None:
-            raise DataError(
-                f"{task.id}/{lang} example #{number}: {problem}",
-                where=source_label,
-                hint="only labelled examples of the task can be sealed; fix or drop it",
-            )
-
-
-def _duplicate_warnings(task_id: str, lang: str, pool: Sequence[Example]) -> list[str]:
-    first: dict[str, object] = {}
-    dropped = conflicting = 0
-    for ex in pool:
-        key = ex.content_key()
-        answer = ex.label if isinstance(ex, PairExample) else ex.tags
-        if key in first:
-            dropped += 1
-            conflicting += first[key] != answer
-        else:
-            first[key] = answer
-    if not dropped:
+def _duplicate_warnings(task_id: str, lang: str, index: LanguageIndex) -> list[str]:
+    if not index.dropped:
         return []
-    conflict = f", {conflicting} of them with a different label" if conflicting else ""
-    return [f"{task_id}/{lang}: {dropped} duplicate input(s) dropped{conflict}; the first kept"]
+    conflict = f", {index.conflicting} of them with a different label" if index.conflicting else ""
+    return [
+        f"{task_id}/{lang}: {index.dropped} duplicate input(s) dropped{conflict}; the first kept"
+    ]
 
 
 def _swap_in(staged: Path, root: Path) -> None:

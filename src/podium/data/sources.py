@@ -9,13 +9,16 @@
   also hold Universal Dependencies `.conllu` files (at any depth, e.g. a UD release unpacked
   into `udpos/`), read the XTREME way (see `podium.data.conllu`).
 
-Every reader returns the same in-memory examples, pooled per (task, language).
+Every reader gives the same examples, pooled per (task, language). `open_source` gives them as an
+`ExampleSource` that `prepare` reads twice, one language at a time: a folder is streamed from its
+files each time, so memory does not grow with the data; the other sources are held in memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from podium.data.examples import Example
 from podium.errors import DataError
@@ -26,41 +29,93 @@ from podium.tasks import Task, TaskRegistry
 Pools = dict[tuple[str, str], list[Example]]
 
 
+class ExampleSource(Protocol):
+    """Labelled examples per (task, language), in pool order, as often as asked."""
+
+    label: str
+
+    def examples(self, task: Task, lang: str) -> Iterable[Example]: ...
+
+
+class PoolSource:
+    """Pools already in memory (the synthetic generator, a hub dataset, parquet)."""
+
+    def __init__(self, pools: Mapping[tuple[str, str], Sequence[Example]], label: str) -> None:
+        self.pools, self.label = pools, label
+
+    def examples(self, task: Task, lang: str) -> Iterable[Example]:
+        return self.pools.get((task.id, lang), ())
+
+
+class FolderSource:
+    """An XTREME-format folder (CoNLL-U accepted in tagging-task folders), read from its files
+    each time: every file name is checked on opening, the lines when they are read."""
+
+    def __init__(
+        self,
+        root: Path,
+        tasks: Sequence[Task],
+        languages: Mapping[str, Sequence[str]] | None = None,
+        label: str = "",
+    ) -> None:
+        from podium.data.xtreme import scan_xtreme_dir
+
+        self.label = label or str(root)
+        self.files: dict[tuple[str, str], list[tuple[Path, str | None]]] = {
+            key: [(path, split) for path, split in files]
+            for key, files in scan_xtreme_dir(root, tasks, languages).items()
+        }
+        for task in tasks:
+            if not task.is_pair:
+                wanted = languages.get(task.id) if languages else None
+                for lang, path in _treebanks(root, task, wanted):
+                    self.files.setdefault((task.id, lang), []).append((path, None))
+
+    def examples(self, task: Task, lang: str) -> Iterator[Example]:
+        from podium.data.conllu import iter_conllu_file
+        from podium.data.xtreme import is_labelled, iter_xtreme_file
+
+        for path, split in self.files.get((task.id, lang), []):
+            if split is None:
+                yield from iter_conllu_file(path, task, lang)
+                continue
+            for ex in iter_xtreme_file(path, task, split):
+                if is_labelled(ex):
+                    yield ex
+
+
+def _treebanks(root: Path, task: Task, wanted: Sequence[str] | None) -> Iterator[tuple[str, Path]]:
+    """(language, path) of the wanted CoNLL-U files under a task's folder; names checked."""
+    from podium.data.conllu import language_of
+
+    for path in sorted((root / task.id).rglob("*.conllu")):
+        lang = language_of(path)
+        if lang not in task.languages:
+            raise DataError(
+                f"{task.id} has no language {lang!r}",
+                where=str(path),
+                hint=did_you_mean(lang, task.languages),
+            )
+        if wanted is None or lang in wanted:
+            yield lang, path
+
+
 def read_folder(
     root: Path, tasks: Sequence[Task], languages: Mapping[str, Sequence[str]] | None = None
 ) -> Pools:
     """An XTREME-format folder, with CoNLL-U treebanks accepted in tagging-task folders."""
-    from podium.data.conllu import language_of, read_conllu_file
-    from podium.data.xtreme import read_xtreme_dir
-
-    pools = read_xtreme_dir(root, tasks, languages)
-    for task in tasks:
-        if task.is_pair:
-            continue
-        wanted = set(languages[task.id]) if languages and task.id in languages else None
-        for path in sorted((root / task.id).rglob("*.conllu")):
-            lang = language_of(path)
-            if lang not in task.languages:
-                raise DataError(
-                    f"{task.id} has no language {lang!r}",
-                    where=str(path),
-                    hint=did_you_mean(lang, task.languages),
-                )
-            if wanted is not None and lang not in wanted:
-                continue
-            pools.setdefault((task.id, lang), []).extend(read_conllu_file(path, task, lang))
-    return pools
+    return read_pools(FolderSource(root, tasks, languages), {task.id: task for task in tasks})
 
 
-def load_examples(
+def open_examples(
     source: str,
     base_dir: Path,
     tasks: Sequence[Task],
     languages: Mapping[str, Sequence[str]],
     *,
     seed: int = 0,
-) -> tuple[Pools, str]:
-    """The labelled examples of a source, with a label naming that source."""
+) -> ExampleSource:
+    """The labelled examples of a source, labelled with its name; a folder is streamed."""
     from podium.data.huggingface import (
         HUB_PREFIX,
         is_parquet_copy,
@@ -71,10 +126,10 @@ def load_examples(
     if source == "synthetic":
         from podium.data.synthetic import generate_examples
 
-        return generate_examples(tasks, languages, seed=seed), "synthetic"
+        return PoolSource(generate_examples(tasks, languages, seed=seed), "synthetic")
     if source.startswith(HUB_PREFIX):
         dataset = source[len(HUB_PREFIX) :].strip("/")
-        return load_from_hub(dataset, tasks, languages), source
+        return PoolSource(load_from_hub(dataset, tasks, languages), source)
     folder = Path(source).expanduser()
     if not folder.is_absolute():
         folder = base_dir / folder
@@ -88,12 +143,39 @@ def load_examples(
             '"hf:google/xtreme" or "synthetic"',
         )
     if is_parquet_copy(folder):
-        return read_parquet_dir(folder, tasks, languages), str(folder)
-    return read_folder(folder, tasks, languages), str(folder)
+        return PoolSource(read_parquet_dir(folder, tasks, languages), str(folder))
+    return FolderSource(folder, tasks, languages)
+
+
+def load_examples(
+    source: str,
+    base_dir: Path,
+    tasks: Sequence[Task],
+    languages: Mapping[str, Sequence[str]],
+    *,
+    seed: int = 0,
+) -> tuple[Pools, str]:
+    """The labelled examples of a source in memory, with a label naming that source."""
+    opened = open_examples(source, base_dir, tasks, languages, seed=seed)
+    if isinstance(opened, FolderSource):
+        return read_pools(opened, {task.id: task for task in tasks}), opened.label
+    assert isinstance(opened, PoolSource)
+    return {k: list(v) for k, v in opened.pools.items()}, opened.label
+
+
+def read_pools(source: FolderSource, tasks: Mapping[str, Task]) -> Pools:
+    return {(t, lang): list(source.examples(tasks[t], lang)) for t, lang in source.files}
+
+
+def open_source(spec: CompetitionSpec, base_dir: Path, registry: TaskRegistry) -> ExampleSource:
+    """The spec's source, streamed when it is a folder (relative folders are taken from base_dir)."""
+    tasks = [registry.get(t) for t in spec.tasks]
+    languages = {t: spec.task_languages(t, registry) for t in spec.tasks}
+    return open_examples(spec.data.source, base_dir, tasks, languages, seed=spec.data.seed)
 
 
 def load_source(spec: CompetitionSpec, base_dir: Path, registry: TaskRegistry) -> tuple[Pools, str]:
-    """The labelled examples of the spec's source (relative folders are taken from base_dir)."""
+    """The labelled examples of the spec's source in memory (relative folders from base_dir)."""
     tasks = [registry.get(t) for t in spec.tasks]
     languages = {t: spec.task_languages(t, registry) for t in spec.tasks}
     return load_examples(spec.data.source, base_dir, tasks, languages, seed=spec.data.seed)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from podium.data.examples import Example, PairExample, TaggedExample, with_origins
+from podium.data.examples import Example, PairExample, TaggedExample
 from podium.errors import DataError
 from podium.suggest import did_you_mean
 from podium.tasks import Task
@@ -25,6 +25,8 @@ FILE_PATTERN = re.compile(r"^(?P<split>[A-Za-z0-9_]+)-(?P<lang>[A-Za-z_]+)\.tsv$
 # Only ASCII whitespace makes a line blank or a token empty: real CJK and WikiANN data hold
 # tokens such as U+3000 or U+00A0 that str.strip() would erase.
 _ASCII_SPACE = " \t\r\n\v\f"
+# a token of ASCII spaces only in a content key (tokens joined by U+001F)
+_BLANK_TOKEN = re.compile(r"(?:^|\x1f)[ \t\r\n\v\f]*(?:\x1f|$)")
 
 
 def _blank(text: str) -> bool:
@@ -63,7 +65,13 @@ def _check_label(value: str, task: Task, where: str, what: str = "label") -> Non
 
 def read_xtreme_file(path: Path, task: Task) -> list[Example]:
     """Read one file of a task; errors name the file and line."""
-    return _read_pairs(path, task) if task.is_pair else _read_tagged(path, task)
+    return list(iter_xtreme_file(path, task))
+
+
+def iter_xtreme_file(path: Path, task: Task, split: str = "") -> Iterator[Example]:
+    """The examples of one file as they are read, unlabelled ones included; with `split`, pairs
+    carry their origin `{split}#{index}` (see `PairExample.origin`)."""
+    return _read_pairs(path, task, split) if task.is_pair else _read_tagged(path, task)
 
 
 def _mixed(where: str, first: int, first_labelled: bool, labelled: str) -> DataError:
@@ -75,10 +83,9 @@ def _mixed(where: str, first: int, first_labelled: bool, labelled: str) -> DataE
     )
 
 
-def _read_pairs(path: Path, task: Task) -> list[Example]:
-    out: list[Example] = []
+def _read_pairs(path: Path, task: Task, split: str) -> Iterator[Example]:
     labelled: bool | None = None
-    first = 0
+    first = count = 0
     for lineno, line in read_lines(path):
         if _blank(line):
             continue
@@ -99,45 +106,48 @@ def _read_pairs(path: Path, task: Task) -> list[Example]:
         if has_label:
             label = cols[2].strip()
             _check_label(label, task, where)
-        out.append(PairExample(text_a=cols[0], text_b=cols[1], label=label))
-    return out
+        origin = f"{split}#{count}" if split else ""
+        count += 1
+        yield PairExample(text_a=cols[0], text_b=cols[1], label=label, origin=origin)
 
 
-def _read_tagged(path: Path, task: Task) -> list[Example]:
-    out: list[Example] = []
+def _read_tagged(path: Path, task: Task) -> Iterator[Example]:
     tokens: list[str] = []
     tags: list[str] = []
     labelled: bool | None = None
     first = 0
-    for lineno, line in read_lines(path):
-        if _blank(line):
+    allowed = frozenset(task.labels)
+    for lineno, line in read_lines(path):  # the hot loop of a prepare: checks inlined
+        if not line.strip(_ASCII_SPACE):
             if tokens:
-                out.append(TaggedExample(tuple(tokens), tuple(tags) if labelled else None))
+                yield TaggedExample(tuple(tokens), tuple(tags) if labelled else None)
             tokens, tags = [], []
             continue
-        where = f"{path}:{lineno}"
         cols = line.split("\t")
         if len(cols) > 2:
             raise DataError(
                 f"expected token<TAB>tag, found {len(cols)} columns",
-                where=where,
+                where=f"{path}:{lineno}",
                 hint="one token per line; a blank line ends a sentence",
             )
-        if _blank(cols[0]):
-            raise DataError("empty token", where=where, hint="one token per line, then its tag")
+        if not cols[0].strip(_ASCII_SPACE):
+            raise DataError(
+                "empty token", where=f"{path}:{lineno}", hint="one token per line, then its tag"
+            )
         has_tag = len(cols) == 2
-        if labelled is None:
+        if labelled != has_tag:
+            if labelled is not None:
+                labelling = "tagged" if has_tag else "untagged"
+                raise _mixed(f"{path}:{lineno}", first, labelled, labelling)
             labelled, first = has_tag, lineno
-        elif labelled != has_tag:
-            raise _mixed(where, first, labelled, "tagged" if has_tag else "untagged")
         tokens.append(cols[0])
         if has_tag:
             tag = cols[1].strip()
-            _check_label(tag, task, where, "tag")
+            if tag not in allowed:
+                _check_label(tag, task, f"{path}:{lineno}", "tag")
             tags.append(tag)
     if tokens:
-        out.append(TaggedExample(tuple(tokens), tuple(tags) if labelled else None))
-    return out
+        yield TaggedExample(tuple(tokens), tuple(tags) if labelled else None)
 
 
 def labelled_problem(task: Task, ex: Example) -> str | None:
@@ -162,13 +172,25 @@ def labelled_problem(task: Task, ex: Example) -> str | None:
         return "the example has no tokens"
     if len(ex.tags) != len(ex.tokens):
         return f"{len(ex.tokens)} tokens but {len(ex.tags)} tags"
-    bad = next((t for t in ex.tags if t not in task.labels), None)
-    if bad is not None:
+    if not frozenset(ex.tags) <= frozenset(task.labels):
+        bad = next(t for t in ex.tags if t not in task.labels)
         return f"tag {bad!r} is not a {task.id} tag (allowed: {', '.join(task.labels)})"
-    for token in ex.tokens:
-        if _blank(token) or "\t" in token or "\n" in token:
-            return f"token {token!r} is empty or contains a tab or a line break"
+    key = ex.content_key()
+    if "\t" in key or "\n" in key or _BLANK_TOKEN.search(key):  # else no token can fail
+        for token in ex.tokens:
+            if _blank(token) or "\t" in token or "\n" in token:
+                return f"token {token!r} is empty or contains a tab or a line break"
     return None
+
+
+def xtreme_text(ex: Example) -> str:
+    """A labelled example as its lines in an XTREME file (a tagged one ends with a blank line)."""
+    if isinstance(ex, PairExample):
+        return f"{ex.text_a}\t{ex.text_b}\t{ex.label}\n"
+    lines = "".join(
+        f"{token}\t{tag}\n" for token, tag in zip(ex.tokens, ex.tags or (), strict=True)
+    )
+    return lines + "\n"
 
 
 def write_xtreme_file(path: Path, task: Task, examples: Iterable[Example]) -> int:
@@ -192,12 +214,7 @@ def write_xtreme_file(path: Path, task: Task, examples: Iterable[Example]) -> in
                         where=str(path),
                         hint="the XTREME format holds labelled examples only",
                     )
-                if isinstance(ex, PairExample):
-                    handle.write(f"{ex.text_a}\t{ex.text_b}\t{ex.label}\n")
-                else:
-                    for token, tag in zip(ex.tokens, ex.tags or (), strict=True):
-                        handle.write(f"{token}\t{tag}\n")
-                    handle.write("\n")
+                handle.write(xtreme_text(ex))
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
@@ -215,10 +232,32 @@ def read_xtreme_dir(
     files add nothing. With `languages`, only the languages listed for a task are read (a task
     missing from the mapping reads all); every file name is still checked.
     """
+    by_task = {task.id: task for task in tasks}
+    return {
+        (task_id, lang): list(labelled_examples(files, by_task[task_id]))
+        for (task_id, lang), files in scan_xtreme_dir(root, tasks, languages).items()
+    }
+
+
+def labelled_examples(files: Iterable[tuple[Path, str]], task: Task) -> Iterator[Example]:
+    """The labelled examples of a language's `(path, split)` files, read one at a time."""
+    for path, split in files:
+        for ex in iter_xtreme_file(path, task, split):
+            if is_labelled(ex):
+                yield ex
+
+
+def scan_xtreme_dir(
+    root: Path,
+    tasks: Sequence[Task],
+    languages: Mapping[str, Sequence[str]] | None = None,
+) -> dict[tuple[str, str], list[tuple[Path, str]]]:
+    """The `(path, split)` files of every wanted (task, language), in reading order; every file
+    name is checked before any file is read."""
     if not root.is_dir():
         raise DataError("no such folder", where=str(root), hint="give an XTREME-format folder")
     found = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    result: dict[tuple[str, str], list[Example]] = {}
+    result: dict[tuple[str, str], list[tuple[Path, str]]] = {}
     for task in tasks:
         folder = root / task.id
         if not folder.is_dir():
@@ -246,13 +285,10 @@ def read_xtreme_dir(
                     where=str(path),
                     hint=did_you_mean(lang, task.languages),
                 )
-            if lang not in wanted:
-                continue
-            read = with_origins(read_xtreme_file(path, task), match["split"])
-            labelled = [ex for ex in read if _labelled(ex)]
-            result.setdefault((task.id, lang), []).extend(labelled)
+            if lang in wanted:
+                result.setdefault((task.id, lang), []).append((path, match["split"]))
     return result
 
 
-def _labelled(ex: Example) -> bool:
+def is_labelled(ex: Example) -> bool:
     return ex.label is not None if isinstance(ex, PairExample) else ex.tags is not None

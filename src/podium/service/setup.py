@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from podium.data.huggingface import HUB_PREFIX
 from podium.data.prepare import Manifest, load_manifest, prepare
-from podium.data.sources import load_source
+from podium.data.sources import open_source
 from podium.errors import PodiumError, RuleError, SpecError
 from podium.names import check_name, same_name
 from podium.service.context import Competition
@@ -107,9 +107,9 @@ class Setup:
                     f"{used} submission(s) exist; re-sealing now would change the "
                     "data they were scored on"
                 )
-        examples, label = load_source(spec, self.c.root, self.c.registry)
+        opened = open_source(spec, self.c.root, self.c.registry)
         return prepare(
-            spec, self.c.layout, examples, source_label=label, registry=self.c.registry,
+            spec, self.c.layout, opened, source_label=opened.label, registry=self.c.registry,
             force=force,
         )  # fmt: skip
 
