@@ -218,6 +218,12 @@ class Leaderboard:
     reference_seconds: float | None = None  # durations read against the reference clock
     references: tuple[Row, ...] = ()  # reference submissions (a baseline): shown, never ranked
     aggregate: str = "mean"  # how task scores make the overall score
+    columns: tuple[str, ...] | None = None  # task columns shown (None: every task)
+
+    @property
+    def shown_tasks(self) -> list[str]:
+        """The task columns front ends show, in order (the data keeps every task)."""
+        return list(self.columns) if self.columns is not None else list(self.metrics)
 
     @property
     def durations_comparable(self) -> bool:
@@ -318,6 +324,7 @@ def build_leaderboard(
     timing: Timing | None = None,
     combine: Combine | None = None,
     references: Collection[str] = (),
+    columns: Sequence[str] | None = None,
 ) -> Leaderboard:
     """Rank each team's best run with the re-ranking rule.
 
@@ -365,6 +372,7 @@ def build_leaderboard(
         reference_seconds=timing.reference_seconds,
         references=tuple(sorted(shown, key=lambda r: -r.overall)),
         aggregate=combine.kind,
+        columns=tuple(columns) if columns is not None else None,
     )
 
 

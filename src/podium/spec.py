@@ -202,6 +202,11 @@ class LeaderboardSpec(_Strict):
     weights: dict[str, float] = Field(
         default_factory=dict, description="per task, for aggregate = 'weighted' (1 if unnamed)"
     )
+    columns: list[str] | None = Field(
+        default=None,
+        description="the task columns shown on pages, in the CLI and the report, in this "
+        "order (default: every task); the JSON always has every task",
+    )
     references: list[str] = Field(
         default_factory=list,
         description="teams whose best submission is a reference (a baseline): shown marked, "
@@ -283,6 +288,12 @@ class CompetitionSpec(_Strict):
             raise ValueError("a competition needs at least one stage")
         if not self.tasks:
             raise ValueError("a competition needs at least one task")
+        unknown_columns = sorted(set(self.leaderboard.columns or ()) - set(self.tasks))
+        if unknown_columns:
+            raise ValueError(
+                f"[leaderboard] columns name unknown task(s) {unknown_columns}; "
+                f"tasks: {sorted(self.tasks)}"
+            )
         unknown = sorted(set(self.leaderboard.weights) - set(self.tasks))
         if unknown:
             raise ValueError(
@@ -481,6 +492,7 @@ max_upload_bytes = 536870912
 [leaderboard]
 aggregate = "mean"           # "weighted" (with weights = {{ xnli = 2 }}) or "mean_rank"
 # references = ["Baseline"]  # teams shown as marked rows, never ranked (an organizer's baseline)
+# columns = ["xnli", "panx"] # task columns shown (default: every task; the JSON has all)
 
 [workers]
 # Evaluation on other machines (docs: deploy/README.md): with a broker the server never runs

@@ -83,3 +83,20 @@ def test_bad_leaderboard_sections_are_refused(tmp_path: Path) -> None:
     ):
         with pytest.raises(SpecError, match=match):
             parse_spec(base + bad)
+
+
+def test_columns_choose_what_is_shown_not_what_is_stored(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from podium.cli.render import print_leaderboard
+
+    podium = _cup(tmp_path, '[leaderboard]\ncolumns = ["pawsx", "xnli"]\n')
+    board = podium.results.leaderboard("evaluation")
+    assert board.shown_tasks == ["pawsx", "xnli"]
+    assert set(board.to_dict()["rows"][0]["tasks"]) == {"xnli", "pawsx", "udpos", "panx"}
+    console = Console(record=True, width=200)
+    print_leaderboard(console, board)
+    text = console.export_text()
+    header = next(line for line in text.splitlines() if "overall" in line)
+    assert "pawsx" in header and "xnli" in header and "udpos" not in header
+    assert header.index("pawsx") < header.index("xnli")

@@ -25,7 +25,7 @@ def _arrow(row: Row) -> str:
 
 def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool = False) -> None:
     """Before (performance order) and after (efficiency re-ranking), with every reason."""
-    tasks = list(board.metrics)
+    tasks = board.shown_tasks
     rule = board.rule
     console.print(
         f"\n[bold]{board.competition}[/] — stage [bold]{board.stage}[/] ({board.status}), "

@@ -53,7 +53,7 @@ CHARTS = (("history", ""), ("duration", ""), ("tradeoff", " class='wide'"))  # c
 
 
 def _table(board: Leaderboard) -> str:
-    tasks = list(board.metrics)
+    tasks = board.shown_tasks
     head = "".join(f"<th>{escape(t)}</th>" for t in tasks)
     rows = []
     for r in board.rows:

@@ -143,6 +143,7 @@ class Results:
             timing=self.timing(),
             combine=self.combine(),
             references=self.c.spec.leaderboard.references,
+            columns=self.c.spec.leaderboard.columns,
         )
 
     def combine(self) -> Combine:
