@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -226,13 +226,16 @@ def best_per_team(
     metrics: Mapping[str, str],
     efficiency: str = "wall_time",
     confidence: float = 0.95,
+    higher_is_better: bool = True,
 ) -> dict[str, tuple[RunFacts, Aggregate]]:
-    """Each team's best scored run: highest overall, then the earlier submission."""
+    """Each team's best scored run: highest overall (lowest when lower is better), then the
+    earlier submission."""
+    sign = 1.0 if higher_is_better else -1.0
     best: dict[str, tuple[RunFacts, Aggregate]] = {}
     for facts in sorted(runs, key=lambda f: (f.submitted_at, f.submission_id)):
         agg = aggregate(facts, metrics, efficiency, confidence)
         current = best.get(facts.team)
-        if current is None or agg.overall > current[1].overall:
+        if current is None or sign * agg.overall > sign * current[1].overall:
             best[facts.team] = (facts, agg)
     return best
 
@@ -268,13 +271,11 @@ def build_leaderboard(
     which teams differ in what.
     """
     timing = timing or Timing()
-    best = best_per_team(runs, metrics, timing.metric, rule.confidence)
+    best = best_per_team(runs, metrics, timing.metric, rule.confidence, rule.higher_is_better)
     chosen = [facts for facts, _ in best.values()]
     notes = comparability_notes(chosen) + _unmeasured_notes(chosen, timing.metric)
     if notes:
-        rule = RerankRule(bonus_places=(), max_score_gap=rule.max_score_gap,
-                          min_efficiency_gain=rule.min_efficiency_gain,
-                          confidence=rule.confidence)  # fmt: skip
+        rule = replace(rule, bonus_places=())
     noise = _noise(runs, timing)
     entries = [_entry(team, facts, agg, timing.metric) for team, (facts, agg) in best.items()]
     placements = rank(entries, rule, noise)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from podium.errors import SpecError
 from podium.suggest import did_you_mean
 from podium.tasks import TaskRegistry, default_registry
+from podium.taskspec import TaskSpec, build_tasks, check_tasks, overall_direction
 
 SPEC_FILENAME = "competition.toml"
 
@@ -34,15 +35,6 @@ def parse_cpus(text: str) -> set[int]:
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class TaskSpec(_Strict):
-    """Which languages of a task count and which metric is its score."""
-
-    languages: list[str] | None = Field(
-        default=None, description="languages that count; default: every language of the task"
-    )
-    metric: str | None = Field(default=None, description="metric that counts; default: XTREME's")
 
 
 class DataSpec(_Strict):
@@ -278,28 +270,20 @@ class CompetitionSpec(_Strict):
 
 
 def check_against_registry(spec: CompetitionSpec, registry: TaskRegistry, where: str) -> None:
-    """Tasks, languages and metrics must exist; raise with close matches otherwise."""
-    for task_id, task_spec in spec.tasks.items():
-        if task_id not in registry:
-            raise SpecError(
-                f"unknown task {task_id!r} in [tasks]",
-                where=where,
-                hint=did_you_mean(task_id, registry.ids()),
-            )
-        task = registry.get(task_id)
-        for lang in task_spec.languages or []:
-            if lang not in task.languages:
-                raise SpecError(
-                    f"tasks.{task_id}.languages: {task_id} has no language {lang!r}",
-                    where=where,
-                    hint=did_you_mean(lang, task.languages),
-                )
-        if task_spec.metric is not None and task_spec.metric not in task.metrics:
-            raise SpecError(
-                f"tasks.{task_id}.metric: {task_id} does not report {task_spec.metric!r}",
-                where=where,
-                hint=did_you_mean(task_spec.metric, task.metrics),
-            )
+    """Tasks, languages and metrics must exist and fit, and the metrics that count share a
+    direction; raise with close matches otherwise."""
+    check_tasks(spec.tasks, registry, where)
+
+
+def competition_tasks(spec: CompetitionSpec, registry: TaskRegistry | None = None) -> TaskRegistry:
+    """The competition's tasks (declared ones built, presets looked up): the registry that is
+    passed end to end."""
+    return build_tasks(spec.tasks, registry)
+
+
+def higher_is_better(spec: CompetitionSpec, registry: TaskRegistry) -> bool:
+    """Whether a higher overall score is better (the spec was checked: one direction)."""
+    return overall_direction(spec.tasks, registry)
 
 
 def _format_validation_error(err: ValidationError) -> str:

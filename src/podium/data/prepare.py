@@ -17,9 +17,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from podium.data.examples import Example, PairExample
+from podium.data.examples import Example, GenericExample, PairExample, TaggedExample
 from podium.data.grouping import Group, split_groups
 from podium.data.jsonl import write_jsonl
+from podium.data.records import write_records_file
 from podium.data.xtreme import labelled_problem, write_xtreme_file
 from podium.digest import sha256_file
 from podium.errors import DataError
@@ -124,6 +125,8 @@ def assign_splits(
 def _with_id(ex: Example, ex_id: str) -> Example:
     if isinstance(ex, PairExample):
         return PairExample(ex.text_a, ex.text_b, ex.label, ex_id, ex.origin)
+    if isinstance(ex, GenericExample):
+        return GenericExample(ex.fields, ex.label, ex_id)
     return type(ex)(ex.tokens, ex.tags, ex_id)
 
 
@@ -219,12 +222,15 @@ def _split_language(
 def _write_language(
     staged: CompetitionLayout, task: Task, lang: str, parts: Mapping[str, Sequence[Example]]
 ) -> None:
-    """Public train/dev as XTREME files; sealed inputs and labels as JSON Lines."""
+    """Public train/dev as XTREME files (records of other shapes: JSON Lines); sealed inputs
+    and labels as JSON Lines."""
     for split in ("train", "dev"):
-        if parts[split]:
-            write_xtreme_file(
-                staged.public_dir / task.id / f"{split}-{lang}.tsv", task, parts[split]
-            )
+        examples = parts[split]
+        if examples and all(isinstance(ex, GenericExample) for ex in examples):
+            records = [ex for ex in examples if isinstance(ex, GenericExample)]
+            write_records_file(staged.public_dir / task.id / f"{split}-{lang}.jsonl", task, records)
+        elif examples:
+            write_xtreme_file(staged.public_dir / task.id / f"{split}-{lang}.tsv", task, examples)
     for split in SPLITS_SEALED:
         write_jsonl(
             staged.inputs_dir(split) / task.id / f"{lang}.jsonl",
@@ -260,7 +266,7 @@ def _duplicate_warnings(task_id: str, lang: str, pool: Sequence[Example]) -> lis
     dropped = conflicting = 0
     for ex in pool:
         key = ex.content_key()
-        answer = ex.label if isinstance(ex, PairExample) else ex.tags
+        answer = ex.tags if isinstance(ex, TaggedExample) else ex.label
         if key in first:
             dropped += 1
             conflicting += first[key] != answer

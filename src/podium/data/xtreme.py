@@ -15,10 +15,11 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from podium.data.examples import Example, PairExample, TaggedExample, with_origins
+from podium.data.examples import Example, GenericExample, PairExample, TaggedExample, with_origins
+from podium.data.records import record_problem
 from podium.errors import DataError
 from podium.suggest import did_you_mean
-from podium.tasks import Task
+from podium.tasks import Task, TaskType
 
 FILE_PATTERN = re.compile(r"^(?P<split>[A-Za-z0-9_]+)-(?P<lang>[A-Za-z_]+)\.tsv$")
 
@@ -141,7 +142,12 @@ def _read_tagged(path: Path, task: Task) -> list[Example]:
 
 
 def labelled_problem(task: Task, ex: Example) -> str | None:
-    """Why `ex` is not a labelled example of `task` that the XTREME format can hold, or None."""
+    """Why `ex` is not a labelled example of `task` that can be sealed, or None: an XTREME
+    pair or tagged example the XTREME format can hold, or a record of any task type."""
+    if isinstance(ex, GenericExample):
+        return record_problem(task, ex)
+    if task.type not in (TaskType.PAIR_CLASSIFICATION, TaskType.TAGGING):
+        return f"{task.id} is a {task.type} task: its examples are records (GenericExample)"
     if task.is_pair:
         if not isinstance(ex, PairExample):
             return f"{task.id} is a pair task but the example has tokens"
@@ -194,7 +200,7 @@ def write_xtreme_file(path: Path, task: Task, examples: Iterable[Example]) -> in
                     )
                 if isinstance(ex, PairExample):
                     handle.write(f"{ex.text_a}\t{ex.text_b}\t{ex.label}\n")
-                else:
+                elif isinstance(ex, TaggedExample):
                     for token, tag in zip(ex.tokens, ex.tags or (), strict=True):
                         handle.write(f"{token}\t{tag}\n")
                     handle.write("\n")
@@ -255,4 +261,4 @@ def read_xtreme_dir(
 
 
 def _labelled(ex: Example) -> bool:
-    return ex.label is not None if isinstance(ex, PairExample) else ex.tags is not None
+    return ex.tags is not None if isinstance(ex, TaggedExample) else ex.label is not None

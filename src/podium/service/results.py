@@ -161,6 +161,7 @@ class Results:
                 max_score_gap=base.max_score_gap if gap is None else gap,
                 min_efficiency_gain=base.min_efficiency_gain if gain is None else gain,
                 confidence=base.confidence if confidence is None else confidence,
+                higher_is_better=base.higher_is_better,
             )
         except ValueError as err:
             raise SpecError(
@@ -172,7 +173,11 @@ class Results:
         """The published rule, as competition.toml states it."""
         rr, eff = self.c.spec.reranking, self.c.spec.efficiency
         return RerankRule(
-            tuple(rr.bonus_places), rr.max_score_gap, rr.min_efficiency_gain, eff.confidence
+            tuple(rr.bonus_places),
+            rr.max_score_gap,
+            rr.min_efficiency_gain,
+            eff.confidence,
+            higher_is_better=self.c.higher_is_better(),
         )
 
     def timing(self) -> Timing:
