@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from podium.errors import NotFoundError, SpecError
 from podium.metrics import builtin_metrics, check_metric_name, is_custom
@@ -61,6 +61,14 @@ class TaskSpec(BaseModel):
     higher_is_better: bool | None = Field(
         default=None, description="direction of a custom metric (default: true)"
     )
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _known_type(cls, value: object) -> object:
+        known = [t.value for t in TaskType]
+        if isinstance(value, str) and value not in known:
+            raise ValueError(f"unknown task type {value!r}: {did_you_mean(value, known)}")
+        return value
 
 
 def check_tasks(
