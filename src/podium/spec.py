@@ -354,6 +354,14 @@ metric = "span_f1"
 [tasks.panx]
 metric = "span_f1"
 
+# A task of your own is declared with a `type` (classification, pair_classification, tagging,
+# regression), its labels, the input fields a submission gets, and its metric (README: Tasks):
+# [tasks.sentiment]
+# type = "classification"
+# labels = ["neg", "pos"]
+# inputs = ["text"]
+# metric = "macro_f1"        # or "module:function" for a metric of your own (scoring.py here)
+
 [data]
 # "synthetic" (offline demo data); a folder in XTREME format, {{task}}/{{split}}-{{lang}}.tsv
 # (udpos/ may hold Universal Dependencies *.conllu files instead); a local copy of the Hugging
