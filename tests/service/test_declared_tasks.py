@@ -270,3 +270,16 @@ def test_records_that_do_not_fit_their_task_are_refused_at_prepare(tmp_path: Pat
         p.setup.prepare_data(examples=examples)
     assert not p.competition.layout.sealed_dir.exists()
     p.close()
+
+
+def test_an_xtreme_folder_cannot_hold_a_regression_task(tmp_path: Path) -> None:
+    (tmp_path / "src" / "price").mkdir(parents=True)
+    (tmp_path / "src" / "price" / "train-default.tsv").write_text("a\tb\t1.0\n")
+    spec = (
+        'name = "prices"\n[tasks.price]\ntype = "regression"\nmetric = "mae"\n'
+        f'[data]\nsource = "{tmp_path / "src"}"\n' + STAGES
+    )
+    p = _open(tmp_path, spec)
+    with pytest.raises(DataError, match="the XTREME format holds text pairs and tagged tokens"):
+        p.setup.prepare_data()
+    p.close()

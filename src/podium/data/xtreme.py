@@ -64,6 +64,14 @@ def _check_label(value: str, task: Task, where: str, what: str = "label") -> Non
 
 def read_xtreme_file(path: Path, task: Task) -> list[Example]:
     """Read one file of a task; errors name the file and line."""
+    if task.type not in (TaskType.PAIR_CLASSIFICATION, TaskType.TAGGING):
+        raise DataError(
+            f"{task.id} is a {task.type} task: the XTREME format holds text pairs and tagged "
+            "tokens only",
+            where=str(path),
+            hint="give its examples as records (GenericExample), e.g. from a script's "
+            "prepare_data(examples=...)",
+        )
     return _read_pairs(path, task) if task.is_pair else _read_tagged(path, task)
 
 
