@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from podium import metrics
 from podium.errors import NotFoundError
 from podium.metrics import (
     METRIC_NAMES,
     accuracy,
+    builtin_metrics,
     compute_metric,
     mean,
     span_counts,
@@ -25,6 +25,7 @@ from podium.metrics import (
     task_means,
     token_accuracy,
 )
+from podium.metrics import spans as metrics
 
 SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "xtreme-sample"
 
@@ -344,7 +345,7 @@ def test_blocks_do_not_change_scores_on_xtreme() -> None:
 
 
 def test_compute_metric_dispatches_by_name() -> None:
-    assert set(METRIC_NAMES) == set(metrics._METRICS)
+    assert set(METRIC_NAMES) == set(builtin_metrics())
     gold, pred = [["B-PER", "O"], ["NOUN"]], [["B-PER", "O"], ["VERB"]]
     assert compute_metric("span_f1", gold, pred) == span_f1(gold, pred) == 50.0
     assert compute_metric("token_accuracy", gold, pred) == pytest.approx(200 / 3)
@@ -354,7 +355,7 @@ def test_compute_metric_dispatches_by_name() -> None:
 def test_unknown_metric_suggests_a_close_name() -> None:
     with pytest.raises(NotFoundError, match="unknown metric 'span-f1'") as err:
         compute_metric("span-f1", [["O"]], [["O"]])
-    assert err.value.hint == "did you mean 'span_f1'?"
+    assert (err.value.hint or "").startswith("did you mean 'span_f1'")
 
 
 def test_mean_of_languages_and_tasks() -> None:

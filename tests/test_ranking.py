@@ -376,3 +376,39 @@ def test_no_bonus_means_performance_order(entries: list[Entry], rule: RerankRule
     result = rank(entries, rule)
     assert teams(result) == teams(performance_order(entries))
     assert all(p.moves == () and p.reasons == () for p in result)
+
+
+# --- lower is better (an error metric such as RMSE) -------------------------------------------
+
+
+def test_lower_is_better_ranks_the_smallest_error_first() -> None:
+    rule = RerankRule(higher_is_better=False)
+    entries = [Entry("A", 12.0, 100.0), Entry("B", 3.0, 100.0), Entry("C", 7.5, 50.0)]
+    assert teams(performance_order(entries, higher_is_better=False)) == ["B", "C", "A"]
+    result = rank(entries, rule)
+    # C is the most efficient and 4.5 behind B (< 10): it is lifted past B
+    assert teams(result) == ["C", "B", "A"]
+    assert result[0].moves[0].reason.startswith("lifted past B: 4.50 points behind (< 10.00)")
+
+
+def test_lower_is_better_gap_counts_the_right_way() -> None:
+    rule = RerankRule(higher_is_better=False, max_score_gap=1.0)
+    result = rank([Entry("A", 2.0, 100.0), Entry("B", 5.0, 10.0)], rule)
+    assert teams(result) == ["A", "B"]
+    assert result[1].moves[0].reason == "not lifted past A: score gap 3.00 ≥ 1.00"
+
+
+@given(entry_lists, rules)
+def test_lower_is_better_mirrors_higher_is_better(entries: list[Entry], rule: RerankRule) -> None:
+    lower = RerankRule(
+        rule.bonus_places, rule.max_score_gap, rule.min_efficiency_gain, higher_is_better=False
+    )
+    mirrored = [
+        Entry(e.team, -e.score, e.duration, e.submitted_at) if e.score else e for e in entries
+    ]
+    expected = rank(mirrored, rule)
+    result = rank(entries, lower)
+    assert teams(result) == teams(expected)
+    assert [[m.kind for m in p.moves] for p in result] == [
+        [m.kind for m in p.moves] for p in expected
+    ]

@@ -79,18 +79,24 @@ class Combine:
 
     kind: str = "mean"  # mean | weighted | mean_rank
     weights: Mapping[str, float] = field(default_factory=dict)
+    lower_is_better: frozenset[str] = frozenset()  # tasks whose metric is an error (mean_rank)
 
     def overall(self, tasks: Mapping[str, float]) -> float:
         if not tasks:
             return 0.0
+        if self.kind == "mean_rank":  # within a team: errors count against, scores for
+            return mean(-v if t in self.lower_is_better else v for t, v in tasks.items())
         if self.kind != "weighted":
             return mean(tasks.values())
         total = math.fsum(self.weights.get(t, 1.0) for t in tasks)
         return math.fsum(self.weights.get(t, 1.0) * v for t, v in tasks.items()) / total
 
 
-def rank_scores(tasks_by_team: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
-    """`mean_rank` as a 0-100 score per team (see `Combine`); one team scores 100."""
+def rank_scores(
+    tasks_by_team: Mapping[str, Mapping[str, float]], lower_is_better: Collection[str] = ()
+) -> dict[str, float]:
+    """`mean_rank` as a 0-100 score per team (see `Combine`); one team scores 100. Tasks in
+    `lower_is_better` (errors such as rmse) rank their lowest first."""
     teams = list(tasks_by_team)
     n = len(teams)
     if n < 2:
@@ -98,7 +104,8 @@ def rank_scores(tasks_by_team: Mapping[str, Mapping[str, float]]) -> dict[str, f
     task_ids = sorted({t for scores in tasks_by_team.values() for t in scores})
     points: dict[str, list[float]] = {team: [] for team in teams}
     for task in task_ids:
-        values = {team: tasks_by_team[team].get(task, -math.inf) for team in teams}
+        sign = -1.0 if task in lower_is_better else 1.0
+        values = {team: sign * tasks_by_team[team].get(task, sign * -math.inf) for team in teams}
         for team in teams:
             better = sum(1 for v in values.values() if v > values[team])
             ties = sum(1 for v in values.values() if v == values[team]) - 1
@@ -280,21 +287,25 @@ def best_per_team(
     confidence: float = 0.95,
     combine: Combine | None = None,
     references: Collection[str] = (),
+    higher_is_better: bool = True,
 ) -> dict[str, tuple[RunFacts, Aggregate]]:
-    """Each team's best scored run: highest overall, then the earlier submission. With
-    `mean_rank` the overall of each team's best run becomes its rank score among the teams."""
+    """Each team's best scored run: highest overall (lowest when lower is better), then the
+    earlier submission. With `mean_rank` the overall of each team's best run becomes its
+    rank score among the teams (each task ranked in its metric's direction)."""
     combine = combine or Combine()
+    sign = 1.0 if higher_is_better or combine.kind == "mean_rank" else -1.0
     best: dict[str, tuple[RunFacts, Aggregate]] = {}
     for facts in sorted(runs, key=lambda f: (f.submitted_at, f.submission_id)):
         agg = aggregate(facts, metrics, efficiency, confidence, combine)
         current = best.get(facts.team)
-        if current is None or agg.overall > current[1].overall:
+        if current is None or sign * agg.overall > sign * current[1].overall:
             best[facts.team] = (facts, agg)
     if combine.kind == "mean_rank":
         ranked = {t: agg.tasks for t, (_, agg) in best.items() if t not in references}
-        scores = rank_scores(ranked)
+        errors = combine.lower_is_better
+        scores = rank_scores(ranked, errors)
         for ref in set(best) & set(references):  # placed among the teams, moving none of them
-            scores[ref] = rank_scores({**ranked, ref: best[ref][1].tasks})[ref]
+            scores[ref] = rank_scores({**ranked, ref: best[ref][1].tasks}, errors)[ref]
         best = {t: (f, replace(agg, overall=scores[t])) for t, (f, agg) in best.items()}
     return best
 
@@ -335,15 +346,14 @@ def build_leaderboard(
     """
     timing = timing or Timing()
     combine = combine or Combine()
-    every = best_per_team(runs, metrics, timing.metric, rule.confidence, combine, references)
+    every = best_per_team(runs, metrics, timing.metric, rule.confidence, combine, references,
+                          rule.higher_is_better)  # fmt: skip
     best = {t: chosen for t, chosen in every.items() if t not in references}
     shown = tuple(_reference_row(t, *every[t]) for t in every if t in references)
     chosen = [facts for facts, _ in best.values()]
     notes = comparability_notes(chosen) + _unmeasured_notes(chosen, timing.metric)
     if notes:
-        rule = RerankRule(bonus_places=(), max_score_gap=rule.max_score_gap,
-                          min_efficiency_gain=rule.min_efficiency_gain,
-                          confidence=rule.confidence)  # fmt: skip
+        rule = replace(rule, bonus_places=())
     noise = _noise(runs, timing)
     entries = [_entry(team, facts, agg, timing.metric) for team, (facts, agg) in best.items()]
     placements = rank(entries, rule, noise)

@@ -2,13 +2,15 @@
 
 Pure functions only, so the rule can be tested exhaustively and re-run on stored numbers.
 
-1. Performance order: score descending; ties by shorter duration, then earlier submission,
-   then team name (so the result never depends on the input order).
+1. Performance order: score descending (ascending when lower is better, e.g. an error such
+   as RMSE); ties by shorter duration, then earlier submission, then team name (so the
+   result never depends on the input order).
 2. Efficiency order: duration ascending (ties: performance order). The k-th most efficient
    team receives ``bonus_places[k]`` (0 beyond the tuple).
 3. Bonuses are applied in efficiency order on the current order. A team moves up one place
    at a time, at most its bonus, past the team A directly above it only if
-   ``score(A) - score(T) < max_score_gap`` and its gain
+   ``score(A) - score(T) < max_score_gap`` (``score(T) - score(A)`` when lower is better)
+   and its gain
    ``(duration(A) - duration(T)) / duration(A)`` clears ``min_efficiency_gain``; the first
    failed condition ends its moves. Both comparisons are strict.
 4. With measured samples and a noise model (`podium.efficiency`), "clears" means the lower
@@ -65,6 +67,7 @@ class RerankRule:
     max_score_gap: float = 10.0
     min_efficiency_gain: float = 0.05
     confidence: float = 0.95
+    higher_is_better: bool = True  # False: the lowest score is the best (an error metric)
 
     def __post_init__(self) -> None:
         # accept any sequence (e.g. a list from a parsed spec) but keep the rule hashable
@@ -170,15 +173,16 @@ def _validate(entries: Sequence[Entry]) -> None:
             raise ValueError(f"team {e.team!r} has a NaN submission time")
 
 
-def performance_order(entries: Iterable[Entry]) -> list[Entry]:
+def performance_order(entries: Iterable[Entry], higher_is_better: bool = True) -> list[Entry]:
     """Best score first; ties: shorter duration, earlier submission, team name."""
-    return sorted(entries, key=lambda e: (-e.score, e.duration, e.submitted_at, e.team))
+    sign = -1.0 if higher_is_better else 1.0
+    return sorted(entries, key=lambda e: (sign * e.score, e.duration, e.submitted_at, e.team))
 
 
-def efficiency_order(entries: Iterable[Entry]) -> list[Entry]:
+def efficiency_order(entries: Iterable[Entry], higher_is_better: bool = True) -> list[Entry]:
     """Shortest duration first; ties follow the performance order."""
     # sorted() is stable, so equal durations keep their performance order
-    return sorted(performance_order(entries), key=lambda e: e.duration)
+    return sorted(performance_order(entries, higher_is_better), key=lambda e: e.duration)
 
 
 def _pair(
@@ -210,7 +214,7 @@ def _ordinal(n: int) -> str:
 
 def _step(above: Entry, team: Entry, rule: RerankRule, noise: Noise | None) -> Decision:
     """Try to move ``team`` past ``above`` (directly above it); say why or why not."""
-    gap = above.score - team.score
+    gap = above.score - team.score if rule.higher_is_better else team.score - above.score
     point = (above.duration - team.duration) / above.duration
     facts: dict[str, Any] = {
         "team": team.team,
@@ -288,9 +292,9 @@ def rank(
         rule = RerankRule()
     items = list(entries)
     _validate(items)
-    perf = performance_order(items)
+    perf = performance_order(items, rule.higher_is_better)
     perf_place = {e.team: i + 1 for i, e in enumerate(perf)}
-    eff = efficiency_order(items)
+    eff = efficiency_order(items, rule.higher_is_better)
     eff_place = {e.team: i + 1 for i, e in enumerate(eff)}
 
     order = list(perf)

@@ -13,6 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from podium.errors import SpecError
 from podium.suggest import did_you_mean
 from podium.tasks import TaskRegistry, default_registry
+from podium.taskspec import (
+    TaskSpec,
+    build_tasks,
+    check_tasks,
+    metric_higher_is_better,
+    overall_direction,
+)
 
 SPEC_FILENAME = "competition.toml"
 
@@ -34,15 +41,6 @@ def parse_cpus(text: str) -> set[int]:
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class TaskSpec(_Strict):
-    """Which languages of a task count and which metric is its score."""
-
-    languages: list[str] | None = Field(
-        default=None, description="languages that count; default: every language of the task"
-    )
-    metric: str | None = Field(default=None, description="metric that counts; default: XTREME's")
 
 
 class DataSpec(_Strict):
@@ -322,28 +320,33 @@ class CompetitionSpec(_Strict):
 
 
 def check_against_registry(spec: CompetitionSpec, registry: TaskRegistry, where: str) -> None:
-    """Tasks, languages and metrics must exist; raise with close matches otherwise."""
-    for task_id, task_spec in spec.tasks.items():
-        if task_id not in registry:
-            raise SpecError(
-                f"unknown task {task_id!r} in [tasks]",
-                where=where,
-                hint=did_you_mean(task_id, registry.ids()),
-            )
-        task = registry.get(task_id)
-        for lang in task_spec.languages or []:
-            if lang not in task.languages:
-                raise SpecError(
-                    f"tasks.{task_id}.languages: {task_id} has no language {lang!r}",
-                    where=where,
-                    hint=did_you_mean(lang, task.languages),
-                )
-        if task_spec.metric is not None and task_spec.metric not in task.metrics:
-            raise SpecError(
-                f"tasks.{task_id}.metric: {task_id} does not report {task_spec.metric!r}",
-                where=where,
-                hint=did_you_mean(task_spec.metric, task.metrics),
-            )
+    """Tasks, languages and metrics must exist and fit, and the metrics that count share a
+    direction; raise with close matches otherwise."""
+    check_tasks(
+        spec.tasks, registry, where, ranks_per_task=spec.leaderboard.aggregate == "mean_rank"
+    )
+
+
+def competition_tasks(spec: CompetitionSpec, registry: TaskRegistry | None = None) -> TaskRegistry:
+    """The competition's tasks (declared ones built, presets looked up): the registry that is
+    passed end to end."""
+    return build_tasks(spec.tasks, registry)
+
+
+def higher_is_better(spec: CompetitionSpec, registry: TaskRegistry) -> bool:
+    """Whether a higher overall score is better (the spec was checked: one direction; a mean
+    rank is a score, higher is better, whatever its tasks' directions)."""
+    if spec.leaderboard.aggregate == "mean_rank":
+        return True
+    return overall_direction(spec.tasks, registry)
+
+
+def lower_is_better_tasks(spec: CompetitionSpec, registry: TaskRegistry) -> frozenset[str]:
+    """Tasks whose counting metric is an error (rmse, mae): ranked lowest first."""
+    return frozenset(
+        t for t in spec.tasks
+        if not metric_higher_is_better(registry.get(t), spec.task_metric(t, registry))
+    )  # fmt: skip
 
 
 def _format_validation_error(err: ValidationError) -> str:
@@ -413,6 +416,14 @@ metric = "span_f1"
 
 [tasks.panx]
 metric = "span_f1"
+
+# A task of your own is declared with a `type` (classification, pair_classification, tagging,
+# regression), its labels, the input fields a submission gets, and its metric (README: Tasks):
+# [tasks.sentiment]
+# type = "classification"
+# labels = ["neg", "pos"]
+# inputs = ["text"]
+# metric = "macro_f1"        # or "module:function" for a metric of your own (scoring.py here)
 
 [data]
 # "synthetic" (offline demo data); a folder in XTREME format, {{task}}/{{split}}-{{lang}}.tsv

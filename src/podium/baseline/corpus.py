@@ -41,7 +41,7 @@ class Corpus:
                 if isinstance(ex, PairExample):
                     yield ex.text_a
                     yield ex.text_b
-                else:
+                elif isinstance(ex, TaggedExample):
                     yield " ".join(ex.tokens)
 
 

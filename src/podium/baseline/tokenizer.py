@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
 
-from podium.data.examples import Example, PairExample
+from podium.data.examples import Example, PairExample, TaggedExample
 from podium.errors import PodiumError
 
 from .encoding import Specials, encode_pair_texts, encode_words
@@ -124,8 +124,10 @@ def encode_all(tokenizer: Tokenizer, items: Sequence[Example], unk: int) -> list
     for ex in items:
         if isinstance(ex, PairExample):
             out.append(encode_pair_texts(tokenizer, ex.text_a, ex.text_b))
-        else:
+        elif isinstance(ex, TaggedExample):
             out.append(encode_words(tokenizer, ex.tokens, unk))
+        else:  # the kit knows the XTREME tasks only
+            raise TypeError(f"the baseline kit cannot encode a {type(ex).__name__}")
     return out
 
 

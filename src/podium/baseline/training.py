@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, IterableDataset
 
-from podium.data.examples import Example, PairExample
+from podium.data.examples import Example, PairExample, TaggedExample
 from podium.metrics import compute_metric, mean, task_means
 
 from .batching import Batch, collate, group_rows, pack
@@ -96,7 +96,7 @@ def _samples(
                 typed=cfg.typed,
                 origin=(i, 0),
             )
-        else:
+        elif isinstance(ex, TaggedExample):
             tags = [labels[tag] for tag in ex.tags or ()]
             _, samples = tagged_samples(
                 cast(list[list[int]], pieces),

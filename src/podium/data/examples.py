@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -47,7 +49,40 @@ class TaggedExample:
         return "\x1f".join(self.tokens)
 
 
-Example = PairExample | TaggedExample
+Answer = str | float | tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GenericExample:
+    """A record of any task type: its input fields (JSON values: strings, numbers, lists) and,
+    when labelled, its answer: a label (str), tags (a tuple of str, one per token) or a value
+    (a number). A data source gives exactly the task's input fields; prepare checks them."""
+
+    fields: Mapping[str, Any]
+    label: Answer | None = None
+    id: str = ""
+
+    @property
+    def answer_key(self) -> str:
+        """Where the answer goes in a label record: 'tags', 'value' or 'label'."""
+        if isinstance(self.label, tuple | list):
+            return "tags"
+        is_number = isinstance(self.label, int | float) and not isinstance(self.label, bool)
+        return "value" if is_number else "label"
+
+    def input_record(self) -> dict[str, Any]:
+        return {"id": self.id, **self.fields}
+
+    def label_record(self) -> dict[str, Any]:
+        answer = list(self.label) if isinstance(self.label, tuple) else self.label
+        return {"id": self.id, self.answer_key: answer}
+
+    def content_key(self) -> str:
+        """The inputs as canonical JSON (key order does not matter)."""
+        return json.dumps(self.fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+Example = PairExample | TaggedExample | GenericExample
 
 
 def with_origins(examples: list[Example], split: str) -> list[Example]:

@@ -22,7 +22,7 @@ from typing import BinaryIO
 
 from pydantic import BaseModel, ConfigDict
 
-from podium.data.examples import Example, PairExample
+from podium.data.examples import Example, GenericExample, PairExample
 from podium.data.grouping import Group, GroupIndex, digest, split_groups
 from podium.data.jsonl import json_line
 from podium.data.sources import ExampleSource, PoolSource
@@ -125,6 +125,8 @@ def assign_splits(
 def _with_id(ex: Example, ex_id: str) -> Example:
     if isinstance(ex, PairExample):
         return PairExample(ex.text_a, ex.text_b, ex.label, ex_id, ex.origin)
+    if isinstance(ex, GenericExample):
+        return GenericExample(ex.fields, ex.label, ex_id)
     return type(ex)(ex.tokens, ex.tags, ex_id)
 
 
@@ -243,11 +245,13 @@ def _split_language(
 def _write_language(
     staged: CompetitionLayout, source: ExampleSource, task: Task, lang: str, index: LanguageIndex
 ) -> None:
-    """Public train/dev as XTREME files; sealed inputs and labels as JSON Lines; in id order.
+    """Public train/dev as XTREME files (records of other shapes: JSON Lines); sealed inputs
+    and labels as JSON Lines; in id order.
 
     The second pass: each kept example's lines go to an anonymous scratch file as the source is
     read again, then each output file is copied from it in id order."""
     placed: list[list[tuple[int, int, int, int]]] = [[] for _ in SPLITS]  # id, offset, sizes
+    generic = False  # records of other shapes: public files in JSON Lines
     with tempfile.TemporaryFile(dir=staged.root) as scratch:
         offset = 0
         for i, ex in _kept(source, task, lang, index):
@@ -257,6 +261,14 @@ def _write_language(
                 labelled = _with_id(ex, ex_id)
                 first = json_line(labelled.input_record()).encode("utf-8")
                 second = json_line(labelled.label_record()).encode("utf-8")
+            elif isinstance(ex, GenericExample):
+                generic = True
+                public = _with_id(ex, ex_id)
+                record = {
+                    **public.input_record(),
+                    ex.answer_key: public.label_record()[ex.answer_key],
+                }
+                first, second = json_line(record).encode("utf-8"), b""
             else:
                 first, second = xtreme_text(ex).encode("utf-8"), b""
             scratch.write(first + second)
@@ -264,7 +276,8 @@ def _write_language(
             offset += len(first) + len(second)
         scratch.flush()
         for split, entries in zip(SPLITS, placed, strict=True):
-            _copy_out(staged, task.id, lang, split, sorted(entries), scratch.fileno())
+            suffix = "jsonl" if generic else "tsv"
+            _copy_out(staged, task.id, lang, split, sorted(entries), scratch.fileno(), suffix)
 
 
 def _copy_out(
@@ -274,6 +287,7 @@ def _copy_out(
     split: str,
     entries: Sequence[tuple[int, int, int, int]],
     scratch: int,
+    suffix: str = "tsv",
 ) -> None:
     """One split's files from the scratch file, in the order of `entries`."""
     if split in SPLITS_SEALED:
@@ -285,7 +299,7 @@ def _copy_out(
                 inputs.write(os.pread(scratch, size, at))
                 labels.write(os.pread(scratch, label_size, at + size))
     elif entries:  # an empty public file is not written
-        with _create(staged.public_dir / task_id / f"{split}-{lang}.tsv") as public:
+        with _create(staged.public_dir / task_id / f"{split}-{lang}.{suffix}") as public:
             for _, at, size, _ in entries:
                 public.write(os.pread(scratch, size, at))
 

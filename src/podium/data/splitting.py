@@ -13,7 +13,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Mapping
 
-from podium.data.examples import Example, PairExample
+from podium.data.examples import Example, PairExample, TaggedExample
 from podium.data.grouping import GroupIndex, digest
 from podium.data.xtreme import labelled_problem
 from podium.errors import DataError
@@ -74,7 +74,7 @@ def index_language(
         # every occurrence joins its group, as in `split_groups`; only the first is kept
         node = groups.add_pair(lang, ex.text_a, ex.origin) if isinstance(ex, PairExample) else -1
         ident = digest("id", s, t, lang, key)
-        answer = hash(ex.label if isinstance(ex, PairExample) else ex.tags)
+        answer = hash(ex.tags if isinstance(ex, TaggedExample) else ex.label)
         first = answers.get(ident[:16])
         if first is not None:
             index.dropped += 1

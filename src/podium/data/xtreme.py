@@ -15,10 +15,11 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from podium.data.examples import Example, PairExample, TaggedExample
+from podium.data.examples import Example, GenericExample, PairExample, TaggedExample
+from podium.data.records import record_problem
 from podium.errors import DataError
 from podium.suggest import did_you_mean
-from podium.tasks import Task
+from podium.tasks import Task, TaskType
 
 FILE_PATTERN = re.compile(r"^(?P<split>[A-Za-z0-9_]+)-(?P<lang>[A-Za-z_]+)\.tsv$")
 
@@ -71,6 +72,14 @@ def read_xtreme_file(path: Path, task: Task) -> list[Example]:
 def iter_xtreme_file(path: Path, task: Task, split: str = "") -> Iterator[Example]:
     """The examples of one file as they are read, unlabelled ones included; with `split`, pairs
     carry their origin `{split}#{index}` (see `PairExample.origin`)."""
+    if task.type not in (TaskType.PAIR_CLASSIFICATION, TaskType.TAGGING):
+        raise DataError(
+            f"{task.id} is a {task.type} task: the XTREME format holds text pairs and tagged "
+            "tokens only",
+            where=str(path),
+            hint="give its examples as records (GenericExample), e.g. from a script's "
+            "prepare_data(examples=...)",
+        )
     return _read_pairs(path, task, split) if task.is_pair else _read_tagged(path, task)
 
 
@@ -151,7 +160,12 @@ def _read_tagged(path: Path, task: Task) -> Iterator[Example]:
 
 
 def labelled_problem(task: Task, ex: Example) -> str | None:
-    """Why `ex` is not a labelled example of `task` that the XTREME format can hold, or None."""
+    """Why `ex` is not a labelled example of `task` that can be sealed, or None: an XTREME
+    pair or tagged example the XTREME format can hold, or a record of any task type."""
+    if isinstance(ex, GenericExample):
+        return record_problem(task, ex)
+    if task.type not in (TaskType.PAIR_CLASSIFICATION, TaskType.TAGGING):
+        return f"{task.id} is a {task.type} task: its examples are records (GenericExample)"
     if task.is_pair:
         if not isinstance(ex, PairExample):
             return f"{task.id} is a pair task but the example has tokens"
@@ -185,6 +199,8 @@ def labelled_problem(task: Task, ex: Example) -> str | None:
 
 def xtreme_text(ex: Example) -> str:
     """A labelled example as its lines in an XTREME file (a tagged one ends with a blank line)."""
+    if isinstance(ex, GenericExample):
+        raise DataError(f"a {type(ex).__name__} has no XTREME form", hint="write it as JSONL")
     if isinstance(ex, PairExample):
         return f"{ex.text_a}\t{ex.text_b}\t{ex.label}\n"
     lines = "".join(
@@ -291,4 +307,4 @@ def scan_xtreme_dir(
 
 
 def is_labelled(ex: Example) -> bool:
-    return ex.label is not None if isinstance(ex, PairExample) else ex.tags is not None
+    return ex.tags is not None if isinstance(ex, TaggedExample) else ex.label is not None

@@ -64,6 +64,7 @@ class EvaluationJob:
     powercap: Path = POWERCAP  # where the RAPL counters are
     workspace: Path | None = None
     name: str = field(default_factory=lambda: f"podium-adhoc-{secrets.token_hex(4)}")
+    metric_dir: Path | None = None  # custom metrics ("module:function") are imported from here
 
 
 def job_for(
@@ -80,6 +81,7 @@ def job_for(
     workspace: Path | None = None,
     name: str | None = None,
     idle_seconds: float = IDLE_SECONDS,
+    metric_dir: Path | None = None,
 ) -> EvaluationJob:
     """A job under a spec's sandbox limits: the one way every caller builds a run."""
     return EvaluationJob(
@@ -90,6 +92,7 @@ def job_for(
         tasks=tasks,
         run_dir=run_dir,
         runner=runner,
+        metric_dir=metric_dir,
         repeats=repeats,
         timeout_seconds=sandbox.timeout_seconds,
         setup_timeout_seconds=sandbox.setup_timeout_seconds,
@@ -193,7 +196,9 @@ def _run_and_score(
             )
     if job.labels_dir is None:
         return  # a worker's run: the server validates and scores what it uploads
-    result.scores = validate_and_score(predictions, job.expected, job.labels_dir, job.tasks, say)
+    result.scores = validate_and_score(
+        predictions, job.expected, job.labels_dir, job.tasks, say, metric_dir=job.metric_dir
+    )
 
 
 def validate_and_score(
@@ -202,6 +207,8 @@ def validate_and_score(
     labels_dir: Path,
     tasks: Mapping[str, Task],
     say: Say | None = None,
+    *,
+    metric_dir: Path | None = None,
 ) -> list[ScoreRow]:
     """Read the predictions strictly (a SubmissionError names what is wrong) and score them:
     the one step that needs the labels, so it runs where they are."""
@@ -209,7 +216,7 @@ def validate_and_score(
     say("validating predictions")
     loaded = read_predictions(predictions, expected)
     say("scoring")
-    return score_predictions(loaded, labels_dir, tasks)
+    return score_predictions(loaded, labels_dir, tasks, metric_dir)
 
 
 def _setup(

@@ -30,19 +30,28 @@ def read_labels(labels_dir: Path, task: Task, language: str) -> dict[str, Predic
         raise PlatformError(
             "sealed labels are missing", where=str(path), hint="re-run `podium data prepare`"
         )
-    key = "label" if task.is_pair else "tags"
-    return {
-        str(rec["id"]): rec[key] if task.is_pair else tuple(rec[key])
-        for _, rec in iter_jsonl(path, error=PlatformError)
-    }
+    key = task.answer_key
+    convert = {"label": str, "tags": tuple, "value": float}[key]
+    try:
+        return {
+            str(rec["id"]): convert(rec[key]) for _, rec in iter_jsonl(path, error=PlatformError)
+        }
+    except (KeyError, TypeError, ValueError) as err:
+        raise PlatformError(
+            f"sealed labels do not fit a {task.type} task ({type(err).__name__}: {err})",
+            where=str(path),
+            hint="re-run `podium data prepare`",
+        ) from None
 
 
 def score_predictions(
     predictions: Mapping[tuple[str, str], Mapping[str, Prediction]],
     labels_dir: Path,
     tasks: Mapping[str, Task],
+    metric_dir: Path | None = None,
 ) -> list[ScoreRow]:
-    """Every metric the task reports, for every (task, language) predicted."""
+    """Every metric the task reports, for every (task, language) predicted. Custom metrics
+    ("module:function") are imported from `metric_dir` (the competition folder) first."""
     rows: list[ScoreRow] = []
     for (task_id, lang), preds in sorted(predictions.items()):
         task = tasks[task_id]
@@ -57,6 +66,6 @@ def score_predictions(
         gold_seq = [gold[i] for i in ids]
         pred_seq = [preds[i] for i in ids]
         for metric in task.metrics:
-            value = compute_metric(metric, gold_seq, pred_seq)
+            value = compute_metric(metric, gold_seq, pred_seq, search_dir=metric_dir)
             rows.append(ScoreRow(task_id, lang, metric, value, len(ids)))
     return rows

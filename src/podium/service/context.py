@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 
 from podium.errors import NotFoundError, SpecError
 from podium.layout import CompetitionLayout
-from podium.spec import SPEC_FILENAME, CompetitionSpec, load_spec, spec_hash
+from podium.spec import (
+    SPEC_FILENAME,
+    CompetitionSpec,
+    competition_tasks,
+    higher_is_better,
+    load_spec,
+    spec_hash,
+)
 from podium.store import create_store_engine, session_factory, upgrade
 from podium.store.db import StoreSessions, sqlite_url
 from podium.store.models import (
@@ -106,6 +113,11 @@ class Competition:
         """The metric that counts, per task."""
         return {t: self.spec.task_metric(t, self.registry) for t in self.spec.tasks}
 
+    def higher_is_better(self) -> bool:
+        """Whether a higher overall score ranks first (false when every metric that counts is
+        an error, such as rmse)."""
+        return higher_is_better(self.spec, self.registry)
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -113,8 +125,10 @@ class Competition:
 def open_competition(root: Path, registry: TaskRegistry | None = None) -> Competition:
     """Read the spec, open (and migrate) the store, and register the competition in it."""
     root = root.resolve()
-    registry = registry or default_registry()
     spec = load_spec(root, registry)
+    # The competition's own tasks (declared in competition.toml, or presets of `registry`):
+    # every service, the harness and the data preparation get exactly these.
+    registry = competition_tasks(spec, registry or default_registry())
     spec_text = (root / SPEC_FILENAME).read_text(encoding="utf-8")
     layout = CompetitionLayout(root)
     engine = create_store_engine(store_url(spec, layout))

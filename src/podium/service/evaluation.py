@@ -298,6 +298,7 @@ class Evaluation:
             runner=self.runner,
             workspace=self.c.layout.work_dir / name,
             name=name,
+            metric_dir=self.c.root,
             idle_seconds=self.c.spec.efficiency.idle_seconds,
         )
 

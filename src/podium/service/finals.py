@@ -81,7 +81,9 @@ class Finals:
         ]
         chosen = {
             team: facts.submission_id
-            for team, (facts, _) in best_per_team(runs, self.c.metrics()).items()
+            for team, (facts, _) in best_per_team(
+                runs, self.c.metrics(), higher_is_better=self.c.higher_is_better()
+            ).items()
         }
         for sub in self.submissions.find():
             if sub.selected_for_final:

@@ -342,7 +342,11 @@ class Fleet:
                 (folder / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, folder / name)
             result.scores = validate_and_score(
-                folder, expected, self.c.layout.labels_dir(split), self.c.tasks()
+                folder,
+                expected,
+                self.c.layout.labels_dir(split),
+                self.c.tasks(),
+                metric_dir=self.c.root,
             )
         except SubmissionError as err:
             shutil.rmtree(folder, ignore_errors=True)

@@ -26,6 +26,7 @@ from podium.ranking import RerankRule
 from podium.service.context import Competition
 from podium.service.reference import ReferenceClock
 from podium.service.setup import Setup
+from podium.spec import lower_is_better_tasks
 from podium.store.models import (
     Calibration,
     Measurement,
@@ -148,7 +149,8 @@ class Results:
 
     def combine(self) -> Combine:
         board = self.c.spec.leaderboard
-        return Combine(board.aggregate, board.weights)
+        errors = lower_is_better_tasks(self.c.spec, self.c.registry)
+        return Combine(board.aggregate, board.weights, errors)
 
     def what_if(
         self,
@@ -169,6 +171,7 @@ class Results:
                 max_score_gap=base.max_score_gap if gap is None else gap,
                 min_efficiency_gain=base.min_efficiency_gain if gain is None else gain,
                 confidence=base.confidence if confidence is None else confidence,
+                higher_is_better=base.higher_is_better,
             )
         except ValueError as err:
             raise SpecError(
@@ -180,7 +183,11 @@ class Results:
         """The published rule, as competition.toml states it."""
         rr, eff = self.c.spec.reranking, self.c.spec.efficiency
         return RerankRule(
-            tuple(rr.bonus_places), rr.max_score_gap, rr.min_efficiency_gain, eff.confidence
+            tuple(rr.bonus_places),
+            rr.max_score_gap,
+            rr.min_efficiency_gain,
+            eff.confidence,
+            higher_is_better=self.c.higher_is_better(),
         )
 
     def timing(self) -> Timing:

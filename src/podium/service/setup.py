@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from podium.data.examples import Example
 from podium.data.huggingface import HUB_PREFIX
 from podium.data.prepare import Manifest, load_manifest, prepare
-from podium.data.sources import open_source
+from podium.data.sources import ExampleSource, PoolSource, open_source
 from podium.errors import PodiumError, RuleError, SpecError
+from podium.metrics import get_metric, is_custom
 from podium.names import check_name, same_name
 from podium.service.context import Competition
 from podium.spec import SPEC_FILENAME, render_default_spec
@@ -94,8 +96,19 @@ class Setup:
 
     # -- data -----------------------------------------------------------------------------
 
-    def prepare_data(self, *, force: bool = False, source: str | None = None) -> Manifest:
-        """Split and seal the source's data (again only before any submission)."""
+    def prepare_data(
+        self,
+        *,
+        force: bool = False,
+        source: str | None = None,
+        examples: Mapping[tuple[str, str], Sequence[Example]] | None = None,
+    ) -> Manifest:
+        """Split and seal the source's data (again only before any submission).
+
+        `examples` (labelled examples per (task, language), e.g. `GenericExample`s built by a
+        script) replace the spec's source. Custom metrics are imported first, so that a
+        missing or broken one is the organizer's error now rather than at the first score."""
+        self.check_metrics()
         spec = self.c.spec
         if source is not None:
             spec = spec.model_copy(update={"data": spec.data.model_copy(update={"source": source})})
@@ -107,11 +120,23 @@ class Setup:
                     f"{used} submission(s) exist; re-sealing now would change the "
                     "data they were scored on"
                 )
-        opened = open_source(spec, self.c.root, self.c.registry)
+        opened: ExampleSource = (
+            open_source(spec, self.c.root, self.c.registry)
+            if examples is None
+            else PoolSource(examples, source or "examples given to prepare_data")
+        )
         return prepare(
             spec, self.c.layout, opened, source_label=opened.label, registry=self.c.registry,
             force=force,
         )  # fmt: skip
+
+    def check_metrics(self) -> None:
+        """Import every custom ("module:function") metric of the tasks; SpecError if one is
+        missing or not callable."""
+        for task in self.c.tasks().values():
+            for name in task.metrics:
+                if is_custom(name):
+                    get_metric(name, search_dir=self.c.root)
 
     def manifest(self) -> Manifest:
         return load_manifest(self.c.layout)

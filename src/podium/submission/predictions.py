@@ -1,13 +1,14 @@
 """Checking a submission's predictions against the contract before anything is scored.
 
-Every expected id exactly once, labels from the task's label set, one tag per token, no
-unexpected files. Problems are collected (up to a cap) so a team sees them all at once.
+Every expected id exactly once, labels from the task's label set, one tag per token, a finite
+number for regression, no unexpected files. Problems are collected (up to a cap) so a team sees them all at once.
 """
 
 from __future__ import annotations
 
 import codecs
 import json
+import math
 import reprlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,9 +17,9 @@ from typing import Any, BinaryIO
 
 from podium.data.jsonl import iter_jsonl
 from podium.errors import PredictionError
-from podium.tasks import Task
+from podium.tasks import Task, TaskType
 
-Prediction = str | tuple[str, ...]
+Prediction = str | tuple[str, ...] | float
 MAX_PROBLEMS = 20
 MAX_LINE_BYTES = 2**20  # a tagging record of a thousand tokens takes about 10 kB
 
@@ -29,7 +30,7 @@ class ExpectedFile:
 
     task: Task
     language: str
-    lengths: dict[str, int] = field(default_factory=dict)  # id -> tokens (0 for pair tasks)
+    lengths: dict[str, int] = field(default_factory=dict)  # id -> tokens (0 unless tagging)
 
     @property
     def relpath(self) -> str:
@@ -46,7 +47,8 @@ def expected_files(
         for lang in langs:
             exp = ExpectedFile(task, lang)
             for _, record in iter_jsonl(inputs_dir / task_id / f"{lang}.jsonl"):
-                exp.lengths[str(record["id"])] = len(record["tokens"]) if not task.is_pair else 0
+                tagging = task.type is TaskType.TAGGING
+                exp.lengths[str(record["id"])] = len(record["tokens"]) if tagging else 0
             result.append(exp)
     return result
 
@@ -105,7 +107,7 @@ def read_predictions(
 def _read_file(path: Path, exp: ExpectedFile, problems: _Problems) -> dict[str, Prediction]:
     task = exp.task
     labels = set(task.labels)
-    key = "label" if task.is_pair else "tags"
+    key = task.answer_key
     out: dict[str, Prediction] = {}
     start = problems.total
     for lineno, record in _records(path, exp.relpath, problems):
@@ -120,10 +122,22 @@ def _read_file(path: Path, exp: ExpectedFile, problems: _Problems) -> dict[str, 
         if rid in out:
             problems.add(f"{where}: id {_short(rid)} predicted twice")
             continue
-        value = record.get(key)
-        if task.is_pair:
+        if key not in record:
+            problems.add(f"{where}: no {key!r} (a {task.type} prediction is id and {key!r})")
+            continue
+        value = record[key]
+        if task.type is TaskType.REGRESSION:
+            number = _finite(value)
+            if number is None:
+                problems.add(f"{where}: 'value' must be a finite number, got {_as_json(value)}")
+                continue
+            out[rid] = number
+        elif task.type is not TaskType.TAGGING:
             if not isinstance(value, str) or value not in labels:
-                problems.add(f"{where}: label {_as_json(value)} is not one of {sorted(labels)}")
+                problems.add(
+                    f"{where}: label {_as_json(value)} is not one of {sorted(labels)}"
+                    + (" (labels are strings)" if _stringly(value, labels) else "")
+                )
                 continue
             out[rid] = value
         else:
@@ -203,6 +217,25 @@ def _bounded_lines(handle: BinaryIO, chunk: int = 1 << 20) -> Iterator[bytes | N
             overlong, pending = True, b""
     if pending or overlong:
         yield None if overlong or len(pending) > MAX_LINE_BYTES else pending
+
+
+def _finite(value: object) -> float | None:
+    """A JSON number as a finite float (1e999 parses as infinity; a 400-digit integer does
+    not fit a float); None for anything else, booleans included."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _stringly(value: object, labels: set[str]) -> bool:
+    """Whether a number or bool was meant as one of the (string) labels, e.g. 3 for "3"."""
+    if isinstance(value, bool):
+        return json.dumps(value) in labels
+    return isinstance(value, int | float) and _short(value) in labels
 
 
 def _no_constant(name: str) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import importlib
+from collections.abc import Callable, Iterable, Iterator
 
 from podium.errors import NotFoundError
 from podium.suggest import did_you_mean
 from podium.tasks.base import Task
-from podium.tasks.xtreme import xtreme_tasks
+
+# Preset task sets by name, as "module:factory" (imported only when asked for): competition.toml
+# says `preset = "xtreme"` in a [tasks.NAME] table to take the task NAME of that set.
+PRESETS: dict[str, str] = {"xtreme": "podium.tasks.xtreme:xtreme_tasks"}
 
 
 class TaskRegistry:
@@ -41,6 +45,17 @@ class TaskRegistry:
         return list(self._tasks)
 
 
+def preset_tasks(name: str) -> tuple[Task, ...]:
+    """The tasks of a preset, built now; NotFoundError with close matches otherwise."""
+    try:
+        target = PRESETS[name]
+    except KeyError:
+        raise NotFoundError(f"unknown preset {name!r}", hint=did_you_mean(name, PRESETS)) from None
+    module, _, attr = target.partition(":")
+    factory: Callable[[], Iterable[Task]] = getattr(importlib.import_module(module), attr)
+    return tuple(factory())
+
+
 def default_registry() -> TaskRegistry:
-    """The tasks podium ships with."""
-    return TaskRegistry(xtreme_tasks())
+    """The tasks podium ships with: the XTREME preset."""
+    return TaskRegistry(preset_tasks("xtreme"))

@@ -6,7 +6,7 @@ UD-POS 33 and PAN-X 40 languages.
 
 from __future__ import annotations
 
-from podium.tasks.base import Task, TaskKind
+from podium.tasks.base import Task, TaskType
 
 XNLI_LANGUAGES = (
     "ar",
@@ -127,12 +127,16 @@ PANX_TAGS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
 
 
 def xtreme_tasks() -> tuple[Task, ...]:
-    """Build the four XTREME task definitions (a factory: nothing is built at import)."""
+    """Build the four XTREME task definitions (a factory: nothing is built at import).
+
+    They are the ``preset = "xtreme"`` of competition.toml: a ``[tasks.xnli]`` table without a
+    ``type`` means this declaration, with its languages and metric optionally narrowed."""
     return (
         Task(
             id="xnli",
             title="XNLI natural language inference",
-            kind=TaskKind.PAIR,
+            type=TaskType.PAIR_CLASSIFICATION,
+            inputs=("text_a", "text_b"),
             labels=("entailment", "neutral", "contradiction"),
             languages=XNLI_LANGUAGES,
             metrics=("accuracy",),
@@ -141,7 +145,8 @@ def xtreme_tasks() -> tuple[Task, ...]:
         Task(
             id="pawsx",
             title="PAWS-X paraphrase identification",
-            kind=TaskKind.PAIR,
+            type=TaskType.PAIR_CLASSIFICATION,
+            inputs=("text_a", "text_b"),
             labels=("0", "1"),
             languages=PAWSX_LANGUAGES,
             metrics=("accuracy",),
@@ -150,7 +155,8 @@ def xtreme_tasks() -> tuple[Task, ...]:
         Task(
             id="udpos",
             title="UD part-of-speech tagging",
-            kind=TaskKind.TAGGING,
+            type=TaskType.TAGGING,
+            inputs=("tokens",),
             labels=UPOS_TAGS,
             languages=UDPOS_LANGUAGES,
             # XTREME reports seqeval's F1 over UPOS tags; plain token accuracy is also kept.
@@ -160,7 +166,8 @@ def xtreme_tasks() -> tuple[Task, ...]:
         Task(
             id="panx",
             title="PAN-X (WikiANN) named-entity recognition",
-            kind=TaskKind.TAGGING,
+            type=TaskType.TAGGING,
+            inputs=("tokens",),
             labels=PANX_TAGS,
             languages=PANX_LANGUAGES,
             metrics=("span_f1",),

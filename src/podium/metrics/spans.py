@@ -1,6 +1,6 @@
-"""Scores for predictions: accuracy, seqeval-compatible entity-span F1, token accuracy.
+"""seqeval-compatible entity-span F1 and token accuracy, for tagging tasks.
 
-All scores are percentages (0..100). ``span_f1`` equals
+Both are percentages (0..100). ``span_f1`` equals
 ``100 * seqeval.metrics.f1_score(gold, pred)`` in seqeval's default (conlleval-like, not
 strict) mode, because XTREME reports PAN-X *and* UD-POS with it and teams compare our numbers
 with published ones. It is vectorised with numpy, over 20x faster than seqeval (see
@@ -42,19 +42,15 @@ type. Blocks keep arrays in cache and reuse memory; fresh memory would cost more
 
 from __future__ import annotations
 
-import math
 import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from itertools import chain
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-from podium.errors import NotFoundError
-from podium.suggest import did_you_mean
-
-METRIC_NAMES: tuple[str, ...] = ("accuracy", "span_f1", "token_accuracy")
+from podium.metrics.scores import percent, reject_string
 
 _LF, _DASH, _UNDERSCORE, _O_BYTE = ord("\n"), ord("-"), ord("_"), ord("O")
 _PAD = 8  # zero bytes after the tag buffer, so that an 8-byte read never runs past it
@@ -69,30 +65,6 @@ _CHAR_LEN = np.ones(256, dtype=np.int64)
 _CHAR_LEN[0xC0:], _CHAR_LEN[0xE0:], _CHAR_LEN[0xF0:] = 2, 3, 4
 
 
-def _pct(numerator: int, denominator: int) -> float:
-    """A percentage where nothing to count scores 0 (seqeval's zero-division convention)."""
-    return 100.0 * numerator / denominator if denominator else 0.0
-
-
-def _reject_str(value: object, what: str) -> None:
-    """A bare string is a Sequence[str] too; catch it instead of scoring its characters."""
-    if isinstance(value, str):
-        raise TypeError(f"{what} must be a sequence, not a string: {value[:40]!r}")
-
-
-def accuracy(gold: Sequence[str], pred: Sequence[str]) -> float:
-    """Percentage of items whose predicted label equals the gold label (XNLI, PAWS-X).
-
-    No items score 0, like every zero division here.
-    """
-    _reject_str(gold, "gold")
-    _reject_str(pred, "pred")
-    if len(gold) != len(pred):
-        raise ValueError(f"gold has {len(gold)} labels but pred has {len(pred)}")
-    correct = sum(map(operator.eq, gold, pred))
-    return _pct(int(correct), len(gold))
-
-
 def _sentence_lengths(
     gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]
 ) -> npt.NDArray[np.int64]:
@@ -101,8 +73,8 @@ def _sentence_lengths(
     Only the first sentence is checked for being a string (a flat tag list passed by mistake):
     checking them all would cost a tenth of ``span_f1``.
     """
-    _reject_str(gold, "gold")
-    _reject_str(pred, "pred")
+    reject_string(gold, "gold")
+    reject_string(pred, "pred")
     if len(gold) != len(pred):
         raise ValueError(f"gold has {len(gold)} sentences but pred has {len(pred)}")
     for what, seqs in (("gold", gold), ("pred", pred)):
@@ -123,7 +95,7 @@ def token_accuracy(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]])
     """Percentage of tokens tagged correctly over all sentences (UD-POS's secondary metric)."""
     lens = _sentence_lengths(gold, pred)
     correct = sum(map(operator.eq, chain.from_iterable(gold), chain.from_iterable(pred)))
-    return _pct(int(correct), int(lens.sum()))
+    return percent(int(correct), int(lens.sum()))
 
 
 class _Tags(NamedTuple):
@@ -363,45 +335,3 @@ def span_f1(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> flo
     recall = correct / n_gold if n_gold else 0.0
     denom = precision + recall
     return 100.0 * (2 * precision * recall / denom if denom else 0.0)
-
-
-_METRICS: Mapping[str, Callable[[Sequence[Any], Sequence[Any]], float]] = {
-    "accuracy": accuracy,
-    "span_f1": span_f1,
-    "token_accuracy": token_accuracy,
-}
-
-
-def compute_metric(
-    name: str, gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]
-) -> float:
-    """Score by metric name, as tasks and competition specs refer to metrics by name.
-
-    ``gold``/``pred`` are labels (one str per item) for ``accuracy``, tag sequences otherwise.
-    """
-    try:
-        metric = _METRICS[name]
-    except KeyError:
-        raise NotFoundError(
-            f"unknown metric {name!r}", hint=did_you_mean(name, METRIC_NAMES)
-        ) from None
-    return metric(gold, pred)
-
-
-def mean(values: Iterable[float]) -> float:
-    """Plain average: task score = mean over languages, overall = mean of task scores.
-
-    Empty input is an error rather than 0, so that a missing language cannot pass unnoticed.
-    """
-    items = list(values)
-    if not items:
-        raise ValueError("mean of no values")
-    return math.fsum(items) / len(items)
-
-
-def task_means(per_language: Mapping[tuple[str, str], float]) -> dict[str, float]:
-    """(task, language) -> score, to task -> mean over its languages (sorted by task)."""
-    by_task: dict[str, list[float]] = {}
-    for (task, _), value in sorted(per_language.items()):
-        by_task.setdefault(task, []).append(value)
-    return {task: mean(values) for task, values in by_task.items()}
