@@ -426,10 +426,22 @@ def demo(
             help="training budget of the baseline kit's team (with podium[baseline]); 0: no team"
         ),
     ] = 1.0,
+    competition: Annotated[
+        str | None,
+        typer.Option(
+            "--competition",
+            help="an example competition of examples/competitions (e.g. digits) instead of XTREME",
+        ),
+    ] = None,
 ) -> None:
     """Build a throw-away competition and run it end to end: teams, 3 attempts, the final."""
     from podium.cli.demo import run_demo
 
+    if competition is not None:
+        from podium.cli.demo_examples import run_example
+
+        guard(lambda: run_example(competition, folder, console=console(), quiet=quiet))
+        return
     guard(
         lambda: run_demo(
             folder,
