@@ -304,3 +304,18 @@ def test_mean_rank_ranks_an_error_metric_lowest_first_beside_an_accuracy(tmp_pat
     assert smart.aggregate.tasks["price"] < flat.aggregate.tasks["price"]  # a smaller error
     assert (smart.team, smart.overall, flat.overall) == ("Smart", 100.0, 0.0)
     assert board.rule.higher_is_better and board.aggregate == "mean_rank"
+
+
+def test_a_team_checks_its_submission_on_the_exported_records(tmp_path: Path) -> None:
+    from podium.harness.check import check_submission
+    from podium.spec import SandboxSpec
+
+    p = _open(tmp_path, REVIEWS_AND_PRICES)
+    p.setup.prepare_data(examples=_examples(n=300))
+    public = p.setup.export_public(tmp_path / "public")
+    assert (public / "tasks.json").is_file() and any(public.glob("price/dev-*.jsonl"))
+    folder = write_submission(tmp_path / "smart", PREDICT.format(smart=True))
+    report = check_submission(folder, public, sandbox=SandboxSpec(runner="subprocess"))
+    assert report.result.status == "scored", report.result.error
+    assert set(report.task_scores) == {"reviews", "price"}
+    assert report.task_scores["reviews"] == 100.0

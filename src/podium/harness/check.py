@@ -3,12 +3,14 @@ local labelled data (e.g. the public dev split) before spending an attempt."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from podium.data.jsonl import write_jsonl
-from podium.data.xtreme import FILE_PATTERN, labelled_problem, read_xtreme_file
+from podium.data.examples import Example, GenericExample
+from podium.data.jsonl import iter_jsonl, write_jsonl
+from podium.data.xtreme import labelled_problem, read_xtreme_file
 from podium.errors import DataError
 from podium.harness.evaluate import EvaluationResult, evaluate, job_for
 from podium.harness.runners import create_runner
@@ -17,6 +19,8 @@ from podium.spec import SandboxSpec
 from podium.submission.archive import read_submission
 from podium.submission.predictions import expected_files
 from podium.tasks import Task, TaskRegistry, default_registry
+
+TASKS_FILE = "tasks.json"  # written by `podium data export`: the tasks teams check against
 
 
 @dataclass(frozen=True)
@@ -49,12 +53,15 @@ def stage_local_data(
     languages: dict[str, list[str]] = {}
     for task in registry:
         folder = data_dir / task.id
-        for path in sorted(folder.glob(f"{split}-*.tsv")) if folder.is_dir() else []:
-            match = FILE_PATTERN.match(path.name)
-            if not match or match["lang"] not in task.languages:
+        for path in _split_files(folder, split):
+            lang = path.name.split(".")[0].split("-", 1)[1]
+            if lang not in task.languages:
                 continue
-            lang = match["lang"]
-            examples = read_xtreme_file(path, task)
+            examples = (
+                _read_records(path, task)
+                if path.suffix == ".jsonl"
+                else read_xtreme_file(path, task)
+            )
             records = [ex for ex in examples if labelled_problem(task, ex) is None]
             ids = [f"{task.id}-{lang}-{i:06d}" for i in range(len(records))]
             write_jsonl(
@@ -69,11 +76,37 @@ def stage_local_data(
             languages.setdefault(task.id, []).append(lang)
     if not tasks:
         raise DataError(
-            f"no {split}-{{lang}}.tsv files found",
+            f"no {split}-{{lang}}.tsv or .jsonl files found",
             where=str(data_dir),
             hint="point --data at the public data (podium data export) or choose --split",
         )
     return tasks, languages
+
+
+def _split_files(folder: Path, split: str) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted([*folder.glob(f"{split}-*.tsv"), *folder.glob(f"{split}-*.jsonl")])
+
+
+def _read_records(path: Path, task: Task) -> list[Example]:
+    """Public records of a declared task: its input fields and its answer."""
+    key = task.answer_key
+    return [
+        GenericExample({f: row[f] for f in task.inputs if f in row}, row.get(key))
+        for _, row in iter_jsonl(path)
+    ]
+
+
+def load_tasks(data_dir: Path) -> TaskRegistry:
+    """The tasks the exported public data declares (`tasks.json`), else XTREME's."""
+    declared = data_dir / TASKS_FILE
+    if not declared.is_file():
+        return default_registry()
+    try:
+        return TaskRegistry(Task.model_validate(t) for t in json.loads(declared.read_text()))
+    except (ValueError, TypeError) as err:
+        raise DataError(f"cannot read the task definitions: {err}", where=str(declared)) from None
 
 
 def check_submission(
@@ -86,7 +119,7 @@ def check_submission(
 ) -> CheckReport:
     """Evaluate a submission on local labelled data with the evaluator's own harness."""
     sandbox = sandbox or SandboxSpec()
-    registry = registry or default_registry()
+    registry = registry or load_tasks(data_dir)
     data = read_submission(path)
     runner = create_runner(sandbox.runner)
     with tempfile.TemporaryDirectory(prefix="podium-check-") as tmp:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from podium.data.huggingface import HUB_PREFIX
 from podium.data.prepare import Manifest, load_manifest, prepare
 from podium.data.sources import ExampleSource, PoolSource, open_source
 from podium.errors import PodiumError, RuleError, SpecError
+from podium.harness.check import TASKS_FILE
 from podium.metrics import get_metric, is_custom
 from podium.names import check_name, same_name
 from podium.service.context import Competition
@@ -146,6 +148,8 @@ class Setup:
         if out.exists() and any(out.iterdir()):
             raise PodiumError("the target folder is not empty", where=str(out))
         shutil.copytree(self.c.layout.public_dir, out, dirs_exist_ok=True)
+        tasks = [task.model_dump(mode="json") for task in self.c.tasks().values()]
+        (out / TASKS_FILE).write_text(json.dumps(tasks, indent=1), encoding="utf-8")
         return out
 
     def split_languages(self, split: str) -> dict[str, list[str]]:
