@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from podium.data.examples import Example, GenericExample
 from podium.data.rows import RECORD_FORMATS, RowMap, header, iter_rows, missing_column
@@ -30,9 +30,6 @@ from podium.errors import DataError
 from podium.spec import DataSpec
 from podium.suggest import did_you_mean
 from podium.tasks import Task, TaskType
-
-if TYPE_CHECKING:
-    from podium.data.sources import ExampleSource
 
 FILE_PATTERN = re.compile(
     r"^(?P<split>[A-Za-z0-9_]+)-(?P<lang>[A-Za-z0-9][A-Za-z0-9_-]*)\.(?P<fmt>jsonl|csv|tsv|parquet)$"
@@ -235,10 +232,14 @@ def check_top_level(root: Path, tasks: Iterable[Task]) -> None:
             )
 
 
+class _Source(Protocol):
+    def examples(self, task: Task, lang: str) -> Iterable[Example]: ...
+
+
 class TaskSources:
     """Each task's examples from its own source (XTREME files for some, records for others)."""
 
-    def __init__(self, by_task: Mapping[str, ExampleSource], label: str) -> None:
+    def __init__(self, by_task: Mapping[str, _Source], label: str) -> None:
         self.by_task, self.label = dict(by_task), label
 
     def examples(self, task: Task, lang: str) -> Iterable[Example]:
