@@ -43,13 +43,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+ColumnType = Literal["string", "integer", "number", "json"]
+
+
 class DataSpec(_Strict):
     """Where labelled data comes from and how it is split."""
 
     source: str = Field(
         default="synthetic",
         description="'synthetic', an XTREME-format folder ({task}/{split}-{lang}.tsv, CoNLL-U "
-        "accepted for udpos), a parquet copy of google/xtreme, or 'hf:google/xtreme'",
+        "accepted for udpos), a folder of records ({task}/{split}-{lang}.jsonl|csv|tsv|parquet "
+        "or {task}.jsonl|csv|tsv|parquet), a parquet copy of google/xtreme, or 'hf:owner/name'",
     )
     seed: int = Field(default=2020, description="split seed: same source + seed = same split")
     public: float = Field(default=0.6, gt=0, lt=1, description="share handed to teams")
@@ -60,6 +64,27 @@ class DataSpec(_Strict):
     )
     max_examples_per_language: int | None = Field(
         default=None, gt=0, description="cap per task and language before splitting"
+    )
+    columns: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="per task, the source column of an input field, of the answer ('label', "
+        "'tags' or 'value') or of 'language' (records: JSONL, CSV/TSV, parquet, hf:)",
+    )
+    types: dict[str, dict[str, ColumnType]] = Field(
+        default_factory=dict,
+        description="per task, how a CSV/TSV cell of an input field is read: 'string' (the "
+        "default), 'integer', 'number' or 'json'; other formats are checked against it",
+    )
+    language_column: str = Field(
+        default="language",
+        min_length=1,
+        description="the column naming a record's language in one-file-per-task data",
+    )
+    hf_config: str | dict[str, str] | None = Field(
+        default=None, description="hf: records: the dataset config, for all tasks or per task"
+    )
+    hf_splits: list[str] | None = Field(
+        default=None, description="hf: records: the splits pooled (default: every split)"
     )
 
     @model_validator(mode="after")
@@ -325,6 +350,34 @@ def check_against_registry(spec: CompetitionSpec, registry: TaskRegistry, where:
     check_tasks(
         spec.tasks, registry, where, ranks_per_task=spec.leaderboard.aggregate == "mean_rank"
     )
+    _check_columns(spec, build_tasks(spec.tasks, registry, where), where)
+
+
+def _check_columns(spec: CompetitionSpec, tasks: TaskRegistry, where: str) -> None:
+    """[data.columns.TASK] and [data.types.TASK] name tasks and their fields."""
+    d = spec.data
+    hf = d.hf_config if isinstance(d.hf_config, dict) else {}
+    for table, per_task in (("columns", d.columns), ("types", d.types), ("hf_config", hf)):
+        for task_id, mapping in per_task.items():
+            if task_id not in spec.tasks:
+                raise SpecError(
+                    f"data.{table}.{task_id}: no such task",
+                    where=where,
+                    hint=did_you_mean(task_id, spec.tasks),
+                )
+            if not isinstance(mapping, dict):
+                continue
+            task = tasks.get(task_id)
+            known = [*task.inputs, task.answer_key] + (["language"] if table == "columns" else [])
+            for key in mapping:
+                if key not in known:
+                    raise SpecError(
+                        f"data.{table}.{task_id}.{key}: {task_id} has no field {key!r}",
+                        where=where,
+                        hint=did_you_mean(key, known)
+                        + f" (inputs {list(task.inputs)}, answer {task.answer_key!r}"
+                        + (", 'language')" if table == "columns" else ")"),
+                    )
 
 
 def competition_tasks(spec: CompetitionSpec, registry: TaskRegistry | None = None) -> TaskRegistry:

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from podium.data.examples import Example
 from podium.errors import DataError
-from podium.spec import CompetitionSpec
+from podium.spec import CompetitionSpec, DataSpec
 from podium.suggest import did_you_mean
 from podium.tasks import Task, TaskRegistry
 
@@ -114,8 +114,10 @@ def open_examples(
     languages: Mapping[str, Sequence[str]],
     *,
     seed: int = 0,
+    data: DataSpec | None = None,
 ) -> ExampleSource:
-    """The labelled examples of a source, labelled with its name; a folder is streamed."""
+    """The labelled examples of a source, labelled with its name; a folder is streamed.
+    `data` gives the column mapping and types of record sources (`podium.data.rows`)."""
     from podium.data.huggingface import (
         HUB_PREFIX,
         is_parquet_copy,
@@ -129,6 +131,10 @@ def open_examples(
         return PoolSource(generate_examples(tasks, languages, seed=seed), "synthetic")
     if source.startswith(HUB_PREFIX):
         dataset = source[len(HUB_PREFIX) :].strip("/")
+        from podium.data.hubrecords import HubRecordSource, hub_records
+
+        if hub_records(tasks, data):
+            return HubRecordSource(dataset, tasks, languages, data, label=source)
         return PoolSource(load_from_hub(dataset, tasks, languages), source)
     folder = Path(source).expanduser()
     if not folder.is_absolute():
@@ -139,12 +145,52 @@ def open_examples(
             if folder.exists()
             else "the data source folder does not exist",
             where=str(folder),
-            hint="set [data] source to an XTREME-format folder, a parquet copy of google/xtreme, "
-            '"hf:google/xtreme" or "synthetic"',
+            hint="set [data] source to a folder of the tasks' data (XTREME, JSONL, CSV/TSV or "
+            'parquet files), a parquet copy of google/xtreme, "hf:owner/name" or "synthetic"',
         )
-    if is_parquet_copy(folder):
+    if is_parquet_copy(folder) and not _holds_tasks(folder, tasks):
         return PoolSource(read_parquet_dir(folder, tasks, languages), str(folder))
-    return FolderSource(folder, tasks, languages)
+    return open_folder(folder, tasks, languages, data)
+
+
+def _holds_tasks(folder: Path, tasks: Sequence[Task]) -> bool:
+    """Whether every task has its folder or file (google/xtreme's configs are named otherwise)."""
+    from podium.data.rows import RECORD_FORMATS
+
+    return all(
+        (folder / t.id).is_dir() or any((folder / f"{t.id}.{f}").is_file() for f in RECORD_FORMATS)
+        for t in tasks
+    )
+
+
+def open_folder(
+    folder: Path,
+    tasks: Sequence[Task],
+    languages: Mapping[str, Sequence[str]] | None = None,
+    data: DataSpec | None = None,
+) -> ExampleSource:
+    """A folder of the tasks' data, each task in the XTREME layout or as records (`tables`)."""
+    from podium.data.tables import (
+        XTREME,
+        RecordFolderSource,
+        TaskSources,
+        check_top_level,
+        layout_of,
+    )
+
+    layouts = {task.id: layout_of(folder, task, data) for task in tasks}
+    xtreme = [t for t in tasks if layouts[t.id] == XTREME]
+    if len(xtreme) == len(tasks):
+        return FolderSource(folder, tasks, languages)
+    check_top_level(folder, tasks)
+    others = [t for t in tasks if layouts[t.id] != XTREME]
+    records = RecordFolderSource(folder, others, languages, data)
+    if not xtreme:
+        return records
+    by_task: dict[str, ExampleSource] = {t.id: records for t in others}
+    xtreme_source = FolderSource(folder, xtreme, languages)
+    by_task.update({t.id: xtreme_source for t in xtreme})
+    return TaskSources(by_task, str(folder))
 
 
 def load_examples(
@@ -154,13 +200,18 @@ def load_examples(
     languages: Mapping[str, Sequence[str]],
     *,
     seed: int = 0,
+    data: DataSpec | None = None,
 ) -> tuple[Pools, str]:
     """The labelled examples of a source in memory, with a label naming that source."""
-    opened = open_examples(source, base_dir, tasks, languages, seed=seed)
+    opened = open_examples(source, base_dir, tasks, languages, seed=seed, data=data)
     if isinstance(opened, FolderSource):
         return read_pools(opened, {task.id: task for task in tasks}), opened.label
-    assert isinstance(opened, PoolSource)
-    return {k: list(v) for k, v in opened.pools.items()}, opened.label
+    if isinstance(opened, PoolSource):
+        return {k: list(v) for k, v in opened.pools.items()}, opened.label
+    pools = {
+        (t.id, lang): list(opened.examples(t, lang)) for t in tasks for lang in languages[t.id]
+    }
+    return {key: pool for key, pool in pools.items() if pool}, opened.label
 
 
 def read_pools(source: FolderSource, tasks: Mapping[str, Task]) -> Pools:
@@ -171,11 +222,15 @@ def open_source(spec: CompetitionSpec, base_dir: Path, registry: TaskRegistry) -
     """The spec's source, streamed when it is a folder (relative folders are taken from base_dir)."""
     tasks = [registry.get(t) for t in spec.tasks]
     languages = {t: spec.task_languages(t, registry) for t in spec.tasks}
-    return open_examples(spec.data.source, base_dir, tasks, languages, seed=spec.data.seed)
+    return open_examples(
+        spec.data.source, base_dir, tasks, languages, seed=spec.data.seed, data=spec.data
+    )
 
 
 def load_source(spec: CompetitionSpec, base_dir: Path, registry: TaskRegistry) -> tuple[Pools, str]:
     """The labelled examples of the spec's source in memory (relative folders from base_dir)."""
     tasks = [registry.get(t) for t in spec.tasks]
     languages = {t: spec.task_languages(t, registry) for t in spec.tasks}
-    return load_examples(spec.data.source, base_dir, tasks, languages, seed=spec.data.seed)
+    return load_examples(
+        spec.data.source, base_dir, tasks, languages, seed=spec.data.seed, data=spec.data
+    )
