@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from podium.errors import SpecError
-from podium.spec import load_spec, parse_cpus, parse_spec, render_default_spec
+from podium.spec import load_spec, parse_cpus, parse_spec
+from podium.spec_template import render_default_spec
 from podium.tasks import default_registry
 
 

@@ -20,7 +20,8 @@ from podium.cli.report import write_report
 from podium.errors import PodiumError
 from podium.harness.sandbox import find_bwrap
 from podium.service import Podium, init_competition
-from podium.spec import SPEC_FILENAME, render_default_spec
+from podium.spec import SPEC_FILENAME
+from podium.spec_template import render_default_spec
 
 SYNTHETIC_LANGUAGES = {
     "xnli": ["en", "de", "ar", "sw"],

@@ -19,7 +19,8 @@ from podium.harness.check import TASKS_FILE
 from podium.metrics import get_metric, is_custom
 from podium.names import check_name, same_name
 from podium.service.context import Competition
-from podium.spec import SPEC_FILENAME, render_default_spec
+from podium.spec import SPEC_FILENAME
+from podium.spec_template import render_default_spec
 from podium.store.models import Member, Stage, Submission, Team, utcnow
 
 

@@ -1,0 +1,134 @@
+"""The commented competition.toml that `podium init` writes: every section with its defaults,
+checked against the spec's parser whenever it is rendered."""
+
+from __future__ import annotations
+
+from podium.spec import parse_spec
+
+DEFAULT_SPEC_TEMPLATE = """\
+# competition.toml — the rules of one podium competition.
+# Every field below shows its default; delete a line to keep the default.
+
+name = "{name}"
+description = "One model, four multilingual tasks (XTREME), ranked by quality and efficiency."
+# Reference hardware label: durations are only compared between runs with the same label.
+hardware = "local"
+
+# Tasks and the languages that count. Omit `languages` to use every language of the task
+# (XNLI 15, PAWS-X 7, UD-POS 33, PAN-X 40). `metric` picks the figure that counts.
+[tasks.xnli]
+metric = "accuracy"
+
+[tasks.pawsx]
+metric = "accuracy"
+
+[tasks.udpos]
+# "span_f1" is XTREME's figure (seqeval F1 over UPOS tags); "token_accuracy" is also reported.
+metric = "span_f1"
+
+[tasks.panx]
+metric = "span_f1"
+
+# A task of your own is declared with a `type` (classification, pair_classification, tagging,
+# regression), its labels, the input fields a submission gets, and its metric (README: Tasks):
+# [tasks.sentiment]
+# type = "classification"
+# labels = ["neg", "pos"]
+# inputs = ["text"]
+# metric = "macro_f1"        # or "module:function" for a metric of your own (scoring.py here)
+
+[data]
+# "synthetic" (offline demo data); a folder in XTREME format, {{task}}/{{split}}-{{lang}}.tsv
+# (udpos/ may hold Universal Dependencies *.conllu files instead); a local copy of the Hugging
+# Face google/xtreme parquet files, {{config}}/{{split}}-00000-of-00001.parquet; or
+# "hf:google/xtreme" to load it with the `datasets` library from a reachable hub.
+source = "{source}"
+# Same source + same seed = the same split, example for example.
+seed = 2020
+# Shares of every task x language: public (handed to teams), eval and final (sealed).
+public = 0.6
+eval = 0.2
+final = 0.2
+# Part of the public share handed out as dev-{{lang}}.tsv (the rest is train-{{lang}}.tsv).
+dev = 0.1
+# Cap examples per task and language before splitting (omit for no cap).
+# max_examples_per_language = 2000
+
+# Stages run in order. `split` names the sealed set; attempts are per team.
+[[stages]]
+name = "evaluation"
+split = "eval"
+attempts = 3
+leaderboard = "public"       # updates after every scored attempt
+release_code = true          # `podium code export` shares all teams' code once closed
+declare_winner = true        # the stage winner enters the hall of fame when closed
+
+[[stages]]
+name = "final"
+split = "final"
+attempts = 1
+leaderboard = "hidden"       # hidden until `podium final reveal`
+release_code = false
+declare_winner = false
+
+[efficiency]
+metric = "wall_time"         # duration of the whole test phase ("cpu_time", "energy" also)
+idle_seconds = 0.25          # energy: idle power measured this long before each repeat
+repeats = 1                  # fresh runs per submission; the median counts
+confidence = 0.95            # a move needs this confidence that the gain clears the threshold
+photo_finish_runs = 10       # undecided moves: re-measure both teams, interleaved, up to this
+noise_prior = 0.2            # run-to-run noise assumed until measured (podium calibrate)
+reference_every = 20         # time a reference workload every N runs (a clock per machine)
+
+# Efficiency re-ranking (DESIGN.md): the k-th most efficient team may move up
+# bonus_places[k] places, one at a time, past a team above it only if the score gap is
+# below max_score_gap points AND it is more than min_efficiency_gain faster.
+[reranking]
+bonus_places = [2, 1]
+max_score_gap = 10.0
+min_efficiency_gain = 0.05
+
+[sandbox]
+# "bwrap": bubblewrap sandbox (no network, read-only inputs, labels never visible).
+# "subprocess": no sandbox — only for code you trust (podium refuses to evaluate with
+# "bwrap" where bubblewrap is missing rather than fall back silently).
+runner = "bwrap"
+timeout_seconds = 900.0      # the test phase is killed after this
+setup_timeout_seconds = 900.0
+setup_network = false        # the untimed setup may install requirements; the run never has network
+memory_mb = 8192             # all the run's processes together (a cgroup; per process without one)
+max_processes = 256
+max_file_mb = 2048           # largest single file
+max_open_files = 1024
+max_output_mb = 1024         # all predictions together (a tmpfs of that size where possible)
+tmp_mb = 4096                # the run's private /tmp, also $HOME (a tmpfs of that size)
+# cpus = "2-7"               # pin every run to the same cores; default: all of them
+gpus = "all"                 # or the indices a run sees, e.g. [0]; [] for none
+max_log_bytes = 10000000     # a run that prints more is stopped
+max_upload_bytes = 536870912
+
+[store]
+# SQLAlchemy URL; default: SQLite file podium.db in this folder.
+# Point several competitions at one store to share a hall of fame.
+# url = "sqlite:////srv/podium/podium.db"
+
+[leaderboard]
+aggregate = "mean"           # "weighted" (with weights = {{ xnli = 2 }}) or "mean_rank"
+# references = ["Baseline"]  # teams shown as marked rows, never ranked (an organizer's baseline)
+# columns = ["xnli", "panx"] # task columns shown (default: every task; the JSON has all)
+
+[workers]
+# Evaluation on other machines (docs: deploy/README.md): with a broker the server never runs
+# a submission; `podium worker --hardware LABEL` machines do, one timed run at a time.
+# broker = "redis://localhost:6379/0"   # or PODIUM_BROKER
+lease_seconds = 30.0         # a claimed run whose worker is silent this long is run again
+heartbeat_seconds = 10.0
+redispatch_seconds = 600.0   # a queued submission nobody claimed is sent again after this
+"""
+
+
+def render_default_spec(name: str = "XTREME four-task challenge", source: str = "synthetic") -> str:
+    """The commented competition.toml that `podium init` writes."""
+    text = DEFAULT_SPEC_TEMPLATE.format(name=name.replace('"', "'"), source=source)
+    parse_spec(text)  # the template must always be valid
+    return text
