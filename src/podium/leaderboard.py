@@ -228,6 +228,17 @@ class Leaderboard:
     columns: tuple[str, ...] | None = None  # task columns shown (None: every task)
 
     @property
+    def overall_text(self) -> str:
+        """How the overall score is made, as every front end says it."""
+        how = {
+            "weighted": "weighted mean of the task scores",
+            "mean_rank": "mean rank over the tasks, as a 0–100 score (100: best on every task)",
+        }.get(self.aggregate, "mean of the task scores")
+        direction = "" if self.rule.higher_is_better else " (errors: lower is better)"
+        metrics = ", ".join(f"{task} {metric}" for task, metric in self.metrics.items())
+        return f"Overall = {how}{direction}; task = its metric over its languages ({metrics})."
+
+    @property
     def shown_tasks(self) -> list[str]:
         """The task columns front ends show, in order (the data keeps every task)."""
         return list(self.columns) if self.columns is not None else list(self.metrics)

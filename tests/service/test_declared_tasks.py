@@ -307,6 +307,7 @@ def test_mean_rank_ranks_an_error_metric_lowest_first_beside_an_accuracy(tmp_pat
     assert smart.aggregate.tasks["price"] < flat.aggregate.tasks["price"]  # a smaller error
     assert (smart.team, smart.overall, flat.overall) == ("Smart", 100.0, 0.0)
     assert board.rule.higher_is_better and board.aggregate == "mean_rank"
+    assert "mean rank" in board.overall_text and "price rmse" in board.overall_text
 
 
 def test_a_team_checks_its_submission_on_the_exported_records(tmp_path: Path) -> None:

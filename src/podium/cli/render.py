@@ -69,8 +69,8 @@ def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool =
                       duration_text(ref.aggregate, board.efficiency_metric), "-", "-",
                       "never ranked")  # fmt: skip
     console.print(after)
-    if board.aggregate != "mean":
-        console.print(f"[dim]overall = {board.aggregate.replace('_', ' ')} of the task scores[/]")
+    if board.aggregate != "mean" or not board.rule.higher_is_better:
+        console.print(f"[dim]{board.overall_text}[/]")
     print_decisions(console, board)
     for note in board.notes:
         console.print(f"[yellow]warning:[/] {note}")

@@ -117,7 +117,8 @@ def _stage(stage: StageReport) -> str:
         return ""
     return (
         f"<h2>Stage {escape(stage.name)} <span class='muted'>({escape(stage.board.status)})"
-        f"</span></h2>{_table(stage.board)}{_charts(stage.board, stage.runs)}"
+        f"</span></h2><p class='muted'>{escape(stage.board.overall_text)}</p>"
+        f"{_table(stage.board)}{_charts(stage.board, stage.runs)}"
     )
 
 
@@ -144,7 +145,8 @@ def render_report(
     return (
         f"<!doctype html><html lang='en'><meta charset='utf-8'><title>{escape(name)}</title>"
         f"<style>{CSS}</style><h1>{escape(name)}</h1>"
-        f"<p class='muted'>Scores 0–100 (task = mean over languages, overall = mean of tasks); "
+        f"<p class='muted'>Task = its metric over its languages; each stage says how its overall "
+        f"is made; "
         f"duration = median wall time of the test phase on {escape(hardware)!r}.</p>"
         f"{''.join(_stage(s) for s in stages)}{_fame(winners)}{scripts}</html>"
     )
