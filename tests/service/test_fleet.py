@@ -223,3 +223,28 @@ def test_fingerprint_extra_and_queue_names(monkeypatch: pytest.MonkeyPatch) -> N
         queue_name("XTREME four-task challenge", "A100 x8")
         == "podium.xtreme-four-task-challenge.a100-x8"
     )
+
+
+def test_a_malformed_report_is_a_platform_fault_and_the_next_honest_one_scores(
+    cup: Podium, tmp_path: Path
+) -> None:
+    one = _worker(cup, "gpu-01")
+    sub = _submit(cup, tmp_path, "Ada")
+    honest: WorkerReport | None = None
+    for bad in ({"wall_seconds": "fast"}, {"cpu_system_seconds": float("nan")},
+                {"exit_code": True}, {"peak_rss_bytes": 2**70}, {"free_lunch": 1}):  # fmt: skip
+        lease = cup.fleet.claim(one, sub)
+        assert lease is not None
+        report, files = _work(cup, lease, tmp_path)
+        honest = honest or report
+        forged = WorkerReport(report.status, None, "", 0.0, {},
+                              [{**report.measurements[0], **bad}])  # fmt: skip
+        ended = cup.fleet.report(one, lease.run_id, lease.lease, forged, files)
+        assert ended.status == "platform_error" and "a worker reported" in (ended.error or "")
+        with cup.competition.sessions.begin() as s:  # an organizer lets it run again
+            s.execute(update(Submission).values(status="queued", platform_failures=0))
+    lease = cup.fleet.claim(one, sub)
+    assert lease is not None
+    report, files = _work(cup, lease, tmp_path)
+    assert cup.fleet.report(one, lease.run_id, lease.lease, report, files).status == "scored"
+    assert cup.results.leaderboard("evaluation").rows[0].team == "Ada"

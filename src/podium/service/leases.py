@@ -3,6 +3,7 @@ claimed run, and a worker's report of a run (checked before anything is stored).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -77,17 +78,9 @@ class WorkerReport:
             raise PlatformError(f"the worker failed: {self.error or 'no reason given'}")
         if self.status not in ("produced", "failed"):
             raise PodiumError(f"a worker reported status {self.status!r}")
-        fields = set(ProcessResult.__dataclass_fields__)
-        measured = []
-        for raw in self.measurements:
-            if set(raw) - fields:
-                raise PodiumError(
-                    f"a worker reported unknown measurements {sorted(set(raw) - fields)}"
-                )
-            measured.append(ProcessResult(**raw))
-        for m in measured:
-            if not (0 <= m.wall_seconds < 1e7 and 0 <= m.cpu_user_seconds < 1e9):
-                raise PodiumError("a worker reported an impossible duration")
+        measured = [_measurement(raw) for raw in self.measurements]
+        if self.status == "produced" and not measured:
+            raise PodiumError("a worker reported predictions without measurements")
         return EvaluationResult(
             status="scored" if self.status == "produced" else "failed",
             error=self.error[:10_000] if self.error else None,
@@ -96,3 +89,29 @@ class WorkerReport:
             harness_seconds=max(0.0, float(self.harness_seconds)),
             enforcement={str(k): str(v) for k, v in self.enforcement.items()},
         )
+
+
+def _measurement(raw: Mapping[str, Any]) -> ProcessResult:
+    """One repeat as a worker reported it, every field of the type the store keeps: a bad
+    report is the platform's fault (retried), never a row that breaks a leaderboard later."""
+    fields = ProcessResult.__dataclass_fields__
+    if not isinstance(raw, Mapping) or set(raw) - set(fields):
+        raise PodiumError(f"a worker reported unknown measurements: {str(raw)[:200]}")
+    for name, value in raw.items():
+        kind = str(fields[name].type)
+        if value is None and "None" in kind:
+            continue
+        if kind.startswith("bool"):
+            ok = isinstance(value, bool)
+        elif kind.startswith("str"):
+            ok = isinstance(value, str) and len(value) <= 2000
+        elif "int" in kind and "float" not in kind:
+            ok = (
+                isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**63
+            )
+        else:
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            ok = number and math.isfinite(value) and 0 <= value < 1e12
+        if not ok:
+            raise PodiumError(f"a worker reported {name} = {str(value)[:80]!r}")
+    return ProcessResult(**raw)
