@@ -230,13 +230,11 @@ def test_a_malformed_report_is_a_platform_fault_and_the_next_honest_one_scores(
 ) -> None:
     one = _worker(cup, "gpu-01")
     sub = _submit(cup, tmp_path, "Ada")
-    honest: WorkerReport | None = None
     for bad in ({"wall_seconds": "fast"}, {"cpu_system_seconds": float("nan")},
                 {"exit_code": True}, {"peak_rss_bytes": 2**70}, {"free_lunch": 1}):  # fmt: skip
         lease = cup.fleet.claim(one, sub)
         assert lease is not None
         report, files = _work(cup, lease, tmp_path)
-        honest = honest or report
         forged = WorkerReport(report.status, None, "", 0.0, {},
                               [{**report.measurements[0], **bad}])  # fmt: skip
         ended = cup.fleet.report(one, lease.run_id, lease.lease, forged, files)
