@@ -135,3 +135,30 @@ def test_check_and_calibrate(tmp_path: Path) -> None:
     assert result.returncode == 1 and "not in" in result.stdout and "panx/" in result.stdout
     out = run("calibrate", "--submission", str(good), "--runs", "4", "-c", str(root), "-q").stdout
     assert "recommended min_efficiency_gain" in out and "configured: 0.050" in out
+
+
+def test_the_leaderboard_fits_80_columns_with_every_reason_under_it(tmp_path: Path) -> None:
+    root = tmp_path / "cup"
+    root.mkdir()
+    (root / "competition.toml").write_text(SMALL_SPEC.format(timeout=20.0))
+    run("data", "prepare", "-c", str(root))
+    for team in ("Long Team Name Number One", "Second Team With A Long Name"):
+        run("team", "add", team, "-c", str(root))
+    run("stage", "open", "evaluation", "-c", str(root))
+    for team in ("Long Team Name Number One", "Second Team With A Long Name"):
+        folder = write_submission(tmp_path / team.replace(" ", "-"), CONSTANT_PREDICT)
+        run("submit", str(folder), "--team", team, "-c", str(root))
+    run("evaluate", "-c", str(root))
+    env = {**os.environ, "COLUMNS": "80"}
+    narrow = subprocess.run([sys.executable, "-m", "podium", "leaderboard", "-c", str(root)],
+                            capture_output=True, text=True, env=env, check=True).stdout  # fmt: skip
+    table = narrow.split("Final order")[1].split("└")[0]
+    assert all(len(line) <= 80 for line in table.splitlines())
+    rows = [line for line in table.splitlines() if line.startswith("│")]
+    assert len(rows) == 2  # one line a row, the reasons compact
+    assert "(1) Long Team Name Number One (performance" in narrow  # in full, under the table
+    assert "most efficient (bonus 2)" in narrow
+    wide = subprocess.run([sys.executable, "-m", "podium", "leaderboard", "-c", str(root),
+                           "--wide"], capture_output=True, text=True, env=env,
+                          check=True).stdout  # fmt: skip
+    assert "perf." in wide and "(1)" not in wide.split("Final order")[1].split("└")[0]

@@ -265,6 +265,9 @@ def leaderboard(
     competition: CompetitionOpt = Path("."),
     stage: Annotated[str | None, typer.Option(help="default: the latest opened stage")] = None,
     languages: Annotated[bool, typer.Option(help="show per-language scores")] = False,
+    wide: Annotated[
+        bool, typer.Option(help="every reason in the table (default below 120 columns: under it)")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Show a stage's leaderboard: performance place, efficiency moves, final place."""
@@ -273,7 +276,7 @@ def leaderboard(
         if json_out:
             emit_json(board.to_dict())
         else:
-            print_leaderboard(console(), board, languages=languages)
+            print_leaderboard(console(), board, languages=languages, wide=wide)
 
 
 @app.command()

@@ -23,8 +23,16 @@ def _arrow(row: Row) -> str:
     return f"[{colour}]{row.arrow}[/]"
 
 
-def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool = False) -> None:
-    """Before (performance order) and after (efficiency re-ranking), with every reason."""
+WIDE_COLUMNS = 120  # below this, reasons are one line in the table and in full under it
+
+
+def print_leaderboard(
+    console: Console, board: Leaderboard, *, languages: bool = False, wide: bool = False
+) -> None:
+    """Before (performance order) and after (efficiency re-ranking), with every reason: in
+    the table when the terminal is wide (or `wide`), else one compact line per row there
+    and the full reasons, numbered, under it."""
+    wide = wide or console.width >= WIDE_COLUMNS
     tasks = board.shown_tasks
     rule = board.rule
     console.print(
@@ -51,24 +59,41 @@ def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool =
         ),
         title_justify="left",
     )
-    for col in ("place", "move", "team", "overall", figure, "perf.", "eff.", "why"):
-        after.add_column(col, justify="left" if col in ("team", "why") else "right")
+    places = ("perf.", "eff.") if wide else ()  # narrow: the places are in the reasons below
+    heads = ("place", "move") if wide else ("#", "±")
+    for col in (*heads, "team", "overall", figure, *places):
+        after.add_column(col, justify="left" if col == "team" else "right", no_wrap=not wide)
+    if wide:
+        after.add_column("why")
+    else:  # one line a row: the full reasons come under the table
+        after.add_column("why", no_wrap=True, overflow="ellipsis", min_width=8)
+    footnotes: list[str] = []
     for row in board.rows:
+        if wide or not row.reasons:
+            why = "\n".join(row.reasons) or "-"
+        else:
+            footnotes.append(
+                f"({len(footnotes) + 1}) {row.team} (performance {row.performance_place}, "
+                f"efficiency {row.efficiency_place}): " + "; ".join(row.reasons)
+            )
+            why = f"({len(footnotes)}) {compact_reason(row)}"
+        numbers = (str(row.performance_place), str(row.efficiency_place)) if wide else ()
         after.add_row(
             str(row.place),
             _arrow(row),
             row.team,
             f"{row.overall:.2f}",
             duration_text(row.aggregate, board.efficiency_metric),
-            str(row.performance_place),
-            str(row.efficiency_place),
-            "\n".join(row.reasons) or "-",
+            *numbers,
+            why,
         )
     for ref in board.references:
         after.add_row("ref", "", f"{ref.team} (reference)", f"{ref.overall:.2f}",
-                      duration_text(ref.aggregate, board.efficiency_metric), "-", "-",
-                      "never ranked")  # fmt: skip
+                      duration_text(ref.aggregate, board.efficiency_metric),
+                      *(("-", "-") if wide else ()), "never ranked")  # fmt: skip
     console.print(after)
+    for note in footnotes:
+        console.print(note, highlight=False, soft_wrap=True)  # the terminal wraps it whole
     if board.aggregate != "mean" or not board.rule.higher_is_better:
         console.print(f"[dim]{board.overall_text}[/]")
     print_decisions(console, board)
@@ -76,6 +101,19 @@ def print_leaderboard(console: Console, board: Leaderboard, *, languages: bool =
         console.print(f"[yellow]warning:[/] {note}")
     for team, why in board.unranked:
         console.print(f"[dim]not ranked: {team} ({why})[/]")
+
+
+def compact_reason(row: Row) -> str:
+    """A row's reasons in a few words: what happened to it, the numbers come below."""
+    if row.movement > 0:
+        return f"lifted {row.movement} place{'s' if row.movement > 1 else ''}"
+    passed = [r for r in row.reasons if r.startswith("passed by")]
+    if passed:
+        return passed[0]
+    refused = [r for r in row.reasons if r.startswith(("not lifted", "undecided"))]
+    if refused:
+        return refused[0].split(":")[0]
+    return row.reasons[0].split(" (")[0]
 
 
 def print_decisions(console: Console, board: Leaderboard) -> None:
