@@ -215,16 +215,7 @@ class Fleet:
 
     def waiting_runs(self) -> list[tuple[int, str]]:
         """Re-measurement runs not yet taken, with the queue of the worker they are for."""
-        with self.c.sessions() as s:
-            query = self.c.scoped(
-                select(Run.id, Worker.name)
-                .join(Submission, Run.submission_id == Submission.id)
-                .join(Stage)
-                .join(Worker, Run.worker_id == Worker.id)
-                .where(Run.status == "waiting")
-                .order_by(Run.id)
-            )
-            return [(row[0], self.worker_queue(row[1])) for row in s.execute(query)]
+        return [(run, self.worker_queue(name)) for run, name in self._worker_runs("waiting")]
 
     def worker_queue(self, name: str) -> str:
         """One worker's own queue: a photo finish runs both teams on one machine."""
@@ -354,44 +345,38 @@ class Fleet:
         return result
 
     def reap(self) -> list[RunOutcome]:
-        """Runs whose worker went silent: platform faults (attempt kept, queued again)."""
+        """Runs whose worker went silent, and re-measurements no worker took in time:
+        platform faults (an attempt is kept and queued again)."""
         now = utcnow()
-        with self.c.sessions() as s:
-            query = self.c.scoped(
-                select(Run.id, Worker.name)
-                .join(Submission, Run.submission_id == Submission.id)
-                .join(Stage)
-                .join(Worker, Run.worker_id == Worker.id)
-                .where(Run.status == "running", Run.lease_expires_at < now)
-            )
-            lost = [(row[0], row[1]) for row in s.execute(query)]
-        ended = []
         give_up = now - timedelta(seconds=max(60.0, 20 * self.c.spec.workers.lease_seconds))
+        stale = {
+            "running": (Run.lease_expires_at < now, "stopped answering (its lease expired); "
+                        "the run is retried"),
+            "waiting": (Run.started_at < give_up, "did not take this re-measurement in time"),
+        }  # fmt: skip
+        ended = []
+        for status, (overdue, why) in stale.items():
+            for run_id, name in self._worker_runs(status, overdue):
+                err = PlatformError(f"worker {name!r} {why}")
+                outcome = self.evaluation.outcome_of(run_id)
+                ended.append(self.evaluation.record_platform_fault(outcome, err))
+                with self.c.sessions.begin() as s:
+                    s.execute(update(Worker).where(Worker.current_run_id == run_id)
+                              .values(current_run_id=None))  # fmt: skip
+        return ended
+
+    def _worker_runs(self, status: str, *where: Any) -> list[tuple[int, str]]:
+        """(run, worker name) of this competition's worker-held runs in `status`."""
         with self.c.sessions() as s:
             query = self.c.scoped(
                 select(Run.id, Worker.name)
                 .join(Submission, Run.submission_id == Submission.id)
                 .join(Stage)
                 .join(Worker, Run.worker_id == Worker.id)
-                .where(Run.status == "waiting", Run.started_at < give_up)
+                .where(Run.status == status, *where)
+                .order_by(Run.id)
             )
-            untaken = [(row[0], row[1]) for row in s.execute(query)]
-        for run_id, name in untaken:
-            err = PlatformError(f"worker {name!r} did not take this re-measurement in time")
-            ended.append(
-                self.evaluation.record_platform_fault(self.evaluation.outcome_of(run_id), err)
-            )
-        for run_id, name in lost:
-            err = PlatformError(
-                f"worker {name!r} stopped answering (its lease expired); the run is retried"
-            )
-            ended.append(
-                self.evaluation.record_platform_fault(self.evaluation.outcome_of(run_id), err)
-            )
-            with self.c.sessions.begin() as s:
-                s.execute(update(Worker).where(Worker.current_run_id == run_id)
-                          .values(current_run_id=None))  # fmt: skip
-        return ended
+            return [(row[0], row[1]) for row in s.execute(query)]
 
     # -- helpers ---------------------------------------------------------------------------
 
