@@ -10,6 +10,7 @@ from typing import Any
 
 # Every text label of a chart's points and every tick label, with the boxes they must lie in:
 # point labels in the plot area (plotly's drag rectangle), tick labels in the chart's SVG.
+# A tick label plotly hid (it would overlap the axis' end) has no box and is not measured.
 _MEASURE = """(chart) => {
   const box = (el) => { const b = el.getBoundingClientRect();
     return [b.left, b.top, b.right, b.bottom]; };
@@ -19,6 +20,7 @@ _MEASURE = """(chart) => {
     labels: [...chart.querySelectorAll('.scatterlayer .textpoint text')]
       .map((t) => ({ text: t.textContent, box: box(t) })),
     ticks: [...chart.querySelectorAll('.xtick text, .ytick text')]
+      .filter((t) => { const b = t.getBoundingClientRect(); return b.width || b.height; })
       .map((t) => ({ text: t.textContent, box: box(t) })),
   };
 }"""
