@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from podium.channels import NotifySpec
 from podium.errors import SpecError
 from podium.suggest import did_you_mean
 from podium.tasks import TaskRegistry, default_registry
@@ -301,6 +302,7 @@ class CompetitionSpec(_Strict):
     store: StoreSpec = Field(default_factory=StoreSpec)
     workers: WorkersSpec = Field(default_factory=WorkersSpec)
     leaderboard: LeaderboardSpec = Field(default_factory=LeaderboardSpec)
+    notify: NotifySpec = Field(default_factory=NotifySpec)
 
     @model_validator(mode="after")
     def _stages_unique(self) -> CompetitionSpec:

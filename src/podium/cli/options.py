@@ -17,6 +17,7 @@ from podium.errors import PodiumError
 from podium.service import Podium
 
 T = TypeVar("T")
+NEWS_SECONDS = 10.0
 CompetitionOpt = Annotated[
     Path,
     typer.Option(
@@ -51,7 +52,21 @@ def open_podium(root: Path) -> Iterator[Podium]:
     except PodiumError as err:
         fail(err)
     finally:
+        deliver_news(podium)
         podium.close()
+
+
+def deliver_news(podium: Podium) -> None:
+    """Send the news this command made, for a few seconds at most (the server's deliverer or
+    the next command sends what is left)."""
+    if not podium.news.published:
+        return
+    try:
+        podium.news.deliver(within=NEWS_SECONDS)
+    except Exception as err:  # never the command's failure: the news stays in the outbox
+        Console(stderr=True, highlight=False).print(
+            f"[yellow]warning:[/] news not sent yet ({escape(type(err).__name__)})"
+        )
 
 
 def guard(fn: Callable[[], T]) -> T:

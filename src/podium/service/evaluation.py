@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import shutil
 import threading
 import traceback
@@ -33,6 +34,8 @@ from podium.harness.evaluate import (
 )
 from podium.harness.fingerprint import machine_fingerprint
 from podium.harness.runner import Runner
+from podium.leaderboard import Aggregate
+from podium.report.durations import duration_text
 from podium.service.context import Competition
 from podium.service.reference import ReferenceClock
 from podium.service.results import Results
@@ -51,6 +54,7 @@ from podium.submission.intake import check_archive
 from podium.submission.predictions import ExpectedFile, expected_files
 
 MAX_PLATFORM_RETRIES = 3
+log = logging.getLogger("podium.evaluation")
 Progress = Callable[[str], None]
 RunnerFactory = Callable[[str], Runner]
 
@@ -374,6 +378,7 @@ class Evaluation:
             run.enforcement = result.enforcement
             s.add_all(_measurement_rows(outcome.run_id, result))
             s.add_all(_score_rows(outcome.run_id, result))
+            kind = run.kind
             if run.kind == "evaluation":
                 sub = s.get_one(Submission, outcome.submission_id)
                 sub.status, sub.platform_failures = result.status, 0
@@ -382,10 +387,31 @@ class Evaluation:
         except Exception as err:
             _log_traceback(self.c.layout.run_dir(outcome.run_id), err)
             agg = None
+        if kind == "evaluation":
+            self._announce(outcome, result.status, result.error, agg)
         if agg is not None:
             return outcome.ended(result.status, result.error, agg.duration, agg.overall)
         last = result.measurements[-1].wall_seconds if result.measurements else None
         return outcome.ended(result.status, result.error, last)
+
+    def _announce(self, o: Outcome, status: str, error: str | None, agg: Aggregate | None) -> None:
+        """The team hears of its run; everyone of a public leaderboard it changed. News that
+        cannot be written is logged: it never fails the stored result."""
+        news = self.setup.news
+        try:
+            with self.c.sessions() as s:
+                revealed = self.c.stage_row(s, o.stage).revealed
+            hidden = self.c.spec.stage(o.stage).leaderboard == "hidden" and not revealed
+            duration = duration_text(agg, self.c.spec.efficiency.metric) if agg else None
+            news.run_ended(
+                team=o.team, stage=o.stage, submission_id=o.submission_id, status=status,
+                reason=error, score=agg.overall if agg else None, duration=duration, hidden=hidden,
+            )  # fmt: skip
+            if status == "scored" and not hidden:
+                rows = self.results.leaderboard(o.stage).rows
+                news.ranking(o.stage, [(r.place, r.team, r.overall) for r in rows])
+        except Exception:
+            log.exception("the news of run %d could not be written", o.run_id)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from podium.store.models import HallOfFameEntry, utcnow
 from podium.submission.archive import unpack
 
 HALL_OF_FAME_PLACES = 3
+log = logging.getLogger("podium.finals")
 
 
 class Finals:
@@ -59,6 +61,7 @@ class Finals:
             if stage.status != "open":
                 raise RuleError(f"stage {name!r} is {stage.status}, not open")
             stage.status, stage.closed_at = "closed", utcnow()
+            self.setup.news.stage_closed(s, name)
 
     def publish(
         self, name: str, *, remeasure: bool = True, progress: Progress | None = None
@@ -101,7 +104,7 @@ class Finals:
         candidates = self.candidates()
         if not candidates:
             raise RuleError("no team has a scored submission to take to the final")
-        self.setup.open_stage(final)
+        self.setup.open_stage(final, announce=False)
         by_id = {sub.id: sub for sub in self.submissions.find()}
         for _, sub_id in sorted(candidates.items()):
             self.submissions.copy_for_final(by_id[sub_id], final)
@@ -122,7 +125,12 @@ class Finals:
                 self.photo_finish.run(final, progress=progress)
             with self.c.sessions.begin() as s:
                 self.c.stage_row(s, final).revealed = True
-            return self._record_winners(final, places=HALL_OF_FAME_PLACES)
+            winners = self._record_winners(final, places=HALL_OF_FAME_PLACES)
+        try:  # the final is revealed: news failing to be written must not undo that
+            self.setup.news.final_revealed([(w.place, w.team_name, w.score) for w in winners])
+        except Exception:
+            log.exception("the news of the revealed final could not be written")
+        return winners
 
     def check_revealable(self) -> str:
         """The final stage's name, or why it cannot be revealed now."""

@@ -13,6 +13,7 @@ from podium.service.context import Competition, open_competition
 from podium.service.evaluation import Evaluation, RunnerFactory
 from podium.service.finals import Finals
 from podium.service.fleet import Fleet
+from podium.service.news import News
 from podium.service.photo_finish import PhotoFinish
 from podium.service.results import Results
 from podium.service.setup import Setup
@@ -26,7 +27,8 @@ class Podium:
 
     def __init__(self, competition: Competition, runner_factory: RunnerFactory) -> None:
         self.competition = competition
-        self.setup = Setup(competition)
+        self.news = News(competition)
+        self.setup = Setup(competition, self.news)
         self.submissions = Submissions(competition, self.setup)
         self.results = Results(competition, self.setup)
         self.evaluation = Evaluation(competition, self.setup, self.results, runner_factory)

@@ -19,6 +19,7 @@ from podium.harness.check import TASKS_FILE
 from podium.metrics import get_metric, is_custom
 from podium.names import check_name, same_name
 from podium.service.context import Competition
+from podium.service.news import News
 from podium.spec import SPEC_FILENAME
 from podium.spec_template import render_default_spec
 from podium.store.models import Member, Stage, Submission, Team, utcnow
@@ -51,8 +52,8 @@ def init_competition(
 class Setup:
     """Stages, data and teams of one competition."""
 
-    def __init__(self, competition: Competition) -> None:
-        self.c = competition
+    def __init__(self, competition: Competition, news: News) -> None:
+        self.c, self.news = competition, news
 
     # -- stages ---------------------------------------------------------------------------
 
@@ -60,13 +61,16 @@ class Setup:
         with self.c.sessions() as s:
             return list(s.scalars(self.c.scoped(select(Stage)).order_by(Stage.position)))
 
-    def open_stage(self, name: str) -> None:
-        """Open a stage; at most one stage is open at a time."""
+    def open_stage(self, name: str, *, announce: bool = True) -> None:
+        """Open a stage; at most one stage is open at a time. Everyone hears of it (not of
+        the final opening for its one run: `announce` false)."""
         with self.c.sessions.begin() as s:
             stage = self.c.stage_row(s, name)
             if stage.status == "closed":
                 raise RuleError(f"stage {name!r} is closed and cannot reopen")
             self.ensure_none_open(s, but=stage.id)
+            if stage.status != "open" and announce:
+                self.news.stage_opened(s, name)
             stage.status, stage.opened_at = "open", utcnow()
 
     def ensure_none_open(self, s: Session, but: int | None = None) -> None:

@@ -371,3 +371,26 @@ class LateReport(Base):
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     reason: Mapped[str] = mapped_column(Text)
+
+
+class OutboxMessage(Base):
+    """A piece of news for one destination (an Apprise URL as written in competition.toml,
+    `${ENV_VAR}`s unexpanded), kept until sent or given up, so no restart loses it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    team: Mapped[str | None] = mapped_column(String(200))  # None: everyone's channel
+    stage: Mapped[str | None] = mapped_column(String(100))
+    destination: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # sent | failed
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    next_try_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse
 from podium.report.charts import drawing_script, plotly_js
 from podium.service import Podium
 from podium.web import api, pages, session, worker_api
+from podium.web.courier import Courier
 from podium.web.dispatch import Dispatcher
 from podium.web.errors import add_error_handlers
 from podium.web.guard import guard
@@ -47,16 +48,17 @@ def static_file(name: str) -> FileResponse:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The evaluator runs while the app serves; the store closes when it stops."""
+    """The evaluator and the deliverer of news run while the app serves; the store closes
+    when it stops."""
     podium: Podium = app.state.podium
-    worker: EvaluationWorker | None = app.state.worker
-    if worker is not None:
-        worker.start()
+    threads = [t for t in (app.state.worker, app.state.courier) if t is not None]
+    for thread in threads:
+        thread.start()
     try:
         yield
     finally:
-        if worker is not None:
-            worker.stop()
+        for thread in threads:
+            thread.stop()
         podium.close()
 
 
@@ -86,6 +88,8 @@ def create_app(
     app.state.podium = podium
     app.state.secret = session.load_secret(podium.competition.layout.artifacts_dir / "web-secret")
     app.state.worker = worker
+    notifies = any(True for _ in podium.competition.spec.notify.destinations())
+    app.state.courier = Courier(podium.competition.root) if notifies else None
     app.state.boards = BoardCache()
     app.state.limiter = FailureLimiter(clock=clock)
     app.state.templates = pages.page_templates()
