@@ -124,6 +124,17 @@ aggregate = "mean"           # "weighted" (with weights = {{ xnli = 2 }}) or "me
 lease_seconds = 30.0         # a claimed run whose worker is silent this long is run again
 heartbeat_seconds = 10.0
 redispatch_seconds = 600.0   # a queued submission nobody claimed is sent again after this
+
+[notify]
+# News as Apprise URLs (https://github.com/caronc/apprise/wiki); ${{VAR}} is read from the
+# environment, so tokens stay out of this file. Try them with `podium notify test`.
+# urls = ["slack://${{SLACK_TOKEN}}/#competition"]   # everyone: leaderboard, stages, final
+tries = 5                    # a message that failed this often is given up (podium notify list)
+retry_seconds = 30.0         # the wait after the first failure; doubles each time
+timeout_seconds = 5.0        # of one try
+
+# [notify.teams]             # each team hears of its own runs: scored (score, duration) or failed
+# "Deep Percept" = ["mailto://${{MAIL_USER}}:${{MAIL_PASSWORD}}@example.com?to=deep@example.com"]
 """
 
 
