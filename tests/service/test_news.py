@@ -73,7 +73,7 @@ def test_runs_reach_their_team_and_stages_reach_everyone(
     listener.wait_for("all", "The final of test cup is revealed: 1. Alpha")
     # the final ran hidden: its team heard it finished, nobody heard a score before the reveal
     final_news = [m for m in listener.messages("alpha") if "stage final" in m]
-    assert final_news and all("revealed" in m and "scored " not in m for m in final_news)
+    assert final_news and all("has finished" in m and "scored" not in m for m in final_news)
     assert not any("stage final changed" in m for m in listener.messages("all"))
 
 

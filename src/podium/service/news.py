@@ -115,18 +115,18 @@ class News:
         duration: str | None,
         hidden: bool,
     ) -> None:
-        """A team's run ended with a result (scored) or a fault of its own (failed); a hidden
-        stage's score and duration stay hidden until revealed."""
+        """A team's run ended with a result (scored) or a fault of its own (failed); of a hidden
+        stage only that it ended (its pages show no more until revealed)."""
         head = f"{team}: submission {submission_id} in stage {stage}"
-        if status == "scored" and hidden:
-            text = f"{head} was scored; results are shown when revealed."
+        if hidden:
+            text = f"{head} has finished; its results are shown when revealed."
         elif status == "scored":
             shown_score = "-" if score is None else f"{score:.2f}"
             text = f"{head} scored {shown_score} in {duration or '-'}."
         else:
             text = f"{head} failed: {reason or 'no reason given'}"
-        data = {"submission_id": submission_id, "status": status}
-        self.publish(f"run_{status}", text, team=team, stage=stage, data=data)
+        kind = "run_ended" if hidden else f"run_{status}"
+        self.publish(kind, text, team=team, stage=stage, data={"submission_id": submission_id})
 
     def ranking(self, stage: str, rows: Sequence[tuple[int, str, float]]) -> bool:
         """Announce a public leaderboard whose order of teams differs from the last one
