@@ -14,6 +14,7 @@ from podium.service.evaluation import Evaluation, RunnerFactory
 from podium.service.finals import Finals
 from podium.service.fleet import Fleet
 from podium.service.photo_finish import PhotoFinish
+from podium.service.questions import Questions
 from podium.service.results import Results
 from podium.service.setup import Setup
 from podium.service.submissions import Submissions
@@ -41,6 +42,7 @@ class Podium:
             self.photo_finish,
         )
         self.tokens = Tokens(competition)
+        self.questions = Questions(competition)
 
     @classmethod
     def open(
