@@ -154,7 +154,15 @@ Thing = (
     | Evaluating
 )
 SignedInThing = (
-    Account | Board | Question | Administration | Team | TeamSubmission | RunLog | StageCode | Evaluating
+    Account
+    | Board
+    | Question
+    | Administration
+    | Team
+    | TeamSubmission
+    | RunLog
+    | StageCode
+    | Evaluating
 )
 
 
@@ -195,7 +203,7 @@ def refusal(who: Principal | None, action: Action, thing: Thing) -> PodiumError 
             return _code(who, team, stage, refused) or _results_only(who, stage, refused)
         case "download", StageCode(stage):
             return None if _released(stage) else _not_released(stage)
-        case ("see" | "ask" | "answer" | "moderate"), (Board() | Question()):
+        case (("see" | "ask" | "answer" | "moderate"), (Board() | Question())):
             return _board(who, action, thing)
         case "evaluate", Evaluating():
             return ForbiddenError(
