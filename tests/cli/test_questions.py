@@ -29,7 +29,7 @@ def test_the_board_fits_80_columns_and_hides_anonymous_askers(competition_dir: P
         org = podium.tokens.authenticate(podium.tokens.create("organizer"))
         assert team is not None and org is not None
         long = podium.questions.ask(team, "How are durations measured " * 7, "body")
-        secret = podium.questions.ask(team, "Anonymous one", "body", anonymous=True)
+        secret = podium.questions.ask(team, "Anonymous [red]one[/]", "body", anonymous=True)
         podium.questions.answer(org, long.id, "wall time, median of the repeats")
         podium.questions.pin(org, long.id)
         podium.questions.close(org, long.id)
@@ -39,7 +39,7 @@ def test_the_board_fits_80_columns_and_hides_anonymous_askers(competition_dir: P
     assert len(rows) == 2, text  # one line a question
     assert "How are durations" in rows[0] and "…" in rows[0]
     assert "pinned closed" in rows[0] and "a team" in rows[1]
-    assert "Anonymous one" in text and text.count("A Team Wit") == 1
+    assert "Anonymous [red]one[/]" in text and text.count("A Team Wit") == 1
     listed = json.loads(_questions(competition_dir, "--json"))
     assert [(q["id"], q["answers"]) for q in listed] == [(long.id, 1), (secret.id, 0)]
     assert LONG_TEAM not in json.dumps(listed[1])

@@ -90,7 +90,8 @@ def test_an_anonymous_question_names_no_team_but_the_store_keeps_the_author(
         ("t", "  \n ", "the text is empty"),
         ("x" * 201, "body", "the title is 201 characters long; the limit is 200"),
         ("t", "y" * 10_001, "the text is 10,001 characters long; the limit is 10,000"),
-        ("t", "nul \x00 inside", "NUL character"),
+        ("t", "nul \x00 inside", "control character U\\+0000 at position 5"),
+        ("\x1b[2J wiped", "b", "control character U\\+001B at position 1"),
         ("t", "lone \ud800 surrogate", "not valid Unicode"),
     ],
 )

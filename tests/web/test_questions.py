@@ -26,6 +26,7 @@ def _ask(client: TestClient, token: str, **question: Any) -> dict[str, Any]:
 def test_ask_answer_pin_close_then_an_answer_is_refused(cup: Cup, client: TestClient) -> None:
     asked = _ask(client, cup.lex, title="Which GPU?", body="Is it an *A100*?")
     assert asked["author"] == "team Quick Lex" and asked["url"] == f"/api/questions/{asked['id']}"
+    assert asked["created_at"].endswith("+00:00")  # on SQLite too
     other = _ask(client, cup.deep, title="Deadline?", body="When?")
     url = asked["url"]
     r = client.post(url + "/answers", json={"body": "An L4."}, headers=bearer(cup.organizer))

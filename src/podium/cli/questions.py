@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, open_podium
 from podium.service.questions import QuestionInfo
@@ -39,7 +40,7 @@ def _row(q: QuestionInfo) -> list[str]:
 
 def print_questions(out: Console, board: Sequence[QuestionInfo]) -> None:
     """One line a question: titles get the room the other columns leave, cut with an
-    ellipsis, never wrapped."""
+    ellipsis, never wrapped; people's text is shown as text, never as Rich markup."""
     if not board:
         out.print("no questions yet (people ask on the website: /questions)")
         return
@@ -53,5 +54,5 @@ def print_questions(out: Console, board: Sequence[QuestionInfo]) -> None:
             header, no_wrap=True, justify="right" if header in ("#", "ans") else "left"
         )
     for row in rows:
-        table.add_row(row[0], _cut(row[1], room), *row[2:])
+        table.add_row(*(Text(cell) for cell in [row[0], _cut(row[1], room), *row[2:]]))
     out.print(table)

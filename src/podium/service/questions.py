@@ -7,8 +7,9 @@ returns it: every view of a question is made by `_question_info`, which says "a 
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -43,8 +44,13 @@ def _checked(field: str, text: str, limit: int) -> str:
             f"the {field} is {len(text):,} characters long; the limit is {limit:,}",
             hint="shorten it, or link to a longer text",
         )
-    if "\x00" in text:  # PostgreSQL cannot store it
-        raise InputError(f"the {field} contains a NUL character", hint="remove it")
+    control = next((c for c in text if unicodedata.category(c) == "Cc" and c not in "\n\r\t"), None)
+    if control is not None:  # NUL cannot be stored on PostgreSQL, ESC would drive terminals
+        raise InputError(
+            f"the {field} contains the control character U+{ord(control):04X} at position "
+            f"{text.index(control) + 1}",
+            hint="remove it; text is plain Markdown",
+        )
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -96,6 +102,11 @@ class Thread:
         return {**self.question.to_dict(), "thread": [a.to_dict() for a in self.answers]}
 
 
+def _utc(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; every stored one is UTC, and says so on both stores."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _author(team: Team | None) -> str:
     return f"team {team.name}" if team is not None else "organizer"
 
@@ -110,13 +121,14 @@ def _question_info(row: Question, answers: int) -> QuestionInfo:
         pinned=row.pinned,
         closed=row.closed,
         answers=answers,
-        created_at=row.created_at,
-        active_at=row.active_at,
+        created_at=_utc(row.created_at),
+        active_at=_utc(row.active_at),
     )
 
 
 def _answer_info(row: Answer) -> AnswerInfo:
-    return AnswerInfo(row.id, row.question_id, _author(row.team), row.body, row.created_at)
+    author = _author(row.team)
+    return AnswerInfo(row.id, row.question_id, author, row.body, _utc(row.created_at))
 
 
 class Questions:
