@@ -172,3 +172,32 @@ def test_a_worker_token_evaluates_and_does_nothing_else() -> None:
         assert not allowed(who, "evaluate", Evaluating())
     with pytest.raises(AuthenticationError):
         ensure(ANON, "evaluate", Evaluating())
+
+
+def test_the_board_is_read_asked_and_answered_by_anyone_signed_in() -> None:
+    from podium.access import Board, Question
+
+    signed_in = {"team", "other team", "organizer"}
+    assert who_may("see", Board()) == who_may("ask", Board()) == signed_in
+    assert who_may("answer", Question(1, closed=False)) == signed_in
+    assert who_may("ask", Board(anonymous=True)) == {"team", "other team"}
+    with pytest.raises(ForbiddenError, match="only a team may ask anonymously"):
+        ensure(ORG, "ask", Board(anonymous=True))
+    with pytest.raises(AuthenticationError):
+        ensure(ANON, "see", Board())
+    with pytest.raises(ForbiddenError, match="worker token"):
+        ensure(Principal(9, "worker", None, "gpu-01"), "see", Board())
+
+
+def test_a_closed_question_takes_no_answers_and_only_organizers_moderate() -> None:
+    from podium.access import Question
+    from podium.errors import RuleError
+
+    closed = Question(7, closed=True)
+    assert who_may("answer", closed) == set()
+    with pytest.raises(RuleError, match="question 7 is closed"):
+        ensure(ORG, "answer", closed)
+    assert who_may("moderate", closed) == who_may("moderate", Question(7, False)) == {"organizer"}
+    with pytest.raises(ForbiddenError, match="only organizers may pin"):
+        ensure(LEX, "moderate", closed)
+    assert who_may("ask", Question(7, False)) == set()  # a question is answered, not asked

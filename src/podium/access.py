@@ -13,10 +13,12 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal, overload
 
-from podium.errors import AuthenticationError, ForbiddenError, PodiumError
+from podium.errors import AuthenticationError, ForbiddenError, PodiumError, RuleError
 
 Role = Literal["organizer", "team", "worker"]
-Action = Literal["use", "see", "download", "submit", "manage", "evaluate"]
+Action = Literal[
+    "use", "see", "download", "submit", "manage", "evaluate", "ask", "answer", "moderate"
+]
 TOKEN_PREFIX = "pdm_"
 
 
@@ -123,8 +125,26 @@ class Evaluating:
     """A worker's job: claim a run, fetch its archive and sealed inputs, report its result."""
 
 
+@dataclass(frozen=True)
+class Board:
+    """The competition's questions and answers: read and asked by anyone signed in; asking
+    `anonymously` (shown as "a team") is for teams."""
+
+    anonymous: bool = False
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question on the board: answered while open, pinned and closed by organizers."""
+
+    question_id: int
+    closed: bool
+
+
 Thing = (
     Account
+    | Board
+    | Question
     | Administration
     | Team
     | TeamSubmission
@@ -133,7 +153,17 @@ Thing = (
     | StageCode
     | Evaluating
 )
-SignedInThing = Account | Administration | Team | TeamSubmission | RunLog | StageCode | Evaluating
+SignedInThing = (
+    Account
+    | Board
+    | Question
+    | Administration
+    | Team
+    | TeamSubmission
+    | RunLog
+    | StageCode
+    | Evaluating
+)
 
 
 # -- the rules ----------------------------------------------------------------------------------
@@ -173,6 +203,8 @@ def refusal(who: Principal | None, action: Action, thing: Thing) -> PodiumError 
             return _code(who, team, stage, refused) or _results_only(who, stage, refused)
         case "download", StageCode(stage):
             return None if _released(stage) else _not_released(stage)
+        case (("see" | "ask" | "answer" | "moderate"), (Board() | Question())):
+            return _board(who, action, thing)
         case "evaluate", Evaluating():
             return ForbiddenError(
                 "only worker tokens evaluate", hint="podium token create --worker"
@@ -197,6 +229,33 @@ def ensure(who: Principal | None, action: Action, thing: Thing) -> Principal | N
     if error is not None:
         raise error
     return who
+
+
+def _board(who: Principal, action: Action, thing: Board | Question) -> PodiumError | None:
+    """Anyone signed in reads, asks and answers; a closed question takes no answers; only
+    organizers pin and close; only a team may hide behind "a team"."""
+    match action, thing:
+        case "see", _:
+            return None
+        case "ask", Board(anonymous):
+            if anonymous and who.team is None:
+                return ForbiddenError(
+                    "only a team may ask anonymously; organizers ask under their role",
+                    hint="leave 'anonymous' unticked",
+                )
+            return None
+        case "answer", Question(number, closed):
+            if closed:
+                return RuleError(
+                    f"question {number} is closed and takes no new answers",
+                    hint="ask an organizer to reopen it, or ask a new question",
+                )
+            return None
+        case "moderate", Question():
+            if who.is_organizer:
+                return None
+            return ForbiddenError("only organizers may pin, unpin, close or reopen a question")
+    return ForbiddenError(f"no rule lets anyone {action} {thing}")
 
 
 def _team_only(who: Principal, team: str, refused: str) -> ForbiddenError | None:

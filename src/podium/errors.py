@@ -44,6 +44,10 @@ class NotFoundError(PodiumError):
     """A named thing (team, stage, task, submission) does not exist."""
 
 
+class InputError(PodiumError):
+    """A person's text or field is unusable (empty, too long): say which and the limit."""
+
+
 class RuleError(PodiumError):
     """A request breaks a competition rule (attempts, closed stage, hidden results)."""
 

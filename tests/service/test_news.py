@@ -155,3 +155,18 @@ def test_send_test_reaches_every_channel_now(competition_dir: Path, listener: Li
     assert [r.error for r in results] == [None, None, None]
     for path in ("all", "alpha", "beta"):
         listener.wait_for(path, "this channel works")
+
+
+def test_the_question_board_is_news_and_an_anonymous_asker_stays_anonymous(
+    competition_dir: Path, listener: Listener
+) -> None:
+    with open_notifying(competition_dir, notify_table(listener)) as podium:
+        alpha = podium.tokens.authenticate(podium.tokens.create("team", team="Alpha"))
+        organizer = podium.tokens.authenticate(podium.tokens.create("organizer"))
+        asked = podium.questions.ask(alpha, "Which GPU?", "Is it an A100?", anonymous=True)
+        podium.questions.answer(organizer, asked.id, "An L4.")
+        podium.news.deliver()
+    heard = listener.wait_for("all", f"Question #{asked.id} from a team: Which GPU?")
+    assert "Alpha" not in heard
+    listener.wait_for("all", f"organizer answered question #{asked.id}: Which GPU?")
+    assert not any("Alpha" in m for m in listener.messages("all"))

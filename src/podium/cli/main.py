@@ -25,6 +25,7 @@ from podium.cli.options import (
     open_podium,
     progress,
 )
+from podium.cli.questions import questions
 from podium.cli.render import (
     print_calibration,
     print_check,
@@ -68,6 +69,7 @@ app.command()(remeasure)
 app.command("serve")(serve)
 app.command("worker")(worker)
 app.command("workers")(workers)
+app.command("questions")(questions)
 
 
 @app.callback(invoke_without_command=True)

@@ -26,6 +26,7 @@ from podium.store.db import StoreSessions, sqlite_url
 from podium.store.models import (
     AccessToken,
     Calibration,
+    Question,
     ReferenceTiming,
     Run,
     Stage,
@@ -47,6 +48,7 @@ Scope = (
     | type[Calibration]
     | type[ReferenceTiming]
     | type[Worker]
+    | type[Question]
 )
 
 

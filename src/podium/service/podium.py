@@ -15,6 +15,7 @@ from podium.service.finals import Finals
 from podium.service.fleet import Fleet
 from podium.service.news import News
 from podium.service.photo_finish import PhotoFinish
+from podium.service.questions import Questions
 from podium.service.results import Results
 from podium.service.setup import Setup
 from podium.service.submissions import Submissions
@@ -43,6 +44,7 @@ class Podium:
             self.photo_finish,
         )
         self.tokens = Tokens(competition)
+        self.questions = Questions(competition, self.news)
 
     @classmethod
     def open(

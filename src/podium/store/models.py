@@ -394,3 +394,42 @@ class OutboxMessage(Base):
     next_try_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Question(Base):
+    """A question on a competition's board. Its author (token, and team for a team's token)
+    is kept even when it was asked anonymously: for audit only, never shown."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"), index=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("access_tokens.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # asked, answered, reopened: the board's order after the pinned ones
+    active_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    team: Mapped[Team | None] = relationship()
+    answers: Mapped[list[Answer]] = relationship(back_populates="question", order_by="Answer.id")
+
+
+class Answer(Base):
+    """An answer to a question, by anyone signed in; never anonymous."""
+
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("access_tokens.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    team: Mapped[Team | None] = relationship()
+    question: Mapped[Question] = relationship(back_populates="answers")

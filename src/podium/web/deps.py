@@ -11,6 +11,7 @@ from fastapi import Depends, Path, Request
 from podium.access import (
     Account,
     Administration,
+    Board,
     Evaluating,
     Principal,
     Team,
@@ -77,7 +78,12 @@ def worker(who: Who) -> Principal:
     return ensure(who, "evaluate", Evaluating())
 
 
+def board_reader(who: Who) -> Principal:
+    return ensure(who, "see", Board())
+
+
 SignedIn = Annotated[Principal, Depends(signed_in)]
+BoardReader = Annotated[Principal, Depends(board_reader)]
 WorkerToken = Annotated[Principal, Depends(worker)]
 Organizer = Annotated[Principal, Depends(organizer)]
 TeamMember = Annotated[Principal, Depends(team_member)]
@@ -101,6 +107,14 @@ def team_member_page(who: Who, team: str) -> Principal:
         raise SignInFirst from None
 
 
+def board_reader_page(who: Who) -> Principal:
+    try:
+        return board_reader(who)
+    except AuthenticationError:
+        raise SignInFirst from None
+
+
+BoardReaderPage = Annotated[Principal, Depends(board_reader_page)]
 OrganizerPage = Annotated[Principal, Depends(organizer_page)]
 TeamMemberPage = Annotated[Principal, Depends(team_member_page)]
 

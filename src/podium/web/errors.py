@@ -14,6 +14,7 @@ from podium.errors import (
     AuthenticationError,
     DataError,
     ForbiddenError,
+    InputError,
     NotFoundError,
     PlatformError,
     PodiumError,
@@ -42,7 +43,7 @@ def http_status(err: PodiumError) -> int:
         return 404
     if isinstance(err, RuleError):
         return 409
-    if isinstance(err, SubmissionError | SpecError | DataError):
+    if isinstance(err, SubmissionError | SpecError | DataError | InputError):
         return 422
     if isinstance(err, PlatformError):
         return 503

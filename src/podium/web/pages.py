@@ -11,11 +11,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from podium.access import Administration, Principal, StageCode, allowed
 from podium.errors import ForbiddenError, NotFoundError
 from podium.report.durations import duration_text, interval_title
-from podium.web import actions, session, views
+from podium.web import actions, markup, session, views
 from podium.web.deps import (
     Id,
     Organizer,
@@ -41,12 +42,14 @@ def url_part(value: object) -> str:
 
 
 def page_templates() -> Jinja2Templates:
-    """The pages' templates, with the `part` filter for names in URLs and the `duration` and
-    `interval_title` filters that write a duration as the terminal does (`1.23 s ±4%`)."""
+    """The pages' templates, with the `part` filter for names in URLs, the `duration` and
+    `interval_title` filters that write a duration as the terminal does (`1.23 s ±4%`), and
+    `markdown` for people's text (rendered inert by `web/markup.py`)."""
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     templates.env.filters["part"] = url_part
     templates.env.filters["duration"] = duration_text
     templates.env.filters["interval_title"] = interval_title
+    templates.env.filters["markdown"] = lambda text: Markup(markup.render(text))
     return templates
 
 
