@@ -13,6 +13,7 @@ from podium.service.context import Competition, open_competition
 from podium.service.evaluation import Evaluation, RunnerFactory
 from podium.service.finals import Finals
 from podium.service.fleet import Fleet
+from podium.service.huddle import Huddle
 from podium.service.photo_finish import PhotoFinish
 from podium.service.results import Results
 from podium.service.setup import Setup
@@ -41,6 +42,7 @@ class Podium:
             self.photo_finish,
         )
         self.tokens = Tokens(competition)
+        self.huddle = Huddle(self.results, self.submissions)
 
     @classmethod
     def open(
