@@ -60,5 +60,3 @@ def ordinal(place: int) -> str:
 def badge_class(place: int) -> str:
     """The CSS class of a place's badge: gold, silver, bronze, or a plain one."""
     return {1: "gold", 2: "silver", 3: "bronze"}.get(place, "plain")
-
-

@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 
 from podium.fame import badge_class, ordinal
 from podium.report.durations import figure
+from podium.store.models import HallOfFameEntry
 
 WIDTH, HEIGHT = 800, 500
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
@@ -39,6 +40,13 @@ class Tile:
     score: float
     duration_seconds: float
     date: datetime
+
+
+def tile_of(entry: HallOfFameEntry) -> Tile:
+    """The tile of a stored hall-of-fame entry."""
+    return Tile(entry.id, entry.competition_name, entry.stage_name, entry.place,
+                entry.team_name, entry.members, entry.score, entry.duration_seconds,
+                entry.recorded_at)  # fmt: skip
 
 
 def fit(text: str, size: float, width: float = WIDTH - 80) -> str:
@@ -115,5 +123,5 @@ def tile_png(svg: str) -> bytes:
 
 def tile_filename(tile: Tile, extension: str) -> str:
     """A download name safe in any header and file system: `hall-of-fame-7-quick-lex.svg`."""
-    slug = re.sub(r"[^a-z0-9]+", "-", tile.team.lower()).strip("-")[:40] or "team"
+    slug = re.sub(r"[^a-z0-9]+", "-", tile.team.lower()).strip("-")[:40].strip("-") or "team"
     return f"hall-of-fame-{tile.entry_id}-{slug}.{extension}"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-from podium.leaderboard import Leaderboard
 from podium.huddle import StageChanges, stage_changes
+from podium.leaderboard import Leaderboard
 from podium.service.results import Results
 from podium.service.submissions import Submissions
 

@@ -19,7 +19,7 @@ from podium.fame import badge_class, ordinal
 from podium.huddle import parse_since
 from podium.leaderboard import Leaderboard
 from podium.report.charts import chart_data
-from podium.report.tiles import Tile
+from podium.report.tiles import Tile, tile_of
 from podium.service import Podium
 from podium.service.evaluation import is_retryable
 from podium.store.models import Stage, Submission, utcnow
@@ -255,15 +255,13 @@ def runs_overview(podium: Podium) -> list[dict[str, Any]]:
 def hall_of_fame(podium: Podium) -> list[dict[str, Any]]:
     """Newest stage first, then by place; `ordinal` (1st) and `badge` (gold) for the tiles."""
     return [
-        {**e.to_dict(), "id": e.id, "ordinal": ordinal(e.place), "badge": badge_class(e.place)}
+        {**e.to_dict(), "ordinal": ordinal(e.place), "badge": badge_class(e.place)}
         for e in podium.finals.hall_of_fame()
     ]
 
 
 def fame_tile(podium: Podium, entry_id: int) -> Tile:
-    e = podium.finals.hall_of_fame_entry(entry_id)
-    return Tile(e.id, e.competition_name, e.stage_name, e.place, e.team_name, e.members,
-                e.score, e.duration_seconds, e.recorded_at)  # fmt: skip
+    return tile_of(podium.finals.hall_of_fame_entry(entry_id))
 
 
 def huddle(
