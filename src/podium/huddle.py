@@ -18,7 +18,7 @@ from podium.leaderboard import Leaderboard
 
 FORMS = "7d, 24h, 90m, 2026-11-01 or 2026-11-01T09:00+01:00"
 MAX_DAYS = 3660  # ten years: any longer window is a typo, and timedelta would overflow
-_PERIOD = re.compile(r"(\d+)([dhm])")
+_PERIOD = re.compile(r"([0-9]+)([dhm])")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 
@@ -38,16 +38,14 @@ def parse_since(text: str, now: datetime) -> datetime:
             raise _bad(text, f"a window of at most {MAX_DAYS} days")
         return now.astimezone(UTC) - span
     # an unencoded `+` of an offset arrives in a query string as a space
-    value = re.sub(r" (\d\d:?\d\d)$", r"+\1", value)
+    value = re.sub(r" ([0-9]{2}:?[0-9]{2})$", r"+\1", value)
     if len(value) > 40 or not re.fullmatch(r"[0-9T:+\-.Z ]+", value):
         raise _bad(text)
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):  # no such date, or before year 1 once in UTC
         raise _bad(text) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
     if moment > now.astimezone(UTC):
         raise _bad(text, "a moment in the past")
     return moment
