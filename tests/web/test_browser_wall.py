@@ -61,9 +61,10 @@ def test_hall_of_fame_tiles_and_the_huddle_on_a_wall(live: str, tmp_path: Path) 
         assert tiles.locator(".team").all_inner_texts() == ["Deep Percept", "Quick Lex",
                                                             "Deep Percept"]  # fmt: skip
         # the badge is drawn by CSS (a coloured disc), not by an emoji font
-        assert page.locator(".badge.gold").first.evaluate(
-            "b => getComputedStyle(b).borderRadius"
-        ) == "50%"
+        assert (
+            page.locator(".badge.gold").first.evaluate("b => getComputedStyle(b).borderRadius")
+            == "50%"
+        )
         page.screenshot(path=str(shots / "hall-of-fame-laptop.png"), full_page=True)
         with page.expect_download() as svg_download:
             tiles.first.locator("a.svg").click()

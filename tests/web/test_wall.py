@@ -131,4 +131,3 @@ def test_a_bad_since_is_a_400_naming_the_accepted_forms(client: TestClient) -> N
         assert page.status_code == 400 and "7d, 24h" in page.text
         assert "<script>alert" not in page.text
     assert client.get("/api/huddle?since=24h").json()["stages"][0]["teams"] == []
-
