@@ -37,7 +37,7 @@ def hall_of_fame(
     with open_podium(competition) as podium:
         if tile is not None:
             path = _write_tile(tile_of(podium.finals.hall_of_fame_entry(tile)), fmt, out)
-            console().print(f"wrote {path}")
+            console().print(f"wrote {path}", markup=False, highlight=False)
             return
         entries = podium.finals.hall_of_fame()
         if json_out:
