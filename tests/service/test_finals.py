@@ -41,8 +41,8 @@ def test_final_hidden_until_revealed_then_hall_of_fame(podium: Podium, tmp_path:
     assert [e.place for e in entries] == [1, 2]
     assert len(podium.results.leaderboard("final").rows) == 2
     fame = podium.finals.hall_of_fame()
-    assert [(e.stage_name, e.place) for e in fame] == [
-        ("evaluation", 1),
+    assert [(e.stage_name, e.place) for e in fame] == [  # newest stage first, then place
         ("final", 1),
         ("final", 2),
+        ("evaluation", 1),
     ]

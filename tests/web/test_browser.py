@@ -218,7 +218,7 @@ def test_sign_in_upload_watch_it_scored_and_see_the_charts(
             other.click("#leaderboard a.code")
         assert Path(download.value.path()).read_bytes() == cup.archive
         org.goto(url + "/hall-of-fame")
-        expect(org.locator("#hall-of-fame tbody tr")).to_contain_text("Quick Lex")
+        expect(org.locator("#hall-of-fame li.tile")).to_contain_text("Quick Lex")
         browser.close()
     assert refused == []
     for name in ("team-laptop", "leaderboard-laptop", "leaderboard-wall", "admin-laptop"):

@@ -13,6 +13,7 @@ import typer
 from podium import __version__
 from podium.baseline.cli import baseline_app
 from podium.cli.efficiency import remeasure, rules_app
+from podium.cli.fame import hall_of_fame
 from podium.cli.notify import notify_app
 from podium.cli.options import (
     CompetitionOpt,
@@ -29,7 +30,6 @@ from podium.cli.questions import questions
 from podium.cli.render import (
     print_calibration,
     print_check,
-    print_hall_of_fame,
     print_leaderboard,
     print_manifest,
     print_outcomes,
@@ -70,6 +70,7 @@ app.command("serve")(serve)
 app.command("worker")(worker)
 app.command("workers")(workers)
 app.command("questions")(questions)
+app.command("hall-of-fame")(hall_of_fame)
 
 
 @app.callback(invoke_without_command=True)
@@ -347,17 +348,6 @@ def final_reveal(competition: CompetitionOpt = Path(".")) -> None:
     with open_podium(competition) as podium:
         podium.finals.reveal()
         print_leaderboard(console(), podium.results.leaderboard(podium.setup.final_stage()))
-
-
-@app.command("hall-of-fame")
-def hall_of_fame(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
-    """Winners of every competition kept in this store."""
-    with open_podium(competition) as podium:
-        entries = podium.finals.hall_of_fame()
-        if json_out:
-            emit_json([e.to_dict() for e in entries])
-        else:
-            print_hall_of_fame(console(), entries)
 
 
 @code_app.command("export")

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from podium.calibration import NoiseReport
 from podium.data.prepare import Manifest
+from podium.fame import ordinal
 from podium.harness.check import CheckReport
 from podium.layout import CompetitionLayout
 from podium.leaderboard import Leaderboard, Row
@@ -230,13 +231,14 @@ def print_hall_of_fame(console: Console, entries: Sequence[HallOfFameEntry]) -> 
         console.print("the hall of fame is empty")
         return
     table = Table(title="Hall of fame", title_justify="left")
-    for col in ("competition", "stage", "place", "team", "members", "overall", "duration s"):
+    for col in ("id", "competition", "stage", "place", "team", "members", "overall", "duration s"):
         table.add_column(col)
     for e in entries:
         table.add_row(
+            str(e.id),
             e.competition_name,
             e.stage_name,
-            str(e.place),
+            ordinal(e.place),
             e.team_name,
             e.members,
             f"{e.score:.2f}",

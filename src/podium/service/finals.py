@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from podium.errors import RuleError
+from podium.errors import NotFoundError, RuleError
+from podium.fame import fame_order
 from podium.leaderboard import best_per_team
 from podium.service.context import Competition
 from podium.service.evaluation import Evaluation, Progress, RunOutcome
@@ -144,10 +145,17 @@ class Finals:
         return final
 
     def hall_of_fame(self) -> list[HallOfFameEntry]:
-        """Winners of every competition in this store."""
+        """Winners of every competition in this store: newest stage first, then by place."""
         with self.c.sessions() as s:
-            order = (HallOfFameEntry.recorded_at, HallOfFameEntry.place)
-            return list(s.scalars(select(HallOfFameEntry).order_by(*order)))
+            return fame_order(s.scalars(select(HallOfFameEntry)))
+
+    def hall_of_fame_entry(self, entry_id: int) -> HallOfFameEntry:
+        """One winner (of any competition in this store: the hall of fame is shared)."""
+        with self.c.sessions() as s:
+            entry = s.get(HallOfFameEntry, entry_id)
+        if entry is None:
+            raise NotFoundError(f"no hall-of-fame entry {entry_id}", hint="podium hall-of-fame")
+        return entry
 
     def export_code(self, stage: str, out: Path) -> list[Path]:
         """Every team's submitted code of a closed stage that releases code."""

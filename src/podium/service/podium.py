@@ -13,6 +13,7 @@ from podium.service.context import Competition, open_competition
 from podium.service.evaluation import Evaluation, RunnerFactory
 from podium.service.finals import Finals
 from podium.service.fleet import Fleet
+from podium.service.huddle import Huddle
 from podium.service.news import News
 from podium.service.photo_finish import PhotoFinish
 from podium.service.questions import Questions
@@ -45,6 +46,7 @@ class Podium:
         )
         self.tokens = Tokens(competition)
         self.questions = Questions(competition, self.news)
+        self.huddle = Huddle(self.results, self.submissions)
 
     @classmethod
     def open(

@@ -91,11 +91,14 @@ class Results:
         facts = self.run_facts(run_id)
         return None if facts is None else aggregate(facts, self.c.metrics(), combine=self.combine())
 
-    def stage_runs(self, stage: str) -> list[RunFacts]:
-        """All scored runs of a stage, oldest first (the attempt history)."""
+    def stage_runs(self, stage: str, *, until: datetime | None = None) -> list[RunFacts]:
+        """All scored runs of a stage, oldest first (the attempt history); `until`: only
+        those finished by then (the stage as it stood at that moment)."""
         with self.c.sessions() as s:
             self.c.stage_row(s, stage)
-        return self.facts(Stage.name == stage)
+        if until is None:
+            return self.facts(Stage.name == stage)
+        return self.facts(Stage.name == stage, Run.finished_at <= until)
 
     def version(self) -> tuple[object, ...]:
         """Changes whenever anything a leaderboard shows may have changed (for caches)."""
@@ -119,10 +122,16 @@ class Results:
             return (tuple(runs), tuple(map(tuple, stages.all())), tuple(people))
 
     def leaderboard(
-        self, stage: str | None = None, *, organizer: bool = False, rule: RerankRule | None = None
+        self,
+        stage: str | None = None,
+        *,
+        organizer: bool = False,
+        rule: RerankRule | None = None,
+        until: datetime | None = None,
     ) -> Leaderboard:
         """A stage's leaderboard; hidden stages only for organizers until revealed. Another
-        `rule` replays the stored measurements under it (what-if); nothing is stored."""
+        `rule` replays the stored measurements under it (what-if); nothing is stored.
+        `until`: the board the runs finished by then made (the huddle view's past)."""
         with self.c.sessions() as s:
             stage = stage or self._shown_stage(s)
             row = self.c.stage_row(s, stage)
@@ -136,7 +145,7 @@ class Results:
             competition=self.c.spec.name,
             stage=stage,
             status=status,
-            runs=self.stage_runs(stage),
+            runs=self.stage_runs(stage, until=until),
             teams=[t.name for t in self.setup.teams()],
             metrics=self.c.metrics(),
             rule=rule or self.rule(),

@@ -281,6 +281,7 @@ class HallOfFameEntry(Base):
     def to_dict(self) -> dict[str, Any]:
         """The same record for `podium hall-of-fame --json` and the API."""
         return {
+            "id": self.id,
             "competition": self.competition_name,
             "stage": self.stage_name,
             "place": self.place,

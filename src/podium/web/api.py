@@ -96,7 +96,23 @@ def workers(request: Request, _: Organizer) -> dict[str, Any]:
 
 @router.get("/hall-of-fame")
 def hall_of_fame(request: Request) -> list[dict[str, Any]]:
+    """Newest stage first, then by place; each winner's printable tile is
+    `/hall-of-fame/{id}.svg` or `.png`."""
     return views.hall_of_fame(podium_of(request))
+
+
+@router.get("/huddle")
+def huddle(request: Request, who: Who, since: str = "7d") -> dict[str, Any]:
+    """What changed since `since` (7d, 24h, 90m, 2026-11-01, 2026-11-01T09:00+01:00) on each
+    stage whose results `who` may see: new bests, places then and now, attempts made."""
+    data = views.huddle(podium_of(request), since, who, request.app.state.boards)
+    return {
+        "since": data["since"].isoformat(),
+        "stages": [
+            {**s["changes"].to_dict(), "status": s["status"], "charts": s["charts"]}
+            for s in data["stages"]
+        ],
+    }
 
 
 # -- changing -------------------------------------------------------------------------------

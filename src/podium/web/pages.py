@@ -9,13 +9,20 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from podium.access import Administration, Principal, StageCode, allowed
 from podium.errors import ForbiddenError, NotFoundError
-from podium.report.durations import duration_text, interval_title
+from podium.report.durations import duration_text, figure, interval_title
+from podium.report.tiles import tile_filename, tile_png, tile_svg
 from podium.web import actions, markup, session, views
 from podium.web.deps import (
     Id,
@@ -50,6 +57,7 @@ def page_templates() -> Jinja2Templates:
     templates.env.filters["duration"] = duration_text
     templates.env.filters["interval_title"] = interval_title
     templates.env.filters["markdown"] = lambda text: Markup(markup.render(text))
+    templates.env.filters["seconds"] = lambda value: figure(float(value), "s")
     return templates
 
 
@@ -175,10 +183,39 @@ async def team_submit(request: Request, who: SignedIn, team: str) -> RedirectRes
 
 
 @router.get("/hall-of-fame")
-def hall_of_fame_page(request: Request, who: Who) -> HTMLResponse:
-    return _render(
-        request, "hall_of_fame.html", who, entries=views.hall_of_fame(podium_of(request))
-    )
+def hall_of_fame_page(request: Request, who: Who, screen: str = "laptop") -> HTMLResponse:
+    entries = views.hall_of_fame(podium_of(request))
+    return _render(request, "hall_of_fame.html", who, entries=entries, screen=_screen(screen))
+
+
+@router.get("/hall-of-fame/{entry_id}.svg")
+def fame_svg(request: Request, entry_id: Id) -> Response:
+    tile = views.fame_tile(podium_of(request), entry_id)
+    return _download(tile_svg(tile).encode(), "image/svg+xml", tile_filename(tile, "svg"))
+
+
+@router.get("/hall-of-fame/{entry_id}.png")
+def fame_png(request: Request, entry_id: Id) -> Response:
+    tile = views.fame_tile(podium_of(request), entry_id)
+    return _download(tile_png(tile_svg(tile)), "image/png", tile_filename(tile, "png"))
+
+
+def _download(body: bytes, media_type: str, filename: str) -> Response:
+    disposition = f'attachment; filename="{filename}"'  # the name is [a-z0-9.-] only
+    return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+@router.get("/huddle")
+def huddle_page(
+    request: Request, who: Who, since: str = "7d", screen: str = "laptop"
+) -> HTMLResponse:
+    data = views.huddle(podium_of(request), since, who, request.app.state.boards)
+    return _render(request, "huddle.html", who, **data, screen=_screen(screen),
+                   plotly_style_ids=plotly_style_ids())  # fmt: skip
+
+
+def _screen(screen: str) -> str:
+    return "wall" if screen == "wall" else "laptop"
 
 
 @router.get("/admin")

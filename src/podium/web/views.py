@@ -15,8 +15,11 @@ from typing import Any
 
 from podium.access import Principal, StageFacts, StageResults, Team, TeamSubmission, allowed, ensure
 from podium.errors import NotFoundError, RuleError, SpecError
+from podium.fame import badge_class, ordinal
+from podium.huddle import parse_since
 from podium.leaderboard import Leaderboard
 from podium.report.charts import chart_data
+from podium.report.tiles import Tile, tile_of
 from podium.service import Podium
 from podium.service.evaluation import is_retryable
 from podium.store.models import Stage, Submission, utcnow
@@ -250,7 +253,31 @@ def runs_overview(podium: Podium) -> list[dict[str, Any]]:
 
 
 def hall_of_fame(podium: Podium) -> list[dict[str, Any]]:
-    return [e.to_dict() for e in podium.finals.hall_of_fame()]
+    """Newest stage first, then by place; `ordinal` (1st) and `badge` (gold) for the tiles."""
+    return [
+        {**e.to_dict(), "ordinal": ordinal(e.place), "badge": badge_class(e.place)}
+        for e in podium.finals.hall_of_fame()
+    ]
+
+
+def fame_tile(podium: Podium, entry_id: int) -> Tile:
+    return tile_of(podium.finals.hall_of_fame_entry(entry_id))
+
+
+def huddle(
+    podium: Podium, since: str, who: Principal | None, cache: BoardCache | None = None
+) -> dict[str, Any]:
+    """What changed since `since` on every stage `who` may see (hidden ones are left out,
+    not named); the charts across attempts as the leaderboard draws them."""
+    moment = parse_since(since, utcnow())
+    stages = []
+    for st in podium.setup.stages():
+        if st.status == "pending" or not allowed(who, "see", StageResults(stage_facts(podium, st))):
+            continue
+        view = board_view(podium, st.name, who, cache)
+        changes = podium.huddle.stage(st.name, moment, now=view.board)
+        stages.append({"changes": changes, "charts": view.charts, "status": st.status})
+    return {"since": moment, "asked": since, "stages": stages}
 
 
 def fleet_overview(podium: Podium) -> dict[str, Any]:
