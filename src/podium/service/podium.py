@@ -15,6 +15,7 @@ from podium.service.finals import Finals
 from podium.service.fleet import Fleet
 from podium.service.photo_finish import PhotoFinish
 from podium.service.results import Results
+from podium.service.schedule import Schedule
 from podium.service.setup import Setup
 from podium.service.submissions import Submissions
 from podium.service.tokens import Tokens
@@ -27,7 +28,9 @@ class Podium:
     def __init__(self, competition: Competition, runner_factory: RunnerFactory) -> None:
         self.competition = competition
         self.setup = Setup(competition)
-        self.submissions = Submissions(competition, self.setup)
+        self.submissions = Submissions(
+            competition, self.setup, before_admit=lambda: self.schedule.apply()
+        )
         self.results = Results(competition, self.setup)
         self.evaluation = Evaluation(competition, self.setup, self.results, runner_factory)
         self.fleet = Fleet(competition, self.setup, self.evaluation)
@@ -40,6 +43,7 @@ class Podium:
             self.evaluation,
             self.photo_finish,
         )
+        self.schedule = Schedule(competition, self.setup, self.finals)
         self.tokens = Tokens(competition)
 
     @classmethod

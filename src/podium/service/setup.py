@@ -60,14 +60,18 @@ class Setup:
         with self.c.sessions() as s:
             return list(s.scalars(self.c.scoped(select(Stage)).order_by(Stage.position)))
 
-    def open_stage(self, name: str) -> None:
-        """Open a stage; at most one stage is open at a time."""
+    def open_stage(self, name: str) -> bool:
+        """Open a stage; at most one stage is open at a time. False if it already was open
+        (nothing changes: a schedule applied by two processes opens it once)."""
         with self.c.sessions.begin() as s:
             stage = self.c.stage_row(s, name)
             if stage.status == "closed":
                 raise RuleError(f"stage {name!r} is closed and cannot reopen")
+            if stage.status == "open":
+                return False
             self.ensure_none_open(s, but=stage.id)
             stage.status, stage.opened_at = "open", utcnow()
+            return True
 
     def ensure_none_open(self, s: Session, but: int | None = None) -> None:
         """RuleError naming the open stage, if one is (other than `but`)."""
