@@ -87,10 +87,18 @@ class Setup:
         with self.c.sessions() as s:
             stage = s.scalar(self.c.scoped(select(Stage).where(Stage.status == "open")))
             if stage is None:
-                raise RuleError(
-                    "no stage is open", hint="the organizer opens one with `podium stage open NAME`"
-                )
+                raise RuleError("no stage is open", hint=self._next_opening())
             return stage.name
+
+    def _next_opening(self) -> str:
+        """When the next scheduled stage opens, or who opens one."""
+        with self.c.sessions() as s:
+            pending = set(s.scalars(self.c.scoped(select(Stage.name)).where(Stage.status == "pending")))
+        timed = [st for st in self.c.spec.stages if st.name in pending and st.opens]
+        if not timed:
+            return "the organizer opens one with `podium stage open NAME`"
+        first = min(timed, key=lambda st: st.opens or 0)
+        return f"stage {first.name!r} opens at {first.opens:%Y-%m-%d %H:%M %Z}"
 
     def final_stage(self) -> str:
         for stage in self.c.spec.stages:

@@ -166,6 +166,7 @@ class Submissions:
                     archive_path="",
                     label=label[:200],
                     source_submission_id=source_submission_id,
+                    created_at=self.clock(),  # the clock max_per_day counts days by
                 )
                 s.add(sub)
                 s.flush()

@@ -19,6 +19,7 @@ from podium.web.errors import add_error_handlers
 from podium.web.guard import guard
 from podium.web.limits import FailureLimiter
 from podium.web.middleware import BodyLimit, security_headers
+from podium.web.ticker import ScheduleTicker
 from podium.web.views import BoardCache
 from podium.web.worker import EvaluationWorker
 
@@ -50,11 +51,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The evaluator runs while the app serves; the store closes when it stops."""
     podium: Podium = app.state.podium
     worker: EvaluationWorker | None = app.state.worker
+    ticker: ScheduleTicker | None = app.state.ticker
     if worker is not None:
         worker.start()
+    if ticker is not None:
+        ticker.start()
     try:
         yield
     finally:
+        if ticker is not None:
+            ticker.stop()
         if worker is not None:
             worker.stop()
         podium.close()
@@ -66,9 +72,10 @@ def create_app(
     evaluate: bool = True,
     poll: float = 5.0,
     clock: Callable[[], float] = time.monotonic,
+    tick: float = 1.0,
 ) -> FastAPI:
     """The website and API for the competition in `root`; `evaluate` runs the queue too;
-    `clock` times the sign-in rate limit."""
+    `clock` times the sign-in rate limit; scheduled stages are checked every `tick` s."""
     podium = Podium.open(root)
     broker = podium.competition.broker
     step = Dispatcher(broker) if broker else None  # workers evaluate; the server only sends
@@ -86,6 +93,8 @@ def create_app(
     app.state.podium = podium
     app.state.secret = session.load_secret(podium.competition.layout.artifacts_dir / "web-secret")
     app.state.worker = worker
+    scheduled = podium.schedule.scheduled()
+    app.state.ticker = ScheduleTicker(podium.competition.root, every=tick, worker=worker) if scheduled else None
     app.state.boards = BoardCache()
     app.state.limiter = FailureLimiter(clock=clock)
     app.state.templates = pages.page_templates()
