@@ -122,7 +122,9 @@ def spec_with(lines: str) -> str:
 
 def test_schedule_keys_parse_with_offsets() -> None:
     spec = parse_spec(
-        spec_with("opens = 2026-12-01T09:00:00+01:00\ncloses = 2026-12-15T17:00:00Z\nmax_per_day = 2")
+        spec_with(
+            "opens = 2026-12-01T09:00:00+01:00\ncloses = 2026-12-15T17:00:00Z\nmax_per_day = 2"
+        )
     )
     evaluation = spec.stage("evaluation")
     assert evaluation.opens == OPENS

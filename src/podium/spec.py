@@ -451,6 +451,7 @@ def _format_validation_error(err: ValidationError) -> str:
         msg = item["msg"]
         if item["type"] == "extra_forbidden":
             msg = "unknown field (check the spelling; see `podium init` for every field)"
+        msg = msg.removeprefix("Value error, ")  # our own validators' messages say it all
         lines.append(f"{loc}: {msg}")
     return "; ".join(lines)
 

@@ -125,16 +125,12 @@ def test_a_schedule_already_past_at_creation_opens_and_closes_at_first_look(
         assert p.finals.hall_of_fame() == []  # nobody submitted: no winner, no crash
 
 
-def test_runs_queued_at_the_close_are_still_scored_and_count(
-    timed: Podium, tmp_path: Path
-) -> None:
+def test_runs_queued_at_the_close_are_still_scored_and_count(timed: Podium, tmp_path: Path) -> None:
     """A submission admitted before the close keeps its attempt: the close does not drop it;
     it is evaluated afterwards and appears on the closed stage's leaderboard (the winner is
     declared from what was scored at the close, as with `podium stage close`)."""
     at(timed, DURING).submissions.submit(constant(tmp_path), team="Alpha")
-    assert timed.schedule.apply(CLOSES + timedelta(hours=1)) == [
-        Transition("evaluation", "close")
-    ]
+    assert timed.schedule.apply(CLOSES + timedelta(hours=1)) == [Transition("evaluation", "close")]
     assert [s.status for s in timed.submissions.find()] == ["queued"]
     [outcome] = timed.evaluation.evaluate_pending()
     assert outcome.status == "scored"

@@ -47,13 +47,9 @@ def serve(tmp_path: Path) -> Iterator[Callable[[Cup], str]]:
 
     def start(cup: Cup) -> str:
         port = _free_port()
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "podium", "serve", "-c", str(cup.root),
-                 "--port", str(port), "--poll", "0.5"],
-                stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        )
+        command = [sys.executable, "-m", "podium", "serve", "-c", str(cup.root)]
+        command += ["--port", str(port), "--poll", "0.5"]
+        procs.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

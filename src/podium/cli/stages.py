@@ -13,9 +13,10 @@ def stage_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = Fals
     """List stages: status, attempts, schedule and the time left."""
     with open_podium(competition) as podium:
         now = podium.schedule.clock()
-        rows, revealed = podium.schedule.times(now), {
-            st.name: st.revealed for st in podium.setup.stages()
-        }
+        rows, revealed = (
+            podium.schedule.times(now),
+            {st.name: st.revealed for st in podium.setup.stages()},
+        )
         specs = {st.name: st for st in podium.competition.spec.stages}
     if json_out:
         emit_json([_record(row, now) for row in rows])

@@ -93,7 +93,9 @@ class Setup:
     def _next_opening(self) -> str:
         """When the next scheduled stage opens, or who opens one."""
         with self.c.sessions() as s:
-            pending = set(s.scalars(self.c.scoped(select(Stage.name)).where(Stage.status == "pending")))
+            pending = set(
+                s.scalars(self.c.scoped(select(Stage.name)).where(Stage.status == "pending"))
+            )
         timed = [st for st in self.c.spec.stages if st.name in pending and st.opens]
         if not timed:
             return "the organizer opens one with `podium stage open NAME`"

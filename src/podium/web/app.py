@@ -94,7 +94,9 @@ def create_app(
     app.state.secret = session.load_secret(podium.competition.layout.artifacts_dir / "web-secret")
     app.state.worker = worker
     scheduled = podium.schedule.scheduled()
-    app.state.ticker = ScheduleTicker(podium.competition.root, every=tick, worker=worker) if scheduled else None
+    app.state.ticker = (
+        ScheduleTicker(podium.competition.root, every=tick, worker=worker) if scheduled else None
+    )
     app.state.boards = BoardCache()
     app.state.limiter = FailureLimiter(clock=clock)
     app.state.templates = pages.page_templates()
