@@ -54,5 +54,8 @@ def test_a_time_without_an_offset_is_refused_with_an_example(competition_dir: Pa
     schedule(competition_dir, "closes = 2099-01-05T18:00:00")
     done = podium("stage", "list", "-c", str(competition_dir), columns=300)
     assert done.returncode == 2
-    assert "stages.0: stage 'evaluation': closes = 2099-01-05T18:00:00 has no UTC offset" in done.stderr
+    assert (
+        "stages.0: stage 'evaluation': closes = 2099-01-05T18:00:00 has no UTC offset"
+        in done.stderr
+    )
     assert "closes = 2026-12-01T09:00:00+01:00" in done.stderr
