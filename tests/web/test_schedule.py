@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import Cup, bearer, make_cup
+from .conftest import ORIGIN, Cup, bearer, make_cup
 from .test_browser import CHROMIUM, FLAGS, _free_port
 
 
@@ -116,8 +116,10 @@ def test_stages_open_and_close_by_themselves_and_the_cli_agrees(
     now = wait_for(url, "sprint", "open")
     assert now["evaluation"]["status"] == "closed"
     sent = upload(url, cup)
-    if sent.status_code == 200:  # accepted into the open stage, unless it closed meanwhile
+    if sent.status_code == 201:  # accepted into the open stage, unless it closed meanwhile
         assert sent.json()["stage"] == "sprint"
+    else:
+        assert sent.status_code == 409 and "no stage is open" in sent.text
     seen, printed, after = stages(url), stage_list(cup), stages(url)
     if seen["sprint"]["status"] == after["sprint"]["status"] == "open":
         assert "evaluation: closed" in printed and "sprint: open" in printed
@@ -160,3 +162,38 @@ def test_the_countdown_ticks_and_the_page_reloads_at_zero(
         )
         browser.close()
     assert refused == []
+
+
+def test_max_per_day_through_the_api_and_the_team_page(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from podium.web.app import create_app
+
+    from .test_pages import _sign_in
+
+    cup = make_cup(tmp_path)
+    spec = cup.root / "competition.toml"
+    spec.write_text(spec.read_text().replace("attempts = 3\n", "attempts = 3\nmax_per_day = 1\n"))
+    late = datetime(2030, 5, 6, 23, 59, tzinfo=UTC)
+    with TestClient(create_app(cup.root, evaluate=False), headers={"Origin": ORIGIN}) as client:
+        podium = client.app.state.podium  # type: ignore[attr-defined]
+        podium.submissions.clock = lambda: late
+
+        def send() -> Any:
+            files = {"file": ("sub.zip", cup.archive)}
+            return client.post("/api/submissions", headers=bearer(cup.lex), files=files)
+
+        assert send().status_code == 201
+        refused = send()
+        assert refused.status_code == 409
+        assert "next attempt is possible from 2030-05-07 00:00 UTC" in refused.text
+        team = client.get("/api/teams/Quick Lex", headers=bearer(cup.lex)).json()
+        assert team["attempts_left"] == {"evaluation": 0}
+        assert team["max_per_day"] == {"evaluation": 1}
+        _sign_in(client, cup.lex)
+        page = client.get("/teams/Quick Lex").text
+        assert "attempts left in evaluation today (1 a day, UTC)" in page
+        podium.submissions.clock = lambda: late + timedelta(minutes=1)  # the next UTC day
+        left = client.get("/api/teams/Quick Lex", headers=bearer(cup.lex)).json()
+        assert left["attempts_left"] == {"evaluation": 1}
+        assert send().status_code == 201

@@ -93,10 +93,12 @@ def create_app(
     app.state.podium = podium
     app.state.secret = session.load_secret(podium.competition.layout.artifacts_dir / "web-secret")
     app.state.worker = worker
-    scheduled = podium.schedule.scheduled()
-    app.state.ticker = (
-        ScheduleTicker(podium.competition.root, every=tick, worker=worker) if scheduled else None
-    )
+    ticker = None
+    if podium.schedule.scheduled():
+        ticker = ScheduleTicker(podium.competition.root, every=tick, worker=worker)
+        # a submission's look at the schedule publishes a close as the ticker does
+        podium.submissions.before_admit = lambda: ticker.tick(podium)
+    app.state.ticker = ticker
     app.state.boards = BoardCache()
     app.state.limiter = FailureLimiter(clock=clock)
     app.state.templates = pages.page_templates()
