@@ -26,6 +26,8 @@ from podium.store.models import Stage, Submission, utcnow
 def stage_countdowns(podium: Podium) -> dict[str, dict[str, str]]:
     """Each scheduled stage's next change, drawn server-side and counted down by
     countdown.js: the verb, the time (UTC, ISO 8601) and the text as of now."""
+    if not podium.schedule.scheduled():
+        return {}
     now = podium.schedule.clock()
     return {
         row.name: {
