@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -112,6 +113,47 @@ class StageSpec(_Strict):
     )
     release_code: bool = Field(default=False, description="share all teams' code when closed")
     declare_winner: bool = Field(default=False, description="hall of fame entry when closed")
+    max_per_day: int | None = Field(
+        default=None, ge=1, description="attempts per team per calendar day (UTC); none: no cap"
+    )
+    opens: datetime | None = Field(
+        default=None, description="opens by itself at this time (ISO 8601 with a UTC offset)"
+    )
+    closes: datetime | None = Field(
+        default=None, description="closes by itself at this time (ISO 8601 with a UTC offset)"
+    )
+
+    @field_validator("opens", "closes", mode="before")
+    @classmethod
+    def _a_time_not_a_number(cls, value: object) -> object:
+        """pydantic reads a number as seconds since 1970: surely a mistake in a toml file."""
+        if isinstance(value, int | float):
+            raise ValueError("a time is needed, e.g. 2026-12-01T09:00:00+01:00, not a number")
+        return value
+
+    @model_validator(mode="after")
+    def _schedule_makes_sense(self) -> StageSpec:
+        """Times without an offset are ambiguous between server and laptops: refused."""
+        example = "e.g. opens = 2026-12-01T09:00:00+01:00 (or ...T08:00:00Z for UTC)"
+        for key in ("opens", "closes"):
+            value: datetime | None = getattr(self, key)
+            if value is not None and value.utcoffset() is None:
+                raise ValueError(
+                    f"stage {self.name!r}: {key} = {value.isoformat()} has no UTC offset; "
+                    f"add one, {example.replace('opens', key)}"
+                )
+        if self.opens and self.closes and self.closes <= self.opens:
+            raise ValueError(
+                f"stage {self.name!r}: closes ({self.closes.isoformat()}) must come after "
+                f"opens ({self.opens.isoformat()}), e.g. opens = 2026-12-01T09:00:00+01:00 "
+                "and closes = 2026-12-15T18:00:00+01:00"
+            )
+        if self.split == "final" and (self.opens or self.closes):
+            raise ValueError(
+                f"stage {self.name!r}: the final is not scheduled (it opens and closes with "
+                "`podium final run`); remove opens/closes from it"
+            )
+        return self
 
 
 class EfficiencySpec(_Strict):
@@ -411,6 +453,7 @@ def _format_validation_error(err: ValidationError) -> str:
         msg = item["msg"]
         if item["type"] == "extra_forbidden":
             msg = "unknown field (check the spelling; see `podium init` for every field)"
+        msg = msg.removeprefix("Value error, ")  # our own validators' messages say it all
         lines.append(f"{loc}: {msg}")
     return "; ".join(lines)
 

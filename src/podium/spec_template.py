@@ -55,10 +55,16 @@ dev = 0.1
 # max_examples_per_language = 2000
 
 # Stages run in order. `split` names the sealed set; attempts are per team.
+# A stage may open and close by itself: times in ISO 8601 with a UTC offset (or Z), e.g.
+# opens = 2026-12-01T09:00:00+01:00 and closes = 2026-12-15T18:00:00+01:00 (the final is
+# run by hand). `max_per_day` caps a team's attempts per calendar day (UTC) besides `attempts`.
 [[stages]]
 name = "evaluation"
 split = "eval"
 attempts = 3
+# max_per_day = 1
+# opens = 2026-12-01T09:00:00+01:00
+# closes = 2026-12-15T18:00:00+01:00
 leaderboard = "public"       # updates after every scored attempt
 release_code = true          # `podium code export` shares all teams' code once closed
 declare_winner = true        # the stage winner enters the hall of fame when closed

@@ -36,6 +36,7 @@ from podium.cli.render import (
     print_submissions,
 )
 from podium.cli.server import serve, token_app
+from podium.cli.stages import stage_list
 from podium.cli.teams import teams_app
 from podium.cli.workers import worker, workers
 from podium.errors import PodiumError
@@ -60,6 +61,7 @@ app.add_typer(team_app, name="team")
 app.add_typer(stage_app, name="stage")
 app.add_typer(final_app, name="final")
 app.add_typer(code_app, name="code")
+stage_app.command("list")(stage_list)
 app.add_typer(baseline_app, name="baseline")
 app.add_typer(token_app, name="token")
 app.add_typer(teams_app, name="teams")
@@ -182,19 +184,6 @@ def stage_close(name: str, competition: CompetitionOpt = Path(".")) -> None:
             console().print(
                 f"hall of fame: {w.team_name} wins stage {w.stage_name!r} "
                 f"({w.score:.2f} points, {w.duration_seconds:.2f} s)"
-            )
-
-
-@stage_app.command("list")
-def stage_list(competition: CompetitionOpt = Path(".")) -> None:
-    """List stages and their status."""
-    with open_podium(competition) as podium:
-        for st in podium.setup.stages():
-            spec = podium.competition.spec.stage(st.name)
-            revealed = " (revealed)" if st.revealed else ""
-            console().print(
-                f"{st.name}: {st.status}{revealed}; split {st.split}, "
-                f"{spec.attempts} attempt(s), leaderboard {spec.leaderboard}"
             )
 
 

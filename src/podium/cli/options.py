@@ -48,6 +48,7 @@ def open_podium(root: Path) -> Iterator[Podium]:
         fail(err)
         raise
     try:
+        podium.schedule.apply()  # every command sees the stages the server sees
         yield podium
     except PodiumError as err:
         fail(err)

@@ -18,6 +18,7 @@ from podium.service.news import News
 from podium.service.photo_finish import PhotoFinish
 from podium.service.questions import Questions
 from podium.service.results import Results
+from podium.service.schedule import Schedule
 from podium.service.setup import Setup
 from podium.service.submissions import Submissions
 from podium.service.tokens import Tokens
@@ -31,7 +32,9 @@ class Podium:
         self.competition = competition
         self.news = News(competition)
         self.setup = Setup(competition, self.news)
-        self.submissions = Submissions(competition, self.setup)
+        self.submissions = Submissions(
+            competition, self.setup, before_admit=lambda: self.schedule.apply()
+        )
         self.results = Results(competition, self.setup)
         self.evaluation = Evaluation(competition, self.setup, self.results, runner_factory)
         self.fleet = Fleet(competition, self.setup, self.evaluation)
@@ -44,6 +47,7 @@ class Podium:
             self.evaluation,
             self.photo_finish,
         )
+        self.schedule = Schedule(competition, self.setup, self.finals)
         self.tokens = Tokens(competition)
         self.questions = Questions(competition, self.news)
         self.huddle = Huddle(self.results, self.submissions)

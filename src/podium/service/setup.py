@@ -61,17 +61,21 @@ class Setup:
         with self.c.sessions() as s:
             return list(s.scalars(self.c.scoped(select(Stage)).order_by(Stage.position)))
 
-    def open_stage(self, name: str, *, announce: bool = True) -> None:
-        """Open a stage; at most one stage is open at a time. Everyone hears of it (not of
-        the final opening for its one run: `announce` false)."""
+    def open_stage(self, name: str, *, announce: bool = True) -> bool:
+        """Open a stage; at most one stage is open at a time. False if it already was open
+        (nothing changes: a schedule applied by two processes opens it once). Everyone hears
+        of it (not of the final opening for its one run: `announce` false)."""
         with self.c.sessions.begin() as s:
             stage = self.c.stage_row(s, name)
             if stage.status == "closed":
                 raise RuleError(f"stage {name!r} is closed and cannot reopen")
+            if stage.status == "open":
+                return False
             self.ensure_none_open(s, but=stage.id)
             if stage.status != "open" and announce:
                 self.news.stage_opened(s, name)
             stage.status, stage.opened_at = "open", utcnow()
+            return True
 
     def ensure_none_open(self, s: Session, but: int | None = None) -> None:
         """RuleError naming the open stage, if one is (other than `but`)."""
@@ -87,10 +91,20 @@ class Setup:
         with self.c.sessions() as s:
             stage = s.scalar(self.c.scoped(select(Stage).where(Stage.status == "open")))
             if stage is None:
-                raise RuleError(
-                    "no stage is open", hint="the organizer opens one with `podium stage open NAME`"
-                )
+                raise RuleError("no stage is open", hint=self._next_opening())
             return stage.name
+
+    def _next_opening(self) -> str:
+        """When the next scheduled stage opens, or who opens one."""
+        with self.c.sessions() as s:
+            pending = set(
+                s.scalars(self.c.scoped(select(Stage.name)).where(Stage.status == "pending"))
+            )
+        timed = [st for st in self.c.spec.stages if st.name in pending and st.opens]
+        if not timed:
+            return "the organizer opens one with `podium stage open NAME`"
+        first = min(timed, key=lambda st: st.opens or 0)
+        return f"stage {first.name!r} opens at {first.opens:%Y-%m-%d %H:%M %Z}"
 
     def final_stage(self) -> str:
         for stage in self.c.spec.stages:

@@ -4,7 +4,9 @@ can ask about its submissions (queue position, attempts left)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -13,9 +15,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from podium.digest import sha256_file
 from podium.errors import NotFoundError, RuleError
+from podium.schedule import day_start, next_day
 from podium.service.context import Competition
 from podium.service.setup import Setup
-from podium.store.models import Run, Stage, Submission, Team
+from podium.store.models import Run, Stage, Submission, Team, utcnow
 from podium.submission.archive import read_submission
 from podium.submission.intake import check_archive, incoming_file
 
@@ -36,8 +39,15 @@ class SubmitReceipt:
 class Submissions:
     """Every path into the store goes through `check_archive` and `_reserve_file`."""
 
-    def __init__(self, competition: Competition, setup: Setup) -> None:
+    def __init__(
+        self,
+        competition: Competition,
+        setup: Setup,
+        before_admit: Callable[[], object] | None = None,
+    ) -> None:
         self.c, self.setup = competition, setup
+        self.before_admit = before_admit  # the schedule: a stage due to close closes first
+        self.clock: Callable[[], datetime] = utcnow
 
     def submit(
         self, path: Path, *, team: str, stage: str | None = None, label: str = ""
@@ -62,6 +72,8 @@ class Submissions:
     def check_can_submit(self, team: str | None, stage: str | None = None) -> str:
         """The stage a submission would enter, or why it cannot: checked before any byte of
         the archive is read (`team` None: the stage only)."""
+        if self.before_admit is not None:
+            self.before_admit()
         stage_name = stage or self.setup.current_stage()
         if self.c.spec.stage(stage_name).split == "final":
             raise RuleError(
@@ -97,24 +109,33 @@ class Submissions:
     ) -> tuple[Stage, Team | None, int]:
         """The open stage, the team and the attempts it has used; RuleError if none is left."""
         stage = self.c.stage_row(s, stage_name)
+        spec, now = self.c.spec.stage(stage_name), self.clock()
         if stage.status != "open":
             raise RuleError(f"stage {stage_name!r} is {stage.status}, not open")
+        if spec.closes is not None and now >= spec.closes:  # due to close: as good as closed
+            raise RuleError(f"stage {stage_name!r} closed at {spec.closes.isoformat()}")
         if team is None:
             return stage, None, 0
         team_row = self.c.team_row(s, team)
-        used = (
-            s.scalar(
-                select(func.count(Submission.id)).where(
+        times = list(
+            s.scalars(
+                select(Submission.created_at).where(
                     Submission.team_id == team_row.id, Submission.stage_id == stage.id
                 )
             )
-            or 0
         )
-        attempts = self.c.spec.stage(stage_name).attempts
+        used, attempts = len(times), spec.attempts
         if used >= attempts:
             raise RuleError(
                 f"team {team!r} has used all {attempts} attempt(s) of stage {stage_name!r}",
                 hint="nothing was stored; the next stage brings new attempts",
+            )
+        if spec.max_per_day is not None and _today(times, now) >= spec.max_per_day:
+            raise RuleError(
+                f"team {team!r} has used its {spec.max_per_day} attempt(s) of today (UTC) "
+                f"in stage {stage_name!r}",
+                hint=f"nothing was stored; the next attempt is possible from "
+                f"{next_day(now):%Y-%m-%d %H:%M} UTC",
             )
         return stage, team_row, used
 
@@ -145,6 +166,7 @@ class Submissions:
                     archive_path="",
                     label=label[:200],
                     source_submission_id=source_submission_id,
+                    created_at=self.clock(),  # the clock max_per_day counts days by
                 )
                 s.add(sub)
                 s.flush()
@@ -228,15 +250,20 @@ class Submissions:
             return int(ahead or 0)
 
     def attempts_left(self, team: str) -> dict[str, int]:
-        """Per stage teams submit to: the attempts the team has not used."""
-        used: dict[str, int] = {}
+        """Per stage teams submit to: the attempts the team may still use (today, when the
+        stage caps attempts per day)."""
+        times: dict[str, list[datetime]] = {}
         for sub in self.find(team):
-            used[sub.stage.name] = used.get(sub.stage.name, 0) + 1
-        return {
-            st.name: st.attempts - used.get(st.name, 0)
-            for st in self.c.spec.stages
-            if st.split != "final"
-        }
+            times.setdefault(sub.stage.name, []).append(sub.created_at)
+        now, left = self.clock(), {}
+        for st in self.c.spec.stages:
+            if st.split == "final":
+                continue
+            used = times.get(st.name, [])
+            left[st.name] = st.attempts - len(used)
+            if st.max_per_day is not None:
+                left[st.name] = min(left[st.name], st.max_per_day - _today(used, now))
+        return {name: max(0, n) for name, n in left.items()}
 
     def select_for_final(self, team: str, submission_id: int) -> None:
         """The submission a team takes to the final (default: its best)."""
@@ -249,3 +276,10 @@ class Submissions:
                 raise RuleError(f"submission {submission_id} is {sub.status}; select a scored one")
             for other in s.scalars(select(Submission).where(Submission.team_id == team_row.id)):
                 other.selected_for_final = other.id == submission_id
+
+
+def _today(times: list[datetime], now: datetime) -> int:
+    """Attempts reserved since midnight UTC (SQLite hands times back without their offset:
+    they are UTC)."""
+    start = day_start(now)
+    return sum(1 for t in times if (t if t.tzinfo else t.replace(tzinfo=UTC)) >= start)

@@ -20,6 +20,7 @@ from podium.web.errors import add_error_handlers
 from podium.web.guard import guard
 from podium.web.limits import FailureLimiter
 from podium.web.middleware import BodyLimit, security_headers
+from podium.web.ticker import ScheduleTicker
 from podium.web.views import BoardCache
 from podium.web.worker import EvaluationWorker
 
@@ -51,8 +52,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The evaluator and the deliverer of news run while the app serves; the store closes
     when it stops."""
     podium: Podium = app.state.podium
-    threads = [t for t in (app.state.worker, app.state.courier) if t is not None]
-    for thread in threads:
+    # the ticker stops first (it may wake the evaluator), the courier last (it sends their news)
+    threads = [t for t in (app.state.ticker, app.state.worker, app.state.courier) if t is not None]
+    for thread in reversed(threads):
         thread.start()
     try:
         yield
@@ -68,9 +70,10 @@ def create_app(
     evaluate: bool = True,
     poll: float = 5.0,
     clock: Callable[[], float] = time.monotonic,
+    tick: float = 1.0,
 ) -> FastAPI:
     """The website and API for the competition in `root`; `evaluate` runs the queue too;
-    `clock` times the sign-in rate limit."""
+    `clock` times the sign-in rate limit; scheduled stages are checked every `tick` s."""
     podium = Podium.open(root)
     broker = podium.competition.broker
     step = Dispatcher(broker) if broker else None  # workers evaluate; the server only sends
@@ -90,6 +93,12 @@ def create_app(
     app.state.worker = worker
     notifies = any(True for _ in podium.competition.spec.notify.destinations())
     app.state.courier = Courier(podium.competition.root) if notifies else None
+    ticker = None
+    if podium.schedule.scheduled():
+        ticker = ScheduleTicker(podium.competition.root, every=tick, worker=worker)
+        # a submission's look at the schedule publishes a close as the ticker does
+        podium.submissions.before_admit = lambda: ticker.tick(podium)
+    app.state.ticker = ticker
     app.state.boards = BoardCache()
     app.state.limiter = FailureLimiter(clock=clock)
     app.state.templates = pages.page_templates()

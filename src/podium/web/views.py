@@ -11,6 +11,7 @@ import io
 import json
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from podium.access import Principal, StageFacts, StageResults, Team, TeamSubmission, allowed, ensure
@@ -25,9 +26,28 @@ from podium.service.evaluation import is_retryable
 from podium.store.models import Stage, Submission, utcnow
 
 
+def stage_countdowns(podium: Podium) -> dict[str, dict[str, str]]:
+    """Each scheduled stage's next change, drawn server-side and counted down by
+    countdown.js: the verb, the time (UTC, ISO 8601) and the text as of now."""
+    if not podium.schedule.scheduled():
+        return {}
+    now = podium.schedule.clock()
+    return {
+        row.name: {
+            "verb": row.countdown.verb,
+            "at": row.countdown.at.astimezone(UTC).isoformat(),
+            "text": row.countdown.text(now),
+            "title": f"{row.countdown.at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
+        }
+        for row in podium.schedule.times(now)
+        if row.countdown is not None
+    }
+
+
 def stage_tabs(podium: Podium) -> list[dict[str, Any]]:
     """Every stage with its state; `hidden`: its results are not public (yet)."""
     specs = {st.name: st for st in podium.competition.spec.stages}
+    countdowns = stage_countdowns(podium)
     return [
         {
             "name": st.name,
@@ -37,6 +57,7 @@ def stage_tabs(podium: Podium) -> list[dict[str, Any]]:
             "revealed": st.revealed,
             "attempts": specs[st.name].attempts,
             "release_code": specs[st.name].release_code,
+            "countdown": countdowns.get(st.name),
         }
         for st in podium.setup.stages()
     ]
@@ -219,8 +240,12 @@ def team_page(podium: Podium, team: str, who: Principal | None) -> dict[str, Any
         "team": row.name,
         "members": [m.name for m in row.members],
         "attempts_left": podium.submissions.attempts_left(row.name),
+        "max_per_day": {
+            st.name: st.max_per_day for st in podium.competition.spec.stages if st.max_per_day
+        },
         "submissions": [s.to_dict() for s in reversed(subs)],
         "current_stage": _current_stage(podium),
+        "countdowns": stage_countdowns(podium),
     }
 
 

@@ -1,0 +1,199 @@
+"""Scheduled stages in a live `podium serve`: a stage closes and the next opens and closes by
+itself, a CLI command run in between sees what the server sees, and the pages count down in
+Chromium. Times are a few seconds ahead; the tests poll with deadlines."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from .conftest import ORIGIN, Cup, bearer, make_cup
+from .test_browser import CHROMIUM, FLAGS, _free_port
+
+
+def _at(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def schedule(cup: Cup, closes: datetime, sprint: tuple[datetime, datetime]) -> None:
+    """`evaluation` (opened by hand) closes at `closes`; a second stage `sprint` runs in the
+    window `sprint`."""
+    spec = cup.root / "competition.toml"
+    text = spec.read_text().replace(
+        "attempts = 3\n", f"attempts = 3\ncloses = {closes.isoformat()}\n", 1
+    )
+    text += (
+        f'\n[[stages]]\nname = "sprint"\nsplit = "eval"\nattempts = 2\n'
+        f"opens = {sprint[0].isoformat()}\ncloses = {sprint[1].isoformat()}\n"
+    )
+    spec.write_text(text)
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[[Cup], str]]:
+    """Starts `podium serve` (evaluating, ticking every second) on a cup: its URL."""
+    procs: list[subprocess.Popen[bytes]] = []
+    log = (tmp_path / "serve.log").open("w")
+
+    def start(cup: Cup) -> str:
+        port = _free_port()
+        command = [sys.executable, "-m", "podium", "serve", "-c", str(cup.root)]
+        command += ["--port", str(port), "--poll", "0.5"]
+        procs.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url + "/api/stages", timeout=1).status_code == 200:
+                    return url
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise AssertionError((tmp_path / "serve.log").read_text())
+
+    try:
+        yield start
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=30)
+        log.close()
+
+
+def stages(url: str) -> dict[str, dict[str, Any]]:
+    return {st["name"]: st for st in httpx.get(url + "/api/stages", timeout=10).json()}
+
+
+def wait_for(url: str, stage: str, status: str, seconds: float = 40) -> dict[str, dict[str, Any]]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        now = stages(url)
+        if now[stage]["status"] == status:
+            return now
+        time.sleep(0.2)
+    raise AssertionError(f"stage {stage} never became {status}: {stages(url)}")
+
+
+def stage_list(cup: Cup) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "podium", "stage", "list", "-c", str(cup.root)],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "80"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert all(len(line) <= 80 for line in done.stdout.splitlines()), done.stdout
+    return done.stdout
+
+
+def upload(url: str, cup: Cup) -> httpx.Response:
+    return httpx.post(
+        url + "/api/submissions", headers=bearer(cup.lex),
+        files={"file": ("sub.zip", cup.archive)}, timeout=30,
+    )  # fmt: skip
+
+
+def test_stages_open_and_close_by_themselves_and_the_cli_agrees(
+    tmp_path: Path, serve: Callable[[Cup], str]
+) -> None:
+    cup = make_cup(tmp_path)
+    first = _at(8)
+    schedule(cup, first, (first, first + timedelta(seconds=10)))
+    url = serve(cup)
+    before = stages(url)
+    if datetime.now(UTC) < first - timedelta(seconds=1):  # a slow machine may be past it
+        assert before["evaluation"]["status"] == "open"
+        assert before["evaluation"]["countdown"]["verb"] == "closes"
+        assert before["sprint"]["status"] == "pending"
+        assert before["sprint"]["countdown"]["verb"] == "opens"
+    now = wait_for(url, "sprint", "open")
+    assert now["evaluation"]["status"] == "closed"
+    sent = upload(url, cup)
+    if sent.status_code == 201:  # accepted into the open stage, unless it closed meanwhile
+        assert sent.json()["stage"] == "sprint"
+    else:
+        assert sent.status_code == 409 and "no stage is open" in sent.text
+    seen, printed, after = stages(url), stage_list(cup), stages(url)
+    if seen["sprint"]["status"] == after["sprint"]["status"] == "open":
+        assert "evaluation: closed" in printed and "sprint: open" in printed
+        assert "closes in" in printed
+    wait_for(url, "sprint", "closed")
+    printed = stage_list(cup)
+    assert "evaluation: closed" in printed and "sprint: closed" in printed
+    refused = upload(url, cup)
+    assert refused.status_code == 409 and "no stage is open" in refused.text
+
+
+def test_the_countdown_ticks_and_the_page_reloads_at_zero(
+    tmp_path: Path, serve: Callable[[Cup], str]
+) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM}")
+    from playwright.sync_api import expect, sync_playwright
+
+    cup = make_cup(tmp_path)
+    first = _at(30)  # the server and Chromium start on a busy machine first
+    schedule(cup, first, (first, first + timedelta(hours=50)))
+    url = serve(cup)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page()
+        refused: list[str] = []
+        page.on("console", lambda m: refused.append(m.text) if "Policy" in m.text else None)
+        page.goto(url + "/leaderboard")
+        clock = page.locator("#tab-evaluation time.countdown")
+        expect(clock).to_have_text(re.compile(r"closes in \d+ s"))
+        assert clock.get_attribute("datetime") == first.isoformat()
+        shown = clock.inner_text()
+        expect(clock).not_to_have_text(shown, timeout=5_000)  # counted down by countdown.js
+        expect(page.locator("#tab-sprint time.countdown")).to_contain_text("opens in")
+        # at zero the page reloads by itself and shows the stages' new state
+        expect(page.locator("#tab-sprint .pill")).to_have_text("open", timeout=60_000)
+        expect(page.locator("#tab-evaluation .pill")).to_have_text("closed")
+        expect(page.locator("#tab-sprint time.countdown")).to_have_text(
+            re.compile(r"closes in (2 d 1 h|2 d 2 h|2 d 0 h)")
+        )
+        browser.close()
+    assert refused == []
+
+
+def test_max_per_day_through_the_api_and_the_team_page(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from podium.web.app import create_app
+
+    from .test_pages import _sign_in
+
+    cup = make_cup(tmp_path)
+    spec = cup.root / "competition.toml"
+    spec.write_text(spec.read_text().replace("attempts = 3\n", "attempts = 3\nmax_per_day = 1\n"))
+    late = datetime(2030, 5, 6, 23, 59, tzinfo=UTC)
+    with TestClient(create_app(cup.root, evaluate=False), headers={"Origin": ORIGIN}) as client:
+        podium = client.app.state.podium  # type: ignore[attr-defined]
+        podium.submissions.clock = lambda: late
+
+        def send() -> Any:
+            files = {"file": ("sub.zip", cup.archive)}
+            return client.post("/api/submissions", headers=bearer(cup.lex), files=files)
+
+        assert send().status_code == 201
+        refused = send()
+        assert refused.status_code == 409
+        assert "next attempt is possible from 2030-05-07 00:00 UTC" in refused.text
+        team = client.get("/api/teams/Quick Lex", headers=bearer(cup.lex)).json()
+        assert team["attempts_left"] == {"evaluation": 0}
+        assert team["max_per_day"] == {"evaluation": 1}
+        _sign_in(client, cup.lex)
+        page = client.get("/teams/Quick Lex").text
+        assert "attempts left in evaluation today (1 a day, UTC)" in page
+        podium.submissions.clock = lambda: late + timedelta(minutes=1)  # the next UTC day
+        left = client.get("/api/teams/Quick Lex", headers=bearer(cup.lex)).json()
+        assert left["attempts_left"] == {"evaluation": 1}
+        assert send().status_code == 201
