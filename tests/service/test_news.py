@@ -170,3 +170,23 @@ def test_the_question_board_is_news_and_an_anonymous_asker_stays_anonymous(
     assert "Alpha" not in heard
     listener.wait_for("all", f"organizer answered question #{asked.id}: Which GPU?")
     assert not any("Alpha" in m for m in listener.messages("all"))
+
+
+def test_a_scheduled_stage_is_announced_when_it_opens_and_closes(
+    competition_dir: Path, listener: Listener
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    opens = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
+    spec = competition_dir / "competition.toml"
+    stage = 'name = "evaluation"\nsplit = "eval"\n'
+    assert stage in spec.read_text()
+    times = f"opens = {opens.isoformat()}\ncloses = {(opens + timedelta(days=1)).isoformat()}\n"
+    spec.write_text(spec.read_text().replace(stage, stage + times, 1))
+    with open_notifying(competition_dir, notify_table(listener)) as podium:
+        podium.schedule.apply(opens + timedelta(minutes=1))
+        podium.news.deliver()
+        listener.wait_for("all", "Stage evaluation is open")
+        podium.schedule.apply(opens + timedelta(days=2))
+        podium.news.deliver()
+        listener.wait_for("all", "Stage evaluation is closed")
