@@ -105,7 +105,7 @@ class Page:
         self.background: list[tuple[Command, subprocess.Popen[bytes]]] = []
 
     def run(self, command: Command) -> None:
-        text = command.text.replace("8000", str(self.port))
+        text = re.sub(r"\b8000\b", str(self.port), command.text)
         if command.background:
             self.start(command, text)
             return
