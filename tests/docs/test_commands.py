@@ -232,3 +232,48 @@ def test_an_invented_command_or_option_is_caught(line: str) -> None:
     (argv,) = podium_calls(line.removeprefix("$ "))
     with pytest.raises(AssertionError, match="no (command|option)"):
         _command(argv, "test")
+
+
+def test_a_console_block_is_read_as_commands_and_output(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "Text with `podium leaderboard -c cup`.\n\n"
+        "```console\n$ podium init cup\nwrote cup/competition.toml\n"
+        "# in another terminal\n$ podium serve -c cup \\\n    --port 8000\n"
+        "$ podium leaderboard -c cup\n...\nFinal order...\n```\n"
+    )
+    first, serve, board = console_commands(page)
+    assert (first.text, first.expected, first.background) == (
+        "podium init cup",
+        ["wrote cup/competition.toml"],
+        False,
+    )
+    assert (serve.text, serve.background) == ("podium serve -c cup  --port 8000", True)
+    assert board.expected == ["...", "Final order..."]
+    assert board.where == "page.md:9"
+
+
+@pytest.mark.parametrize(
+    "output, passes",
+    [
+        ("Performance order\nx\nFinal order (bonus [2, 1])\n", True),
+        ("Final order (bonus [2, 1])\nPerformance order\n", False),  # out of order
+        ("Performance order  \nFinal\n", False),  # trailing spaces ignored; "Final" is too short
+        ("  Performance order\nFinal order\n", False),  # leading space counts
+    ],
+)
+def test_expected_output_is_matched_in_order(output: str, passes: bool) -> None:
+    command = Command("podium leaderboard", ["Performance order", "...", "Final order (..."])
+    if passes:
+        check_output(command, output)
+    else:
+        with pytest.raises(AssertionError, match="did not print"):
+            check_output(command, output)
+
+
+def test_a_failing_command_fails_the_page(tmp_path: Path) -> None:
+    session = Page(tmp_path)
+    session.run(Command("export GREETING=hello && cd /", ["..."]))
+    assert session.env["GREETING"] == "hello" and session.env["PWD"] == "/"
+    with pytest.raises(AssertionError, match="exited 2"):
+        session.run(Command("podium stage opn evaluation", where="page.md:1"))
