@@ -124,7 +124,8 @@ def podium_calls(line: str) -> list[list[str]]:
     for i, word in enumerate(words):
         before = words[i - 1] if i else ""
         starts = not before or before in _BREAKS or re.fullmatch(r"\w+=\S*", before)
-        if word != "podium" or not starts:
+        # `podium` where a command starts, or an installed one by its path (after sudo -u ...)
+        if not ((word == "podium" and starts) or word.endswith("/bin/podium")):
             continue
         argv: list[str] = []
         for arg in words[i + 1 :]:

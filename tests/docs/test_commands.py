@@ -226,6 +226,7 @@ def test_every_podium_command_shown_exists() -> None:
         "podium submit sub --tem 'Quick Lex'",
         "$ PODIUM_TOKEN=x podium leaderbord",
         "echo $(podium token create --teem A)",
+        "sudo -u podium /opt/podium/venv/bin/podium data prepar -c /srv/cup",
     ],
 )
 def test_an_invented_command_or_option_is_caught(line: str) -> None:
