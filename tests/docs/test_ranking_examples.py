@@ -1,0 +1,84 @@
+"""The worked examples of docs/ranking.md are what `podium.ranking.rank` computes.
+
+Each example table (header `| team | score | duration (s) | ...`) is ranked under the rule
+stated on the nearest `Rule:` line above it; the places and the reasons must match.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from podium.ranking import Entry, RerankRule, rank
+
+from .pages import DOCS
+
+HEADER = (
+    "| team | score | duration (s) | performance place | efficiency place | final place | why |"
+)
+
+
+def _rule(line: str) -> RerankRule:
+    def number(name: str) -> str:
+        found = re.search(rf"`{name} = ([^`]+)`", line)
+        assert found, f"{line!r} does not state {name}"
+        return found.group(1)
+
+    bonus = tuple(int(b) for b in number("bonus_places").strip("[]").split(","))
+    return RerankRule(
+        bonus_places=bonus,
+        max_score_gap=float(number("max_score_gap")),
+        min_efficiency_gain=float(number("min_efficiency_gain")),
+        higher_is_better="lower is better" not in line,
+    )
+
+
+def examples() -> list[tuple[RerankRule, list[list[str]]]]:
+    """(rule, rows) for every example table of the page, rows split into cells."""
+    found: list[tuple[RerankRule, list[list[str]]]] = []
+    rule_line = ""
+    lines = (DOCS / "ranking.md").read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("Rule:"):
+            rule_line = line
+        if line != HEADER:
+            continue
+        rows = []
+        for row in lines[i + 2 :]:
+            if not row.startswith("|"):
+                break
+            rows.append([cell.strip() for cell in row.strip().strip("|").split("|")])
+        found.append((_rule(rule_line), rows))
+    return found
+
+
+def test_the_page_has_examples() -> None:
+    assert len(examples()) >= 5
+
+
+def mismatches(rule: RerankRule, rows: list[list[str]]) -> list[str]:
+    """The teams whose shown places or reasons differ from the rule's."""
+    entries = [Entry(team, float(score), float(duration)) for team, score, duration, *_ in rows]
+    placed = {p.team: p for p in rank(entries, rule)}
+    wrong = []
+    for team, _, _, performance, efficiency, final, why in rows:
+        p = placed[team]
+        shown = (int(performance), int(efficiency), int(final), why)
+        computed = (p.performance_place, p.efficiency_place, p.place, "; ".join(p.reasons))
+        if shown != computed:
+            wrong.append(f"{team}: shown {shown}, computed {computed}")
+    return wrong
+
+
+@pytest.mark.parametrize("rule, rows", examples())
+def test_example_matches_the_rule(rule: RerankRule, rows: list[list[str]]) -> None:
+    assert mismatches(rule, rows) == []
+
+
+def test_an_example_with_a_wrong_number_is_caught() -> None:
+    rule, rows = examples()[0]
+    leader_fastest = [[*rows[0][:2], "1", *rows[0][3:]], *rows[1:]]
+    assert mismatches(rule, leader_fastest)
+    stricter = RerankRule(bonus_places=rule.bonus_places, max_score_gap=1.0)
+    assert mismatches(stricter, rows)
