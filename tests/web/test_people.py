@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from .conftest import Cup, bearer
 from .test_pages import _sign_in
 
-
 EVE = "<img src=x onerror=alert(1)>"
 SHOWN = "&lt;img src=x onerror=alert(1)&gt;"
 
