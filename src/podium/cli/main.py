@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Annotated
@@ -35,7 +34,7 @@ from podium.cli.render import (
     print_submissions,
 )
 from podium.cli.server import serve, token_app
-from podium.cli.tables import print_teams
+from podium.cli.tables import print_run, print_teams
 from podium.cli.teams import teams_app
 from podium.cli.workers import worker, workers
 from podium.errors import PodiumError
@@ -312,10 +311,7 @@ def show_run(
         if json_out:
             emit_json(data)
         else:
-            log = data.pop("log_tail")
-            console().print_json(json.dumps(data, default=str))
-            console().print("[bold]log tail[/]")
-            console().print(log or "(empty)", markup=False)
+            print_run(console(), data, data.pop("log_tail"))
 
 
 @final_app.command("select")
