@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from podium.calibration import NoiseReport
-from podium.cli.tables import Grid, Notes, first_line
+from podium.cli.tables import Grid, Notes, error_note
 from podium.data.prepare import Manifest
 from podium.harness.check import CheckReport
 from podium.layout import CompetitionLayout
@@ -202,7 +202,7 @@ def print_outcomes(console: Console, outcomes: Sequence[RunOutcome]) -> None:
             f"[{colour}]{o.status}[/]",
             "-" if o.overall is None else f"{o.overall:.2f}",
             "-" if o.duration is None else f"{o.duration:.3f}",
-            notes.cell(f"run {o.run_id} of {o.team}", first_line(o.error)),
+            notes.cell(f"run {o.run_id} of {o.team}", error_note(o.error, o.run_id)),
         )
     table.print(console)
     notes.print()
@@ -233,7 +233,7 @@ def print_submissions(console: Console, subs: Sequence[Submission]) -> None:
             str(last.id) if last else "-",
             escape(sub.member or "-"),
             notes.cell(f"submission {sub.id} of {sub.team.name}",
-                       first_line(last.error if last else None)),
+                       error_note(last.error, last.id) if last else ""),
         )  # fmt: skip
     table.print(console)
     notes.print()
@@ -244,17 +244,20 @@ def print_hall_of_fame(console: Console, entries: Sequence[HallOfFameEntry]) -> 
     if not entries:
         console.print("the hall of fame is empty")
         return
-    table = Grid("Hall of fame")
-    table.column("competition", least=11, most=24)
+    names = {e.competition_name for e in entries}
+    one = names.pop() if len(names) == 1 else None  # then named once, in the title
+    table = Grid(f"Hall of fame of {escape(one)}" if one else "Hall of fame")
+    if one is None:
+        table.column("competition", least=11, most=24)
     table.column("stage", least=5, most=12)
     table.column("#", right=True)
-    table.column("team", least=10, most=24)
-    table.column("members", least=10, wrap=True)
+    table.column("team", least=12, most=28)
+    table.column("members", least=14, wrap=True)
     table.column("overall", right=True)
     table.column("seconds", right=True)
     for e in entries:
         table.add_row(
-            escape(e.competition_name),
+            *(() if one else (escape(e.competition_name),)),
             escape(e.stage_name),
             str(e.place),
             escape(e.team_name),

@@ -33,8 +33,8 @@ class _Column:
 class Grid:
     """A table that fits the terminal: each column as wide as its longest cell (at most
     `most`), then the widest ones narrowed, never below `least` (or the heading), until the
-    table fits (`spare` columns first: their text is also given under the table). Cut cells
-    end in an ellipsis; `wrap` columns wrap at words instead."""
+    table fits (`spare` columns first: their text is also given under the table; and `wrap`
+    ones, which wrap at words instead of being cut). Cut cells end in an ellipsis."""
 
     title: str | None = None
     columns: list[_Column] = field(default_factory=list)
@@ -51,7 +51,7 @@ class Grid:
         spare: bool = False,
     ) -> None:
         least = max(least, cell_len(name))
-        self.columns.append(_Column(name, right, least, most, wrap, spare))
+        self.columns.append(_Column(name, right, least, most, wrap, spare or wrap))
 
     def add_row(self, *cells: str) -> None:
         """Cells are Rich markup: escape what people typed."""
@@ -111,6 +111,13 @@ def first_line(text: str | None) -> str:
     return text.strip().splitlines()[0] if text and text.strip() else ""
 
 
+def error_note(error: str | None, run_id: int | None, lines: int = 3) -> str:
+    """A run's error for a note under a table: its first lines, and where the rest is."""
+    shown = [line.strip() for line in (error or "").strip().splitlines() if line.strip()]
+    text = " ".join(shown[:lines])
+    return text + (f" … (podium run {run_id} has it all)" if len(shown) > lines else "")
+
+
 class Notes:
     """Long values (errors, reasons) moved under a table: the cell keeps a number and the
     start of the text, the note below gives it in full, wrapped at words."""
@@ -152,7 +159,7 @@ def print_teams(console: Console, teams: Sequence[dict[str, Any]]) -> None:
         return
     table = Grid()
     table.column("team", least=12, most=30)
-    table.column("members", least=20, wrap=True)
+    table.column("members", least=24, wrap=True)
     for t in teams:
         table.add_row(escape(t["team"]), escape(", ".join(t["members"]) or "-"))
     table.print(console)
