@@ -4,6 +4,7 @@ full under the table)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +28,11 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "roster"
 class Cup:
     root: Path
     good: Path
+    store: dict[str, str]  # on PostgreSQL, the module's database (each test has its own)
 
     def run(self, *args: str, code: int = 0) -> str:
         """The command's standard output at 80 columns, every line checked for width."""
-        result = CliRunner().invoke(app, [*args], env={"COLUMNS": "80"})
+        result = CliRunner().invoke(app, [*args], env={"COLUMNS": "80", **self.store})
         assert result.exit_code == code, result.stdout + result.stderr
         wide = [line for line in result.stdout.splitlines() if len(line) > 80]
         assert not wide, f"{args}: {len(wide)} line(s) over 80 columns:\n" + "\n".join(wide)
@@ -67,7 +69,8 @@ def cup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cup]:
         podium.submissions.submit(good, team=LONG_B)
     finally:
         podium.close()
-    yield Cup(root, good)
+    url = os.environ.get("PODIUM_STORE_URL")
+    yield Cup(root, good, {"PODIUM_STORE_URL": url} if url else {})
 
 
 def test_evaluate_then_submissions_and_runs(cup: Cup) -> None:
@@ -104,7 +107,9 @@ def test_workers_leaderboard_decisions_and_what_if(cup: Cup) -> None:
     assert "Decisions" in out and "Long Team Name" in out  # moves decided or re-measured
 
 
-def test_pairing_check_calibrate_and_hall_of_fame(cup: Cup, tmp_path: Path) -> None:
+def test_pairing_check_calibrate_and_hall_of_fame(
+    cup: Cup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = cup.run("teams", "pair", str(EXAMPLE / "roster.csv"))
     assert "Proposed teams" in out and "(1) team 1: senior" in out
     out = cup.c("calibrate", "--submission", str(cup.good), "--runs", "3", "--quiet")
@@ -113,6 +118,8 @@ def test_pairing_check_calibrate_and_hall_of_fame(cup: Cup, tmp_path: Path) -> N
     checked = cup.run("check", str(cup.good), "--data", str(tmp_path / "public"),
                       "--runner", "subprocess")  # fmt: skip
     assert "Scores on local data" in checked and "meets the contract" in checked
+    for name, value in cup.store.items():
+        monkeypatch.setenv(name, value)
     podium = Podium.open(cup.root)
     try:
         podium.finals.close_stage("evaluation")
