@@ -44,8 +44,8 @@ class Cup:
 
 @pytest.fixture(scope="module")
 def cup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cup]:
-    """Two teams with long names, a personal token, a scored and a failed run, two workers
-    (one unlike the other), a final revealed into the hall of fame."""
+    """Two teams with long names, a personal token, failed and scored runs, one submission
+    queued, two workers (one unlike the other)."""
     tmp = tmp_path_factory.mktemp("narrow")
     root = tmp / "cup"
     root.mkdir()
@@ -64,9 +64,11 @@ def cup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cup]:
             fingerprint = machine_fingerprint(podium.competition.spec_hash)
             podium.fleet.hello(who, "local", {**fingerprint, **({"cpu": cpu} if cpu else {})})
         podium.setup.open_stage("evaluation")
-        podium.submissions.submit(good, team=LONG_A)
         podium.submissions.submit(write_submission(tmp / "bad", WRONG_LABELS), team=LONG_B)
         podium.submissions.submit(good, team=LONG_B)
+        podium.submissions.submit(good, team=LONG_A)
+        podium.evaluation.evaluate_pending()
+        podium.submissions.submit(tmp / "bad", team=LONG_A)  # left for `podium evaluate`
     finally:
         podium.close()
     url = os.environ.get("PODIUM_STORE_URL")
@@ -75,15 +77,15 @@ def cup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cup]:
 
 def test_evaluate_then_submissions_and_runs(cup: Cup) -> None:
     out = cup.c("evaluate", "--quiet")
-    assert "Long Team Name" in out and "scored" in out and "failed" in out
-    assert f"(1) run 2 of {LONG_B}: " in out and "a-label-no-task-has-ever-had" in out
+    assert "Long Team Name" in out and "failed" in out
+    assert f"(1) run 4 of {LONG_A}: " in out and "a-label-no-task-has-ever-had" in out
     out = cup.c("submissions")
     assert "Long Team Name" in out and "scored" in out and "…" in out
     assert f"of {LONG_B}: " in out and "a-label-no-task-has-ever-had" in out
-    failed = cup.c("run", "2")
-    assert "run 2 of submission 2: failed" in failed and "a-label-no-task" in failed
+    failed = cup.c("run", "1")
+    assert "run 1 of submission 1: failed" in failed and "a-label-no-task" in failed
     assert "Timed repeats" in failed and "log tail" in failed
-    scored = cup.c("run", "1")
+    scored = cup.c("run", "2")
     assert "Scores" in scored and "accuracy" in scored and "spec_hash" in scored
 
 
@@ -104,7 +106,7 @@ def test_workers_leaderboard_decisions_and_what_if(cup: Cup) -> None:
     out = cup.c("rules", "simulate", "--stage", "evaluation", "--gap", "50")
     assert "published rule vs what-if" in out and "Long Team Name" in out
     out = cup.c("remeasure", "--stage", "evaluation", "--quiet")  # the photo finish
-    assert "Decisions" in out and "Long Team Name" in out  # moves decided or re-measured
+    assert "Decisions" in out and "Long Team Name" in out
 
 
 def test_pairing_check_calibrate_and_hall_of_fame(

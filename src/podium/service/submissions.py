@@ -99,6 +99,7 @@ class Submissions:
                 stage_name=stage,
                 label=f"final of #{source.id}",
                 source_submission_id=source.id,
+                member=source.member,  # who sent what goes to the final
             )
 
     def _admissible(
