@@ -1,5 +1,6 @@
-"""The small tables of the terminal (tokens, teams, the fleet), built to stay readable at 80
-columns: one line a row, long cells cut with an ellipsis, never crushed to a letter."""
+"""Tables that stay readable at 80 columns (`Grid`, `Notes`: every table of `podium` but the
+leaderboard's), and the small ones of tokens, teams and `podium run`: one line a row, long
+cells cut with an ellipsis or given in full under the table, never crushed to a letter."""
 
 from __future__ import annotations
 
@@ -107,10 +108,6 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def first_line(text: str | None) -> str:
-    return text.strip().splitlines()[0] if text and text.strip() else ""
-
-
 def error_note(error: str | None, run_id: int | None, lines: int = 3) -> str:
     """A run's error for a note under a table: its first lines, and where the rest is."""
     shown = [line.strip() for line in (error or "").strip().splitlines() if line.strip()]
@@ -123,7 +120,8 @@ class Notes:
     start of the text, the note below gives it in full, wrapped at words."""
 
     def __init__(self, console: Console) -> None:
-        self.console, self.lines = console, list[str]()
+        self.console = console
+        self.lines: list[str] = []
         self.wide = console.width >= WIDE_COLUMNS
 
     def cell(self, about: str, text: str) -> str:
