@@ -53,21 +53,17 @@ def print_leaderboard(
             duration_text(row.aggregate, board.efficiency_metric),
         )
     console.print(before)
-    after = Table(
-        title=(
-            f"Final order (efficiency re-ranking: bonus {list(rule.bonus_places)}, "
-            f"gap < {rule.max_score_gap:g} points, gain > {rule.min_efficiency_gain:.0%})"
-        ),
-        title_justify="left",
-    )
+    after = Grid(
+        f"Final order (efficiency re-ranking: bonus {list(rule.bonus_places)}, "
+        f"gap < {rule.max_score_gap:g} points, gain > {rule.min_efficiency_gain:.0%})",
+        boxed=True,
+    )  # a Grid: a long team name or reason is cut, never the places crushed
     places = ("perf.", "eff.") if wide else ()  # narrow: the places are in the reasons below
     heads = ("place", "move") if wide else ("#", "±")
     for col in (*heads, "team", "overall", figure, *places):
-        after.add_column(col, justify="left" if col == "team" else "right", no_wrap=not wide)
-    if wide:
-        after.add_column("why")
-    else:  # one line a row: the full reasons come under the table
-        after.add_column("why", no_wrap=True, overflow="ellipsis", min_width=8)
+        after.column(col, right=col != "team", least=12 if col == "team" else 0)
+    # wide: every reason in full, a line each; narrow: one line a row, in full under the table
+    after.column("why", least=8, wrap=wide, spare=not wide)
     footnotes: list[str] = []
     for row in board.rows:
         if wide or not row.reasons:
@@ -92,7 +88,7 @@ def print_leaderboard(
         after.add_row("ref", "", f"{ref.team} (reference)", f"{ref.overall:.2f}",
                       duration_text(ref.aggregate, board.efficiency_metric),
                       *(("-", "-") if wide else ()), "never ranked")  # fmt: skip
-    console.print(after)
+    after.print(console)
     for note in footnotes:
         console.print(note, highlight=False, soft_wrap=True)  # the terminal wraps it whole
     if board.aggregate != "mean" or not board.rule.higher_is_better:
@@ -123,8 +119,8 @@ def print_decisions(console: Console, board: Leaderboard) -> None:
         noise = board.noise
         basis = f"noise {noise.sigma:.3f} from {noise.source}" if noise else "single numbers"
         table = Grid(f"Decisions ({board.rule.confidence:.0%} confidence, {basis})")
-        table.column("team", least=8, most=24)
-        table.column("past", least=8, most=24)
+        table.column("team", least=8, most=30)
+        table.column("past", least=8, most=30)
         for col in ("gap", "gain", "interval", "runs", "decision"):
             table.column(col, right=True)
         for d in board.decisions:

@@ -38,6 +38,7 @@ class Grid:
     ones, which wrap at words instead of being cut). Cut cells end in an ellipsis."""
 
     title: str | None = None
+    boxed: bool = False  # ruled all round (the leaderboard), else lines under the heading only
     columns: list[_Column] = field(default_factory=list)
     rows: list[tuple[str, ...]] = field(default_factory=list)
 
@@ -65,10 +66,12 @@ class Grid:
     def widths(self, room: int) -> list[int]:
         widths = []
         for i, col in enumerate(self.columns):
-            longest = max((Text.from_markup(r[i]).cell_len for r in self.rows), default=0)
+            lines = [line for r in self.rows for line in Text.from_markup(r[i]).plain.split("\n")]
+            longest = max(map(cell_len, lines), default=0)
             widest = min(longest, col.most) if col.most else longest
             widths.append(max(col.least, widest))
-        room -= 2 * (len(widths) - 1)  # a column's gap: a space of padding and one of border
+        # a column's gap: a space of padding and one of border (boxed: two of padding, a rule)
+        room -= 3 * len(widths) + 1 if self.boxed else 2 * (len(widths) - 1)
         for only_spare in (True, False):
             while sum(widths) > room:
                 narrowable = [
@@ -85,10 +88,10 @@ class Grid:
         table = Table(
             title=self.title,
             title_justify="left",
-            box=box.SIMPLE_HEAD,
-            show_edge=False,
-            pad_edge=False,
-            collapse_padding=True,
+            box=box.HEAVY_HEAD if self.boxed else box.SIMPLE_HEAD,
+            show_edge=self.boxed,
+            pad_edge=self.boxed,
+            collapse_padding=not self.boxed,
         )
         for col, width in zip(self.columns, self.widths(console.width), strict=True):
             table.add_column(
