@@ -24,12 +24,15 @@ TOKEN_PREFIX = "pdm_"
 
 @dataclass(frozen=True)
 class Principal:
-    """The holder of a valid token: an organizer, one team, or an evaluating machine."""
+    """The holder of a valid token: an organizer, one team (or one member of it, by a personal
+    token: the rules treat them as their team, submissions record their name), or an
+    evaluating machine."""
 
     token_id: int
     role: Role
     team: str | None
     label: str = ""
+    member: str | None = None
 
     @property
     def is_organizer(self) -> bool:
@@ -43,7 +46,9 @@ class Principal:
     def display(self) -> str:
         if self.is_worker:
             return f"worker {self.label}"
-        return "organizer" if self.is_organizer else f"team {self.team}"
+        if self.is_organizer:
+            return "organizer"
+        return f"{self.member} · {self.team}" if self.member else f"team {self.team}"
 
 
 def new_token() -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Annotated
@@ -26,6 +25,7 @@ from podium.cli.options import (
     open_podium,
     progress,
 )
+from podium.cli.people import remove_member
 from podium.cli.questions import questions
 from podium.cli.render import (
     print_calibration,
@@ -37,6 +37,7 @@ from podium.cli.render import (
 )
 from podium.cli.server import serve, token_app
 from podium.cli.stages import stage_list
+from podium.cli.tables import print_run, print_teams
 from podium.cli.teams import teams_app
 from podium.cli.workers import worker, workers
 from podium.errors import PodiumError
@@ -52,12 +53,13 @@ _SOURCE_HELP = (
     "a parquet copy of google/xtreme, or 'hf:google/xtreme'"
 )
 data_app = typer.Typer(no_args_is_help=True, help="Prepare, inspect and export the data.")
-team_app = typer.Typer(no_args_is_help=True, help="Add and list teams.")
+team_app = typer.Typer(no_args_is_help=True, help="Add, list and change teams.")
 stage_app = typer.Typer(no_args_is_help=True, help="Open, close and list stages.")
 final_app = typer.Typer(no_args_is_help=True, help="Select, run and reveal the final.")
 code_app = typer.Typer(no_args_is_help=True, help="Share submitted code after a stage.")
 app.add_typer(data_app, name="data")
 app.add_typer(team_app, name="team")
+team_app.command("remove-member")(remove_member)
 app.add_typer(stage_app, name="stage")
 app.add_typer(final_app, name="final")
 app.add_typer(code_app, name="code")
@@ -160,8 +162,8 @@ def team_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False
         ]
         if json_out:
             emit_json(teams)
-        for t in [] if json_out else teams:
-            console().print(f"{t['team']}: {', '.join(t['members']) or '-'}")
+        else:
+            print_teams(console(), teams)
 
 
 @stage_app.command("open")
@@ -229,8 +231,10 @@ def _submit_remote(
     if json_out:
         emit_json(r)
         return
+    sender = f" from {r['member']}" if r.get("member") else ""
     console().print(
-        f"submission #{r['submission_id']} accepted for {r['team']!r}: attempt {r['attempt']} "
+        f"submission #{r['submission_id']} accepted for {r['team']!r}{sender}: "
+        f"attempt {r['attempt']} "
         f"of {r['attempts']} in stage {r['stage']!r}, queue position {r['queue_position']}\n"
         f"follow it: {server.rstrip('/')}/teams/{quote(r['team'], safe='')}"
     )
@@ -301,10 +305,7 @@ def show_run(
         if json_out:
             emit_json(data)
         else:
-            log = data.pop("log_tail")
-            console().print_json(json.dumps(data, default=str))
-            console().print("[bold]log tail[/]")
-            console().print(log or "(empty)", markup=False)
+            print_run(console(), data, data.pop("log_tail"))
 
 
 @final_app.command("select")

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from podium.calibration import NoiseReport
+from podium.cli.tables import Grid, Notes, error_note
 from podium.data.prepare import Manifest
 from podium.fame import ordinal
 from podium.harness.check import CheckReport
@@ -53,21 +54,17 @@ def print_leaderboard(
             duration_text(row.aggregate, board.efficiency_metric),
         )
     console.print(before)
-    after = Table(
-        title=(
-            f"Final order (efficiency re-ranking: bonus {list(rule.bonus_places)}, "
-            f"gap < {rule.max_score_gap:g} points, gain > {rule.min_efficiency_gain:.0%})"
-        ),
-        title_justify="left",
-    )
+    after = Grid(
+        f"Final order (efficiency re-ranking: bonus {list(rule.bonus_places)}, "
+        f"gap < {rule.max_score_gap:g} points, gain > {rule.min_efficiency_gain:.0%})",
+        boxed=True,
+    )  # a Grid: a long team name or reason is cut, never the places crushed
     places = ("perf.", "eff.") if wide else ()  # narrow: the places are in the reasons below
     heads = ("place", "move") if wide else ("#", "±")
     for col in (*heads, "team", "overall", figure, *places):
-        after.add_column(col, justify="left" if col == "team" else "right", no_wrap=not wide)
-    if wide:
-        after.add_column("why")
-    else:  # one line a row: the full reasons come under the table
-        after.add_column("why", no_wrap=True, overflow="ellipsis", min_width=8)
+        after.column(col, right=col != "team", least=12 if col == "team" else 0)
+    # wide: every reason in full, a line each; narrow: one line a row, in full under the table
+    after.column("why", least=8, wrap=wide, spare=not wide)
     footnotes: list[str] = []
     for row in board.rows:
         if wide or not row.reasons:
@@ -92,7 +89,7 @@ def print_leaderboard(
         after.add_row("ref", "", f"{ref.team} (reference)", f"{ref.overall:.2f}",
                       duration_text(ref.aggregate, board.efficiency_metric),
                       *(("-", "-") if wide else ()), "never ranked")  # fmt: skip
-    console.print(after)
+    after.print(console)
     for note in footnotes:
         console.print(note, highlight=False, soft_wrap=True)  # the terminal wraps it whole
     if board.aggregate != "mean" or not board.rule.higher_is_better:
@@ -122,20 +119,19 @@ def print_decisions(console: Console, board: Leaderboard) -> None:
     if board.decisions:
         noise = board.noise
         basis = f"noise {noise.sigma:.3f} from {noise.source}" if noise else "single numbers"
-        table = Table(
-            title=f"Decisions ({board.rule.confidence:.0%} confidence, {basis})",
-            title_justify="left",
-        )
-        for col in ("team", "past", "gap", "gain", "interval", "runs", "decision"):
-            table.add_column(col, justify="left" if col in ("team", "past") else "right")
+        table = Grid(f"Decisions ({board.rule.confidence:.0%} confidence, {basis})")
+        table.column("team", least=8, most=30)
+        table.column("past", least=8, most=30)
+        for col in ("gap", "gain", "interval", "runs", "decision"):
+            table.column(col, right=True)
         for d in board.decisions:
             colour = {"moved": "green", "refused": "red"}.get(d.kind, "yellow")
             interval = f"{d.gain_ci[0]:.1%} to {d.gain_ci[1]:.1%}" if d.gain_ci else "-"
             table.add_row(
-                d.team, d.past, f"{d.score_gap:.2f}", f"{d.gain:.1%}", interval,
+                escape(d.team), escape(d.past), f"{d.score_gap:.2f}", f"{d.gain:.1%}", interval,
                 f"{d.runs[0]}/{d.runs[1]}", f"[{colour}]{d.kind}[/]",
             )  # fmt: skip
-        console.print(table)
+        table.print(console)
     if board.provisional:
         console.print(
             f"[yellow]provisional:[/] undecided moves are re-measured when the stage is "
@@ -154,16 +150,17 @@ def print_comparison(console: Console, published: Leaderboard, simulated: Leader
                 f"gain > {r.min_efficiency_gain:.1%}, {r.confidence:.0%} confidence")  # fmt: skip
 
     places = {row.team: row.place for row in simulated.rows}
-    table = Table(title=f"stage {published.stage}: published rule vs what-if", title_justify="left")
-    for col in ("team", "performance", "published", "what-if", "change"):
-        table.add_column(col, justify="left" if col == "team" else "right")
+    table = Grid(f"stage {published.stage}: published rule vs what-if")
+    table.column("team", least=10, most=30)
+    for col in ("performance", "published", "what-if", "change"):
+        table.column(col, right=True)
     for row in published.rows:
         change = row.place - places[row.team]
         table.add_row(
-            row.team, str(row.performance_place), str(row.place), str(places[row.team]),
+            escape(row.team), str(row.performance_place), str(row.place), str(places[row.team]),
             "=" if change == 0 else f"{change:+d}",
         )  # fmt: skip
-    console.print(table)
+    table.print(console)
     for title, board in (("published", published), ("what-if", simulated)):
         console.print(f"\n[bold]{title}[/]: {rule_text(board)}")
         print_decisions(console, board)
@@ -179,104 +176,128 @@ def _task_cell(row: Row, task: str, languages: bool) -> str:
 
 
 def print_outcomes(console: Console, outcomes: Sequence[RunOutcome]) -> None:
+    """A run a line; on a narrow terminal each error is numbered and given in full below."""
     if not outcomes:
         console.print("nothing queued")
         return
-    table = Table(title="Evaluated", title_justify="left")
-    for col in ("run", "team", "stage", "attempt", "status", "overall", "duration s", "error"):
-        table.add_column(col)
+    table, notes = Grid("Evaluated"), Notes(console)
+    table.column("run", right=True)
+    table.column("team", least=10, most=28)
+    table.column("stage", least=5, most=12)
+    table.column("att.", right=True)
+    table.column("status", least=6)
+    table.column("overall", right=True)
+    table.column("seconds", right=True)
+    table.column("error", least=8, spare=not notes.wide)
     for o in outcomes:
         colour = {"scored": "green", "failed": "red"}.get(o.status, "yellow")
         table.add_row(
             str(o.run_id),
-            o.team,
-            o.stage,
+            escape(o.team),
+            escape(o.stage),
             str(o.attempt),
             f"[{colour}]{o.status}[/]",
             "-" if o.overall is None else f"{o.overall:.2f}",
             "-" if o.duration is None else f"{o.duration:.3f}",
-            _first_line(o.error),
+            notes.cell(f"run {o.run_id} of {o.team}", error_note(o.error, o.run_id)),
         )
-    console.print(table)
-
-
-def _first_line(text: str | None, width: int = 90) -> str:
-    if not text:
-        return ""
-    line = text.strip().splitlines()[0]
-    return line if len(line) <= width else line[: width - 1] + "…"
+    table.print(console)
+    notes.print()
 
 
 def print_submissions(console: Console, subs: Sequence[Submission]) -> None:
-    table = Table(title="Submissions", title_justify="left")
-    for col in ("id", "team", "stage", "attempt", "status", "sha256", "last run", "error"):
-        table.add_column(col)
+    """A submission a line (who sent it, when a personal token did); errors as in
+    `print_outcomes`; the sha256 by its first 8 digits (`--json` has it whole)."""
+    table, notes = Grid("Submissions"), Notes(console)
+    table.column("id", right=True)
+    table.column("team", least=10, most=28)
+    table.column("stage", least=5, most=12)
+    table.column("att.", right=True)
+    table.column("status", least=6)
+    table.column("sha256", least=8, most=8)
+    table.column("run", right=True)
+    table.column("by", least=5, most=16)
+    table.column("error", least=8, spare=not notes.wide)
     for sub in subs:
         last = sub.runs[-1] if sub.runs else None
         table.add_row(
             str(sub.id),
-            sub.team.name,
-            sub.stage.name,
+            escape(sub.team.name),
+            escape(sub.stage.name),
             str(sub.attempt),
             sub.status,
-            sub.sha256[:12],
+            sub.sha256[:8],
             str(last.id) if last else "-",
-            _first_line(last.error if last else None),
-        )
-    console.print(table)
+            escape(sub.member or "-"),
+            notes.cell(f"submission {sub.id} of {sub.team.name}",
+                       error_note(last.error, last.id) if last else ""),
+        )  # fmt: skip
+    table.print(console)
+    notes.print()
 
 
 def print_hall_of_fame(console: Console, entries: Sequence[HallOfFameEntry]) -> None:
+    """A winner a line; the members wrap at words under their team."""
     if not entries:
         console.print("the hall of fame is empty")
         return
-    table = Table(title="Hall of fame", title_justify="left")
-    for col in ("id", "competition", "stage", "place", "team", "members", "overall", "duration s"):
-        table.add_column(col)
+    names = {e.competition_name for e in entries}
+    one = names.pop() if len(names) == 1 else None  # then named once, in the title
+    table = Grid(f"Hall of fame of {escape(one)}" if one else "Hall of fame")
+    table.column("id", right=True)  # what `--tile ID` takes
+    if one is None:
+        table.column("competition", least=11, most=24)
+    table.column("stage", least=5, most=12)
+    table.column("place", right=True)
+    table.column("team", least=12, most=28)
+    table.column("members", least=14, wrap=True)
+    table.column("overall", right=True)
+    table.column("seconds", right=True)
     for e in entries:
         table.add_row(
             str(e.id),
-            e.competition_name,
-            e.stage_name,
+            *(() if one else (escape(e.competition_name),)),
+            escape(e.stage_name),
             ordinal(e.place),
-            e.team_name,
-            e.members,
+            escape(e.team_name),
+            escape(e.members or "-"),
             f"{e.score:.2f}",
             f"{e.duration_seconds:.3f}",
         )
-    console.print(table)
+    table.print(console)
 
 
 def print_manifest(console: Console, manifest: Manifest, layout: CompetitionLayout) -> None:
-    table = Table(title=f"Data ({manifest.source}, seed {manifest.seed})", title_justify="left")
+    table = Grid(f"Data ({manifest.source}, seed {manifest.seed})")
     for col in ("task", "language", "train", "dev", "eval", "final"):
-        table.add_column(col, justify="left" if col in ("task", "language") else "right")
+        table.column(col, right=col not in ("task", "language"), least=6 if col == "task" else 0)
     for task, langs in manifest.counts.items():
         for lang, counts in langs.items():
             table.add_row(
                 task, lang, *[str(counts.get(k, 0)) for k in ("train", "dev", "eval", "final")]
             )
-    console.print(table)
+    table.print(console)
     for warning in [*manifest.warnings, *manifest.thin()]:
         console.print(f"[yellow]warning:[/] {escape(warning)}")
-    console.print(
-        f"public data: {layout.public_dir}\nsealed data: {layout.sealed_dir} "
-        f"(manifest {layout.manifest_file})"
-    )
+    root = layout.root
+    for what, path in (("public data", layout.public_dir), ("sealed data", layout.sealed_dir),
+                       ("manifest", layout.manifest_file)):  # fmt: skip
+        shown = path.relative_to(root) if path.is_relative_to(root) else path
+        console.print(f"{what}: {escape(str(shown))}", highlight=False)
 
 
 def print_check(console: Console, report: CheckReport) -> None:
     result = report.result
-    table = Table(title="Scores on local data", title_justify="left")
+    table = Grid("Scores on local data")
     for col in ("task", "language", "metric", "score", "examples"):
-        table.add_column(col, justify="right" if col in ("score", "examples") else "left")
+        table.column(col, right=col in ("score", "examples"), least=6 if col == "task" else 0)
     for row in result.scores:
         counted = "" if report.metrics.get(row.task) == row.metric else " [dim](reported)[/]"
         table.add_row(
             row.task, row.language, row.metric + counted, f"{row.value:.2f}", str(row.count)
         )
     if result.scores:
-        console.print(table)
+        table.print(console)
         tasks = ", ".join(f"{t} {v:.2f}" for t, v in report.task_scores.items())
         console.print(f"overall {report.overall:.2f} ({tasks})")
     for i, m in enumerate(result.measurements):

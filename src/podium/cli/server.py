@@ -9,6 +9,7 @@ import typer
 
 from podium.access import Role
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, open_podium
+from podium.cli.tables import print_tokens
 
 token_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke access tokens.")
 
@@ -20,6 +21,10 @@ def token_create(
     worker: Annotated[
         bool, typer.Option(help="a worker's token (--label names the machine): runs only")
     ] = False,
+    member: Annotated[
+        str | None,
+        typer.Option(help="a personal token of this member of --team: submissions record them"),
+    ] = None,
     label: Annotated[str, typer.Option(help="who it is for, e.g. a name")] = "",
     competition: CompetitionOpt = Path("."),
 ) -> None:
@@ -29,21 +34,19 @@ def token_create(
         raise typer.Exit(2)
     role: Role = "organizer" if organizer else "worker" if worker else "team"
     with open_podium(competition) as podium:
-        token = podium.tokens.create(role, team=team, label=label)
+        token = podium.tokens.create(role, team=team, label=label, member=member)
     typer.echo(token)
 
 
 @token_app.command("list")
 def token_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
-    """Tokens by id, role and team (never the tokens themselves)."""
+    """Tokens by id, role, team and member (never the tokens themselves)."""
     with open_podium(competition) as podium:
         rows = podium.tokens.find()
     if json_out:
         emit_json([r.__dict__ for r in rows])
         return
-    for r in rows:
-        state = "revoked" if r.revoked else "active"
-        console().print(f"{r.id:>4}  {r.role:<9} {r.team or '-':<24} {state:<8} {r.label}")
+    print_tokens(console(), rows)
 
 
 @token_app.command("revoke")

@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, guard, open_podium
+from podium.cli.tables import Grid, Notes
 from podium.errors import DataError, PodiumError, RuleError
 from podium.teams.pairing import DEFAULT_TIME_LIMIT, Pairing, pair_roster
 from podium.teams.roster import SENIOR_YEARS, load_roster
@@ -64,11 +64,12 @@ def prompt_team_names(result: Pairing) -> list[str]:
 
 def print_pairing(out: Console, result: Pairing, names: list[str] | None = None) -> None:
     """The teams with why each is good, then the balance figures and the solver's status."""
-    table = Table(title="Proposed teams", title_justify="left")
-    for col in ("#", "team" if names else "members", "strength", "past collab.", "why"):
-        table.add_column(
-            col, justify="right" if col in ("#", "strength", "past collab.") else "left"
-        )
+    table, notes = Grid("Proposed teams"), Notes(out)
+    table.column("#", right=True)
+    table.column("team" if names else "members", least=16, most=40, wrap=True)
+    table.column("strength", right=True)
+    table.column("past", right=True)  # collaborations inside the team
+    table.column("why", least=12, wrap=notes.wide, spare=not notes.wide)
     for number, team in enumerate(result.teams, start=1):
         who = " + ".join(team.members)
         table.add_row(
@@ -76,9 +77,10 @@ def print_pairing(out: Console, result: Pairing, names: list[str] | None = None)
             escape(f"{names[number - 1]}: {who}" if names else who),
             f"{team.strength:.2f}",
             str(team.collaborations),
-            escape("; ".join(team.reasons())),
+            notes.cell(f"team {number}", "; ".join(team.reasons())),
         )
-    out.print(table)
+    table.print(out)
+    notes.print()
     out.print(
         f"balance: strength min {result.strength_min:.2f}, max {result.strength_max:.2f}, "
         f"spread {result.spread:.2f}; past collaborations inside teams: "

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, guard, open_podium
+from podium.cli.tables import Grid, Notes
 from podium.store.models import utcnow
 
 
@@ -62,12 +64,28 @@ def workers(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) 
         out.print(f"queue {label!r}: {waiting} waiting")
     if not fleet:
         out.print("no workers yet (podium token create --worker --label NAME; podium worker …)")
+    table, notes = Grid(), Notes(out)
+    table.column("worker", least=8, most=20)
+    table.column("hardware", most=14)
+    table.column("cpu", least=6, most=24)
+    table.column("seen", right=True)
+    table.column("now", least=6)
+    table.column("done", right=True)
+    table.column("fingerprint", least=11, spare=not notes.wide)
     for w in fleet:
-        cpu = str(w.fingerprint.get("cpu", "?"))[:24]
         alike = "alike" if w.alike else "DIFFERS in " + ", ".join(w.differs)
-        running = f"run {w.current_run_id}" if w.current_run_id else "idle"
-        out.print(f"{w.name:<14} {w.hardware:<10} {cpu:<24} {_ago(w.last_heartbeat):>8}  "
-                  f"{running:<9} {w.runs_done:>4} done  {alike}", highlight=False)  # fmt: skip
+        table.add_row(
+            escape(w.name),
+            escape(w.hardware),
+            escape(str(w.fingerprint.get("cpu", "?"))),
+            _ago(w.last_heartbeat),
+            f"run {w.current_run_id}" if w.current_run_id else "idle",
+            str(w.runs_done),
+            alike if w.alike else notes.cell(f"worker {w.name}", alike),
+        )
+    if fleet:
+        table.print(out)
+    notes.print()
 
 
 def _ago(moment: datetime) -> str:

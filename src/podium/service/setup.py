@@ -14,7 +14,7 @@ from podium.data.examples import Example
 from podium.data.huggingface import HUB_PREFIX
 from podium.data.prepare import Manifest, load_manifest, prepare
 from podium.data.sources import ExampleSource, PoolSource, open_source
-from podium.errors import PodiumError, RuleError, SpecError
+from podium.errors import NotFoundError, PodiumError, RuleError, SpecError
 from podium.harness.check import TASKS_FILE
 from podium.metrics import get_metric, is_custom
 from podium.names import check_name, same_name
@@ -22,7 +22,8 @@ from podium.service.context import Competition
 from podium.service.news import News
 from podium.spec import SPEC_FILENAME
 from podium.spec_template import render_default_spec
-from podium.store.models import Member, Stage, Submission, Team, utcnow
+from podium.store.models import AccessToken, Member, Stage, Submission, Team, utcnow
+from podium.suggest import did_you_mean
 
 
 def resolve_source(source: str) -> str:
@@ -200,3 +201,23 @@ class Setup:
         with self.c.sessions() as s:
             query = self.c.scoped(select(Team), via=Team).options(selectinload(Team.members))
             return list(s.scalars(query.order_by(Team.id)))
+
+    def remove_member(self, team: str, name: str) -> int:
+        """Take a person off a team: their personal tokens are revoked at once (they speak for
+        the team no more) and keep the name as their label; their submissions keep it too.
+        Returns how many tokens were revoked."""
+        with self.c.sessions.begin() as s:
+            team_row = self.c.team_row(s, team)
+            member = next((m for m in team_row.members if m.name == name), None)
+            if member is None:
+                known = [m.name for m in team_row.members]
+                hint = did_you_mean(name, known) if known else "the team has no members"
+                raise NotFoundError(f"team {team!r} has no member {name!r}", hint=hint)
+            tokens = list(s.scalars(select(AccessToken).where(AccessToken.member_id == member.id)))
+            for token in tokens:
+                token.revoked_at = token.revoked_at or utcnow()
+                token.member_id = None
+                token.label = token.label or name
+            s.flush()
+            s.delete(member)
+        return len(tokens)

@@ -34,6 +34,7 @@ class SubmitReceipt:
     attempts: int
     sha256: str
     queue_position: int
+    member: str | None = None  # who sent it (a personal token)
 
 
 class Submissions:
@@ -85,12 +86,20 @@ class Submissions:
         return stage_name
 
     def submit_file(
-        self, archive: Path, *, team: str, stage: str, label: str, where: str
+        self,
+        archive: Path,
+        *,
+        team: str,
+        stage: str,
+        label: str,
+        where: str,
+        member: str | None = None,
     ) -> SubmitReceipt:
         """An archive in the incoming folder: checked (listing, budgeted extraction,
-        podium.toml), then moved into the store with its attempt, or left to be removed."""
+        podium.toml), then moved into the store with its attempt, or left to be removed.
+        `member`: who sent it, when a personal token did."""
         check_archive(archive, where=where, scratch=self.c.layout.incoming_dir)
-        return self._reserve_file(archive, team=team, stage_name=stage, label=label)
+        return self._reserve_file(archive, team=team, stage_name=stage, label=label, member=member)
 
     def copy_for_final(self, source: Submission, stage: str) -> SubmitReceipt:
         """The final's copy of a team's chosen submission (the organizer runs the final)."""
@@ -102,6 +111,7 @@ class Submissions:
                 stage_name=stage,
                 label=f"final of #{source.id}",
                 source_submission_id=source.id,
+                member=source.member,  # who sent what goes to the final
             )
 
     def _admissible(
@@ -147,6 +157,7 @@ class Submissions:
         stage_name: str,
         label: str,
         source_submission_id: int | None = None,
+        member: str | None = None,
     ) -> SubmitReceipt:
         """Reserve the attempt and move the archive into the store in one transaction: the
         archive is renamed (never copied under a shared name) just before the commit and
@@ -167,6 +178,7 @@ class Submissions:
                     label=label[:200],
                     source_submission_id=source_submission_id,
                     created_at=self.clock(),  # the clock max_per_day counts days by
+                    member=member,
                 )
                 s.add(sub)
                 s.flush()
@@ -181,7 +193,7 @@ class Submissions:
                 )
                 attempts = self.c.spec.stage(stage_name).attempts
                 receipt = SubmitReceipt(
-                    sub.id, team, stage_name, sub.attempt, attempts, sha, queued or 0
+                    sub.id, team, stage_name, sub.attempt, attempts, sha, queued or 0, member
                 )
                 os.chmod(archive, 0o644)  # private while it was checked; stored as before
                 os.replace(archive, target)

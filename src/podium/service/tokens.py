@@ -11,7 +11,8 @@ from sqlalchemy.orm import selectinload
 from podium.access import Principal, Role, new_token, token_digest
 from podium.errors import NotFoundError, PodiumError
 from podium.service.context import Competition
-from podium.store.models import AccessToken, utcnow
+from podium.store.models import AccessToken, Member, Team, utcnow
+from podium.suggest import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class TokenInfo:
     label: str
     created_at: datetime
     revoked: bool
+    member: str | None = None
 
 
 class Tokens:
@@ -30,10 +32,18 @@ class Tokens:
     def __init__(self, competition: Competition) -> None:
         self.c = competition
 
-    def create(self, role: Role, *, team: str | None = None, label: str = "") -> str:
-        """A new token; it is shown once and only its sha256 is stored."""
+    def create(
+        self, role: Role, *, team: str | None = None, label: str = "", member: str | None = None
+    ) -> str:
+        """A new token; it is shown once and only its sha256 is stored. With `member`, a
+        personal token: it acts for the team and its submissions carry the member's name."""
         if role not in ("organizer", "team", "worker"):
             raise PodiumError(f"unknown role {role!r}", hint="organizer, team or worker")
+        if member is not None and (role != "team" or team is None):
+            raise PodiumError(
+                "a personal token (--member) belongs to a member of a team: pass --team too",
+                hint='podium token create --team "Deep Percept" --member Alan',
+            )
         if role == "worker":
             self._check_worker_label(label, team)
         elif (role == "team") != (team is not None):
@@ -43,12 +53,14 @@ class Tokens:
             )
         token = new_token()
         with self.c.sessions.begin() as s:
-            team_id = self.c.team_row(s, team).id if team is not None else None
+            team_row = self.c.team_row(s, team) if team is not None else None
+            member_row = _member_row(team_row, member) if team_row and member is not None else None
             s.add(
                 AccessToken(
                     competition_id=self.c.id,
                     role=role,
-                    team_id=team_id,
+                    team_id=team_row.id if team_row is not None else None,
+                    member_id=member_row.id if member_row is not None else None,
                     label=label[:200],
                     token_sha256=token_digest(token),
                 )
@@ -77,7 +89,7 @@ class Tokens:
     def find(self) -> list[TokenInfo]:
         with self.c.sessions() as s:
             query = self.c.scoped(select(AccessToken), via=AccessToken)
-            rows = s.scalars(query.options(selectinload(AccessToken.team)).order_by(AccessToken.id))
+            loaded = query.options(selectinload(AccessToken.team), selectinload(AccessToken.member))
             return [
                 TokenInfo(
                     t.id,
@@ -86,8 +98,9 @@ class Tokens:
                     t.label,
                     t.created_at,
                     t.revoked_at is not None,
+                    t.member.name if t.member else None,
                 )
-                for t in rows
+                for t in s.scalars(loaded.order_by(AccessToken.id))
             ]
 
     def revoke(self, token_id: int) -> None:
@@ -108,10 +121,26 @@ class Tokens:
     def _principal(self, where: ColumnElement[bool]) -> Principal | None:
         with self.c.sessions() as s:
             query = self.c.scoped(select(AccessToken), via=AccessToken)
-            row = s.scalar(query.options(selectinload(AccessToken.team)).where(where))
+            loaded = query.options(selectinload(AccessToken.team), selectinload(AccessToken.member))
+            row = s.scalar(loaded.where(where))
             if row is None or row.revoked_at is not None:
                 return None
+            if row.member is not None and row.member.team_id != row.team_id:
+                return None  # a person who moved to another team no longer speaks for this one
             team = row.team.name if row.team is not None else None
             roles: dict[str, Role] = {"organizer": "organizer", "worker": "worker"}
             role = roles.get(row.role, "team")
-            return Principal(row.id, role, team, row.label)
+            member = row.member.name if row.member is not None else None
+            return Principal(row.id, role, team, row.label, member)
+
+
+def _member_row(team: Team, name: str) -> Member:
+    """The team's member of that name, or a refusal naming the closest ones."""
+    for member in team.members:
+        if member.name == name:
+            return member
+    known = [m.name for m in team.members]
+    raise NotFoundError(
+        f"team {team.name!r} has no member {name!r}",
+        hint=did_you_mean(name, known) if known else "the team has no members (podium team list)",
+    )

@@ -118,6 +118,9 @@ class Submission(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # with workers: when its task went to the broker (None: not sent since it was queued)
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # who sent it, by a personal token (None: a team-wide token, the CLI, or older rows); a
+    # name, not a link, so it stays true after the member leaves the team
+    member: Mapped[str | None] = mapped_column(String(200))
 
     team: Mapped[Team] = relationship()
     stage: Mapped[Stage] = relationship()
@@ -133,6 +136,7 @@ class Submission(Base):
             "status": self.status,
             "sha256": self.sha256,
             "label": self.label,
+            "member": self.member,
             "created_at": self.created_at.isoformat(),
             "platform_failures": self.platform_failures,
             "runs": [{"id": r.id, "status": r.status, "error": r.error} for r in self.runs],
@@ -326,7 +330,8 @@ class ReferenceTiming(Base):
 
 
 class AccessToken(Base):
-    """A sign-in token of an organizer or a team; only its sha256 is kept."""
+    """A sign-in token of an organizer, a team or one member of it (personal); only its
+    sha256 is kept."""
 
     __tablename__ = "access_tokens"
 
@@ -334,12 +339,14 @@ class AccessToken(Base):
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
     role: Mapped[str] = mapped_column(String(20))  # organizer | team | worker
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     label: Mapped[str] = mapped_column(String(200), default="")
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     team: Mapped[Team | None] = relationship()
+    member: Mapped[Member | None] = relationship()
 
 
 class Worker(Base):

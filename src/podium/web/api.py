@@ -22,7 +22,13 @@ def me(who: Who) -> dict[str, Any]:
     """Who the token or session belongs to."""
     if who is None:
         return {"signed_in": False}
-    return {"signed_in": True, "role": who.role, "team": who.team, "label": who.label}
+    return {
+        "signed_in": True,
+        "role": who.role,
+        "team": who.team,
+        "member": who.member,
+        "label": who.label,
+    }
 
 
 @router.get("/stages")

@@ -266,7 +266,12 @@ async def accept_upload(
         filename = got.filename or "upload"
         receipt = await run_in_threadpool(
             lambda: podium.submissions.submit_file(
-                archive, team=team_name, stage=stage, label=filename, where=filename
+                archive,
+                team=team_name,
+                stage=stage,
+                label=filename,
+                where=filename,
+                member=who.member if who.team == team_name else None,
             )
         )
     notify()

@@ -178,6 +178,7 @@ class SubmissionView:
     created_at: str
     sha256: str
     queue_position: int | None
+    member: str | None = None  # who sent it (a personal token); None: the team as a whole
     run_id: int | None = None
     run_status: str | None = None
     error: str | None = None
@@ -206,6 +207,7 @@ def submission_view(podium: Podium, sub: Submission, who: Principal | None) -> S
         created_at=sub.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         sha256=sub.sha256,
         queue_position=podium.submissions.queue_position(sub.id),
+        member=sub.member,
         hidden=hidden,
         can_download=allowed(who, "download", TeamSubmission(sub.team.name, sub.id, facts)),
     )
