@@ -58,3 +58,12 @@ def test_unknown_notify_fields_are_refused() -> None:
 def test_shown_urls_keep_only_the_scheme() -> None:
     assert shown("slack://T000/B000/XXXXsecret") == "slack://…"
     assert shown("not a url at all") == "(not a URL)"
+
+
+def test_a_url_from_the_environment_shows_the_scheme_it_expands_to(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PODIUM_TEST_NEWS", "json://user:secret@127.0.0.1:9")
+    assert shown("${PODIUM_TEST_NEWS}/everyone") == "json://…"
+    monkeypatch.delenv("PODIUM_TEST_NEWS")
+    assert shown("${PODIUM_TEST_NEWS}/everyone") == "(not a URL)"

@@ -6,6 +6,7 @@ expanded when read and when sent, and shown only as `scheme://…` (never the se
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -80,7 +81,10 @@ def secrets_of(url: str, env: Mapping[str, str] | None = None) -> list[str]:
 
 
 def shown(url: str) -> str:
-    """How a URL is printed: its scheme only, since anything after it may be a secret."""
+    """How a URL is printed: its scheme only, since anything after it may be a secret (the
+    scheme of what `${VAR}`s expand to, when they are set)."""
+    with contextlib.suppress(ValueError):
+        url = expand(url)
     scheme, sep, _ = url.partition("://")
     return f"{scheme}://…" if sep and scheme.isalnum() else "(not a URL)"
 

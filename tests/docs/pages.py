@@ -7,6 +7,7 @@ The convention every page under docs/ follows (new pages are picked up by the gl
   command's output, in order (trailing spaces ignored); a line ending with `...` matches any
   line starting with the rest; `...` alone is skipped.
 - A comment line `# in another terminal` before a command starts it in the background.
+  The ports 8000 (the server) and 8001 (anything else listening) stand for free ports.
 - Commands that cannot run here go in ```bash, ```sh or ```text blocks; every `podium ...`
   command there, in console blocks and in inline code must still name a real command and only
   options it has.

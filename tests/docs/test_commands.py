@@ -5,8 +5,9 @@ page is read as if from a clone of the repository), in bash, with the page's env
 carried from one command to the next (`export`, `cd`). Every command must exit 0 and print the
 lines shown under it (see tests/docs/pages.py for the convention). A command marked
 `# in another terminal` runs in the background until the page ends, and must still be running
-then; a `podium serve` so started is waited for until it answers. The port 8000 in a page is
-replaced by a free one, so that parallel runs do not collide.
+then; a `podium serve` so started is waited for until it answers, another command given
+`--port 8000` or `--port 8001` until that port takes connections. The ports 8000 and 8001 in a
+page are replaced by free ones, so that parallel runs do not collide.
 """
 
 from __future__ import annotations
@@ -95,17 +96,32 @@ def _wait_for_server(command: Command, port: int, proc: subprocess.Popen[bytes])
     raise AssertionError(f"{command.where}: `{command.text}` did not answer within 60 s")
 
 
+def _wait_for_port(command: Command, port: int, proc: subprocess.Popen[bytes]) -> None:
+    """A background listener other than the server: ready once its port takes connections."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"{command.where}: `{command.text}` exited early"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{command.where}: `{command.text}` did not listen within 30 s")
+
+
 class Page:
     """One page's shell session: environment, background processes, the free port."""
 
     def __init__(self, folder: Path) -> None:
         self.env = _page_env(folder)
-        self.port = _free_port()
+        # the ports a page may show: each stands for a free one in the test
+        self.ports = {"8000": str(_free_port()), "8001": str(_free_port())}
+        self.port = int(self.ports["8000"])
         self.envfile = folder.parent / "env.bin"
         self.background: list[tuple[Command, subprocess.Popen[bytes]]] = []
 
     def run(self, command: Command) -> None:
-        text = re.sub(r"\b8000\b", str(self.port), command.text)
+        text = re.sub(r"\b800[01]\b", lambda m: self.ports[m.group(0)], command.text)
         if command.background:
             self.start(command, text)
             return
@@ -137,6 +153,8 @@ class Page:
         self.background.append((command, proc))
         if re.search(r"\bpodium serve\b", text):
             _wait_for_server(command, self.port, proc)
+        elif found := re.search(r"--port (8001|8000)\b", command.text):
+            _wait_for_port(command, int(self.ports[found.group(1)]), proc)
 
     def stop(self) -> list[str]:
         """Stop the background processes; name those that had stopped by themselves."""
