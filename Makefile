@@ -28,7 +28,9 @@ docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
 
 # Every test on SQLite, then every test that opens a store (the `store` mark) on a throw-away
-# PostgreSQL cluster (tests/postgres.py; needs initdb from the postgresql package).
+# PostgreSQL cluster (tests/postgres.py; needs initdb from the postgresql package), each on
+# $(WORKERS) processes (pytest-xdist; most tests wait on subprocesses, servers and browsers).
+WORKERS ?= 2
 test: lint docs
-	$(BIN)/pytest -q
-	PODIUM_TEST_STORE=postgresql $(BIN)/pytest -q -m store
+	$(BIN)/pytest -q -n $(WORKERS)
+	PODIUM_TEST_STORE=postgresql $(BIN)/pytest -q -n $(WORKERS) -m store

@@ -51,6 +51,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         folder = item.path.relative_to(here).parts[0]
         if folder in STORE_FOLDERS or STORE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.store)
+        if "browser" in item.path.stem:  # what pages show comes through services tested on both
+            item.add_marker(pytest.mark.sqlite_only("a browser's view of the pages"))
     if ON_POSTGRESQL:
         dropped = [i for i in items if i.get_closest_marker("sqlite_only")]
         if dropped:

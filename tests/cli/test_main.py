@@ -100,7 +100,13 @@ def test_broken_spec_is_reported_with_file_and_field(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("data", [False, True])
+@pytest.mark.parametrize(
+    "data",
+    [  # the store's part is the same in both: training the baseline kit once is enough
+        pytest.param(False, marks=pytest.mark.sqlite_only("the baseline kit trains")),
+        True,
+    ],
+)
 def test_demo_runs_end_to_end(tmp_path: Path, data: bool, request: pytest.FixtureRequest) -> None:
     args = ["demo", str(tmp_path / "demo"), "--quiet"]
     if data:
