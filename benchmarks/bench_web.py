@@ -117,13 +117,13 @@ def wait(url: str) -> None:
     raise SystemExit(f"no server at {url}")
 
 
-def report(name: str, lat: list[float], elapsed: float) -> float:
+def report(name: str, lat: list[float], elapsed: float) -> tuple[float, float]:
     lat.sort()
     median = statistics.median(lat)
     p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))]
     print(f"{name:<34} median {median * 1000:8.1f} ms   p99 {p99 * 1000:8.1f} ms   "
           f"{len(lat) / elapsed:7.1f} req/s")  # fmt: skip
-    return median
+    return median, p99
 
 
 def main() -> None:
@@ -169,8 +169,13 @@ def main() -> None:
                 lat, elapsed = asyncio.run(load(
                     f"http://127.0.0.1:{static_port}/leaderboard.html", args.requests,
                     args.concurrency))  # fmt: skip
-                peer_median = report("peer: http.server, same page static", lat, elapsed)
-                print(f"ratio page/static (median): {medians['/leaderboard'] / peer_median:.1f}x")
+                peer_median, _ = report("peer: http.server, same page static", lat, elapsed)
+                median, p99 = medians["/leaderboard"]
+                ratio = median / peer_median
+                print(f"ratio page/static (median): {ratio:.1f}x (goal: at most 2x) "
+                      f"{'met' if ratio <= 2 else 'MISSED'}")  # fmt: skip
+                print(f"/leaderboard p99: {p99 * 1000:.1f} ms (goal: under 100 ms) "
+                      f"{'met' if p99 < 0.1 else 'MISSED'}")  # fmt: skip
             finally:
                 peer.terminate()
         finally:

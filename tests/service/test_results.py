@@ -65,13 +65,3 @@ def test_runs_of_another_competition_in_the_same_store_are_not_returned(
         assert podium.submissions.queue_position(theirs.submission_id) is None
     finally:
         other.close()
-
-
-def test_the_version_changes_when_a_leaderboard_may(podium: Podium, tmp_path: Path) -> None:
-    before = podium.results.version()
-    podium.submissions.submit(constant(tmp_path), team="Alpha")
-    podium.evaluation.evaluate_pending()
-    after = podium.results.version()
-    assert after != before
-    podium.setup.add_team("Gamma")
-    assert podium.results.version() != after

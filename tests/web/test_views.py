@@ -157,21 +157,21 @@ def test_a_board_is_computed_once_and_still_refused_to_those_it_is_hidden_from(
     scored: Scored,
 ) -> None:
     scored.run_final()
-    cache = views.BoardCache()
-    final = views.board_view(scored.podium, "final", ORG, cache)
-    assert final.board.stage == "final" and [r.team for r in final.board.rows] == ["Quick Lex"]
-    assert views.board_view(scored.podium, "final", ORG, cache) is final  # cached
+    final = views.board_view(scored.podium, "final", ORG)
+    assert final.leaderboard.stage == "final"
+    assert [r.team for r in final.leaderboard.rows] == ["Quick Lex"]
+    assert views.board_view(scored.podium, "final", ORG) is final  # cached
     for who in (LEX, DEEP, None):
         with pytest.raises(ForbiddenError, match="'final' are hidden until revealed"):
-            views.board_view(scored.podium, "final", who, cache)
-    scored.podium.finals.reveal()  # a new results version: computed again, shown to all
-    shown = views.board_view(scored.podium, "final", None, cache)
+            views.board_view(scored.podium, "final", who)
+    scored.podium.finals.reveal()  # a new board revision: computed again, shown to all
+    shown = views.board_view(scored.podium, "final", None)
     assert shown is not final and shown.stage.revealed and shown.json == final.json
 
 
 def test_the_default_board_is_the_open_stage_s_with_its_csv(scored: Scored) -> None:
     view = views.board_view(scored.podium, None, None)
-    assert view.board.stage == "evaluation" and view.stage.name == "evaluation"
+    assert view.leaderboard.stage == "evaluation" and view.stage.name == "evaluation"
     assert views.board_view(scored.podium, "evaluation", None).json == view.json
-    lines = views.leaderboard_csv(view.board).splitlines()
+    lines = views.leaderboard_csv(view.leaderboard).splitlines()
     assert lines[0].startswith("place,move,team") and lines[1].split(",")[2] == "Quick Lex"

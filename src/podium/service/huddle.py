@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 
-from podium.huddle import StageChanges, stage_changes
-from podium.leaderboard import Leaderboard
-from podium.service.results import Results
-from podium.service.submissions import Submissions
+from podium.huddle import StageChanges
+from podium.service.boards import Boards
 
 
 class Huddle:
-    """What changed on a stage since a moment (pure diff in `podium.huddle`)."""
+    """What changed on a stage since a moment (pure diff in `podium.huddle`), from the
+    stage's cached board: the past board is the same runs, those finished by then."""
 
-    def __init__(self, results: Results, submissions: Submissions) -> None:
-        self.results, self.submissions = results, submissions
+    def __init__(self, boards: Boards) -> None:
+        self.boards = boards
 
-    def stage(self, name: str, since: datetime, now: Leaderboard | None = None) -> StageChanges:
-        """The stage's board from the runs finished by `since` against today's (`now`, if
-        the caller has it), as organizers see it: callers decide who may see the stage."""
-        before = self.results.leaderboard(name, organizer=True, until=since)
-        now = now or self.results.leaderboard(name, organizer=True)
-        attempts = Counter(
-            sub.team.name
-            for sub in self.submissions.find()
-            if sub.stage.name == name and _aware(sub.created_at) >= since
-        )
-        return stage_changes(before, now, attempts, since)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive UTC datetimes; PostgreSQL aware ones."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    def stage(self, name: str, since: datetime) -> StageChanges:
+        """The stage's board from the runs finished by `since` against today's, as
+        organizers see it: callers decide who may see the stage."""
+        return self.boards.changes(self.boards.board(name), since)

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import TracebackType
 
 from podium.harness.runners import create_runner
+from podium.service.boards import Boards
 from podium.service.context import Competition, open_competition
 from podium.service.evaluation import Evaluation, RunnerFactory
 from podium.service.finals import Finals
@@ -50,7 +51,8 @@ class Podium:
         self.schedule = Schedule(competition, self.setup, self.finals)
         self.tokens = Tokens(competition)
         self.questions = Questions(competition, self.news)
-        self.huddle = Huddle(self.results, self.submissions)
+        self.boards = Boards(competition, self.results)
+        self.huddle = Huddle(self.boards)
 
     @classmethod
     def open(

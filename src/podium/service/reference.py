@@ -8,6 +8,7 @@ import statistics
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from podium.harness.evaluate import sandbox_limits
 from podium.harness.fingerprint import machine_fingerprint
@@ -68,18 +69,20 @@ class ReferenceClock:
             s.add(row)
         return row
 
-    def timings(self) -> list[ReferenceTiming]:
-        """This hardware label's reference timings, oldest first."""
-        with self.c.sessions() as s:
-            query = self.c.scoped(
-                select(ReferenceTiming).where(ReferenceTiming.hardware == self.c.spec.hardware),
-                via=ReferenceTiming,
-            )
-            return list(s.scalars(query.order_by(ReferenceTiming.id)))
+    def timings(self, s: Session | None = None) -> list[ReferenceTiming]:
+        """This hardware label's reference timings, oldest first (in `s`'s snapshot)."""
+        if s is None:
+            with self.c.sessions() as own:
+                return self.timings(own)
+        query = self.c.scoped(
+            select(ReferenceTiming).where(ReferenceTiming.hardware == self.c.spec.hardware),
+            via=ReferenceTiming,
+        )
+        return list(s.scalars(query.order_by(ReferenceTiming.id)))
 
-    def seconds(self) -> float | None:
+    def seconds(self, s: Session | None = None) -> float | None:
         """The reference duration durations are read against (the median of its timings)."""
-        timings = self.timings()
+        timings = self.timings(s)
         return statistics.median(t.wall_seconds for t in timings) if timings else None
 
     def drift(self, sigma: float) -> Drift | None:

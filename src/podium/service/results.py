@@ -48,30 +48,35 @@ class Results:
         self.c, self.setup = competition, setup
 
     def facts(self, *where: ColumnElement[bool]) -> list[RunFacts]:
-        """Facts of scored runs, read with plain column queries: a leaderboard of a thousand
-        runs with a hundred scores each must not build a hundred thousand ORM objects."""
+        """Facts of scored runs (one read snapshot)."""
+        with self.c.sessions() as s:
+            return self.facts_in(s, *where)
+
+    def facts_in(self, s: Session, *where: ColumnElement[bool]) -> list[RunFacts]:
+        """Facts of scored runs in `s`'s snapshot, read with plain column queries: a
+        leaderboard of a thousand runs with a hundred scores each must not build a hundred
+        thousand ORM objects."""
         scored = (Stage.competition_id == self.c.id, Run.status == "scored")
         scope = (*scored, Run.kind == "evaluation", *where)
         chosen = select(Run.id).join(Submission).join(Stage).where(*scope)
         remeasured = (
             select(Run.id).join(Submission).join(Stage).where(*scored, Run.kind == "remeasure")
         )
-        with self.c.sessions() as s:
-            runs = s.execute(_run_columns().where(*scope).order_by(Run.id)).all()
-            scores = _scores(s, chosen)
-            measures = _measures(s, chosen)
-            extra = _measures(s, remeasured, by_submission=True)
-            members = self._members(s)
-            energy = _energies(s, chosen)
-            extra_energy = _energies(s, remeasured, by_submission=True)
-            remeasure_runs: dict[int, int] = {
-                sub_id: count
-                for sub_id, count in s.execute(
-                    select(Run.submission_id, func.count(Run.id))
-                    .where(Run.id.in_(remeasured))
-                    .group_by(Run.submission_id)
-                )
-            }
+        runs = s.execute(_run_columns().where(*scope).order_by(Run.id)).all()
+        scores = _scores(s, chosen)
+        measures = _measures(s, chosen)
+        extra = _measures(s, remeasured, by_submission=True)
+        members = self._members(s)
+        energy = _energies(s, chosen)
+        extra_energy = _energies(s, remeasured, by_submission=True)
+        remeasure_runs: dict[int, int] = {
+            sub_id: count
+            for sub_id, count in s.execute(
+                select(Run.submission_id, func.count(Run.id))
+                .where(Run.id.in_(remeasured))
+                .group_by(Run.submission_id)
+            )
+        }
         facts = [
             _facts(row, scores.get(row[0], {}), measures.get(row[0], []),
                    extra.get(row[3], []), remeasure_runs.get(row[3], 0), members)
@@ -95,31 +100,15 @@ class Results:
         """All scored runs of a stage, oldest first (the attempt history); `until`: only
         those finished by then (the stage as it stood at that moment)."""
         with self.c.sessions() as s:
-            self.c.stage_row(s, stage)
-        if until is None:
-            return self.facts(Stage.name == stage)
-        return self.facts(Stage.name == stage, Run.finished_at <= until)
+            return self.stage_runs_in(s, stage, until=until)
 
-    def version(self) -> tuple[object, ...]:
-        """Changes whenever anything a leaderboard shows may have changed (for caches)."""
-        with self.c.sessions() as s:
-            runs = s.execute(
-                self.c.scoped(
-                    select(func.count(Run.id), func.max(Run.id), func.max(Run.finished_at))
-                    .join(Submission)
-                    .join(Stage)
-                )
-            ).one()
-            stages = s.execute(self.c.scoped(select(Stage.name, Stage.status, Stage.revealed)))
-            people = s.execute(
-                self.c.scoped(
-                    select(func.count(Team.id.distinct()), func.count(Member.id))
-                    .select_from(Team)
-                    .outerjoin(Member),
-                    via=Team,
-                )
-            ).one()
-            return (tuple(runs), tuple(map(tuple, stages.all())), tuple(people))
+    def stage_runs_in(
+        self, s: Session, stage: str, *, until: datetime | None = None
+    ) -> list[RunFacts]:
+        self.c.stage_row(s, stage)
+        if until is None:
+            return self.facts_in(s, Stage.name == stage)
+        return self.facts_in(s, Stage.name == stage, Run.finished_at <= until)
 
     def leaderboard(
         self,
@@ -131,26 +120,54 @@ class Results:
     ) -> Leaderboard:
         """A stage's leaderboard; hidden stages only for organizers until revealed. Another
         `rule` replays the stored measurements under it (what-if); nothing is stored.
-        `until`: the board the runs finished by then made (the huddle view's past)."""
+        `until`: the board the runs finished by then made (the huddle view's past). One read
+        snapshot: the board never mixes rows from before and after a commit."""
         with self.c.sessions() as s:
-            stage = stage or self._shown_stage(s)
+            stage = stage or self.shown_stage(s)
             row = self.c.stage_row(s, stage)
-            status, revealed = row.status, row.revealed
-        if self.c.spec.stage(stage).leaderboard == "hidden" and not revealed and not organizer:
-            raise RuleError(
-                f"the results of stage {stage!r} are hidden until revealed",
-                hint="the organizer reveals them with `podium final reveal`",
-            )
+            hidden = self.c.spec.stage(stage).leaderboard == "hidden" and not row.revealed
+            if hidden and not organizer:
+                raise RuleError(
+                    f"the results of stage {stage!r} are hidden until revealed",
+                    hint="the organizer reveals them with `podium final reveal`",
+                )
+            runs = self.stage_runs_in(s, stage, until=until)
+            return self.build(s, stage, row.status, runs, rule=rule)
+
+    def build(
+        self,
+        s: Session,
+        stage: str,
+        status: str,
+        runs: Sequence[RunFacts],
+        *,
+        rule: RerankRule | None = None,
+    ) -> Leaderboard:
+        """The board these runs make, with the teams and timing read in `s`'s snapshot."""
+        teams = s.scalars(self.c.scoped(select(Team.name), via=Team).order_by(Team.id))
+        return self.board_of(stage, status, runs, list(teams), self.timing_in(s), rule=rule)
+
+    def board_of(
+        self,
+        stage: str,
+        status: str,
+        runs: Sequence[RunFacts],
+        teams: list[str],
+        timing: Timing,
+        *,
+        rule: RerankRule | None = None,
+    ) -> Leaderboard:
+        """The board from facts already read (pure: no store)."""
         return build_leaderboard(
             competition=self.c.spec.name,
             stage=stage,
             status=status,
-            runs=self.stage_runs(stage, until=until),
-            teams=[t.name for t in self.setup.teams()],
+            runs=list(runs),
+            teams=teams,
             metrics=self.c.metrics(),
             rule=rule or self.rule(),
             hardware=self.c.spec.hardware,
-            timing=self.timing(),
+            timing=timing,
             combine=self.combine(),
             references=self.c.spec.leaderboard.references,
             columns=self.c.spec.leaderboard.columns,
@@ -201,8 +218,12 @@ class Results:
 
     def timing(self) -> Timing:
         """The figure compared, the noise assumed or calibrated here, and the warnings."""
+        with self.c.sessions() as s:
+            return self.timing_in(s)
+
+    def timing_in(self, s: Session) -> Timing:
         eff, gain = self.c.spec.efficiency, self.c.spec.reranking.min_efficiency_gain
-        calibration = self.calibration()
+        calibration = self.calibration_in(s)
         warnings: tuple[str, ...] = ()
         if calibration is not None and gain < calibration.recommended_gain:
             warnings = (
@@ -223,17 +244,20 @@ class Results:
             calibrated=calibrated,
             photo_finish_runs=eff.photo_finish_runs,
             warnings=warnings,
-            reference_seconds=ReferenceClock(self.c).seconds(),
+            reference_seconds=ReferenceClock(self.c).seconds(s),
         )
 
     def calibration(self) -> Calibration | None:
         """The latest stored calibration of this competition's hardware label."""
         with self.c.sessions() as s:
-            query = self.c.scoped(
-                select(Calibration).where(Calibration.hardware == self.c.spec.hardware),
-                via=Calibration,
-            )
-            return s.scalars(query.order_by(Calibration.id.desc())).first()
+            return self.calibration_in(s)
+
+    def calibration_in(self, s: Session) -> Calibration | None:
+        query = self.c.scoped(
+            select(Calibration).where(Calibration.hardware == self.c.spec.hardware),
+            via=Calibration,
+        )
+        return s.scalars(query.order_by(Calibration.id.desc())).first()
 
     def run(self, run_id: int) -> Run:
         """One run of this competition (never another's that shares the store)."""
@@ -249,7 +273,7 @@ class Results:
                 .where(Run.id == run.id)
             ).one()
 
-    def _shown_stage(self, s: Session) -> str:
+    def shown_stage(self, s: Session) -> str:
         """The open stage, else the last one that was open, else the first."""
         latest = s.scalars(
             self.c.scoped(select(Stage).where(Stage.status != "pending")).order_by(

@@ -18,6 +18,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from podium.store import revision
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 READ_ONLY = "podium_read_only"
 # The key of PostgreSQL's advisory lock that write transactions hold: any fixed 64-bit number
@@ -73,13 +75,16 @@ def _postgresql_engine(url: str) -> Engine:
 
 
 class StoreSessions:
-    """`sessions()` for reads, `sessions.begin()` for writes (the only ones that lock)."""
+    """`sessions()` for reads, `sessions.begin()` for writes (the only ones that lock). Both
+    raise the board revision in any transaction that writes a board table."""
 
     def __init__(self, engine: Engine) -> None:
         self._read = sessionmaker(
             engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
         self._write = sessionmaker(engine, expire_on_commit=False)
+        for factory in (self._read, self._write):
+            revision.watch(factory)
 
     def __call__(self) -> Session:
         return self._read()

@@ -441,3 +441,13 @@ class Answer(Base):
 
     team: Mapped[Team | None] = relationship()
     question: Mapped[Question] = relationship(back_populates="answers")
+
+
+class BoardRevision(Base):
+    """One row per store: a number raised in the same transaction as every write that may
+    change a board (`store/revision.py`), so a server serves a cached board while it stays."""
+
+    __tablename__ = "board_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

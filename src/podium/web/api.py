@@ -39,13 +39,13 @@ def stages(request: Request) -> list[dict[str, Any]]:
 @router.get("/leaderboard")
 def leaderboard(request: Request, who: Who, stage: str | None = None) -> Response:
     """The same document as `podium leaderboard --json`."""
-    view = views.board_view(podium_of(request), stage, who, request.app.state.boards)
+    view = views.board_view(podium_of(request), stage, who)
     return Response(view.json, media_type="application/json")  # serialised once per version
 
 
 @router.get("/leaderboard.csv", response_class=PlainTextResponse)
 def leaderboard_csv(request: Request, who: Who, stage: str | None = None) -> PlainTextResponse:
-    board = views.board_view(podium_of(request), stage, who, request.app.state.boards).board
+    board = views.board_view(podium_of(request), stage, who).leaderboard
     return PlainTextResponse(
         views.leaderboard_csv(board),
         media_type="text/csv; charset=utf-8",
@@ -55,7 +55,7 @@ def leaderboard_csv(request: Request, who: Who, stage: str | None = None) -> Pla
 
 @router.get("/charts")
 def charts(request: Request, who: Who, stage: str | None = None) -> dict[str, Any]:
-    return views.board_view(podium_of(request), stage, who, request.app.state.boards).charts
+    return views.board_view(podium_of(request), stage, who).charts
 
 
 @router.get("/teams")
@@ -111,7 +111,7 @@ def hall_of_fame(request: Request) -> list[dict[str, Any]]:
 def huddle(request: Request, who: Who, since: str = "7d") -> dict[str, Any]:
     """What changed since `since` (7d, 24h, 90m, 2026-11-01, 2026-11-01T09:00+01:00) on each
     stage whose results `who` may see: new bests, places then and now, attempts made."""
-    data = views.huddle(podium_of(request), since, who, request.app.state.boards)
+    data = views.huddle(podium_of(request), since, who)
     return {
         "since": data["since"].isoformat(),
         "stages": [

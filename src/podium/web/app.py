@@ -21,7 +21,6 @@ from podium.web.guard import guard
 from podium.web.limits import FailureLimiter
 from podium.web.middleware import BodyLimit, security_headers
 from podium.web.ticker import ScheduleTicker
-from podium.web.views import BoardCache
 from podium.web.worker import EvaluationWorker
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -99,7 +98,6 @@ def create_app(
         # a submission's look at the schedule publishes a close as the ticker does
         podium.submissions.before_admit = lambda: ticker.tick(podium)
     app.state.ticker = ticker
-    app.state.boards = BoardCache()
     app.state.limiter = FailureLimiter(clock=clock)
     app.state.templates = pages.page_templates()
     app.add_middleware(BodyLimit, max_upload_bytes=podium.competition.spec.sandbox.max_upload_bytes)

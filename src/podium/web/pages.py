@@ -86,7 +86,7 @@ def leaderboard_page(
     podium = podium_of(request)
     tabs = views.stage_tabs(podium)
     try:
-        view = views.board_view(podium, stage, who, request.app.state.boards)
+        view = views.board_view(podium, stage, who)
     except ForbiddenError as err:
         return _render(
             request, "leaderboard.html", who, board=None, hidden=err.what, tabs=tabs,
@@ -96,15 +96,15 @@ def leaderboard_page(
         request,
         "leaderboard.html",
         who,
-        board=view.board,
+        board=view.leaderboard,
         hidden=None,
         tabs=tabs,
-        stage=view.board.stage,
+        stage=view.leaderboard.stage,
         languages=languages,
         screen=screen,
         charts=view.charts,
         plotly_style_ids=plotly_style_ids(),
-        code_released=allowed(who, "download", StageCode(view.stage)),
+        code_released=allowed(who, "download", StageCode(view.stage.facts)),
     )
 
 
@@ -209,7 +209,7 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
 def huddle_page(
     request: Request, who: Who, since: str = "7d", screen: str = "laptop"
 ) -> HTMLResponse:
-    data = views.huddle(podium_of(request), since, who, request.app.state.boards)
+    data = views.huddle(podium_of(request), since, who)
     return _render(request, "huddle.html", who, **data, screen=_screen(screen),
                    plotly_style_ids=plotly_style_ids())  # fmt: skip
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
@@ -19,9 +17,9 @@ from podium.errors import NotFoundError, RuleError, SpecError
 from podium.fame import badge_class, ordinal
 from podium.huddle import parse_since
 from podium.leaderboard import Leaderboard
-from podium.report.charts import chart_data
 from podium.report.tiles import Tile, tile_of
 from podium.service import Podium
+from podium.service.boards import Board, stage_state
 from podium.service.evaluation import is_retryable
 from podium.store.models import Stage, Submission, utcnow
 
@@ -53,74 +51,26 @@ def stage_tabs(podium: Podium) -> list[dict[str, Any]]:
             "name": st.name,
             "status": st.status,
             "split": st.split,
-            "hidden": not allowed(None, "see", StageResults(stage_facts(podium, st))),
+            "hidden": not allowed(None, "see", StageResults(st.facts)),
             "revealed": st.revealed,
             "attempts": specs[st.name].attempts,
             "release_code": specs[st.name].release_code,
             "countdown": countdowns.get(st.name),
         }
-        for st in podium.setup.stages()
+        for st in podium.boards.stages()
     ]
 
 
 def stage_facts(podium: Podium, stage: Stage) -> StageFacts:
     """What the access rules need to know of a stage: its row and its spec."""
-    spec = podium.competition.spec.stage(stage.name)
-    return StageFacts(
-        name=stage.name,
-        hidden=spec.leaderboard == "hidden",
-        revealed=stage.revealed,
-        releases_code=spec.release_code,
-        closed=stage.status == "closed",
-    )
+    return stage_state(podium.competition, stage).facts
 
 
-@dataclass(frozen=True)
-class BoardView:
-    """A stage's leaderboard, its chart data and its JSON document, with the stage's facts."""
-
-    board: Leaderboard
-    charts: dict[str, Any]
-    json: bytes
-    stage: StageFacts
-
-
-class BoardCache:
-    """Leaderboards and chart data by stage, valid while the store's results version stays
-    the same: a canteen screen and fifty laptops cost one computation. Who may see a stage is
-    decided on every read (`board_view`), never by what the cache holds."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: dict[str | None, tuple[tuple[object, ...], BoardView]] = {}
-
-    def get(self, podium: Podium, stage: str | None) -> BoardView:
-        version = podium.results.version()
-        with self._lock:
-            hit = self._entries.get(stage)
-        if hit is not None and hit[0] == version:
-            return hit[1]
-        value = _board_view(podium, stage)
-        with self._lock:
-            self._entries[stage] = (version, value)
-        return value
-
-
-def _board_view(podium: Podium, stage: str | None) -> BoardView:
-    # computed as organizers see it: the access rules decide who gets it (`board_view`)
-    board = podium.results.leaderboard(stage, organizer=True)
-    row = next(st for st in podium.setup.stages() if st.name == board.stage)
-    chart = chart_data(board, podium.results.stage_runs(board.stage))
-    return BoardView(board, chart, json.dumps(board.to_dict()).encode(), stage_facts(podium, row))
-
-
-def board_view(
-    podium: Podium, stage: str | None, who: Principal | None, cache: BoardCache | None = None
-) -> BoardView:
+def board_view(podium: Podium, stage: str | None, who: Principal | None) -> Board:
     """The stage's board (the open or latest one by default), or ForbiddenError when its
-    results are hidden from `who`."""
-    view = cache.get(podium, stage) if cache is not None else _board_view(podium, stage)
-    ensure(who, "see", StageResults(view.stage))
+    results are hidden from `who`: decided on every read, never by what the cache holds."""
+    view = podium.boards.board(stage)
+    ensure(who, "see", StageResults(view.stage.facts))
     return view
 
 
@@ -283,7 +233,7 @@ def hall_of_fame(podium: Podium) -> list[dict[str, Any]]:
     """Newest stage first, then by place; `ordinal` (1st) and `badge` (gold) for the tiles."""
     return [
         {**e.to_dict(), "ordinal": ordinal(e.place), "badge": badge_class(e.place)}
-        for e in podium.finals.hall_of_fame()
+        for e in podium.boards.hall_of_fame()
     ]
 
 
@@ -291,19 +241,17 @@ def fame_tile(podium: Podium, entry_id: int) -> Tile:
     return tile_of(podium.finals.hall_of_fame_entry(entry_id))
 
 
-def huddle(
-    podium: Podium, since: str, who: Principal | None, cache: BoardCache | None = None
-) -> dict[str, Any]:
+def huddle(podium: Podium, since: str, who: Principal | None) -> dict[str, Any]:
     """What changed since `since` on every stage `who` may see (hidden ones are left out,
     not named); the charts across attempts as the leaderboard draws them."""
     moment = parse_since(since, utcnow())
     stages = []
-    for st in podium.setup.stages():
-        if st.status == "pending" or not allowed(who, "see", StageResults(stage_facts(podium, st))):
+    for st in podium.boards.stages():
+        if st.status == "pending" or not allowed(who, "see", StageResults(st.facts)):
             continue
-        view = board_view(podium, st.name, who, cache)
-        changes = podium.huddle.stage(st.name, moment, now=view.board)
-        stages.append({"changes": changes, "charts": view.charts, "status": st.status})
+        view = board_view(podium, st.name, who)
+        changes = podium.boards.changes(view, moment)
+        stages.append({"changes": changes, "charts": view.charts, "status": view.stage.status})
     return {"since": moment, "asked": since, "stages": stages}
 
 
