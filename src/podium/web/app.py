@@ -99,6 +99,7 @@ def create_app(
         podium.submissions.before_admit = lambda: ticker.tick(podium)
     app.state.ticker = ticker
     app.state.limiter = FailureLimiter(clock=clock)
+    app.state.fragments = {}  # boards rendered once per revision (pages._board_html)
     app.state.templates = pages.page_templates()
     app.add_middleware(BodyLimit, max_upload_bytes=podium.competition.spec.sandbox.max_upload_bytes)
     add_error_handlers(app)

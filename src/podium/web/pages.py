@@ -23,6 +23,7 @@ from podium.access import Administration, Principal, StageCode, allowed
 from podium.errors import ForbiddenError, NotFoundError
 from podium.report.durations import duration_text, figure, interval_title
 from podium.report.tiles import tile_filename, tile_png, tile_svg
+from podium.service.boards import Board
 from podium.web import actions, markup, session, views
 from podium.web.deps import (
     Id,
@@ -92,11 +93,13 @@ def leaderboard_page(
             request, "leaderboard.html", who, board=None, hidden=err.what, tabs=tabs,
             stage=stage, languages=languages, screen=screen, charts=None, plotly_style_ids=(),
         )  # fmt: skip
+    code_released = allowed(who, "download", StageCode(view.stage.facts))
     return _render(
         request,
         "leaderboard.html",
         who,
         board=view.leaderboard,
+        board_html=_board_html(request, view, languages=languages, code=code_released),
         hidden=None,
         tabs=tabs,
         stage=view.leaderboard.stage,
@@ -104,8 +107,30 @@ def leaderboard_page(
         screen=screen,
         charts=view.charts,
         plotly_style_ids=plotly_style_ids(),
-        code_released=allowed(who, "download", StageCode(view.stage.facts)),
     )
+
+
+_FRAGMENTS = 32  # rendered boards kept (stages x languages x code shown)
+
+
+def _board_html(request: Request, view: Board, *, languages: bool, code: bool) -> Markup:
+    """The board's table, decisions and charts, rendered once per board revision: what
+    the page adds per request (who, tabs, nonce, form token) is small."""
+    cache: dict[tuple[int, str, bool, bool], Markup] = request.app.state.fragments
+    key = (view.revision, view.stage.name, languages, code)
+    html = cache.get(key)
+    if html is None:
+        templates: Jinja2Templates = request.app.state.templates
+        html = Markup(
+            templates.env.get_template("_board.html").render(
+                board=view.leaderboard, charts=view.charts, languages=languages,
+                code_released=code,
+            )
+        )  # fmt: skip
+        if len(cache) >= _FRAGMENTS:
+            cache.clear()
+        cache[key] = html
+    return html
 
 
 @router.get("/signin")
