@@ -19,7 +19,7 @@ from podium.web.dispatch import Dispatcher
 from podium.web.errors import add_error_handlers
 from podium.web.guard import guard
 from podium.web.limits import FailureLimiter
-from podium.web.middleware import BodyLimit, security_headers
+from podium.web.middleware import BodyLimit, SecurityHeaders
 from podium.web.ticker import ScheduleTicker
 from podium.web.worker import EvaluationWorker
 
@@ -109,5 +109,5 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(questions.pages)
     app.include_router(static)
-    app.middleware("http")(security_headers)
+    app.add_middleware(SecurityHeaders)
     return app
