@@ -40,7 +40,7 @@ def cup(tmp_path: Path) -> Path:
 def team_list(root: Path) -> dict[str, list[str]]:
     podium = Podium.open(root)
     try:
-        return {t.name: [m.name for m in t.members] for t in podium.setup.teams()}
+        return {t.name: list(t.members) for t in podium.setup.teams()}
     finally:
         podium.close()
 

@@ -67,7 +67,7 @@ def test_a_member_who_leaves_loses_their_token_and_keeps_their_record(
     assert podium.tokens.authenticate(bo) is not None
     [info, _] = podium.tokens.find()
     assert (info.revoked, info.member, info.label) == (True, None, "Ann")
-    assert [m.name for m in podium.setup.teams()[0].members] == ["Bo"]
+    assert podium.setup.teams()[0].members == ("Bo",)
     assert podium.submissions.get(1).member == "Ann"
     with pytest.raises(NotFoundError, match="no member 'Ann'"):
         podium.setup.remove_member("Alpha", "Ann")

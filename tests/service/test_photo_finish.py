@@ -64,7 +64,7 @@ def test_an_undecided_move_is_remeasured_interleaved_when_the_stage_is_published
     pair.finals.close_stage("evaluation")
     runs = [r for s in pair.submissions.find() for r in s.runs]
     again = sorted((r for r in runs if r.kind == "remeasure"), key=lambda r: r.id)
-    teams = {s.id: s.team.name for s in pair.submissions.find()}
+    teams = {s.id: s.team for s in pair.submissions.find()}
     order = [teams[r.submission_id] for r in again]
     assert 2 <= len(order) <= 6 and len(order) % 2 == 0
     assert order == ["Steady", "Swift"] * (len(order) // 2)  # A, B, A, B: drift hits both

@@ -40,7 +40,7 @@ def test_submit_evaluate_and_rank(podium: Podium, tmp_path: Path) -> None:
     }
     assert row.overall == pytest.approx(mean(task_means.values()))
     assert row.duration == pytest.approx(
-        podium.results.run(row.run_id).measurements[0].wall_seconds
+        podium.results.run(row.run_id).walls[0]
     )
     facts = podium.results.stage_runs("evaluation")[0]
     assert aggregate(facts, metrics).overall == pytest.approx(row.overall)

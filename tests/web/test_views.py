@@ -59,10 +59,10 @@ def scored(tmp_path: Path) -> Iterator[Scored]:
 
 def test_stage_facts_come_from_the_row_and_the_spec(scored: Scored) -> None:
     rows = {st.name: st for st in scored.podium.setup.stages()}
-    assert views.stage_facts(scored.podium, rows["evaluation"]) == StageFacts(
+    assert rows["evaluation"].facts == StageFacts(
         "evaluation", hidden=False, revealed=False, releases_code=True, closed=False
     )
-    assert views.stage_facts(scored.podium, rows["final"]) == StageFacts(
+    assert rows["final"].facts == StageFacts(
         "final", hidden=True, revealed=False, releases_code=False, closed=False
     )
 

@@ -60,7 +60,7 @@ def _state(root: Path) -> dict[str, Any]:
     with Podium.open(root) as podium:
         subs = podium.submissions.find()
         return {
-            "subs": {s.id: (s.team.name, s.status, [(r.status, r.worker_id) for r in s.runs])
+            "subs": {s.id: (s.team, s.status, [(r.status, r.worker_id) for r in s.runs])
                      for s in subs},
             "workers": {w.name: w for w in podium.fleet.workers()},
         }  # fmt: skip
@@ -195,7 +195,7 @@ def test_a_photo_finish_runs_interleaved_on_one_worker_when_the_stage_closes(
 
         def remeasured() -> list[tuple[int, int | None, str]]:
             with Podium.open(root) as podium:
-                teams = {s.id: s.team.name for s in podium.submissions.find()}
+                teams = {s.id: s.team for s in podium.submissions.find()}
                 return [(r.id, r.worker_id, teams[r.submission_id])
                         for s in podium.submissions.find() for r in s.runs
                         if r.kind == "remeasure" and r.status == "scored"]  # fmt: skip

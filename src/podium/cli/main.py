@@ -157,9 +157,7 @@ def team_add(
 def team_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """List teams and members."""
     with open_podium(competition) as podium:
-        teams = [
-            {"team": t.name, "members": [m.name for m in t.members]} for t in podium.setup.teams()
-        ]
+        teams = [{"team": t.name, "members": list(t.members)} for t in podium.setup.teams()]
         if json_out:
             emit_json(teams)
         else:

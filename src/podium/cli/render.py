@@ -17,7 +17,7 @@ from podium.layout import CompetitionLayout
 from podium.leaderboard import Leaderboard, Row
 from podium.report.durations import duration_text, metric_name
 from podium.service import RunOutcome
-from podium.store.models import HallOfFameEntry, Submission
+from podium.service.reads import FameEntry, SubmissionInfo
 
 
 def _arrow(row: Row) -> str:
@@ -205,7 +205,7 @@ def print_outcomes(console: Console, outcomes: Sequence[RunOutcome]) -> None:
     notes.print()
 
 
-def print_submissions(console: Console, subs: Sequence[Submission]) -> None:
+def print_submissions(console: Console, subs: Sequence[SubmissionInfo]) -> None:
     """A submission a line (who sent it, when a personal token did); errors as in
     `print_outcomes`; the sha256 by its first 8 digits (`--json` has it whole)."""
     table, notes = Grid("Submissions"), Notes(console)
@@ -222,21 +222,21 @@ def print_submissions(console: Console, subs: Sequence[Submission]) -> None:
         last = sub.runs[-1] if sub.runs else None
         table.add_row(
             str(sub.id),
-            escape(sub.team.name),
+            escape(sub.team),
             escape(sub.stage.name),
             str(sub.attempt),
             sub.status,
             sub.sha256[:8],
             str(last.id) if last else "-",
             escape(sub.member or "-"),
-            notes.cell(f"submission {sub.id} of {sub.team.name}",
+            notes.cell(f"submission {sub.id} of {sub.team}",
                        error_note(last.error, last.id) if last else ""),
         )  # fmt: skip
     table.print(console)
     notes.print()
 
 
-def print_hall_of_fame(console: Console, entries: Sequence[HallOfFameEntry]) -> None:
+def print_hall_of_fame(console: Console, entries: Sequence[FameEntry]) -> None:
     """A winner a line; the members wrap at words under their team."""
     if not entries:
         console.print("the hall of fame is empty")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +12,6 @@ from rich.markup import escape
 
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, guard, open_podium
 from podium.cli.tables import Grid, Notes
-from podium.store.models import utcnow
 
 
 def worker(
@@ -89,5 +88,5 @@ def workers(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) 
 
 
 def _ago(moment: datetime) -> str:
-    seconds = max(0, int((utcnow() - moment).total_seconds()))
+    seconds = max(0, int((datetime.now(UTC) - moment).total_seconds()))
     return f"{seconds}s ago" if seconds < 120 else f"{seconds // 60}m ago"

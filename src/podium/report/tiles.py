@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 from xml.sax.saxutils import escape
 
 from podium.fame import badge_class, ordinal
 from podium.report.durations import figure
-from podium.store.models import HallOfFameEntry
 
 WIDTH, HEIGHT = 800, 500
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
@@ -42,8 +42,31 @@ class Tile:
     date: datetime
 
 
-def tile_of(entry: HallOfFameEntry) -> Tile:
-    """The tile of a stored hall-of-fame entry."""
+class Winner(Protocol):
+    """What a tile needs of a hall-of-fame entry (the service's read model has it)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def competition_name(self) -> str: ...
+    @property
+    def stage_name(self) -> str: ...
+    @property
+    def place(self) -> int: ...
+    @property
+    def team_name(self) -> str: ...
+    @property
+    def members(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def duration_seconds(self) -> float: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+
+
+def tile_of(entry: Winner) -> Tile:
+    """The tile of a hall-of-fame entry."""
     return Tile(entry.id, entry.competition_name, entry.stage_name, entry.place,
                 entry.team_name, entry.members, entry.score, entry.duration_seconds,
                 entry.recorded_at)  # fmt: skip

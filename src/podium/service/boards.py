@@ -17,59 +17,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from podium.access import StageFacts
 from podium.fame import fame_order
 from podium.huddle import StageChanges, stage_changes
 from podium.leaderboard import Leaderboard, RunFacts, Timing
 from podium.report.charts import chart_data
 from podium.service.context import Competition
+from podium.service.reads import FameEntry, StageState, fame_entry, stage_state
 from podium.service.results import Results
 from podium.store import revision
 from podium.store.models import HallOfFameEntry, Run, Stage, Submission, Team
 
 PAST_BOARDS = 64  # past boards kept per revision (the huddle's windows people ask for)
-
-
-@dataclass(frozen=True)
-class StageState:
-    """A stage as it stood in a snapshot, with what the access rules need of it."""
-
-    name: str
-    status: str
-    split: str
-    revealed: bool
-    facts: StageFacts
-
-
-@dataclass(frozen=True)
-class FameEntry:
-    """A winner in the hall of fame (kept by name: it outlives the competition's rows)."""
-
-    id: int
-    competition_name: str
-    stage_name: str
-    place: int
-    team_name: str
-    members: str
-    score: float
-    duration_seconds: float
-    run_id: int | None
-    recorded_at: datetime
-
-    def to_dict(self) -> dict[str, Any]:
-        """The same record for `podium hall-of-fame --json` and the API."""
-        return {
-            "id": self.id,
-            "competition": self.competition_name,
-            "stage": self.stage_name,
-            "place": self.place,
-            "team": self.team_name,
-            "members": self.members,
-            "score": self.score,
-            "duration_seconds": self.duration_seconds,
-            "run_id": self.run_id,
-            "recorded_at": self.recorded_at.isoformat(),
-        }
 
 
 @dataclass(frozen=True)
@@ -156,7 +114,7 @@ class Boards:
             return cached[1]
         with self.c.sessions() as s:
             at = revision.current(s)
-            entries = tuple(fame_order(_fame_entry(e) for e in s.scalars(select(HallOfFameEntry))))
+            entries = tuple(fame_order(fame_entry(e) for e in s.scalars(select(HallOfFameEntry))))
         self._fame = (at, entries)
         return entries
 
@@ -174,14 +132,14 @@ class Boards:
             teams = tuple(s.scalars(self.c.scoped(select(Team.name), via=Team).order_by(Team.id)))
             timing = self.results.timing_in(s)
             finished = {
-                run_id: _utc(moment)
+                run_id: aware(moment)
                 for run_id, moment in s.execute(
                     select(Run.id, Run.finished_at).where(Run.id.in_([r.run_id for r in runs]))
                 )
                 if moment is not None
             }
             attempts = tuple(
-                (team, _utc(created))
+                (team, aware(created))
                 for team, created in s.execute(
                     select(Team.name, Submission.created_at)
                     .join(Team, Submission.team_id == Team.id)
@@ -210,33 +168,6 @@ class Boards:
         return tuple(stage_state(self.c, row) for row in rows)
 
 
-def stage_state(competition: Competition, row: Stage) -> StageState:
-    spec = competition.spec.stage(row.name)
-    facts = StageFacts(
-        name=row.name,
-        hidden=spec.leaderboard == "hidden",
-        revealed=row.revealed,
-        releases_code=spec.release_code,
-        closed=row.status == "closed",
-    )
-    return StageState(row.name, row.status, row.split, row.revealed, facts)
-
-
-def _fame_entry(row: HallOfFameEntry) -> FameEntry:
-    return FameEntry(
-        id=row.id,
-        competition_name=row.competition_name,
-        stage_name=row.stage_name,
-        place=row.place,
-        team_name=row.team_name,
-        members=row.members,
-        score=row.score,
-        duration_seconds=row.duration_seconds,
-        run_id=row.run_id,
-        recorded_at=_utc(row.recorded_at),
-    )
-
-
-def _utc(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
     """SQLite gives back naive UTC datetimes; PostgreSQL aware ones."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

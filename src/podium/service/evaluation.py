@@ -12,10 +12,11 @@ import logging
 import shutil
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import func, select
 
@@ -72,7 +73,20 @@ class RunOutcome:
     overall: float | None
 
 
-def is_retryable(sub: Submission, run: Run) -> bool:
+class _RunLike(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+class _SubmissionLike(Protocol):
+    @property
+    def runs(self) -> Sequence[_RunLike]: ...
+
+
+def is_retryable(sub: _SubmissionLike, run: _RunLike) -> bool:
     """An organizer may re-run the latest run of a submission when the platform failed it."""
     return run.status == "platform_error" and sub.runs[-1].id == run.id
 

@@ -13,6 +13,7 @@ from podium.leaderboard import best_per_team
 from podium.service.context import Competition
 from podium.service.evaluation import Evaluation, Progress, RunOutcome
 from podium.service.photo_finish import PhotoFinish
+from podium.service.reads import FameEntry, fame_entry
 from podium.service.results import Results
 from podium.service.setup import Setup
 from podium.service.submissions import Submissions
@@ -45,7 +46,7 @@ class Finals:
         publish: bool = True,
         remeasure_here: bool = True,
         progress: Progress | None = None,
-    ) -> list[HallOfFameEntry]:
+    ) -> list[FameEntry]:
         """Close a stage and publish its results (`publish`: a server does that in its
         evaluator, not in the request). Publishing needs the evaluator: it is taken first,
         so a busy one refuses the close before anything changes."""
@@ -66,7 +67,7 @@ class Finals:
 
     def publish(
         self, name: str, *, remeasure: bool = True, progress: Progress | None = None
-    ) -> list[HallOfFameEntry]:
+    ) -> list[FameEntry]:
         """A closed stage's results made final: undecided moves are re-measured (photo
         finish), then the winner enters the hall of fame if the spec says so."""
         if remeasure:
@@ -91,7 +92,7 @@ class Finals:
         }
         for sub in self.submissions.find():
             if sub.selected_for_final:
-                chosen[sub.team.name] = sub.id
+                chosen[sub.team] = sub.id
         return chosen
 
     def run(self, *, progress: Progress | None = None) -> list[RunOutcome]:
@@ -117,7 +118,7 @@ class Finals:
 
     def reveal(
         self, *, remeasure: bool = True, progress: Progress | None = None
-    ) -> list[HallOfFameEntry]:
+    ) -> list[FameEntry]:
         """Show the final's results to everyone and enter its top three in the hall of fame,
         after a photo finish of its undecided moves."""
         final = self.check_revealable()
@@ -144,18 +145,18 @@ class Finals:
                 raise RuleError("the final is already revealed")
         return final
 
-    def hall_of_fame(self) -> list[HallOfFameEntry]:
+    def hall_of_fame(self) -> list[FameEntry]:
         """Winners of every competition in this store: newest stage first, then by place."""
         with self.c.sessions() as s:
-            return fame_order(s.scalars(select(HallOfFameEntry)))
+            return fame_order(fame_entry(e) for e in s.scalars(select(HallOfFameEntry)))
 
-    def hall_of_fame_entry(self, entry_id: int) -> HallOfFameEntry:
+    def hall_of_fame_entry(self, entry_id: int) -> FameEntry:
         """One winner (of any competition in this store: the hall of fame is shared)."""
         with self.c.sessions() as s:
             entry = s.get(HallOfFameEntry, entry_id)
-        if entry is None:
-            raise NotFoundError(f"no hall-of-fame entry {entry_id}", hint="podium hall-of-fame")
-        return entry
+            if entry is None:
+                raise NotFoundError(f"no hall-of-fame entry {entry_id}", hint="podium hall-of-fame")
+            return fame_entry(entry)
 
     def export_code(self, stage: str, out: Path) -> list[Path]:
         """Every team's submitted code of a closed stage that releases code."""
@@ -168,12 +169,12 @@ class Finals:
         for sub in self.submissions.find():
             if sub.stage.name != stage:
                 continue
-            target = out / _safe_name(sub.team.name) / f"attempt-{sub.attempt}"
+            target = out / _safe_name(sub.team) / f"attempt-{sub.attempt}"
             unpack((self.c.root / sub.archive_path).read_bytes(), target)
             written.append(target)
         return written
 
-    def _record_winners(self, stage: str, *, places: int) -> list[HallOfFameEntry]:
+    def _record_winners(self, stage: str, *, places: int) -> list[FameEntry]:
         board = self.results.leaderboard(stage, organizer=True)
         entries = [
             HallOfFameEntry(
@@ -190,7 +191,8 @@ class Finals:
         ]
         with self.c.sessions.begin() as s:
             s.add_all(entries)
-        return entries
+            s.flush()
+            return [fame_entry(e) for e in entries]
 
 
 def _safe_name(name: str) -> str:

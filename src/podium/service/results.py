@@ -24,6 +24,7 @@ from podium.leaderboard import (
 )
 from podium.ranking import RerankRule
 from podium.service.context import Competition
+from podium.service.reads import CalibrationInfo, RunInfo, calibration_info, run_info
 from podium.service.reference import ReferenceClock
 from podium.service.setup import Setup
 from podium.spec import lower_is_better_tasks
@@ -247,23 +248,24 @@ class Results:
             reference_seconds=ReferenceClock(self.c).seconds(s),
         )
 
-    def calibration(self) -> Calibration | None:
+    def calibration(self) -> CalibrationInfo | None:
         """The latest stored calibration of this competition's hardware label."""
         with self.c.sessions() as s:
             return self.calibration_in(s)
 
-    def calibration_in(self, s: Session) -> Calibration | None:
+    def calibration_in(self, s: Session) -> CalibrationInfo | None:
         query = self.c.scoped(
             select(Calibration).where(Calibration.hardware == self.c.spec.hardware),
             via=Calibration,
         )
-        return s.scalars(query.order_by(Calibration.id.desc())).first()
+        row = s.scalars(query.order_by(Calibration.id.desc())).first()
+        return None if row is None else calibration_info(row)
 
-    def run(self, run_id: int) -> Run:
+    def run(self, run_id: int) -> RunInfo:
         """One run of this competition (never another's that shares the store)."""
         with self.c.sessions() as s:
             run = self.c.run_row(s, run_id)
-            return s.scalars(
+            row = s.scalars(
                 select(Run)
                 .options(
                     selectinload(Run.measurements),
@@ -272,6 +274,7 @@ class Results:
                 )
                 .where(Run.id == run.id)
             ).one()
+            return run_info(row, scores=True)
 
     def shown_stage(self, s: Session) -> str:
         """The open stage, else the last one that was open, else the first."""

@@ -20,6 +20,7 @@ from podium.metrics import get_metric, is_custom
 from podium.names import check_name, same_name
 from podium.service.context import Competition
 from podium.service.news import News
+from podium.service.reads import StageState, TeamInfo, stage_state, team_info
 from podium.spec import SPEC_FILENAME
 from podium.spec_template import render_default_spec
 from podium.store.models import AccessToken, Member, Stage, Submission, Team, utcnow
@@ -58,9 +59,10 @@ class Setup:
 
     # -- stages ---------------------------------------------------------------------------
 
-    def stages(self) -> list[Stage]:
+    def stages(self) -> list[StageState]:
         with self.c.sessions() as s:
-            return list(s.scalars(self.c.scoped(select(Stage)).order_by(Stage.position)))
+            rows = s.scalars(self.c.scoped(select(Stage)).order_by(Stage.position))
+            return [stage_state(self.c, row) for row in rows]
 
     def open_stage(self, name: str, *, announce: bool = True) -> bool:
         """Open a stage; at most one stage is open at a time. False if it already was open
@@ -183,7 +185,7 @@ class Setup:
 
     # -- teams ----------------------------------------------------------------------------
 
-    def add_team(self, name: str, members: Sequence[str] = ()) -> Team:
+    def add_team(self, name: str, members: Sequence[str] = ()) -> TeamInfo:
         """A new team; names are checked here, where they are made (they end up in URLs)."""
         check_name(name, "team")
         for member in members:
@@ -195,12 +197,12 @@ class Setup:
             team = Team(competition_id=self.c.id, name=name)
             team.members = [Member(name=m) for m in dict.fromkeys(members)]
             s.add(team)
-        return team
+            return team_info(team)
 
-    def teams(self) -> list[Team]:
+    def teams(self) -> list[TeamInfo]:
         with self.c.sessions() as s:
             query = self.c.scoped(select(Team), via=Team).options(selectinload(Team.members))
-            return list(s.scalars(query.order_by(Team.id)))
+            return [team_info(row) for row in s.scalars(query.order_by(Team.id))]
 
     def remove_member(self, team: str, name: str) -> int:
         """Take a person off a team: their personal tokens are revoked at once (they speak for

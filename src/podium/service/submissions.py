@@ -17,6 +17,7 @@ from podium.digest import sha256_file
 from podium.errors import NotFoundError, RuleError
 from podium.schedule import day_start, next_day
 from podium.service.context import Competition
+from podium.service.reads import SubmissionInfo, submission_info
 from podium.service.setup import Setup
 from podium.store.models import Run, Stage, Submission, Team, utcnow
 from podium.submission.archive import read_submission
@@ -101,13 +102,13 @@ class Submissions:
         check_archive(archive, where=where, scratch=self.c.layout.incoming_dir)
         return self._reserve_file(archive, team=team, stage_name=stage, label=label, member=member)
 
-    def copy_for_final(self, source: Submission, stage: str) -> SubmitReceipt:
+    def copy_for_final(self, source: SubmissionInfo, stage: str) -> SubmitReceipt:
         """The final's copy of a team's chosen submission (the organizer runs the final)."""
         with incoming_file(self.c.layout.incoming_dir) as archive:
             archive.write_bytes((self.c.root / source.archive_path).read_bytes())
             return self._reserve_file(
                 archive,
-                team=source.team.name,
+                team=source.team,
                 stage_name=stage,
                 label=f"final of #{source.id}",
                 source_submission_id=source.id,
@@ -209,7 +210,7 @@ class Submissions:
 
     # -- what a team asks --------------------------------------------------------------
 
-    def get(self, submission_id: int) -> Submission:
+    def get(self, submission_id: int) -> SubmissionInfo:
         """One submission of this competition, with its runs, team and stage."""
         with self.c.sessions() as s:
             sub = s.scalar(
@@ -226,9 +227,9 @@ class Submissions:
             )
             if sub is None:
                 raise NotFoundError(f"no submission {submission_id}")
-            return sub
+            return submission_info(self.c, sub)
 
-    def find(self, team: str | None = None) -> list[Submission]:
+    def find(self, team: str | None = None) -> list[SubmissionInfo]:
         """Every submission (of one team), oldest first, with its runs."""
         with self.c.sessions() as s:
             query = self.c.scoped(
@@ -244,7 +245,7 @@ class Submissions:
             )
             if team is not None:
                 query = query.where(Team.name == team)
-            return list(s.scalars(query))
+            return [submission_info(self.c, sub) for sub in s.scalars(query)]
 
     def queue_position(self, submission_id: int) -> int | None:
         """1 for the run in progress or next in line; None once it has left the queue."""

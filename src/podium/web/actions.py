@@ -14,7 +14,6 @@ from podium.service import SubmitReceipt
 from podium.submission.archive import archive_suffix
 from podium.web.deps import podium_of
 from podium.web.uploads import accept_upload
-from podium.web.views import stage_facts
 from podium.web.worker import EvaluationWorker
 
 
@@ -40,11 +39,11 @@ def archive_response(request: Request, who: Principal, submission_id: int) -> Fi
     """A submission's archive, named after its team and attempt."""
     podium = podium_of(request)
     sub = podium.submissions.get(submission_id)
-    ensure(who, "download", TeamSubmission(sub.team.name, sub.id, stage_facts(podium, sub.stage)))
+    ensure(who, "download", TeamSubmission(sub.team, sub.id, sub.stage.facts))
     path = podium.competition.root / sub.archive_path
     with path.open("rb") as handle:
         suffix = archive_suffix(handle.read(4096))
-    name = re.sub(r"[^\w.-]+", "_", f"{sub.team.name}-attempt-{sub.attempt}") + suffix
+    name = re.sub(r"[^\w.-]+", "_", f"{sub.team}-attempt-{sub.attempt}") + suffix
     return FileResponse(path, filename=name, media_type="application/octet-stream")
 
 
@@ -53,7 +52,7 @@ def log_response(request: Request, who: Principal, run_id: int) -> PlainTextResp
     podium = podium_of(request)
     run = podium.results.run(run_id)
     sub = podium.submissions.get(run.submission_id)
-    ensure(who, "see", RunLog(sub.team.name, run_id, stage_facts(podium, sub.stage)))
+    ensure(who, "see", RunLog(sub.team, run_id, sub.stage.facts))
     full = podium.competition.layout.run_dir(run_id) / "log.txt"
     text = full.read_text("utf-8", errors="replace") if full.is_file() else run.log_tail
     return PlainTextResponse(text)

@@ -60,10 +60,7 @@ def charts(request: Request, who: Who, stage: str | None = None) -> dict[str, An
 
 @router.get("/teams")
 def teams(request: Request) -> list[dict[str, Any]]:
-    return [
-        {"team": t.name, "members": [m.name for m in t.members]}
-        for t in podium_of(request).setup.teams()
-    ]
+    return [{"team": t.name, "members": list(t.members)} for t in podium_of(request).setup.teams()]
 
 
 @router.get("/teams/{team}")

@@ -9,19 +9,19 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
-from podium.access import Principal, StageFacts, StageResults, Team, TeamSubmission, allowed, ensure
+from podium.access import Principal, StageResults, Team, TeamSubmission, allowed, ensure
 from podium.errors import NotFoundError, RuleError, SpecError
 from podium.fame import badge_class, ordinal
 from podium.huddle import parse_since
 from podium.leaderboard import Leaderboard
 from podium.report.tiles import Tile, tile_of
 from podium.service import Podium
-from podium.service.boards import Board, stage_state
+from podium.service.boards import Board
 from podium.service.evaluation import is_retryable
-from podium.store.models import Stage, Submission, utcnow
+from podium.service.reads import SubmissionInfo
 
 
 def stage_countdowns(podium: Podium) -> dict[str, dict[str, str]]:
@@ -59,11 +59,6 @@ def stage_tabs(podium: Podium) -> list[dict[str, Any]]:
         }
         for st in podium.boards.stages()
     ]
-
-
-def stage_facts(podium: Podium, stage: Stage) -> StageFacts:
-    """What the access rules need to know of a stage: its row and its spec."""
-    return stage_state(podium.competition, stage).facts
 
 
 def board_view(podium: Podium, stage: str | None, who: Principal | None) -> Board:
@@ -143,10 +138,10 @@ class SubmissionView:
         return dict(self.__dict__)
 
 
-def submission_view(podium: Podium, sub: Submission, who: Principal | None) -> SubmissionView:
+def submission_view(podium: Podium, sub: SubmissionInfo, who: Principal | None) -> SubmissionView:
     """One submission as `who` may see it: results of a hidden stage stay hidden, the log tail
     only for those who may download the code."""
-    facts = stage_facts(podium, sub.stage)
+    facts = sub.stage.facts
     hidden = not allowed(who, "see", StageResults(facts))
     view = SubmissionView(
         id=sub.id,
@@ -159,7 +154,7 @@ def submission_view(podium: Podium, sub: Submission, who: Principal | None) -> S
         queue_position=podium.submissions.queue_position(sub.id),
         member=sub.member,
         hidden=hidden,
-        can_download=allowed(who, "download", TeamSubmission(sub.team.name, sub.id, facts)),
+        can_download=allowed(who, "download", TeamSubmission(sub.team, sub.id, facts)),
     )
     if sub.runs and not hidden:
         run = sub.runs[-1]
@@ -176,8 +171,8 @@ def submission_record(podium: Podium, submission_id: int, who: Principal | None)
     """One submission and its team: for the team itself and organizers (an unknown id is
     NotFoundError for anyone)."""
     sub = podium.submissions.get(submission_id)
-    ensure(who, "see", TeamSubmission(sub.team.name, sub.id, stage_facts(podium, sub.stage)))
-    return {"team": sub.team.name, **submission_view(podium, sub, who).to_dict()}
+    ensure(who, "see", TeamSubmission(sub.team, sub.id, sub.stage.facts))
+    return {"team": sub.team, **submission_view(podium, sub, who).to_dict()}
 
 
 def team_page(podium: Podium, team: str, who: Principal | None) -> dict[str, Any]:
@@ -190,7 +185,7 @@ def team_page(podium: Podium, team: str, who: Principal | None) -> dict[str, Any
     subs = [submission_view(podium, s, who) for s in podium.submissions.find(team)]
     return {
         "team": row.name,
-        "members": [m.name for m in row.members],
+        "members": list(row.members),
         "attempts_left": podium.submissions.attempts_left(row.name),
         "max_per_day": {
             st.name: st.max_per_day for st in podium.competition.spec.stages if st.max_per_day
@@ -218,10 +213,10 @@ def runs_overview(podium: Podium) -> list[dict[str, Any]]:
                     **run.to_dict(scores=False),
                     "run_id": run.id,
                     "submission_id": sub.id,
-                    "team": sub.team.name,
+                    "team": sub.team,
                     "stage": sub.stage.name,
                     "attempt": sub.attempt,
-                    "walls": [m.wall_seconds for m in run.measurements],
+                    "walls": list(run.walls),
                     "retryable": is_retryable(sub, run),
                     "attention": sub.status == "attention" and sub.runs[-1].id == run.id,
                 }
@@ -244,7 +239,7 @@ def fame_tile(podium: Podium, entry_id: int) -> Tile:
 def huddle(podium: Podium, since: str, who: Principal | None) -> dict[str, Any]:
     """What changed since `since` on every stage `who` may see (hidden ones are left out,
     not named); the charts across attempts as the leaderboard draws them."""
-    moment = parse_since(since, utcnow())
+    moment = parse_since(since, datetime.now(UTC))
     stages = []
     for st in podium.boards.stages():
         if st.status == "pending" or not allowed(who, "see", StageResults(st.facts)):
@@ -257,7 +252,7 @@ def huddle(podium: Podium, since: str, who: Principal | None) -> dict[str, Any]:
 
 def fleet_overview(podium: Podium) -> dict[str, Any]:
     """For organizers: the workers (when evaluation runs on them) and what waits per label."""
-    now = utcnow()
+    now = datetime.now(UTC)
     workers = [
         {**w.to_dict(), "seconds_ago": max(0, int((now - w.last_heartbeat).total_seconds()))}
         for w in podium.fleet.workers()
