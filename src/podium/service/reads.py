@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from podium.access import StageFacts
+from podium.leaderboard import Aggregate
 from podium.service.context import Competition
 from podium.store.models import Calibration, HallOfFameEntry, Run, Stage, Submission, Team
 
@@ -236,3 +237,14 @@ def fame_entry(row: HallOfFameEntry) -> FameEntry:
         run_id=row.run_id,
         recorded_at=row.recorded_at,
     )
+
+
+@dataclass(frozen=True)
+class TeamResults:
+    """A team's page, read in one snapshot: members, submissions (oldest first) with their
+    places in the queue, and the derived numbers of their scored runs."""
+
+    team: TeamInfo
+    submissions: tuple[SubmissionInfo, ...]
+    queue: Mapping[int, int]  # submission id -> place in the queue (1: running or next)
+    aggregates: Mapping[int, Aggregate]  # run id -> overall, task scores, duration

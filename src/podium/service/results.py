@@ -24,9 +24,17 @@ from podium.leaderboard import (
 )
 from podium.ranking import RerankRule
 from podium.service.context import Competition
-from podium.service.reads import CalibrationInfo, RunInfo, calibration_info, run_info
+from podium.service.reads import (
+    CalibrationInfo,
+    RunInfo,
+    TeamResults,
+    calibration_info,
+    run_info,
+    team_info,
+)
 from podium.service.reference import ReferenceClock
 from podium.service.setup import Setup
+from podium.service.submissions import queue_in, submissions_in
 from podium.spec import lower_is_better_tasks
 from podium.store.models import (
     Calibration,
@@ -91,6 +99,22 @@ class Results:
     def run_facts(self, run_id: int) -> RunFacts | None:
         found = self.facts(Run.id == run_id)
         return found[0] if found else None
+
+    def team(self, name: str) -> TeamResults:
+        """A team's page in one read snapshot (NotFoundError for an unknown team)."""
+        with self.c.sessions() as s:
+            row = self.c.team_row(s, name)
+            team = team_info(row)
+            subs = tuple(submissions_in(self.c, s, name))
+            queue = queue_in(self.c, s)
+            facts = self.facts_in(s, Submission.team_id == row.id)
+        metrics, combine = self.c.metrics(), self.combine()
+        return TeamResults(
+            team=team,
+            submissions=subs,
+            queue={sub.id: queue[sub.id] for sub in subs if sub.id in queue},
+            aggregates={f.run_id: aggregate(f, metrics, combine=combine) for f in facts},
+        )
 
     def run_aggregate(self, run_id: int) -> Aggregate | None:
         """A scored run's overall, task scores and duration, derived from its raw rows."""

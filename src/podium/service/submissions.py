@@ -4,7 +4,7 @@ can ask about its submissions (queue position, attempts left)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -232,20 +232,7 @@ class Submissions:
     def find(self, team: str | None = None) -> list[SubmissionInfo]:
         """Every submission (of one team), oldest first, with its runs."""
         with self.c.sessions() as s:
-            query = self.c.scoped(
-                select(Submission)
-                .join(Stage)
-                .join(Team)
-                .options(
-                    selectinload(Submission.runs).selectinload(Run.measurements),
-                    selectinload(Submission.team),
-                    selectinload(Submission.stage),
-                )
-                .order_by(Submission.id)
-            )
-            if team is not None:
-                query = query.where(Team.name == team)
-            return [submission_info(self.c, sub) for sub in s.scalars(query)]
+            return submissions_in(self.c, s, team)
 
     def queue_position(self, submission_id: int) -> int | None:
         """1 for the run in progress or next in line; None once it has left the queue."""
@@ -262,11 +249,13 @@ class Submissions:
             )
             return int(ahead or 0)
 
-    def attempts_left(self, team: str) -> dict[str, int]:
+    def attempts_left(
+        self, team: str, subs: Sequence[SubmissionInfo] | None = None
+    ) -> dict[str, int]:
         """Per stage teams submit to: the attempts the team may still use (today, when the
-        stage caps attempts per day)."""
+        stage caps attempts per day); `subs`: the team's submissions, when already read."""
         times: dict[str, list[datetime]] = {}
-        for sub in self.find(team):
+        for sub in self.find(team) if subs is None else subs:
             times.setdefault(sub.stage.name, []).append(sub.created_at)
         now, left = self.clock(), {}
         for st in self.c.spec.stages:
@@ -289,6 +278,37 @@ class Submissions:
                 raise RuleError(f"submission {submission_id} is {sub.status}; select a scored one")
             for other in s.scalars(select(Submission).where(Submission.team_id == team_row.id)):
                 other.selected_for_final = other.id == submission_id
+
+
+def submissions_in(c: Competition, s: Session, team: str | None = None) -> list[SubmissionInfo]:
+    """Every submission (of one team) in `s`'s snapshot, oldest first, with its runs."""
+    query = c.scoped(
+        select(Submission)
+        .join(Stage)
+        .join(Team)
+        .options(
+            selectinload(Submission.runs).selectinload(Run.measurements),
+            selectinload(Submission.team),
+            selectinload(Submission.stage),
+        )
+        .order_by(Submission.id)
+    )
+    if team is not None:
+        query = query.where(Team.name == team)
+    return [submission_info(c, sub) for sub in s.scalars(query)]
+
+
+def queue_in(c: Competition, s: Session) -> dict[int, int]:
+    """Each submission in the queue and its place (1: running or next in line)."""
+    active = s.scalars(
+        c.scoped(
+            select(Submission.id)
+            .join(Stage)
+            .where(Submission.status.in_(ACTIVE))
+            .order_by(Submission.id)
+        )
+    )
+    return {sub_id: place for place, sub_id in enumerate(active, start=1)}
 
 
 def _today(times: list[datetime], now: datetime) -> int:

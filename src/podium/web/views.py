@@ -21,7 +21,7 @@ from podium.report.tiles import Tile, tile_of
 from podium.service import Podium
 from podium.service.boards import Board
 from podium.service.evaluation import is_retryable
-from podium.service.reads import SubmissionInfo
+from podium.service.reads import SubmissionInfo, TeamResults
 
 
 def stage_countdowns(podium: Podium) -> dict[str, dict[str, str]]:
@@ -138,9 +138,13 @@ class SubmissionView:
         return dict(self.__dict__)
 
 
-def submission_view(podium: Podium, sub: SubmissionInfo, who: Principal | None) -> SubmissionView:
+def submission_view(
+    podium: Podium, sub: SubmissionInfo, who: Principal | None, page: TeamResults | None = None
+) -> SubmissionView:
     """One submission as `who` may see it: results of a hidden stage stay hidden, the log tail
-    only for those who may download the code."""
+    only for those who may download the code. `page`: its team's page, read in one snapshot
+    (else read here)."""
+    page = page or podium.results.team(sub.team)
     facts = sub.stage.facts
     hidden = not allowed(who, "see", StageResults(facts))
     view = SubmissionView(
@@ -151,7 +155,7 @@ def submission_view(podium: Podium, sub: SubmissionInfo, who: Principal | None) 
         label=sub.label,
         created_at=sub.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         sha256=sub.sha256,
-        queue_position=podium.submissions.queue_position(sub.id),
+        queue_position=page.queue.get(sub.id),
         member=sub.member,
         hidden=hidden,
         can_download=allowed(who, "download", TeamSubmission(sub.team, sub.id, facts)),
@@ -161,7 +165,7 @@ def submission_view(podium: Podium, sub: SubmissionInfo, who: Principal | None) 
         view.run_id, view.run_status, view.error = run.id, run.status, run.error
         view.log_tail = run.log_tail if view.can_download else ""
         if run.status == "scored":
-            agg = podium.results.run_aggregate(run.id)
+            agg = page.aggregates.get(run.id)
             if agg is not None:
                 view.overall, view.tasks, view.duration = agg.overall, agg.tasks, agg.duration
     return view
@@ -179,14 +183,15 @@ def team_page(podium: Podium, team: str, who: Principal | None) -> dict[str, Any
     """Members, attempts left and every submission: for the team itself and organizers
     (AuthenticationError or ForbiddenError for anyone else, NotFoundError after that)."""
     ensure(who, "see", Team(team))
-    row = next((t for t in podium.setup.teams() if t.name == team), None)
-    if row is None:
-        raise NotFoundError(f"unknown team {team!r}")
-    subs = [submission_view(podium, s, who) for s in podium.submissions.find(team)]
+    try:
+        page = podium.results.team(team)
+    except NotFoundError:
+        raise NotFoundError(f"unknown team {team!r}") from None
+    subs = [submission_view(podium, s, who, page) for s in page.submissions]
     return {
-        "team": row.name,
-        "members": list(row.members),
-        "attempts_left": podium.submissions.attempts_left(row.name),
+        "team": page.team.name,
+        "members": list(page.team.members),
+        "attempts_left": podium.submissions.attempts_left(team, page.submissions),
         "max_per_day": {
             st.name: st.max_per_day for st in podium.competition.spec.stages if st.max_per_day
         },
