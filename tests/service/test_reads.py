@@ -67,11 +67,18 @@ def test_no_orm_object_crosses_the_service_boundary(podium: Podium, tmp_path: Pa
         "cached hall of fame": podium.boards.hall_of_fame,
         "calibration": podium.results.calibration,
         "workers": podium.fleet.workers,
+        "news": podium.news.outbox,
         "new team": lambda: podium.setup.add_team("Gamma", ["Di"]),
     }
     for name, read in reads.items():
         value = read()
-        assert value or name in ("calibration", "workers", "hall of fame", "cached hall of fame")
+        assert value or name in (
+            "calibration",
+            "workers",
+            "news",
+            "hall of fame",
+            "cached hall of fame",
+        )
         assert _orm_objects(value) == [], name
 
 

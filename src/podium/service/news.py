@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from podium.channels import expand, secrets_of, shown
 from podium.errors import SpecError
 from podium.service.context import Competition
+from podium.service.reads import NewsItem, news_item
 from podium.store.models import OutboxMessage, Team, utcnow
 from podium.suggest import did_you_mean
 
@@ -217,11 +218,12 @@ class News:
                         where, row.tries, notify.tries, wait, error)  # fmt: skip
             return "pending"
 
-    def outbox(self, limit: int = 50) -> list[OutboxMessage]:
+    def outbox(self, limit: int = 50) -> list[NewsItem]:
         """The latest messages, newest first."""
         with self.c.sessions() as s:
             query = select(OutboxMessage).where(OutboxMessage.competition_id == self.c.id)
-            return list(s.scalars(query.order_by(desc(OutboxMessage.id)).limit(limit)))
+            rows = s.scalars(query.order_by(desc(OutboxMessage.id)).limit(limit))
+            return [news_item(row) for row in rows]
 
     def send_test(self) -> list[TestResult]:
         """A test message sent now to every configured URL (not through the outbox)."""

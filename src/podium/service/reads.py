@@ -12,7 +12,15 @@ from typing import Any
 from podium.access import StageFacts
 from podium.leaderboard import Aggregate
 from podium.service.context import Competition
-from podium.store.models import Calibration, HallOfFameEntry, Run, Stage, Submission, Team
+from podium.store.models import (
+    Calibration,
+    HallOfFameEntry,
+    OutboxMessage,
+    Run,
+    Stage,
+    Submission,
+    Team,
+)
 
 
 @dataclass(frozen=True)
@@ -248,3 +256,31 @@ class TeamResults:
     submissions: tuple[SubmissionInfo, ...]
     queue: Mapping[int, int]  # submission id -> place in the queue (1: running or next)
     aggregates: Mapping[int, Aggregate]  # run id -> overall, task scores, duration
+
+
+@dataclass(frozen=True)
+class NewsItem:
+    """A piece of news in the outbox, for one destination (as competition.toml writes it)."""
+
+    id: int
+    kind: str
+    team: str | None
+    stage: str | None
+    destination: str
+    title: str
+    body: str
+    data: Mapping[str, Any]
+    status: str  # pending | sent | failed
+    tries: int
+    created_at: datetime
+    next_try_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+
+
+def news_item(row: OutboxMessage) -> NewsItem:
+    return NewsItem(
+        row.id, row.kind, row.team, row.stage, row.destination, row.title, row.body,
+        dict(row.data), row.status, row.tries, row.created_at, row.next_try_at, row.sent_at,
+        row.last_error,
+    )  # fmt: skip
