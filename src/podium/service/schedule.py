@@ -7,7 +7,7 @@ at once open or close a stage once."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -82,10 +82,13 @@ class Schedule:
             publish(step.stage)
         return True
 
-    def times(self, now: datetime | None = None) -> list[StageTime]:
-        """Every stage with its schedule and what it awaits next."""
+    def times(
+        self, now: datetime | None = None, statuses: Mapping[str, str] | None = None
+    ) -> list[StageTime]:
+        """Every stage with its schedule and what it awaits next (`statuses`: the stages'
+        as already read, e.g. with a cached board)."""
         now = now or self.clock()
-        statuses = self.statuses()
+        statuses = dict(statuses) if statuses is not None else self.statuses()
         waiting = schedule.plan(self.c.spec.stages, statuses, now).waiting
         return [
             StageTime(

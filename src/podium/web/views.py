@@ -37,7 +37,7 @@ def stage_countdowns(podium: Podium) -> dict[str, dict[str, str]]:
             "text": row.countdown.text(now),
             "title": f"{row.countdown.at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
         }
-        for row in podium.schedule.times(now)
+        for row in podium.schedule.times(now, {st.name: st.status for st in podium.boards.stages()})
         if row.countdown is not None
     }
 
