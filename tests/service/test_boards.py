@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from podium.errors import NotFoundError
 from podium.service import Podium
 
 from .conftest import constant
@@ -71,3 +74,12 @@ def test_the_huddle_s_past_board_is_the_same_runs_finished_by_then(
     # the same as reading the past board from the store
     past = podium.results.leaderboard("evaluation", organizer=True, until=finished)
     assert [r.run_id for r in past.rows] == [run_id]
+
+
+def test_a_stray_stage_name_is_not_found_and_keeps_nothing(podium: Podium) -> None:
+    """`?stage=` is whatever a browser sends: a thousand names must not grow the cache."""
+    for i in range(100):
+        with pytest.raises(NotFoundError, match="unknown stage"):
+            podium.boards.board(f"evaluation{i}")
+    assert podium.boards.board("evaluation").stage.name == "evaluation"
+    assert len(podium.boards._computing) == 1 and set(podium.boards._boards) == {"evaluation"}

@@ -58,6 +58,7 @@ class Boards:
         self._boards: dict[str | None, Board] = {}
         self._past: dict[tuple[int, str, frozenset[int]], Leaderboard] = {}
         self._fame: tuple[int, tuple[FameEntry, ...]] | None = None
+        self._names = frozenset(st.name for st in competition.spec.stages)
 
     def revision(self) -> int:
         """The store's board revision (one small read)."""
@@ -67,6 +68,8 @@ class Boards:
     def board(self, stage: str | None = None) -> Board:
         """The stage's board (the open or latest stage by default), computed once per
         revision; concurrent readers of a stale board wait for one computation."""
+        if stage is not None and stage not in self._names:
+            return self._read_board(stage)  # NotFoundError: nothing kept for a stray name
         now = self.revision()
         hit = self._boards.get(stage)
         if hit is not None and hit.revision >= now:
