@@ -85,9 +85,10 @@ def leaderboard_page(
     screen: str = "laptop",
 ) -> HTMLResponse:
     podium = podium_of(request)
-    tabs = views.stage_tabs(podium)
+    board = podium.boards.board(stage)  # one read of the store's revision per page
+    tabs = views.stage_tabs(podium, board.stages)
     try:
-        view = views.board_view(podium, stage, who)
+        view = views.board_view(podium, stage, who, board)
     except ForbiddenError as err:
         return _render(
             request, "leaderboard.html", who, board=None, hidden=err.what, tabs=tabs,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,15 +22,18 @@ from podium.report.tiles import Tile, tile_of
 from podium.service import Podium
 from podium.service.boards import Board
 from podium.service.evaluation import is_retryable
-from podium.service.reads import SubmissionInfo, TeamResults
+from podium.service.reads import StageState, SubmissionInfo, TeamResults
 
 
-def stage_countdowns(podium: Podium) -> dict[str, dict[str, str]]:
+def stage_countdowns(
+    podium: Podium, stages: Sequence[StageState] | None = None
+) -> dict[str, dict[str, str]]:
     """Each scheduled stage's next change, drawn server-side and counted down by
     countdown.js: the verb, the time (UTC, ISO 8601) and the text as of now."""
     if not podium.schedule.scheduled():
         return {}
     now = podium.schedule.clock()
+    statuses = {st.name: st.status for st in stages or podium.boards.stages()}
     return {
         row.name: {
             "verb": row.countdown.verb,
@@ -37,15 +41,17 @@ def stage_countdowns(podium: Podium) -> dict[str, dict[str, str]]:
             "text": row.countdown.text(now),
             "title": f"{row.countdown.at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
         }
-        for row in podium.schedule.times(now, {st.name: st.status for st in podium.boards.stages()})
+        for row in podium.schedule.times(now, statuses)
         if row.countdown is not None
     }
 
 
-def stage_tabs(podium: Podium) -> list[dict[str, Any]]:
-    """Every stage with its state; `hidden`: its results are not public (yet)."""
+def stage_tabs(podium: Podium, stages: Sequence[StageState] | None = None) -> list[dict[str, Any]]:
+    """Every stage with its state; `hidden`: its results are not public (yet). `stages`:
+    as a board read them (else read now)."""
     specs = {st.name: st for st in podium.competition.spec.stages}
-    countdowns = stage_countdowns(podium)
+    stages = stages or podium.boards.stages()
+    countdowns = stage_countdowns(podium, stages)
     return [
         {
             "name": st.name,
@@ -57,14 +63,17 @@ def stage_tabs(podium: Podium) -> list[dict[str, Any]]:
             "release_code": specs[st.name].release_code,
             "countdown": countdowns.get(st.name),
         }
-        for st in podium.boards.stages()
+        for st in stages
     ]
 
 
-def board_view(podium: Podium, stage: str | None, who: Principal | None) -> Board:
-    """The stage's board (the open or latest one by default), or ForbiddenError when its
-    results are hidden from `who`: decided on every read, never by what the cache holds."""
-    view = podium.boards.board(stage)
+def board_view(
+    podium: Podium, stage: str | None, who: Principal | None, board: Board | None = None
+) -> Board:
+    """The stage's board (the open or latest one by default; `board`, when already read),
+    or ForbiddenError when its results are hidden from `who`: decided on every read, never
+    by what the cache holds."""
+    view = board or podium.boards.board(stage)
     ensure(who, "see", StageResults(view.stage.facts))
     return view
 
