@@ -117,13 +117,14 @@ def wait(url: str) -> None:
     raise SystemExit(f"no server at {url}")
 
 
-def report(name: str, lat: list[float], elapsed: float) -> tuple[float, float]:
+def report(name: str, lat: list[float], elapsed: float) -> tuple[float, float, float]:
+    """Prints and returns the median, the p99 and the throughput (requests per second)."""
     lat.sort()
     median = statistics.median(lat)
     p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))]
     print(f"{name:<34} median {median * 1000:8.1f} ms   p99 {p99 * 1000:8.1f} ms   "
           f"{len(lat) / elapsed:7.1f} req/s")  # fmt: skip
-    return median, p99
+    return median, p99, len(lat) / elapsed
 
 
 def main() -> None:
@@ -169,8 +170,12 @@ def main() -> None:
                 lat, elapsed = asyncio.run(load(
                     f"http://127.0.0.1:{static_port}/leaderboard.html", args.requests,
                     args.concurrency))  # fmt: skip
-                peer_median, _ = report("peer: http.server, same page static", lat, elapsed)
-                median, p99 = medians["/leaderboard"]
+                peer_median, peer_p99, peer_rate = report(
+                    "peer: http.server, same page static", lat, elapsed
+                )
+                median, p99, rate = medians["/leaderboard"]
+                print(f"page/static: throughput {rate / peer_rate:.2f}x, "
+                      f"p99 {p99 / peer_p99:.2f}x")  # fmt: skip
                 ratio = median / peer_median
                 print(f"ratio page/static (median): {ratio:.1f}x (goal: at most 2x) "
                       f"{'met' if ratio <= 2 else 'MISSED'}")  # fmt: skip
