@@ -95,3 +95,19 @@ def test_a_board_and_a_team_page_are_each_one_read_snapshot(podium: Podium, tmp_
     with _transactions(podium) as began:
         assert podium.boards.board("evaluation") is board
     assert len(began) == 1  # the revision only
+
+
+def test_a_page_of_several_answers_reads_one_moment_in_a_snapshot(
+    podium: Podium, tmp_path: Path
+) -> None:
+    podium.submissions.submit(constant(tmp_path), team="Alpha")
+    podium.evaluation.evaluate_pending()
+    with _transactions(podium) as began, podium.snapshot():
+        stages, teams = podium.setup.stages(), podium.setup.teams()
+        subs, timing = podium.submissions.find(), podium.results.timing()
+        board = podium.boards.board("evaluation")
+        workers = podium.fleet.workers()
+    assert len(began) == 1  # the admin page's parts, as of one moment
+    assert [st.name for st in stages] == ["evaluation", "final"] and len(teams) == 2
+    assert [r.run_id for r in board.leaderboard.rows] == [subs[0].runs[-1].id]
+    assert timing.metric and workers == []

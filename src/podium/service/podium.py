@@ -5,6 +5,7 @@ It only holds them (`podium.results.leaderboard(...)`): every use case lives in 
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 
@@ -63,6 +64,11 @@ class Podium:
         registry: TaskRegistry | None = None,
     ) -> Podium:
         return cls(open_competition(root, registry), runner_factory)
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """A block whose reads all see one moment of the store (one read transaction): for
+        a page made of several answers (the admin page, the huddle)."""
+        return self.competition.sessions.snapshot()
 
     def close(self) -> None:
         self.competition.close()

@@ -9,7 +9,8 @@ every session reads and writes times in UTC."""
 from __future__ import annotations
 
 import threading
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,9 @@ def _postgresql_engine(url: str) -> Engine:
 
 class StoreSessions:
     """`sessions()` for reads, `sessions.begin()` for writes (the only ones that lock). Both
-    raise the board revision in any transaction that writes a board table."""
+    raise the board revision in any transaction that writes a board table. Inside
+    `snapshot()`, every read of the thread shares one read transaction: a page made of
+    several answers sees one moment."""
 
     def __init__(self, engine: Engine) -> None:
         self._read = sessionmaker(
@@ -85,9 +88,24 @@ class StoreSessions:
         self._write = sessionmaker(engine, expire_on_commit=False)
         for factory in (self._read, self._write):
             revision.watch(factory)
+        self._shared = threading.local()
 
-    def __call__(self) -> Session:
-        return self._read()
+    def __call__(self) -> AbstractContextManager[Session]:
+        shared: Session | None = getattr(self._shared, "session", None)
+        return nullcontext(shared) if shared is not None else self._read()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every read of this thread in the block is one read transaction."""
+        if getattr(self._shared, "session", None) is not None:
+            yield  # already inside one
+            return
+        with self._read() as session:
+            self._shared.session = session
+            try:
+                yield
+            finally:
+                self._shared.session = None
 
     def begin(self) -> AbstractContextManager[Session]:
         return self._write.begin()

@@ -248,18 +248,19 @@ def _screen(screen: str) -> str:
 def admin_page(request: Request, who: OrganizerPage) -> HTMLResponse:
     podium = podium_of(request)
     worker = request.app.state.worker
-    return _render(
-        request,
-        "admin.html",
-        who,
-        tabs=views.stage_tabs(podium),
-        runs=views.runs_overview(podium),
-        teams=podium.setup.teams(),
-        worker={"enabled": worker is not None, "busy": bool(worker and worker.busy),
-                "last_error": worker.last_error if worker else None},
-        efficiency=views.efficiency_overview(podium),
-        fleet=views.fleet_overview(podium),
-    )  # fmt: skip
+    with podium.snapshot():  # every part of the page as of one moment
+        return _render(
+            request,
+            "admin.html",
+            who,
+            tabs=views.stage_tabs(podium),
+            runs=views.runs_overview(podium),
+            teams=podium.setup.teams(),
+            worker={"enabled": worker is not None, "busy": bool(worker and worker.busy),
+                    "last_error": worker.last_error if worker else None},
+            efficiency=views.efficiency_overview(podium),
+            fleet=views.fleet_overview(podium),
+        )  # fmt: skip
 
 
 @router.get("/admin/what-if")

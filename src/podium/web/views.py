@@ -255,12 +255,13 @@ def huddle(podium: Podium, since: str, who: Principal | None) -> dict[str, Any]:
     not named); the charts across attempts as the leaderboard draws them."""
     moment = parse_since(since, datetime.now(UTC))
     stages = []
-    for st in podium.boards.stages():
-        if st.status == "pending" or not allowed(who, "see", StageResults(st.facts)):
-            continue
-        view = board_view(podium, st.name, who)
-        changes = podium.boards.changes(view, moment)
-        stages.append({"changes": changes, "charts": view.charts, "status": view.stage.status})
+    with podium.snapshot():  # every stage as of one moment
+        for st in podium.boards.stages():
+            if st.status == "pending" or not allowed(who, "see", StageResults(st.facts)):
+                continue
+            view = board_view(podium, st.name, who)
+            changes = podium.boards.changes(view, moment)
+            stages.append({"changes": changes, "charts": view.charts, "status": view.stage.status})
     return {"since": moment, "asked": since, "stages": stages}
 
 
