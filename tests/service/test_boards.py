@@ -18,6 +18,7 @@ def test_the_revision_rises_with_every_write_a_board_reads_and_no_other(
     podium: Podium, tmp_path: Path
 ) -> None:
     start = podium.boards.revision()
+    Podium.open(podium.competition.root).close()  # opening it again writes nothing new
     podium.tokens.create("team", team="Alpha")  # no board shows a token
     podium.questions.ask(podium.tokens.authenticate(podium.tokens.create("team", team="Beta")),
                          "When?", "When does it close?")  # fmt: skip

@@ -50,8 +50,14 @@ def _table(obj: Any) -> str:
 
 
 def _after_flush(session: Session, _context: Any) -> None:
-    # new, dirty and deleted still hold the flushed objects here
-    if any(_table(o) in BOARD_TABLES for o in (*session.new, *session.dirty, *session.deleted)):
+    # new, dirty and deleted still hold the flushed objects and their history here; a row
+    # merely assigned its own values again (a competition opened once more) changes nothing
+    changed = (
+        *session.new,
+        *session.deleted,
+        *(o for o in session.dirty if session.is_modified(o, include_collections=False)),
+    )
+    if any(_table(o) in BOARD_TABLES for o in changed):
         _raise(session)
 
 
