@@ -39,9 +39,7 @@ def test_submit_evaluate_and_rank(podium: Podium, tmp_path: Path) -> None:
         t: mean(s.value for s in scores if s.task == t and s.metric == metrics[t]) for t in metrics
     }
     assert row.overall == pytest.approx(mean(task_means.values()))
-    assert row.duration == pytest.approx(
-        podium.results.run(row.run_id).walls[0]
-    )
+    assert row.duration == pytest.approx(podium.results.run(row.run_id).walls[0])
     facts = podium.results.stage_runs("evaluation")[0]
     assert aggregate(facts, metrics).overall == pytest.approx(row.overall)
 
