@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from podium.fame import fame_order
 from podium.huddle import StageChanges, stage_changes
@@ -166,7 +167,7 @@ class Boards:
             stages=stages,
         )
 
-    def _stages(self, s: Any) -> tuple[StageState, ...]:
+    def _stages(self, s: Session) -> tuple[StageState, ...]:
         rows = s.scalars(self.c.scoped(select(Stage)).order_by(Stage.position))
         return tuple(stage_state(self.c, row) for row in rows)
 
