@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from podium.harness.workspace import can_mount_tmpfs
 from podium.service import Podium
 
 from ..conftest import CONSTANT_PREDICT, share_store, write_submission
+from ..patience import HANG, wait_until
 from .conftest import hostile_cup, living_sandbox_processes, needs_bwrap, run_hostile
 
 pytestmark = [needs_bwrap, pytest.mark.store]  # competitions with stores, shared per module
@@ -32,19 +32,15 @@ needs_tmpfs = pytest.mark.skipif(not can_mount_tmpfs(), reason="tmpfs cannot be 
 
 def podium_cli(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [*PODIUM, *args], capture_output=True, text=True, timeout=300, env={**os.environ}
+        [*PODIUM, *args], capture_output=True, text=True, timeout=HANG, env={**os.environ}
     )
     if ok:
         assert result.returncode == 0, result.stdout + result.stderr
     return result
 
 
-def wait_for(condition: Callable[[], bool], what: str, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    wait_until(condition, what)
 
 
 # --- 1. predictions are read, never followed ---------------------------------------------
@@ -203,7 +199,7 @@ with socket.create_connection(("127.0.0.1", {port}), timeout=5) as s:
     status, _, _ = run_hostile(
         cup, tmp_path, CONSTANT_PREDICT, setup="python leak.py", files={"leak.py": leak}
     )
-    thread.join(timeout=30)
+    thread.join(timeout=HANG)
     server.close()
     text = b"".join(received).decode()
     assert text.startswith("SENT 0 FILES")  # the network worked; there was nothing to send
@@ -343,7 +339,7 @@ def test_deleting_artifacts_mid_run_costs_no_attempt(tmp_path: Path) -> None:
         )
         # an organizer's `rm -rf artifacts`: it fails only on the run's mount points
         subprocess.run(["rm", "-rf", str(cup.competition.layout.artifacts_dir)], check=False)
-        assert evaluator.wait(timeout=120) == 0
+        assert evaluator.wait(timeout=HANG) == 0
         [sub] = cup.submissions.find()
         assert sub.runs[0].status == "platform_error"
         assert sub.status in ("queued", "attention")  # its archive went too: never "failed"

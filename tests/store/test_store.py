@@ -13,6 +13,7 @@ from podium.service import Podium
 from podium.store.models import Measurement, Run, utcnow
 
 from ..conftest import CONSTANT_PREDICT, write_submission
+from ..patience import HANG
 
 BIG = 80 * 2**30  # the peak memory of a large model, in bytes
 
@@ -66,7 +67,7 @@ def test_concurrent_claims_never_take_one_submission_twice(
     barrier = threading.Barrier(len(evaluators))
 
     def claim(evaluator: Podium) -> int | None:
-        barrier.wait(timeout=60)
+        barrier.wait(timeout=HANG)
         claimed = evaluator.evaluation.claim_next()
         return None if claimed is None else claimed[0]
 

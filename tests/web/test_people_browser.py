@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..patience import HANG_MS
 from . import test_browser
 from .conftest import Cup
 
@@ -51,14 +52,14 @@ def test_two_people_of_a_team_in_the_browser(live: tuple[str, Cup], tmp_path: Pa
         barbara_page.reload()
         row = barbara_page.locator("#submissions tbody tr").first
         expect(row.locator("td.member")).to_have_text("Alan")
-        expect(row).to_have_class("status-scored", timeout=60_000)
+        expect(row).to_have_class("status-scored", timeout=HANG_MS)
         podium = cup.podium()
         try:
             podium.tokens.revoke(alan_id)
         finally:
             podium.close()
         alan_page.reload()
-        expect(alan_page).to_have_url(f"{url}/signin", timeout=10_000)
+        expect(alan_page).to_have_url(f"{url}/signin", timeout=HANG_MS)
         barbara_page.set_input_files("#file", str(archive))
         barbara_page.click("form.upload button")
         expect(barbara_page.locator("#flash")).to_contain_text("Submission #2 received")
