@@ -23,6 +23,7 @@ from podium.submission.archive import pack_folder
 
 from ..conftest import CONSTANT_PREDICT, write_submission
 from ..harness.conftest import hostile_cup, needs_bwrap
+from ..harness.test_team_faults import BAD_NAME
 from ..web.test_serve_hostile import Server, _wait
 
 pytestmark = [
@@ -213,4 +214,40 @@ def test_a_photo_finish_runs_interleaved_on_one_worker_when_the_stage_closes(
     finally:
         for worker in fleet:
             worker.stop()
+        server.stop()
+
+
+def test_a_workers_run_with_a_name_that_is_not_utf8_is_the_teams_failure(
+    tmp_path: Path, broker: str
+) -> None:
+    """It crashed the worker's report (the name cannot be sent), so the lease ran out and the
+    run was blamed on the worker, three times. Now: `failed`, the name escaped, once; the
+    NUL it printed is stored escaped on both stores; the next honest run scores."""
+    lease = f'[workers]\nbroker = "{broker}"\nlease_seconds = 3.0\nheartbeat_seconds = 0.5\n'
+    cup = hostile_cup(tmp_path / "cup", extra=lease, timeout=30.0)
+    token = cup.tokens.create("team", team="Mallory")
+    machine = cup.tokens.create("worker", label="w1")
+    root = cup.competition.root
+    cup.close()
+    server = Server(root, tmp_path / "serve.log")
+    worker = Worker(server, machine, tmp_path / "cache")
+    try:
+        noisy = "import sys\nsys.stdout.buffer.write(b'NUL\\x00HERE\\n')\n" + BAD_NAME
+        bad = server.upload(token, write_submission(tmp_path / "bad", noisy))
+        good = server.upload(token, write_submission(tmp_path / "good", CONSTANT_PREDICT))
+
+        def ended() -> bool:
+            subs = _state(root)["subs"]
+            return all(subs[i][1] not in ("queued", "running") for i in (bad, good))
+
+        _wait(ended, "both runs to end", seconds=90)
+        subs = _state(root)["subs"]
+        assert subs[good][1] == "scored"
+        assert subs[bad][1] == "failed" and [r[0] for r in subs[bad][2]] == ["failed"]
+        with Podium.open(root) as podium:
+            run = podium.results.run(podium.submissions.find()[0].runs[0].id)
+        assert "xnli/\\xff\\xfe.jsonl: a name that is not valid UTF-8" in (run.error or "")
+        assert "NUL\\x00HERE" in run.log_tail
+    finally:
+        worker.stop()
         server.stop()
