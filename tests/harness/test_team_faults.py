@@ -145,4 +145,3 @@ def test_hard_links_and_holes_in_home_cost_their_real_size(cup: Podium, tmp_path
     )
     assert status == "scored", f"{error}\n{log}"
     assert log.count(f"SNAPSHOT 101 {2**30} True") == 2
-

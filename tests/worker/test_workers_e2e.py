@@ -217,10 +217,13 @@ def test_a_photo_finish_runs_interleaved_on_one_worker_when_the_stage_closes(
         server.stop()
 
 
-MANY_FILES = CONSTANT_PREDICT + """
+MANY_FILES = (
+    CONSTANT_PREDICT
+    + """
 for i in range(1001):
     (dst / f"x{i}.jsonl").write_text("")
 """
+)
 
 
 def test_a_workers_run_with_outputs_it_cannot_send_is_the_teams_failure(

@@ -30,13 +30,12 @@ from podium.escapes import storable
 Id = Bytes = BigInteger().with_variant(Integer(), "sqlite")
 
 
-class StoredText(TypeDecorator[str]):
+class _Escaped(TypeDecorator[str]):
     """Text a submission produced, or that quotes it (a log, a failure's reason, the news of
     it): NUL and lone surrogates are escaped on the way in, so that both stores take it
     (PostgreSQL refuses NUL; no UTF-8 encodes a surrogate). The one point where such text
     becomes safe to keep, whichever path (evaluator, worker report, news) brought it."""
 
-    impl = Text
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
@@ -47,7 +46,12 @@ class StoredText(TypeDecorator[str]):
         return text[:length] if length else text  # escapes make it longer
 
 
-class StoredString(StoredText):
+class StoredText(_Escaped):
+    impl = Text
+    cache_ok = True
+
+
+class StoredString(_Escaped):
     """The same for a column of bounded length (cut after escaping)."""
 
     impl = String

@@ -32,8 +32,7 @@ class SubmissionSection(BaseModel):
         if found:
             where = ", ".join(f"character {i + 1} is {code_point(c)}" for i, c in found[:5])
             raise ValueError(
-                f"{where}: a control character; write printable text "
-                "(tabs and newlines are fine)"
+                f"{where}: a control character; write printable text (tabs and newlines are fine)"
             )
         return value
 
