@@ -145,3 +145,29 @@ def test_hard_links_and_holes_in_home_cost_their_real_size(cup: Podium, tmp_path
     )
     assert status == "scored", f"{error}\n{log}"
     assert log.count(f"SNAPSHOT 101 {2**30} True") == 2
+
+
+LONG_PATH = """
+import os
+os.chdir(os.environ[{folder!r}])
+for _ in range(20):  # 5 kB of path: past PATH_MAX below the evaluator's own folders
+    os.mkdir("d" * 250)
+    os.chdir("d" * 250)
+open("x.jsonl", "w").close()
+"""
+
+
+@pytest.mark.parametrize("folder", ["HOME", "PODIUM_OUTPUT_DIR"])
+def test_paths_too_long_to_copy_fail_the_run_with_a_reason(
+    cup: Podium, tmp_path: Path, folder: str
+) -> None:
+    """An OSError (ENAMETOOLONG) while copying them was a platform fault, three times."""
+    code = LONG_PATH.format(folder=folder)
+    if folder == "HOME":
+        status, error, log = run_hostile(
+            cup, tmp_path, CONSTANT_PREDICT, setup="python home.py", files={"home.py": code}
+        )
+    else:
+        status, error, log = run_hostile(cup, tmp_path, CONSTANT_PREDICT + code)
+    assert status == "failed" and the_teams_failure(cup) == error, log
+    assert "a path longer than 2048 bytes" in (error or "")

@@ -144,3 +144,25 @@ def test_limited_folders_are_tmpfs_and_vanish_on_close(tmp_path: Path) -> None:
             f.write(b"x" * 3 * 2**20)
         assert ws.mechanisms["output"] == "tmpfs of 2 MiB"
     assert not (tmp_path / "work").exists() and mounts_under(tmp_path) == []
+
+
+def test_paths_longer_than_the_system_allows_are_the_submissions_fault(tmp_path: Path) -> None:
+    """Nested by relative paths, a tree's paths may pass PATH_MAX (4096 bytes) below our
+    folders: reported (so the run fails), never an OSError (a platform fault)."""
+    src = tmp_path / "out"
+    src.mkdir()
+    parent = os.open(src, os.O_RDONLY)
+    for _ in range(20):  # 20 folders of 250 bytes: 5 kB
+        os.mkdir("d" * 250, dir_fd=parent)
+        child = os.open("d" * 250, os.O_RDONLY, dir_fd=parent)
+        os.close(parent)
+        parent = child
+    os.close(os.open("x.jsonl", os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=parent))
+    os.close(parent)
+    got = collect_outputs(src, tmp_path / "dest", max_bytes=MiB)
+    assert got.files == [] and len(got.problems) == 1
+    assert "a path longer than 2048 bytes" in got.problems[0]
+    home_copy = tmp_path / "copy"
+    home_copy.mkdir()
+    with pytest.raises(SubmissionError, match="a path longer than 2048 bytes"):
+        copy_tree(src, home_copy, max_bytes=MiB)

@@ -26,6 +26,7 @@ from podium.errors import PlatformError, SubmissionError
 from podium.escapes import shown_name
 
 MAX_DEPTH = 64
+MAX_PATH_BYTES = 2048  # a path inside a run's folder; PATH_MAX (4096) leaves room for ours
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
@@ -278,7 +279,7 @@ def _copy_tree(src: Path, dest: Path, owner: tuple[int, int] | None) -> None:
 
 
 def _too_deep(problems: list[str]) -> Exception:
-    return SubmissionError("; ".join(problems[:3]), hint="keep $HOME shallower")
+    return SubmissionError("; ".join(problems[:3]), hint="keep $HOME shallower, its paths shorter")
 
 
 def _not_a_plain_file(info: os.stat_result) -> str | None:
@@ -307,6 +308,9 @@ def _walk(
         return
     for name in sorted(os.listdir(dir_fd)):
         rel = f"{prefix}{name}"
+        if len(os.fsencode(rel)) > MAX_PATH_BYTES:  # copied below our folders, past PATH_MAX
+            problems.append(f"{shown_name(rel[:60])}...: a path longer than {MAX_PATH_BYTES} bytes")
+            continue
         info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         yield rel, dir_fd, name, info
         if stat.S_ISDIR(info.st_mode):
