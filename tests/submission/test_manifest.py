@@ -48,3 +48,11 @@ def test_shell_lines_with_tabs_and_newlines_are_fine(tmp_path: Path) -> None:
     body = '[submission]\ncommand = "python predict.py"\nsetup = """\npip install x\n\tpython prep.py\n"""\n'
     section = load_submission_manifest(manifest(tmp_path / "sub", body)).submission
     assert section.setup == "pip install x\n\tpython prep.py\n"
+
+
+def test_a_command_longer_than_a_process_argument_may_be_is_refused(tmp_path: Path) -> None:
+    """Linux refuses an argument over 128 KiB (E2BIG): the sandbox could never start it, which
+    was a platform fault three times over."""
+    body = '[submission]\ncommand = "python predict.py"\nsetup = "' + "echo x; " * 5000 + '"\n'
+    with pytest.raises(SubmissionError, match="submission.setup: String should have at most 32000 characters"):
+        load_submission_manifest(manifest(tmp_path / "sub", body))

@@ -11,6 +11,8 @@ from podium.errors import SubmissionError
 from podium.escapes import code_point, control_characters
 
 MANIFEST_NAME = "podium.toml"
+# one argument of `sh -c`: Linux takes at most 128 KiB (MAX_ARG_STRLEN), 4 bytes a character
+MAX_COMMAND = 32_000
 
 EXAMPLE = """[submission]
 command = "python predict.py"
@@ -20,8 +22,12 @@ command = "python predict.py"
 class SubmissionSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    command: str = Field(min_length=1, description="run in the submission folder, timed")
-    setup: str | None = Field(default=None, description="run once before, untimed")
+    command: str = Field(
+        min_length=1, max_length=MAX_COMMAND, description="run in the submission folder, timed"
+    )
+    setup: str | None = Field(
+        default=None, max_length=MAX_COMMAND, description="run once before, untimed"
+    )
 
     @field_validator("command", "setup")
     @classmethod
