@@ -54,5 +54,7 @@ def test_a_command_longer_than_a_process_argument_may_be_is_refused(tmp_path: Pa
     """Linux refuses an argument over 128 KiB (E2BIG): the sandbox could never start it, which
     was a platform fault three times over."""
     body = '[submission]\ncommand = "python predict.py"\nsetup = "' + "echo x; " * 5000 + '"\n'
-    with pytest.raises(SubmissionError, match="submission.setup: String should have at most 32000 characters"):
+    with pytest.raises(
+        SubmissionError, match="submission.setup: String should have at most 32000 characters"
+    ):
         load_submission_manifest(manifest(tmp_path / "sub", body))
