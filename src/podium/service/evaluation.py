@@ -500,6 +500,6 @@ def _log_traceback(run_dir: Path, err: Exception) -> str:
     text = "".join(traceback.format_exception(err))
     with contextlib.suppress(OSError):
         run_dir.mkdir(parents=True, exist_ok=True)
-        with (run_dir / "log.txt").open("a", encoding="utf-8") as log:
+        with (run_dir / "log.txt").open("a", encoding="utf-8", errors="backslashreplace") as log:
             log.write(f"\n[podium: the evaluation failed on the platform's side]\n{text}")
     return log_tail(run_dir / "log.txt") or text[-LOG_TAIL_BYTES:]
