@@ -362,11 +362,13 @@ def _copy_extents(fd: int, out: int, size: int) -> int:
     while offset < size:
         try:
             start = os.lseek(fd, offset, os.SEEK_DATA)
+            end = os.lseek(fd, start, os.SEEK_HOLE)
         except OSError as err:
             if err.errno == errno.ENXIO:  # nothing but a hole up to the end
                 break
-            raise
-        end = os.lseek(fd, start, os.SEEK_HOLE)
+            if err.errno not in (errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+            start, end = offset, size  # a file system without holes: all of it is data
         while start < end:
             chunk = memoryview(os.pread(fd, min(1 << 20, end - start), start))
             if not chunk:
