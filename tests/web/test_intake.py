@@ -148,6 +148,10 @@ MALFORMED = {
         "marked UTF-8 but is not valid UTF-8",
     ),
     "bad crc": (_bad_crc(), "damaged or not readable"),
+    "nul in command": (
+        zip_of({"podium.toml": b'[submission]\ncommand = "python predict.py\\u0000"\n'}),
+        "submission.command: character 18 is U+0000",
+    ),
 }
 
 

@@ -23,6 +23,7 @@ from podium.submission.archive import pack_folder
 
 from ..conftest import CONSTANT_PREDICT, write_submission
 from ..harness.conftest import hostile_cup, needs_bwrap
+from ..harness.test_team_faults import BAD_NAME
 from ..patience import HANG, wait_until
 from ..web.test_serve_hostile import Server
 
@@ -214,4 +215,55 @@ def test_a_photo_finish_runs_interleaved_on_one_worker_when_the_stage_closes(
     finally:
         for worker in fleet:
             worker.stop()
+        server.stop()
+
+
+MANY_FILES = (
+    CONSTANT_PREDICT
+    + """
+for i in range(1001):
+    (dst / f"x{i}.jsonl").write_text("")
+"""
+)
+
+
+def test_a_workers_run_with_outputs_it_cannot_send_is_the_teams_failure(
+    tmp_path: Path, broker: str
+) -> None:
+    """A name that is not UTF-8 crashed the worker's report (it cannot be sent), and more
+    files than the server reads made it refuse the report: the lease ran out and the run was
+    blamed on the worker, three times. Now: `failed` with a reason (the name escaped), once;
+    the NUL it printed is stored escaped on both stores; the next honest run scores."""
+    lease = f'[workers]\nbroker = "{broker}"\nlease_seconds = 3.0\nheartbeat_seconds = 0.5\n'
+    cup = hostile_cup(tmp_path / "cup", extra=lease, timeout=30.0)
+    token = cup.tokens.create("team", team="Mallory")
+    machine = cup.tokens.create("worker", label="w1")
+    root = cup.competition.root
+    cup.close()
+    server = Server(root, tmp_path / "serve.log")
+    worker = Worker(server, machine, tmp_path / "cache")
+    try:
+        noisy = "import sys\nsys.stdout.buffer.write(b'NUL\\x00HERE\\n')\n" + BAD_NAME
+        bad = [server.upload(token, write_submission(tmp_path / name, code))
+               for name, code in (("name", noisy), ("many", MANY_FILES))]  # fmt: skip
+        good = server.upload(token, write_submission(tmp_path / "good", CONSTANT_PREDICT))
+
+        def ended() -> bool:
+            subs = _state(root)["subs"]
+            return all(subs[i][1] not in ("queued", "running") for i in (*bad, good))
+
+        wait_until(ended, "the three runs to end")
+        subs = _state(root)["subs"]
+        assert subs[good][1] == "scored"
+        for sub in bad:
+            assert subs[sub][1] == "failed" and [r[0] for r in subs[sub][2]] == ["failed"]
+        with Podium.open(root) as podium:
+            name, many = (podium.results.run(s.runs[0].id) for s in podium.submissions.find()[:2])
+        assert "xnli/\\xff\\xfe.jsonl: a name that is not valid UTF-8" in (name.error or "")
+        assert "NUL\\x00HERE" in name.log_tail
+        assert "the output folder holds 1007 files; a worker sends at most 1000" in (
+            many.error or ""
+        )
+    finally:
+        worker.stop()
         server.stop()
