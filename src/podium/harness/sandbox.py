@@ -27,12 +27,14 @@ command's side is PID 1, so that its rusage, and its children's, reaches our wai
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import pwd
 import select
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -89,6 +91,26 @@ def _sandbox_ids() -> tuple[int, int] | None:
     return user.pw_uid, user.pw_gid
 
 
+@functools.cache
+def _check_user_namespaces(bwrap: str) -> None:
+    """The sandbox user must be able to make a user namespace: where the host forbids it
+    (user.max_user_namespaces = 0, Ubuntu's AppArmor restriction), say so before any run,
+    instead of failing every submission as if it were the team's fault."""
+    ids = _sandbox_ids()
+    drop = [] if ids is None else ["/usr/bin/setpriv", f"--reuid={ids[0]}", f"--regid={ids[1]}",
+                                   "--clear-groups", "--"]  # fmt: skip
+    argv = [*drop, bwrap, "--ro-bind", "/", "/", *_own_user_namespace(None), "true"]
+    done = subprocess.run(argv, capture_output=True, text=True, cwd="/", check=False)
+    if done.returncode != 0:
+        raise PlatformError(
+            "bubblewrap cannot give a run a user namespace of its own here: "
+            + (done.stderr.strip() or f"exit code {done.returncode}"),
+            hint="allow unprivileged user namespaces (sysctl user.max_user_namespaces=15000; "
+            "on Ubuntu 23.10 and later, kernel.apparmor_restrict_unprivileged_userns=0 or an "
+            "AppArmor profile for bwrap)",
+        )
+
+
 def _own_user_namespace(seccomp_fd: int | None) -> list[str]:
     """A user namespace of the run's own (its keyrings, its uid map) that cannot make another,
     and the system-call filter."""
@@ -121,6 +143,13 @@ class BwrapRunner:
                 '"subprocess" to run trusted code without a sandbox',
             )
         self.bwrap = found
+        seccomp.compiled_filter()  # a machine without libseccomp says so before any run
+        _check_user_namespaces(found)
+        self.mechanisms = {
+            "namespaces": "bubblewrap: a user namespace of its own (none nested), PID, IPC, "
+            "mount, UTS, cgroup and (but for a networked setup) network namespaces per run",
+            "system_calls": seccomp.describe(),
+        }
 
     def argv(
         self, request: RunRequest, info_fd: int | None = None, seccomp_fd: int | None = None
