@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from podium.errors import PlatformError
 from podium.harness import seccomp
 from podium.harness.cgroups import host_hierarchy
+from podium.harness.sandbox import BwrapRunner
 from podium.service import Podium
 
 from ..conftest import CONSTANT_PREDICT
@@ -192,6 +194,12 @@ def probed(cup: Podium, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, 
     status, error, log = run_hostile(cup, tmp_path_factory.mktemp("probe"), PROBE)
     assert status == "scored", f"{error}\n{log}"
     return status, log
+
+
+def test_a_host_that_cannot_give_a_user_namespace_is_a_platform_error() -> None:
+    with pytest.raises(PlatformError, match="user namespace of its own") as refused:
+        BwrapRunner("/bin/false")  # a bubblewrap that cannot start anything
+    assert "max_user_namespaces" in (refused.value.hint or "")
 
 
 def test_every_denied_family_is_probed() -> None:
