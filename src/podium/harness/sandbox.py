@@ -120,6 +120,18 @@ def _own_user_namespace(seccomp_fd: int | None) -> list[str]:
     return args
 
 
+def _inner_sandbox(bwrap: str, ids: tuple[int, int], seccomp_fd: int | None) -> list[str]:
+    """As root: drop to `nobody`, then an inner bubblewrap gives the command everything the
+    outer one mounted, in a user namespace of its own, under the filter."""
+    uid, gid = ids
+    return [
+        "/usr/bin/setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
+        "--inh-caps=-all", "--bounding-set=-all", "--",
+        bwrap, "--dev-bind", "/", "/", *_own_user_namespace(seccomp_fd),
+        "--die-with-parent", "--chdir", SUBMISSION, "--",
+    ]  # fmt: skip
+
+
 def _dirs_with_parents(args: list[str], target: str, made: set[str]) -> None:
     """bwrap makes missing parents 0700 when run as root: make them 0755 first."""
     parents = list(reversed(Path(target).parents))[1:]
@@ -169,7 +181,7 @@ class BwrapRunner:
             args.append("--unshare-net")
         if ids is None:  # one bubblewrap: its own user namespace
             args += _own_user_namespace(seccomp_fd)
-        else:
+        else:  # for setpriv, which drops them with every other capability
             args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         args.append("--die-with-parent")
         if not request.confinement.counts_usage:
@@ -187,22 +199,7 @@ class BwrapRunner:
         for key, value in env.items():
             args += ["--setenv", key, value]
         if ids is not None:
-            uid, gid = ids
-            args += [
-                "/usr/bin/setpriv",
-                f"--reuid={uid}",
-                f"--regid={gid}",
-                "--clear-groups",
-                "--inh-caps=-all",
-                "--bounding-set=-all",
-                "--",
-                self.bwrap,  # the inner bubblewrap, as `nobody`: everything the outer one
-                "--dev-bind", "/", "/",  # mounted, in a user namespace of its own
-                *_own_user_namespace(seccomp_fd),
-                "--die-with-parent",
-                "--chdir", SUBMISSION,
-                "--",
-            ]  # fmt: skip
+            args += _inner_sandbox(self.bwrap, ids, seccomp_fd)
         args += ["/bin/sh", "-c", request.command]
         return args
 
