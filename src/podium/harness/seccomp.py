@@ -137,7 +137,8 @@ def describe() -> str:
     """What the filter is, for the record of each run."""
     return (
         f"seccomp filter, default deny (EPERM): Docker's default profile less the clock "
-        f"calls ({len(ALLOWED)} calls, {len(CONDITIONAL)} argument rules), built with libseccomp"
+        f"calls ({len(ALLOWED)} names allowed, {len(CONDITIONAL)} argument rules), built with "
+        "libseccomp"
     )
 
 
@@ -180,9 +181,9 @@ def _add(policy: Any, sc: Any, action: int, name: str, *args: Any) -> None:
     policy.add_rule(action, number, *args)
 
 
-def export(policy_bytes: bytes | None = None) -> int:
+def export() -> int:
     """A file descriptor holding the compiled filter from its start, for bwrap --seccomp."""
     fd = os.memfd_create("podium-seccomp", os.MFD_CLOEXEC)
-    os.write(fd, policy_bytes if policy_bytes is not None else compiled_filter())
+    os.write(fd, compiled_filter())
     os.lseek(fd, 0, os.SEEK_SET)
     return fd
