@@ -107,6 +107,9 @@ def test_two_workers_score_three_teams_once_and_survive_kill_9(tmp_path: Path, b
         assert sorted(s[0] for s in state.values()) == ["Ada", "Bo", "Mallory"]  # three teams
         for sub_id in ids:
             assert [r[0] for r in state[sub_id][2]] == ["scored"]  # once each
+        with Podium.open(root) as podium:  # workers run the same sandbox, and say so
+            run = podium.results.run(podium.submissions.find()[0].runs[-1].id)
+            assert run.enforcement["system_calls"].startswith("seccomp filter, default deny")
         victim_runs = state[victim_sub][2]
         assert [r[0] for r in victim_runs] == ["platform_error", "scored"]
         assert victim_runs[0][1] == holder and victim_runs[1][1] != holder  # on the other

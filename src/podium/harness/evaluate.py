@@ -295,7 +295,7 @@ def _run(
     """One process tree in its own confinement (setup: no inputs, no output, maybe network)."""
     timed = output is not None
     confinement = confine(f"{job.name}-{phase}", job.limits)
-    result.enforcement.update(confinement.mechanisms)
+    result.enforcement.update(confinement.mechanisms | job.runner.mechanisms)
     try:
         return job.runner.run(
             RunRequest(
