@@ -15,11 +15,12 @@ from podium.report.charts import drawing_script, plotly_js
 from podium.service import Podium
 from podium.web import api, pages, questions, session, worker_api
 from podium.web.courier import Courier
+from podium.web.deps import token_scope
 from podium.web.dispatch import Dispatcher
 from podium.web.errors import add_error_handlers
 from podium.web.guard import guard
 from podium.web.limits import FailureLimiter
-from podium.web.middleware import BodyLimit, security_headers
+from podium.web.middleware import BodyLimit, StoreSafe, security_headers
 from podium.web.ticker import ScheduleTicker
 from podium.web.views import BoardCache
 from podium.web.worker import EvaluationWorker
@@ -86,7 +87,7 @@ def create_app(
         redoc_url=None,  # depend on the network, so the API is described by /openapi.json
         description="Leaderboards, teams, submissions and the final of one competition. "
         "Send `Authorization: Bearer TOKEN` (tokens from `podium token create`).",
-        dependencies=[Depends(guard)],
+        dependencies=[Depends(guard), Depends(token_scope)],
     )
     app.state.podium = podium
     app.state.secret = session.load_secret(podium.competition.layout.artifacts_dir / "web-secret")
@@ -102,6 +103,7 @@ def create_app(
     app.state.boards = BoardCache()
     app.state.limiter = FailureLimiter(clock=clock)
     app.state.templates = pages.page_templates()
+    app.add_middleware(StoreSafe)  # inside the body limit: it reads small bodies only
     app.add_middleware(BodyLimit, max_upload_bytes=podium.competition.spec.sandbox.max_upload_bytes)
     add_error_handlers(app)
     app.include_router(api.router)
