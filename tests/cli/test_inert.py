@@ -92,7 +92,9 @@ def test_a_hostile_log_and_names_print_escaped(cup: Cup) -> None:
     assert "[red]Mallory" in cup.c("team", "list")
 
 
-def test_podium_run_shows_a_run_in_every_status(cup: Cup) -> None:
+def test_podium_run_shows_a_run_in_every_status(cup: Cup, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in cup.store.items():  # on PostgreSQL, the module's database
+        monkeypatch.setenv(name, value)
     for status in ("running", "waiting"):
         out = cup.c("run", str(cup.runs[status]))
         assert f": {status}" in out and "harness -" in out, out
