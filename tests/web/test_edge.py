@@ -56,6 +56,14 @@ def test_nul_and_lone_surrogates_are_refused_before_the_store(cup: Cup, client: 
         r = client.post("/api/questions", headers={**bearer(cup.lex), "content-type":
                         "application/json"}, content=key)  # fmt: skip
         assert r.status_code == 400, (key, r.text)
+    podium = cup.podium()
+    try:
+        worker = bearer(podium.tokens.create("worker", label="gpu-01"))
+    finally:
+        podium.close()
+    bare = '{"hardware": "gpu\\u0000", "fingerprint": {}}'.encode()  # no Content-Type at all
+    r = client.post("/api/worker/hello", headers=worker, content=bare)
+    assert r.status_code == 400, r.text
     r = client.post("/signin", data={"token": "a\x00b", "csrf": "0" * 40}, follow_redirects=False)
     assert r.status_code == 400
     r = client.post(
@@ -64,7 +72,7 @@ def test_nul_and_lone_surrogates_are_refused_before_the_store(cup: Cup, client: 
         data={"team": "Quick\x00Lex"},
         files={"file": ("s.zip", cup.archive)},
     )
-    assert r.status_code == 400 and "NUL" in r.json()["error"], r.text
+    assert r.status_code == 400 and "field 'team' holds a NUL" in r.json()["error"], r.text
     assert count_rows(cup.root, "submissions") == 0 and count_rows(cup.root, "questions") == 0
     r = client.post("/api/questions", headers=bearer(cup.lex), json={"title": "ok", "body": "é"})
     assert r.status_code == 201, r.text

@@ -66,10 +66,10 @@ def serve(
     ] = True,
     poll: Annotated[float, typer.Option(help="seconds between queue checks")] = 5.0,
     header_timeout: Annotated[
-        float, typer.Option(help="seconds a connection has to send a request's headers")
+        float, typer.Option(min=0.1, help="seconds a connection has to send a request's headers")
     ] = 10.0,
     max_connections: Annotated[
-        int, typer.Option(help="open connections at most; more are answered 503")
+        int, typer.Option(min=1, help="open connections at most; more are answered 503")
     ] = 200,
 ) -> None:
     """Serve the website and JSON API (leaderboard, teams, submissions, organizer pages)."""

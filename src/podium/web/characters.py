@@ -12,7 +12,12 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-HINT = "remove it (a NUL byte or an unpaired surrogate cannot be stored) and send it again"
+HINT = "remove it and send the request again"
+
+
+def refusal(where: str) -> str:
+    """What a refused request is told: where the character was, and what to do."""
+    return f"{where} holds a NUL byte or an unpaired surrogate, which cannot be stored: {HINT}"
 
 
 def unstorable(text: str) -> bool:

@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from podium.report.charts import plotly_js
-from podium.web.characters import HINT, in_json, in_url_encoded, unstorable
+from podium.web.characters import in_json, in_url_encoded, refusal, unstorable
 from podium.web.guard import is_upload
 from podium.web.uploads import too_large
 
@@ -134,13 +134,16 @@ class StoreSafe:
             return
         if unstorable(scope["path"]) or in_url_encoded(scope.get("query_string", b"")):
             where = "path" if unstorable(scope["path"]) else "query"
-            await _refuse(
-                scope, send, f"the request's {where} holds a character that cannot be stored"
-            )
+            await _refuse(scope, send, refusal(f"the request's {where}"))
             return
         content_type = dict(scope.get("headers", [])).get(b"content-type", b"").lower()
         check = None
-        if content_type.startswith(b"application/json") or b"+json" in content_type:
+        # FastAPI reads a body with no Content-Type as JSON too
+        if (
+            not content_type
+            or content_type.startswith(b"application/json")
+            or b"+json" in content_type
+        ):
             check = in_json
         elif content_type.startswith(b"application/x-www-form-urlencoded"):
             check = in_url_encoded
@@ -149,7 +152,7 @@ class StoreSafe:
             return
         messages, body = await _read_all(receive)
         if check(body):
-            await _refuse(scope, send, "the request's body holds a character that cannot be stored")
+            await _refuse(scope, send, refusal("the request's body"))
             return
         await self.app(scope, _replay(messages, receive), send)
 
@@ -175,5 +178,5 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
 
 async def _refuse(scope: Scope, send: Send, message: str) -> None:
     headers = {"Connection": "close"} if scope.get(BODY_STATE) == "unread" else {}
-    response = JSONResponse({"error": f"{message}: {HINT}"}, status_code=400, headers=headers)
+    response = JSONResponse({"error": message}, status_code=400, headers=headers)
     await response(scope, _empty_receive, send)

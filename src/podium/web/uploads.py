@@ -28,7 +28,7 @@ from podium.access import Principal, Team, ensure
 from podium.errors import ForbiddenError, PodiumError
 from podium.service import Podium, SubmitReceipt
 from podium.submission.intake import incoming_file
-from podium.web.characters import HINT, unstorable
+from podium.web.characters import refusal, unstorable
 from podium.web.guard import check_form_token
 
 if TYPE_CHECKING:
@@ -185,7 +185,7 @@ class FormReader:
         except UnicodeDecodeError:
             raise _bad_form(f"the form field {self.name!r} is not UTF-8 text") from None
         if unstorable(value) or unstorable(self.name or ""):
-            raise _bad_form(f"the form field {self.name!r} holds a NUL byte: {HINT}")
+            raise _bad_form(refusal(f"the form field {self.name!r}"))
         self.received.fields[self.name or ""] = value
 
     def close(self) -> None:
