@@ -61,7 +61,7 @@ def test_nul_and_lone_surrogates_are_refused_before_the_store(cup: Cup, client: 
         worker = bearer(podium.tokens.create("worker", label="gpu-01"))
     finally:
         podium.close()
-    bare = '{"hardware": "gpu\\u0000", "fingerprint": {}}'.encode()  # no Content-Type at all
+    bare = b'{"hardware": "gpu\\u0000", "fingerprint": {}}'  # no Content-Type at all
     r = client.post("/api/worker/hello", headers=worker, content=bare)
     assert r.status_code == 400, r.text
     r = client.post("/signin", data={"token": "a\x00b", "csrf": "0" * 40}, follow_redirects=False)
