@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse
 
 from podium.report.charts import drawing_script, plotly_js
 from podium.service import Podium
@@ -38,6 +38,13 @@ def plotly() -> FileResponse:
 def charts_js() -> FileResponse:
     """The one drawing script, shared with the HTML report."""
     return FileResponse(drawing_script(), media_type="text/javascript")
+
+
+@static.get("/openapi.json")
+def openapi_document(request: Request) -> JSONResponse:
+    """The API's description, served as a route so that the app's dependencies (a worker
+    token's scope among them) apply to it as to every other."""
+    return JSONResponse(request.app.openapi())
 
 
 @static.get("/static/{name}")
@@ -85,6 +92,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # Swagger UI and ReDoc load scripts from a CDN; nothing here may
         redoc_url=None,  # depend on the network, so the API is described by /openapi.json
+        openapi_url=None,  # served by `openapi_document`
         description="Leaderboards, teams, submissions and the final of one competition. "
         "Send `Authorization: Bearer TOKEN` (tokens from `podium token create`).",
         dependencies=[Depends(guard), Depends(token_scope)],
