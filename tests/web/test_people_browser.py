@@ -1,6 +1,7 @@
 """Two people of one team in Chromium against a live `podium serve`: each signs in as
 themself, sees the same team page and who sent each submission; revoking one's token signs
-that one out and leaves the other working."""
+that one out and leaves the other working; signing out ends the session for a copy of its
+cookie too."""
 
 from __future__ import annotations
 
@@ -66,4 +67,12 @@ def test_two_people_of_a_team_in_the_browser(live: tuple[str, Cup], tmp_path: Pa
         expect(barbara_page.locator("#submissions tbody tr td.member").first).to_have_text(
             "Barbara"
         )
+        kept = barbara_page.context.cookies()  # a copy of the session cookie, as a thief has
+        barbara_page.click("form[action='/signout'] button")
+        expect(barbara_page.locator("a.button", has_text="Sign in")).to_be_visible()
+        thief = browser.new_context()
+        thief.add_cookies(kept)  # type: ignore[arg-type]
+        stolen = thief.new_page()
+        stolen.goto(url + "/teams/Quick%20Lex")
+        expect(stolen).to_have_url(f"{url}/signin")  # signing out ended it in the store
         browser.close()

@@ -13,6 +13,7 @@ from podium import __version__
 from podium.baseline.cli import baseline_app
 from podium.cli.efficiency import remeasure, rules_app
 from podium.cli.fame import hall_of_fame
+from podium.cli.inert import inert
 from podium.cli.notify import notify_app
 from podium.cli.options import (
     CompetitionOpt,
@@ -150,7 +151,7 @@ def team_add(
     """Add a team."""
     with open_podium(competition) as podium:
         team = podium.setup.add_team(name, member or [])
-        console().print(f"team {team.name!r} added ({len(team.members)} member(s))")
+        console().print(f"team {inert(repr(team.name))} added ({len(team.members)} member(s))")
 
 
 @team_app.command("list")
@@ -173,7 +174,7 @@ def stage_open(name: str, competition: CompetitionOpt = Path(".")) -> None:
         podium.setup.open_stage(name)
         console().print(f"stage {name!r} is open")
         for warning in podium.results.timing().warnings:
-            console().print(f"[yellow]warning:[/] {warning}")
+            console().print(f"[yellow]warning:[/] {inert(warning)}")
 
 
 @stage_app.command("close")
@@ -184,7 +185,7 @@ def stage_close(name: str, competition: CompetitionOpt = Path(".")) -> None:
         console().print(f"stage {name!r} is closed")
         for w in winners:
             console().print(
-                f"hall of fame: {w.team_name} wins stage {w.stage_name!r} "
+                f"hall of fame: {inert(w.team_name)} wins stage {inert(repr(w.stage_name))} "
                 f"({w.score:.2f} points, {w.duration_seconds:.2f} s)"
             )
 
@@ -213,7 +214,7 @@ def submit(
             emit_json(r.__dict__)
         else:
             console().print(
-                f"submission #{r.submission_id} accepted for {r.team!r}: attempt {r.attempt} of "
+                f"submission #{r.submission_id} accepted for {inert(repr(r.team))}: attempt {r.attempt} of "
                 f"{r.attempts} in stage {r.stage!r}, sha256 {r.sha256[:12]}…, "
                 f"queue position {r.queue_position}"
             )
@@ -231,12 +232,13 @@ def _submit_remote(
     if json_out:
         emit_json(r)
         return
-    sender = f" from {r['member']}" if r.get("member") else ""
+    sender = f" from {inert(r['member'])}" if r.get("member") else ""
     console().print(
-        f"submission #{r['submission_id']} accepted for {r['team']!r}{sender}: "
+        f"submission #{r['submission_id']} accepted for {inert(repr(r['team']))}{sender}: "
         f"attempt {r['attempt']} "
-        f"of {r['attempts']} in stage {r['stage']!r}, queue position {r['queue_position']}\n"
-        f"follow it: {server.rstrip('/')}/teams/{quote(r['team'], safe='')}"
+        f"of {r['attempts']} in stage {inert(repr(r['stage']))}, "
+        f"queue position {r['queue_position']}\n"
+        f"follow it: {inert(server.rstrip('/'))}/teams/{quote(r['team'], safe='')}"
     )
 
 
@@ -317,7 +319,7 @@ def final_select(
     """Choose which evaluation submission a team takes to the final (default: its best)."""
     with open_podium(competition) as podium:
         podium.submissions.select_for_final(team, submission)
-        console().print(f"{team!r} takes submission #{submission} to the final")
+        console().print(f"{inert(repr(team))} takes submission #{submission} to the final")
 
 
 @final_app.command("run")

@@ -11,8 +11,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
+from podium.cli.inert import inert, inert_console, inert_json
 from podium.errors import PodiumError
 from podium.service import Podium
 
@@ -31,12 +31,13 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="print only the essentials")]
 
 
-def console() -> Console:
-    return Console(highlight=False)
+def console(*, stderr: bool = False) -> Console:
+    """What every command prints with: people's text in it is inert (`cli/inert.py`)."""
+    return inert_console(stderr=stderr)
 
 
 def fail(err: PodiumError) -> None:
-    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {escape(err.message)}")
+    console(stderr=True).print(f"[bold red]error:[/] {inert(err.message, lines=True)}")
     raise typer.Exit(2)
 
 
@@ -65,8 +66,8 @@ def deliver_news(podium: Podium) -> None:
     try:
         podium.news.deliver(within=NEWS_SECONDS)
     except Exception as err:  # never the command's failure: the news stays in the outbox
-        Console(stderr=True, highlight=False).print(
-            f"[yellow]warning:[/] news not sent yet ({escape(type(err).__name__)})"
+        console(stderr=True).print(
+            f"[yellow]warning:[/] news not sent yet ({inert(type(err).__name__)})"
         )
 
 
@@ -81,9 +82,10 @@ def guard(fn: Callable[[], T]) -> T:
 def progress(quiet: bool) -> Callable[[str], None] | None:
     if quiet:
         return None
-    console = Console(stderr=True, highlight=False)
-    return lambda msg: console.print(f"[dim]… {msg}[/]")
+    err = console(stderr=True)
+    return lambda msg: err.print(f"[dim]… {inert(msg)}[/]")
 
 
 def emit_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n")
+    text = json.dumps(value, indent=2, default=str, ensure_ascii=False)
+    sys.stdout.write(inert_json(text) + "\n")

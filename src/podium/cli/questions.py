@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from podium.cli.inert import inert
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, open_podium
 from podium.service.questions import QuestionInfo
 
@@ -54,5 +55,7 @@ def print_questions(out: Console, board: Sequence[QuestionInfo]) -> None:
             header, no_wrap=True, justify="right" if header in ("#", "ans") else "left"
         )
     for row in rows:
-        table.add_row(*(Text(cell) for cell in [row[0], _cut(row[1], room), *row[2:]]))
+        table.add_row(
+            *(Text.from_markup(inert(cell)) for cell in [row[0], _cut(row[1], room), *row[2:]])
+        )
     out.print(table)

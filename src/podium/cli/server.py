@@ -65,14 +65,22 @@ def serve(
         bool, typer.Option(help="run the evaluation queue in the server (one run at a time)")
     ] = True,
     poll: Annotated[float, typer.Option(help="seconds between queue checks")] = 5.0,
+    header_timeout: Annotated[
+        float, typer.Option(min=0.1, help="seconds a connection has to send a request's headers")
+    ] = 10.0,
+    max_connections: Annotated[
+        int, typer.Option(min=1, help="open connections at most; more are answered 503")
+    ] = 200,
 ) -> None:
     """Serve the website and JSON API (leaderboard, teams, submissions, organizer pages)."""
     import uvicorn
 
     from podium.web.app import create_app
+    from podium.web.serving import Bounds, server_config
 
     with open_podium(competition):
         pass  # report a broken competition as a clear error before the server starts
     app = create_app(competition.resolve(), evaluate=evaluate, poll=poll)
     console().print(f"podium serving {competition.resolve()} on http://{host}:{port}")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    bounds = Bounds(header_seconds=header_timeout, max_connections=max_connections)
+    uvicorn.Server(server_config(app, host, port, bounds)).run()

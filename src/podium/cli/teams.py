@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
+from podium.cli.inert import inert
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, guard, open_podium
 from podium.cli.tables import Grid, Notes
 from podium.errors import DataError, PodiumError, RuleError
@@ -74,7 +74,7 @@ def print_pairing(out: Console, result: Pairing, names: list[str] | None = None)
         who = " + ".join(team.members)
         table.add_row(
             str(number),
-            escape(f"{names[number - 1]}: {who}" if names else who),
+            inert(f"{names[number - 1]}: {who}" if names else who),
             f"{team.strength:.2f}",
             str(team.collaborations),
             notes.cell(f"team {number}", "; ".join(team.reasons())),
@@ -87,7 +87,7 @@ def print_pairing(out: Console, result: Pairing, names: list[str] | None = None)
         f"{result.total_collaborations}"
     )
     for note in result.notes:
-        out.print(f"note: {escape(note)}")
+        out.print(f"note: {inert(note)}")
     order = " → ".join(s.objective for s in result.stages)
     colour = "green" if result.optimal else "yellow"
     out.print(
@@ -172,7 +172,7 @@ def pair(
         print_pairing(console(), result, team_names)
     if apply and team_names is not None:
         console().print(
-            f"created {len(team_names)} teams in {competition}: {', '.join(team_names)}"
+            f"created {len(team_names)} teams in {competition}: {inert(', '.join(team_names))}"
         )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from podium.errors import NotFoundError, RuleError
+from podium.errors import NotFoundError, RuleError, SpecError
 from podium.fame import fame_order
 from podium.leaderboard import best_per_team
 from podium.service.context import Competition
@@ -96,15 +96,7 @@ class Finals:
 
     def run(self, *, progress: Progress | None = None) -> list[RunOutcome]:
         """Run each team's chosen submission exactly once on the final set; results stay hidden."""
-        final = self.setup.final_stage()
-        with self.c.sessions.begin() as s:
-            stage = self.c.stage_row(s, final)
-            if stage.status != "pending":
-                raise RuleError(f"the final stage {final!r} has already run ({stage.status})")
-            self.setup.ensure_none_open(s)
-        candidates = self.candidates()
-        if not candidates:
-            raise RuleError("no team has a scored submission to take to the final")
+        final, candidates = self.check_runnable()
         self.setup.open_stage(final, announce=False)
         by_id = {sub.id: sub for sub in self.submissions.find()}
         for _, sub_id in sorted(candidates.items()):
@@ -114,6 +106,23 @@ class Finals:
             stage = self.c.stage_row(s, final)
             stage.status, stage.closed_at = "closed", utcnow()
         return outcomes
+
+    def check_runnable(self) -> tuple[str, dict[str, int]]:
+        """The final stage and each team's submission for it, or why the final cannot run
+        now (a RuleError: the server answers 409 with it before starting anything)."""
+        try:
+            final = self.setup.final_stage()
+        except SpecError as err:
+            raise RuleError(err.what, where=err.where, hint=err.hint) from None
+        with self.c.sessions.begin() as s:
+            stage = self.c.stage_row(s, final)
+            if stage.status != "pending":
+                raise RuleError(f"the final stage {final!r} has already run ({stage.status})")
+            self.setup.ensure_none_open(s)
+        candidates = self.candidates()
+        if not candidates:
+            raise RuleError("no team has a scored submission to take to the final")
+        return final, candidates
 
     def reveal(
         self, *, remeasure: bool = True, progress: Progress | None = None

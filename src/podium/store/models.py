@@ -381,6 +381,20 @@ class AccessToken(Base):
     member: Mapped[Member | None] = relationship()
 
 
+class WebSession(Base):
+    """A browser signed in with a token: the cookie's key as sha256, and when it ends.
+    Signing out deletes the row; a revoked token or a removed member ends it too."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
+    token_id: Mapped[int] = mapped_column(ForeignKey("access_tokens.id"), index=True)
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Worker(Base):
     """A machine that evaluates for a competition (`podium worker`), known by its token."""
 

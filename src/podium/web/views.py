@@ -6,7 +6,6 @@ numbers as the pages (and as `podium leaderboard --json`).
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import threading
@@ -24,6 +23,7 @@ from podium.report.tiles import Tile, tile_of
 from podium.service import Podium
 from podium.service.evaluation import is_retryable
 from podium.store.models import Stage, Submission, utcnow
+from podium.web.cells import InertWriter
 
 
 def stage_countdowns(podium: Podium) -> dict[str, dict[str, str]]:
@@ -127,7 +127,7 @@ def board_view(
 def leaderboard_csv(board: Leaderboard) -> str:
     tasks = list(board.metrics)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = InertWriter(out)  # no cell a spreadsheet would run as a formula
     writer.writerow(
         [
             "place",
