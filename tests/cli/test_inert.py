@@ -21,7 +21,7 @@ from podium.harness.fingerprint import machine_fingerprint
 from podium.service import Podium
 from podium.store.models import Run, utcnow
 
-from ..conftest import CONSTANT_PREDICT, SMALL_SPEC, write_submission
+from ..conftest import CONSTANT_PREDICT, RUN_LIMIT, SMALL_SPEC, write_submission
 
 # OSC 0 (window title), OSC 52 (clipboard), clear screen and home, an 8-bit CSI, a bidi
 # override, and Rich markup that would make a link
@@ -54,7 +54,7 @@ def cup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cup]:
     tmp = tmp_path_factory.mktemp("inert")
     root = tmp / "cup"
     root.mkdir()
-    (root / "competition.toml").write_text(SMALL_SPEC.format(timeout=20.0))
+    (root / "competition.toml").write_text(SMALL_SPEC.format(timeout=RUN_LIMIT))
     podium = Podium.open(root)
     try:
         podium.setup.prepare_data()

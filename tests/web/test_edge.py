@@ -22,6 +22,7 @@ from podium.web.cells import inert_cell
 from podium.web.serving import Bounds, server_config
 
 from ..conftest import count_rows
+from ..patience import HANG
 from .conftest import Cup, _Server, bearer
 from .test_csrf import HTML, sign_in
 from .test_intake import honest_upload_is_scored
@@ -193,11 +194,11 @@ def bounded(cup: Cup) -> Iterator[tuple[str, int]]:
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     try:
-        assert server.ready.wait(30), "the server did not start"
+        assert server.ready.wait(HANG), "the server did not start"
         yield "127.0.0.1", listener.getsockname()[1]
     finally:
         server.should_exit = True
-        thread.join(30)
+        thread.join(HANG)
         listener.close()
 
 
@@ -205,8 +206,8 @@ def test_connections_slow_to_send_their_headers_are_closed(
     cup: Cup, bounded: tuple[str, int]
 ) -> None:
     host, port = bounded
-    silent = socket.create_connection(bounded, timeout=120)  # says nothing at all
-    slow = socket.create_connection(bounded, timeout=120)  # a slowloris: half a head
+    silent = socket.create_connection(bounded, timeout=HANG)  # says nothing at all
+    slow = socket.create_connection(bounded, timeout=HANG)  # a slowloris: half a head
     slow.sendall(b"GET /api/stages HTTP/1.1\r\nHost: x\r\n")
     with silent, slow:
         assert silent.recv(1024) == b""  # closed by the server, without an answer
