@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy import Row as SqlRow
 from sqlalchemy.orm import Session, selectinload
 
+from podium.closing import CloseReport
 from podium.efficiency import Noise
 from podium.errors import RuleError, SpecError
 from podium.leaderboard import (
@@ -135,13 +136,13 @@ class Results:
         with self.c.sessions() as s:
             stage = stage or self._shown_stage(s)
             row = self.c.stage_row(s, stage)
-            status, revealed = row.status, row.revealed
+            status, revealed, closing = row.status, row.revealed, row.close_report
         if self.c.spec.stage(stage).leaderboard == "hidden" and not revealed and not organizer:
             raise RuleError(
                 f"the results of stage {stage!r} are hidden until revealed",
                 hint="the organizer reveals them with `podium final reveal`",
             )
-        return build_leaderboard(
+        board = build_leaderboard(
             competition=self.c.spec.name,
             stage=stage,
             status=status,
@@ -155,6 +156,9 @@ class Results:
             references=self.c.spec.leaderboard.references,
             columns=self.c.spec.leaderboard.columns,
         )
+        if closing and until is None:  # the board made final shows what its close did
+            board = replace(board, closing=tuple(CloseReport.from_dict(closing).lines()))
+        return board
 
     def combine(self) -> Combine:
         board = self.c.spec.leaderboard
