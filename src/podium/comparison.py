@@ -21,7 +21,15 @@ from typing import Protocol, TypeVar
 
 from podium.efficiency import Noise, gain_interval
 
-__all__ = ["Comparison", "Timings", "by_sign", "decided_order", "gain_span", "median_gain"]
+__all__ = [
+    "Comparison",
+    "Timings",
+    "by_sign",
+    "decided_order",
+    "gain_span",
+    "level_text",
+    "median_gain",
+]
 
 T = TypeVar("T", bound="Timed")
 
@@ -53,6 +61,11 @@ def by_sign(share: float) -> str:
     if share < 0:
         return f"{-share:.1%} slower"
     return "the same duration"
+
+
+def level_text(level: float) -> str:
+    """A confidence as people read it, never rounded up: 95%, 99.5%, 99.75%."""
+    return f"{level * 100:.2f}".rstrip("0").rstrip(".") + "%"
 
 
 def median_gain(faster: float, slower: float) -> float:
@@ -91,9 +104,7 @@ class Comparison:
         if self.gain_ci is None:
             return point
         low, high = self.gain_ci
-        interval = f"{self.level:.1%} interval of the gain {gain_span(low, high)}".replace(
-            ".0% interval", "% interval"
-        )
+        interval = f"{level_text(self.level)} interval of the gain {gain_span(low, high)}"
         verdict = "surely different" if self.sure else "not surely different"
         return f"{point}, {verdict} ({interval}, {self.runs[0]} and {self.runs[1]} runs)"
 

@@ -17,6 +17,7 @@ from podium.comparison import Comparison
 from podium.efficiency import Noise, median_interval, pooled_noise
 from podium.metrics import mean, task_means
 from podium.ranking import Contest, Decision, Entry, Placement, RerankRule, compare, contested, rank
+from podium.wording import mismatches
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,7 @@ class Leaderboard:
     contests: tuple[Contest, ...] = ()
     entries: tuple[Entry, ...] = field(default=(), repr=False)  # what was ranked (samples)
     closing: tuple[str, ...] = ()  # what the close did (stored when the stage was published)
+    word_mismatches: tuple[str, ...] = ()  # sentences that disagree with the numbers (a bug)
 
     @property
     def overall_text(self) -> str:
@@ -408,7 +410,15 @@ def build_leaderboard(
         columns=tuple(columns) if columns is not None else None,
         contests=contests,
         entries=tuple(entries),
+        word_mismatches=_word_mismatches(rows, contests),
     )
+
+
+def _word_mismatches(rows: Sequence[Row], contests: Sequence[Contest]) -> tuple[str, ...]:
+    said = {r.team: list(r.reasons) for r in rows}
+    for c in contests:
+        said[c.behind].append(c.reason)
+    return tuple(mismatches({r.team: r.duration for r in rows}, said))
 
 
 def _reference_row(team: str, facts: RunFacts, agg: Aggregate) -> Row:

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from podium.comparison import Comparison, Timings, by_sign, decided_order, gain_span
+from podium.comparison import Comparison, Timings, by_sign, decided_order, gain_span, level_text
 from podium.efficiency import Noise, gain_interval
 
 __all__ = [
@@ -261,9 +261,9 @@ def _step(above: Entry, team: Entry, rule: RerankRule, noise: Noise | None) -> D
     threshold = rule.min_efficiency_gain
     interval = (
         f"{by_sign(point)} by the medians ({team.duration:.4g} vs {above.duration:.4g}); "
-        f"{level:.1%} interval of the gain {gain_span(ci.low, ci.high)}, "
+        f"{level_text(level)} interval of the gain {gain_span(ci.low, ci.high)}, "
         f"{len(team.samples)} and {len(above.samples)} runs"
-    ).replace(".0% interval", "% interval")
+    )
     if ci.low > threshold:
         why = f"{gap_s} points behind (< {max_gap_s}) and surely more than {threshold:.1%} faster"
         return Decision(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -40,6 +42,9 @@ from podium.store.models import (
 )
 
 Measures = dict[int, list[tuple[float, float, int]]]  # run -> (wall, cpu, peak rss) per repeat
+
+
+log = logging.getLogger("podium.results")
 
 
 class Results:
@@ -158,6 +163,7 @@ class Results:
         )
         if closing and until is None:  # the board made final shows what its close did
             board = replace(board, closing=tuple(CloseReport.from_dict(closing).lines()))
+        _check_words(board)
         return board
 
     def combine(self) -> Combine:
@@ -380,3 +386,13 @@ def _with_energy(facts: RunFacts, repeats: list[tuple[float | None, float | None
     if samples is None:
         return facts
     return replace(facts, samples={**facts.samples, "energy": samples})
+
+
+def _check_words(board: Leaderboard) -> None:
+    """A sentence that disagrees with its numbers is a bug: logged, and fatal where
+    PODIUM_STRICT_WORDS is set (the test suite sets it for every board it builds)."""
+    if not board.word_mismatches:
+        return
+    log.error("leaderboard %s: %s", board.stage, "; ".join(board.word_mismatches))
+    if os.environ.get("PODIUM_STRICT_WORDS"):
+        raise AssertionError("; ".join(board.word_mismatches))
