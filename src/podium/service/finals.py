@@ -91,8 +91,9 @@ class Finals:
         report = close_report(before, after, places)
         with self.c.sessions.begin() as s:
             self.c.stage_row(s, name).close_report = report.to_dict()
-        if progress:
-            for line in report.lines():
+        for line in report.lines():  # the server's log says it too (a scheduled close)
+            log.info("stage %s: %s", name, line)
+            if progress:
                 progress(line)
         return report
 
