@@ -44,9 +44,7 @@ def _competition(root: Path, submissions: Path) -> Podium:
 
 
 @pytest.mark.parametrize("trial", range(TRIALS))
-def test_twins_are_ordered_by_the_timing_free_rule_every_time(
-    trial: int, tmp_path: Path
-) -> None:
+def test_twins_are_ordered_by_the_timing_free_rule_every_time(trial: int, tmp_path: Path) -> None:
     root = tmp_path / "cup"
     podium = _competition(root, tmp_path / "submissions")
     archives = {s.team.name: s.sha256 for s in podium.submissions.find()}
@@ -75,5 +73,9 @@ def test_twins_are_ordered_by_the_timing_free_rule_every_time(
             assert [text for text in news] == [
                 "Stage evaluation's results are final: Deep Percept wins "
                 f"({deep.overall:.2f} points)."
-                + (" The photo finish changed: " + "; ".join(report.changes) if report.changes else "")
+                + (
+                    " The photo finish changed: " + "; ".join(report.changes)
+                    if report.changes
+                    else ""
+                )
             ]
