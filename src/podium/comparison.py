@@ -152,11 +152,12 @@ class Timings:
         self.noise, self.confidence = noise, confidence
         self.forced = dict(forced or {})
         self._cache: dict[tuple[str, str], Comparison] = {}
+        self._sure: dict[tuple[str, str], bool] = {}  # (a, b): a surely faster, measured
 
     def forcing(self, faster: str, slower: str) -> Timings:
         """The same relation, with `faster` surely faster than `slower`."""
         other = Timings(self.noise, self.confidence, {**self.forced, (faster, slower): True})
-        other._cache = self._cache  # the measured comparisons do not change
+        other._cache, other._sure = self._cache, self._sure  # the measurements do not change
         return other
 
     def compare(self, a: Timed, b: Timed) -> Comparison:
@@ -166,12 +167,17 @@ class Timings:
         return self._cache[key]
 
     def surely_faster(self, a: Timed, b: Timed) -> bool:
-        if (a.team, b.team) in self.forced:
-            return True
-        if (b.team, a.team) in self.forced:
-            return False
-        c = self.compare(a, b)
-        return c.sure and c.first == a.team
+        key = (a.team, b.team)
+        if self.forced:
+            if key in self.forced:
+                return True
+            if (b.team, a.team) in self.forced:
+                return False
+        sure = self._sure.get(key)
+        if sure is None:
+            c = self.compare(a, b)
+            sure = self._sure[key] = c.sure and c.first == a.team
+        return sure
 
     def _uncached(self, a: Timed, b: Timed) -> Comparison:
         if (b.duration, b.team) < (a.duration, a.team):
@@ -195,17 +201,22 @@ def decided_order(items: Sequence[T], surely_faster: Callable[[T, T], bool]) -> 
 
     Each step takes the first remaining item that no remaining item is surely faster than.
     """
-    remaining = list(items)
+    n = len(items)
+    beats = [
+        [j for j in range(n) if j != i and surely_faster(items[i], items[j])] for i in range(n)
+    ]
+    blocked = [0] * n  # how many remaining items are surely faster than this one
+    for successors in beats:
+        for j in successors:
+            blocked[j] += 1
+    done = [False] * n
     out: list[T] = []
-    while remaining:
-        pick = next(
-            (
-                x
-                for x in remaining
-                if not any(y is not x and surely_faster(y, x) for y in remaining)
-            ),
-            remaining[0],  # a cycle of sure differences cannot happen in one model; be safe
-        )
-        remaining.remove(pick)
-        out.append(pick)
+    for _ in range(n):
+        # a cycle of sure differences cannot happen in one noise model; be safe anyway
+        free = next((i for i in range(n) if not done[i] and blocked[i] == 0), None)
+        pick = free if free is not None else done.index(False)
+        done[pick] = True
+        out.append(items[pick])
+        for j in beats[pick]:
+            blocked[j] -= 1
     return out
