@@ -45,6 +45,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sqlite_only(reason): meaningful on SQLite only (deselected on PostgreSQL)"
     )
+    # every leaderboard the suite builds (in process, in CLI and server subprocesses) fails
+    # its test when a sentence disagrees with the numbers beside it (podium.wording)
+    os.environ["PODIUM_STRICT_WORDS"] = "1"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

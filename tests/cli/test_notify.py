@@ -40,13 +40,14 @@ def test_commands_deliver_their_news_and_the_outbox_fits_80_columns(tmp_path: Pa
         closed = podium("stage", "close", "evaluation", *c)
         assert closed.returncode == 0, closed.stderr
         assert any("Stage evaluation is closed" in m for m in heard.messages("all"))
+        assert any("Stage evaluation's results are final" in m for m in heard.messages("all"))
 
         listing = podium("notify", "list", *c)
         assert listing.returncode == 0, listing.stderr
         lines = listing.stdout.splitlines()
         assert all(len(line) <= 80 for line in lines), listing.stdout
-        assert sum(" sent " in line for line in lines) == 2
-        assert sum(" pending " in line for line in lines) == 2  # the closed port: retried later
+        assert sum(" sent " in line for line in lines) == 3  # opened, closed, results final
+        assert sum(" pending " in line for line in lines) == 3  # the closed port: retried later
 
         tried = podium("notify", "test", *c)
         assert tried.returncode == 1  # one channel does not work: said, and the exit code

@@ -183,6 +183,9 @@ def stage_close(name: str, competition: CompetitionOpt = Path(".")) -> None:
     with open_podium(competition) as podium:
         winners = podium.finals.close_stage(name)
         console().print(f"stage {name!r} is closed")
+        report = podium.finals.close_report(name)
+        for line in report.lines() if report else ():
+            console().print(line, highlight=False, markup=False)
         for w in winners:
             console().print(
                 f"hall of fame: {inert(w.team_name)} wins stage {inert(repr(w.stage_name))} "

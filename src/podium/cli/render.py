@@ -132,11 +132,18 @@ def print_decisions(console: Console, board: Leaderboard) -> None:
                 f"{d.runs[0]}/{d.runs[1]}", f"[{colour}]{d.kind}[/]",
             )  # fmt: skip
         table.print(console)
+    for contest in board.contests:
+        console.print(f"unsure ({contest.kind}): {contest.reason}", highlight=False, markup=False)
     if board.provisional:
         console.print(
-            f"[yellow]provisional:[/] undecided moves are re-measured when the stage is "
-            f"published, or now with `podium remeasure --stage {board.stage}`"
+            f"[yellow]provisional:[/] unsure comparisons that could change a place or a bonus "
+            f"are re-measured when the stage is published, or now with "
+            f"`podium remeasure --stage {board.stage}`"
         )
+    elif board.closing:
+        console.print("[green]final:[/] what the close did")
+        for line in board.closing:
+            console.print(f"  {line}", highlight=False, markup=False)
     for warning in board.warnings:
         console.print(f"[yellow]warning:[/] {inert(warning)}")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -11,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy import Row as SqlRow
 from sqlalchemy.orm import Session, selectinload
 
+from podium.closing import CloseReport
 from podium.efficiency import Noise
 from podium.errors import RuleError, SpecError
 from podium.leaderboard import (
@@ -39,6 +42,9 @@ from podium.store.models import (
 )
 
 Measures = dict[int, list[tuple[float, float, int]]]  # run -> (wall, cpu, peak rss) per repeat
+
+
+log = logging.getLogger("podium.results")
 
 
 class Results:
@@ -135,13 +141,13 @@ class Results:
         with self.c.sessions() as s:
             stage = stage or self._shown_stage(s)
             row = self.c.stage_row(s, stage)
-            status, revealed = row.status, row.revealed
+            status, revealed, closing = row.status, row.revealed, row.close_report
         if self.c.spec.stage(stage).leaderboard == "hidden" and not revealed and not organizer:
             raise RuleError(
                 f"the results of stage {stage!r} are hidden until revealed",
                 hint="the organizer reveals them with `podium final reveal`",
             )
-        return build_leaderboard(
+        board = build_leaderboard(
             competition=self.c.spec.name,
             stage=stage,
             status=status,
@@ -155,6 +161,10 @@ class Results:
             references=self.c.spec.leaderboard.references,
             columns=self.c.spec.leaderboard.columns,
         )
+        if closing and until is None:  # the board made final shows what its close did
+            board = replace(board, closing=tuple(CloseReport.from_dict(closing).lines()))
+        _check_words(board)
+        return board
 
     def combine(self) -> Combine:
         board = self.c.spec.leaderboard
@@ -376,3 +386,13 @@ def _with_energy(facts: RunFacts, repeats: list[tuple[float | None, float | None
     if samples is None:
         return facts
     return replace(facts, samples={**facts.samples, "energy": samples})
+
+
+def _check_words(board: Leaderboard) -> None:
+    """A sentence that disagrees with its numbers is a bug: logged, and fatal where
+    PODIUM_STRICT_WORDS is set (the test suite sets it for every board it builds)."""
+    if not board.word_mismatches:
+        return
+    log.error("leaderboard %s: %s", board.stage, "; ".join(board.word_mismatches))
+    if os.environ.get("PODIUM_STRICT_WORDS"):
+        raise AssertionError("; ".join(board.word_mismatches))

@@ -123,6 +123,8 @@ class Stage(Base):
     revealed: Mapped[bool] = mapped_column(Boolean, default=False)
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # what publishing its results did (podium.closing.CloseReport.to_dict); None: not yet
+    close_report: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     competition: Mapped[Competition] = relationship(back_populates="stages")
 
