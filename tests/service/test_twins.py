@@ -14,7 +14,7 @@ from podium.service import Podium
 from podium.store.models import OutboxMessage
 
 from ..cli.test_main import run
-from ..conftest import CONSTANT_PREDICT, SMALL_SPEC, write_submission
+from ..conftest import CONSTANT_PREDICT, RUN_LIMIT, SMALL_SPEC, write_submission
 
 TRIALS = 3
 # the same work; the slow team sleeps longer (its test phase takes about twice as long)
@@ -27,7 +27,7 @@ SETTINGS = (
 
 def _competition(root: Path, submissions: Path) -> Podium:
     root.mkdir()
-    (root / "competition.toml").write_text(SMALL_SPEC.format(timeout=30.0) + SETTINGS)
+    (root / "competition.toml").write_text(SMALL_SPEC.format(timeout=RUN_LIMIT) + SETTINGS)
     podium = Podium.open(root)
     podium.setup.prepare_data()
     for team in ("Slow Lane", "Deep Percept", "Quick Lex"):
