@@ -6,9 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-
-from podium.channels import shown
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, open_podium
 
 notify_app = typer.Typer(no_args_is_help=True, help="News sent to Apprise URLs ([notify]).")
@@ -18,6 +15,8 @@ WIDTH = 80
 @notify_app.command("test")
 def notify_test(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """Send a test message to every [notify] URL now and say what happened to each."""
+    from rich.markup import escape
+
     with open_podium(competition) as podium:
         results = podium.news.send_test()
     if json_out:
@@ -39,7 +38,11 @@ def notify_list(
     json_out: JsonOpt = False,
 ) -> None:
     """The latest news in the outbox: to whom, whether sent, tries and the last error."""
-    with open_podium(competition) as podium:
+    from rich.markup import escape
+
+    from podium.channels import shown
+
+    with open_podium(competition, read_only=True) as podium:
         rows = podium.news.outbox(limit)
     if json_out:
         emit_json([

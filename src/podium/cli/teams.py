@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, guard, open_podium
-from podium.cli.tables import Grid, Notes
 from podium.errors import DataError, PodiumError, RuleError
-from podium.teams.pairing import DEFAULT_TIME_LIMIT, Pairing, pair_roster
+from podium.teams.pairing import DEFAULT_TIME_LIMIT, pair_roster
 from podium.teams.roster import SENIOR_YEARS, load_roster
 from podium.teams.rules import team_count
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from podium.teams.pairing import Pairing
 
 teams_app = typer.Typer(no_args_is_help=True, help="Form teams from a roster.")
 
@@ -64,6 +66,10 @@ def prompt_team_names(result: Pairing) -> list[str]:
 
 def print_pairing(out: Console, result: Pairing, names: list[str] | None = None) -> None:
     """The teams with why each is good, then the balance figures and the solver's status."""
+    from rich.markup import escape
+
+    from podium.cli.tables import Grid, Notes
+
     table, notes = Grid("Proposed teams"), Notes(out)
     table.column("#", right=True)
     table.column("team" if names else "members", least=16, most=40, wrap=True)
