@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint docs
+.PHONY: install demo test lint docs bare
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,10 +27,15 @@ lint: install
 docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
 
+# A bare install (no extras) in a fresh venv runs init to demo and serves, importing no module
+# of an extra (.ci/bare_install.py; pip's cache makes the second run quick).
+bare:
+	$(PYTHON) .ci/bare_install.py
+
 # Every test on SQLite, then every test that opens a store (the `store` mark) on a throw-away
 # PostgreSQL cluster (tests/postgres.py; needs initdb from the postgresql package), each on
 # $(WORKERS) processes (pytest-xdist; most tests wait on subprocesses, servers and browsers).
 WORKERS ?= 2
-test: lint docs
+test: lint docs bare
 	$(BIN)/pytest -q -n $(WORKERS)
 	PODIUM_TEST_STORE=postgresql $(BIN)/pytest -q -n $(WORKERS) -m store

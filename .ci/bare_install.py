@@ -33,8 +33,8 @@ class _Refuse:
             return None
         frame = sys._getframe(1)
         while frame is not None:
-            if frame.f_code.co_name == "find_spec" and "importlib" in frame.f_code.co_filename \\
-                    and frame.f_code.co_filename.endswith("util.py"):
+            where = frame.f_code.co_filename  # "<frozen importlib.util>" or .../util.py
+            if frame.f_code.co_name == "find_spec" and "importlib" in where and "util" in where:
                 return None
             frame = frame.f_back
         with open(os.environ["PODIUM_BARE_LOG"], "a") as log:

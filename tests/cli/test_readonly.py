@@ -10,6 +10,7 @@ from pathlib import Path
 from alembic import command
 
 from podium.store.db import alembic_config, head_revision, stored_revision
+
 from ..conftest import dump_store, store_engine
 
 READERS = (

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, open_podium
 
 notify_app = typer.Typer(no_args_is_help=True, help="News sent to Apprise URLs ([notify]).")
