@@ -28,7 +28,8 @@ docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
 
 # A bare install (no extras) in a fresh venv runs init to demo and serves, importing no module
-# of an extra (.ci/bare_install.py; pip's cache makes the second run quick).
+# of an extra (.ci/bare_install.py, about 2 minutes, mostly pip waiting on the index). `make
+# test` runs it beside the SQLite phase and fails if it fails (its output: build/bare.log).
 bare:
 	$(PYTHON) .ci/bare_install.py
 
@@ -36,6 +37,10 @@ bare:
 # PostgreSQL cluster (tests/postgres.py; needs initdb from the postgresql package), each on
 # $(WORKERS) processes (pytest-xdist; most tests wait on subprocesses, servers and browsers).
 WORKERS ?= 2
-test: lint docs bare
-	$(BIN)/pytest -q -n $(WORKERS)
+test: lint docs
+	@mkdir -p build
+	$(PYTHON) .ci/bare_install.py > build/bare.log 2>&1 & bare=$$!; \
+	$(BIN)/pytest -q -n $(WORKERS); tests=$$?; \
+	if wait $$bare; then tail -1 build/bare.log; else cat build/bare.log; exit 1; fi; \
+	exit $$tests
 	PODIUM_TEST_STORE=postgresql $(BIN)/pytest -q -n $(WORKERS) -m store

@@ -26,7 +26,8 @@ DEFAULT_PAIR_INPUTS = ("b", "diff", "prod", "overlap")
 
 baseline_app = typer.Typer(
     no_args_is_help=True,
-    help="Train and package the baseline model (needs the extra podium\\[baseline]).",
+    rich_markup_mode=None,  # plain help, as every podium command (cli/main.py)
+    help="Train and package the baseline model (needs the extra podium[baseline]).",
 )
 
 

@@ -18,7 +18,9 @@ from podium.cli.options import (
 )
 from podium.errors import PodiumError
 
-rules_app = typer.Typer(no_args_is_help=True, help="Try the re-ranking rule on stored results.")
+rules_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Try the re-ranking rule on stored results."
+)
 
 
 def remeasure(

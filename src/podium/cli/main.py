@@ -38,20 +38,33 @@ from podium.errors import PodiumError
 # are imported inside the command that runs (`podium --help` answers at once;
 # tests/cli/test_imports.py holds it).
 
+# rich_markup_mode=None (every Typer of podium): Click's plain help and usage errors, because
+# Typer's Rich help imports more than the rest of `podium --help` (benchmarks/bench_cli.py)
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
     help="Run ML competitions ranked by quality and efficiency.",
 )
 _SOURCE_HELP = (
     "'synthetic', an XTREME-format folder (CoNLL-U accepted in udpos/), "
     "a parquet copy of google/xtreme, or 'hf:google/xtreme'"
 )
-data_app = typer.Typer(no_args_is_help=True, help="Prepare, inspect and export the data.")
-team_app = typer.Typer(no_args_is_help=True, help="Add, list and change teams.")
-stage_app = typer.Typer(no_args_is_help=True, help="Open, close and list stages.")
-final_app = typer.Typer(no_args_is_help=True, help="Select, run and reveal the final.")
-code_app = typer.Typer(no_args_is_help=True, help="Share submitted code after a stage.")
+data_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Prepare, inspect and export the data."
+)
+team_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Add, list and change teams."
+)
+stage_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Open, close and list stages."
+)
+final_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Select, run and reveal the final."
+)
+code_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Share submitted code after a stage."
+)
 app.add_typer(data_app, name="data")
 app.add_typer(team_app, name="team")
 team_app.command("remove-member")(remove_member)

@@ -9,7 +9,9 @@ import typer
 
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, open_podium
 
-notify_app = typer.Typer(no_args_is_help=True, help="News sent to Apprise URLs ([notify]).")
+notify_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="News sent to Apprise URLs ([notify])."
+)
 WIDTH = 80
 
 

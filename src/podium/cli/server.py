@@ -12,7 +12,9 @@ from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, guar
 if TYPE_CHECKING:
     from podium.access import Role
 
-token_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke access tokens.")
+token_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Create, list and revoke access tokens."
+)
 
 
 @token_app.command("create")

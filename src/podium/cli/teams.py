@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
     from podium.teams.pairing import Pairing
 
-teams_app = typer.Typer(no_args_is_help=True, help="Form teams from a roster.")
+teams_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Form teams from a roster."
+)
 
 
 def read_team_names(path: Path, needed: int) -> list[str]:
