@@ -10,9 +10,7 @@ import typer
 
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, guard, open_podium
 from podium.errors import DataError, PodiumError, RuleError
-from podium.teams.pairing import DEFAULT_TIME_LIMIT, pair_roster
-from podium.teams.roster import SENIOR_YEARS, load_roster
-from podium.teams.rules import team_count
+from podium.teams import DEFAULT_TIME_LIMIT, SENIOR_YEARS
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -151,6 +149,10 @@ def pair(
     """Propose teams of two (one of three for an odd head-count) that keep the hard rules
     (senior with junior, an experienced member, must/must-not pair) and are optimal for the soft
     ones (fewest past collaborations, then the smallest spread of team strength)."""
+    from podium.teams.pairing import pair_roster
+    from podium.teams.roster import load_roster
+    from podium.teams.rules import team_count
+
     people = guard(lambda: load_roster(roster, collaborations, senior_years=senior_years))
     needed = team_count(len(people.people))
     team_names: list[str] | None = None
