@@ -1,7 +1,8 @@
 """A bare install works: `pip install <repo>` without extras into a fresh venv, then the whole
 single-machine loop (init, data prepare, team add, stage open, submit, evaluate, leaderboard,
 serve answering a request, demo). Fails if any command tries to import a module of an extra
-(workers, postgres, baseline, hub), even one whose ImportError is caught.
+(workers, postgres, baseline, hub), even one whose ImportError is caught. The docs build's
+OpenAPI hook runs there too.
 
     python3 .ci/bare_install.py        (make bare; part of make test)
 """
@@ -86,6 +87,9 @@ def main() -> None:
         run("evaluate", "--quiet", "-c", str(root))
         assert "Quick Lex" in run("leaderboard", "-c", str(root))
         serve(podium, root, env)
+        # the docs build's API reference (docs/hooks/openapi.py) builds the app the same way
+        hook = "import sys; sys.path.insert(0, 'docs/hooks'); import openapi; openapi.openapi_document()"
+        subprocess.run([str(py), "-c", hook], env=env, cwd=REPO, check=True)
         run("demo", str(work / "demo"), "--quiet")
         if log.exists():
             raise SystemExit(f"a bare install imported optional modules:\n{log.read_text()}")
