@@ -21,6 +21,9 @@ READERS = (
     ("hall-of-fame",),
     ("team", "list"),
     ("token", "list"),
+    ("notify", "list"),
+    ("data", "info"),
+    ("workers",),
 )
 
 
