@@ -61,3 +61,10 @@ def test_readers_change_nothing_and_name_the_command_that_migrates(
     finally:
         engine.dispose()
     assert podium("leaderboard", "-c", root).returncode == 0
+    spec = competition_dir / "competition.toml"  # a stage added: readers name migrate again
+    spec.write_text(spec.read_text() + '\n[[stages]]\nname = "practice"\nsplit = "eval"\n')
+    added = podium("stage", "list", "-c", root)
+    assert added.returncode == 2 and "practice" in added.stderr
+    assert "podiummigrate" in "".join(added.stderr.split())
+    assert podium("migrate", "-c", root).returncode == 0
+    assert "practice: pending" in podium("stage", "list", "-c", root).stdout

@@ -187,8 +187,22 @@ def _find(engine: Engine, sessions: StoreSessions, root: Path, spec: Competition
                 CompetitionRow.name == spec.name, CompetitionRow.root == str(root)
             )
         )
-    if found is None:
-        raise NotFoundError(f"the store holds no competition {spec.name!r} of {root}", hint=hint)
+        if found is None:
+            raise NotFoundError(
+                f"the store holds no competition {spec.name!r} of {root}", hint=hint
+            )
+        stored_stages = s.execute(
+            select(Stage.name, Stage.position, Stage.split).where(Stage.competition_id == found)
+        ).all()
+    # what _sync would change: a stage added to competition.toml, moved, or given another split
+    wanted = {(st.name, position, st.split) for position, st in enumerate(spec.stages)}
+    unsynced = sorted(name for name, _, _ in wanted - {tuple(row) for row in stored_stages})
+    if unsynced:
+        raise PodiumError(
+            f"competition.toml's stages changed since the store last saw them: "
+            f"{', '.join(unsynced)}",
+            hint=hint,
+        )
     return found
 
 
