@@ -65,13 +65,14 @@ def demo_teams(baseline_minutes: float) -> tuple[DemoTeam, ...]:
 
 
 def examples_dir() -> Path:
-    """The repository's examples/ folder (the demo runs from a source checkout)."""
-    path = Path(podium_pkg.__file__).resolve().parents[2] / "examples"
+    """The repository's examples/ folder: in the package (a link in a checkout, files in a
+    wheel), so that the demo runs from a bare install too."""
+    path = Path(podium_pkg.__file__).parent / "examples"
     if not (path / "majority" / "podium.toml").is_file():
         raise PodiumError(
             "the example submissions were not found",
             where=str(path),
-            hint="run the demo from a clone of the podium repository (make demo)",
+            hint="reinstall podium (pip install podium), or run it from a clone (make demo)",
         )
     return path
 

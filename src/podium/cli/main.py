@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -28,36 +29,43 @@ from podium.cli.options import (
 )
 from podium.cli.people import remove_member
 from podium.cli.questions import questions
-from podium.cli.render import (
-    print_calibration,
-    print_check,
-    print_leaderboard,
-    print_manifest,
-    print_outcomes,
-    print_submissions,
-)
 from podium.cli.server import serve, token_app
 from podium.cli.stages import stage_list
-from podium.cli.tables import print_run, print_teams
 from podium.cli.teams import teams_app
 from podium.cli.workers import worker, workers
 from podium.errors import PodiumError
-from podium.service import init_competition, resolve_source
 
+# Every module above imports only Typer at its top: the service, the store and the rendering
+# are imported inside the command that runs (`podium --help` answers at once;
+# tests/cli/test_imports.py holds it).
+
+# rich_markup_mode=None (every Typer of podium): Click's plain help and usage errors, because
+# Typer's Rich help imports more than the rest of `podium --help` (benchmarks/bench_cli.py)
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
     help="Run ML competitions ranked by quality and efficiency.",
 )
 _SOURCE_HELP = (
     "'synthetic', an XTREME-format folder (CoNLL-U accepted in udpos/), "
     "a parquet copy of google/xtreme, or 'hf:google/xtreme'"
 )
-data_app = typer.Typer(no_args_is_help=True, help="Prepare, inspect and export the data.")
-team_app = typer.Typer(no_args_is_help=True, help="Add, list and change teams.")
-stage_app = typer.Typer(no_args_is_help=True, help="Open, close and list stages.")
-final_app = typer.Typer(no_args_is_help=True, help="Select, run and reveal the final.")
-code_app = typer.Typer(no_args_is_help=True, help="Share submitted code after a stage.")
+data_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Prepare, inspect and export the data."
+)
+team_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Add, list and change teams."
+)
+stage_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Open, close and list stages."
+)
+final_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Select, run and reveal the final."
+)
+code_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Share submitted code after a stage."
+)
 app.add_typer(data_app, name="data")
 app.add_typer(team_app, name="team")
 team_app.command("remove-member")(remove_member)
@@ -95,8 +103,18 @@ def init(
     force: Annotated[bool, typer.Option(help="overwrite an existing competition.toml")] = False,
 ) -> None:
     """Write a commented competition.toml with the seed competition's defaults."""
+    from podium.service import init_competition
+
     path = guard(lambda: init_competition(folder, name=name, source=source, force=force))
     console().print(f"wrote {path}\nnext: edit it, then `podium data prepare -c {folder}`")
+
+
+@app.command()
+def migrate(competition: CompetitionOpt = Path(".")) -> None:
+    """Bring the store up to this podium's schema and the competition.toml's stages (every
+    command that changes something does it too; the commands that only show never do)."""
+    with open_podium(competition) as podium:
+        console().print(f"the store of {podium.competition.spec.name!r} is up to date")
 
 
 @data_app.command("prepare")
@@ -109,6 +127,9 @@ def data_prepare(
     json_out: JsonOpt = False,
 ) -> None:
     """Split labelled data into public training data and sealed eval/final sets."""
+    from podium.cli.render import print_manifest
+    from podium.service import resolve_source
+
     with open_podium(competition) as podium:
         chosen = resolve_source(source) if source is not None else None
         manifest = podium.setup.prepare_data(force=force, source=chosen)
@@ -121,7 +142,9 @@ def data_prepare(
 @data_app.command("info")
 def data_info(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """Counts per task, language and split of the prepared data."""
-    with open_podium(competition) as podium:
+    from podium.cli.render import print_manifest
+
+    with open_podium(competition, read_only=True) as podium:
         manifest = podium.setup.manifest()
         if json_out:
             emit_json(manifest.model_dump() if hasattr(manifest, "model_dump") else manifest)
@@ -157,7 +180,9 @@ def team_add(
 @team_app.command("list")
 def team_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """List teams and members."""
-    with open_podium(competition) as podium:
+    from podium.cli.tables import print_teams
+
+    with open_podium(competition, read_only=True) as podium:
         teams = [
             {"team": t.name, "members": [m.name for m in t.members]} for t in podium.setup.teams()
         ]
@@ -253,6 +278,8 @@ def evaluate(
     json_out: JsonOpt = False,
 ) -> None:
     """Evaluate queued submissions one at a time (timed, validated, scored)."""
+    from podium.cli.render import print_outcomes
+
     with open_podium(competition) as podium:
         outcomes = podium.evaluation.evaluate_pending(
             progress=progress(quiet or json_out), stage=stage
@@ -274,7 +301,9 @@ def leaderboard(
     json_out: JsonOpt = False,
 ) -> None:
     """Show a stage's leaderboard: performance place, efficiency moves, final place."""
-    with open_podium(competition) as podium:
+    from podium.cli.render import print_leaderboard
+
+    with open_podium(competition, read_only=True) as podium:
         board = podium.results.leaderboard(stage)
         if json_out:
             emit_json(board.to_dict())
@@ -289,7 +318,9 @@ def submissions(
     json_out: JsonOpt = False,
 ) -> None:
     """List submissions with the status and log tail of their last run."""
-    with open_podium(competition) as podium:
+    from podium.cli.render import print_submissions
+
+    with open_podium(competition, read_only=True) as podium:
         subs = podium.submissions.find(team)
         if json_out:
             emit_json([s.to_dict() for s in subs])
@@ -304,7 +335,9 @@ def show_run(
     json_out: JsonOpt = False,
 ) -> None:
     """Show one run: measurements, fingerprint, scores and log tail."""
-    with open_podium(competition) as podium:
+    from podium.cli.tables import print_run
+
+    with open_podium(competition, read_only=True) as podium:
         run = podium.results.run(run_id)
         data = {**run.to_dict(), "log_tail": run.log_tail}
         if json_out:
@@ -340,6 +373,8 @@ def final_run(competition: CompetitionOpt = Path("."), quiet: QuietOpt = False) 
 @final_app.command("reveal")
 def final_reveal(competition: CompetitionOpt = Path(".")) -> None:
     """Reveal the final leaderboard and enter the winners in the hall of fame."""
+    from podium.cli.render import print_leaderboard
+
     with open_podium(competition) as podium:
         podium.finals.reveal()
         print_leaderboard(console(), podium.results.leaderboard(podium.setup.final_stage()))
@@ -370,6 +405,7 @@ def check(
     timeout: Annotated[float, typer.Option(help="time-out of the test phase, seconds")] = 900.0,
 ) -> None:
     """Run a submission through the evaluator's harness on local data: scores, timing, errors."""
+    from podium.cli.render import print_check
     from podium.harness.check import check_submission
     from podium.spec import SandboxSpec
 
@@ -388,6 +424,8 @@ def calibrate(
     quiet: QuietOpt = False,
 ) -> None:
     """Measure run-to-run noise here and recommend min_efficiency_gain."""
+    from podium.cli.render import print_calibration
+
     with open_podium(competition) as podium:
         noise = podium.evaluation.calibrate(submission, runs=runs, progress=progress(quiet))
         print_calibration(console(), noise, podium.competition.spec.reranking.min_efficiency_gain)
@@ -447,4 +485,7 @@ def demo(
 
 def main() -> None:
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    if sys.argv[1:] == ["--version"]:  # at once: Typer would import pydantic to parse a flag
+        print(f"podium {__version__}")
+        return
     app()

@@ -7,17 +7,19 @@ from typing import Annotated
 
 import typer
 
-from podium.channels import shown
 from podium.cli.inert import inert
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, open_podium
 
-notify_app = typer.Typer(no_args_is_help=True, help="News sent to Apprise URLs ([notify]).")
+notify_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="News sent to Apprise URLs ([notify])."
+)
 WIDTH = 80
 
 
 @notify_app.command("test")
 def notify_test(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """Send a test message to every [notify] URL now and say what happened to each."""
+
     with open_podium(competition) as podium:
         results = podium.news.send_test()
     if json_out:
@@ -39,7 +41,10 @@ def notify_list(
     json_out: JsonOpt = False,
 ) -> None:
     """The latest news in the outbox: to whom, whether sent, tries and the last error."""
-    with open_podium(competition) as podium:
+
+    from podium.channels import shown
+
+    with open_podium(competition, read_only=True) as podium:
         rows = podium.news.outbox(limit)
     if json_out:
         emit_json([

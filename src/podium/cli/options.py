@@ -7,14 +7,17 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 
 from podium.cli.inert import inert, inert_console, inert_json
 from podium.errors import PodiumError
-from podium.service import Podium
+
+if TYPE_CHECKING:  # imported when a command runs: `podium --help` stays fast
+    from rich.console import Console
+
+    from podium.service import Podium
 
 T = TypeVar("T")
 NEWS_SECONDS = 10.0
@@ -42,19 +45,26 @@ def fail(err: PodiumError) -> None:
 
 
 @contextmanager
-def open_podium(root: Path) -> Iterator[Podium]:
+def open_podium(root: Path, *, read_only: bool = False) -> Iterator[Podium]:
+    """The competition for one command. `read_only` (a command that only shows something):
+    no migration (a store behind the code names `podium migrate`) and no wait on news; the
+    schedule is applied either way, so every command sees the stages the server sees (news
+    a due change makes waits in the outbox for the server or the next command that sends)."""
+    from podium.service import Podium
+
     try:
-        podium = Podium.open(root)
+        podium = Podium.open(root, read_only=read_only)
     except PodiumError as err:
         fail(err)
         raise
     try:
-        podium.schedule.apply()  # every command sees the stages the server sees
+        podium.schedule.apply()
         yield podium
     except PodiumError as err:
         fail(err)
     finally:
-        deliver_news(podium)
+        if not read_only:
+            deliver_news(podium)
         podium.close()
 
 

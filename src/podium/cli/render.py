@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
-from podium.calibration import NoiseReport
 from podium.cli.inert import inert
 from podium.cli.tables import Grid, Notes, error_note
-from podium.data.prepare import Manifest
 from podium.fame import ordinal
-from podium.harness.check import CheckReport
-from podium.layout import CompetitionLayout
-from podium.leaderboard import Leaderboard, Row
 from podium.report.durations import duration_text, metric_name
-from podium.service import RunOutcome
-from podium.store.models import HallOfFameEntry, Submission
+
+if TYPE_CHECKING:  # types only: a leaderboard is printed without numpy or the harness
+    from podium.calibration import NoiseReport
+    from podium.data.prepare import Manifest
+    from podium.harness.check import CheckReport
+    from podium.layout import CompetitionLayout
+    from podium.leaderboard import Leaderboard, Row
+    from podium.service import RunOutcome
+    from podium.store.models import HallOfFameEntry, Submission
 
 
 def _arrow(row: Row) -> str:

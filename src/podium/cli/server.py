@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from podium.access import Role
-from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, open_podium
-from podium.cli.tables import print_tokens
+from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, guard, open_podium
 
-token_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke access tokens.")
+if TYPE_CHECKING:
+    from podium.access import Role
+
+token_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Create, list and revoke access tokens."
+)
 
 
 @token_app.command("create")
@@ -41,7 +44,9 @@ def token_create(
 @token_app.command("list")
 def token_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """Tokens by id, role, team and member (never the tokens themselves)."""
-    with open_podium(competition) as podium:
+    from podium.cli.tables import print_tokens
+
+    with open_podium(competition, read_only=True) as podium:
         rows = podium.tokens.find()
     if json_out:
         emit_json([r.__dict__ for r in rows])
@@ -80,7 +85,7 @@ def serve(
 
     with open_podium(competition):
         pass  # report a broken competition as a clear error before the server starts
-    app = create_app(competition.resolve(), evaluate=evaluate, poll=poll)
+    app = guard(lambda: create_app(competition.resolve(), evaluate=evaluate, poll=poll))
     console().print(f"podium serving {competition.resolve()} on http://{host}:{port}")
     bounds = Bounds(header_seconds=header_timeout, max_connections=max_connections)
     uvicorn.Server(server_config(app, host, port, bounds)).run()

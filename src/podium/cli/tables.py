@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.cells import cell_len
@@ -15,7 +15,9 @@ from rich.table import Table
 from rich.text import Text
 
 from podium.cli.inert import inert
-from podium.service.tokens import TokenInfo
+
+if TYPE_CHECKING:
+    from podium.service.tokens import TokenInfo
 
 WIDE_COLUMNS = 120  # below this, long values are cut in the table and given in full under it
 

@@ -11,8 +11,6 @@ import typer
 
 from podium.cli.inert import inert
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, guard, open_podium
-from podium.cli.tables import Grid, Notes
-from podium.store.models import utcnow
 
 
 def worker(
@@ -54,7 +52,10 @@ def worker(
 
 def workers(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """The fleet: each worker's label, fingerprint, last heartbeat, current run, runs done."""
-    with open_podium(competition) as podium:
+
+    from podium.cli.tables import Grid, Notes
+
+    with open_podium(competition, read_only=True) as podium:
         fleet, queues = podium.fleet.workers(), podium.fleet.queue_lengths()
     if json_out:
         emit_json({"workers": [w.to_dict() for w in fleet], "queued": queues})
@@ -89,5 +90,7 @@ def workers(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) 
 
 
 def _ago(moment: datetime) -> str:
+    from podium.store.models import utcnow
+
     seconds = max(0, int((utcnow() - moment).total_seconds()))
     return f"{seconds}s ago" if seconds < 120 else f"{seconds // 60}m ago"
