@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint docs
+.PHONY: install demo test lint docs bare
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,10 +27,20 @@ lint: install
 docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
 
+# A bare install (no extras) in a fresh venv runs init to demo and serves, importing no module
+# of an extra (.ci/bare_install.py, about 2 minutes, mostly pip waiting on the index). `make
+# test` runs it beside the SQLite phase and fails if it fails (its output: build/bare.log).
+bare:
+	$(PYTHON) .ci/bare_install.py
+
 # Every test on SQLite, then every test that opens a store (the `store` mark) on a throw-away
 # PostgreSQL cluster (tests/postgres.py; needs initdb from the postgresql package), each on
 # $(WORKERS) processes (pytest-xdist; most tests wait on subprocesses, servers and browsers).
 WORKERS ?= 2
 test: lint docs
-	$(BIN)/pytest -q -n $(WORKERS)
+	@mkdir -p build
+	$(PYTHON) .ci/bare_install.py > build/bare.log 2>&1 & bare=$$!; \
+	$(BIN)/pytest -q -n $(WORKERS); tests=$$?; \
+	if wait $$bare; then tail -1 build/bare.log; else cat build/bare.log; exit 1; fi; \
+	exit $$tests
 	PODIUM_TEST_STORE=postgresql $(BIN)/pytest -q -n $(WORKERS) -m store

@@ -15,11 +15,22 @@
      move is undecided, up to `--budget` runs each.
    An error is a move granted when the true gain is at most 5%, or refused when it is above.
    Printed per true gain: the error rate of each, how often the photo finish stayed
-   undecided (no move, said so), the runs it used (median, 90th percentile), and how many of
-   its errors came from the first run alone: the faster team measured slower, so it was not
-   the most efficient and no move was examined (a photo finish re-measures examined moves only).
+   undecided (no move, said so), the runs it used (median, 90th percentile), and how often the
+   faster team stayed unexamined: not surely the more efficient after the photo finish, so
+   the timing-free rule gave the bonus by performance place (counted as undecided).
+
+3. Whole boards (`board_sim.py`): the twins board (two teams doing identical work with equal
+   scores, one submitted first, and a team twice as slow) and the 10% gain board (the
+   runner-up truly 10% faster than the leader), at noise sd(log) 0.05, 0.1 and 0.2, over
+   `--seeds` boards each, one run per team then the photo finish of every contested
+   comparison (default `photo_finish_runs` 10). Printed: the share of boards with the true
+   outcome, *wrong* (a sure comparison or a decided move contradicts the true durations:
+   noise decided), *undecided* (another outcome, but only where the timing-free rule
+   decided), the runs used, and the named peer's wrong share (the single-run rule: one run
+   each, exact floats).
 
     .venv/bin/python benchmarks/bench_photo_finish.py [--runs 30] [--trials 2000] [--budget 10]
+        [--seeds 2000] [--boards-only | --pairs-only]
 """
 
 from __future__ import annotations
@@ -32,8 +43,10 @@ import subprocess
 import sys
 import time
 
+from board_sim import SCENARIOS, simulate  # type: ignore[import-not-found]
+
 from podium.efficiency import Noise, pooled_noise
-from podium.ranking import Entry, RerankRule, rank
+from podium.ranking import Entry, RerankRule, contested, rank
 
 WORK = "s = 0\nfor i in range(1_500_000):\n    s += i * i\n"
 THRESHOLD = 0.05
@@ -50,16 +63,19 @@ def measure(runs: int) -> list[float]:
     return walls
 
 
-def decide(slow: list[float], fast: list[float], rule: RerankRule, prior: Noise, looks: int) -> str:
-    """The rule's decision on the faster team ("moved", "refused", "undecided")."""
+def decide(
+    slow: list[float], fast: list[float], rule: RerankRule, prior: Noise, looks: int
+) -> tuple[str, bool]:
+    """The rule's decision on the faster team ("moved", "refused", "undecided", or
+    "unexamined": not surely the more efficient, so it got no bonus), and whether a
+    contested comparison is left for a photo finish."""
     entries = [
         Entry("slow", 80.0, statistics.median(slow), 0.0, tuple(slow), looks),
         Entry("fast", 79.0, statistics.median(fast), 1.0, tuple(fast), looks),
     ]
     noise = pooled_noise([slow, fast], prior)
     moves = [d for p in rank(entries, rule, noise) for d in p.moves if d.team == "fast"]
-    # measured slower than "slow": not the most efficient, so never examined (as in podium)
-    return moves[0].kind if moves else "unexamined"
+    return (moves[0].kind if moves else "unexamined"), bool(contested(entries, rule, noise))
 
 
 def photo_finish(
@@ -70,19 +86,18 @@ def photo_finish(
     prior: Noise,
     budget: int,
 ) -> tuple[str, int]:
-    """One comparison: a run each, then interleaved re-measurements while undecided."""
+    """One comparison: a run each, then interleaved re-measurements while contested (the
+    move undecided, or the efficiency order not sure)."""
 
     def run(scale: float) -> float:
         return draw.choice(walls) * scale
 
     slow, fast = [run(1.0)], [run(1 - gain)]
-    kind = decide(slow, fast, rule, prior, 0)
-    if kind == "unexamined":
-        return kind, 1
-    while kind == "undecided" and len(slow) <= budget:
+    kind, open_ = decide(slow, fast, rule, prior, 0)
+    while open_ and len(slow) <= budget:
         slow.append(run(1.0))
         fast.append(run(1 - gain))
-        kind = decide(slow, fast, rule, prior, len(slow) - 1)
+        kind, open_ = decide(slow, fast, rule, prior, len(slow) - 1)
     return kind, len(slow)
 
 
@@ -92,7 +107,39 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=2000, help="comparisons per true gain")
     parser.add_argument("--budget", type=int, default=10, help="photo_finish_runs per team")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seeds", type=int, default=2000, help="boards per noise and scenario")
+    parser.add_argument("--boards-only", action="store_true", help="skip steps 1-2")
+    parser.add_argument("--pairs-only", action="store_true", help="skip step 3")
     args = parser.parse_args()
+    if not args.boards_only:
+        pairs(args)
+    if not args.pairs_only:
+        boards(args.seeds, args.budget)
+
+
+def boards(seeds: int, budget: int) -> None:
+    """Step 3: whole boards, photo finish against the single-run rule."""
+    rule = RerankRule()
+    print(f"\nwhole boards: {seeds} seeds per row; photo_finish_runs {budget}; rule {rule}")
+    print("scenario   sd(log)  right  wrong  undecided  runs median  p90  single-run wrong")
+    for name in SCENARIOS:
+        for sigma in (0.05, 0.1, 0.2):
+            photo, single = simulate(name, sigma, seeds, budget, rule)
+            used = photo.runs or [0]
+            p90 = statistics.quantiles(used, n=10)[-1] if len(used) > 1 else used[0]
+            print(
+                f"{name:<9}  {sigma:>7.2f}  {photo.right / seeds:>5.1%}  "
+                f"{photo.wrong / seeds:>5.1%}  {photo.undecided / seeds:>9.1%}  "
+                f"{statistics.median(used):>11.0f}  {p90:>3.0f}  {single.wrong / seeds:>16.1%}"
+            )
+    print(
+        "right: the outcome of the true durations; wrong: noise decided (a sure comparison "
+        "or a decided move against the truth); undecided: the timing-free rule decided"
+    )
+
+
+def pairs(args: argparse.Namespace) -> None:
+    """Steps 1-2: this machine's noise, and one pair of teams."""
 
     walls = measure(args.runs)
     logs = [math.log(w) for w in walls]
@@ -119,9 +166,11 @@ def main() -> None:
             single = draw.choice(walls) * (1 - gain) < draw.choice(walls) * (1 - THRESHOLD)
             single_wrong += single != should_move
             kind, runs = photo_finish(draw, walls, gain, rule, prior, args.budget)
-            undecided += kind == "undecided"
-            unexamined += kind == "unexamined" and should_move
-            photo_wrong += (kind == "moved") != should_move and kind != "undecided"
+            # unexamined: the faster team was not surely the more efficient (no bonus, by the
+            # timing-free rule): no move, like an undecided one
+            undecided += kind in ("undecided", "unexamined")
+            unexamined += kind == "unexamined"
+            photo_wrong += (kind == "moved") != should_move and kind in ("moved", "refused")
             used.append(runs)
         p90 = statistics.quantiles(used, n=10)[-1]
         print(

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from .patience import wait_until
+
 
 @dataclass
 class Listener:
@@ -28,15 +30,13 @@ class Listener:
         """The texts posted to /`path`."""
         return [body.get("message", "") for p, body in list(self.received) if p == f"/{path}"]
 
-    def wait_for(self, path: str, needle: str, timeout: float = 20.0) -> str:
-        """The first message to /`path` containing `needle`, polling until `timeout`."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for text in self.messages(path):
-                if needle in text:
-                    return text
-            time.sleep(0.05)
-        raise AssertionError(f"no message with {needle!r} at /{path}: {self.received}")
+    def wait_for(self, path: str, needle: str) -> str:
+        """The first message to /`path` containing `needle`, as soon as it arrives."""
+
+        def heard() -> str | None:
+            return next((text for text in self.messages(path) if needle in text), None)
+
+        return wait_until(heard, f"a message with {needle!r} at /{path} ({self.received})")
 
 
 @contextmanager

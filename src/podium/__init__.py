@@ -1,8 +1,5 @@
 """podium: internal ML competitions ranked by quality and efficiency."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("podium")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+source"
+# The one place the version is written (pyproject.toml reads it): `podium --version` answers
+# without asking importlib.metadata, which costs more than the rest of the answer.
+__version__ = "0.1.0"

@@ -17,6 +17,7 @@ Pure functions over measured samples (seconds, or joules: any positive figure).
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from collections.abc import Iterable, Sequence
@@ -110,8 +111,10 @@ def gain_interval(
     return Interval(1 - math.exp(-(centre - spread)), 1 - math.exp(-(centre + spread)), confidence)
 
 
+@functools.lru_cache(maxsize=4096)
 def student_t_quantile(p: float, df: int) -> float:
-    """The p-quantile of Student's t with `df` degrees of freedom (bisection on the CDF)."""
+    """The p-quantile of Student's t with `df` degrees of freedom (bisection on the CDF;
+    cached: a board asks for the same few levels over and over)."""
     if not 0 < p < 1:
         raise ValueError(f"p must be in (0, 1), got {p}")
     if p < 0.5:

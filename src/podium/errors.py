@@ -58,3 +58,15 @@ class AuthenticationError(PodiumError):
 
 class ForbiddenError(PodiumError):
     """Signed in, but the thing belongs to someone else (another team, the organizers)."""
+
+
+class MissingExtraError(PodiumError):
+    """A feature whose optional dependencies (a `podium[extra]`) are not installed."""
+
+    def __init__(self, extra: str, feature: str, module: str | None = None) -> None:
+        self.extra = extra
+        missing = f" ({module} is not installed)" if module else ""
+        super().__init__(
+            f"{feature} needs the optional extra podium[{extra}]{missing}",
+            hint=f"pip install 'podium[{extra}]'",
+        )

@@ -13,9 +13,11 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from podium.comparison import Comparison
 from podium.efficiency import Noise, median_interval, pooled_noise
 from podium.metrics import mean, task_means
-from podium.ranking import Decision, Entry, Placement, RerankRule, rank
+from podium.ranking import Contest, Decision, Entry, Placement, RerankRule, compare, contested, rank
+from podium.wording import mismatches
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,11 @@ class Leaderboard:
     references: tuple[Row, ...] = ()  # reference submissions (a baseline): shown, never ranked
     aggregate: str = "mean"  # how task scores make the overall score
     columns: tuple[str, ...] | None = None  # task columns shown (None: every task)
+    # unsure timing comparisons that could change a place or a bonus (a photo finish's work)
+    contests: tuple[Contest, ...] = ()
+    entries: tuple[Entry, ...] = field(default=(), repr=False)  # what was ranked (samples)
+    closing: tuple[str, ...] = ()  # what the close did (stored when the stage was published)
+    word_mismatches: tuple[str, ...] = ()  # sentences that disagree with the numbers (a bug)
 
     @property
     def overall_text(self) -> str:
@@ -255,11 +262,15 @@ class Leaderboard:
 
     @property
     def provisional(self) -> bool:
-        """Undecided moves that re-measuring (a photo finish) may still decide."""
-        return any(
-            d.kind == "undecided" and min(d.remeasures) < self.photo_finish_runs
-            for d in self.decisions
-        )
+        """Unsure comparisons that matter and that re-measuring (a photo finish) may decide."""
+        return any(min(c.remeasures) < self.photo_finish_runs for c in self.contests)
+
+    def compare(self, a: str, b: str) -> Comparison | None:
+        """Two ranked teams' durations compared as the rule reads them (None: not ranked)."""
+        by_team = {e.team: e for e in self.entries}
+        if a not in by_team or b not in by_team:
+            return None
+        return compare(by_team[a], by_team[b], self.rule, self.noise)
 
     @property
     def efficiency_unit(self) -> str:
@@ -284,6 +295,8 @@ class Leaderboard:
             "efficiency_unit": self.efficiency_unit,
             "decisions": [d.to_dict() for d in self.decisions],
             "provisional": self.provisional,
+            "contests": [c.to_dict() for c in self.contests],
+            "closing": list(self.closing),
             "noise": asdict(self.noise) if self.noise is not None else None,
             "warnings": list(self.warnings),
             "aggregate": self.aggregate,
@@ -368,6 +381,7 @@ def build_leaderboard(
     noise = _noise(runs, timing)
     entries = [_entry(team, facts, agg, timing.metric) for team, (facts, agg) in best.items()]
     placements = rank(entries, rule, noise)
+    contests = tuple(contested(entries, rule, noise)) if timing.photo_finish_runs else ()
     rows = tuple(_row(p, *best[p.team]) for p in placements)
     decisions = tuple(
         d for p in sorted(placements, key=lambda p: p.efficiency_place) for d in p.moves
@@ -394,7 +408,17 @@ def build_leaderboard(
         references=tuple(sorted(shown, key=lambda r: -r.overall)),
         aggregate=combine.kind,
         columns=tuple(columns) if columns is not None else None,
+        contests=contests,
+        entries=tuple(entries),
+        word_mismatches=_word_mismatches(rows, contests),
     )
+
+
+def _word_mismatches(rows: Sequence[Row], contests: Sequence[Contest]) -> tuple[str, ...]:
+    said = {r.team: list(r.reasons) for r in rows}
+    for c in contests:
+        said[c.behind].append(c.reason)
+    return tuple(mismatches({r.team: r.duration for r in rows}, said))
 
 
 def _reference_row(team: str, facts: RunFacts, agg: Aggregate) -> Row:

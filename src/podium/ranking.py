@@ -1,12 +1,15 @@
 """The published ranking rule: performance order, then efficiency bonuses (DESIGN.md).
 
 Pure functions only, so the rule can be tested exhaustively and re-run on stored numbers.
+No outcome rests on timing noise: a duration decides something only where the difference is
+sure (`podium.comparison`); otherwise a timing-free rule decides.
 
 1. Performance order: score descending (ascending when lower is better, e.g. an error such
-   as RMSE); ties by shorter duration, then earlier submission, then team name (so the
-   result never depends on the input order).
-2. Efficiency order: duration ascending (ties: performance order). The k-th most efficient
-   team receives ``bonus_places[k]`` (0 beyond the tuple).
+   as RMSE); equal scores: a surely shorter duration first, otherwise the earlier submission,
+   then the team name (so the result never depends on the input order or on noise).
+2. Efficiency order: duration ascending where the difference is sure; teams not surely
+   different keep their performance order. The k-th most efficient team receives
+   ``bonus_places[k]`` (0 beyond the tuple).
 3. Bonuses are applied in efficiency order on the current order. A team moves up one place
    at a time, at most its bonus, past the team A directly above it only if
    ``score(A) - score(T) < max_score_gap`` (``score(T) - score(A)`` when lower is better)
@@ -16,25 +19,32 @@ Pure functions only, so the rule can be tested exhaustively and re-run on stored
 4. With measured samples and a noise model (`podium.efficiency`), "clears" means the lower
    bound of the gain's interval (at ``confidence``) is above the threshold; an interval
    that straddles it is *undecided*: no move, and the service may re-measure (photo finish).
-   Without samples the exact floats are compared.
-5. Every examined move is a decision with its numbers and a reason.
+   "Surely shorter" (steps 1-2) means the gain's interval at the stricter
+   ``order_confidence`` excludes 0. Without samples the exact floats are compared.
+5. Every examined move is a decision with its numbers and a reason; `contested` names the
+   unsure comparisons whose outcome could change a place or a bonus (what a photo finish
+   re-measures).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from podium.efficiency import Noise, gain, gain_interval
+from podium.comparison import Comparison, Timings, by_sign, decided_order, gain_span, level_text
+from podium.efficiency import Noise, gain_interval
 
 __all__ = [
+    "Contest",
     "Decision",
     "Entry",
     "Move",
     "Placement",
     "RerankRule",
+    "contested",
     "efficiency_order",
     "performance_order",
     "rank",
@@ -90,6 +100,12 @@ class RerankRule:
         a stricter one (half the risk) once a photo finish has re-measured, because every
         extra look is another chance for noise to pass the threshold."""
         return self.confidence if remeasured == 0 else 1 - (1 - self.confidence) / 2
+
+    def order_confidence(self, remeasured: int) -> float:
+        """The confidence that one duration is surely shorter than another (an order, a
+        tie-break): a tenth of a move's risk, because twins doing identical work are
+        compared again after every re-measurement and must almost never be split by noise."""
+        return 1 - (1 - self.look_confidence(remeasured)) / 10
 
     def bonus(self, efficiency_index: int) -> int:
         """Bonus places of the team at 0-based ``efficiency_index`` (0 beyond the tuple)."""
@@ -173,16 +189,31 @@ def _validate(entries: Sequence[Entry]) -> None:
             raise ValueError(f"team {e.team!r} has a NaN submission time")
 
 
-def performance_order(entries: Iterable[Entry], higher_is_better: bool = True) -> list[Entry]:
-    """Best score first; ties: shorter duration, earlier submission, team name."""
+def _timings(rule: RerankRule | None, noise: Noise | None) -> Timings:
+    return Timings(noise, (rule or RerankRule()).order_confidence)
+
+
+def performance_order(
+    entries: Iterable[Entry], higher_is_better: bool = True, timings: Timings | None = None
+) -> list[Entry]:
+    """Best score first; equal scores: surely shorter duration, else earlier submission, name."""
     sign = -1.0 if higher_is_better else 1.0
-    return sorted(entries, key=lambda e: (sign * e.score, e.duration, e.submitted_at, e.team))
+    timings = timings or _timings(None, None)
+    timing_free = sorted(entries, key=lambda e: (sign * e.score, e.submitted_at, e.team))
+    out: list[Entry] = []
+    for _, group in itertools.groupby(timing_free, key=lambda e: e.score):
+        out.extend(decided_order(list(group), timings.surely_faster))
+    return out
 
 
-def efficiency_order(entries: Iterable[Entry], higher_is_better: bool = True) -> list[Entry]:
-    """Shortest duration first; ties follow the performance order."""
-    # sorted() is stable, so equal durations keep their performance order
-    return sorted(performance_order(entries, higher_is_better), key=lambda e: e.duration)
+def efficiency_order(
+    entries: Iterable[Entry], higher_is_better: bool = True, timings: Timings | None = None
+) -> list[Entry]:
+    """Surely shorter duration first; teams not surely different keep their performance order."""
+    timings = timings or _timings(None, None)
+    return decided_order(
+        performance_order(entries, higher_is_better, timings), timings.surely_faster
+    )
 
 
 def _pair(
@@ -200,11 +231,6 @@ def _pair(
         if value == threshold or sa != sb:
             break
     return sa + suffix, sb + suffix
-
-
-def _percent(share: float) -> str:
-    """A gain as people read it; a very wide interval's far end is just "below -999%"."""
-    return "below -999%" if share < -9.99 else f"{share:.1%}"
 
 
 def _ordinal(n: int) -> str:
@@ -229,15 +255,15 @@ def _step(above: Entry, team: Entry, rule: RerankRule, noise: Noise | None) -> D
         return Decision("refused", above.team, f"not lifted past {above.team}: {why}", **facts)
     if noise is None or not (above.samples and team.samples):
         return _point_step(above, team, rule, point, gap_s, max_gap_s, facts)
-    point = gain(above.samples, team.samples)
     level = rule.look_confidence(max(team.remeasures, above.remeasures))
     ci = gain_interval(above.samples, team.samples, noise, level)
-    facts["gain"], facts["gain_ci"] = point, (ci.low, ci.high)
+    facts["gain_ci"] = (ci.low, ci.high)
     threshold = rule.min_efficiency_gain
     interval = (
-        f"{_percent(point)} faster, {level:.1%} interval {_percent(ci.low)} to "
-        f"{_percent(ci.high)}, {len(team.samples)} and {len(above.samples)} runs"
-    ).replace(".0% interval", "% interval")
+        f"{by_sign(point)} by the medians ({team.duration:.4g} vs {above.duration:.4g}); "
+        f"{level_text(level)} interval of the gain {gain_span(ci.low, ci.high)}, "
+        f"{len(team.samples)} and {len(above.samples)} runs"
+    )
     if ci.low > threshold:
         why = f"{gap_s} points behind (< {max_gap_s}) and surely more than {threshold:.1%} faster"
         return Decision(
@@ -267,8 +293,7 @@ def _point_step(
         elif gain == 0:
             why = f"same duration (needs > {min_gain_s} faster)"
         else:
-            slower = (team.duration - above.duration) / above.duration
-            why = f"{slower:.1%} slower (needs > {min_gain_s} faster)"
+            why = f"{by_sign(gain)} (needs > {min_gain_s} faster)"
         return Decision("refused", above.team, f"not lifted past {above.team}: {why}", **facts)
     return Decision(
         "moved",
@@ -279,33 +304,143 @@ def _point_step(
     )
 
 
+@dataclass(frozen=True)
+class Contest:
+    """An unsure timing comparison whose outcome could change a place or a bonus.
+
+    ``kind``: ``tie`` (equal scores ordered by the timing-free rule), ``efficiency`` (a bonus
+    given by the timing-free rule), ``move`` (an undecided move). ``ahead`` is the team the
+    outcome favours now; a photo finish re-measures both, interleaved.
+    """
+
+    kind: Literal["tie", "efficiency", "move"]
+    ahead: str
+    behind: str
+    reason: str
+    remeasures: tuple[int, int] = (0, 0)
+    comparison: Comparison | None = field(default=None, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "ahead": self.ahead, "behind": self.behind,
+                "reason": self.reason, "remeasures": list(self.remeasures),
+                "comparison": self.comparison.to_dict() if self.comparison else None}  # fmt: skip
+
+
 def rank(
     entries: Iterable[Entry], rule: RerankRule | None = None, noise: Noise | None = None
 ) -> list[Placement]:
     """Placements ordered by final place, each with its decisions and reasons.
 
     With `noise` (and samples in the entries) a move needs the gain's interval to clear the
-    threshold. Raises ValueError for duplicate teams, a non-finite score or a non-positive
-    duration.
+    threshold, and an order needs a sure difference. Raises ValueError for duplicate teams, a
+    non-finite score or a non-positive duration.
     """
-    if rule is None:
-        rule = RerankRule()
+    rule = rule or RerankRule()
     items = list(entries)
     _validate(items)
-    perf = performance_order(items, rule.higher_is_better)
+    return _rank(items, rule, noise, _timings(rule, noise))
+
+
+def compare(
+    a: Entry, b: Entry, rule: RerankRule | None = None, noise: Noise | None = None
+) -> Comparison:
+    """The rule's comparison of two teams' durations (as the orders read it)."""
+    return _timings(rule, noise).compare(a, b)
+
+
+def contested(
+    entries: Iterable[Entry], rule: RerankRule | None = None, noise: Noise | None = None
+) -> list[Contest]:
+    """The unsure timing comparisons that could change an outcome (a place or a bonus, hence
+    a move or the winner): undecided moves, then unsure ties and efficiency places whose
+    reversal changes the outcome. Only measured comparisons (samples and noise) are listed:
+    they are the ones a re-measurement can decide."""
+    rule = rule or RerankRule()
+    items = list(entries)
+    _validate(items)
+    timings = _timings(rule, noise)
+    placed = _rank(items, rule, noise, timings)
+    outcome = _outcome(placed)
+    found: list[Contest] = []
+    for p in sorted(placed, key=lambda p: p.efficiency_place):
+        for d in p.moves:
+            if d.kind == "undecided":
+                found.append(
+                    Contest("move", d.past, d.team, d.reason, (d.remeasures[1], d.remeasures[0]))
+                )
+    perf = performance_order(items, rule.higher_is_better, timings)
+    eff = efficiency_order(items, rule.higher_is_better, timings)
+    pairs: list[tuple[Literal["tie", "efficiency"], Entry, Entry]] = [
+        ("tie", x, y) for i, x in enumerate(perf) for y in perf[i + 1 :] if x.score == y.score
+    ]
+    pairs += [("efficiency", x, y) for i, x in enumerate(eff[: len(rule.bonus_places)])
+              for y in eff[i + 1 :]]  # fmt: skip
+    seen: set[tuple[str, str]] = set()
+    for kind, x, y in pairs:
+        c = timings.compare(x, y)
+        if c.sure or c.gain_ci is None or (x.team, y.team) in seen:
+            continue
+        if _outcome(_rank(items, rule, noise, timings.forcing(y.team, x.team))) == outcome:
+            continue
+        seen.add((x.team, y.team))
+        what = "on an equal score" if kind == "tie" else "in the efficiency order"
+        reason = f"{x.team} is ahead of {y.team} {what} by the timing-free rule: {c.text}"
+        found.append(Contest(kind, x.team, y.team, reason, (x.remeasures, y.remeasures), c))
+    return found
+
+
+def _outcome(placed: Sequence[Placement]) -> tuple[tuple[str, int, int], ...]:
+    return tuple(sorted((p.team, p.place, p.bonus) for p in placed))
+
+
+def _timing_free_why(upper: Entry, lower: Entry) -> str:
+    if upper.submitted_at < lower.submitted_at:
+        return "submitted earlier"
+    if upper.submitted_at == lower.submitted_at and upper.team < lower.team:
+        return "submitted at the same time; team name first"
+    return "the timing-free order"
+
+
+def _tie_reasons(perf: Sequence[Entry], timings: Timings) -> dict[str, list[str]]:
+    """Why each team is ahead of the next one on an equal score."""
+    reasons: dict[str, list[str]] = {}
+    for upper, lower in itertools.pairwise(perf):
+        if upper.score != lower.score:
+            continue
+        c = timings.compare(upper, lower)
+        if timings.surely_faster(upper, lower):
+            why = f"a surely shorter duration ({c.text})"
+        else:
+            why = f"{_timing_free_why(upper, lower)} ({c.text})"
+        reasons.setdefault(upper.team, []).append(f"ahead of {lower.team} on an equal score: {why}")
+    return reasons
+
+
+def _rank(
+    items: Sequence[Entry], rule: RerankRule, noise: Noise | None, timings: Timings
+) -> list[Placement]:
+    perf = performance_order(items, rule.higher_is_better, timings)
     perf_place = {e.team: i + 1 for i, e in enumerate(perf)}
-    eff = efficiency_order(items, rule.higher_is_better)
+    eff = efficiency_order(items, rule.higher_is_better, timings)
     eff_place = {e.team: i + 1 for i, e in enumerate(eff)}
 
     order = list(perf)
     moves: dict[str, list[Decision]] = {e.team: [] for e in items}
     reasons: dict[str, list[str]] = {e.team: [] for e in items}
+    for name, why in _tie_reasons(perf, timings).items():
+        reasons[name].extend(why)
     for k, team in enumerate(eff):
         bonus = rule.bonus(k)
         if bonus == 0:
             continue
         which = "most efficient" if k == 0 else f"{_ordinal(k + 1)} most efficient"
-        reasons[team.team].append(f"{which} (bonus {bonus})")
+        nxt = eff[k + 1] if k + 1 < len(eff) else None
+        if nxt is not None and not timings.surely_faster(team, nxt):
+            c = timings.compare(team, nxt)
+            which += f" (bonus {bonus}; ahead of {nxt.team} by performance place: {c.text})"
+        else:
+            which += f" (bonus {bonus})"
+        reasons[team.team].append(which)
         pos = order.index(team)
         for used in range(bonus):
             if pos == 0:

@@ -82,7 +82,7 @@ metric = "wall_time"         # duration of the whole test phase ("cpu_time", "en
 idle_seconds = 0.25          # energy: idle power measured this long before each repeat
 repeats = 1                  # fresh runs per submission; the median counts
 confidence = 0.95            # a move needs this confidence that the gain clears the threshold
-photo_finish_runs = 10       # undecided moves: re-measure both teams, interleaved, up to this
+photo_finish_runs = 10       # unsure comparisons that matter: re-measure both, interleaved, up to this
 noise_prior = 0.2            # run-to-run noise assumed until measured (podium calibrate)
 reference_every = 20         # time a reference workload every N runs (a clock per machine)
 

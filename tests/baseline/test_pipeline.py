@@ -108,9 +108,9 @@ def test_a_task_without_training_data_is_named(tiny_competition: Path, tmp_path:
 
 
 def test_a_competition_without_public_data_says_prepare(tmp_path: Path) -> None:
-    from ..conftest import SMALL_SPEC
+    from ..conftest import RUN_LIMIT, SMALL_SPEC
 
-    (tmp_path / "competition.toml").write_text(SMALL_SPEC.format(timeout=10.0))
+    (tmp_path / "competition.toml").write_text(SMALL_SPEC.format(timeout=RUN_LIMIT))
     with pytest.raises(DataError, match="no public data"):
         load_corpus(tmp_path)
 

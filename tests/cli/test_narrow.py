@@ -16,7 +16,7 @@ from podium.cli.main import app
 from podium.harness.fingerprint import machine_fingerprint
 from podium.service import Podium
 
-from ..conftest import CONSTANT_PREDICT, SMALL_SPEC, write_submission
+from ..conftest import CONSTANT_PREDICT, RUN_LIMIT, SMALL_SPEC, write_submission
 
 LONG_A, LONG_B = "Long Team Name Number One", "Second Team With A Long Name"
 MEMBERS = ["Ada Lovelace", "Alan Turing", "Barbara Liskov", "Grace Hopper"]
@@ -49,7 +49,7 @@ def cup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cup]:
     tmp = tmp_path_factory.mktemp("narrow")
     root = tmp / "cup"
     root.mkdir()
-    (root / "competition.toml").write_text(SMALL_SPEC.format(timeout=20.0))
+    (root / "competition.toml").write_text(SMALL_SPEC.format(timeout=RUN_LIMIT))
     good = write_submission(tmp / "good", CONSTANT_PREDICT)
     podium = Podium.open(root)
     try:

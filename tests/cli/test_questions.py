@@ -10,6 +10,8 @@ from pathlib import Path
 
 from podium.service import Podium
 
+from ..patience import HANG
+
 LONG_TEAM = "A Team With A Rather Long Name Indeed"
 
 
@@ -17,7 +19,7 @@ def _questions(root: Path, *args: str) -> str:
     env = {**os.environ, "COLUMNS": "80"}
     return subprocess.run(
         [sys.executable, "-m", "podium", "questions", "-c", str(root), *args],
-        capture_output=True, text=True, env=env, check=True, timeout=120,
+        capture_output=True, text=True, env=env, check=True, timeout=HANG,
     ).stdout  # fmt: skip
 
 

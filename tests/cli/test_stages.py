@@ -9,12 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..patience import HANG
+
 PODIUM = [sys.executable, "-m", "podium"]
 
 
 def podium(*args: str, columns: int = 80) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": str(columns)}
-    return subprocess.run([*PODIUM, *args], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run([*PODIUM, *args], env=env, capture_output=True, text=True, timeout=HANG)
 
 
 def schedule(root: Path, lines: str) -> None:

@@ -15,7 +15,8 @@ from podium.cli import teams as pairing_cli
 from podium.cli.main import app
 from podium.service import Podium
 
-from ..conftest import SMALL_SPEC
+from ..conftest import RUN_LIMIT, SMALL_SPEC
+from ..patience import HANG
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "roster"
 ROSTER = str(EXAMPLE / "roster.csv")
@@ -33,7 +34,7 @@ def cup(tmp_path: Path) -> Path:
     """A competition folder with its store: what --apply writes teams into."""
     root = tmp_path / "cup"
     root.mkdir()
-    (root / "competition.toml").write_text(SMALL_SPEC.format(timeout=10.0))
+    (root / "competition.toml").write_text(SMALL_SPEC.format(timeout=RUN_LIMIT))
     return root
 
 
@@ -124,7 +125,7 @@ def test_end_to_end_in_a_real_process(cup: Path) -> None:
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
-        timeout=120,
+        timeout=HANG,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "created 6 teams" in done.stdout and "Gradient Descenders:" in done.stdout

@@ -32,6 +32,8 @@ from podium.layout import CompetitionLayout
 from podium.spec import parse_spec
 from podium.tasks import default_registry
 
+from ..patience import HANG
+
 TASKS = {t: default_registry().get(t) for t in ("xnli", "pawsx", "udpos", "panx")}
 _HF_SPLIT = {"dev": "validation", "test": "test", "train": "train"}
 _UDPOS_NAME = {code: name for name, code in UDPOS_CONFIG_LANGUAGES.items()}
@@ -281,7 +283,7 @@ def test_hub_unreachable_gives_a_clear_error_and_writes_nothing(tmp_path: Path) 
         capture_output=True,
         text=True,
         env=env,
-        timeout=120,
+        timeout=HANG,
     )
     assert done.returncode != 0
     assert "could not load google/xtreme config PAWS-X.de" in done.stderr + done.stdout

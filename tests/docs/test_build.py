@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..patience import HANG
 from .pages import DOCS, pages
 
 REPO = DOCS.parent
@@ -25,7 +26,7 @@ def test_strict_build(tmp_path: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     for page in pages():

@@ -19,8 +19,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from typer.testing import CliRunner
 
 from podium.cli.main import app
 
+from ..patience import HANG, answering, wait_until
 from .pages import DOCS, Command, console_commands, pages, podium_calls, podium_lines
 
 REPO = DOCS.parent
@@ -85,28 +84,20 @@ def check_output(command: Command, output: str) -> None:
 
 
 def _wait_for_server(command: Command, port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"{command.where}: `{command.text}` exited early"
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/stages", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{command.where}: `{command.text}` did not answer within 60 s")
+    answering(f"http://127.0.0.1:{port}/api/stages", proc=proc)
 
 
 def _wait_for_port(command: Command, port: int, proc: subprocess.Popen[bytes]) -> None:
     """A background listener other than the server: ready once its port takes connections."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"{command.where}: `{command.text}` exited early"
+
+    def listens() -> bool:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
+            socket.create_connection(("127.0.0.1", port), timeout=HANG).close()
+            return True
         except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{command.where}: `{command.text}` did not listen within 30 s")
+            return False
+
+    wait_until(listens, f"{command.where}: `{command.text}` to listen", proc=proc, every=0.1)
 
 
 class Page:
@@ -132,7 +123,7 @@ class Page:
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            timeout=180,
+            timeout=HANG,
         )
         output = done.stdout.decode(errors="replace")
         assert done.returncode == 0, (
@@ -163,7 +154,7 @@ class Page:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
                 try:
-                    proc.wait(timeout=20)
+                    proc.wait(timeout=HANG)
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()

@@ -7,15 +7,22 @@ stated on the nearest `Rule:` line above it; the places and the reasons must mat
 from __future__ import annotations
 
 import re
+import statistics
 
 import pytest
 
+from podium.efficiency import Noise
 from podium.ranking import Entry, RerankRule, rank
 
 from .pages import DOCS
 
 HEADER = (
     "| team | score | duration (s) | performance place | efficiency place | final place | why |"
+)
+# measured examples: each team's runs and its submission time; the rule line states the noise
+MEASURED = (
+    "| team | score | runs (s) | submitted | performance place | efficiency place | final place"
+    " | why |"
 )
 
 
@@ -34,22 +41,37 @@ def _rule(line: str) -> RerankRule:
     )
 
 
-def examples() -> list[tuple[RerankRule, list[list[str]]]]:
-    """(rule, rows) for every example table of the page, rows split into cells."""
-    found: list[tuple[RerankRule, list[list[str]]]] = []
+def _tables(header: str) -> list[tuple[str, list[list[str]]]]:
+    """(rule line, rows) of every table under `header`, rows split into cells."""
+    found: list[tuple[str, list[list[str]]]] = []
     rule_line = ""
     lines = (DOCS / "ranking.md").read_text(encoding="utf-8").splitlines()
     for i, line in enumerate(lines):
         if line.startswith("Rule:"):
             rule_line = line
-        if line != HEADER:
+        if line != header:
             continue
         rows = []
         for row in lines[i + 2 :]:
             if not row.startswith("|"):
                 break
             rows.append([cell.strip() for cell in row.strip().strip("|").split("|")])
-        found.append((_rule(rule_line), rows))
+        found.append((rule_line, rows))
+    return found
+
+
+def examples() -> list[tuple[RerankRule, list[list[str]]]]:
+    """(rule, rows) for every single-number example table of the page."""
+    return [(_rule(line), rows) for line, rows in _tables(HEADER)]
+
+
+def measured_examples() -> list[tuple[RerankRule, Noise, list[list[str]]]]:
+    """The measured examples: (rule, noise, rows); the noise is stated on the rule line."""
+    found = []
+    for line, rows in _tables(MEASURED):
+        sigma = re.search(r"`noise = ([^`]+)`", line)
+        assert sigma, f"{line!r} does not state the noise"
+        found.append((_rule(line), Noise(float(sigma.group(1)), 20, "the example"), rows))
     return found
 
 
@@ -82,3 +104,24 @@ def test_an_example_with_a_wrong_number_is_caught() -> None:
     assert mismatches(rule, leader_fastest)
     stricter = RerankRule(bonus_places=rule.bonus_places, max_score_gap=1.0)
     assert mismatches(stricter, rows)
+
+
+def test_the_page_has_measured_examples() -> None:
+    assert len(measured_examples()) >= 2
+
+
+@pytest.mark.parametrize("rule, noise, rows", measured_examples())
+def test_measured_example_matches_the_rule(
+    rule: RerankRule, noise: Noise, rows: list[list[str]]
+) -> None:
+    entries = []
+    for team, score, runs, submitted, *_ in rows:
+        samples = tuple(float(x) for x in runs.split(","))
+        entries.append(
+            Entry(team, float(score), statistics.median(samples), float(submitted), samples)
+        )
+    placed = {p.team: p for p in rank(entries, rule, noise)}
+    for team, _, _, _, performance, efficiency, final, why in rows:
+        p = placed[team]
+        shown = (int(performance), int(efficiency), int(final), why)
+        assert shown == (p.performance_place, p.efficiency_place, p.place, "; ".join(p.reasons))

@@ -14,6 +14,8 @@ from podium.harness.confine import Limits, confine
 from podium.harness.gpu import nvidia_device_files
 from podium.harness.runner import RunRequest, SubprocessRunner
 
+from ..patience import HANG
+
 hierarchy, why_not = host_hierarchy()
 needs_cgroups = pytest.mark.skipif(hierarchy is None, reason=f"no writable cgroup: {why_not}")
 
@@ -78,7 +80,7 @@ def test_nothing_outlives_the_group_and_sweep_finds_leftovers(tmp_path: Path) ->
     )
     assert sleeper.pid in group.pids()
     assert hierarchy.sweep("podium-test-sweep-") == ["podium-test-sweep-r0"]
-    assert sleeper.wait(timeout=10) == -9
+    assert sleeper.wait(timeout=HANG) == -9
     assert all(not d.exists() for d in group.dirs.values())
 
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
 from podium.harness.runner import RunRequest, SubprocessRunner
+
+from ..patience import wait_until
 
 
 def _request(
@@ -40,6 +40,14 @@ def test_exit_code_is_recorded(tmp_path: Path) -> None:
     assert not result.ok
 
 
+def _gone(pid: int) -> bool:
+    """The process has exited (a zombie waiting for its parent counts as gone)."""
+    try:
+        return "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except FileNotFoundError:
+        return True
+
+
 def test_timeout_kills_the_whole_group(tmp_path: Path) -> None:
     marker = tmp_path / "child.pid"
     command = f"sleep 300 & echo $! > {marker}; sleep 300"
@@ -47,15 +55,7 @@ def test_timeout_kills_the_whole_group(tmp_path: Path) -> None:
     assert result.timed_out and result.exit_code is None
     assert result.wall_seconds < 30
     child = int(marker.read_text())
-    for _ in range(100):
-        if (
-            not Path(f"/proc/{child}").exists()
-            or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
-        ):
-            break
-        time.sleep(0.05)
-    else:
-        raise AssertionError("a background child survived the time-out")
+    wait_until(lambda: _gone(child), "the background child to die with the time-out")
 
 
 def test_background_process_does_not_outlive_the_run(tmp_path: Path) -> None:
@@ -63,15 +63,7 @@ def test_background_process_does_not_outlive_the_run(tmp_path: Path) -> None:
     result = SubprocessRunner().run(_request(tmp_path, f"(sleep 300 & echo $! > {marker}); true"))
     assert result.ok
     pid = int(marker.read_text())
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
-    else:
-        raise AssertionError("a background process outlived the test phase")
+    wait_until(lambda: _gone(pid), "the background process to die with the test phase")
 
 
 def test_a_log_flood_is_stopped(tmp_path: Path) -> None:

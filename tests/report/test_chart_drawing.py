@@ -19,6 +19,7 @@ from podium.report.charts import chart_data
 from podium.report.html import StageReport, render_report
 
 from ..chart_labels import measure
+from ..patience import HANG_MS
 from .test_charts import METRICS, facts
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -94,7 +95,7 @@ def draw(browser: Any, tmp: Path, name: str, width: int = 1366) -> Drawn:
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
     page.goto(path.as_uri())
-    expect(page.locator("body")).to_have_attribute("data-charts", "drawn", timeout=20_000)
+    expect(page.locator("body")).to_have_attribute("data-charts", "drawn", timeout=HANG_MS)
     assert errors == []
     return Drawn(page, chart_data(board, runs))
 

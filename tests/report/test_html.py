@@ -18,7 +18,8 @@ from podium.report.charts import chart_data, drawing_script, plotly_js
 from podium.report.html import inline_script, script_json
 from podium.service import Podium
 
-from ..conftest import CONSTANT_PREDICT, SMALL_SPEC, write_submission
+from ..conftest import CONSTANT_PREDICT, RUN_LIMIT, SMALL_SPEC, write_submission
+from ..patience import HANG_MS
 
 pytestmark = pytest.mark.store  # the report of a competition evaluated in its store
 
@@ -74,7 +75,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
     root = tmp / "cup"
     root.mkdir()
     (root / "competition.toml").write_text(
-        SMALL_SPEC.format(timeout=30.0) + 'runner = "subprocess"\n'
+        SMALL_SPEC.format(timeout=RUN_LIMIT) + 'runner = "subprocess"\n'
     )
     submission = write_submission(tmp / "constant", CONSTANT_PREDICT)
     with Podium.open(root) as podium:
@@ -170,7 +171,7 @@ def test_chromium_draws_every_chart_from_the_file_alone(report: Report) -> None:
         page.route("**/*", offline)
         page.on("pageerror", lambda err: errors.append(str(err)))
         page.goto(report.path.as_uri())
-        expect(page.locator("body")).to_have_attribute("data-charts", "drawn", timeout=20_000)
+        expect(page.locator("body")).to_have_attribute("data-charts", "drawn", timeout=HANG_MS)
         for chart in ("history", "duration", "tradeoff"):
             expect(page.locator(f"[data-chart={chart}] .main-svg").first).to_be_visible()
         assert page.locator("[data-chart=duration] .bars .point").count() == len(TEAMS)

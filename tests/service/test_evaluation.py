@@ -11,6 +11,7 @@ from podium.service import Podium
 from podium.store.models import Submission
 
 from ..conftest import CONSTANT_PREDICT, SMALL_SPEC, write_submission
+from ..patience import scaled
 from .conftest import constant
 
 BAD_PREDICTIONS = {
@@ -54,7 +55,8 @@ def test_hanging_submission_is_killed(tmp_path: Path) -> None:
 
     root = tmp_path / "cup"
     root.mkdir()
-    (root / "competition.toml").write_text(SMALL_SPEC.format(timeout=1.0))
+    limit = scaled(1.0)  # an honest submission runs after the hanging one
+    (root / "competition.toml").write_text(SMALL_SPEC.format(timeout=limit))
     p = Podium.open(root)
     p.setup.prepare_data()
     p.setup.add_team("Alpha")
@@ -62,7 +64,7 @@ def test_hanging_submission_is_killed(tmp_path: Path) -> None:
     p.submissions.submit(write_submission(tmp_path / "hang", "while True: pass"), team="Alpha")
     p.submissions.submit(constant(tmp_path), team="Alpha")
     hang, good = p.evaluation.evaluate_pending()
-    assert hang.status == "failed" and "timed out after 1 s" in (hang.error or "")
+    assert hang.status == "failed" and f"timed out after {limit:g} s" in (hang.error or "")
     assert good.status == "scored"
     p.close()
 

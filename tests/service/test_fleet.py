@@ -23,14 +23,14 @@ from podium.service.fleet import queue_name
 from podium.service.leases import Lease, WorkerReport
 from podium.store.models import LateReport, Run, Submission, utcnow
 
-from ..conftest import CONSTANT_PREDICT, SMALL_SPEC, write_submission
+from ..conftest import CONSTANT_PREDICT, RUN_LIMIT, SMALL_SPEC, write_submission
 
 
 @pytest.fixture
 def cup(tmp_path: Path) -> Podium:
     root = tmp_path / "cup"
     root.mkdir()
-    spec = SMALL_SPEC.format(timeout=30.0) + 'runner = "subprocess"\n'
+    spec = SMALL_SPEC.format(timeout=RUN_LIMIT) + 'runner = "subprocess"\n'
     (root / "competition.toml").write_text(spec)
     podium = Podium.open(root)
     podium.setup.prepare_data()

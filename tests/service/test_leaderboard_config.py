@@ -11,7 +11,7 @@ from podium.errors import SpecError
 from podium.leaderboard import Combine, rank_scores
 from podium.service import Podium
 
-from ..conftest import CONSTANT_PREDICT, SMALL_SPEC, write_submission
+from ..conftest import CONSTANT_PREDICT, RUN_LIMIT, SMALL_SPEC, write_submission
 
 NEUTRAL = CONSTANT_PREDICT.replace('"xnli": "entailment"', '"xnli": "neutral"')
 ZERO = CONSTANT_PREDICT.replace('"pawsx": "1"', '"pawsx": "0"')
@@ -20,7 +20,7 @@ ZERO = CONSTANT_PREDICT.replace('"pawsx": "1"', '"pawsx": "0"')
 def _cup(tmp_path: Path, board: str) -> Podium:
     root = tmp_path / "cup"
     root.mkdir()
-    spec = SMALL_SPEC.format(timeout=30.0) + 'runner = "subprocess"\n' + board
+    spec = SMALL_SPEC.format(timeout=RUN_LIMIT) + 'runner = "subprocess"\n' + board
     (root / "competition.toml").write_text(spec)
     podium = Podium.open(root)
     podium.setup.prepare_data()
@@ -74,7 +74,7 @@ def test_rank_scores_and_combine_by_hand() -> None:
 def test_bad_leaderboard_sections_are_refused(tmp_path: Path) -> None:
     from podium.spec import parse_spec
 
-    base = SMALL_SPEC.format(timeout=10.0)
+    base = SMALL_SPEC.format(timeout=RUN_LIMIT)
     for bad, match in (
         ('[leaderboard]\naggregate = "median"\n', "aggregate"),
         ('[leaderboard]\naggregate = "weighted"\nweights = { xnlii = 2 }\n', "unknown task"),

@@ -11,7 +11,7 @@ from podium.errors import SpecError
 from podium.service import Podium
 from podium.store.models import ReferenceTiming, Run
 
-from ..conftest import CONSTANT_PREDICT, SMALL_SPEC, write_submission
+from ..conftest import CONSTANT_PREDICT, RUN_LIMIT, SMALL_SPEC, write_submission
 
 SLEEPY = "import random, time\ntime.sleep(SECONDS * (1 + random.uniform(-0.2, 0.2)))\n"
 
@@ -24,7 +24,7 @@ def sleepy(seconds: float) -> str:
 def _cup(tmp_path: Path, extra: str = "") -> Podium:
     root = tmp_path / "cup"
     root.mkdir()
-    spec = SMALL_SPEC.format(timeout=30.0) + 'runner = "subprocess"\n' + extra
+    spec = SMALL_SPEC.format(timeout=RUN_LIMIT) + 'runner = "subprocess"\n' + extra
     (root / "competition.toml").write_text(spec)
     podium = Podium.open(root)
     podium.setup.prepare_data()

@@ -14,7 +14,7 @@ from podium.errors import RuleError
 from podium.schedule import Transition
 from podium.service import Podium
 
-from ..conftest import SMALL_SPEC
+from ..conftest import RUN_LIMIT, SMALL_SPEC
 from .conftest import constant
 
 OPENS = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
@@ -24,7 +24,7 @@ DURING = OPENS + timedelta(hours=5)
 
 def timed_spec(lines: str) -> str:
     stage = 'name = "evaluation"\nsplit = "eval"\nattempts = 3\n'
-    return SMALL_SPEC.format(timeout=10.0).replace(stage, stage + lines + "\n")
+    return SMALL_SPEC.format(timeout=RUN_LIMIT).replace(stage, stage + lines + "\n")
 
 
 def make(tmp_path: Path, lines: str) -> Path:

@@ -16,6 +16,7 @@ from podium.submission.archive import pack_folder
 
 from ..archives import zeros_zip
 from ..conftest import write_submission
+from ..patience import HANG
 from .conftest import constant
 
 
@@ -43,7 +44,7 @@ def test_two_concurrent_submits_for_the_last_attempt(podium: Podium, tmp_path: P
     for _ in range(2):  # the second round finds no attempt left at all
         procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for _ in range(2)]  # fmt: skip
-        codes = sorted(p.wait(timeout=120) for p in procs)
+        codes = sorted(p.wait(timeout=HANG) for p in procs)
         refused = [p.stderr.read() for p in procs if p.returncode != 0]  # type: ignore[union-attr]
         assert codes in ([0, 2], [2, 2])
         assert all("used all 3 attempt" in err for err in refused)
@@ -172,7 +173,7 @@ def test_concurrent_submits_take_exactly_the_attempts_left(
     barrier = threading.Barrier(len(writers))
 
     def submit(writer: Podium) -> int | str:
-        barrier.wait(timeout=60)
+        barrier.wait(timeout=HANG)
         try:
             return writer.submissions.submit_data(
                 data, team="Alpha", label="last.zip", where=Path("last.zip")

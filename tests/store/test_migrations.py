@@ -6,9 +6,16 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from podium.store.db import alembic_config, create_store_engine, upgrade
+from podium.store.db import (
+    alembic_config,
+    create_store_engine,
+    head_revision,
+    stored_revision,
+    upgrade,
+)
 from podium.store.models import Base
 
 
@@ -67,5 +74,20 @@ def test_every_migration_goes_down_to_nothing_and_up_again(empty_store_url: str)
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         assert diff == []
+    finally:
+        engine.dispose()
+
+
+def test_readers_know_the_head_and_the_stored_revision_without_alembic(
+    empty_store_url: str,
+) -> None:
+    engine = create_store_engine(empty_store_url)
+    try:
+        assert stored_revision(engine) is None  # never migrated
+        command.upgrade(alembic_config(engine), "0009")
+        assert stored_revision(engine) == "0009"
+        upgrade(engine)
+        head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+        assert head_revision() == head == stored_revision(engine)
     finally:
         engine.dispose()

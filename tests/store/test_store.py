@@ -9,10 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import select
+
 from podium.service import Podium
-from podium.store.models import Measurement, Run, utcnow
+from podium.store.models import LateReport, Measurement, Run, utcnow
 
 from ..conftest import CONSTANT_PREDICT, write_submission
+from ..patience import HANG
 
 BIG = 80 * 2**30  # the peak memory of a large model, in bytes
 
@@ -66,7 +69,7 @@ def test_concurrent_claims_never_take_one_submission_twice(
     barrier = threading.Barrier(len(evaluators))
 
     def claim(evaluator: Podium) -> int | None:
-        barrier.wait(timeout=60)
+        barrier.wait(timeout=HANG)
         claimed = evaluator.evaluation.claim_next()
         return None if claimed is None else claimed[0]
 
@@ -78,3 +81,28 @@ def test_concurrent_claims_never_take_one_submission_twice(
             evaluator.close()
     taken = [c for c in claims if c is not None]
     assert sorted(taken) == sorted(queued) and claims.count(None) == 3
+
+
+def test_text_no_store_can_hold_is_stored_escaped(competition_dir: Path, tmp_path: Path) -> None:
+    """A NUL (PostgreSQL refuses it) and a lone surrogate (no UTF-8 for it) in what a run
+    produced: kept, escaped, in every column a submission's text reaches."""
+    podium = Podium.open(competition_dir)
+    try:
+        podium.setup.add_team("Alpha")
+        podium.setup.open_stage("evaluation")
+        folder = write_submission(tmp_path / "const", CONSTANT_PREDICT)
+        receipt = podium.submissions.submit(folder, team="Alpha")
+        hostile = "out\x00put \udcff\ud800 end"
+        with podium.competition.sessions.begin() as s:
+            run = Run(submission_id=receipt.submission_id, status="failed", error=hostile,
+                      log_tail=hostile)  # fmt: skip
+            s.add(run)
+            s.flush()
+            s.add(LateReport(run_id=run.id, reason=hostile))
+            run_id = run.id
+        stored = podium.results.run(run_id)
+        assert stored.error == stored.log_tail == "out\\x00put \\xff\\ud800 end"
+        with podium.competition.sessions() as s:
+            assert s.scalars(select(LateReport.reason)).one() == stored.error
+    finally:
+        podium.close()

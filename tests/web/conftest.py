@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from podium.service import Podium
 from podium.submission.archive import pack_folder
 
-from ..conftest import CONSTANT_PREDICT, SMALL_SPEC, write_submission
+from ..conftest import CONSTANT_PREDICT, RUN_LIMIT, SMALL_SPEC, write_submission
 
 
 @dataclass
@@ -33,7 +33,7 @@ class Cup:
 def make_cup(tmp_path: Path, extra: str = "") -> Cup:
     root = tmp_path / "cup"
     root.mkdir()
-    spec = SMALL_SPEC.format(timeout=30.0) + 'runner = "subprocess"\n' + extra
+    spec = SMALL_SPEC.format(timeout=RUN_LIMIT) + 'runner = "subprocess"\n' + extra
     (root / "competition.toml").write_text(spec)
     podium = Podium.open(root)
     try:

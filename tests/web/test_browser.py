@@ -12,7 +12,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import httpx
 import pytest
 
 from ..chart_labels import measure
+from ..patience import HANG, HANG_MS, answering, wait_until
 from .conftest import Cup, make_cup
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,18 +56,11 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Cup]]:
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(url + "/api/stages", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError((tmp_path / "serve.log").read_text())
+        answering(url + "/api/stages", proc=proc, log=tmp_path / "serve.log")
         yield url, cup
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.wait(timeout=HANG)
         log.close()
 
 
@@ -84,7 +77,7 @@ def _podium(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
-        timeout=120,
+        timeout=HANG,
     )
 
 
@@ -106,16 +99,15 @@ def test_tokens_and_submit_from_the_command_line(server: tuple[str, Cup], tmp_pa
     wrong = _podium("submit", str(folder), "--server", url, "--token", "pdm_forged")
     assert wrong.returncode == 2 and "401" in wrong.stderr
     assert _podium("token", "create", "-c", str(cup.root)).returncode == 2
-    deadline = time.time() + 60
-    while time.time() < deadline:
+
+    def scored() -> dict[str, Any] | None:
         team = httpx.get(
             url + "/api/teams/Deep Percept", headers={"Authorization": f"Bearer {token}"}
-        )
-        if team.json()["submissions"][0]["status"] == "scored":
-            break
-        time.sleep(0.3)
-    assert team.json()["submissions"][0]["status"] == "scored"
-    assert team.json()["attempts_left"] == {"evaluation": 2}
+        ).json()
+        return team if team["submissions"][0]["status"] == "scored" else None
+
+    team = wait_until(scored, "the submission to be scored")
+    assert team["attempts_left"] == {"evaluation": 2}
 
 
 def _shots(tmp_path: Path) -> Path:
@@ -166,7 +158,7 @@ def test_sign_in_upload_watch_it_scored_and_see_the_charts(
         expect(page.locator("#left-evaluation")).to_have_text("2")
         # the page refreshes itself while the run is queued or running
         expect(page.locator("#submissions tbody tr").first).to_have_class(
-            "status-scored", timeout=60_000
+            "status-scored", timeout=HANG_MS
         )
         page.screenshot(path=str(shots / "team-laptop.png"), full_page=True)
 
@@ -177,7 +169,7 @@ def test_sign_in_upload_watch_it_scored_and_see_the_charts(
         page.goto(url + "/leaderboard")
         expect(page.locator("#leaderboard tbody tr")).to_have_count(1)
         expect(page.locator("#leaderboard tbody tr td.team")).to_contain_text("Quick Lex")
-        expect(page.locator("body")).to_have_attribute("data-charts", "drawn", timeout=20_000)
+        expect(page.locator("body")).to_have_attribute("data-charts", "drawn", timeout=HANG_MS)
         for chart in ("history", "duration", "tradeoff"):
             expect(page.locator(f"#chart-{chart} .main-svg").first).to_be_visible()
         assert page.locator("#chart-duration .bars path").count() >= 1
@@ -193,7 +185,7 @@ def test_sign_in_upload_watch_it_scored_and_see_the_charts(
         wall = browser.new_page(viewport={"width": 1920, "height": 1080})
         _watch(wall, refused)
         wall.goto(url + "/leaderboard?screen=wall")
-        expect(wall.locator("body")).to_have_attribute("data-charts", "drawn", timeout=20_000)
+        expect(wall.locator("body")).to_have_attribute("data-charts", "drawn", timeout=HANG_MS)
         _labels_inside(wall)
         wall.screenshot(path=str(shots / "leaderboard-wall.png"), full_page=True)
 

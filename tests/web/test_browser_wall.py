@@ -11,6 +11,7 @@ import pytest
 from podium.store.models import utcnow
 
 from ..chart_labels import measure
+from ..patience import HANG_MS
 from .conftest import Cup, make_cup
 from .test_browser import CHROMIUM, FLAGS, _shots, _watch
 from .test_wall import BETTER_PREDICT, WORSE_PREDICT, archive
@@ -82,7 +83,7 @@ def test_hall_of_fame_tiles_and_the_huddle_on_a_wall(live: str, tmp_path: Path) 
         expect(wall.locator("#hall-of-fame li.tile")).to_have_count(3)
         wall.screenshot(path=str(shots / "hall-of-fame-wall.png"))
         wall.goto(live + "/huddle?" + _query(since) + "&screen=wall")
-        expect(wall.locator("body")).to_have_attribute("data-charts", "drawn", timeout=20_000)
+        expect(wall.locator("body")).to_have_attribute("data-charts", "drawn", timeout=HANG_MS)
         expect(wall.locator("section.huddle")).to_have_count(2)  # evaluation, and the final
         first = wall.locator("section.huddle").first
         assert first.locator("tbody tr td.team").all_inner_texts() == ["Deep Percept",

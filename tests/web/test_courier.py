@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
+from ..patience import HANG, answering
 from ..webhook import listening
 from .conftest import bearer, make_cup
 from .test_browser import _free_port
@@ -32,33 +32,21 @@ def test_a_served_competition_sends_its_news(tmp_path: Path) -> None:
             )  # fmt: skip
             try:
                 # written before the server started (make_cup opened the stage): sent now
-                heard.wait_for("all", "Stage evaluation is open", timeout=30)
+                heard.wait_for("all", "Stage evaluation is open")
                 url = f"http://127.0.0.1:{port}"
-                _wait_up(url)
+                answering(url + "/api/stages", proc=server, log=tmp_path / "serve.log")
                 response = httpx.post(
                     url + "/api/submissions",
                     headers=bearer(cup.lex),
                     files={"file": ("sub.zip", cup.archive, "application/zip")},
-                    timeout=30,
+                    timeout=HANG,
                 )
                 assert response.status_code == 201, response.text
                 sub_id = response.json()["submission_id"]
-                scored = heard.wait_for("lex", f"submission {sub_id} in stage evaluation", 60)
+                scored = heard.wait_for("lex", f"submission {sub_id} in stage evaluation")
                 assert "Quick Lex" in scored and "scored" in scored
                 heard.wait_for("all", "The leaderboard of stage evaluation changed: 1. Quick Lex")
                 assert heard.messages("deep") == []  # another team's news stays its own
             finally:
                 server.terminate()
-                server.wait(30)
-
-
-def _wait_up(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/api/stages", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("the server did not answer")
+                server.wait(HANG)

@@ -20,6 +20,7 @@ from podium.service import Podium
 
 from ..archives import MANIFEST, tar_declaring, zeros_zip, zip_of
 from ..conftest import count_rows
+from ..patience import HANG
 from .conftest import Cup, bearer, make_cup
 
 MiB = 2**20
@@ -67,7 +68,7 @@ def _raw_request(url: str, head: str, *, then_closed: bool) -> bytes:
     """Send only the request's head (no body at all) and read the answer: what the server
     says before reading any of the body. `then_closed`: whether it also hangs up."""
     host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=30) as sock:
+    with socket.create_connection((host, int(port)), timeout=HANG) as sock:
         sock.sendall(head.encode())
         answer = b""
         while not answer.endswith(b"}"):  # every error body is a JSON object
@@ -97,7 +98,7 @@ def test_an_anonymous_300_mb_body_gets_401_before_any_of_it_is_read(cup: Cup, li
 
 
 def test_no_attempts_left_gets_409_before_the_body_and_stores_nothing(cup: Cup, live: str) -> None:
-    with httpx.Client(base_url=live, timeout=60) as client:
+    with httpx.Client(base_url=live, timeout=HANG) as client:
         for _ in range(3):
             assert upload(client, cup.lex, cup.archive).status_code == 201
         before = state(cup)
@@ -147,6 +148,10 @@ MALFORMED = {
         "marked UTF-8 but is not valid UTF-8",
     ),
     "bad crc": (_bad_crc(), "damaged or not readable"),
+    "nul in command": (
+        zip_of({"podium.toml": b'[submission]\ncommand = "python predict.py\\u0000"\n'}),
+        "submission.command: character 18 is U+0000",
+    ),
 }
 
 
@@ -170,7 +175,7 @@ def test_concurrent_uploads_of_one_new_archive_all_land(cup: Cup, live: str) -> 
     finally:
         podium.close()
     with (
-        httpx.Client(base_url=live, timeout=60) as client,
+        httpx.Client(base_url=live, timeout=HANG) as client,
         ThreadPoolExecutor(max_workers=8) as pool,
     ):
         calls = [pool.submit(upload, client, t, cup.archive) for t in tokens for _ in range(3)]

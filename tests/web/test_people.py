@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from ..patience import HANG
 from .conftest import Cup, bearer
 from .test_pages import _sign_in
 
@@ -118,7 +119,7 @@ def test_podium_submit_to_a_server_records_the_member(cup: Cup, live: str, tmp_p
     env = {**os.environ, "PODIUM_TOKEN": _personal(cup, "Quick Lex", "Barbara")}
     sent = subprocess.run(
         [sys.executable, "-m", "podium", "submit", str(folder), "--server", live],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True, text=True, env=env, timeout=HANG,
     )  # fmt: skip
     assert sent.returncode == 0, sent.stderr
     assert "accepted for 'Quick Lex' from Barbara" in sent.stdout

@@ -1,11 +1,13 @@
 """Two people of one team in Chromium against a live `podium serve`: each signs in as
 themself, sees the same team page and who sent each submission; revoking one's token signs
-that one out and leaves the other working."""
+that one out and leaves the other working; signing out ends the session for a copy of its
+cookie too."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from ..patience import HANG_MS
 from . import test_browser
 from .conftest import Cup
 
@@ -51,18 +53,26 @@ def test_two_people_of_a_team_in_the_browser(live: tuple[str, Cup], tmp_path: Pa
         barbara_page.reload()
         row = barbara_page.locator("#submissions tbody tr").first
         expect(row.locator("td.member")).to_have_text("Alan")
-        expect(row).to_have_class("status-scored", timeout=60_000)
+        expect(row).to_have_class("status-scored", timeout=HANG_MS)
         podium = cup.podium()
         try:
             podium.tokens.revoke(alan_id)
         finally:
             podium.close()
         alan_page.reload()
-        expect(alan_page).to_have_url(f"{url}/signin", timeout=10_000)
+        expect(alan_page).to_have_url(f"{url}/signin", timeout=HANG_MS)
         barbara_page.set_input_files("#file", str(archive))
         barbara_page.click("form.upload button")
         expect(barbara_page.locator("#flash")).to_contain_text("Submission #2 received")
         expect(barbara_page.locator("#submissions tbody tr td.member").first).to_have_text(
             "Barbara"
         )
+        kept = barbara_page.context.cookies()  # a copy of the session cookie, as a thief has
+        barbara_page.click("form[action='/signout'] button")
+        expect(barbara_page.locator("a.button", has_text="Sign in")).to_be_visible()
+        thief = browser.new_context()
+        thief.add_cookies(kept)  # type: ignore[arg-type]
+        stolen = thief.new_page()
+        stolen.goto(url + "/teams/Quick%20Lex")
+        expect(stolen).to_have_url(f"{url}/signin")  # signing out ended it in the store
         browser.close()

@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ..patience import HANG, HANG_MS, answering, wait_until
 from .conftest import ORIGIN, Cup, bearer, make_cup
 from .test_browser import CHROMIUM, FLAGS, _free_port
 
@@ -51,42 +51,34 @@ def serve(tmp_path: Path) -> Iterator[Callable[[Cup], str]]:
         command += ["--port", str(port), "--poll", "0.5"]
         procs.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(url + "/api/stages", timeout=1).status_code == 200:
-                    return url
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise AssertionError((tmp_path / "serve.log").read_text())
+        answering(url + "/api/stages", proc=procs[-1], log=tmp_path / "serve.log")
+        return url
 
     try:
         yield start
     finally:
         for proc in procs:
             proc.terminate()
-            proc.wait(timeout=30)
+            proc.wait(timeout=HANG)
         log.close()
 
 
 def stages(url: str) -> dict[str, dict[str, Any]]:
-    return {st["name"]: st for st in httpx.get(url + "/api/stages", timeout=10).json()}
+    return {st["name"]: st for st in httpx.get(url + "/api/stages", timeout=HANG).json()}
 
 
-def wait_for(url: str, stage: str, status: str, seconds: float = 40) -> dict[str, dict[str, Any]]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+def wait_for(url: str, stage: str, status: str) -> dict[str, dict[str, Any]]:
+    def reached() -> dict[str, dict[str, Any]] | None:
         now = stages(url)
-        if now[stage]["status"] == status:
-            return now
-        time.sleep(0.2)
-    raise AssertionError(f"stage {stage} never became {status}: {stages(url)}")
+        return now if now[stage]["status"] == status else None
+
+    return wait_until(reached, f"stage {stage} to become {status}", every=0.2)
 
 
 def stage_list(cup: Cup) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "podium", "stage", "list", "-c", str(cup.root)],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "80"},
+        capture_output=True, text=True, timeout=HANG, env={**os.environ, "COLUMNS": "80"},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert all(len(line) <= 80 for line in done.stdout.splitlines()), done.stdout
@@ -96,7 +88,7 @@ def stage_list(cup: Cup) -> str:
 def upload(url: str, cup: Cup) -> httpx.Response:
     return httpx.post(
         url + "/api/submissions", headers=bearer(cup.lex),
-        files={"file": ("sub.zip", cup.archive)}, timeout=30,
+        files={"file": ("sub.zip", cup.archive)}, timeout=HANG,
     )  # fmt: skip
 
 
@@ -153,10 +145,10 @@ def test_the_countdown_ticks_and_the_page_reloads_at_zero(
         expect(clock).to_have_text(re.compile(r"closes in \d+ s"))
         assert clock.get_attribute("datetime") == first.isoformat()
         shown = clock.inner_text()
-        expect(clock).not_to_have_text(shown, timeout=5_000)  # counted down by countdown.js
+        expect(clock).not_to_have_text(shown, timeout=HANG_MS)  # counted down by countdown.js
         expect(page.locator("#tab-sprint time.countdown")).to_contain_text("opens in")
         # at zero the page reloads by itself and shows the stages' new state
-        expect(page.locator("#tab-sprint .pill")).to_have_text("open", timeout=60_000)
+        expect(page.locator("#tab-sprint .pill")).to_have_text("open", timeout=HANG_MS)
         expect(page.locator("#tab-evaluation .pill")).to_have_text("closed")
         expect(page.locator("#tab-sprint time.countdown")).to_have_text(
             re.compile(r"closes in (2 d 1 h|2 d 2 h|2 d 0 h)")

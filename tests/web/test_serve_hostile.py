@@ -7,8 +7,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from podium.submission.archive import pack_folder
 from ..conftest import CONSTANT_PREDICT, write_submission
 from ..harness.conftest import hostile_cup, living_sandbox_processes, needs_bwrap
 from ..harness.test_hostile import LINK_TO_LABELS, SLEEPER
+from ..patience import HANG, answering, wait_until
 from .test_browser import _free_port
 
 pytestmark = [
@@ -30,14 +29,6 @@ pytestmark = [
         host_hierarchy()[0] is None, reason=f"no writable cgroup hierarchy: {host_hierarchy()[1]}"
     ),
 ]
-
-
-def _wait(condition: Callable[[], bool], what: str, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 class Server:
@@ -51,21 +42,14 @@ class Server:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
-
-        def up() -> bool:
-            try:
-                return httpx.get(self.url + "/api/stages", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        _wait(up, "the server to answer")
+        answering(self.url + "/api/stages", proc=self.proc, log=log)
 
     def upload(self, token: str, folder: Path) -> int:
         response = httpx.post(
             self.url + "/api/submissions",
             headers={"Authorization": f"Bearer {token}"},
             files={"file": ("sub.zip", pack_folder(folder), "application/zip")},
-            timeout=30,
+            timeout=HANG,
         )
         assert response.status_code == 201, response.text
         return int(response.json()["submission_id"])
@@ -74,13 +58,13 @@ class Server:
         response = httpx.get(
             f"{self.url}/api/submissions/{submission_id}",
             headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
+            timeout=HANG,
         )
         return dict(response.json())
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         self.proc.send_signal(sig)
-        self.proc.wait(timeout=60)
+        self.proc.wait(timeout=HANG)
         self.log.close()
 
 
@@ -97,19 +81,23 @@ def test_hostile_uploads_against_a_live_server(tmp_path: Path) -> None:
     server = Server(cup.competition.root, tmp_path / "serve.log")
     try:
         linked = server.upload(token, bad)
-        _wait(lambda: server.submission(token, linked)["status"] == "failed", "the link to fail")
+        wait_until(
+            lambda: server.submission(token, linked)["status"] == "failed", "the link to fail"
+        )
         assert "a symbolic link" in server.submission(token, linked)["error"]
 
         sleeper = server.upload(token, write_submission(tmp_path / "sleeper", SLEEPER))
-        _wait(
+        wait_until(
             lambda: len(living_sandbox_processes(cup.competition.root)) >= 2, "the sleeper to run"
         )
         server.stop(signal.SIGKILL)
-        _wait(lambda: living_sandbox_processes(cup.competition.root) == [], "the sandbox to die")
+        wait_until(
+            lambda: living_sandbox_processes(cup.competition.root) == [], "the sandbox to die"
+        )
 
         server = Server(cup.competition.root, tmp_path / "serve.log")
         good = server.upload(token, write_submission(tmp_path / "good", CONSTANT_PREDICT))
-        _wait(lambda: server.submission(token, good)["status"] == "scored", "the good one")
+        wait_until(lambda: server.submission(token, good)["status"] == "scored", "the good one")
         assert server.submission(token, sleeper)["status"] == "failed"  # timed out on its re-run
     finally:
         server.stop()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
 
+from ..patience import HANG, wait_until
 from ..web.test_browser import _free_port
 
 
@@ -31,16 +31,14 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )  # fmt: skip
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 20
-    while True:
+
+    def pong() -> bool:
         try:
-            client.ping()
-            break
+            return bool(client.ping())
         except redis.ConnectionError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise
-            time.sleep(0.05)
+            return False
+
+    wait_until(pong, "redis-server to answer", proc=proc)
     yield url
     proc.terminate()
-    proc.wait(timeout=20)
+    proc.wait(timeout=HANG)

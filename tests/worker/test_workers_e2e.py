@@ -23,7 +23,9 @@ from podium.submission.archive import pack_folder
 
 from ..conftest import CONSTANT_PREDICT, write_submission
 from ..harness.conftest import hostile_cup, needs_bwrap
-from ..web.test_serve_hostile import Server, _wait
+from ..harness.test_team_faults import BAD_NAME
+from ..patience import HANG, wait_until
+from ..web.test_serve_hostile import Server
 
 pytestmark = [
     needs_bwrap,
@@ -49,7 +51,7 @@ class Worker:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
-                self.proc.wait(timeout=30)
+                self.proc.wait(timeout=HANG)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -79,7 +81,7 @@ def test_two_workers_score_three_teams_once_and_survive_kill_9(tmp_path: Path, b
     server = Server(root, tmp_path / "serve.log")
     fleet = [Worker(server, token, tmp_path / f"cache{i}") for i, token in enumerate(workers)]
     try:
-        _wait(lambda: len(_state(root)["workers"]) == 2, "both workers to say hello")
+        wait_until(lambda: len(_state(root)["workers"]) == 2, "both workers to say hello")
         quick = write_submission(tmp_path / "quick", CONSTANT_PREDICT)
         slow = write_submission(tmp_path / "slow", SLOW)
         ids = [server.upload(tokens["Ada"], quick), server.upload(tokens["Bo"], quick)]
@@ -89,7 +91,7 @@ def test_two_workers_score_three_teams_once_and_survive_kill_9(tmp_path: Path, b
             runs = _state(root)["subs"][victim_sub][2]
             return runs[-1][1] if runs and runs[-1][0] == "running" else None
 
-        _wait(lambda: running_victim() is not None, "the slow submission to start")
+        wait_until(lambda: running_victim() is not None, "the slow submission to start")
         holder = running_victim()
         names = {w.id: name for name, w in _state(root)["workers"].items()}
         victim = fleet[int(names[holder][1:]) - 1]  # type: ignore[index]
@@ -100,15 +102,18 @@ def test_two_workers_score_three_teams_once_and_survive_kill_9(tmp_path: Path, b
         def all_scored() -> bool:
             return all(s[1] == "scored" for s in _state(root)["subs"].values())
 
-        _wait(all_scored, "every submission to be scored", seconds=90)
+        wait_until(all_scored, "every submission to be scored")
         state = _state(root)["subs"]
         assert sorted(s[0] for s in state.values()) == ["Ada", "Bo", "Mallory"]  # three teams
         for sub_id in ids:
             assert [r[0] for r in state[sub_id][2]] == ["scored"]  # once each
+        with Podium.open(root) as podium:  # workers run the same sandbox, and say so
+            run = podium.results.run(podium.submissions.find()[0].runs[-1].id)
+            assert run.enforcement["system_calls"].startswith("seccomp filter, default deny")
         victim_runs = state[victim_sub][2]
         assert [r[0] for r in victim_runs] == ["platform_error", "scored"]
         assert victim_runs[0][1] == holder and victim_runs[1][1] != holder  # on the other
-        me = httpx.get(f"{server.url}/api/teams/Mallory", timeout=10,
+        me = httpx.get(f"{server.url}/api/teams/Mallory", timeout=HANG,
                        headers={"Authorization": f"Bearer {tokens['Mallory']}"}).json()  # fmt: skip
         assert json.dumps(me).count('"attempts_left"') >= 1 and "98" in json.dumps(me)
 
@@ -116,19 +121,19 @@ def test_two_workers_score_three_teams_once_and_survive_kill_9(tmp_path: Path, b
         worker_auth = {"Authorization": f"Bearer {workers[0]}"}
         for method, path in (("GET", "/api/leaderboard"), ("GET", "/api/teams/Ada"),
                              ("GET", "/api/me"), ("POST", "/api/stages/evaluation/close")):  # fmt: skip
-            refused = httpx.request(method, server.url + path, headers=worker_auth, timeout=10)
+            refused = httpx.request(method, server.url + path, headers=worker_auth, timeout=HANG)
             assert refused.status_code == 403, (path, refused.text)
-        upload = httpx.post(server.url + "/api/submissions", headers=worker_auth, timeout=10,
+        upload = httpx.post(server.url + "/api/submissions", headers=worker_auth, timeout=HANG,
                             files={"file": ("s.zip", pack_folder(quick), "application/zip")})  # fmt: skip
         assert upload.status_code == 403
         for token in (tokens["Ada"], None):
             headers = {"Authorization": f"Bearer {token}"} if token else {}
             claim = httpx.post(server.url + "/api/worker/claim", json={"submission_id": ids[0]},
-                               headers=headers, timeout=10)  # fmt: skip
+                               headers=headers, timeout=HANG)  # fmt: skip
             assert claim.status_code in (401, 403)
         for split in ("eval", "final"):  # only while it runs a run of that split
             inputs = httpx.get(f"{server.url}/api/worker/inputs/{split}", headers=worker_auth,
-                               timeout=30)  # fmt: skip
+                               timeout=HANG)  # fmt: skip
             assert inputs.status_code == 403, inputs.text
         log = fleet[1 - fleet.index(victim)].log_path.read_text()
         assert "labels" not in log
@@ -136,7 +141,7 @@ def test_two_workers_score_three_teams_once_and_survive_kill_9(tmp_path: Path, b
         # the machine comes back (systemd restarts it): it cleans up what the killed run left
         index = fleet.index(victim)
         fleet[index] = Worker(server, workers[index], victim.cache)
-        _wait(lambda: not any(left.iterdir()), "the restarted worker to clean up")
+        wait_until(lambda: not any(left.iterdir()), "the restarted worker to clean up")
 
         # a machine that differs: shown, and its runs not compared
         for worker in fleet:
@@ -144,15 +149,15 @@ def test_two_workers_score_three_teams_once_and_survive_kill_9(tmp_path: Path, b
         other = Worker(server, odd, tmp_path / "cache3",
                        PODIUM_FINGERPRINT_EXTRA='{"gpu": "another card"}')  # fmt: skip
         fleet.append(other)
-        _wait(lambda: "w3" in _state(root)["workers"], "the third worker to say hello")
+        wait_until(lambda: "w3" in _state(root)["workers"], "the third worker to say hello")
         assert not _state(root)["workers"]["w3"].alike
         server.upload(tokens["Cy"], slow)  # a new team: its only run is on the odd machine
-        _wait(all_scored, "the third worker's run", seconds=60)
+        wait_until(all_scored, "the third worker's run")
         listing = subprocess.run([sys.executable, "-m", "podium", "workers", "-c", str(root),
                                   "--json"], capture_output=True, text=True, check=True)  # fmt: skip
         shown = {w["name"]: w for w in json.loads(listing.stdout)["workers"]}
         assert shown["w3"]["differs"] == ["gpu"] and shown["w1"]["alike"]
-        board = httpx.get(server.url + "/api/leaderboard", timeout=10).json()
+        board = httpx.get(server.url + "/api/leaderboard", timeout=HANG).json()
         assert any("different gpu" in note for note in board["notes"])
     finally:
         for worker in fleet:
@@ -178,18 +183,18 @@ def test_a_photo_finish_runs_interleaved_on_one_worker_when_the_stage_closes(
     server = Server(root, tmp_path / "serve.log")
     fleet = [Worker(server, token, tmp_path / f"cache{i}") for i, token in enumerate(machines)]
     try:
-        _wait(lambda: len(_state(root)["workers"]) == 2, "both workers to say hello")
+        wait_until(lambda: len(_state(root)["workers"]) == 2, "both workers to say hello")
         steady = "import time\ntime.sleep(0.3)\n" + CONSTANT_PREDICT
         swift = ("import time\ntime.sleep(0.2)\n" + CONSTANT_PREDICT).replace(
             '"pawsx": "1"', '"pawsx": "0"'
         )
         server.upload(tokens["Steady"], write_submission(tmp_path / "steady", steady))
         server.upload(tokens["Swift"], write_submission(tmp_path / "swift", swift))
-        _wait(lambda: all(s[1] == "scored" for s in _state(root)["subs"].values())
+        wait_until(lambda: all(s[1] == "scored" for s in _state(root)["subs"].values())
               and len(_state(root)["subs"]) == 2, "both to be scored")  # fmt: skip
-        board = httpx.get(server.url + "/api/leaderboard", timeout=10).json()
+        board = httpx.get(server.url + "/api/leaderboard", timeout=HANG).json()
         assert board["provisional"] and [d["kind"] for d in board["decisions"]] == ["undecided"]
-        closed = httpx.post(server.url + "/api/stages/evaluation/close", timeout=10,
+        closed = httpx.post(server.url + "/api/stages/evaluation/close", timeout=HANG,
                             headers={"Authorization": f"Bearer {organizer}"})  # fmt: skip
         assert closed.status_code == 200 and closed.json()["publishing"]
 
@@ -201,16 +206,67 @@ def test_a_photo_finish_runs_interleaved_on_one_worker_when_the_stage_closes(
                         if r.kind == "remeasure" and r.status == "scored"]  # fmt: skip
 
         def published() -> bool:
-            board = httpx.get(server.url + "/api/leaderboard", timeout=10).json()
+            board = httpx.get(server.url + "/api/leaderboard", timeout=HANG).json()
             return not board["provisional"]
 
-        _wait(published, "the photo finish to decide or spend its budget", seconds=90)
+        wait_until(published, "the photo finish to decide or spend its budget")
         runs = sorted(remeasured())
         assert 2 <= len(runs) <= 4 and len({worker for _, worker, _ in runs}) == 1
         assert [team for _, _, team in runs] == ["Steady", "Swift"] * (len(runs) // 2)
-        [decision] = httpx.get(server.url + "/api/leaderboard", timeout=10).json()["decisions"]
+        [decision] = httpx.get(server.url + "/api/leaderboard", timeout=HANG).json()["decisions"]
         assert decision["runs"] == [1 + len(runs) // 2] * 2
     finally:
         for worker in fleet:
             worker.stop()
+        server.stop()
+
+
+MANY_FILES = (
+    CONSTANT_PREDICT
+    + """
+for i in range(1001):
+    (dst / f"x{i}.jsonl").write_text("")
+"""
+)
+
+
+def test_a_workers_run_with_outputs_it_cannot_send_is_the_teams_failure(
+    tmp_path: Path, broker: str
+) -> None:
+    """A name that is not UTF-8 crashed the worker's report (it cannot be sent), and more
+    files than the server reads made it refuse the report: the lease ran out and the run was
+    blamed on the worker, three times. Now: `failed` with a reason (the name escaped), once;
+    the NUL it printed is stored escaped on both stores; the next honest run scores."""
+    lease = f'[workers]\nbroker = "{broker}"\nlease_seconds = 3.0\nheartbeat_seconds = 0.5\n'
+    cup = hostile_cup(tmp_path / "cup", extra=lease, timeout=30.0)
+    token = cup.tokens.create("team", team="Mallory")
+    machine = cup.tokens.create("worker", label="w1")
+    root = cup.competition.root
+    cup.close()
+    server = Server(root, tmp_path / "serve.log")
+    worker = Worker(server, machine, tmp_path / "cache")
+    try:
+        noisy = "import sys\nsys.stdout.buffer.write(b'NUL\\x00HERE\\n')\n" + BAD_NAME
+        bad = [server.upload(token, write_submission(tmp_path / name, code))
+               for name, code in (("name", noisy), ("many", MANY_FILES))]  # fmt: skip
+        good = server.upload(token, write_submission(tmp_path / "good", CONSTANT_PREDICT))
+
+        def ended() -> bool:
+            subs = _state(root)["subs"]
+            return all(subs[i][1] not in ("queued", "running") for i in (*bad, good))
+
+        wait_until(ended, "the three runs to end")
+        subs = _state(root)["subs"]
+        assert subs[good][1] == "scored"
+        for sub in bad:
+            assert subs[sub][1] == "failed" and [r[0] for r in subs[sub][2]] == ["failed"]
+        with Podium.open(root) as podium:
+            name, many = (podium.results.run(s.runs[0].id) for s in podium.submissions.find()[:2])
+        assert "xnli/\\xff\\xfe.jsonl: a name that is not valid UTF-8" in (name.error or "")
+        assert "NUL\\x00HERE" in name.log_tail
+        assert "the output folder holds 1007 files; a worker sends at most 1000" in (
+            many.error or ""
+        )
+    finally:
+        worker.stop()
         server.stop()

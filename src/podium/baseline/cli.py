@@ -11,31 +11,44 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from podium.errors import PodiumError
+from podium.errors import MissingExtraError, PodiumError
 
-if TYPE_CHECKING:  # torch is imported only when a command runs
+if TYPE_CHECKING:  # torch (and Rich's tables) are imported only when a command runs
+    from rich.table import Table
+
     from podium.baseline.training import TrainResult
 
+EXTRA_MODULES = ("torch", "lightning", "transformers", "tokenizers")  # podium[baseline]
 # network.PAIR_PARTS and DEFAULT_PAIR_INPUTS (repeated: network imports torch)
 PAIR_PARTS = ("cls", "a", "b", "diff", "prod", "overlap")
 DEFAULT_PAIR_INPUTS = ("b", "diff", "prod", "overlap")
 
 baseline_app = typer.Typer(
     no_args_is_help=True,
-    help="Train and package the baseline model (needs the extra podium\\[baseline]).",
+    rich_markup_mode=None,  # plain help, as every podium command (cli/main.py)
+    help="Train and package the baseline model (needs the extra podium[baseline]).",
 )
 
 
+def _missing(err: ModuleNotFoundError) -> PodiumError:
+    """A missing module of the extra as a clear error; any other missing module is a bug."""
+    if (err.name or "").split(".")[0] not in EXTRA_MODULES:
+        raise err
+    return MissingExtraError("baseline", "the baseline kit", err.name)
+
+
 def _fail(err: PodiumError) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
     Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {escape(err.message)}")
     raise typer.Exit(2)
 
 
 def _scores_table(scores: dict[tuple[str, str], float]) -> Table:
+    from rich.table import Table
+
     table = Table(title="Dev scores (best checkpoint)", title_justify="left")
     for col in ("task", "language", "score"):
         table.add_column(col, justify="right" if col == "score" else "left")
@@ -105,6 +118,9 @@ def train(
     except PodiumError as err:
         _fail(err)
         return
+    except ModuleNotFoundError as err:
+        _fail(_missing(err))
+        return
     _print_result(result)
 
 
@@ -127,6 +143,8 @@ def _choices(
 
 
 def _print_result(result: TrainResult) -> None:
+    from rich.console import Console
+
     console = Console(highlight=False)
     console.print(_scores_table(result.scores))
     means = ", ".join(f"{t} {v:.2f}" for t, v in result.task_scores.items())
@@ -166,6 +184,11 @@ def package(
     except PodiumError as err:
         _fail(err)
         return
+    except ModuleNotFoundError as err:
+        _fail(_missing(err))
+        return
+    from rich.console import Console
+
     console = Console(highlight=False)
     console.print(f"submission written to {folder}")
     console.print(f"next: podium check {folder} --data PUBLIC_DIR  then  podium submit {folder}")

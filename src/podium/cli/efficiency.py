@@ -16,10 +16,11 @@ from podium.cli.options import (
     open_podium,
     progress,
 )
-from podium.cli.render import print_comparison, print_decisions, print_outcomes
 from podium.errors import PodiumError
 
-rules_app = typer.Typer(no_args_is_help=True, help="Try the re-ranking rule on stored results.")
+rules_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Try the re-ranking rule on stored results."
+)
 
 
 def remeasure(
@@ -28,6 +29,8 @@ def remeasure(
     quiet: QuietOpt = False,
 ) -> None:
     """Photo finish: re-measure both teams of every undecided move, interleaved."""
+    from podium.cli.render import print_decisions, print_outcomes
+
     with open_podium(competition) as podium:
         outcomes = podium.photo_finish.run(stage, progress=progress(quiet))
         print_outcomes(console(), outcomes)
@@ -45,6 +48,8 @@ def simulate(
     json_out: JsonOpt = False,
 ) -> None:
     """Replay a stage's stored measurements under another rule; nothing is changed."""
+    from podium.cli.render import print_comparison
+
     try:
         places = [int(b) for b in bonus.split(",") if b.strip()] if bonus else None
     except ValueError:

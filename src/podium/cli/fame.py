@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, fail, open_podium
-from podium.cli.render import print_hall_of_fame
 from podium.errors import SpecError
-from podium.report.tiles import Tile, tile_filename, tile_of, tile_png, tile_svg
+
+if TYPE_CHECKING:
+    from podium.report.tiles import Tile
 
 TileFormat = Literal["svg", "png"]
 
@@ -32,9 +33,12 @@ def hall_of_fame(
     ] = None,
 ) -> None:
     """Winners of every competition kept in this store, newest stage first, then by place."""
+    from podium.cli.render import print_hall_of_fame
+    from podium.report.tiles import tile_of
+
     if tile is None and (fmt or out):
         fail(SpecError("--format and -o write a tile", hint="add --tile ID (the table's id)"))
-    with open_podium(competition) as podium:
+    with open_podium(competition, read_only=True) as podium:
         if tile is not None:
             path = _write_tile(tile_of(podium.finals.hall_of_fame_entry(tile)), fmt, out)
             console().print(f"wrote {path}", markup=False, highlight=False)
@@ -47,6 +51,8 @@ def hall_of_fame(
 
 
 def _write_tile(tile: Tile, fmt: TileFormat | None, out: Path | None) -> Path:
+    from podium.report.tiles import tile_filename, tile_png, tile_svg
+
     kind: TileFormat = fmt or ("png" if out is not None and out.suffix.lower() == ".png" else "svg")
     path = out or Path(tile_filename(tile, kind))
     svg = tile_svg(tile)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -13,6 +14,7 @@ from podium import __version__
 from podium.baseline.cli import baseline_app
 from podium.cli.efficiency import remeasure, rules_app
 from podium.cli.fame import hall_of_fame
+from podium.cli.inert import inert
 from podium.cli.notify import notify_app
 from podium.cli.options import (
     CompetitionOpt,
@@ -27,36 +29,43 @@ from podium.cli.options import (
 )
 from podium.cli.people import remove_member
 from podium.cli.questions import questions
-from podium.cli.render import (
-    print_calibration,
-    print_check,
-    print_leaderboard,
-    print_manifest,
-    print_outcomes,
-    print_submissions,
-)
 from podium.cli.server import serve, token_app
 from podium.cli.stages import stage_list
-from podium.cli.tables import print_run, print_teams
 from podium.cli.teams import teams_app
 from podium.cli.workers import worker, workers
 from podium.errors import PodiumError
-from podium.service import init_competition, resolve_source
 
+# Every module above imports only Typer at its top: the service, the store and the rendering
+# are imported inside the command that runs (`podium --help` answers at once;
+# tests/cli/test_imports.py holds it).
+
+# rich_markup_mode=None (every Typer of podium): Click's plain help and usage errors, because
+# Typer's Rich help imports more than the rest of `podium --help` (benchmarks/bench_cli.py)
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
     help="Run ML competitions ranked by quality and efficiency.",
 )
 _SOURCE_HELP = (
     "'synthetic', an XTREME-format folder (CoNLL-U accepted in udpos/), "
     "a parquet copy of google/xtreme, or 'hf:google/xtreme'"
 )
-data_app = typer.Typer(no_args_is_help=True, help="Prepare, inspect and export the data.")
-team_app = typer.Typer(no_args_is_help=True, help="Add, list and change teams.")
-stage_app = typer.Typer(no_args_is_help=True, help="Open, close and list stages.")
-final_app = typer.Typer(no_args_is_help=True, help="Select, run and reveal the final.")
-code_app = typer.Typer(no_args_is_help=True, help="Share submitted code after a stage.")
+data_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Prepare, inspect and export the data."
+)
+team_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Add, list and change teams."
+)
+stage_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Open, close and list stages."
+)
+final_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Select, run and reveal the final."
+)
+code_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Share submitted code after a stage."
+)
 app.add_typer(data_app, name="data")
 app.add_typer(team_app, name="team")
 team_app.command("remove-member")(remove_member)
@@ -94,8 +103,18 @@ def init(
     force: Annotated[bool, typer.Option(help="overwrite an existing competition.toml")] = False,
 ) -> None:
     """Write a commented competition.toml with the seed competition's defaults."""
+    from podium.service import init_competition
+
     path = guard(lambda: init_competition(folder, name=name, source=source, force=force))
     console().print(f"wrote {path}\nnext: edit it, then `podium data prepare -c {folder}`")
+
+
+@app.command()
+def migrate(competition: CompetitionOpt = Path(".")) -> None:
+    """Bring the store up to this podium's schema and the competition.toml's stages (every
+    command that changes something does it too; the commands that only show never do)."""
+    with open_podium(competition) as podium:
+        console().print(f"the store of {podium.competition.spec.name!r} is up to date")
 
 
 @data_app.command("prepare")
@@ -108,6 +127,9 @@ def data_prepare(
     json_out: JsonOpt = False,
 ) -> None:
     """Split labelled data into public training data and sealed eval/final sets."""
+    from podium.cli.render import print_manifest
+    from podium.service import resolve_source
+
     with open_podium(competition) as podium:
         chosen = resolve_source(source) if source is not None else None
         manifest = podium.setup.prepare_data(force=force, source=chosen)
@@ -120,7 +142,9 @@ def data_prepare(
 @data_app.command("info")
 def data_info(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """Counts per task, language and split of the prepared data."""
-    with open_podium(competition) as podium:
+    from podium.cli.render import print_manifest
+
+    with open_podium(competition, read_only=True) as podium:
         manifest = podium.setup.manifest()
         if json_out:
             emit_json(manifest.model_dump() if hasattr(manifest, "model_dump") else manifest)
@@ -150,13 +174,15 @@ def team_add(
     """Add a team."""
     with open_podium(competition) as podium:
         team = podium.setup.add_team(name, member or [])
-        console().print(f"team {team.name!r} added ({len(team.members)} member(s))")
+        console().print(f"team {inert(repr(team.name))} added ({len(team.members)} member(s))")
 
 
 @team_app.command("list")
 def team_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """List teams and members."""
-    with open_podium(competition) as podium:
+    from podium.cli.tables import print_teams
+
+    with open_podium(competition, read_only=True) as podium:
         teams = [{"team": t.name, "members": list(t.members)} for t in podium.setup.teams()]
         if json_out:
             emit_json(teams)
@@ -171,7 +197,7 @@ def stage_open(name: str, competition: CompetitionOpt = Path(".")) -> None:
         podium.setup.open_stage(name)
         console().print(f"stage {name!r} is open")
         for warning in podium.results.timing().warnings:
-            console().print(f"[yellow]warning:[/] {warning}")
+            console().print(f"[yellow]warning:[/] {inert(warning)}")
 
 
 @stage_app.command("close")
@@ -180,9 +206,12 @@ def stage_close(name: str, competition: CompetitionOpt = Path(".")) -> None:
     with open_podium(competition) as podium:
         winners = podium.finals.close_stage(name)
         console().print(f"stage {name!r} is closed")
+        report = podium.finals.close_report(name)
+        for line in report.lines() if report else ():
+            console().print(line, highlight=False, markup=False)
         for w in winners:
             console().print(
-                f"hall of fame: {w.team_name} wins stage {w.stage_name!r} "
+                f"hall of fame: {inert(w.team_name)} wins stage {inert(repr(w.stage_name))} "
                 f"({w.score:.2f} points, {w.duration_seconds:.2f} s)"
             )
 
@@ -211,7 +240,7 @@ def submit(
             emit_json(r.__dict__)
         else:
             console().print(
-                f"submission #{r.submission_id} accepted for {r.team!r}: attempt {r.attempt} of "
+                f"submission #{r.submission_id} accepted for {inert(repr(r.team))}: attempt {r.attempt} of "
                 f"{r.attempts} in stage {r.stage!r}, sha256 {r.sha256[:12]}…, "
                 f"queue position {r.queue_position}"
             )
@@ -229,12 +258,13 @@ def _submit_remote(
     if json_out:
         emit_json(r)
         return
-    sender = f" from {r['member']}" if r.get("member") else ""
+    sender = f" from {inert(r['member'])}" if r.get("member") else ""
     console().print(
-        f"submission #{r['submission_id']} accepted for {r['team']!r}{sender}: "
+        f"submission #{r['submission_id']} accepted for {inert(repr(r['team']))}{sender}: "
         f"attempt {r['attempt']} "
-        f"of {r['attempts']} in stage {r['stage']!r}, queue position {r['queue_position']}\n"
-        f"follow it: {server.rstrip('/')}/teams/{quote(r['team'], safe='')}"
+        f"of {r['attempts']} in stage {inert(repr(r['stage']))}, "
+        f"queue position {r['queue_position']}\n"
+        f"follow it: {inert(server.rstrip('/'))}/teams/{quote(r['team'], safe='')}"
     )
 
 
@@ -246,6 +276,8 @@ def evaluate(
     json_out: JsonOpt = False,
 ) -> None:
     """Evaluate queued submissions one at a time (timed, validated, scored)."""
+    from podium.cli.render import print_outcomes
+
     with open_podium(competition) as podium:
         outcomes = podium.evaluation.evaluate_pending(
             progress=progress(quiet or json_out), stage=stage
@@ -267,7 +299,9 @@ def leaderboard(
     json_out: JsonOpt = False,
 ) -> None:
     """Show a stage's leaderboard: performance place, efficiency moves, final place."""
-    with open_podium(competition) as podium:
+    from podium.cli.render import print_leaderboard
+
+    with open_podium(competition, read_only=True) as podium:
         board = podium.results.leaderboard(stage)
         if json_out:
             emit_json(board.to_dict())
@@ -282,7 +316,9 @@ def submissions(
     json_out: JsonOpt = False,
 ) -> None:
     """List submissions with the status and log tail of their last run."""
-    with open_podium(competition) as podium:
+    from podium.cli.render import print_submissions
+
+    with open_podium(competition, read_only=True) as podium:
         subs = podium.submissions.find(team)
         if json_out:
             emit_json([s.to_dict() for s in subs])
@@ -297,7 +333,9 @@ def show_run(
     json_out: JsonOpt = False,
 ) -> None:
     """Show one run: measurements, fingerprint, scores and log tail."""
-    with open_podium(competition) as podium:
+    from podium.cli.tables import print_run
+
+    with open_podium(competition, read_only=True) as podium:
         run = podium.results.run(run_id)
         data = {**run.to_dict(), "log_tail": run.log_tail}
         if json_out:
@@ -315,7 +353,7 @@ def final_select(
     """Choose which evaluation submission a team takes to the final (default: its best)."""
     with open_podium(competition) as podium:
         podium.submissions.select_for_final(team, submission)
-        console().print(f"{team!r} takes submission #{submission} to the final")
+        console().print(f"{inert(repr(team))} takes submission #{submission} to the final")
 
 
 @final_app.command("run")
@@ -333,6 +371,8 @@ def final_run(competition: CompetitionOpt = Path("."), quiet: QuietOpt = False) 
 @final_app.command("reveal")
 def final_reveal(competition: CompetitionOpt = Path(".")) -> None:
     """Reveal the final leaderboard and enter the winners in the hall of fame."""
+    from podium.cli.render import print_leaderboard
+
     with open_podium(competition) as podium:
         podium.finals.reveal()
         print_leaderboard(console(), podium.results.leaderboard(podium.setup.final_stage()))
@@ -363,6 +403,7 @@ def check(
     timeout: Annotated[float, typer.Option(help="time-out of the test phase, seconds")] = 900.0,
 ) -> None:
     """Run a submission through the evaluator's harness on local data: scores, timing, errors."""
+    from podium.cli.render import print_check
     from podium.harness.check import check_submission
     from podium.spec import SandboxSpec
 
@@ -381,6 +422,8 @@ def calibrate(
     quiet: QuietOpt = False,
 ) -> None:
     """Measure run-to-run noise here and recommend min_efficiency_gain."""
+    from podium.cli.render import print_calibration
+
     with open_podium(competition) as podium:
         noise = podium.evaluation.calibrate(submission, runs=runs, progress=progress(quiet))
         print_calibration(console(), noise, podium.competition.spec.reranking.min_efficiency_gain)
@@ -440,4 +483,7 @@ def demo(
 
 def main() -> None:
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    if sys.argv[1:] == ["--version"]:  # at once: Typer would import pydantic to parse a flag
+        print(f"podium {__version__}")
+        return
     app()

@@ -6,18 +6,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from podium.channels import shown
+from podium.cli.inert import inert
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, open_podium
 
-notify_app = typer.Typer(no_args_is_help=True, help="News sent to Apprise URLs ([notify]).")
+notify_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="News sent to Apprise URLs ([notify])."
+)
 WIDTH = 80
 
 
 @notify_app.command("test")
 def notify_test(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """Send a test message to every [notify] URL now and say what happened to each."""
+
     with open_podium(competition) as podium:
         results = podium.news.send_test()
     if json_out:
@@ -26,8 +28,8 @@ def notify_test(competition: CompetitionOpt = Path("."), json_out: JsonOpt = Fal
         console().print("no [notify] URLs in competition.toml: nothing to send")
     for r in [] if json_out else results:
         verdict = "[green]sent[/]  " if r.error is None else "[red]FAILED[/]"
-        line = f"{verdict} {escape(r.where)} {escape(r.url)}"
-        console().print(line + ("" if r.error is None else f"\n       {escape(r.error)}"))
+        line = f"{verdict} {inert(r.where)} {inert(r.url)}"
+        console().print(line + ("" if r.error is None else f"\n       {inert(r.error)}"))
     if any(r.error is not None for r in results):
         raise typer.Exit(1)
 
@@ -39,7 +41,10 @@ def notify_list(
     json_out: JsonOpt = False,
 ) -> None:
     """The latest news in the outbox: to whom, whether sent, tries and the last error."""
-    with open_podium(competition) as podium:
+
+    from podium.channels import shown
+
+    with open_podium(competition, read_only=True) as podium:
         rows = podium.news.outbox(limit)
     if json_out:
         emit_json([
@@ -58,12 +63,12 @@ def notify_list(
     for r in rows:
         to = _cut(r.team or "everyone", 18)
         out.print(
-            f"{r.id:>5} {_cut(r.kind, 15):<15} {escape(to):<18} {r.status:<7} {r.tries:>5} "
+            f"{r.id:>5} {_cut(r.kind, 15):<15} {inert(to):<18} {r.status:<7} {r.tries:>5} "
             f"{r.created_at:%m-%d %H:%M}",
             highlight=False,
         )
         if r.last_error and r.status != "sent":
-            out.print(f"      {escape(_cut(r.last_error, WIDTH - 6))}", highlight=False)
+            out.print(f"      {inert(_cut(r.last_error, WIDTH - 6))}", highlight=False)
 
 
 def _cut(text: str, width: int) -> str:

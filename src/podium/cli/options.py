@@ -7,14 +7,17 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
+from podium.cli.inert import inert, inert_console, inert_json
 from podium.errors import PodiumError
-from podium.service import Podium
+
+if TYPE_CHECKING:  # imported when a command runs: `podium --help` stays fast
+    from rich.console import Console
+
+    from podium.service import Podium
 
 T = TypeVar("T")
 NEWS_SECONDS = 10.0
@@ -31,29 +34,37 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="print only the essentials")]
 
 
-def console() -> Console:
-    return Console(highlight=False)
+def console(*, stderr: bool = False) -> Console:
+    """What every command prints with: people's text in it is inert (`cli/inert.py`)."""
+    return inert_console(stderr=stderr)
 
 
 def fail(err: PodiumError) -> None:
-    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {escape(err.message)}")
+    console(stderr=True).print(f"[bold red]error:[/] {inert(err.message, lines=True)}")
     raise typer.Exit(2)
 
 
 @contextmanager
-def open_podium(root: Path) -> Iterator[Podium]:
+def open_podium(root: Path, *, read_only: bool = False) -> Iterator[Podium]:
+    """The competition for one command. `read_only` (a command that only shows something):
+    no migration (a store behind the code names `podium migrate`) and no wait on news; the
+    schedule is applied either way, so every command sees the stages the server sees (news
+    a due change makes waits in the outbox for the server or the next command that sends)."""
+    from podium.service import Podium
+
     try:
-        podium = Podium.open(root)
+        podium = Podium.open(root, read_only=read_only)
     except PodiumError as err:
         fail(err)
         raise
     try:
-        podium.schedule.apply()  # every command sees the stages the server sees
+        podium.schedule.apply()
         yield podium
     except PodiumError as err:
         fail(err)
     finally:
-        deliver_news(podium)
+        if not read_only:
+            deliver_news(podium)
         podium.close()
 
 
@@ -65,8 +76,8 @@ def deliver_news(podium: Podium) -> None:
     try:
         podium.news.deliver(within=NEWS_SECONDS)
     except Exception as err:  # never the command's failure: the news stays in the outbox
-        Console(stderr=True, highlight=False).print(
-            f"[yellow]warning:[/] news not sent yet ({escape(type(err).__name__)})"
+        console(stderr=True).print(
+            f"[yellow]warning:[/] news not sent yet ({inert(type(err).__name__)})"
         )
 
 
@@ -81,9 +92,10 @@ def guard(fn: Callable[[], T]) -> T:
 def progress(quiet: bool) -> Callable[[str], None] | None:
     if quiet:
         return None
-    console = Console(stderr=True, highlight=False)
-    return lambda msg: console.print(f"[dim]… {msg}[/]")
+    err = console(stderr=True)
+    return lambda msg: err.print(f"[dim]… {inert(msg)}[/]")
 
 
 def emit_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n")
+    text = json.dumps(value, indent=2, default=str, ensure_ascii=False)
+    sys.stdout.write(inert_json(text) + "\n")

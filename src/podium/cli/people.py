@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from podium.cli.inert import inert
 from podium.cli.options import CompetitionOpt, console, open_podium
 
 
@@ -19,4 +20,6 @@ def remove_member(
     submissions keep their name)."""
     with open_podium(competition) as podium:
         revoked = podium.setup.remove_member(team, member)
-    console().print(f"{member!r} left team {team!r} ({revoked} personal token(s) revoked)")
+    console().print(
+        f"{inert(repr(member))} left team {inert(repr(team))} ({revoked} personal token(s) revoked)"
+    )

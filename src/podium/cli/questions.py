@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
+from podium.cli.inert import inert
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, open_podium
-from podium.service.questions import QuestionInfo
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from podium.service.questions import QuestionInfo
 
 HEADERS = ("#", "title", "by", "ans", "state", "active")
 AUTHOR = 16  # characters of an asker's name
@@ -20,7 +22,7 @@ GAP = 2  # between columns
 def questions(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """The question board: pinned first, then the most recently active (answer on the website
     or with POST /api/questions/ID/answers)."""
-    with open_podium(competition) as podium:
+    with open_podium(competition, read_only=True) as podium:
         board = podium.questions.board()
     if json_out:
         emit_json([q.to_dict() for q in board])
@@ -41,6 +43,9 @@ def _row(q: QuestionInfo) -> list[str]:
 def print_questions(out: Console, board: Sequence[QuestionInfo]) -> None:
     """One line a question: titles get the room the other columns leave, cut with an
     ellipsis, never wrapped; people's text is shown as text, never as Rich markup."""
+    from rich.table import Table
+    from rich.text import Text
+
     if not board:
         out.print("no questions yet (people ask on the website: /questions)")
         return
@@ -54,5 +59,7 @@ def print_questions(out: Console, board: Sequence[QuestionInfo]) -> None:
             header, no_wrap=True, justify="right" if header in ("#", "ans") else "left"
         )
     for row in rows:
-        table.add_row(*(Text(cell) for cell in [row[0], _cut(row[1], room), *row[2:]]))
+        table.add_row(
+            *(Text.from_markup(inert(cell)) for cell in [row[0], _cut(row[1], room), *row[2:]])
+        )
     out.print(table)

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from podium.calibration import NoiseReport
+from podium.cli.inert import inert
 from podium.cli.tables import Grid, Notes, error_note
-from podium.data.prepare import Manifest
 from podium.fame import ordinal
-from podium.harness.check import CheckReport
-from podium.layout import CompetitionLayout
-from podium.leaderboard import Leaderboard, Row
 from podium.report.durations import duration_text, metric_name
-from podium.service import RunOutcome
-from podium.service.reads import FameEntry, SubmissionInfo
+
+if TYPE_CHECKING:  # types only: a leaderboard is printed without numpy or the harness
+    from podium.calibration import NoiseReport
+    from podium.data.prepare import Manifest
+    from podium.harness.check import CheckReport
+    from podium.layout import CompetitionLayout
+    from podium.leaderboard import Leaderboard, Row
+    from podium.service import RunOutcome
+    from podium.service.reads import FameEntry, SubmissionInfo
 
 
 def _arrow(row: Row) -> str:
@@ -38,8 +41,8 @@ def print_leaderboard(
     tasks = board.shown_tasks
     rule = board.rule
     console.print(
-        f"\n[bold]{board.competition}[/] — stage [bold]{board.stage}[/] ({board.status}), "
-        f"hardware {board.hardware!r}"
+        f"\n[bold]{inert(board.competition)}[/] — stage [bold]{inert(board.stage)}[/] "
+        f"({board.status}), hardware {inert(repr(board.hardware))}"
     )
     before = Table(title="Performance order (before re-ranking)", title_justify="left")
     figure = metric_name(board.efficiency_metric)
@@ -48,7 +51,7 @@ def print_leaderboard(
     for row in board.performance_order():
         before.add_row(
             str(row.performance_place),
-            row.team,
+            inert(row.team),
             f"{row.overall:.2f}",
             *[_task_cell(row, t, languages) for t in tasks],
             duration_text(row.aggregate, board.efficiency_metric),
@@ -68,37 +71,37 @@ def print_leaderboard(
     footnotes: list[str] = []
     for row in board.rows:
         if wide or not row.reasons:
-            why = "\n".join(row.reasons) or "-"
+            why = inert("\n".join(row.reasons), lines=True) or "-"
         else:
             footnotes.append(
                 f"({len(footnotes) + 1}) {row.team} (performance {row.performance_place}, "
                 f"efficiency {row.efficiency_place}): " + "; ".join(row.reasons)
             )
-            why = f"({len(footnotes)}) {compact_reason(row)}"
+            why = f"({len(footnotes)}) {inert(compact_reason(row))}"
         numbers = (str(row.performance_place), str(row.efficiency_place)) if wide else ()
         after.add_row(
             str(row.place),
             _arrow(row),
-            row.team,
+            inert(row.team),
             f"{row.overall:.2f}",
             duration_text(row.aggregate, board.efficiency_metric),
             *numbers,
             why,
         )
     for ref in board.references:
-        after.add_row("ref", "", f"{ref.team} (reference)", f"{ref.overall:.2f}",
+        after.add_row("ref", "", f"{inert(ref.team)} (reference)", f"{ref.overall:.2f}",
                       duration_text(ref.aggregate, board.efficiency_metric),
                       *(("-", "-") if wide else ()), "never ranked")  # fmt: skip
     after.print(console)
     for note in footnotes:
-        console.print(note, highlight=False, soft_wrap=True)  # the terminal wraps it whole
+        console.print(inert(note), highlight=False, soft_wrap=True)  # the terminal wraps it whole
     if board.aggregate != "mean" or not board.rule.higher_is_better:
         console.print(f"[dim]{board.overall_text}[/]")
     print_decisions(console, board)
     for note in board.notes:
-        console.print(f"[yellow]warning:[/] {note}")
+        console.print(f"[yellow]warning:[/] {inert(note)}")
     for team, why in board.unranked:
-        console.print(f"[dim]not ranked: {team} ({why})[/]")
+        console.print(f"[dim]not ranked: {inert(team)} ({inert(why)})[/]")
 
 
 def compact_reason(row: Row) -> str:
@@ -128,17 +131,24 @@ def print_decisions(console: Console, board: Leaderboard) -> None:
             colour = {"moved": "green", "refused": "red"}.get(d.kind, "yellow")
             interval = f"{d.gain_ci[0]:.1%} to {d.gain_ci[1]:.1%}" if d.gain_ci else "-"
             table.add_row(
-                escape(d.team), escape(d.past), f"{d.score_gap:.2f}", f"{d.gain:.1%}", interval,
+                inert(d.team), inert(d.past), f"{d.score_gap:.2f}", f"{d.gain:.1%}", interval,
                 f"{d.runs[0]}/{d.runs[1]}", f"[{colour}]{d.kind}[/]",
             )  # fmt: skip
         table.print(console)
+    for contest in board.contests:
+        console.print(f"unsure ({contest.kind}): {contest.reason}", highlight=False, markup=False)
     if board.provisional:
         console.print(
-            f"[yellow]provisional:[/] undecided moves are re-measured when the stage is "
-            f"published, or now with `podium remeasure --stage {board.stage}`"
+            f"[yellow]provisional:[/] unsure comparisons that could change a place or a bonus "
+            f"are re-measured when the stage is published, or now with "
+            f"`podium remeasure --stage {board.stage}`"
         )
+    elif board.closing:
+        console.print("[green]final:[/] what the close did")
+        for line in board.closing:
+            console.print(f"  {line}", highlight=False, markup=False)
     for warning in board.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"[yellow]warning:[/] {inert(warning)}")
 
 
 def print_comparison(console: Console, published: Leaderboard, simulated: Leaderboard) -> None:
@@ -157,7 +167,7 @@ def print_comparison(console: Console, published: Leaderboard, simulated: Leader
     for row in published.rows:
         change = row.place - places[row.team]
         table.add_row(
-            escape(row.team), str(row.performance_place), str(row.place), str(places[row.team]),
+            inert(row.team), str(row.performance_place), str(row.place), str(places[row.team]),
             "=" if change == 0 else f"{change:+d}",
         )  # fmt: skip
     table.print(console)
@@ -193,8 +203,8 @@ def print_outcomes(console: Console, outcomes: Sequence[RunOutcome]) -> None:
         colour = {"scored": "green", "failed": "red"}.get(o.status, "yellow")
         table.add_row(
             str(o.run_id),
-            escape(o.team),
-            escape(o.stage),
+            inert(o.team),
+            inert(o.stage),
             str(o.attempt),
             f"[{colour}]{o.status}[/]",
             "-" if o.overall is None else f"{o.overall:.2f}",
@@ -222,13 +232,13 @@ def print_submissions(console: Console, subs: Sequence[SubmissionInfo]) -> None:
         last = sub.runs[-1] if sub.runs else None
         table.add_row(
             str(sub.id),
-            escape(sub.team),
-            escape(sub.stage.name),
+            inert(sub.team),
+            inert(sub.stage.name),
             str(sub.attempt),
             sub.status,
             sub.sha256[:8],
             str(last.id) if last else "-",
-            escape(sub.member or "-"),
+            inert(sub.member or "-"),
             notes.cell(f"submission {sub.id} of {sub.team}",
                        error_note(last.error, last.id) if last else ""),
         )  # fmt: skip
@@ -243,7 +253,7 @@ def print_hall_of_fame(console: Console, entries: Sequence[FameEntry]) -> None:
         return
     names = {e.competition_name for e in entries}
     one = names.pop() if len(names) == 1 else None  # then named once, in the title
-    table = Grid(f"Hall of fame of {escape(one)}" if one else "Hall of fame")
+    table = Grid(f"Hall of fame of {inert(one)}" if one else "Hall of fame")
     table.column("id", right=True)  # what `--tile ID` takes
     if one is None:
         table.column("competition", least=11, most=24)
@@ -256,11 +266,11 @@ def print_hall_of_fame(console: Console, entries: Sequence[FameEntry]) -> None:
     for e in entries:
         table.add_row(
             str(e.id),
-            *(() if one else (escape(e.competition_name),)),
-            escape(e.stage_name),
+            *(() if one else (inert(e.competition_name),)),
+            inert(e.stage_name),
             ordinal(e.place),
-            escape(e.team_name),
-            escape(e.members or "-"),
+            inert(e.team_name),
+            inert(e.members or "-"),
             f"{e.score:.2f}",
             f"{e.duration_seconds:.3f}",
         )
@@ -278,12 +288,12 @@ def print_manifest(console: Console, manifest: Manifest, layout: CompetitionLayo
             )
     table.print(console)
     for warning in [*manifest.warnings, *manifest.thin()]:
-        console.print(f"[yellow]warning:[/] {escape(warning)}")
+        console.print(f"[yellow]warning:[/] {inert(warning)}")
     root = layout.root
     for what, path in (("public data", layout.public_dir), ("sealed data", layout.sealed_dir),
                        ("manifest", layout.manifest_file)):  # fmt: skip
         shown = path.relative_to(root) if path.is_relative_to(root) else path
-        console.print(f"{what}: {escape(str(shown))}", highlight=False)
+        console.print(f"{what}: {inert(str(shown))}", highlight=False)
 
 
 def print_check(console: Console, report: CheckReport) -> None:
@@ -311,10 +321,10 @@ def print_check(console: Console, report: CheckReport) -> None:
     if result.status == "scored":
         console.print("[green]the submission meets the contract[/]")
     else:
-        console.print(f"[red]contract violation or failure:[/] {escape(result.error or '')}")
+        console.print(f"[red]contract violation or failure:[/] {inert(result.error or '')}")
         if result.log_tail:
             console.print("[bold]log tail[/]")
-            console.print(result.log_tail, markup=False)
+            console.print(inert(result.log_tail, lines=True))
 
 
 def energy_text(cpu: float | None, gpu: float | None, note: str | None) -> str:

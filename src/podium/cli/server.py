@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from podium.access import Role
-from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, open_podium
-from podium.cli.tables import print_tokens
+from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, guard, open_podium
 
-token_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke access tokens.")
+if TYPE_CHECKING:
+    from podium.access import Role
+
+token_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Create, list and revoke access tokens."
+)
 
 
 @token_app.command("create")
@@ -41,7 +44,9 @@ def token_create(
 @token_app.command("list")
 def token_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """Tokens by id, role, team and member (never the tokens themselves)."""
-    with open_podium(competition) as podium:
+    from podium.cli.tables import print_tokens
+
+    with open_podium(competition, read_only=True) as podium:
         rows = podium.tokens.find()
     if json_out:
         emit_json([r.__dict__ for r in rows])
@@ -65,14 +70,22 @@ def serve(
         bool, typer.Option(help="run the evaluation queue in the server (one run at a time)")
     ] = True,
     poll: Annotated[float, typer.Option(help="seconds between queue checks")] = 5.0,
+    header_timeout: Annotated[
+        float, typer.Option(min=0.1, help="seconds a connection has to send a request's headers")
+    ] = 10.0,
+    max_connections: Annotated[
+        int, typer.Option(min=1, help="open connections at most; more are answered 503")
+    ] = 200,
 ) -> None:
     """Serve the website and JSON API (leaderboard, teams, submissions, organizer pages)."""
     import uvicorn
 
     from podium.web.app import create_app
+    from podium.web.serving import Bounds, server_config
 
     with open_podium(competition):
         pass  # report a broken competition as a clear error before the server starts
-    app = create_app(competition.resolve(), evaluate=evaluate, poll=poll)
+    app = guard(lambda: create_app(competition.resolve(), evaluate=evaluate, poll=poll))
     console().print(f"podium serving {competition.resolve()} on http://{host}:{port}")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    bounds = Bounds(header_seconds=header_timeout, max_connections=max_connections)
+    uvicorn.Server(server_config(app, host, port, bounds)).run()

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from podium.cli.inert import inert
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, open_podium
-from podium.service.schedule import StageTime
+
+if TYPE_CHECKING:
+    from podium.service.schedule import StageTime
 
 
 def stage_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """List stages: status, attempts, schedule and the time left."""
-    with open_podium(competition) as podium:
+    with open_podium(competition, read_only=True) as podium:
         now = podium.schedule.clock()
         rows, revealed = (
             podium.schedule.times(now),
@@ -27,7 +31,7 @@ def stage_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = Fals
         per_day = f" ({spec.max_per_day} a day)" if spec.max_per_day else ""
         shown = " (revealed)" if revealed.get(row.name) else ""
         out.print(
-            f"{row.name}: {row.status}{shown}; split {spec.split}, {spec.attempts} "
+            f"{inert(row.name)}: {row.status}{shown}; split {spec.split}, {spec.attempts} "
             f"attempt(s){per_day}, leaderboard {spec.leaderboard}",
             highlight=False,
         )

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from podium.service.tokens import TokenInfo
+from podium.cli.inert import inert
+
+if TYPE_CHECKING:
+    from podium.service.tokens import TokenInfo
 
 WIDE_COLUMNS = 120  # below this, long values are cut in the table and given in full under it
 
@@ -129,13 +131,13 @@ class Notes:
 
     def cell(self, about: str, text: str) -> str:
         if not text or self.wide:
-            return escape(text)
+            return inert(text)
         self.lines.append(f"({len(self.lines) + 1}) {about}: {text}")
-        return escape(f"({len(self.lines)}) {text}")
+        return inert(f"({len(self.lines)}) {text}")
 
     def print(self) -> None:
         for line in self.lines:
-            self.console.print(line, markup=False, highlight=False)
+            self.console.print(inert(line))
 
 
 def print_tokens(console: Console, rows: Sequence[TokenInfo]) -> None:
@@ -149,7 +151,7 @@ def print_tokens(console: Console, rows: Sequence[TokenInfo]) -> None:
     for r in rows:
         state = "revoked" if r.revoked else "active"
         cells = (str(r.id), r.role, r.team or "-", r.member or "-", state, r.label or "-")
-        table.add_row(*map(escape, cells))
+        table.add_row(*map(inert, cells))
     table.print(console)
 
 
@@ -162,7 +164,7 @@ def print_teams(console: Console, teams: Sequence[dict[str, Any]]) -> None:
     table.column("team", least=12, most=30)
     table.column("members", least=24, wrap=True)
     for t in teams:
-        table.add_row(escape(t["team"]), escape(", ".join(t["members"]) or "-"))
+        table.add_row(inert(t["team"]), inert(", ".join(t["members"]) or "-"))
     table.print(console)
 
 
@@ -172,18 +174,21 @@ def print_run(console: Console, record: dict[str, Any], log_tail: str) -> None:
     say = console.print
     say(f"[bold]run {record['id']}[/] of submission {record['submission']}: {record['status']}")
     if record["error"]:
-        say(f"error: {record['error']}", markup=False, highlight=False)
+        say(f"error: {inert(record['error'], lines=True)}")
+    harness = record["harness_seconds"]  # none when the run ended before the harness did
     say(f"started {_when(record['started_at'])}, finished {_when(record['finished_at'])}, "
-        f"hardware {escape(str(record['hardware']))}, harness {record['harness_seconds']:.3f} s")  # fmt: skip
+        f"hardware {inert(record['hardware'] or '-')}, "
+        f"harness {'-' if harness is None else f'{harness:.3f} s'}")  # fmt: skip
     say(f"sha256: submission {clip(record['submission_sha256'], 17)}, "
         f"inputs {clip(record['inputs_sha256'] or '-', 17)}")  # fmt: skip
-    pairs = [f"{k} {clip(str(v), 17)}" for k, v in record["fingerprint"].items() if v is not None]
-    say("fingerprint: " + escape(", ".join(pairs)), highlight=False)
+    fingerprint = record["fingerprint"] or {}
+    pairs = [f"{k} {clip(str(v), 17)}" for k, v in fingerprint.items() if v is not None]
+    say("fingerprint: " + inert(", ".join(pairs)), highlight=False)
     limits = Grid("Limits enforced")
     limits.column("limit", least=10)
     limits.column("by", least=20, wrap=True)
     for name, how in (record["enforcement"] or {}).items():
-        limits.add_row(escape(name), escape(str(how)))
+        limits.add_row(inert(name), inert(str(how)))
     if limits.row_count:
         limits.print(console)
     _print_measurements(console, record["measurements"])
@@ -195,7 +200,7 @@ def print_run(console: Console, record: dict[str, Any], log_tail: str) -> None:
     if scores.row_count:
         scores.print(console)
     say("[bold]log tail[/]")
-    say(log_tail or "(empty)", markup=False, highlight=False)
+    say(inert(log_tail, lines=True) or "(empty)")
 
 
 def _print_measurements(console: Console, measurements: Sequence[dict[str, Any]]) -> None:

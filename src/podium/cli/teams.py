@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
+from podium.cli.inert import inert
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, guard, open_podium
-from podium.cli.tables import Grid, Notes
 from podium.errors import DataError, PodiumError, RuleError
-from podium.teams.pairing import DEFAULT_TIME_LIMIT, Pairing, pair_roster
-from podium.teams.roster import SENIOR_YEARS, load_roster
-from podium.teams.rules import team_count
+from podium.teams import DEFAULT_TIME_LIMIT, SENIOR_YEARS
 
-teams_app = typer.Typer(no_args_is_help=True, help="Form teams from a roster.")
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from podium.teams.pairing import Pairing
+
+teams_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Form teams from a roster."
+)
 
 
 def read_team_names(path: Path, needed: int) -> list[str]:
@@ -64,6 +67,9 @@ def prompt_team_names(result: Pairing) -> list[str]:
 
 def print_pairing(out: Console, result: Pairing, names: list[str] | None = None) -> None:
     """The teams with why each is good, then the balance figures and the solver's status."""
+
+    from podium.cli.tables import Grid, Notes
+
     table, notes = Grid("Proposed teams"), Notes(out)
     table.column("#", right=True)
     table.column("team" if names else "members", least=16, most=40, wrap=True)
@@ -74,7 +80,7 @@ def print_pairing(out: Console, result: Pairing, names: list[str] | None = None)
         who = " + ".join(team.members)
         table.add_row(
             str(number),
-            escape(f"{names[number - 1]}: {who}" if names else who),
+            inert(f"{names[number - 1]}: {who}" if names else who),
             f"{team.strength:.2f}",
             str(team.collaborations),
             notes.cell(f"team {number}", "; ".join(team.reasons())),
@@ -87,7 +93,7 @@ def print_pairing(out: Console, result: Pairing, names: list[str] | None = None)
         f"{result.total_collaborations}"
     )
     for note in result.notes:
-        out.print(f"note: {escape(note)}")
+        out.print(f"note: {inert(note)}")
     order = " → ".join(s.objective for s in result.stages)
     colour = "green" if result.optimal else "yellow"
     out.print(
@@ -143,6 +149,10 @@ def pair(
     """Propose teams of two (one of three for an odd head-count) that keep the hard rules
     (senior with junior, an experienced member, must/must-not pair) and are optimal for the soft
     ones (fewest past collaborations, then the smallest spread of team strength)."""
+    from podium.teams.pairing import pair_roster
+    from podium.teams.roster import load_roster
+    from podium.teams.rules import team_count
+
     people = guard(lambda: load_roster(roster, collaborations, senior_years=senior_years))
     needed = team_count(len(people.people))
     team_names: list[str] | None = None
@@ -172,7 +182,7 @@ def pair(
         print_pairing(console(), result, team_names)
     if apply and team_names is not None:
         console().print(
-            f"created {len(team_names)} teams in {competition}: {', '.join(team_names)}"
+            f"created {len(team_names)} teams in {competition}: {inert(', '.join(team_names))}"
         )
 
 

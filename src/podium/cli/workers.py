@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
+from podium.cli.inert import inert
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, guard, open_podium
-from podium.cli.tables import Grid, Notes
 
 
 def worker(
@@ -48,19 +47,22 @@ def worker(
     broker = broker or os.environ.get("PODIUM_BROKER") or None
     cache = cache or Path.home() / ".cache" / "podium-worker"
     guard(lambda: start_worker(server, token, hardware, broker=broker, cache_dir=cache,
-                               say=lambda msg: console().print(msg, highlight=False)))  # fmt: skip
+                               say=lambda msg: console().print(inert(msg, lines=True))))  # fmt: skip
 
 
 def workers(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """The fleet: each worker's label, fingerprint, last heartbeat, current run, runs done."""
-    with open_podium(competition) as podium:
+
+    from podium.cli.tables import Grid, Notes
+
+    with open_podium(competition, read_only=True) as podium:
         fleet, queues = podium.fleet.workers(), podium.fleet.queue_lengths()
     if json_out:
         emit_json({"workers": [w.to_dict() for w in fleet], "queued": queues})
         return
     out = console()
     for label, waiting in queues.items():
-        out.print(f"queue {label!r}: {waiting} waiting")
+        out.print(f"queue {inert(repr(label))}: {waiting} waiting")
     if not fleet:
         out.print("no workers yet (podium token create --worker --label NAME; podium worker …)")
     table, notes = Grid(), Notes(out)
@@ -74,9 +76,9 @@ def workers(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) 
     for w in fleet:
         alike = "alike" if w.alike else "DIFFERS in " + ", ".join(w.differs)
         table.add_row(
-            escape(w.name),
-            escape(w.hardware),
-            escape(str(w.fingerprint.get("cpu", "?"))),
+            inert(w.name),
+            inert(w.hardware),
+            inert(str(w.fingerprint.get("cpu", "?"))),
             _ago(w.last_heartbeat),
             f"run {w.current_run_id}" if w.current_run_id else "idle",
             str(w.runs_done),

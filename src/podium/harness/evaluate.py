@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from podium.errors import PlatformError, PredictionError, SubmissionError
+from podium.escapes import storable
 from podium.harness.cgroups import host_hierarchy
 from podium.harness.confine import Limits, confine
 from podium.harness.energy import IDLE_SECONDS, POWERCAP, EnergyMeter
@@ -121,11 +122,18 @@ class EvaluationResult:
 
 
 def log_tail(path: Path, size: int = LOG_TAIL_BYTES) -> str:
+    """The last `size` bytes of a log as text any store keeps: bytes that are not UTF-8 and
+    NULs escaped (`\\xff`, `\\x00`), never dropped; the full log stays on disk as written."""
     if not path.is_file():
         return ""
     with path.open("rb") as handle:
-        handle.seek(max(0, path.stat().st_size - size))
-        return handle.read().decode("utf-8", errors="replace")
+        start = max(0, path.stat().st_size - size)
+        handle.seek(start)
+        tail = handle.read()
+    if start:  # begin at a character, not inside one that was cut
+        cut = len(tail) - len(tail.lstrip(bytes(range(0x80, 0xC0))))
+        tail = tail[min(cut, 3) :]
+    return storable(tail.decode("utf-8", errors="surrogateescape"))
 
 
 def evaluate(job: EvaluationJob, progress: Say | None = None) -> EvaluationResult:
@@ -146,7 +154,7 @@ def evaluate(job: EvaluationJob, progress: Say | None = None) -> EvaluationResul
             _run_and_score(job, ws, log_path, predictions, result, say)
             result.status = "scored"
         except SubmissionError as err:
-            result.error = err.message
+            result.error = storable(err.message)  # may quote what the submission wrote
         finally:
             run_seconds = sum(m.wall_seconds for m in result.measurements)
             result.harness_seconds = max(0.0, time.perf_counter() - started - run_seconds)
@@ -250,9 +258,9 @@ def _timed_repeat(
 ) -> tuple[ProcessResult, Path]:
     """One timed process from the post-setup state: fresh /tmp, fresh output folder."""
     tmp = ws.limited("tmp", job.tmp_bytes, "tmp")
-    if home is not None:
+    if home is not None:  # at its real size, within tmp_mb (else the team's failure)
         info = os.stat(home)
-        copy_tree(home, tmp, owner=(info.st_uid, info.st_gid))
+        copy_tree(home, tmp, owner=(info.st_uid, info.st_gid), max_bytes=job.tmp_bytes)
     output = ws.limited("output", job.max_output_bytes, "output")
     phase = f"r{len(result.measurements)}"
     energy = EnergyMeter(job.gpus, powercap=job.powercap, idle_seconds=job.idle_seconds)
@@ -287,7 +295,7 @@ def _run(
     """One process tree in its own confinement (setup: no inputs, no output, maybe network)."""
     timed = output is not None
     confinement = confine(f"{job.name}-{phase}", job.limits)
-    result.enforcement.update(confinement.mechanisms)
+    result.enforcement.update(confinement.mechanisms | job.runner.mechanisms)
     try:
         return job.runner.run(
             RunRequest(

@@ -72,9 +72,11 @@ class ProcessResult:
 
 
 class Runner(Protocol):
-    """Runs one command and measures it; raises PlatformError when it cannot start it."""
+    """Runs one command and measures it; raises PlatformError when it cannot start it.
+    `mechanisms` says what isolates the command (recorded with each run, like the limits)."""
 
     name: str
+    mechanisms: dict[str, str]
 
     def run(self, request: RunRequest) -> ProcessResult: ...
 
@@ -103,6 +105,11 @@ class SubprocessRunner:
     """
 
     name = "subprocess"
+
+    def __init__(self) -> None:
+        self.mechanisms = {
+            "isolation": 'none: a plain subprocess ([sandbox] runner = "subprocess")'
+        }
 
     def run(self, request: RunRequest) -> ProcessResult:
         env = contract_env(request.input_dir, request.output_dir, request.tmp_dir)

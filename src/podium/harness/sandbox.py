@@ -1,33 +1,46 @@
 """The bubblewrap sandbox: what a submission can see and do.
 
-The submission runs as an unprivileged user in its own user, PID, network, IPC and UTS
-namespaces. It sees read-only system folders and the Python environment, its own folder
-read-only at /submission, the sealed inputs read-only at /data/input (the timed run only),
-a writable /data/output and a private /tmp; never the labels, the store or the rest of the
-host. The confinement (a cgroup, or rlimits) caps memory, processes, CPUs, file size and open
-files; the runner's time-out kills the whole tree (bwrap's PID namespace dies with its init).
+Default deny. Every run (setup and each timed repeat) has its own user, PID, network, IPC,
+mount and UTS namespaces and runs under a seccomp filter at least as strict as Docker's
+default profile (harness/seccomp.py): no kernel keyrings, no tracing, no BPF, no mounts, no new
+namespaces (nested user namespaces are disabled too), no io_uring. Nothing kernel-side is shared
+between runs or teams, so no run can hand anything to the next. It sees read-only system
+folders and the Python environment, its own folder read-only at /submission, the sealed inputs
+read-only at /data/input (the timed run only), a writable /data/output, a private /tmp and
+/dev/shm; never the labels, the store or the rest of the host. The confinement (a cgroup, or
+rlimits) caps memory, processes, CPUs, file size and open files; the runner's time-out kills
+the whole tree (bwrap's PID namespace dies with its init).
 
-Where the run has a cgroup that counts CPU time, bwrap's own init is PID 1: it stays root
-inside the namespace, so its parent-death signal survives and the sandbox ends with the
+As root, two bubblewraps nest: the outer one (root, no user namespace) mounts what the run may
+see, whatever the host's folder permissions; it drops to `nobody` (so that RLIMIT_NPROC and
+file ownership are those of an unprivileged user of the host), and an inner bubblewrap, run by
+`nobody`, gives the command its own user namespace and loads the filter. As another user one
+bubblewrap does both.
+
+Where the run has a cgroup that counts CPU time, the outer bwrap's own init is PID 1: it stays
+root inside the namespace, so its parent-death signal survives and the sandbox ends with the
 evaluator however that ends. (Dropping to `nobody` clears that signal, and the dropped
 command cannot receive one from bwrap's capability-less monitor.) Without such a group the
-command itself is PID 1, so that its rusage, and its children's, reaches our wait4().
+command's side is PID 1, so that its rusage, and its children's, reaches our wait4().
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import pwd
 import select
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 from podium.errors import PlatformError
+from podium.harness import seccomp
 from podium.harness.gpu import nvidia_device_files
 from podium.harness.runner import (
     ProcessResult,
@@ -44,6 +57,7 @@ TMP = "/tmp"
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives", "/etc/ssl")
 SANDBOX_USER = "nobody"
+SHM_BYTES = 64 * 1024**2  # /dev/shm where memory is not limited (Docker's default size)
 
 
 def find_bwrap() -> str | None:
@@ -77,6 +91,47 @@ def _sandbox_ids() -> tuple[int, int] | None:
     return user.pw_uid, user.pw_gid
 
 
+@functools.cache
+def _check_user_namespaces(bwrap: str) -> None:
+    """The sandbox user must be able to make a user namespace: where the host forbids it
+    (user.max_user_namespaces = 0, Ubuntu's AppArmor restriction), say so before any run,
+    instead of failing every submission as if it were the team's fault."""
+    ids = _sandbox_ids()
+    drop = [] if ids is None else ["/usr/bin/setpriv", f"--reuid={ids[0]}", f"--regid={ids[1]}",
+                                   "--clear-groups", "--"]  # fmt: skip
+    argv = [*drop, bwrap, "--ro-bind", "/", "/", *_own_user_namespace(None), "true"]
+    done = subprocess.run(argv, capture_output=True, text=True, cwd="/", check=False)
+    if done.returncode != 0:
+        raise PlatformError(
+            "bubblewrap cannot give a run a user namespace of its own here: "
+            + (done.stderr.strip() or f"exit code {done.returncode}"),
+            hint="allow unprivileged user namespaces (sysctl user.max_user_namespaces=15000; "
+            "on Ubuntu 23.10 and later, kernel.apparmor_restrict_unprivileged_userns=0 or an "
+            "AppArmor profile for bwrap)",
+        )
+
+
+def _own_user_namespace(seccomp_fd: int | None) -> list[str]:
+    """A user namespace of the run's own (its keyrings, its uid map) that cannot make another,
+    and the system-call filter."""
+    args = ["--unshare-user", "--disable-userns"]
+    if seccomp_fd is not None:
+        args += ["--seccomp", str(seccomp_fd)]
+    return args
+
+
+def _inner_sandbox(bwrap: str, ids: tuple[int, int], seccomp_fd: int | None) -> list[str]:
+    """As root: drop to `nobody`, then an inner bubblewrap gives the command everything the
+    outer one mounted, in a user namespace of its own, under the filter."""
+    uid, gid = ids
+    return [
+        "/usr/bin/setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
+        "--inh-caps=-all", "--bounding-set=-all", "--",
+        bwrap, "--dev-bind", "/", "/", *_own_user_namespace(seccomp_fd),
+        "--die-with-parent", "--chdir", SUBMISSION, "--",
+    ]  # fmt: skip
+
+
 def _dirs_with_parents(args: list[str], target: str, made: set[str]) -> None:
     """bwrap makes missing parents 0700 when run as root: make them 0755 first."""
     parents = list(reversed(Path(target).parents))[1:]
@@ -100,8 +155,18 @@ class BwrapRunner:
                 '"subprocess" to run trusted code without a sandbox',
             )
         self.bwrap = found
+        seccomp.compiled_filter()  # a machine without libseccomp says so before any run
+        _check_user_namespaces(found)
+        self.mechanisms = {
+            "namespaces": "bubblewrap: a user namespace of its own (none nested), PID, IPC, "
+            "mount, UTS, cgroup and (but for a networked setup) network namespaces per run",
+            "system_calls": seccomp.describe(),
+        }
 
-    def argv(self, request: RunRequest, info_fd: int | None = None) -> list[str]:
+    def argv(
+        self, request: RunRequest, info_fd: int | None = None, seccomp_fd: int | None = None
+    ) -> list[str]:
+        """bwrap's command line; the filter is read from `seccomp_fd` (none: no filter)."""
         ids = _sandbox_ids()
         args = [self.bwrap]
         if info_fd is not None:
@@ -114,32 +179,17 @@ class BwrapRunner:
         ]
         if not request.network:
             args.append("--unshare-net")
-        if ids is None:
-            args.append("--unshare-user")
-        else:
+        if ids is None:  # one bubblewrap: its own user namespace
+            args += _own_user_namespace(seccomp_fd)
+        else:  # for setpriv, which drops them with every other capability
             args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         args.append("--die-with-parent")
         if not request.confinement.counts_usage:
-            # the command is PID 1: its exit ends the namespace (no process survives it) and
-            # its rusage, with that of the children it waited for, reaches our wait4()
+            # the command's side is PID 1: its exit ends the namespace (no process survives it)
+            # and its rusage, with that of the children it waited for, reaches our wait4()
             args += ["--as-pid-1"]
         args.append("--new-session")
-        _bind_system(args)
-        # the private /tmp first: a Python environment under /tmp (a venv in a fresh clone)
-        # is then mounted on top of it instead of being hidden by it
-        args += ["--bind", str(request.tmp_dir), TMP]
-        made: set[str] = {TMP}
-        for root in python_roots():
-            _dirs_with_parents(args, root, made)
-            args += ["--ro-bind", root, root]
-        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "0755", "--dir", "/data"]
-        for device in nvidia_device_files(request.gpus):  # GPU machines: those devices only
-            args += ["--dev-bind", device, device]
-        args += ["--ro-bind", str(request.workdir), SUBMISSION]
-        if request.input_dir is not None:
-            args += ["--ro-bind", str(request.input_dir), INPUT]
-        if request.output_dir is not None:
-            args += ["--bind", str(request.output_dir), OUTPUT]
+        self._mounts(args, request)
         args += ["--chdir", SUBMISSION, "--clearenv"]
         env = contract_env(
             INPUT if request.input_dir is not None else None,
@@ -149,18 +199,32 @@ class BwrapRunner:
         for key, value in env.items():
             args += ["--setenv", key, value]
         if ids is not None:
-            uid, gid = ids
-            args += [
-                "/usr/bin/setpriv",
-                f"--reuid={uid}",
-                f"--regid={gid}",
-                "--clear-groups",
-                "--inh-caps=-all",
-                "--bounding-set=-all",
-                "--",
-            ]
+            args += _inner_sandbox(self.bwrap, ids, seccomp_fd)
         args += ["/bin/sh", "-c", request.command]
         return args
+
+    def _mounts(self, args: list[str], request: RunRequest) -> None:
+        _bind_system(args)
+        # the private /tmp first: a Python environment under /tmp (a venv in a fresh clone)
+        # is then mounted on top of it instead of being hidden by it
+        args += ["--bind", str(request.tmp_dir), TMP]
+        made: set[str] = {TMP}
+        for root in python_roots():
+            _dirs_with_parents(args, root, made)
+            args += ["--ro-bind", root, root]
+        if not any(self.bwrap.startswith(f"{folder}/") for folder in SYSTEM_DIRS):
+            args += ["--ro-bind", self.bwrap, self.bwrap]  # for the inner bubblewrap
+        args += ["--proc", "/proc", "--dev", "/dev"]
+        shm = request.confinement.limits.memory_bytes or SHM_BYTES  # tmpfs pages are memory
+        args += ["--perms", "1777", "--size", str(shm), "--tmpfs", "/dev/shm"]
+        args += ["--perms", "0755", "--dir", "/data"]
+        for device in nvidia_device_files(request.gpus):  # GPU machines: those devices only
+            args += ["--dev-bind", device, device]
+        args += ["--ro-bind", str(request.workdir), SUBMISSION]
+        if request.input_dir is not None:
+            args += ["--ro-bind", str(request.input_dir), INPUT]
+        if request.output_dir is not None:
+            args += ["--bind", str(request.output_dir), OUTPUT]
 
     def run(self, request: RunRequest) -> ProcessResult:
         ids = _sandbox_ids()
@@ -171,19 +235,21 @@ class BwrapRunner:
         read_end, write_end = os.pipe()
         os.set_blocking(read_end, False)
         child = _SandboxChild(read_end)
+        policy = seccomp.export()
         try:
             return run_measured(
-                self.argv(request, info_fd=write_end),
+                self.argv(request, info_fd=write_end, seccomp_fd=policy),
                 request,
                 {},
                 request.workdir,
-                pass_fds=(write_end,),
+                pass_fds=(write_end, policy),
                 kill_extra=child.kill,
                 after_start=lambda: os.close(write_end),
                 on_started=lambda _pid: note_pid(request.pid_file, child.learn()),
             )
         finally:
             os.close(read_end)
+            os.close(policy)
 
 
 class _SandboxChild:

@@ -20,10 +20,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import BinaryIO
 
 from podium.errors import PlatformError, SubmissionError
+from podium.escapes import shown_name
 
 MAX_DEPTH = 64
+MAX_PATH_BYTES = 2048  # a path inside a run's folder; PATH_MAX (4096) leaves room for ours
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
@@ -151,24 +154,28 @@ class Collected:
 def collect_outputs(src: Path, dest: Path, max_bytes: int) -> Collected:
     """Copy the regular files a run wrote under `src` to `dest` (ours), never following links.
 
-    Links, fifos, sockets, devices and files with several hard links are problems, named
-    relative to the output folder; so is going over `max_bytes` in all.
+    Links, fifos, sockets, devices, files with several hard links and names that are not
+    UTF-8 are problems, named (escaped) relative to the output folder; so is going over
+    `max_bytes` in all.
     """
     out = Collected()
     dest.mkdir(parents=True, exist_ok=True)
     top = os.open(src, _DIR_FLAGS)
     try:
         for rel, parent_fd, name, info in _walk(top, "", out.problems):
+            if not _utf8(rel):
+                out.problems.append(f"{shown_name(rel)}: a name that is not valid UTF-8")
+                continue
             if stat.S_ISDIR(info.st_mode):
                 (dest / rel).mkdir(exist_ok=True)
                 continue
             problem = _not_a_plain_file(info)
             if problem:
-                out.problems.append(f"{rel}: {problem}; only regular files are read")
+                out.problems.append(f"{shown_name(rel)}: {problem}; only regular files are read")
                 continue
             if out.bytes + info.st_size > max_bytes:
                 out.problems.append(
-                    f"{rel}: the predictions pass {max_bytes / 2**20:g} MiB in all "
+                    f"{shown_name(rel)}: the predictions pass {max_bytes / 2**20:g} MiB in all "
                     "([sandbox] max_output_mb)"
                 )
                 break
@@ -179,23 +186,88 @@ def collect_outputs(src: Path, dest: Path, max_bytes: int) -> Collected:
     return out
 
 
-def copy_tree(src: Path, dest: Path, owner: tuple[int, int] | None = None) -> None:
-    """Copy a tree a run wrote (its `$HOME` after setup) into a fresh folder: folders, regular
-    files and symbolic links (as links, never followed); anything else is left out."""
+def tree_size(root: Path) -> int:
+    """Bytes a tree really takes on disk: allocated blocks (a sparse file's holes take none),
+    each inode once (a file under many hard links is one file)."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    top = os.open(root, _DIR_FLAGS)
+    try:
+        for _, _, _, info in _walk(top, "", []):
+            if (info.st_dev, info.st_ino) not in seen:
+                seen.add((info.st_dev, info.st_ino))
+                total += info.st_blocks * 512
+    finally:
+        os.close(top)
+    return total
+
+
+def _utf8(name: str) -> bool:
+    """Whether a name read from disk (undecodable bytes as lone surrogates) is UTF-8."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def copy_tree(
+    src: Path, dest: Path, owner: tuple[int, int] | None = None, *, max_bytes: int | None = None
+) -> None:
+    """Copy a tree a run wrote (its `$HOME` after setup) into a fresh folder at its real size:
+    folders, regular files (hard links kept as links, holes as holes) and symbolic links (as
+    links, never followed); anything else is left out.
+
+    A tree over `max_bytes` on disk ([sandbox] tmp_mb), or one that does not fit `dest`'s own
+    tmpfs, is the submission's fault: a SubmissionError saying so.
+    """
+    if max_bytes is not None:
+        size = tree_size(src)
+        if size > max_bytes:
+            raise SubmissionError(
+                f"setup left {size / 2**20:.1f} MiB in $HOME, more than the "
+                f"{max_bytes / 2**20:g} MiB of a run's /tmp ([sandbox] tmp_mb)",
+                hint="keep less in $HOME (sizes are counted on disk: hard links once, "
+                "holes of sparse files not at all)",
+            )
+    try:
+        _copy_tree(src, dest, owner)
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT) or not os.path.ismount(dest):
+            raise  # the server's own disk, or another fault of ours
+        raise SubmissionError(
+            f"$HOME after setup does not fit in a fresh /tmp of {_size_of(dest)}",
+            hint="keep less in $HOME ([sandbox] tmp_mb)",
+        ) from None
+
+
+def _size_of(folder: Path) -> str:
+    info = os.statvfs(folder)
+    return f"{info.f_blocks * info.f_frsize / 2**20:g} MiB"
+
+
+def _copy_tree(src: Path, dest: Path, owner: tuple[int, int] | None) -> None:
     problems: list[str] = []
+    copied: dict[tuple[int, int], Path] = {}  # inode -> its first copy, for hard links
     top = os.open(src, _DIR_FLAGS)
     try:
         for rel, parent_fd, name, info in _walk(top, "", problems):
             target = dest / rel
             mode = stat.S_IMODE(info.st_mode) & 0o777  # never set-id bits
+            inode = (info.st_dev, info.st_ino)
             if stat.S_ISDIR(info.st_mode):
                 target.mkdir(mode=0o700)
                 os.chmod(target, mode | 0o700)
             elif stat.S_ISLNK(info.st_mode):
                 os.symlink(os.readlink(name, dir_fd=parent_fd), target)
+            elif stat.S_ISREG(info.st_mode) and inode in copied:
+                os.link(copied[inode], target)
+                continue  # one inode: mode and owner are set already
             elif stat.S_ISREG(info.st_mode):
-                _copy_file(parent_fd, name, target, None)
+                _copy_file(parent_fd, name, target, None, sparse=True)
                 os.chmod(target, mode)
+                if info.st_nlink > 1:
+                    copied[inode] = target
             else:
                 continue
             if owner is not None:
@@ -207,7 +279,7 @@ def copy_tree(src: Path, dest: Path, owner: tuple[int, int] | None = None) -> No
 
 
 def _too_deep(problems: list[str]) -> Exception:
-    return SubmissionError("; ".join(problems[:3]), hint="keep $HOME shallower")
+    return SubmissionError("; ".join(problems[:3]), hint="keep $HOME shallower, its paths shorter")
 
 
 def _not_a_plain_file(info: os.stat_result) -> str | None:
@@ -231,10 +303,14 @@ def _walk(
 ) -> Iterator[tuple[str, int, str, os.stat_result]]:
     """(relative path, parent fd, name, lstat) of every entry, parents before children."""
     if depth > MAX_DEPTH:
-        problems.append(f"{prefix or '.'}: folders nested deeper than {MAX_DEPTH} levels")
+        where = shown_name(prefix) or "."
+        problems.append(f"{where}: folders nested deeper than {MAX_DEPTH} levels")
         return
     for name in sorted(os.listdir(dir_fd)):
         rel = f"{prefix}{name}"
+        if len(os.fsencode(rel)) > MAX_PATH_BYTES:  # copied below our folders, past PATH_MAX
+            problems.append(f"{shown_name(rel[:60])}...: a path longer than {MAX_PATH_BYTES} bytes")
+            continue
         info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         yield rel, dir_fd, name, info
         if stat.S_ISDIR(info.st_mode):
@@ -245,25 +321,62 @@ def _walk(
                 os.close(child)
 
 
-def _copy_file(parent_fd: int, name: str, target: Path, limit: int | None) -> int:
-    """Copy one file opened without following links; checks it is what was listed."""
+def _copy_file(
+    parent_fd: int, name: str, target: Path, limit: int | None, *, sparse: bool = False
+) -> int:
+    """Copy one file opened without following links; checks it is what was listed. `sparse`:
+    only its data is copied, its holes stay holes."""
     try:
         fd = os.open(name, _FILE_FLAGS, dir_fd=parent_fd)
     except OSError as err:
         if err.errno == errno.ELOOP:  # swapped for a link since it was listed
             raise PlatformError(f"{name}: became a link while being read") from None
         raise
-    copied = 0
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise PlatformError(f"{name}: stopped being a regular file while being read")
         os.set_blocking(fd, True)
         with open(target, "xb") as out:
-            while chunk := os.read(fd, 1 << 20):
-                copied += len(chunk)
-                if limit is not None and copied > limit:
-                    break
-                out.write(chunk)
+            if sparse:
+                return _copy_extents(fd, out.fileno(), info.st_size)
+            return _copy_stream(fd, out, limit)
     finally:
         os.close(fd)
+
+
+def _copy_stream(fd: int, out: BinaryIO, limit: int | None) -> int:
+    copied = 0
+    while chunk := os.read(fd, 1 << 20):
+        copied += len(chunk)
+        if limit is not None and copied > limit:
+            break
+        out.write(chunk)
+    return copied
+
+
+def _copy_extents(fd: int, out: int, size: int) -> int:
+    """Copy the data extents of `fd` (SEEK_DATA / SEEK_HOLE) to the same offsets of `out`, then
+    give `out` the same length: a sparse file stays as small on disk as it was."""
+    copied = offset = 0
+    while offset < size:
+        try:
+            start = os.lseek(fd, offset, os.SEEK_DATA)
+            end = os.lseek(fd, start, os.SEEK_HOLE)
+        except OSError as err:
+            if err.errno == errno.ENXIO:  # nothing but a hole up to the end
+                break
+            if err.errno not in (errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+            start, end = offset, size  # a file system without holes: all of it is data
+        while start < end:
+            chunk = memoryview(os.pread(fd, min(1 << 20, end - start), start))
+            if not chunk:
+                break
+            copied += len(chunk)
+            while chunk:
+                written = os.pwrite(out, chunk, start)
+                chunk, start = chunk[written:], start + written
+        offset = end
+    os.ftruncate(out, size)
     return copied

@@ -151,7 +151,9 @@ class Boards:
                 )
             )
             stages = self._stages(s)
-        board = self.results.board_of(name, row.status, runs, list(teams), timing)
+        board = self.results.board_of(
+            name, row.status, runs, list(teams), timing, closing=row.close_report
+        )
         state = next(st for st in stages if st.name == name)
         return Board(
             revision=at,

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, Select, select
 from sqlalchemy.orm import Session
 
-from podium.errors import NotFoundError, SpecError
+from podium.errors import NotFoundError, PodiumError, SpecError
 from podium.layout import CompetitionLayout
 from podium.spec import (
     SPEC_FILENAME,
@@ -22,7 +22,7 @@ from podium.spec import (
     spec_hash,
 )
 from podium.store import create_store_engine, session_factory, upgrade
-from podium.store.db import StoreSessions, sqlite_url
+from podium.store.db import StoreSessions, head_revision, sqlite_url, stored_revision
 from podium.store.models import (
     AccessToken,
     Calibration,
@@ -39,6 +39,7 @@ from podium.suggest import did_you_mean
 from podium.tasks import Task, TaskRegistry, default_registry
 
 STORE_URL_ENV = "PODIUM_STORE_URL"
+MIGRATE_COMMAND = "podium migrate"  # what a reader tells a store behind the code to run
 
 Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 Scope = (
@@ -124,8 +125,12 @@ class Competition:
         self.engine.dispose()
 
 
-def open_competition(root: Path, registry: TaskRegistry | None = None) -> Competition:
-    """Read the spec, open (and migrate) the store, and register the competition in it."""
+def open_competition(
+    root: Path, registry: TaskRegistry | None = None, *, read_only: bool = False
+) -> Competition:
+    """Read the spec, open (and migrate) the store, and register the competition in it.
+    `read_only`: neither migrate nor write; a store behind the code is an error naming the
+    command that migrates (a reader answers at once and changes nothing)."""
     root = root.resolve()
     spec = load_spec(root, registry)
     # The competition's own tasks (declared in competition.toml, or presets of `registry`):
@@ -134,9 +139,16 @@ def open_competition(root: Path, registry: TaskRegistry | None = None) -> Compet
     spec_text = (root / SPEC_FILENAME).read_text(encoding="utf-8")
     layout = CompetitionLayout(root)
     engine = create_store_engine(store_url(spec, layout))
-    upgrade(engine)
     sessions = session_factory(engine)
-    competition_id = _sync(sessions, root, spec, spec_text, layout)
+    try:
+        if read_only:
+            competition_id = _find(engine, sessions, root, spec)
+        else:
+            upgrade(engine)
+            competition_id = _sync(sessions, root, spec, spec_text, layout)
+    except BaseException:
+        engine.dispose()
+        raise
     return Competition(
         root=root,
         layout=layout,
@@ -155,6 +167,43 @@ def store_url(spec: CompetitionSpec, layout: CompetitionLayout) -> str:
     competition.toml; the tests point every command at PostgreSQL), else `[store] url`, else
     podium.db in the competition folder."""
     return os.environ.get(STORE_URL_ENV) or spec.store.url or sqlite_url(layout.store_file)
+
+
+def _find(engine: Engine, sessions: StoreSessions, root: Path, spec: CompetitionSpec) -> int:
+    """The competition's id in a store at the code's schema; nothing is written."""
+    hint = f"run `{MIGRATE_COMMAND} -c {root}` (it brings the store up to date)"
+    stored, head = stored_revision(engine), head_revision()
+    if stored is not None and stored > head:
+        raise PodiumError(
+            f"the store is at schema {stored}, newer than this podium's {head}",
+            hint="install the podium that wrote it",
+        )
+    if stored != head:
+        state = "has no podium schema yet" if stored is None else f"is at schema {stored}"
+        raise PodiumError(f"the store {state}; this podium reads schema {head}", hint=hint)
+    with sessions() as s:
+        found = s.scalar(
+            select(CompetitionRow.id).where(
+                CompetitionRow.name == spec.name, CompetitionRow.root == str(root)
+            )
+        )
+        if found is None:
+            raise NotFoundError(
+                f"the store holds no competition {spec.name!r} of {root}", hint=hint
+            )
+        stored_stages = s.execute(
+            select(Stage.name, Stage.position, Stage.split).where(Stage.competition_id == found)
+        ).all()
+    # what _sync would change: a stage added to competition.toml, moved, or given another split
+    wanted = {(st.name, position, st.split) for position, st in enumerate(spec.stages)}
+    unsynced = sorted(name for name, _, _ in wanted - {tuple(row) for row in stored_stages})
+    if unsynced:
+        raise PodiumError(
+            f"competition.toml's stages changed since the store last saw them: "
+            f"{', '.join(unsynced)}",
+            hint=hint,
+        )
+    return found
 
 
 def _sync(

@@ -1,5 +1,20 @@
 """The evaluation queue: one run at a time, the submission's faults apart from the platform's.
 
+Whose fault a run's end is decides what it costs, so the line is drawn once:
+
+- **The team's** (`failed`, the attempt used, the reason shown to the team): everything the
+  submission declares or produces. Its podium.toml (checked at intake already), its exit code,
+  time, memory, processes and log size, what its setup leaves in $HOME (counted at its real
+  size against tmp_mb), its output files, their names and contents. The harness raises these
+  as SubmissionError; nothing a submission writes may surface as any other exception. Text it
+  printed or that a reason quotes (NUL, bytes that are not UTF-8) is stored escaped
+  (`store.models.StoredText`), never an error.
+- **The platform's** (`platform_error`: the attempt kept, queued again, held for an organizer
+  as `attention` after MAX_PLATFORM_RETRIES in a row): the stored archive missing or damaged,
+  the sandbox or its limits unavailable, the run's folder removed under it, a worker lost or
+  refusing (its lease expired, a report the server could not take), the store unavailable, and
+  any unexpected exception (a bug of ours: its traceback goes to the run's log).
+
 The runner is made by an injected factory, so nothing above the harness chooses a sandbox.
 """
 
@@ -499,6 +514,6 @@ def _log_traceback(run_dir: Path, err: Exception) -> str:
     text = "".join(traceback.format_exception(err))
     with contextlib.suppress(OSError):
         run_dir.mkdir(parents=True, exist_ok=True)
-        with (run_dir / "log.txt").open("a", encoding="utf-8") as log:
+        with (run_dir / "log.txt").open("a", encoding="utf-8", errors="backslashreplace") as log:
             log.write(f"\n[podium: the evaluation failed on the platform's side]\n{text}")
     return log_tail(run_dir / "log.txt") or text[-LOG_TAIL_BYTES:]

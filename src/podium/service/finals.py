@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from podium.errors import NotFoundError, RuleError
+from podium.closing import CloseReport, close_report
+from podium.errors import NotFoundError, RuleError, SpecError
 from podium.fame import fame_order
 from podium.leaderboard import best_per_team
 from podium.service.context import Competition
@@ -68,13 +69,40 @@ class Finals:
     def publish(
         self, name: str, *, remeasure: bool = True, progress: Progress | None = None
     ) -> list[FameEntry]:
-        """A closed stage's results made final: undecided moves are re-measured (photo
-        finish), then the winner enters the hall of fame if the spec says so."""
+        """A closed stage's results made final: its contested comparisons are re-measured
+        (photo finish), what that did is stored and announced, then the winner enters the
+        hall of fame if the spec says so."""
+        declare = self.c.spec.stage(name).declare_winner
+        report = self._made_final(name, remeasure, places=1 if declare else 0, progress=progress)
+        winners = self._record_winners(name, places=1) if declare else []
+        try:  # the results are final: news failing to be written must not undo that
+            self.setup.news.stage_won(name, report)
+        except Exception:
+            log.exception("the news of stage %s's results could not be written", name)
+        return winners
+
+    def _made_final(
+        self, name: str, remeasure: bool, *, places: int, progress: Progress | None
+    ) -> CloseReport:
+        """Photo finish, then the report of what it did, stored with the stage and shown."""
+        before = self.results.leaderboard(name, organizer=True)
         if remeasure:
             self.photo_finish.run(name, progress=progress)
-        if self.c.spec.stage(name).declare_winner:
-            return self._record_winners(name, places=1)
-        return []
+        after = self.results.leaderboard(name, organizer=True)
+        report = close_report(before, after, places)
+        with self.c.sessions.begin() as s:
+            self.c.stage_row(s, name).close_report = report.to_dict()
+        for line in report.lines():  # the server's log says it too (a scheduled close)
+            log.info("stage %s: %s", name, line)
+            if progress:
+                progress(line)
+        return report
+
+    def close_report(self, name: str) -> CloseReport | None:
+        """What publishing a stage's results did (None: not published yet)."""
+        with self.c.sessions() as s:
+            stored = self.c.stage_row(s, name).close_report
+        return CloseReport.from_dict(stored) if stored else None
 
     def candidates(self) -> dict[str, int]:
         """Each team's selected submission, or its best scored evaluation submission."""
@@ -97,15 +125,7 @@ class Finals:
 
     def run(self, *, progress: Progress | None = None) -> list[RunOutcome]:
         """Run each team's chosen submission exactly once on the final set; results stay hidden."""
-        final = self.setup.final_stage()
-        with self.c.sessions.begin() as s:
-            stage = self.c.stage_row(s, final)
-            if stage.status != "pending":
-                raise RuleError(f"the final stage {final!r} has already run ({stage.status})")
-            self.setup.ensure_none_open(s)
-        candidates = self.candidates()
-        if not candidates:
-            raise RuleError("no team has a scored submission to take to the final")
+        final, candidates = self.check_runnable()
         self.setup.open_stage(final, announce=False)
         by_id = {sub.id: sub for sub in self.submissions.find()}
         for _, sub_id in sorted(candidates.items()):
@@ -116,6 +136,23 @@ class Finals:
             stage.status, stage.closed_at = "closed", utcnow()
         return outcomes
 
+    def check_runnable(self) -> tuple[str, dict[str, int]]:
+        """The final stage and each team's submission for it, or why the final cannot run
+        now (a RuleError: the server answers 409 with it before starting anything)."""
+        try:
+            final = self.setup.final_stage()
+        except SpecError as err:
+            raise RuleError(err.what, where=err.where, hint=err.hint) from None
+        with self.c.sessions.begin() as s:
+            stage = self.c.stage_row(s, final)
+            if stage.status != "pending":
+                raise RuleError(f"the final stage {final!r} has already run ({stage.status})")
+            self.setup.ensure_none_open(s)
+        candidates = self.candidates()
+        if not candidates:
+            raise RuleError("no team has a scored submission to take to the final")
+        return final, candidates
+
     def reveal(
         self, *, remeasure: bool = True, progress: Progress | None = None
     ) -> list[FameEntry]:
@@ -123,13 +160,16 @@ class Finals:
         after a photo finish of its undecided moves."""
         final = self.check_revealable()
         with self.evaluation.locked():
-            if remeasure:
-                self.photo_finish.run(final, progress=progress)
+            report = self._made_final(
+                final, remeasure, places=HALL_OF_FAME_PLACES, progress=progress
+            )
             with self.c.sessions.begin() as s:
                 self.c.stage_row(s, final).revealed = True
             winners = self._record_winners(final, places=HALL_OF_FAME_PLACES)
         try:  # the final is revealed: news failing to be written must not undo that
-            self.setup.news.final_revealed([(w.place, w.team_name, w.score) for w in winners])
+            self.setup.news.final_revealed(
+                [(w.place, w.team_name, w.score) for w in winners], report.changes
+            )
         except Exception:
             log.exception("the news of the revealed final could not be written")
         return winners

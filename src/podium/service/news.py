@@ -19,6 +19,7 @@ from sqlalchemy import desc, select, update
 from sqlalchemy.orm import Session
 
 from podium.channels import expand, secrets_of, shown
+from podium.closing import CloseReport
 from podium.errors import SpecError
 from podium.service.context import Competition
 from podium.service.reads import NewsItem, news_item
@@ -99,10 +100,27 @@ class News:
         text = f"Stage {stage} is closed; its results are being made final. {self._name}"
         self.publish("stage_closed", text, stage=stage, session=s)
 
-    def final_revealed(self, winners: Sequence[tuple[int, str, float]]) -> None:
+    def final_revealed(
+        self, winners: Sequence[tuple[int, str, float]], changes: Sequence[str] = ()
+    ) -> None:
         places = "; ".join(f"{place}. {team} ({score:.2f})" for place, team, score in winners)
         text = f"The final of {self.c.spec.name} is revealed: {places or 'no scored team'}."
+        if changes:
+            text += " The photo finish changed: " + "; ".join(changes)
         self.publish("final_revealed", text, data={"winners": [w[1] for w in winners]})
+
+    def stage_won(self, stage: str, report: CloseReport) -> None:
+        """A stage's results are final: who won (if the stage declares a winner), and what
+        the photo finish changed."""
+        if report.winners:
+            _, team, score = report.winners[0]
+            text = f"Stage {stage}'s results are final: {team} wins ({score:.2f} points)."
+        else:
+            text = f"Stage {stage}'s results are final."
+        if report.changes:
+            text += " The photo finish changed: " + "; ".join(report.changes)
+        winners = [w[1] for w in report.winners]
+        self.publish("stage_won", text, stage=stage, data={"winners": winners})
 
     def run_ended(
         self,

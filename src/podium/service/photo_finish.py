@@ -1,6 +1,8 @@
-"""Photo finish: a move the measurements cannot decide is re-measured, both teams interleaved
-on this evaluator (A, B, A, B, ... so drift hits both), until its interval clears the
-threshold or the budget (`[efficiency] photo_finish_runs` per team) is spent."""
+"""Photo finish: every unsure timing comparison that could change a place or a bonus (an
+undecided move, two equal scores, an efficiency place: the board's `contests`) is
+re-measured, both teams interleaved on this evaluator (A, B, A, B, ... so drift hits both),
+until it is sure or the budget (`[efficiency] photo_finish_runs` per team) is spent; what
+stays unsure is decided by the rule's timing-free order."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from podium.store.models import Run, Stage, Submission
 
 
 class PhotoFinish:
-    """Re-measurement of undecided moves; costs no attempt, changes no submission."""
+    """Re-measurement of contested comparisons; costs no attempt, changes no submission."""
 
     def __init__(
         self, competition: Competition, results: Results, evaluation: Evaluation, fleet: Fleet
@@ -23,7 +25,7 @@ class PhotoFinish:
         self.c, self.results, self.evaluation, self.fleet = competition, results, evaluation, fleet
 
     def run(self, stage: str, *, progress: Progress | None = None) -> list[RunOutcome]:
-        """Re-measure until every move of the stage is decided or out of budget."""
+        """Re-measure until every contested comparison of the stage is sure or out of budget."""
         budget = self.c.spec.efficiency.photo_finish_runs
         outcomes: list[RunOutcome] = []
         if budget == 0:
@@ -56,13 +58,11 @@ class PhotoFinish:
         return outcomes
 
     def _next_pair(self, board: Leaderboard) -> tuple[int, int] | None:
-        """The submissions (above, below) of the first undecided move with budget left."""
+        """The submissions (ahead, behind) of the first contested comparison with budget left."""
         budget = self.c.spec.efficiency.photo_finish_runs
         by_team = {row.team: row.submission_id for row in board.rows}
-        for decision in board.decisions:
-            if decision.kind != "undecided":
-                continue
-            pair = (by_team[decision.past], by_team[decision.team])
+        for contest in board.contests:
+            pair = (by_team[contest.ahead], by_team[contest.behind])
             if any(self._remeasured(sub) < budget for sub in pair):
                 return pair
         return None

@@ -62,8 +62,10 @@ class Podium:
         *,
         runner_factory: RunnerFactory = create_runner,
         registry: TaskRegistry | None = None,
+        read_only: bool = False,
     ) -> Podium:
-        return cls(open_competition(root, registry), runner_factory)
+        """`read_only`: for commands that only read (no migration, nothing written)."""
+        return cls(open_competition(root, registry, read_only=read_only), runner_factory)
 
     def snapshot(self) -> AbstractContextManager[None]:
         """A block whose reads all see one moment of the store (one read transaction): for

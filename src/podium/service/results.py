@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -11,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy import Row as SqlRow
 from sqlalchemy.orm import Session, selectinload
 
+from podium.closing import CloseReport
 from podium.efficiency import Noise
 from podium.errors import RuleError, SpecError
 from podium.leaderboard import (
@@ -48,6 +51,9 @@ from podium.store.models import (
 )
 
 Measures = dict[int, list[tuple[float, float, int]]]  # run -> (wall, cpu, peak rss) per repeat
+
+
+log = logging.getLogger("podium.results")
 
 
 class Results:
@@ -157,7 +163,8 @@ class Results:
                     hint="the organizer reveals them with `podium final reveal`",
                 )
             runs = self.stage_runs_in(s, stage, until=until)
-            return self.build(s, stage, row.status, runs, rule=rule)
+            closing = row.close_report if until is None else None
+            return self.build(s, stage, row.status, runs, rule=rule, closing=closing)
 
     def build(
         self,
@@ -167,10 +174,12 @@ class Results:
         runs: Sequence[RunFacts],
         *,
         rule: RerankRule | None = None,
+        closing: dict[str, Any] | None = None,
     ) -> Leaderboard:
         """The board these runs make, with the teams and timing read in `s`'s snapshot."""
         teams = s.scalars(self.c.scoped(select(Team.name), via=Team).order_by(Team.id))
-        return self.board_of(stage, status, runs, list(teams), self.timing_in(s), rule=rule)
+        timing = self.timing_in(s)
+        return self.board_of(stage, status, runs, list(teams), timing, rule=rule, closing=closing)
 
     def board_of(
         self,
@@ -181,9 +190,11 @@ class Results:
         timing: Timing,
         *,
         rule: RerankRule | None = None,
+        closing: dict[str, Any] | None = None,
     ) -> Leaderboard:
-        """The board from facts already read (pure: no store)."""
-        return build_leaderboard(
+        """The board from facts already read (pure: no store); `closing`: the stored report of
+        what making it final did, shown on the board made final."""
+        board = build_leaderboard(
             competition=self.c.spec.name,
             stage=stage,
             status=status,
@@ -197,6 +208,10 @@ class Results:
             references=self.c.spec.leaderboard.references,
             columns=self.c.spec.leaderboard.columns,
         )
+        if closing:  # the board made final shows what its close did
+            board = replace(board, closing=tuple(CloseReport.from_dict(closing).lines()))
+        _check_words(board)
+        return board
 
     def combine(self) -> Combine:
         board = self.c.spec.leaderboard
@@ -427,3 +442,13 @@ def _with_energy(facts: RunFacts, repeats: list[tuple[float | None, float | None
     if samples is None:
         return facts
     return replace(facts, samples={**facts.samples, "energy": samples})
+
+
+def _check_words(board: Leaderboard) -> None:
+    """A sentence that disagrees with its numbers is a bug: logged, and fatal where
+    PODIUM_STRICT_WORDS is set (the test suite sets it for every board it builds)."""
+    if not board.word_mismatches:
+        return
+    log.error("leaderboard %s: %s", board.stage, "; ".join(board.word_mismatches))
+    if os.environ.get("PODIUM_STRICT_WORDS"):
+        raise AssertionError("; ".join(board.word_mismatches))

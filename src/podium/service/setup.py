@@ -7,7 +7,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from podium.data.examples import Example
@@ -23,7 +23,7 @@ from podium.service.news import News
 from podium.service.reads import StageState, TeamInfo, stage_state, team_info
 from podium.spec import SPEC_FILENAME
 from podium.spec_template import render_default_spec
-from podium.store.models import AccessToken, Member, Stage, Submission, Team, utcnow
+from podium.store.models import AccessToken, Member, Stage, Submission, Team, WebSession, utcnow
 from podium.suggest import did_you_mean
 
 
@@ -220,6 +220,8 @@ class Setup:
                 token.revoked_at = token.revoked_at or utcnow()
                 token.member_id = None
                 token.label = token.label or name
+            ended = [t.id for t in tokens]  # their browsers are signed out at once
+            s.execute(delete(WebSession).where(WebSession.token_id.in_(ended)))
             s.flush()
             s.delete(member)
         return len(tokens)

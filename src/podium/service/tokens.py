@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import selectinload
 
 from podium.access import Principal, Role, new_token, token_digest
 from podium.errors import NotFoundError, PodiumError
 from podium.service.context import Competition
-from podium.store.models import AccessToken, Member, Team, utcnow
+from podium.store.models import AccessToken, Member, Team, WebSession, utcnow
 from podium.suggest import did_you_mean
 
 
@@ -109,14 +110,57 @@ class Tokens:
             if row is None or row.competition_id != self.c.id:
                 raise NotFoundError(f"no token {token_id}", hint="podium token list")
             row.revoked_at = row.revoked_at or utcnow()
+            s.execute(delete(WebSession).where(WebSession.token_id == token_id))
 
     def authenticate(self, token: str) -> Principal | None:
         """The principal of a token, or None for unknown, revoked or foreign tokens."""
         return self._principal(AccessToken.token_sha256 == token_digest(token))
 
     def principal_by_id(self, token_id: int) -> Principal | None:
-        """For signed session cookies, which carry the token's id, never the token."""
+        """By the token's id (a session's token, a worker's)."""
         return self._principal(AccessToken.id == token_id)
+
+    def open_session(self, token_id: int, seconds: float) -> str:
+        """A browser's session for a token: a random key for its cookie (only its sha256 is
+        stored), valid for `seconds` unless it signs out or the token stops working first.
+        Expired sessions of the competition are dropped on the way."""
+        key = secrets.token_urlsafe(32)
+        now = utcnow()
+        with self.c.sessions.begin() as s:
+            mine = WebSession.competition_id == self.c.id
+            s.execute(delete(WebSession).where(mine, WebSession.expires_at <= now))
+            s.add(
+                WebSession(
+                    competition_id=self.c.id,
+                    token_id=token_id,
+                    key_sha256=token_digest(key),
+                    created_at=now,
+                    expires_at=now + timedelta(seconds=seconds),
+                )
+            )
+        return key
+
+    def session_principal(self, key: str) -> Principal | None:
+        """Who a session cookie's key signs in: None once it signed out, expired, or its
+        token was revoked (or its member removed)."""
+        with self.c.sessions() as s:
+            query = select(WebSession.token_id).where(
+                WebSession.competition_id == self.c.id,
+                WebSession.key_sha256 == token_digest(key),
+                WebSession.expires_at > utcnow(),
+            )
+            token_id = s.scalar(query)
+        return self._principal(AccessToken.id == token_id) if token_id is not None else None
+
+    def end_session(self, key: str) -> None:
+        """Sign out: the session ends now, on every server sharing the store."""
+        with self.c.sessions.begin() as s:
+            s.execute(
+                delete(WebSession).where(
+                    WebSession.competition_id == self.c.id,
+                    WebSession.key_sha256 == token_digest(key),
+                )
+            )
 
     def _principal(self, where: ColumnElement[bool]) -> Principal | None:
         with self.c.sessions() as s:

@@ -12,14 +12,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from podium.errors import MissingExtraError
 from podium.store import revision
+
+if TYPE_CHECKING:  # alembic is imported by the commands that migrate, not by the readers
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 READ_ONLY = "podium_read_only"
@@ -62,7 +65,10 @@ def _postgresql_engine(url: str) -> Engine:
     """Sessions in UTC with a lock timeout; write transactions serialised by one advisory lock,
     read transactions on one snapshot (they never take the lock, and never wait)."""
     options = f"-c timezone=UTC -c lock_timeout={LOCK_TIMEOUT_MS}"
-    engine = create_engine(url, pool_pre_ping=True, connect_args={"options": options})
+    try:
+        engine = create_engine(url, pool_pre_ping=True, connect_args={"options": options})
+    except ModuleNotFoundError as err:  # the driver: psycopg comes with podium[postgres]
+        raise MissingExtraError("postgres", "a PostgreSQL store", err.name) from None
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -116,6 +122,8 @@ def session_factory(engine: Engine) -> StoreSessions:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = engine
@@ -128,5 +136,23 @@ _ALEMBIC = threading.Lock()  # alembic's `context` is a module global: one upgra
 def upgrade(engine: Engine) -> None:
     """Bring the store's schema to the newest migration (idempotent). Serialised within a
     process: the server's threads each open the competition."""
+    from alembic import command
+
     with _ALEMBIC:
         command.upgrade(alembic_config(engine), "head")
+
+
+def head_revision() -> str:
+    """The newest migration: revisions are numbered like their files (`0010_...py` is "0010";
+    tests/store/test_migrations.py holds Alembic to it), so readers need not load Alembic."""
+    names = sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py"))
+    return names[-1].split("_", 1)[0]
+
+
+def stored_revision(engine: Engine) -> str | None:
+    """The schema the store is at (None: never migrated, or not a podium store)."""
+    try:
+        with engine.execution_options(**{READ_ONLY: True}).connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError:  # no alembic_version table yet
+        return None

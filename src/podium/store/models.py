@@ -16,14 +16,46 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from podium.escapes import storable
 
 # Ids (a request may name any 64-bit id) and byte counts (a model's peak memory passes 2 GiB)
 # are 64-bit on PostgreSQL, where INTEGER is 32-bit; SQLite's INTEGER is 64-bit already, so its
 # stores keep their columns and rowid primary keys. A bare `Mapped[int]` (ids, foreign keys) is one.
 Id = Bytes = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class _Escaped(TypeDecorator[str]):
+    """Text a submission produced, or that quotes it (a log, a failure's reason, the news of
+    it): NUL and lone surrogates are escaped on the way in, so that both stores take it
+    (PostgreSQL refuses NUL; no UTF-8 encodes a surrogate). The one point where such text
+    becomes safe to keep, whichever path (evaluator, worker report, news) brought it."""
+
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        text = storable(value)
+        length = getattr(self.impl_instance, "length", None)
+        return text[:length] if length else text  # escapes make it longer
+
+
+class StoredText(_Escaped):
+    impl = Text
+    cache_ok = True
+
+
+class StoredString(_Escaped):
+    """The same for a column of bounded length (cut after escaping)."""
+
+    impl = String
+    cache_ok = True
 
 
 def utcnow() -> datetime:
@@ -91,6 +123,8 @@ class Stage(Base):
     revealed: Mapped[bool] = mapped_column(Boolean, default=False)
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # what publishing its results did (podium.closing.CloseReport.to_dict); None: not yet
+    close_report: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     competition: Mapped[Competition] = relationship(back_populates="stages")
 
@@ -156,8 +190,8 @@ class Run(Base):
     kind: Mapped[str] = mapped_column(String(20), default="evaluation", server_default="evaluation")
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    error: Mapped[str | None] = mapped_column(Text)
-    log_tail: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str | None] = mapped_column(StoredText)
+    log_tail: Mapped[str] = mapped_column(StoredText, default="")
     hardware: Mapped[str] = mapped_column(String(100), default="")
     fingerprint: Mapped[dict[str, Any]] = mapped_column(default=dict)
     submission_sha256: Mapped[str] = mapped_column(String(64), default="")
@@ -225,7 +259,7 @@ class Measurement(Base):
     cpu_energy_joules: Mapped[float | None] = mapped_column(Float)
     idle_cpu_watts: Mapped[float | None] = mapped_column(Float)
     idle_gpu_watts: Mapped[float | None] = mapped_column(Float)
-    energy_note: Mapped[str | None] = mapped_column(Text)
+    energy_note: Mapped[str | None] = mapped_column(StoredText)
 
     run: Mapped[Run] = relationship(back_populates="measurements")
 
@@ -349,6 +383,20 @@ class AccessToken(Base):
     member: Mapped[Member | None] = relationship()
 
 
+class WebSession(Base):
+    """A browser signed in with a token: the cookie's key as sha256, and when it ends.
+    Signing out deletes the row; a revoked token or a removed member ends it too."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
+    token_id: Mapped[int] = mapped_column(ForeignKey("access_tokens.id"), index=True)
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Worker(Base):
     """A machine that evaluates for a competition (`podium worker`), known by its token."""
 
@@ -378,7 +426,7 @@ class LateReport(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(StoredText)
 
 
 class OutboxMessage(Base):
@@ -393,15 +441,15 @@ class OutboxMessage(Base):
     team: Mapped[str | None] = mapped_column(String(200))  # None: everyone's channel
     stage: Mapped[str | None] = mapped_column(String(100))
     destination: Mapped[str] = mapped_column(Text)
-    title: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(StoredString(300))  # news of a run quote its reason
+    body: Mapped[str] = mapped_column(StoredText)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(20), default="pending")  # sent | failed
     tries: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     next_try_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(StoredText)
 
 
 class Question(Base):

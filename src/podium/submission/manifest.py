@@ -5,11 +5,14 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from podium.errors import SubmissionError
+from podium.escapes import code_point, control_characters
 
 MANIFEST_NAME = "podium.toml"
+# one argument of `sh -c`: Linux takes at most 128 KiB (MAX_ARG_STRLEN), 4 bytes a character
+MAX_COMMAND = 32_000
 
 EXAMPLE = """[submission]
 command = "python predict.py"
@@ -19,8 +22,25 @@ command = "python predict.py"
 class SubmissionSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    command: str = Field(min_length=1, description="run in the submission folder, timed")
-    setup: str | None = Field(default=None, description="run once before, untimed")
+    command: str = Field(
+        min_length=1, max_length=MAX_COMMAND, description="run in the submission folder, timed"
+    )
+    setup: str | None = Field(
+        default=None, max_length=MAX_COMMAND, description="run once before, untimed"
+    )
+
+    @field_validator("command", "setup")
+    @classmethod
+    def _shell_line(cls, value: str | None) -> str | None:
+        """A NUL cannot reach a process at all, and other controls hide what runs: both are
+        refused here, at intake, rather than failing (or misleading) at evaluation."""
+        found = control_characters(value or "")
+        if found:
+            where = ", ".join(f"character {i + 1} is {code_point(c)}" for i, c in found[:5])
+            raise ValueError(
+                f"{where}: a control character; write printable text (tabs and newlines are fine)"
+            )
+        return value
 
 
 class SubmissionManifest(BaseModel):
@@ -52,7 +72,8 @@ def load_submission_manifest(folder: Path, where: str | None = None) -> Submissi
         return SubmissionManifest.model_validate(raw)
     except ValidationError as err:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+            for e in err.errors()
         )
         raise SubmissionError(
             problems, where=f"{where or folder.name}/{MANIFEST_NAME}", hint=f"expected:\n{EXAMPLE}"

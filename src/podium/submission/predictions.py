@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 
 from podium.data.jsonl import iter_jsonl
 from podium.errors import PredictionError
+from podium.escapes import shown_name
 from podium.tasks import Task, TaskType
 
 Prediction = str | tuple[str, ...] | float
@@ -89,7 +90,8 @@ def read_predictions(
             rel = path.relative_to(output_dir).as_posix()
             if path.is_file() and rel not in wanted:
                 problems.add(
-                    f"{rel}: unexpected file (expected only {{task}}/{{lang}}.jsonl files)"
+                    f"{shown_name(rel)}: unexpected file "
+                    "(expected only {task}/{lang}.jsonl files)"
                 )
     loaded: dict[tuple[str, str], dict[str, Prediction]] = {}
     for exp in expected:

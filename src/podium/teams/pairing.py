@@ -32,6 +32,7 @@ from itertools import combinations
 from typing import Any
 
 from podium.errors import PodiumError, RuleError
+from podium.teams import DEFAULT_TIME_LIMIT
 from podium.teams.roster import Roster, pair_key
 from podium.teams.rules import (
     FAMILIES,
@@ -46,7 +47,6 @@ from podium.teams.rules import (
     team_strength,
 )
 
-DEFAULT_TIME_LIMIT = 30.0
 DEFAULT_WORKERS = 4
 
 

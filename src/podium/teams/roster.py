@@ -25,8 +25,8 @@ from pathlib import Path
 
 from podium.errors import DataError
 from podium.suggest import did_you_mean
+from podium.teams import SENIOR_YEARS
 
-SENIOR_YEARS = 5.0
 SENIOR_LEVELS = frozenset({"senior", "sr", "lead", "staff", "principal", "expert"})
 JUNIOR_LEVELS = frozenset(
     {"junior", "jr", "mid", "intermediate", "medior", "intern", "graduate", "entry", "beginner"}

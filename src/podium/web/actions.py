@@ -59,9 +59,9 @@ def log_response(request: Request, who: Principal, run_id: int) -> PlainTextResp
 
 
 def start_final(request: Request) -> None:
-    """The final runs on the server's evaluator, not in the request; its obvious problems
-    (nothing to run, a stage still open) are reported here."""
-    podium_of(request).finals.candidates()
+    """The final runs on the server's evaluator, not in the request; whatever would stop it
+    (no final stage, already run, a stage still open, nothing to run) is refused here."""
+    podium_of(request).finals.check_runnable()  # 409 with the reason, nothing started
     worker = _worker(request)
     if worker is None:
         raise RuleError(

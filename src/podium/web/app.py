@@ -8,18 +8,19 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse
 
 from podium.report.charts import drawing_script, plotly_js
 from podium.service import Podium
 from podium.web import api, pages, questions, session, worker_api
 from podium.web.courier import Courier
+from podium.web.deps import token_scope
 from podium.web.dispatch import Dispatcher
 from podium.web.errors import add_error_handlers
 from podium.web.guard import guard
 from podium.web.limits import FailureLimiter
-from podium.web.middleware import BodyLimit, SecurityHeaders
+from podium.web.middleware import BodyLimit, SecurityHeaders, StoreSafe
 from podium.web.ticker import ScheduleTicker
 from podium.web.worker import EvaluationWorker
 
@@ -36,6 +37,13 @@ def plotly() -> FileResponse:
 def charts_js() -> FileResponse:
     """The one drawing script, shared with the HTML report."""
     return FileResponse(drawing_script(), media_type="text/javascript")
+
+
+@static.get("/openapi.json")
+def openapi_document(request: Request) -> JSONResponse:
+    """The API's description, served as a route so that the app's dependencies (a worker
+    token's scope among them) apply to it as to every other."""
+    return JSONResponse(request.app.openapi())
 
 
 @static.get("/static/{name}")
@@ -83,9 +91,10 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # Swagger UI and ReDoc load scripts from a CDN; nothing here may
         redoc_url=None,  # depend on the network, so the API is described by /openapi.json
+        openapi_url=None,  # served by `openapi_document`
         description="Leaderboards, teams, submissions and the final of one competition. "
         "Send `Authorization: Bearer TOKEN` (tokens from `podium token create`).",
-        dependencies=[Depends(guard)],
+        dependencies=[Depends(guard), Depends(token_scope)],
     )
     app.state.podium = podium
     app.state.secret = session.load_secret(podium.competition.layout.artifacts_dir / "web-secret")
@@ -101,6 +110,7 @@ def create_app(
     app.state.limiter = FailureLimiter(clock=clock)
     app.state.fragments = {}  # boards rendered once per revision (pages._board_html)
     app.state.templates = pages.page_templates()
+    app.add_middleware(StoreSafe)  # inside the body limit: it reads small bodies only
     app.add_middleware(BodyLimit, max_upload_bytes=podium.competition.spec.sandbox.max_upload_bytes)
     add_error_handlers(app)
     app.include_router(api.router)

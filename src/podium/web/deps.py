@@ -39,8 +39,16 @@ def client_address(request: Request) -> str:
 
 
 def principal(request: Request) -> Principal | None:
-    """From `Authorization: Bearer` (API clients) or the signed session cookie (browsers).
-    Unknown tokens count against the client's sign-in limit (429 once it is used up)."""
+    """From `Authorization: Bearer` (API clients) or the session cookie (browsers), looked
+    up once per request. Unknown tokens count against the client's sign-in limit (429 once
+    it is used up)."""
+    if not hasattr(request.state, "principal"):
+        request.state.principal = _principal(request)
+    found: Principal | None = request.state.principal
+    return found
+
+
+def _principal(request: Request) -> Principal | None:
     podium = podium_of(request)
     if has_bearer(request):
         limiter: FailureLimiter = request.app.state.limiter
@@ -54,11 +62,18 @@ def principal(request: Request) -> Principal | None:
                 "a worker token can only fetch what a run needs and report its result"
             )
         return who
-    token_id = session.read(request.app.state.secret, request.cookies.get(session.COOKIE_NAME))
-    return podium.tokens.principal_by_id(token_id) if token_id is not None else None
+    key = session.read(request.app.state.secret, request.cookies.get(session.COOKIE_NAME))
+    return podium.tokens.session_principal(key) if key is not None else None
 
 
 Who = Annotated[Principal | None, Depends(principal)]
+
+
+def token_scope(request: Request) -> None:
+    """Run for every route (added to the app), even one that asks nobody: a bearer token is
+    checked wherever it is sent, so a worker's reaches `/api/worker/*` and nothing else."""
+    if has_bearer(request) and not request.url.path.startswith(WORKER_PREFIX):
+        principal(request)
 
 
 def signed_in(who: Who) -> Principal:

@@ -1,4 +1,5 @@
-"""What every request passes through: a body limit, and security headers on every response.
+"""What every request passes through: a body limit, a refusal of characters the store cannot
+hold, and security headers on every response.
 
 The body limit refuses request bodies over their route's limit before they are parsed: uploads
 may be as large as the competition allows, every other body is a small form.
@@ -23,6 +24,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from podium.report.charts import plotly_js
+from podium.web.characters import in_json, in_url_encoded, refusal, unstorable
 from podium.web.guard import is_upload
 from podium.web.uploads import too_large
 
@@ -129,3 +131,66 @@ class BodyLimit:
 
 async def _empty_receive() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
+
+
+class StoreSafe:
+    """Refuses (400) a request with a NUL or an unpaired surrogate in its path, its query, or
+    a small JSON or url-encoded body, before any route or the store sees it, on both stores
+    alike. Those bodies (64 KiB at most, `BodyLimit` runs first) are read here and handed on;
+    multipart uploads stream past, their fields checked as they are read (`uploads`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if unstorable(scope["path"]) or in_url_encoded(scope.get("query_string", b"")):
+            where = "path" if unstorable(scope["path"]) else "query"
+            await _refuse(scope, send, refusal(f"the request's {where}"))
+            return
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"").lower()
+        check = None
+        # FastAPI reads a body with no Content-Type as JSON too
+        if (
+            not content_type
+            or content_type.startswith(b"application/json")
+            or b"+json" in content_type
+        ):
+            check = in_json
+        elif content_type.startswith(b"application/x-www-form-urlencoded"):
+            check = in_url_encoded
+        if check is None or is_upload(scope["path"]):  # uploads are streamed, never held
+            await self.app(scope, receive, send)
+            return
+        messages, body = await _read_all(receive)
+        if check(body):
+            await _refuse(scope, send, refusal("the request's body"))
+            return
+        await self.app(scope, _replay(messages, receive), send)
+
+
+async def _read_all(receive: Receive) -> tuple[list[Message], bytes]:
+    messages: list[Message] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+    return messages, b"".join(m.get("body", b"") for m in messages)
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    queue = list(messages)
+
+    async def replayed() -> Message:
+        return queue.pop(0) if queue else await receive()
+
+    return replayed
+
+
+async def _refuse(scope: Scope, send: Send, message: str) -> None:
+    headers = {"Connection": "close"} if scope.get(BODY_STATE) == "unread" else {}
+    response = JSONResponse({"error": message}, status_code=400, headers=headers)
+    await response(scope, _empty_receive, send)

@@ -174,7 +174,10 @@ def signin(
     response.delete_cookie(session.SIGNIN_COOKIE)
     response.set_cookie(
         session.COOKIE_NAME,
-        session.issue(request.app.state.secret, who.token_id),
+        session.issue(
+            request.app.state.secret,
+            podium_of(request).tokens.open_session(who.token_id, session.SESSION_SECONDS),
+        ),
         max_age=session.SESSION_SECONDS,
         httponly=True,
         samesite="lax",
@@ -184,7 +187,11 @@ def signin(
 
 
 @router.post("/signout")
-def signout(_: SignedIn) -> RedirectResponse:
+def signout(request: Request, _: SignedIn) -> RedirectResponse:
+    """Ends the session in the store: the cookie is dead even if a copy of it is kept."""
+    key = session.read(request.app.state.secret, request.cookies.get(session.COOKIE_NAME))
+    if key is not None:
+        podium_of(request).tokens.end_session(key)
     response = _back("/leaderboard")
     response.delete_cookie(session.COOKIE_NAME)
     return response

@@ -1,8 +1,10 @@
-"""Signed session cookies and CSRF tokens.
+"""Session cookies and CSRF tokens.
 
-The cookie holds the token's id, the time it was issued and an HMAC, never the token itself;
-a revoked token ends its sessions at the next request. CSRF tokens are an HMAC of the session,
-so forms need no server-side state.
+The cookie holds a random session key and its HMAC, never the token: the store keeps the
+key's sha256, its token and when it ends (`Tokens.open_session`), so signing out, revoking the
+token or removing its member ends the session at the next request. The HMAC lets the CSRF
+guard tell a cookie of ours from garbage without the store. CSRF tokens are an HMAC of the
+cookie, so forms need no more server-side state.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import hmac
 import os
 import re
 import secrets
-import time
 from pathlib import Path
 
 COOKIE_NAME = "podium_session"
@@ -22,7 +23,7 @@ SESSION_SECONDS = 12 * 3600
 # browser in under the attacker's token (login CSRF).
 SIGNIN_COOKIE = "podium_signin"
 SIGNIN_SECONDS = 3600
-_COOKIE = re.compile(r"([0-9]{1,18})\.([0-9]{1,18})\.([0-9a-f]{64})")
+_COOKIE = re.compile(r"([A-Za-z0-9_-]{43})\.([0-9a-f]{64})")
 
 
 def load_secret(path: Path) -> bytes:
@@ -41,10 +42,9 @@ def _sign(secret: bytes, message: str) -> str:
     return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
 
 
-def issue(secret: bytes, token_id: int, now: float | None = None) -> str:
-    issued = int(now if now is not None else time.time())
-    body = f"{token_id}.{issued}"
-    return f"{body}.{_sign(secret, body)}"
+def issue(secret: bytes, key: str) -> str:
+    """The cookie for a session key from `Tokens.open_session`."""
+    return f"{key}.{_sign(secret, 'session:' + key)}"
 
 
 def _same(a: str, b: str) -> bool:
@@ -52,16 +52,14 @@ def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8", "replace"), b.encode("utf-8", "replace"))
 
 
-def read(secret: bytes, cookie: str | None, now: float | None = None) -> int | None:
-    """The token id of a valid, unexpired cookie; None for anything forged, stale or garbled."""
+def read(secret: bytes, cookie: str | None) -> str | None:
+    """The session key of a cookie we signed; None for anything forged or garbled (whether
+    the session still lives is the store's to say)."""
     match = _COOKIE.fullmatch(cookie or "")
     if match is None:
         return None
-    token_id, issued, signature = match.groups()
-    if not _same(signature, _sign(secret, f"{token_id}.{issued}")):
-        return None
-    age = (now if now is not None else time.time()) - int(issued)
-    return int(token_id) if 0 <= age <= SESSION_SECONDS else None
+    key, signature = match.groups()
+    return key if _same(signature, _sign(secret, "session:" + key)) else None
 
 
 def csrf_token(secret: bytes, cookie: str) -> str:

@@ -28,6 +28,7 @@ from podium.access import Principal, Team, ensure
 from podium.errors import ForbiddenError, PodiumError
 from podium.service import Podium, SubmitReceipt
 from podium.submission.intake import incoming_file
+from podium.web.characters import refusal, unstorable
 from podium.web.guard import check_form_token
 
 if TYPE_CHECKING:
@@ -180,9 +181,12 @@ class FormReader:
             self.in_file = False
             return
         try:
-            self.received.fields[self.name or ""] = self.value.decode("utf-8")
+            value = self.value.decode("utf-8")
         except UnicodeDecodeError:
             raise _bad_form(f"the form field {self.name!r} is not UTF-8 text") from None
+        if unstorable(value) or unstorable(self.name or ""):
+            raise _bad_form(refusal(f"the form field {self.name!r}"))
+        self.received.fields[self.name or ""] = value
 
     def close(self) -> None:
         if self.out is not None:

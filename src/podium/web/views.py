@@ -6,7 +6,6 @@ numbers as the pages (and as `podium leaderboard --json`).
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from podium.service import Podium
 from podium.service.boards import Board
 from podium.service.evaluation import is_retryable
 from podium.service.reads import StageState, SubmissionInfo, TeamResults
+from podium.web.cells import InertWriter
 
 
 def stage_countdowns(
@@ -81,7 +81,7 @@ def board_view(
 def leaderboard_csv(board: Leaderboard) -> str:
     tasks = list(board.metrics)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = InertWriter(out)  # no cell a spreadsheet would run as a formula
     writer.writerow(
         [
             "place",

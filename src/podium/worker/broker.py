@@ -3,7 +3,12 @@ settings that make a worker run one timed test phase at a time."""
 
 from __future__ import annotations
 
-from celery import Celery
+from typing import TYPE_CHECKING
+
+from podium.errors import MissingExtraError
+
+if TYPE_CHECKING:  # Celery comes with podium[workers]; a bare install serves without it
+    from celery import Celery
 
 TASK = "podium.evaluate"  # args: [submission_id], on the label's queue
 REMEASURE = "podium.remeasure"  # args: [run_id], on one worker's own queue (photo finish)
@@ -11,6 +16,10 @@ REMEASURE = "podium.remeasure"  # args: [run_id], on one worker's own queue (pho
 
 def make_app(broker: str) -> Celery:
     """A Celery app on `broker` (Redis): late acknowledgement, prefetch 1, nothing stored."""
+    try:
+        from celery import Celery
+    except ModuleNotFoundError as err:
+        raise MissingExtraError("workers", "evaluation by workers (a broker)", err.name) from None
     app = Celery("podium", broker=broker)
     app.conf.update(
         task_acks_late=True,  # a task a worker dies in goes back to the queue

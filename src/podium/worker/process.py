@@ -14,6 +14,7 @@ import socket
 import tarfile
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ from podium.worker.client import LeaseLost, ServerClient
 
 log = logging.getLogger("podium.worker")
 Say = Callable[[str], None]
+MAX_PREDICTION_FILES = 1000  # the server reads at most 2000 parts of one report
+PART_BYTES = 512  # a multipart part's boundary and headers, with room to spare
 
 
 class Cache:
@@ -117,7 +120,12 @@ def evaluate_claimed(
     try:
         with Heartbeat(client, run_id, token, float(lease["heartbeat_seconds"])):
             report, predictions = _run(client, cache, lease, run_dir, say)
-        return client.report(run_id, token, report, run_dir / "log.txt", predictions)
+        try:
+            return client.report(run_id, token, report, run_dir / "log.txt", predictions)
+        except (LeaseLost, PlatformError):
+            raise  # lost, or the server is away: its reaper ends the run
+        except PodiumError as err:  # refused: say so now rather than be reaped as lost
+            return client.report(run_id, token, _platform_report(err), None, {})
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
 
@@ -153,7 +161,29 @@ def _run(
         if result.status == "scored"
         else {}
     )
+    too_much = _unsendable(predictions, run_dir / "log.txt", sandbox.max_upload_bytes)
+    if too_much:  # the team's outputs: its failure, never a report the server refuses
+        result = replace(result, status="failed", error=too_much)
+        predictions = {}
     return _report(result), predictions
+
+
+def _unsendable(predictions: dict[str, Path], log: Path, max_bytes: int) -> str | None:
+    """Why these predictions cannot reach the server in one report (its upload limit,
+    its count of parts), or None."""
+    if len(predictions) > MAX_PREDICTION_FILES:
+        return (
+            f"the output folder holds {len(predictions)} files; a worker sends at most "
+            f"{MAX_PREDICTION_FILES} (one {{task}}/{{lang}}.jsonl per input file)"
+        )
+    size = sum(p.stat().st_size + PART_BYTES + len(n) for n, p in predictions.items())
+    log_size = log.stat().st_size if log.is_file() else 0
+    if predictions and size + log_size + 64 * 1024 > max_bytes:
+        return (
+            f"the predictions take {size / 2**20:.1f} MiB; a worker's report holds at most "
+            f"{(max_bytes - log_size) / 2**20:.1f} MiB of them ([sandbox] max_upload_bytes)"
+        )
+    return None
 
 
 def _report(result: EvaluationResult) -> dict[str, Any]:

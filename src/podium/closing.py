@@ -1,0 +1,125 @@
+"""What a close did: the board before and after its photo finish, compared (pure).
+
+A close re-measures the contested comparisons of a board (`podium.ranking.contested`), then
+makes the board final. People must be able to see what that changed and why: which teams
+were re-measured and how often, each contested pair's interval before and after, every
+place, bonus or winner that changed (with the reasons of the final board), and what stayed
+unsure (decided by the timing-free rule). The same report is printed by the CLI, stored with
+the stage, shown on the final board and summed up in the news.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from podium.leaderboard import Leaderboard
+
+__all__ = ["CloseReport", "PairReport", "close_report"]
+
+
+@dataclass(frozen=True)
+class PairReport:
+    """One contested comparison: what the rule knew before and after the re-measurements."""
+
+    kind: str  # tie | efficiency | move (podium.ranking.Contest)
+    ahead: str
+    behind: str
+    before: str
+    after: str
+    sure: bool  # decided by the measurements now (False: the timing-free rule decides)
+
+
+@dataclass(frozen=True)
+class CloseReport:
+    stage: str
+    remeasured: tuple[tuple[str, int], ...] = ()  # (team, re-measurement runs added)
+    pairs: tuple[PairReport, ...] = ()
+    changes: tuple[str, ...] = ()  # every changed place, bonus or winner, with why
+    winners: tuple[tuple[int, str, float], ...] = ()  # (place, team, score)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+    def lines(self) -> list[str]:
+        """The report as people read it (CLI, board, log)."""
+        out = []
+        if self.remeasured:
+            runs = ", ".join(
+                f"{team} {n} run{'s' if n != 1 else ''}" for team, n in self.remeasured
+            )
+            out.append(f"photo finish re-measured: {runs}")
+        else:
+            out.append("photo finish: nothing needed re-measuring")
+        for p in self.pairs:
+            verdict = "now sure" if p.sure else "still unsure: the timing-free rule decides"
+            out.append(f"{p.kind} {p.ahead} / {p.behind}: before: {p.before}")
+            out.append(f"{p.kind} {p.ahead} / {p.behind}: after ({verdict}): {p.after}")
+        out.extend(f"changed: {c}" for c in self.changes)
+        if not self.changes:
+            out.append("no place, bonus or winner changed")
+        for place, team, score in self.winners:
+            out.append(f"winner: {place}. {team} ({score:.2f} points)")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "remeasured": [list(r) for r in self.remeasured],
+            "pairs": [vars(p) for p in self.pairs],
+            "changes": list(self.changes),
+            "winners": [list(w) for w in self.winners],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CloseReport:
+        return cls(
+            stage=str(data["stage"]),
+            remeasured=tuple((str(t), int(n)) for t, n in data.get("remeasured", [])),
+            pairs=tuple(PairReport(**p) for p in data.get("pairs", [])),
+            changes=tuple(str(c) for c in data.get("changes", [])),
+            winners=tuple((int(p), str(t), float(s)) for p, t, s in data.get("winners", [])),
+        )
+
+
+def close_report(before: Leaderboard, after: Leaderboard, places: int) -> CloseReport:
+    """Compare the board before the photo finish with the final one."""
+    runs_before = {e.team: len(e.samples) for e in before.entries}
+    remeasured = tuple(
+        (e.team, len(e.samples) - runs_before[e.team])
+        for e in after.entries
+        if e.team in runs_before and len(e.samples) > runs_before[e.team]
+    )
+    pairs = tuple(_pair(c.kind, c.ahead, c.behind, c.reason, after) for c in before.contests)
+    old = {r.team: r for r in before.rows}
+    changes = []
+    for row in after.rows:
+        was = old.get(row.team)
+        if was is None or (was.place, was.bonus) == (row.place, row.bonus):
+            continue
+        what = []
+        if was.place != row.place:
+            what.append(f"place {was.place} → {row.place}")
+        if was.bonus != row.bonus:
+            what.append(f"bonus {was.bonus} → {row.bonus}")
+        why = "; ".join(row.reasons) or "passed by nobody, passing nobody"
+        changes.append(f"{row.team}: {', '.join(what)} ({why})")
+    old_top = [r.team for r in before.rows[:places]]
+    new_top = [r.team for r in after.rows[:places]]
+    if old_top and new_top and old_top[0] != new_top[0]:
+        changes.append(f"the winner is {new_top[0]}, not {old_top[0]}")
+    winners = tuple((r.place, r.team, r.overall) for r in after.rows[:places])
+    return CloseReport(after.stage, remeasured, pairs, tuple(changes), winners)
+
+
+def _pair(kind: str, ahead: str, behind: str, reason: str, after: Leaderboard) -> PairReport:
+    now = after.compare(ahead, behind)
+    if kind == "move":
+        decided = [d for d in after.decisions if {d.team, d.past} == {ahead, behind}]
+        if decided:
+            return PairReport(kind, ahead, behind, reason, decided[0].reason,
+                              decided[0].kind != "undecided")  # fmt: skip
+        # the move is no longer examined (the order changed): say how the two compare now
+    text = now.text if now is not None else "no longer ranked"
+    return PairReport(kind, ahead, behind, reason, text, bool(now and now.sure))

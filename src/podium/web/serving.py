@@ -1,0 +1,86 @@
+"""How `podium serve` listens: uvicorn with bounds on idle and slow clients.
+
+uvicorn closes a kept-alive connection that stays idle (`timeout_keep_alive`), answers 503
+past `limit_concurrency` connections, and caps a request's head (`h11_max_incomplete_event_size`),
+but it gives a new connection forever to send its headers: one byte a minute keeps it open
+(slowloris), and so does a connection that sends nothing. `HeaderTimeout` closes any
+connection whose request line and headers have not all arrived within `header_seconds` of
+it opening (or of the previous response, on a kept-alive one). Bodies are bounded by size
+(`middleware.BodyLimit`); their pace is left to the proxy in front (docs/deployment.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The server's limits on clients (`podium serve` options)."""
+
+    header_seconds: float = 10.0  # a request's line and headers, from the connection's start
+    keep_alive_seconds: float = 5.0  # idle between two requests on one connection
+    max_connections: int = 200  # more are answered 503 at once
+    max_head_bytes: int = 16 * 1024  # a request line and headers larger than this: 400
+
+
+class HeaderTimeout(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, closing a connection slow to send a request's head."""
+
+    header_seconds = Bounds.header_seconds
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._await_head()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:  # the head has arrived
+            self._cancel_head_timer()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+            self._await_head()  # the next request on this connection gets the same time
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        super().connection_lost(exc)
+
+    def _await_head(self) -> None:
+        self._cancel_head_timer()
+        self._head_timer = self.loop.call_later(self.header_seconds, self._head_late)
+
+    def _cancel_head_timer(self) -> None:
+        timer = getattr(self, "_head_timer", None)
+        if timer is not None:
+            timer.cancel()
+            self._head_timer = None
+
+    def _head_late(self) -> None:
+        self._head_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+
+def server_config(app: Any, host: str, port: int, bounds: Bounds = Bounds()) -> uvicorn.Config:
+    """The uvicorn configuration of `podium serve` (the tests' live servers use it too)."""
+    protocol = type("BoundedH11", (HeaderTimeout,), {"header_seconds": bounds.header_seconds})
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http=protocol,
+        timeout_keep_alive=max(1, round(bounds.keep_alive_seconds)),
+        limit_concurrency=bounds.max_connections,
+        h11_max_incomplete_event_size=bounds.max_head_bytes,
+        log_level="warning",
+        access_log=False,
+    )

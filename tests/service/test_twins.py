@@ -1,0 +1,81 @@
+"""No outcome on noise, end to end: two teams submit byte-identical archives, a third does the
+same work more slowly. Each fresh competition is evaluated, re-measured and closed (the first
+through `podium stage close`); the twins' order, the winner and the hall of fame must be the
+same every time, decided by the timing-free rule, and the news must name the winner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from podium.service import Podium
+from podium.store.models import OutboxMessage
+
+from ..cli.test_main import run
+from ..conftest import CONSTANT_PREDICT, RUN_LIMIT, SMALL_SPEC, write_submission
+
+TRIALS = 3
+# the same work; the slow team sleeps longer (its test phase takes about twice as long)
+WORK = "import time\ntime.sleep(SECONDS)\n" + CONSTANT_PREDICT
+SETTINGS = (
+    'runner = "subprocess"\n[efficiency]\nrepeats = 3\nphoto_finish_runs = 2\n'
+    'reference_every = 0\n[notify]\nurls = ["json://127.0.0.1:9/all"]\n'
+)
+
+
+def _competition(root: Path, submissions: Path) -> Podium:
+    root.mkdir()
+    (root / "competition.toml").write_text(SMALL_SPEC.format(timeout=RUN_LIMIT) + SETTINGS)
+    podium = Podium.open(root)
+    podium.setup.prepare_data()
+    for team in ("Slow Lane", "Deep Percept", "Quick Lex"):
+        podium.setup.add_team(team)
+    podium.setup.open_stage("evaluation")
+    twin = write_submission(submissions / "twin", WORK.replace("SECONDS", "0.1"))
+    slow = write_submission(submissions / "slow", WORK.replace("SECONDS", "0.35"))
+    # the slow team submits first: only a sure difference may put it below the twins
+    podium.submissions.submit(slow, team="Slow Lane")
+    podium.submissions.submit(twin, team="Deep Percept")  # byte-identical, one before the other
+    podium.submissions.submit(twin, team="Quick Lex")
+    assert {o.status for o in podium.evaluation.evaluate_pending()} == {"scored"}
+    return podium
+
+
+@pytest.mark.parametrize("trial", range(TRIALS))
+def test_twins_are_ordered_by_the_timing_free_rule_every_time(trial: int, tmp_path: Path) -> None:
+    root = tmp_path / "cup"
+    podium = _competition(root, tmp_path / "submissions")
+    archives = {s.team.name: s.sha256 for s in podium.submissions.find()}
+    assert archives["Deep Percept"] == archives["Quick Lex"] != archives["Slow Lane"]
+    if trial == 0:  # the organizer's command prints what the close did
+        podium.close()
+        printed = run("stage", "close", "evaluation", "-c", str(root)).stdout
+        podium = Podium.open(root)
+        assert "photo finish" in printed and "winner: 1. Deep Percept" in printed
+    else:
+        podium.finals.close_stage("evaluation")
+    with podium:
+        board = podium.results.leaderboard("evaluation")
+        assert [r.team for r in board.rows] == ["Deep Percept", "Quick Lex", "Slow Lane"]
+        deep = board.rows[0]
+        assert "ahead of Quick Lex on an equal score: submitted earlier" in deep.reasons[0]
+        assert any("a surely shorter duration" in r for r in board.rows[1].reasons)
+        assert not board.provisional and board.closing  # final, saying what the close did
+        assert [(w.place, w.team_name) for w in podium.finals.hall_of_fame()] == [
+            (1, "Deep Percept")
+        ]
+        report = podium.finals.close_report("evaluation")
+        assert report is not None and report.winners[0][1] == "Deep Percept"
+        with podium.competition.sessions() as s:
+            news = s.scalars(select(OutboxMessage.body).where(OutboxMessage.kind == "stage_won"))
+            assert [text for text in news] == [
+                "Stage evaluation's results are final: Deep Percept wins "
+                f"({deep.overall:.2f} points)."
+                + (
+                    " The photo finish changed: " + "; ".join(report.changes)
+                    if report.changes
+                    else ""
+                )
+            ]
