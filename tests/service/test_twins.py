@@ -47,7 +47,7 @@ def _competition(root: Path, submissions: Path) -> Podium:
 def test_twins_are_ordered_by_the_timing_free_rule_every_time(trial: int, tmp_path: Path) -> None:
     root = tmp_path / "cup"
     podium = _competition(root, tmp_path / "submissions")
-    archives = {s.team.name: s.sha256 for s in podium.submissions.find()}
+    archives = {s.team: s.sha256 for s in podium.submissions.find()}
     assert archives["Deep Percept"] == archives["Quick Lex"] != archives["Slow Lane"]
     if trial == 0:  # the organizer's command prints what the close did
         podium.close()
