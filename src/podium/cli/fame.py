@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, fail, open_podium
+from podium.cli.options import (
+    CompetitionOpt,
+    JsonOpt,
+    console,
+    emit_json,
+    fail,
+    open_podium,
+    store_id,
+)
 from podium.errors import SpecError
 
 if TYPE_CHECKING:
@@ -21,7 +29,10 @@ def hall_of_fame(
     json_out: JsonOpt = False,
     tile: Annotated[
         int | None,
-        typer.Option(help="write this entry's printable tile (its id in the table)", min=1),
+        typer.Option(
+            help="write this entry's printable tile (its id in the table)",
+            callback=store_id("hall-of-fame entry"),
+        ),
     ] = None,
     fmt: Annotated[
         TileFormat | None,

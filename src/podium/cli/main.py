@@ -26,6 +26,7 @@ from podium.cli.options import (
     guard,
     open_podium,
     progress,
+    store_id,
 )
 from podium.cli.people import remove_member
 from podium.cli.questions import questions
@@ -328,7 +329,7 @@ def submissions(
 
 @app.command("run")
 def show_run(
-    run_id: int,
+    run_id: Annotated[int, typer.Argument(callback=store_id("run"))],
     competition: CompetitionOpt = Path("."),
     json_out: JsonOpt = False,
 ) -> None:
@@ -347,7 +348,10 @@ def show_run(
 @final_app.command("select")
 def final_select(
     team: Annotated[str, typer.Option(help="team name")],
-    submission: Annotated[int, typer.Option(help="submission id to take to the final")],
+    submission: Annotated[
+        int,
+        typer.Option(help="submission id to take to the final", callback=store_id("submission")),
+    ],
     competition: CompetitionOpt = Path("."),
 ) -> None:
     """Choose which evaluation submission a team takes to the final (default: its best)."""

@@ -21,6 +21,20 @@ if TYPE_CHECKING:  # imported when a command runs: `podium --help` stays fast
 
 T = TypeVar("T")
 NEWS_SECONDS = 10.0
+MAX_ID = 2**63 - 1  # the store's largest integer: a bigger id names no row and fails to bind
+
+
+def store_id(kind: str) -> Callable[[int | None], int | None]:
+    """A typer callback refusing an id no row can have, at the edge (as the web's `Id`)."""
+
+    def check(value: int | None) -> int | None:
+        if value is not None and not 0 < value <= MAX_ID:
+            raise typer.BadParameter(f"there is no {kind} {value} (ids run from 1 to {MAX_ID})")
+        return value
+
+    return check
+
+
 CompetitionOpt = Annotated[
     Path,
     typer.Option(

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, guard, open_podium
+from podium.cli.options import (
+    CompetitionOpt,
+    JsonOpt,
+    console,
+    emit_json,
+    guard,
+    open_podium,
+    store_id,
+)
 
 if TYPE_CHECKING:
     from podium.access import Role
@@ -55,7 +63,10 @@ def token_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = Fals
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: int, competition: CompetitionOpt = Path(".")) -> None:
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(callback=store_id("token"))],
+    competition: CompetitionOpt = Path("."),
+) -> None:
     """Revoke a token; its browser sessions end at their next request."""
     with open_podium(competition) as podium:
         podium.tokens.revoke(token_id)
