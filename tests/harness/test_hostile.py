@@ -19,7 +19,7 @@ from podium.harness.workspace import can_mount_tmpfs
 from podium.service import Podium
 
 from ..conftest import CONSTANT_PREDICT, share_store, write_submission
-from ..patience import HANG, wait_until
+from ..patience import HANG, scaled, wait_until
 from .conftest import hostile_cup, living_sandbox_processes, needs_bwrap, run_hostile
 
 pytestmark = [needs_bwrap, pytest.mark.store]  # competitions with stores, shared per module
@@ -361,7 +361,7 @@ def _podium_groups(cup: Podium) -> list[str]:
 
 @needs_cgroups
 def test_killing_the_evaluator_kills_its_sandbox(tmp_path: Path) -> None:
-    cup = hostile_cup(tmp_path / "cup")
+    cup = hostile_cup(tmp_path / "cup", timeout=scaled(4.0))  # the sleeper's re-run times out
     try:
         cup.submissions.submit(write_submission(tmp_path / "sleeper", SLEEPER), team="Mallory")
         evaluator = subprocess.Popen([*PODIUM, "evaluate", "-c", str(cup.competition.root)])

@@ -20,7 +20,7 @@ from podium.submission.archive import pack_folder
 from ..conftest import CONSTANT_PREDICT, write_submission
 from ..harness.conftest import hostile_cup, living_sandbox_processes, needs_bwrap
 from ..harness.test_hostile import LINK_TO_LABELS, SLEEPER
-from ..patience import HANG, answering, wait_until
+from ..patience import HANG, answering, scaled, wait_until
 from .test_browser import _free_port
 
 pytestmark = [
@@ -69,7 +69,7 @@ class Server:
 
 
 def test_hostile_uploads_against_a_live_server(tmp_path: Path) -> None:
-    cup: Podium = hostile_cup(tmp_path / "cup")
+    cup: Podium = hostile_cup(tmp_path / "cup", timeout=scaled(4.0))  # the sleeper times out
     token = cup.tokens.create("team", team="Mallory")
     cup.close()
     bad = write_submission(
