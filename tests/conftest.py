@@ -37,6 +37,15 @@ ON_POSTGRESQL = BACKEND == "postgresql"
 # folders whose tests open stores, and fixtures that build a competition with one
 STORE_FOLDERS = ("service", "store", "web", "cli", "worker")
 STORE_FIXTURES = {"competition_dir", "cup", "client", "live", "podium", "empty_store_url"}
+# On PostgreSQL only what the store decides runs again: the service, the store, the web, the
+# workers. The front end and the libraries beside it (the CLI over the service, the sandbox,
+# the baseline kit, reports, data, the docs' commands) ask the same services, so they run on
+# SQLite only, except tests marked `both_stores`: what they check is the store's (text it must
+# hold, a reader's schema check, the driver a reader loads).
+SQLITE_ONLY_FOLDERS = ("cli", "harness", "baseline", "report", "data", "docs")
+# the longest tests (the docs' walk-throughs, the demo, the baseline kit's training) start first,
+# so that two processes never wait on one of them at the end of the run
+LONGEST = ("docs/test_commands.py", "cli/test_main.py", "cli/test_demo_examples.py", "baseline/")
 _databases = itertools.count()
 
 
@@ -44,6 +53,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "store: opens a store; runs on SQLite and PostgreSQL")
     config.addinivalue_line(
         "markers", "sqlite_only(reason): meaningful on SQLite only (deselected on PostgreSQL)"
+    )
+    config.addinivalue_line(
+        "markers", "both_stores: runs on PostgreSQL too, in a folder that otherwise does not"
     )
     # every leaderboard the suite builds (in process, in CLI and server subprocesses) fails
     # its test when a sentence disagrees with the numbers beside it (podium.wording)
@@ -58,6 +70,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.store)
         if "browser" in item.path.stem:  # what pages show comes through services tested on both
             item.add_marker(pytest.mark.sqlite_only("a browser's view of the pages"))
+        if folder in SQLITE_ONLY_FOLDERS and not item.get_closest_marker("both_stores"):
+            item.add_marker(pytest.mark.sqlite_only("a front end or library over the service"))
+    first = [str(i.path.relative_to(here)).startswith(LONGEST) for i in items]
+    items[:] = [i for i, f in zip(items, first) if f] + [i for i, f in zip(items, first) if not f]
     if ON_POSTGRESQL:
         dropped = [i for i in items if i.get_closest_marker("sqlite_only")]
         if dropped:

@@ -15,6 +15,8 @@ from podium.service import Podium
 
 from ..conftest import RUN_LIMIT, SMALL_SPEC
 
+pytestmark = pytest.mark.both_stores  # ids the store's integer cannot hold
+
 HUGE = "99999999999999999999999"  # more than a 64-bit integer holds
 
 

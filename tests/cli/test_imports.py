@@ -7,8 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ..conftest import ON_POSTGRESQL
 from ..patience import HANG
+
+pytestmark = pytest.mark.both_stores  # the driver a reader loads
 
 HEAVY = ("sqlalchemy", "alembic", "numpy", "pyarrow", "fastapi", "podium.service", "podium.store")
 OPTIONAL = ("celery", "psycopg", "torch", "datasets")

@@ -23,6 +23,8 @@ from podium.store.models import Run, utcnow
 
 from ..conftest import CONSTANT_PREDICT, RUN_LIMIT, SMALL_SPEC, write_submission
 
+pytestmark = pytest.mark.both_stores  # text the store holds, printed
+
 # OSC 0 (window title), OSC 52 (clipboard), clear screen and home, an 8-bit CSI, a bidi
 # override, and Rich markup that would make a link
 HOSTILE = (

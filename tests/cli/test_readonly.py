@@ -7,11 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from alembic import command
 
 from podium.store.db import alembic_config, head_revision, stored_revision
 
 from ..conftest import dump_store, store_engine
+
+pytestmark = pytest.mark.both_stores  # a reader's schema check, on each store
 
 READERS = (
     ("leaderboard",),

@@ -17,7 +17,7 @@ from ..conftest import CONSTANT_PREDICT, count_rows, share_store, write_submissi
 from .conftest import hostile_cup, needs_bwrap, run_hostile
 from .test_hostile import podium_cli
 
-pytestmark = [needs_bwrap, pytest.mark.store]
+pytestmark = [needs_bwrap, pytest.mark.store, pytest.mark.both_stores]  # text the store holds
 
 
 @pytest.fixture(scope="module")
