@@ -72,8 +72,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.sqlite_only("a browser's view of the pages"))
         if folder in SQLITE_ONLY_FOLDERS and not item.get_closest_marker("both_stores"):
             item.add_marker(pytest.mark.sqlite_only("a front end or library over the service"))
-    first = [str(i.path.relative_to(here)).startswith(LONGEST) for i in items]
-    items[:] = [i for i, f in zip(items, first) if f] + [i for i, f in zip(items, first) if not f]
+    items.sort(key=lambda i: not str(i.path.relative_to(here)).startswith(LONGEST))  # stable
     if ON_POSTGRESQL:
         dropped = [i for i in items if i.get_closest_marker("sqlite_only")]
         if dropped:
