@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import grimp
@@ -67,3 +69,38 @@ def test_the_cycle_finder_finds_a_lazy_cycle(
     (package / "c.py").write_text("from loop import a\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert import_cycles("loop") == [["loop.a", "loop.b"]]
+
+
+HEAVY_FOR_A_READER = (
+    "numpy",
+    "podium.calibration",
+    "podium.data.prepare",
+    "podium.data.sources",
+    "podium.harness.evaluate",
+    "podium.harness.runners",
+    "podium.submission.archive",
+    "podium.metrics.scores",
+    "podium.metrics.spans",
+)
+
+
+def test_a_reader_loads_no_harness_data_or_numpy() -> None:
+    """The read-only commands import the CLI and the service, read a spec's metrics and build
+    boards: none of that may pull in what only evaluating or preparing data needs (issue 25)."""
+    probe = (
+        "import sys, podium.cli.main, podium.service, podium.report.charts\n"
+        "from podium.metrics import builtin_metrics, check_metric_name, mean\n"
+        "check_metric_name('span_f1'); builtin_metrics(); mean([1.0])\n"
+        f"print(sorted(m for m in {HEAVY_FOR_A_READER!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_builtin_metric_still_scores_when_called() -> None:
+    from podium.metrics import compute_metric, get_metric, span_f1
+
+    assert get_metric("accuracy")(["a", "b"], ["a", "a"]) == 50.0
+    assert compute_metric("span_f1", [["B-PER", "O"]], [["B-PER", "O"]]) == 100.0
+    assert span_f1([["B-PER", "O"]], [["O", "O"]]) == 0.0

@@ -1,9 +1,15 @@
 """Scores for predictions, by name: built-in metrics and organizers' ``"module:function"``.
 
-`scores` holds the label and number metrics and the averages, `spans` seqeval's span F1 and
-token accuracy, `registry` the names, directions and scales, and custom metrics.
+`scores` holds the label and number metrics, `averages` the means, `spans` seqeval's span F1
+and token accuracy, `registry` the names, directions and scales, and custom metrics. The
+numpy-backed functions load on first access, so that reading a spec or a board loads no numpy.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from podium.metrics.averages import mean, task_means
 from podium.metrics.registry import (
     METRIC_NAMES,
     Metric,
@@ -13,8 +19,22 @@ from podium.metrics.registry import (
     get_metric,
     is_custom,
 )
-from podium.metrics.scores import accuracy, macro_f1, mae, mean, pearson, rmse, spearman, task_means
-from podium.metrics.spans import span_counts, span_f1, token_accuracy
+
+if TYPE_CHECKING:
+    from podium.metrics.scores import accuracy, macro_f1, mae, pearson, rmse, spearman
+    from podium.metrics.spans import span_counts, span_f1, token_accuracy
+
+_NUMPY_BACKED = {
+    "accuracy": "scores",
+    "macro_f1": "scores",
+    "mae": "scores",
+    "pearson": "scores",
+    "rmse": "scores",
+    "spearman": "scores",
+    "span_counts": "spans",
+    "span_f1": "spans",
+    "token_accuracy": "spans",
+}
 
 __all__ = [
     "METRIC_NAMES",
@@ -36,3 +56,12 @@ __all__ = [
     "task_means",
     "token_accuracy",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """`podium.metrics.accuracy` and the like, imported when first asked for."""
+    if name not in _NUMPY_BACKED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from podium.metrics import scores, spans
+
+    return getattr(scores if _NUMPY_BACKED[name] == "scores" else spans, name)

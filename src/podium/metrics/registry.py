@@ -24,8 +24,6 @@ from types import ModuleType
 from typing import Any, Literal
 
 from podium.errors import NotFoundError, PlatformError, SpecError
-from podium.metrics.scores import accuracy, macro_f1, mae, pearson, rmse, spearman
-from podium.metrics.spans import span_f1, token_accuracy
 from podium.suggest import did_you_mean
 
 MetricFunction = Callable[[Sequence[Any], Sequence[Any]], float]
@@ -60,19 +58,42 @@ class Metric:
         return self.function(gold, pred)
 
 
+@dataclass(frozen=True)
+class _Builtin:
+    """A built-in metric's function, imported at its first call: spec checks and boards read
+    the names and directions without loading numpy."""
+
+    module: Literal["scores", "spans"]
+    name: str
+
+    def __call__(self, gold: Sequence[Any], pred: Sequence[Any]) -> float:
+        from podium.metrics import scores, spans
+
+        function: MetricFunction = getattr(scores if self.module == "scores" else spans, self.name)
+        return function(gold, pred)
+
+
 @cache
 def builtin_metrics() -> dict[str, Metric]:
     """Every built-in metric by name (built on first use)."""
     metrics = (
-        Metric("accuracy", accuracy, True, "0-100", "label", "share of labels right"),
-        Metric("macro_f1", macro_f1, True, "0-100", "label", "mean F1 over the labels"),
-        Metric("span_f1", span_f1, True, "0-100", "tags", "seqeval's entity-span F1"),
-        Metric("token_accuracy", token_accuracy, True, "0-100", "tags", "share of tags right"),
-        Metric("pearson", pearson, True, "-100-100", "value", "Pearson r x 100"),
-        Metric("spearman", spearman, True, "-100-100", "value", "Spearman rho x 100"),
-        Metric("mae", mae, False, "unit of the values", "value", "mean absolute error"),
-        Metric("rmse", rmse, False, "unit of the values", "value", "root mean squared error"),
-    )
+        Metric("accuracy", _Builtin("scores", "accuracy"), True, "0-100", "label",
+               "share of labels right"),
+        Metric("macro_f1", _Builtin("scores", "macro_f1"), True, "0-100", "label",
+               "mean F1 over the labels"),
+        Metric("span_f1", _Builtin("spans", "span_f1"), True, "0-100", "tags",
+               "seqeval's entity-span F1"),
+        Metric("token_accuracy", _Builtin("spans", "token_accuracy"), True, "0-100", "tags",
+               "share of tags right"),
+        Metric("pearson", _Builtin("scores", "pearson"), True, "-100-100", "value",
+               "Pearson r x 100"),
+        Metric("spearman", _Builtin("scores", "spearman"), True, "-100-100", "value",
+               "Spearman rho x 100"),
+        Metric("mae", _Builtin("scores", "mae"), False, "unit of the values", "value",
+               "mean absolute error"),
+        Metric("rmse", _Builtin("scores", "rmse"), False, "unit of the values", "value",
+               "root mean squared error"),
+    )  # fmt: skip
     return {m.name: m for m in metrics}
 
 

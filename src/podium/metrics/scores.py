@@ -1,4 +1,4 @@
-"""Metrics over one label or one number per record, and the averages every score goes through.
+"""Metrics over one label or one number per record (the averages are in `averages`).
 
 Label metrics (accuracy, macro-F1) are percentages, 0..100. Correlations (Pearson, Spearman)
 are multiplied by 100, as GLUE reports them: -100..100. Errors (MAE, RMSE) are in the unit of
@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import operator
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -129,22 +129,3 @@ def rmse(gold: Sequence[float], pred: Sequence[float]) -> float:
     """Root mean squared error, in the unit of the values (lower is better); no items: 0."""
     x, y = _numbers(gold, pred)
     return math.sqrt(float(np.square(x - y).mean())) if x.size else 0.0
-
-
-def mean(values: Iterable[float]) -> float:
-    """Plain average: task score = mean over languages, overall = mean of task scores.
-
-    Empty input is an error rather than 0, so that a missing language cannot pass unnoticed.
-    """
-    items = list(values)
-    if not items:
-        raise ValueError("mean of no values")
-    return math.fsum(items) / len(items)
-
-
-def task_means(per_language: Mapping[tuple[str, str], float]) -> dict[str, float]:
-    """(task, language) -> score, to task -> mean over its languages (sorted by task)."""
-    by_task: dict[str, list[float]] = {}
-    for (task, _), value in sorted(per_language.items()):
-        by_task.setdefault(task, []).append(value)
-    return {task: mean(values) for task, values in by_task.items()}

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from podium.fame import fame_order
 from podium.huddle import StageChanges, stage_changes
 from podium.leaderboard import Leaderboard, RunFacts, Timing
-from podium.report.charts import chart_data
 from podium.service.context import Competition
 from podium.service.reads import FameEntry, StageState, fame_entry, stage_state
 from podium.service.results import Results
@@ -128,6 +127,8 @@ class Boards:
 
     def _read_board(self, stage: str | None) -> Board:
         """Everything a board shows, in one read snapshot."""
+        from podium.report.charts import chart_data
+
         with self.c.sessions() as s:
             at = revision.current(s)
             name = stage or self.results.shown_stage(s)

@@ -31,27 +31,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import func, select
 
-from podium.calibration import NoiseReport, recommend_min_gain
-from podium.data.prepare import split_inputs_sha256
 from podium.digest import sha256_file
 from podium.errors import PlatformError, PodiumError, RuleError, SubmissionError
-from podium.harness.evaluate import (
-    LOG_TAIL_BYTES,
-    EvaluationJob,
-    EvaluationResult,
-    clean_up_interrupted,
-    evaluate,
-    job_for,
-    log_tail,
-)
-from podium.harness.fingerprint import machine_fingerprint
-from podium.harness.runner import Runner
 from podium.leaderboard import Aggregate
-from podium.report.durations import duration_text
 from podium.service.context import Competition
 from podium.service.reference import ReferenceClock
 from podium.service.results import Results
@@ -65,14 +51,17 @@ from podium.store.models import (
     Submission,
     utcnow,
 )
-from podium.submission.archive import read_submission
-from podium.submission.intake import check_archive
-from podium.submission.predictions import ExpectedFile, expected_files
+
+if TYPE_CHECKING:
+    from podium.calibration import NoiseReport
+    from podium.harness.evaluate import EvaluationJob, EvaluationResult
+    from podium.harness.runner import Runner
+    from podium.submission.predictions import ExpectedFile
 
 MAX_PLATFORM_RETRIES = 3
 log = logging.getLogger("podium.evaluation")
 Progress = Callable[[str], None]
-RunnerFactory = Callable[[str], Runner]
+RunnerFactory = Callable[[str], "Runner"]
 
 
 @dataclass(frozen=True)
@@ -181,6 +170,12 @@ class Evaluation:
 
         Nothing is stored as an attempt; the runs' logs go under artifacts/calibration/.
         """
+        from podium.calibration import recommend_min_gain
+        from podium.harness.evaluate import evaluate
+        from podium.harness.fingerprint import machine_fingerprint
+        from podium.submission.archive import read_submission
+        from podium.submission.intake import check_archive
+
         if runs < 3:
             raise RuleError("calibration needs at least 3 runs", hint="--runs 10 or more")
         data = read_submission(path)
@@ -214,6 +209,8 @@ class Evaluation:
         """One more run of a scored submission (a photo finish), timed like any (the spec's
         repeats): recorded as a run of kind `remeasure`, costing no attempt and never
         changing the submission's status. Call it inside `locked()`."""
+        from podium.harness.fingerprint import machine_fingerprint
+
         with self.c.sessions.begin() as s:
             sub = self.c.submission_row(s, submission_id)
             run = Run(
@@ -274,6 +271,8 @@ class Evaluation:
     def _recover_interrupted(self) -> None:
         """What a killed evaluator left: its sandboxes are killed and their folders removed;
         its runs are platform faults (attempt released, submission queued again)."""
+        from podium.harness.evaluate import clean_up_interrupted
+
         clean_up_interrupted(self.c.layout.work_dir, self._group_prefix)
         with self.c.sessions.begin() as s:
             running = self.c.scoped(  # runs held by workers are the reaper's, not ours
@@ -292,6 +291,8 @@ class Evaluation:
 
     def claim_next(self, stage: str | None = None) -> tuple[int, int] | None:
         """Mark the oldest queued submission running, with a new run; (submission, run)."""
+        from podium.harness.fingerprint import machine_fingerprint
+
         with self.c.sessions.begin() as s:
             query = self.c.scoped(
                 select(Submission)
@@ -319,6 +320,8 @@ class Evaluation:
     def _job(
         self, archive: bytes, split: str, run_dir: Path, name: str, repeats: int | None = None
     ) -> EvaluationJob:
+        from podium.harness.evaluate import job_for
+
         return job_for(
             self.c.spec.sandbox,
             repeats=repeats or self.c.spec.efficiency.repeats,
@@ -337,6 +340,9 @@ class Evaluation:
 
     def expected_files(self, split: str) -> list[ExpectedFile]:
         """The ids every run of a split must predict: read once per sealed inputs."""
+        from podium.data.prepare import split_inputs_sha256
+        from podium.submission.predictions import expected_files
+
         key = (split, split_inputs_sha256(self.setup.manifest(), split))
         if key not in self._expected:
             self._expected[key] = expected_files(
@@ -352,6 +358,9 @@ class Evaluation:
         progress: Progress | None,
         repeats: int | None = None,
     ) -> RunOutcome:
+        from podium.data.prepare import split_inputs_sha256
+        from podium.harness.evaluate import evaluate
+
         with self.c.sessions() as s:
             sub = s.get_one(Submission, submission_id)
             team, stage_name, attempt = sub.team.name, sub.stage.name, sub.attempt
@@ -426,6 +435,8 @@ class Evaluation:
     def _announce(self, o: Outcome, status: str, error: str | None, agg: Aggregate | None) -> None:
         """The team hears of its run; everyone of a public leaderboard it changed. News that
         cannot be written is logged: it never fails the stored result."""
+        from podium.report.durations import duration_text
+
         news = self.setup.news
         try:
             with self.c.sessions() as s:
@@ -511,6 +522,8 @@ def count_platform_fault(sub: Submission) -> None:
 
 def _log_traceback(run_dir: Path, err: Exception) -> str:
     """Append the error to the run's log (for organizers) and return the log's tail."""
+    from podium.harness.evaluate import LOG_TAIL_BYTES, log_tail
+
     text = "".join(traceback.format_exception(err))
     with contextlib.suppress(OSError):
         run_dir.mkdir(parents=True, exist_ok=True)

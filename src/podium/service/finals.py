@@ -19,7 +19,6 @@ from podium.service.results import Results
 from podium.service.setup import Setup
 from podium.service.submissions import Submissions
 from podium.store.models import HallOfFameEntry, utcnow
-from podium.submission.archive import unpack
 
 HALL_OF_FAME_PLACES = 3
 log = logging.getLogger("podium.finals")
@@ -200,6 +199,8 @@ class Finals:
 
     def export_code(self, stage: str, out: Path) -> list[Path]:
         """Every team's submitted code of a closed stage that releases code."""
+        from podium.submission.archive import unpack
+
         if not self.c.spec.stage(stage).release_code:
             raise RuleError(f"stage {stage!r} does not release code (release_code = false)")
         with self.c.sessions() as s:

@@ -17,12 +17,11 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 
 from podium.access import Principal
-from podium.data.prepare import split_inputs_sha256
 from podium.errors import (
     ForbiddenError,
     NotFoundError,
@@ -30,13 +29,15 @@ from podium.errors import (
     RuleError,
     SubmissionError,
 )
-from podium.harness.evaluate import EvaluationResult, validate_and_score
 from podium.leaderboard import compared_keys
 from podium.service.context import Competition
 from podium.service.evaluation import Evaluation, RunOutcome
 from podium.service.leases import Lease, WorkerInfo, WorkerReport
 from podium.service.setup import Setup
 from podium.store.models import LateReport, Run, Stage, Submission, Worker, utcnow
+
+if TYPE_CHECKING:
+    from podium.harness.evaluate import EvaluationResult
 
 _NAME = re.compile(r"[^a-z0-9-]+")
 
@@ -157,6 +158,8 @@ class Fleet:
     def _lease(
         self, run_id: int, submission_id: int, lease: str, expires: datetime, split: str, sha: str
     ) -> Lease:
+        from podium.data.prepare import split_inputs_sha256
+
         spec = self.c.spec
         return Lease(
             run_id=run_id,
@@ -254,6 +257,8 @@ class Fleet:
     def inputs(self, who: Principal, split: str) -> Path:
         """The sealed inputs of a split (no labels) as one tar, built once per content; only
         for a worker that holds a run of that split."""
+        from podium.data.prepare import split_inputs_sha256
+
         worker = self._worker(who)
         manifest = self.setup.manifest()
         if split not in {stage.split for stage in self.c.spec.stages}:
@@ -288,6 +293,8 @@ class Fleet:
     ) -> RunOutcome:
         """A worker's result: scored here (the labels never leave), or a failure of the
         submission; a report without the lease is recorded and refused."""
+        from podium.data.prepare import split_inputs_sha256
+
         try:
             with self.c.sessions.begin() as s:
                 run = self._held(s, who, run_id, lease)
@@ -317,6 +324,8 @@ class Fleet:
     def _score(
         self, result: EvaluationResult, split: str, predictions: Mapping[str, Path], run_dir: Path
     ) -> EvaluationResult:
+        from podium.harness.evaluate import validate_and_score
+
         expected = self.evaluation.expected_files(split)
         known = {f.relpath for f in expected}
         unknown = sorted(set(predictions) - known)

@@ -8,11 +8,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podium.errors import PlatformError, PodiumError
-from podium.harness.evaluate import EvaluationResult
-from podium.harness.runner import ProcessResult
+
+if TYPE_CHECKING:
+    from podium.harness.evaluate import EvaluationResult
+    from podium.harness.runner import ProcessResult
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ class WorkerReport:
     log: Path | None = None  # the run's full log, as uploaded
 
     def result(self) -> EvaluationResult:
+        from podium.harness.evaluate import EvaluationResult
+
         if self.status == "platform_error":  # the machine failed (download, sandbox): retried
             raise PlatformError(f"the worker failed: {self.error or 'no reason given'}")
         if self.status not in ("produced", "failed"):
@@ -94,6 +98,8 @@ class WorkerReport:
 def _measurement(raw: Mapping[str, Any]) -> ProcessResult:
     """One repeat as a worker reported it, every field of the type the store keeps: a bad
     report is the platform's fault (retried), never a row that breaks a leaderboard later."""
+    from podium.harness.runner import ProcessResult
+
     fields = ProcessResult.__dataclass_fields__
     if not isinstance(raw, Mapping) or set(raw) - set(fields):
         raise PodiumError(f"a worker reported unknown measurements: {str(raw)[:200]}")

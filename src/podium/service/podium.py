@@ -8,8 +8,8 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from podium.harness.runners import create_runner
 from podium.service.boards import Boards
 from podium.service.context import Competition, open_competition
 from podium.service.evaluation import Evaluation, RunnerFactory
@@ -25,6 +25,16 @@ from podium.service.setup import Setup
 from podium.service.submissions import Submissions
 from podium.service.tokens import Tokens
 from podium.tasks import TaskRegistry
+
+if TYPE_CHECKING:
+    from podium.harness.runner import Runner
+
+
+def _create_runner(name: str) -> Runner:
+    """The runner a spec names (the harness's runners load when a run needs one)."""
+    from podium.harness.runners import create_runner
+
+    return create_runner(name)
 
 
 class Podium:
@@ -60,7 +70,7 @@ class Podium:
         cls,
         root: Path,
         *,
-        runner_factory: RunnerFactory = create_runner,
+        runner_factory: RunnerFactory = _create_runner,
         registry: TaskRegistry | None = None,
         read_only: bool = False,
     ) -> Podium:

@@ -6,16 +6,16 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from podium.harness.evaluate import sandbox_limits
-from podium.harness.fingerprint import machine_fingerprint
-from podium.harness.reference import time_reference
-from podium.harness.runner import Runner
 from podium.service.context import Competition
 from podium.store.models import ReferenceTiming, Run, Stage, Submission
+
+if TYPE_CHECKING:
+    from podium.harness.runner import Runner
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,10 @@ class ReferenceClock:
 
     def time(self, runner: Runner, name: str) -> ReferenceTiming:
         """Time the workload here, as submissions are timed, and keep the result."""
+        from podium.harness.evaluate import sandbox_limits
+        from podium.harness.fingerprint import machine_fingerprint
+        from podium.harness.reference import time_reference
+
         wall = time_reference(runner, sandbox_limits(self.c.spec.sandbox), f"{name}reference")
         self._timed_here = True
         row = ReferenceTiming(

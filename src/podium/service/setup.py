@@ -6,17 +6,12 @@ import json
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from podium.data.examples import Example
-from podium.data.huggingface import HUB_PREFIX
-from podium.data.prepare import Manifest, load_manifest, prepare
-from podium.data.sources import ExampleSource, PoolSource, open_source
 from podium.errors import NotFoundError, PodiumError, RuleError, SpecError
-from podium.harness.check import TASKS_FILE
-from podium.metrics import get_metric, is_custom
 from podium.names import check_name, same_name
 from podium.service.context import Competition
 from podium.service.news import News
@@ -26,9 +21,16 @@ from podium.spec_template import render_default_spec
 from podium.store.models import AccessToken, Member, Stage, Submission, Team, WebSession, utcnow
 from podium.suggest import did_you_mean
 
+if TYPE_CHECKING:
+    from podium.data.examples import Example
+    from podium.data.prepare import Manifest
+    from podium.data.sources import ExampleSource
+
 
 def resolve_source(source: str) -> str:
     """A folder source relative to where the organizer typed it, not to the competition."""
+    from podium.data.huggingface import HUB_PREFIX
+
     if source == "synthetic" or source.startswith(HUB_PREFIX):
         return source
     return str(Path(source).expanduser().resolve())
@@ -132,6 +134,9 @@ class Setup:
         `examples` (labelled examples per (task, language), e.g. `GenericExample`s built by a
         script) replace the spec's source. Custom metrics are imported first, so that a
         missing or broken one is the organizer's error now rather than at the first score."""
+        from podium.data.prepare import prepare
+        from podium.data.sources import PoolSource, open_source
+
         self.check_metrics()
         spec = self.c.spec
         if source is not None:
@@ -157,15 +162,21 @@ class Setup:
     def check_metrics(self) -> None:
         """Import every custom ("module:function") metric of the tasks; SpecError if one is
         missing or not callable."""
+        from podium.metrics import get_metric, is_custom
+
         for task in self.c.tasks().values():
             for name in task.metrics:
                 if is_custom(name):
                     get_metric(name, search_dir=self.c.root)
 
     def manifest(self) -> Manifest:
+        from podium.data.prepare import load_manifest
+
         return load_manifest(self.c.layout)
 
     def export_public(self, out: Path) -> Path:
+        from podium.harness.check import TASKS_FILE
+
         self.manifest()  # fails clearly when data was never prepared
         if out.exists() and any(out.iterdir()):
             raise PodiumError("the target folder is not empty", where=str(out))

@@ -20,8 +20,6 @@ from podium.service.context import Competition
 from podium.service.reads import SubmissionInfo, submission_info
 from podium.service.setup import Setup
 from podium.store.models import Run, Stage, Submission, Team, utcnow
-from podium.submission.archive import read_submission
-from podium.submission.intake import check_archive, incoming_file
 
 ACTIVE = ("queued", "running")
 
@@ -55,6 +53,8 @@ class Submissions:
         self, path: Path, *, team: str, stage: str | None = None, label: str = ""
     ) -> SubmitReceipt:
         """Store the archive and reserve an attempt atomically; nothing is stored on error."""
+        from podium.submission.archive import read_submission
+
         stage = self.check_can_submit(team, stage)  # before packing or reading anything
         return self.submit_data(
             read_submission(path), team=team, stage=stage, label=label or path.name, where=path
@@ -64,6 +64,8 @@ class Submissions:
         self, data: bytes, *, team: str, stage: str | None = None, label: str, where: Path | str
     ) -> SubmitReceipt:
         """Archive bytes from a file or folder: refused before an attempt is spent on them."""
+        from podium.submission.intake import incoming_file
+
         stage_name = self.check_can_submit(team, stage)
         with incoming_file(self.c.layout.incoming_dir) as archive:
             archive.write_bytes(data)
@@ -99,11 +101,15 @@ class Submissions:
         """An archive in the incoming folder: checked (listing, budgeted extraction,
         podium.toml), then moved into the store with its attempt, or left to be removed.
         `member`: who sent it, when a personal token did."""
+        from podium.submission.intake import check_archive
+
         check_archive(archive, where=where, scratch=self.c.layout.incoming_dir)
         return self._reserve_file(archive, team=team, stage_name=stage, label=label, member=member)
 
     def copy_for_final(self, source: SubmissionInfo, stage: str) -> SubmitReceipt:
         """The final's copy of a team's chosen submission (the organizer runs the final)."""
+        from podium.submission.intake import incoming_file
+
         with incoming_file(self.c.layout.incoming_dir) as archive:
             archive.write_bytes((self.c.root / source.archive_path).read_bytes())
             return self._reserve_file(
