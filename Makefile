@@ -40,7 +40,7 @@ WORKERS ?= 2
 test: lint docs
 	@mkdir -p build
 	$(PYTHON) .ci/bare_install.py > build/bare.log 2>&1 & bare=$$!; \
-	$(BIN)/pytest -q -n $(WORKERS); tests=$$?; \
+	$(BIN)/pytest -q -n $(WORKERS) --durations=25; tests=$$?; \
 	if wait $$bare; then tail -1 build/bare.log; else cat build/bare.log; exit 1; fi; \
 	exit $$tests
-	PODIUM_TEST_STORE=postgresql $(BIN)/pytest -q -n $(WORKERS) -m store
+	PODIUM_TEST_STORE=postgresql $(BIN)/pytest -q -n $(WORKERS) -m store --durations=15
