@@ -3,12 +3,12 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint docs bare
+.PHONY: install demo test lint style docs bare
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,hub,baseline]'
+	$(BIN)/python -m pip install --quiet --no-compile -e '.[test,hub,baseline]'  # bytecode as imported
 	touch $@
 
 install: $(BIN)/.installed
@@ -17,10 +17,13 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/podium demo $(ARGS)
 
-lint: install
+lint: style
+	$(BIN)/mypy
+
+# The lint steps that take a second (ruff, the import contracts); mypy takes about 40 s.
+style: install
 	$(BIN)/ruff check src tests benchmarks examples docs/hooks
 	$(BIN)/ruff format --check src tests benchmarks examples docs/hooks
-	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 # The documentation site (mkdocs.yml, docs/), strict and offline, into the ignored build/site.
@@ -36,11 +39,15 @@ bare:
 # Every test on SQLite, then every test that opens a store (the `store` mark) on a throw-away
 # PostgreSQL cluster (tests/postgres.py; needs initdb from the postgresql package), each on
 # $(WORKERS) processes (pytest-xdist; most tests wait on subprocesses, servers and browsers).
+# mypy and the bare install run beside the SQLite phase and fail the run if they fail (their
+# output: build/mypy.log, build/bare.log): CI's whole run has 12 minutes.
 WORKERS ?= 2
-test: lint docs
+test: style docs
 	@mkdir -p build
+	$(BIN)/mypy > build/mypy.log 2>&1 & types=$$!; \
 	$(PYTHON) .ci/bare_install.py > build/bare.log 2>&1 & bare=$$!; \
 	$(BIN)/pytest -q -n $(WORKERS) --durations=25; tests=$$?; \
+	if wait $$types; then tail -1 build/mypy.log; else cat build/mypy.log; exit 1; fi; \
 	if wait $$bare; then tail -1 build/bare.log; else cat build/bare.log; exit 1; fi; \
 	exit $$tests
 	PODIUM_TEST_STORE=postgresql $(BIN)/pytest -q -n $(WORKERS) -m store --durations=15

@@ -119,8 +119,13 @@ def test_demo_runs_end_to_end(tmp_path: Path, data: bool, request: pytest.Fixtur
     out = run(*args).stdout
     assert ("Baseline Kit" in out) is not data
     assert "Performance order" in out and "Final order" in out
-    # synthetic data is built so that the lexicon team is lifted; on real data, refusals show
-    assert ("not lifted past" if data else "lifted past Late Bloomers") in out
+    # synthetic data is built so that the lexicon team is lifted; on real data, refusals show.
+    # A move needs a sure gain: on a machine loaded enough to blur it, it stays undecided
+    # (said so, never refused on noise)
+    if data:
+        assert "not lifted past" in out
+    else:
+        assert re.search(r"(?<!not )(lifted past|undecided against) Late Bloomers", out), out
     assert "Hall of fame" in out
     assert (tmp_path / "demo" / "report.html").is_file()
     # the store: the folder's podium.db, or the database PODIUM_STORE_URL names
