@@ -27,9 +27,9 @@ from podium.submission.archive import pack_folder
 from podium.submission.intake import check_archive
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-from archives import zeros_targz, zeros_zip  # noqa: E402  (the tests' hostile archives)
-from conftest import CONSTANT_PREDICT, write_submission  # noqa: E402
+sys.path.insert(0, str(REPO))
+from tests.archives import zeros_targz, zeros_zip  # noqa: E402  (the tests' hostile archives)
+from tests.conftest import CONSTANT_PREDICT, write_submission  # noqa: E402
 
 
 def written(folder: Path) -> int:
