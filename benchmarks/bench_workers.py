@@ -434,7 +434,7 @@ def report_cost(args: argparse.Namespace, tmp: Path, say: Say) -> None:
         token = podium.tokens.create("worker", label="bench")
         who = podium.tokens.authenticate(token)
         assert who is not None
-        podium.fleet.hello(who, "local", machine_fingerprint(podium.competition.spec_hash))
+        podium.workers.hello(who, "local", machine_fingerprint(podium.competition.spec_hash))
         layout = podium.competition.layout
         predictions = tmp / "predictions"
         size = constant_predictions(layout.inputs_dir("eval"), predictions)
@@ -450,7 +450,7 @@ def report_cost(args: argparse.Namespace, tmp: Path, say: Say) -> None:
         served = []
         for i in range(args.reports + 1):  # the first also reads the sealed ids: apart
             submission_id = podium.submissions.submit(submission, team="bench").submission_id
-            lease = podium.fleet.claim(who, submission_id)
+            lease = podium.leases.claim(who, submission_id)
             assert lease is not None
             seconds, body = post_result(http, url, token, lease, predictions, log)
             say(f"  report {i}: {seconds:.2f} s, overall {body.get('overall')}")

@@ -17,7 +17,16 @@ from podium.errors import AuthenticationError, ForbiddenError, PodiumError, Rule
 
 Role = Literal["organizer", "team", "worker"]
 Action = Literal[
-    "use", "see", "download", "submit", "manage", "evaluate", "ask", "answer", "moderate"
+    "use",
+    "see",
+    "download",
+    "submit",
+    "manage",
+    "evaluate",
+    "fetch",
+    "ask",
+    "answer",
+    "moderate",
 ]
 TOKEN_PREFIX = "pdm_"
 
@@ -131,6 +140,15 @@ class Evaluating:
 
 
 @dataclass(frozen=True)
+class SealedInputs:
+    """The inputs of a split without labels: only for a worker running a run of that split
+    (`held`, as the service found it)."""
+
+    split: str
+    held: bool
+
+
+@dataclass(frozen=True)
 class Board:
     """The competition's questions and answers: read and asked by anyone signed in; asking
     `anonymously` (shown as "a team") is for teams."""
@@ -157,6 +175,7 @@ Thing = (
     | StageResults
     | StageCode
     | Evaluating
+    | SealedInputs
 )
 SignedInThing = (
     Account
@@ -168,6 +187,7 @@ SignedInThing = (
     | RunLog
     | StageCode
     | Evaluating
+    | SealedInputs
 )
 
 
@@ -177,8 +197,17 @@ SignedInThing = (
 def refusal(who: Principal | None, action: Action, thing: Thing) -> PodiumError | None:
     """Why `who` may not `action` the `thing`, or None when they may."""
     if who is not None and who.is_worker:  # a machine's token does its job and nothing else
-        if (action, thing) == ("evaluate", Evaluating()):
-            return None
+        match action, thing:
+            case "evaluate", Evaluating():
+                return None
+            case "fetch", SealedInputs(split, held):
+                return (
+                    None
+                    if held
+                    else ForbiddenError(
+                        f"the sealed inputs of {split!r} go only to a worker running a run of that split"
+                    )
+                )
         return ForbiddenError(
             "a worker token can only fetch what a run needs and report its result",
             hint="sign in with a team or organizer token",
@@ -210,7 +239,7 @@ def refusal(who: Principal | None, action: Action, thing: Thing) -> PodiumError 
             return None if _released(stage) else _not_released(stage)
         case (("see" | "ask" | "answer" | "moderate"), (Board() | Question())):
             return _board(who, action, thing)
-        case "evaluate", Evaluating():
+        case ("evaluate", Evaluating()) | ("fetch", SealedInputs()):
             return ForbiddenError(
                 "only worker tokens evaluate", hint="podium token create --worker"
             )

@@ -68,12 +68,12 @@ def cup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cup]:
         assert scored.status == "scored", scored.error
         who = podium.tokens.authenticate(podium.tokens.create("worker", label="gpu-01"))
         assert who is not None
-        podium.fleet.hello(who, "local", machine_fingerprint(podium.competition.spec_hash))
+        podium.workers.hello(who, "local", machine_fingerprint(podium.competition.spec_hash))
         held = podium.submissions.submit(tmp / "noisy", team="Quick Lex").submission_id
-        lease = podium.fleet.claim(who, held)
+        lease = podium.leases.claim(who, held)
         assert lease is not None
-        worker_id = podium.fleet.workers()[0].id
-        waiting = podium.fleet.request_remeasure(noisy.submission_id, worker_id)
+        worker_id = podium.workers.fleet()[0].id
+        waiting = podium.dispatch.request_remeasure(noisy.submission_id, worker_id)
     finally:
         podium.close()
     url = os.environ.get("PODIUM_STORE_URL")
@@ -106,7 +106,7 @@ def test_podium_run_shows_a_run_in_every_status(cup: Cup, monkeypatch: pytest.Mo
             s.execute(
                 update(Run).where(Run.id == cup.runs["running"]).values(lease_expires_at=utcnow())
             )
-        [lost] = podium.fleet.reap()
+        [lost] = podium.leases.reap()
         assert lost.status == "platform_error"
         out = cup.c("run", str(cup.runs["running"]))
         assert ": platform_error" in out and "gpu-01" in out and "harness -" in out

@@ -62,7 +62,7 @@ def cup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cup]:
             who = podium.tokens.authenticate(podium.tokens.create("worker", label=name))
             assert who is not None
             fingerprint = machine_fingerprint(podium.competition.spec_hash)
-            podium.fleet.hello(who, "local", {**fingerprint, **({"cpu": cpu} if cpu else {})})
+            podium.workers.hello(who, "local", {**fingerprint, **({"cpu": cpu} if cpu else {})})
         podium.setup.open_stage("evaluation")
         podium.submissions.submit(write_submission(tmp / "bad", WRONG_LABELS), team=LONG_B)
         podium.submissions.submit(good, team=LONG_B)

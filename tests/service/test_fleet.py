@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from podium.access import Principal
+from podium.access import Principal, SealedInputs, ensure
 from podium.errors import ForbiddenError, RuleError
 from podium.harness.evaluate import evaluate, job_for
 from podium.harness.fingerprint import EXTRA, machine_fingerprint
 from podium.harness.runners import create_runner
 from podium.service import Podium
-from podium.service.fleet import queue_name
+from podium.service.dispatch import queue_name
 from podium.service.leases import Lease, WorkerReport
 from podium.store.models import LateReport, Run, Submission, utcnow
 
@@ -45,7 +45,7 @@ def _worker(podium: Podium, name: str, **extra: object) -> Principal:
     who = podium.tokens.authenticate(token)
     assert who is not None and who.is_worker
     facts = {**machine_fingerprint(podium.competition.spec_hash), **extra}
-    podium.fleet.hello(who, "local", facts)
+    podium.workers.hello(who, "local", facts)
     return who
 
 
@@ -57,7 +57,7 @@ def _submit(podium: Podium, tmp_path: Path, team: str, predict: str = CONSTANT_P
 def _work(podium: Podium, lease: Lease, tmp_path: Path) -> tuple[WorkerReport, dict[str, Path]]:
     """What `podium worker` does with a lease: the harness without labels."""
     run_dir = tmp_path / f"worker-run{lease.run_id}"
-    archive = podium.fleet.archive(_holder(podium, lease), lease.run_id, lease.lease)
+    archive = podium.leases.archive(_holder(podium, lease), lease.run_id, lease.lease)
     job = job_for(podium.competition.spec.sandbox, repeats=lease.repeats,
                   archive=archive.read_bytes(), inputs_dir=_inputs(podium, lease, tmp_path),
                   labels_dir=None, expected=[], tasks={}, run_dir=run_dir,
@@ -85,13 +85,19 @@ def _holder(podium: Podium, lease: Lease) -> Principal:
 
 
 def _worker_id(podium: Podium, who: Principal) -> int | None:
-    return next((w.id for w in podium.fleet.workers() if w.name == who.label), None)
+    return next((w.id for w in podium.workers.fleet() if w.name == who.label), None)
+
+
+def _fetch_inputs(podium: Podium, who: Principal, split: str) -> Path:
+    """What the route `/api/worker/inputs/{split}` does: the access rule, then the tar."""
+    ensure(who, "fetch", SealedInputs(split, held=podium.leases.holds_split(who, split)))
+    return podium.leases.inputs(split)
 
 
 def _inputs(podium: Podium, lease: Lease, tmp_path: Path) -> Path:
     folder = tmp_path / f"inputs-{lease.inputs_sha256[:8]}"
     if not folder.is_dir():
-        with tarfile.open(podium.fleet.inputs(_holder(podium, lease), lease.split)) as tar:
+        with tarfile.open(_fetch_inputs(podium, _holder(podium, lease), lease.split)) as tar:
             tar.extractall(folder, filter="data")
     return folder
 
@@ -101,24 +107,27 @@ def test_a_claim_is_exclusive_and_a_report_is_scored_on_the_server(
 ) -> None:
     one, two = _worker(cup, "gpu-01"), _worker(cup, "gpu-02")
     sub = _submit(cup, tmp_path, "Ada")
-    assert cup.fleet.undispatched() == [sub]
-    lease = cup.fleet.claim(one, sub)
+    assert cup.dispatch.undispatched() == [sub]
+    lease = cup.leases.claim(one, sub)
     assert lease is not None and lease.split == "eval"
-    assert cup.fleet.claim(two, sub) is None  # a redelivered task finds it taken
-    assert cup.fleet.claim(one, sub) is None
+    assert cup.leases.claim(two, sub) is None  # a redelivered task finds it taken
+    assert cup.leases.claim(one, sub) is None
     assert "labels" not in json.dumps(lease.to_dict())
     with pytest.raises(ForbiddenError, match="only to a worker running"):
-        cup.fleet.inputs(two, "eval")  # it holds no run of that split
+        _fetch_inputs(cup, two, "eval")  # it holds no run of that split
     with pytest.raises(ForbiddenError):
-        cup.fleet.inputs(one, "final")
-    with tarfile.open(cup.fleet.inputs(one, "eval")) as tar:
+        _fetch_inputs(cup, one, "final")
+    with pytest.raises(ForbiddenError, match="only worker tokens"):
+        ensure(Principal(token_id=0, role="organizer", team=None), "fetch",
+               SealedInputs("eval", held=True))  # fmt: skip
+    with tarfile.open(_fetch_inputs(cup, one, "eval")) as tar:
         names = tar.getnames()
     assert names and not any("label" in n for n in names)
     with pytest.raises(RuleError, match="not held by this worker"):
-        cup.fleet.renew(two, lease.run_id, lease.lease)
-    cup.fleet.renew(one, lease.run_id, lease.lease)
+        cup.leases.renew(two, lease.run_id, lease.lease)
+    cup.leases.renew(one, lease.run_id, lease.lease)
     report, files = _work(cup, lease, tmp_path)
-    ended = cup.fleet.report(one, lease.run_id, lease.lease, report, files)
+    ended = cup.reports.report(one, lease.run_id, lease.lease, report, files)
     assert ended.status == "scored" and ended.overall is not None
     board = cup.results.leaderboard("evaluation")
     assert [r.team for r in board.rows] == ["Ada"]
@@ -127,11 +136,11 @@ def test_a_claim_is_exclusive_and_a_report_is_scored_on_the_server(
     assert (
         run.worker_id is not None and (cup.competition.layout.run_dir(run.id) / "log.txt").is_file()
     )
-    [w1, w2] = cup.fleet.workers()
+    [w1, w2] = cup.workers.fleet()
     assert (w1.runs_done, w1.current_run_id, w2.runs_done) == (1, None, 0)
     # a second report of the same run (Celery redelivered, the worker retried) is ignored
     with pytest.raises(RuleError):
-        cup.fleet.report(one, lease.run_id, lease.lease, report, files)
+        cup.reports.report(one, lease.run_id, lease.lease, report, files)
     with cup.competition.sessions() as s:
         assert len(s.scalars(select(LateReport)).all()) == 1
     assert len(cup.results.run(lease.run_id).scores) > 0
@@ -142,29 +151,29 @@ def test_a_silent_worker_loses_its_run_which_is_retried_and_its_late_report_igno
 ) -> None:
     one, two = _worker(cup, "gpu-01"), _worker(cup, "gpu-02")
     sub = _submit(cup, tmp_path, "Bo")
-    lease = cup.fleet.claim(one, sub)
+    lease = cup.leases.claim(one, sub)
     assert lease is not None
-    cup.fleet.dispatched(sub)
+    cup.dispatch.dispatched(sub)
     report, files = _work(cup, lease, tmp_path)
     with cup.competition.sessions.begin() as s:  # the machine went quiet past its lease
         s.execute(update(Run).where(Run.id == lease.run_id).values(lease_expires_at=utcnow()))
-    [lost] = cup.fleet.reap()
+    [lost] = cup.leases.reap()
     assert lost.status == "platform_error" and "gpu-01" in (lost.error or "")
     assert cup.submissions.attempts_left("Bo") == {
         "evaluation": 2
     }  # kept: the attempt is still this one
-    assert cup.fleet.undispatched() == [sub]  # sent again
-    cup.fleet.dispatched(sub)
-    assert cup.fleet.undispatched() == []
+    assert cup.dispatch.undispatched() == [sub]  # sent again
+    cup.dispatch.dispatched(sub)
+    assert cup.dispatch.undispatched() == []
     with cup.competition.sessions.begin() as s:  # its message was lost (a broker restart)
         s.execute(update(Submission).values(dispatched_at=utcnow() - timedelta(hours=1)))
-    assert cup.fleet.undispatched() == [sub]
+    assert cup.dispatch.undispatched() == [sub]
     with pytest.raises(RuleError, match="not held"):
-        cup.fleet.report(one, lease.run_id, lease.lease, report, files)
-    again = cup.fleet.claim(two, sub)
+        cup.reports.report(one, lease.run_id, lease.lease, report, files)
+    again = cup.leases.claim(two, sub)
     assert again is not None and again.run_id != lease.run_id
     report, files = _work(cup, again, tmp_path)
-    assert cup.fleet.report(two, again.run_id, again.lease, report, files).status == "scored"
+    assert cup.reports.report(two, again.run_id, again.lease, report, files).status == "scored"
     statuses = [r.status for s in cup.submissions.find() for r in s.runs]
     assert statuses == ["platform_error", "scored"]  # scored exactly once
 
@@ -174,25 +183,25 @@ def test_predictions_named_outside_the_contract_fail_the_run_and_write_nothing_o
 ) -> None:
     one = _worker(cup, "gpu-01")
     sub = _submit(cup, tmp_path, "Ada")
-    lease = cup.fleet.claim(one, sub)
+    lease = cup.leases.claim(one, sub)
     assert lease is not None
     report, files = _work(cup, lease, tmp_path)
     evil = tmp_path / "evil.jsonl"
     evil.write_text("{}\n")
     files["../../../escaped.jsonl"] = evil
-    ended = cup.fleet.report(one, lease.run_id, lease.lease, report, files)
+    ended = cup.reports.report(one, lease.run_id, lease.lease, report, files)
     assert ended.status == "failed" and "unexpected file" in (ended.error or "")
     assert not any(cup.competition.root.parent.rglob("escaped.jsonl"))
     # a worker's own fault is the platform's: the attempt is kept and the run retried
     honest = _submit(cup, tmp_path, "Bo")
-    lease = cup.fleet.claim(one, honest)
+    lease = cup.leases.claim(one, honest)
     assert lease is not None
     broken = WorkerReport("platform_error", "bubblewrap is missing", "", 0.0, {}, [])
-    assert cup.fleet.report(one, lease.run_id, lease.lease, broken, {}).status == "platform_error"
-    lease = cup.fleet.claim(one, honest)
+    assert cup.reports.report(one, lease.run_id, lease.lease, broken, {}).status == "platform_error"
+    lease = cup.leases.claim(one, honest)
     assert lease is not None
     report, files = _work(cup, lease, tmp_path)
-    assert cup.fleet.report(one, lease.run_id, lease.lease, report, files).status == "scored"
+    assert cup.reports.report(one, lease.run_id, lease.lease, report, files).status == "scored"
 
 
 def test_a_worker_unlike_the_first_of_its_label_is_marked_and_not_compared(
@@ -200,17 +209,17 @@ def test_a_worker_unlike_the_first_of_its_label_is_marked_and_not_compared(
 ) -> None:
     first = _worker(cup, "gpu-01")
     other = _worker(cup, "gpu-07", gpu="another card")
-    [a, b] = cup.fleet.workers()
+    [a, b] = cup.workers.fleet()
     assert a.alike and not b.alike and b.differs == ("gpu",)
     for who, team in ((first, "Ada"), (other, "Bo")):
-        lease = cup.fleet.claim(who, _submit(cup, tmp_path, team))
+        lease = cup.leases.claim(who, _submit(cup, tmp_path, team))
         assert lease is not None
         report, files = _work(cup, lease, tmp_path)
-        assert cup.fleet.report(who, lease.run_id, lease.lease, report, files).status == "scored"
+        assert cup.reports.report(who, lease.run_id, lease.lease, report, files).status == "scored"
     board = cup.results.leaderboard("evaluation")
     assert any("different gpu" in note for note in board.notes) and not board.decisions
     with pytest.raises(RuleError, match="evaluates on hardware 'local'"):
-        cup.fleet.hello(first, "gpu", {})
+        cup.workers.hello(first, "gpu", {})
 
 
 def test_fingerprint_extra_and_queue_names(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -232,17 +241,17 @@ def test_a_malformed_report_is_a_platform_fault_and_the_next_honest_one_scores(
     sub = _submit(cup, tmp_path, "Ada")
     for bad in ({"wall_seconds": "fast"}, {"cpu_system_seconds": float("nan")},
                 {"exit_code": True}, {"peak_rss_bytes": 2**70}, {"free_lunch": 1}):  # fmt: skip
-        lease = cup.fleet.claim(one, sub)
+        lease = cup.leases.claim(one, sub)
         assert lease is not None
         report, files = _work(cup, lease, tmp_path)
         forged = WorkerReport(report.status, None, "", 0.0, {},
                               [{**report.measurements[0], **bad}])  # fmt: skip
-        ended = cup.fleet.report(one, lease.run_id, lease.lease, forged, files)
+        ended = cup.reports.report(one, lease.run_id, lease.lease, forged, files)
         assert ended.status == "platform_error" and "a worker reported" in (ended.error or "")
         with cup.competition.sessions.begin() as s:  # an organizer lets it run again
             s.execute(update(Submission).values(status="queued", platform_failures=0))
-    lease = cup.fleet.claim(one, sub)
+    lease = cup.leases.claim(one, sub)
     assert lease is not None
     report, files = _work(cup, lease, tmp_path)
-    assert cup.fleet.report(one, lease.run_id, lease.lease, report, files).status == "scored"
+    assert cup.reports.report(one, lease.run_id, lease.lease, report, files).status == "scored"
     assert cup.results.leaderboard("evaluation").rows[0].team == "Ada"

@@ -66,7 +66,7 @@ def test_no_orm_object_crosses_the_service_boundary(podium: Podium, tmp_path: Pa
         "hall of fame": podium.finals.hall_of_fame,
         "cached hall of fame": podium.boards.hall_of_fame,
         "calibration": podium.results.calibration,
-        "workers": podium.fleet.workers,
+        "workers": podium.workers.fleet,
         "news": podium.news.outbox,
         "new team": lambda: podium.setup.add_team("Gamma", ["Di"]),
     }
@@ -106,7 +106,7 @@ def test_a_page_of_several_answers_reads_one_moment_in_a_snapshot(
         stages, teams = podium.setup.stages(), podium.setup.teams()
         subs, timing = podium.submissions.find(), podium.results.timing()
         board = podium.boards.board("evaluation")
-        workers = podium.fleet.workers()
+        workers = podium.workers.fleet()
     assert len(began) == 1  # the admin page's parts, as of one moment
     assert [st.name for st in stages] == ["evaluation", "final"] and len(teams) == 2
     assert [r.run_id for r in board.leaderboard.rows] == [subs[0].runs[-1].id]

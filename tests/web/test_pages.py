@@ -130,10 +130,10 @@ def test_the_organizer_page_shows_the_fleet_and_a_worker_token_signs_nobody_in(
         token = podium.tokens.create("worker", label="gpu-01")
         machine = podium.tokens.authenticate(token)
         assert machine is not None
-        podium.fleet.hello(machine, "local", {"cpu": "Test CPU", "cores": 8, "gpu": None})
+        podium.workers.hello(machine, "local", {"cpu": "Test CPU", "cores": 8, "gpu": None})
         other = podium.tokens.authenticate(podium.tokens.create("worker", label="gpu-02"))
         assert other is not None
-        podium.fleet.hello(other, "local", {"cpu": "Other CPU", "cores": 8, "gpu": None})
+        podium.workers.hello(other, "local", {"cpu": "Other CPU", "cores": 8, "gpu": None})
     csrf = _csrf(client.get("/signin", headers={"accept": "text/html"}).text)
     r = client.post("/signin", data={"token": token, "csrf": csrf}, follow_redirects=False)
     assert r.headers["location"] == "/signin?error=worker" and "set-cookie" not in r.headers

@@ -64,7 +64,7 @@ def _state(root: Path) -> dict[str, Any]:
         return {
             "subs": {s.id: (s.team, s.status, [(r.status, r.worker_id) for r in s.runs])
                      for s in subs},
-            "workers": {w.name: w for w in podium.fleet.workers()},
+            "workers": {w.name: w for w in podium.workers.fleet()},
         }  # fmt: skip
 
 

@@ -56,7 +56,7 @@ def workers(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) 
     from podium.cli.tables import Grid, Notes
 
     with open_podium(competition, read_only=True) as podium:
-        fleet, queues = podium.fleet.workers(), podium.fleet.queue_lengths()
+        fleet, queues = podium.workers.fleet(), podium.dispatch.queue_lengths()
     if json_out:
         emit_json({"workers": [w.to_dict() for w in fleet], "queued": queues})
         return

@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 
 from podium.leaderboard import Leaderboard
 from podium.service.context import Competition
+from podium.service.dispatch import Dispatch
 from podium.service.evaluation import Evaluation, Progress, RunOutcome
-from podium.service.fleet import Fleet
 from podium.service.results import Results
+from podium.service.workers import Workers
 from podium.store.models import Run, Stage, Submission
 
 
@@ -20,9 +21,15 @@ class PhotoFinish:
     """Re-measurement of contested comparisons; costs no attempt, changes no submission."""
 
     def __init__(
-        self, competition: Competition, results: Results, evaluation: Evaluation, fleet: Fleet
+        self,
+        competition: Competition,
+        results: Results,
+        evaluation: Evaluation,
+        workers: Workers,
+        dispatch: Dispatch,
     ) -> None:
-        self.c, self.results, self.evaluation, self.fleet = competition, results, evaluation, fleet
+        self.c, self.results, self.evaluation = competition, results, evaluation
+        self.workers, self.dispatch = workers, dispatch
 
     def run(self, stage: str, *, progress: Progress | None = None) -> list[RunOutcome]:
         """Re-measure until every contested comparison of the stage is sure or out of budget."""
@@ -45,7 +52,7 @@ class PhotoFinish:
         """With a broker: every re-measurement of the stage on one worker of the label, which
         takes them in order from its own queue (A, B, A, B), each awaited before the next."""
         outcomes: list[RunOutcome] = []
-        worker = self.fleet.pick_worker()
+        worker = self.workers.pick_worker()
         if worker is None:
             if progress:
                 progress("no worker alike its label has said hello: nothing re-measured")
@@ -53,8 +60,8 @@ class PhotoFinish:
         while pair := self._next_pair(self.results.leaderboard(stage, organizer=True)):
             for submission_id in pair:
                 if self._remeasured(submission_id) < budget:
-                    run_id = self.fleet.request_remeasure(submission_id, worker)
-                    outcomes.append(self.fleet.wait(run_id))
+                    run_id = self.dispatch.request_remeasure(submission_id, worker)
+                    outcomes.append(self.dispatch.wait(run_id))
         return outcomes
 
     def _next_pair(self, board: Leaderboard) -> tuple[int, int] | None:

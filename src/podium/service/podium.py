@@ -12,18 +12,21 @@ from typing import TYPE_CHECKING
 
 from podium.service.boards import Boards
 from podium.service.context import Competition, open_competition
+from podium.service.dispatch import Dispatch
 from podium.service.evaluation import Evaluation, RunnerFactory
 from podium.service.finals import Finals
-from podium.service.fleet import Fleet
 from podium.service.huddle import Huddle
+from podium.service.leasing import Leases
 from podium.service.news import News
 from podium.service.photo_finish import PhotoFinish
 from podium.service.questions import Questions
+from podium.service.reports import Reports
 from podium.service.results import Results
 from podium.service.schedule import Schedule
 from podium.service.setup import Setup
 from podium.service.submissions import Submissions
 from podium.service.tokens import Tokens
+from podium.service.workers import Workers
 from podium.tasks import TaskRegistry
 
 if TYPE_CHECKING:
@@ -44,13 +47,20 @@ class Podium:
         self.competition = competition
         self.news = News(competition)
         self.setup = Setup(competition, self.news)
-        self.submissions = Submissions(
-            competition, self.setup, before_admit=lambda: self.schedule.apply()
-        )
+        # the schedule is applied by the front ends before they submit (every CLI command,
+        # the server's ticker and its upload route), so no service calls back up the chain
+        self.submissions = Submissions(competition, self.setup)
         self.results = Results(competition, self.setup)
         self.evaluation = Evaluation(competition, self.setup, self.results, runner_factory)
-        self.fleet = Fleet(competition, self.setup, self.evaluation)
-        self.photo_finish = PhotoFinish(competition, self.results, self.evaluation, self.fleet)
+        # the fleet, one concern each: who the workers are, what goes to them, the runs
+        # they hold, and what they report
+        self.workers = Workers(competition)
+        self.dispatch = Dispatch(competition, self.workers)
+        self.leases = Leases(competition, self.setup, self.evaluation, self.workers)
+        self.reports = Reports(competition, self.setup, self.evaluation, self.leases, self.workers)
+        self.photo_finish = PhotoFinish(
+            competition, self.results, self.evaluation, self.workers, self.dispatch
+        )
         self.finals = Finals(
             competition,
             self.setup,

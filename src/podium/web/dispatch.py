@@ -21,14 +21,14 @@ class Dispatcher:
         self._sent_runs: set[int] = set()  # re-measurements sent (again after a restart: harmless)
 
     def __call__(self, podium: Podium) -> object:
-        for lost in podium.fleet.reap():
+        for lost in podium.leases.reap():
             log.warning("run %s: %s", lost.run_id, lost.error)
         sent = []
-        for submission_id in podium.fleet.undispatched():
-            send(self.app, podium.fleet.queue, submission_id)  # a broker down raises: next pass
-            podium.fleet.dispatched(submission_id)
+        for submission_id in podium.dispatch.undispatched():
+            send(self.app, podium.dispatch.queue, submission_id)  # a broker down raises: next pass
+            podium.dispatch.dispatched(submission_id)
             sent.append(submission_id)
-        for run_id, queue in podium.fleet.waiting_runs():
+        for run_id, queue in podium.dispatch.waiting_runs():
             if run_id not in self._sent_runs:
                 send_remeasure(self.app, queue, run_id)
                 self._sent_runs.add(run_id)

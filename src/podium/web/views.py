@@ -270,10 +270,10 @@ def fleet_overview(podium: Podium) -> dict[str, Any]:
     now = datetime.now(UTC)
     workers = [
         {**w.to_dict(), "seconds_ago": max(0, int((now - w.last_heartbeat).total_seconds()))}
-        for w in podium.fleet.workers()
+        for w in podium.workers.fleet()
     ]
     return {"broker": bool(podium.competition.broker), "workers": workers,
-            "queued": podium.fleet.queue_lengths(), "queue": podium.fleet.queue}  # fmt: skip
+            "queued": podium.dispatch.queue_lengths(), "queue": podium.dispatch.queue}  # fmt: skip
 
 
 def efficiency_overview(podium: Podium) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Header, HTTPException, Request
 from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
 
+from podium.access import SealedInputs, ensure
 from podium.errors import PodiumError, RuleError
 from podium.service.leases import WorkerReport
 from podium.web.deps import Id, WorkerToken, podium_of
@@ -32,9 +33,9 @@ def hello(
     podium = podium_of(request)
     facts = {str(k)[:100]: v for k, v in list(fingerprint.items())[:50]}
     facts["spec_hash"] = podium.competition.spec_hash
-    info = podium.fleet.hello(who, hardware, facts)
-    return {"worker": info.to_dict(), "queue": podium.fleet.queue,
-            "own_queue": podium.fleet.worker_queue(info.name),
+    info = podium.workers.hello(who, hardware, facts)
+    return {"worker": info.to_dict(), "queue": podium.dispatch.queue,
+            "own_queue": podium.dispatch.worker_queue(info.name),
             "broker": podium.competition.broker}  # fmt: skip
 
 
@@ -47,14 +48,14 @@ def claim(
 ) -> dict[str, Any]:
     """The lease of a queued submission's run, or of a re-measurement run waiting for this
     worker (`run_id`); 409 when it is not waiting (done, or claimed already)."""
-    fleet = podium_of(request).fleet
+    leases = podium_of(request).leases
     if (submission_id is None) == (run_id is None):
         raise HTTPException(422, "send submission_id or run_id")
     if run_id is not None:
-        lease = fleet.claim_run(who, run_id)
+        lease = leases.claim_run(who, run_id)
         what = f"run {run_id}"
     else:
-        lease = fleet.claim(who, submission_id or 0)
+        lease = leases.claim(who, submission_id or 0)
         what = f"submission {submission_id}"
     if lease is None:
         raise HTTPException(409, f"{what} is not waiting for this worker")
@@ -64,7 +65,7 @@ def claim(
 @router.post("/runs/{run_id}/heartbeat")
 def heartbeat(request: Request, who: WorkerToken, run_id: Id, lease: Lease) -> dict[str, str]:
     try:
-        expires = podium_of(request).fleet.renew(who, run_id, lease)
+        expires = podium_of(request).leases.renew(who, run_id, lease)
     except RuleError as err:
         raise HTTPException(409, err.message) from None
     return {"expires_at": expires.isoformat()}
@@ -73,7 +74,7 @@ def heartbeat(request: Request, who: WorkerToken, run_id: Id, lease: Lease) -> d
 @router.get("/runs/{run_id}/archive")
 def archive(request: Request, who: WorkerToken, run_id: Id, lease: Lease) -> FileResponse:
     try:
-        path = podium_of(request).fleet.archive(who, run_id, lease)
+        path = podium_of(request).leases.archive(who, run_id, lease)
     except RuleError as err:
         raise HTTPException(409, err.message) from None
     return FileResponse(path, media_type="application/octet-stream")
@@ -81,8 +82,11 @@ def archive(request: Request, who: WorkerToken, run_id: Id, lease: Lease) -> Fil
 
 @router.get("/inputs/{split}")
 def inputs(request: Request, who: WorkerToken, split: str) -> FileResponse:
-    """The sealed inputs of a split (never its labels), as a tar."""
-    return FileResponse(podium_of(request).fleet.inputs(who, split), media_type="application/x-tar")
+    """The sealed inputs of a split (never its labels), as a tar: only to a worker that runs
+    a run of that split now."""
+    leases = podium_of(request).leases
+    ensure(who, "fetch", SealedInputs(split, held=leases.holds_split(who, split)))
+    return FileResponse(leases.inputs(split), media_type="application/x-tar")
 
 
 @router.post("/runs/{run_id}/result")
@@ -94,7 +98,7 @@ async def result(request: Request, who: WorkerToken, run_id: Id, lease: Lease) -
     with tempfile.TemporaryDirectory(prefix="podium-report-") as tmp:
         try:
             facts, files = await _received(form, Path(tmp))
-            ended = podium.fleet.report(who, run_id, lease, facts, files)
+            ended = podium.reports.report(who, run_id, lease, facts, files)
         except RuleError as err:
             raise HTTPException(409, err.message) from None
         finally:
