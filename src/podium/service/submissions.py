@@ -39,14 +39,8 @@ class SubmitReceipt:
 class Submissions:
     """Every path into the store goes through `check_archive` and `_reserve_file`."""
 
-    def __init__(
-        self,
-        competition: Competition,
-        setup: Setup,
-        before_admit: Callable[[], object] | None = None,
-    ) -> None:
+    def __init__(self, competition: Competition, setup: Setup) -> None:
         self.c, self.setup = competition, setup
-        self.before_admit = before_admit  # the schedule: a stage due to close closes first
         self.clock: Callable[[], datetime] = utcnow
 
     def submit(
@@ -76,8 +70,6 @@ class Submissions:
     def check_can_submit(self, team: str | None, stage: str | None = None) -> str:
         """The stage a submission would enter, or why it cannot: checked before any byte of
         the archive is read (`team` None: the stage only)."""
-        if self.before_admit is not None:
-            self.before_admit()
         stage_name = stage or self.setup.current_stage()
         if self.c.spec.stage(stage_name).split == "final":
             raise RuleError(

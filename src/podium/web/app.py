@@ -104,8 +104,6 @@ def create_app(
     ticker = None
     if podium.schedule.scheduled():
         ticker = ScheduleTicker(podium.competition.root, every=tick, worker=worker)
-        # a submission's look at the schedule publishes a close as the ticker does
-        podium.submissions.before_admit = lambda: ticker.tick(podium)
     app.state.ticker = ticker
     app.state.limiter = FailureLimiter(clock=clock)
     app.state.fragments = {}  # boards rendered once per revision (pages._board_html)

@@ -246,6 +246,9 @@ async def accept_upload(
     if team is not None:
         ensure(who, "submit", Team(team))
     chosen = team or who.team  # a team's token enters for its own team; organizers name one
+    ticker = request.app.state.ticker
+    if ticker is not None:  # a stage due to close closes first (published as the ticker does)
+        await run_in_threadpool(ticker.tick, podium)
     stage = await run_in_threadpool(podium.submissions.check_can_submit, chosen)
 
     async def before_file(fields: dict[str, str]) -> None:
