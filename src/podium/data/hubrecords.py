@@ -13,7 +13,8 @@ records when a task is not one of XTREME's, or `[data] columns` or `hf_config` i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from podium.data.examples import GenericExample
 from podium.data.rows import RowMap, missing_column
@@ -22,6 +23,9 @@ from podium.errors import DataError
 from podium.spec import DataSpec
 from podium.suggest import did_you_mean
 from podium.tasks import Task
+
+if TYPE_CHECKING:
+    from podium.data.sources import ExampleSource
 
 # (dataset, config or None) -> {split name: a datasets.Dataset}
 DatasetLoader = Callable[[str, str | None], Mapping[str, Any]]
@@ -140,3 +144,23 @@ def _config(data: DataSpec | None, task: Task) -> str | None:
     if isinstance(data.hf_config, str):
         return data.hf_config
     return data.hf_config.get(task.id)
+
+
+def open_hub(
+    source: str,
+    base_dir: Path,
+    tasks: Sequence[Task],
+    languages: Mapping[str, Sequence[str]],
+    *,
+    seed: int = 0,
+    data: DataSpec | None = None,
+) -> ExampleSource:
+    """`[data] source = "hf:owner/name"` (`podium.data.sources.SOURCES`): records streamed
+    from the hub when the tasks map columns, else google/xtreme's configs in memory."""
+    from podium.data.huggingface import HUB_PREFIX, load_from_hub
+    from podium.data.sources import PoolSource
+
+    dataset = source[len(HUB_PREFIX) :].strip("/")
+    if hub_records(tasks, data):
+        return HubRecordSource(dataset, tasks, languages, data, label=source)
+    return PoolSource(load_from_hub(dataset, tasks, languages), source)

@@ -9,6 +9,10 @@
   also hold Universal Dependencies `.conllu` files (at any depth, e.g. a UD release unpacked
   into `udpos/`), read the XTREME way (see `podium.data.conllu`).
 
+The kind of a source is looked up in `SOURCES` (one registry style, `podium.registry`):
+"synthetic", a `scheme:` prefix ("hf:"), or else a folder; a scheme nobody knows is refused
+with the closest known one.
+
 Every reader gives the same examples, pooled per (task, language). `open_source` gives them as an
 `ExampleSource` that `prepare` reads twice, one language at a time: a folder is streamed from its
 files each time, so memory does not grow with the data; the other sources are held in memory.
@@ -16,12 +20,14 @@ files each time, so memory does not grow with the data; the other sources are he
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from podium.data.examples import Example
 from podium.errors import DataError
+from podium.registry import LazyRegistry
 from podium.spec import CompetitionSpec, DataSpec
 from podium.suggest import did_you_mean
 from podium.tasks import Task, TaskRegistry
@@ -107,6 +113,31 @@ def read_folder(
     return read_pools(FolderSource(root, tasks, languages), {task.id: task for task in tasks})
 
 
+# The kinds of `[data] source`, each opened by a function of the module that reads it, with
+# the signature of `open_examples`.
+SOURCES = LazyRegistry(
+    "data source kind",
+    {
+        "synthetic": "podium.data.synthetic:open_synthetic",
+        "hf": "podium.data.hubrecords:open_hub",
+        "folder": "podium.data.sources:open_path",
+    },
+    error=DataError,
+    hint='([data] source is "synthetic", "hf:owner/name" or a folder)',
+)
+_SCHEME = re.compile(r"^(?P<scheme>[a-z][a-z0-9+-]+):")
+
+
+def source_kind(source: str, base_dir: Path) -> str:
+    """ "synthetic", a scheme before ":" (unless a folder of that name exists), or "folder"."""
+    if source == "synthetic":
+        return source
+    scheme = _SCHEME.match(source)
+    if scheme is None or (base_dir / Path(source).expanduser()).exists():
+        return "folder"
+    return scheme["scheme"]
+
+
 def open_examples(
     source: str,
     base_dir: Path,
@@ -118,24 +149,23 @@ def open_examples(
 ) -> ExampleSource:
     """The labelled examples of a source, labelled with its name; a folder is streamed.
     `data` gives the column mapping and types of record sources (`podium.data.rows`)."""
-    from podium.data.huggingface import (
-        HUB_PREFIX,
-        is_parquet_copy,
-        load_from_hub,
-        read_parquet_dir,
-    )
+    opener = SOURCES.load(source_kind(source, base_dir))
+    opened: ExampleSource = opener(source, base_dir, tasks, languages, seed=seed, data=data)
+    return opened
 
-    if source == "synthetic":
-        from podium.data.synthetic import generate_examples
 
-        return PoolSource(generate_examples(tasks, languages, seed=seed), "synthetic")
-    if source.startswith(HUB_PREFIX):
-        dataset = source[len(HUB_PREFIX) :].strip("/")
-        from podium.data.hubrecords import HubRecordSource, hub_records
+def open_path(
+    source: str,
+    base_dir: Path,
+    tasks: Sequence[Task],
+    languages: Mapping[str, Sequence[str]],
+    *,
+    seed: int = 0,
+    data: DataSpec | None = None,
+) -> ExampleSource:
+    """A folder: a parquet copy of google/xtreme, or the tasks' files (`open_folder`)."""
+    from podium.data.huggingface import is_parquet_copy, read_parquet_dir
 
-        if hub_records(tasks, data):
-            return HubRecordSource(dataset, tasks, languages, data, label=source)
-        return PoolSource(load_from_hub(dataset, tasks, languages), source)
     folder = Path(source).expanduser()
     if not folder.is_absolute():
         folder = base_dir / folder

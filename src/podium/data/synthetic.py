@@ -13,9 +13,15 @@ from __future__ import annotations
 import random
 import zlib
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from podium.data.examples import Example, PairExample, TaggedExample
 from podium.tasks import Task
+
+if TYPE_CHECKING:
+    from podium.data.sources import ExampleSource
+    from podium.spec import DataSpec
 
 SCRIPTS = {
     "cjk": [chr(c) for c in range(0x4E00, 0x4E00 + 400)],
@@ -202,3 +208,18 @@ def generate_examples(
             lang.rng.seed(seed * 7_919 + zlib.crc32(f"{task.id}/{lang_code}".encode()))
             out[(task.id, lang_code)] = [make(lang) for _ in range(per_language)]
     return out
+
+
+def open_synthetic(
+    source: str,
+    base_dir: Path,
+    tasks: Sequence[Task],
+    languages: Mapping[str, Sequence[str]],
+    *,
+    seed: int = 0,
+    data: DataSpec | None = None,
+) -> ExampleSource:
+    """`[data] source = "synthetic"` (`podium.data.sources.SOURCES`)."""
+    from podium.data.sources import PoolSource
+
+    return PoolSource(generate_examples(tasks, languages, seed=seed), "synthetic")

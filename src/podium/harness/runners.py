@@ -1,22 +1,22 @@
-"""The runner kinds a spec may name, in one table."""
+"""The runner kinds a spec may name, in one registry (each imported when a run needs it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from podium.errors import PlatformError
-from podium.harness.runner import Runner, SubprocessRunner
-from podium.harness.sandbox import BwrapRunner
-from podium.suggest import did_you_mean
+from podium.harness.runner import Runner
+from podium.registry import LazyRegistry
 
-RUNNERS: dict[str, Callable[[], Runner]] = {
-    "subprocess": SubprocessRunner,
-    "bwrap": BwrapRunner,  # refuses to start where bubblewrap is missing
-}
+RUNNERS = LazyRegistry(
+    "runner",
+    {
+        "subprocess": "podium.harness.runner:SubprocessRunner",
+        "bwrap": "podium.harness.sandbox:BwrapRunner",  # refuses to start without bubblewrap
+    },
+    error=PlatformError,
+)
 
 
 def create_runner(name: str) -> Runner:
     """The runner a spec names."""
-    if name not in RUNNERS:
-        raise PlatformError(f"unknown runner {name!r}", hint=did_you_mean(name, RUNNERS))
-    return RUNNERS[name]()
+    runner: Runner = RUNNERS.load(name)()
+    return runner

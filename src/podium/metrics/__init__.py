@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from podium.metrics.averages import mean, task_means
 from podium.metrics.registry import (
+    FUNCTIONS,
     METRIC_NAMES,
     Metric,
     builtin_metrics,
@@ -23,18 +24,6 @@ from podium.metrics.registry import (
 if TYPE_CHECKING:
     from podium.metrics.scores import accuracy, macro_f1, mae, pearson, rmse, spearman
     from podium.metrics.spans import span_counts, span_f1, token_accuracy
-
-_NUMPY_BACKED = {
-    "accuracy": "scores",
-    "macro_f1": "scores",
-    "mae": "scores",
-    "pearson": "scores",
-    "rmse": "scores",
-    "spearman": "scores",
-    "span_counts": "spans",
-    "span_f1": "spans",
-    "token_accuracy": "spans",
-}
 
 __all__ = [
     "METRIC_NAMES",
@@ -60,8 +49,6 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     """`podium.metrics.accuracy` and the like, imported when first asked for."""
-    if name not in _NUMPY_BACKED:
+    if name not in FUNCTIONS:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from podium.metrics import scores, spans
-
-    return getattr(scores if _NUMPY_BACKED[name] == "scores" else spans, name)
+    return FUNCTIONS.load(name)

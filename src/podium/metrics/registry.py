@@ -24,6 +24,7 @@ from types import ModuleType
 from typing import Any, Literal
 
 from podium.errors import NotFoundError, PlatformError, SpecError
+from podium.registry import LazyRegistry
 from podium.suggest import did_you_mean
 
 MetricFunction = Callable[[Sequence[Any], Sequence[Any]], float]
@@ -39,6 +40,16 @@ METRIC_NAMES: tuple[str, ...] = (
     "mae",
     "rmse",
 )
+# The built-in metrics' functions (and seqeval's span counts), numpy-backed: imported at the
+# first call, so that spec checks and boards read names and directions without numpy.
+FUNCTIONS = LazyRegistry(
+    "metric function",
+    {
+        **{n: f"podium.metrics.scores:{n}" for n in
+           ("accuracy", "macro_f1", "mae", "pearson", "rmse", "spearman")},
+        **{n: f"podium.metrics.spans:{n}" for n in ("span_counts", "span_f1", "token_accuracy")},
+    },
+)  # fmt: skip
 _CUSTOM = re.compile(r"^(?P<module>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):(?P<function>[A-Za-z_]\w*)$")
 
 
@@ -60,16 +71,12 @@ class Metric:
 
 @dataclass(frozen=True)
 class _Builtin:
-    """A built-in metric's function, imported at its first call: spec checks and boards read
-    the names and directions without loading numpy."""
+    """A built-in metric's function, loaded from `FUNCTIONS` at its first call."""
 
-    module: Literal["scores", "spans"]
     name: str
 
     def __call__(self, gold: Sequence[Any], pred: Sequence[Any]) -> float:
-        from podium.metrics import scores, spans
-
-        function: MetricFunction = getattr(scores if self.module == "scores" else spans, self.name)
+        function: MetricFunction = FUNCTIONS.load(self.name)
         return function(gold, pred)
 
 
@@ -77,21 +84,21 @@ class _Builtin:
 def builtin_metrics() -> dict[str, Metric]:
     """Every built-in metric by name (built on first use)."""
     metrics = (
-        Metric("accuracy", _Builtin("scores", "accuracy"), True, "0-100", "label",
+        Metric("accuracy", _Builtin("accuracy"), True, "0-100", "label",
                "share of labels right"),
-        Metric("macro_f1", _Builtin("scores", "macro_f1"), True, "0-100", "label",
+        Metric("macro_f1", _Builtin("macro_f1"), True, "0-100", "label",
                "mean F1 over the labels"),
-        Metric("span_f1", _Builtin("spans", "span_f1"), True, "0-100", "tags",
+        Metric("span_f1", _Builtin("span_f1"), True, "0-100", "tags",
                "seqeval's entity-span F1"),
-        Metric("token_accuracy", _Builtin("spans", "token_accuracy"), True, "0-100", "tags",
+        Metric("token_accuracy", _Builtin("token_accuracy"), True, "0-100", "tags",
                "share of tags right"),
-        Metric("pearson", _Builtin("scores", "pearson"), True, "-100-100", "value",
+        Metric("pearson", _Builtin("pearson"), True, "-100-100", "value",
                "Pearson r x 100"),
-        Metric("spearman", _Builtin("scores", "spearman"), True, "-100-100", "value",
+        Metric("spearman", _Builtin("spearman"), True, "-100-100", "value",
                "Spearman rho x 100"),
-        Metric("mae", _Builtin("scores", "mae"), False, "unit of the values", "value",
+        Metric("mae", _Builtin("mae"), False, "unit of the values", "value",
                "mean absolute error"),
-        Metric("rmse", _Builtin("scores", "rmse"), False, "unit of the values", "value",
+        Metric("rmse", _Builtin("rmse"), False, "unit of the values", "value",
                "root mean squared error"),
     )  # fmt: skip
     return {m.name: m for m in metrics}

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable, Iterator
 
 from podium.errors import NotFoundError
+from podium.registry import LazyRegistry
 from podium.suggest import did_you_mean
 from podium.tasks.base import Task
 
 # Preset task sets by name, as "module:factory" (imported only when asked for): competition.toml
 # says `preset = "xtreme"` in a [tasks.NAME] table to take the task NAME of that set.
-PRESETS: dict[str, str] = {"xtreme": "podium.tasks.xtreme:xtreme_tasks"}
+PRESETS = LazyRegistry("preset", {"xtreme": "podium.tasks.xtreme:xtreme_tasks"})
 
 
 class TaskRegistry:
@@ -47,12 +47,7 @@ class TaskRegistry:
 
 def preset_tasks(name: str) -> tuple[Task, ...]:
     """The tasks of a preset, built now; NotFoundError with close matches otherwise."""
-    try:
-        target = PRESETS[name]
-    except KeyError:
-        raise NotFoundError(f"unknown preset {name!r}", hint=did_you_mean(name, PRESETS)) from None
-    module, _, attr = target.partition(":")
-    factory: Callable[[], Iterable[Task]] = getattr(importlib.import_module(module), attr)
+    factory: Callable[[], Iterable[Task]] = PRESETS.load(name)
     return tuple(factory())
 
 
