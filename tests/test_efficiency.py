@@ -18,7 +18,7 @@ from podium.efficiency import (
     pooled_noise,
     student_t_quantile,
 )
-from podium.leaderboard import RunFacts, Timing, build_leaderboard
+from podium.leaderboard import BoardSettings, RunFacts, Timing, build_leaderboard
 from podium.ranking import RerankRule
 
 ASSUMED = Noise(0.2, 4, "the assumed noise")
@@ -97,12 +97,7 @@ def photo_finish(seed: int, slower: float, faster: float, *, repeats: int = 3, b
 
     a, t = run(slower), run(faster)
     for looks in range(budget + 1):
-        board = build_leaderboard(
-            competition="c", stage="s", status="closed",
-            runs=[_facts("A", 80.1, a, looks, 1), _facts("T", 80.0, t, looks, 2)],
-            teams=["A", "T"], metrics={"xnli": "accuracy"}, rule=RerankRule(),
-            hardware="ref", timing=Timing(assumed=ASSUMED, photo_finish_runs=budget),
-        )  # fmt: skip
+        board = build_leaderboard(BoardSettings(competition="c", metrics={"xnli": "accuracy"}, hardware="ref", rule=RerankRule()), stage="s", status="closed", runs=[_facts("A", 80.1, a, looks, 1), _facts("T", 80.0, t, looks, 2)], teams=["A", "T"], timing=Timing(assumed=ASSUMED, photo_finish_runs=budget))  # fmt: skip
         decision = next(d for d in board.decisions if d.team == "T")
         if decision.kind != "undecided" or looks == budget:
             return decision, looks, board
@@ -134,11 +129,6 @@ def test_a_photo_finish_resolves_a_15_percent_gain_within_its_budget() -> None:
 def test_undecided_and_not_yet_remeasured_means_provisional() -> None:
     decision, looks, board = photo_finish(11, 1.0, 0.93, budget=0)
     assert decision.kind == "undecided" and looks == 0 and not board.provisional  # no budget
-    first = build_leaderboard(
-        competition="c", stage="s", status="open",
-        runs=[_facts("A", 80.1, [1.0, 1.1, 0.9], 0, 1), _facts("T", 80.0, [0.95, 0.9, 1.0], 0, 2)],
-        teams=["A", "T"], metrics={"xnli": "accuracy"}, rule=RerankRule(), hardware="ref",
-        timing=Timing(assumed=ASSUMED, photo_finish_runs=10),
-    )  # fmt: skip
+    first = build_leaderboard(BoardSettings(competition="c", metrics={"xnli": "accuracy"}, hardware="ref", rule=RerankRule()), stage="s", status="open", runs=[_facts("A", 80.1, [1.0, 1.1, 0.9], 0, 1), _facts("T", 80.0, [0.95, 0.9, 1.0], 0, 2)], teams=["A", "T"], timing=Timing(assumed=ASSUMED, photo_finish_runs=10))  # fmt: skip
     assert [d.kind for d in first.decisions if d.team == "T"] == ["undecided"]
     assert first.provisional and first.to_dict()["provisional"] is True

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from podium.huddle import SinceError, parse_since, stage_changes
-from podium.leaderboard import Leaderboard, RunFacts, build_leaderboard
+from podium.leaderboard import BoardSettings, Leaderboard, RunFacts, build_leaderboard
 from podium.ranking import RerankRule
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -54,9 +54,7 @@ def _facts(team: str, score: float, run_id: int, wall: float = 1.0) -> RunFacts:
 
 
 def _board(runs: list[RunFacts]) -> Leaderboard:
-    return build_leaderboard(competition="c", stage="evaluation", status="open", runs=runs,
-                             teams=["Alpha", "Beta", "Gamma", "Delta"], metrics=METRICS,
-                             rule=RerankRule(), hardware="ref")  # fmt: skip
+    return build_leaderboard(BoardSettings(competition="c", metrics=METRICS, hardware="ref", rule=RerankRule()), stage="evaluation", status="open", runs=runs, teams=["Alpha", "Beta", "Gamma", "Delta"])  # fmt: skip
 
 
 def test_changes_name_new_bests_moves_reasons_and_attempts() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime
 
-from podium.leaderboard import RunFacts, aggregate, build_leaderboard
+from podium.leaderboard import BoardSettings, RunFacts, aggregate, build_leaderboard
 from podium.ranking import RerankRule
 
 FP = {"cpu": "X", "cores": 2, "machine": "x86_64", "gpu": None, "kernel": "6.1", "python": "3.11"}
@@ -33,9 +33,7 @@ def test_aggregate_means_and_median_duration() -> None:
 
 
 def _board(runs: list[RunFacts]):  # type: ignore[no-untyped-def]
-    return build_leaderboard(competition="c", stage="s", status="open", runs=runs,
-                             teams=[r.team for r in runs], metrics=METRICS,
-                             rule=RerankRule(), hardware="ref")  # fmt: skip
+    return build_leaderboard(BoardSettings(competition="c", metrics=METRICS, hardware="ref", rule=RerankRule()), stage="s", status="open", runs=runs, teams=[r.team for r in runs])  # fmt: skip
 
 
 def test_efficient_team_is_lifted_when_fingerprints_match() -> None:

@@ -346,20 +346,29 @@ class Timing:
     reference_seconds: float | None = None  # the hardware's reference workload, if timed
 
 
+@dataclass(frozen=True)
+class BoardSettings:
+    """What every board of a competition is made with (its spec's part), apart from the
+    facts of one board: the metrics per task, the hardware label, the re-ranking rule, how
+    task scores combine, the reference teams and the columns shown."""
+
+    competition: str
+    metrics: Mapping[str, str]
+    hardware: str
+    rule: RerankRule = field(default_factory=RerankRule)
+    combine: Combine = field(default_factory=Combine)
+    references: Collection[str] = ()
+    columns: Sequence[str] | None = None
+
+
 def build_leaderboard(
+    settings: BoardSettings,
     *,
-    competition: str,
     stage: str,
     status: str,
     runs: Sequence[RunFacts],
     teams: Sequence[str],
-    metrics: Mapping[str, str],
-    rule: RerankRule,
-    hardware: str,
     timing: Timing | None = None,
-    combine: Combine | None = None,
-    references: Collection[str] = (),
-    columns: Sequence[str] | None = None,
 ) -> Leaderboard:
     """Rank each team's best run with the re-ranking rule.
 
@@ -369,7 +378,8 @@ def build_leaderboard(
     the ranking, never in it: no place, no move, no decision, no hall of fame.
     """
     timing = timing or Timing()
-    combine = combine or Combine()
+    metrics, rule, combine = settings.metrics, settings.rule, settings.combine
+    references, columns = settings.references, settings.columns
     every = best_per_team(runs, metrics, timing.metric, rule.confidence, combine, references,
                           rule.higher_is_better)  # fmt: skip
     best = {t: chosen for t, chosen in every.items() if t not in references}
@@ -390,14 +400,14 @@ def build_leaderboard(
         (t, "no scored submission yet") for t in teams if t not in every and t not in references
     )
     return Leaderboard(
-        competition=competition,
+        competition=settings.competition,
         stage=stage,
         status=status,
         rows=rows,
         unranked=unranked,
         rule=rule,
         metrics=dict(metrics),
-        hardware=hardware,
+        hardware=settings.hardware,
         notes=notes,
         decisions=decisions,
         efficiency_metric=timing.metric,

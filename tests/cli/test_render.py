@@ -7,7 +7,7 @@ from dataclasses import replace
 from rich.console import Console
 
 from podium.cli.render import print_leaderboard
-from podium.leaderboard import RunFacts, Timing, build_leaderboard
+from podium.leaderboard import BoardSettings, RunFacts, Timing, build_leaderboard
 from podium.ranking import RerankRule
 
 from ..report.test_charts import METRICS, facts
@@ -15,14 +15,11 @@ from ..report.test_charts import METRICS, facts
 
 def table(runs: tuple[RunFacts, ...], metric: str = "wall_time") -> str:
     board = build_leaderboard(
-        competition="cup",
+        BoardSettings(competition="cup", metrics=METRICS, hardware="ref-cpu", rule=RerankRule()),
         stage="evaluation",
         status="open",
         runs=runs,
         teams=[r.team for r in runs],
-        metrics=METRICS,
-        rule=RerankRule(),
-        hardware="ref-cpu",
         timing=Timing(metric=metric),
     )
     console = Console(record=True, width=200)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from podium.leaderboard import Leaderboard, RunFacts, build_leaderboard
+from podium.leaderboard import BoardSettings, Leaderboard, RunFacts, build_leaderboard
 from podium.ranking import RerankRule
 from podium.report.charts import chart_data
 from podium.report.html import StageReport, render_report
@@ -51,14 +51,11 @@ BOARDS: dict[str, Sequence[tuple[str, float, Sequence[float]]]] = {
 
 def board_of(runs: Sequence[RunFacts]) -> Leaderboard:
     return build_leaderboard(
-        competition="cup",
+        BoardSettings(competition="cup", metrics=METRICS, hardware="ref-cpu", rule=RerankRule()),
         stage="evaluation",
         status="open",
         runs=runs,
         teams=[r.team for r in runs],
-        metrics=METRICS,
-        rule=RerankRule(),
-        hardware="ref-cpu",
     )
 
 

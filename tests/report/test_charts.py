@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from podium.leaderboard import Leaderboard, RunFacts, build_leaderboard
+from podium.leaderboard import BoardSettings, Leaderboard, RunFacts, build_leaderboard
 from podium.ranking import RerankRule
 from podium.report.charts import (
     attempt_history,
@@ -70,14 +70,11 @@ RUNS = (
 
 def board(runs: Sequence[RunFacts] = RUNS) -> Leaderboard:
     return build_leaderboard(
-        competition="cup",
+        BoardSettings(competition="cup", metrics=METRICS, hardware="ref-cpu", rule=RerankRule()),
         stage="evaluation",
         status="open",
         runs=runs,
         teams=["Slow Deep", "Quick Lex", "Late Bloomers", "Idle"],
-        metrics=METRICS,
-        rule=RerankRule(),
-        hardware="ref-cpu",
     )
 
 

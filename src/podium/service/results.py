@@ -18,6 +18,7 @@ from podium.efficiency import Noise
 from podium.errors import RuleError, SpecError
 from podium.leaderboard import (
     Aggregate,
+    BoardSettings,
     Combine,
     Leaderboard,
     RunFacts,
@@ -195,23 +196,22 @@ class Results:
         """The board from facts already read (pure: no store); `closing`: the stored report of
         what making it final did, shown on the board made final."""
         board = build_leaderboard(
-            competition=self.c.spec.name,
-            stage=stage,
-            status=status,
-            runs=list(runs),
-            teams=teams,
-            metrics=self.c.metrics(),
-            rule=rule or self.rule(),
-            hardware=self.c.spec.hardware,
+            self.settings(rule), stage=stage, status=status, runs=list(runs), teams=teams,
             timing=timing,
-            combine=self.combine(),
-            references=self.c.spec.leaderboard.references,
-            columns=self.c.spec.leaderboard.columns,
-        )
+        )  # fmt: skip
         if closing:  # the board made final shows what its close did
             board = replace(board, closing=tuple(CloseReport.from_dict(closing).lines()))
         _check_words(board)
         return board
+
+    def settings(self, rule: RerankRule | None = None) -> BoardSettings:
+        """What every board of this competition is made with (`rule`: another one, for a
+        what-if)."""
+        board = self.c.spec.leaderboard
+        return BoardSettings(
+            self.c.spec.name, self.c.metrics(), self.c.spec.hardware, rule or self.rule(),
+            self.combine(), board.references, board.columns,
+        )  # fmt: skip
 
     def combine(self) -> Combine:
         board = self.c.spec.leaderboard
