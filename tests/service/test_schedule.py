@@ -72,12 +72,21 @@ def test_opens_and_closes_on_time_and_the_close_declares_the_winner(
     assert timed.schedule.apply(CLOSES + timedelta(days=9)) == []
 
 
-def test_submitting_applies_the_schedule_first(timed: Podium, tmp_path: Path) -> None:
-    receipt = at(timed, DURING).submissions.submit(constant(tmp_path), team="Beta")
-    assert receipt.stage == "evaluation"  # the stage opened on this first look
+def test_the_front_ends_apply_the_schedule_and_a_late_stage_refuses_anyway(
+    timed: Podium, tmp_path: Path
+) -> None:
+    """No service calls the schedule (no cycle through a callable): the CLI and the upload
+    route apply it before submitting; a stage past its `closes` refuses even unapplied."""
     folder = constant(tmp_path)
-    with pytest.raises(RuleError, match="'evaluation' is closed, not open"):
+    with pytest.raises(RuleError, match="no stage is open"):  # due to open, nobody applied it
+        at(timed, DURING).submissions.submit(folder, team="Beta")
+    timed.schedule.apply()  # what every command and the upload route do first
+    assert timed.submissions.submit(folder, team="Beta").stage == "evaluation"
+    with pytest.raises(RuleError, match="'evaluation' closed at 2030-01-03"):
         at(timed, CLOSES).submissions.submit(folder, team="Beta", stage="evaluation")
+    timed.schedule.apply()
+    with pytest.raises(RuleError, match="'evaluation' is closed, not open"):
+        timed.submissions.submit(folder, team="Beta", stage="evaluation")
     with pytest.raises(RuleError, match="no stage is open"):
         timed.submissions.submit(folder, team="Beta")
 

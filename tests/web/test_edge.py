@@ -163,6 +163,8 @@ def test_a_worker_token_reaches_the_worker_routes_only(cup: Cup, client: TestCli
     r = client.post("/api/worker/hello", headers=worker, json={"hardware": "local",
                     "fingerprint": {"cpu": "x"}})  # fmt: skip
     assert r.status_code == 200, r.text
+    r = client.get("/api/worker/inputs/eval", headers=worker)  # it holds no run of that split
+    assert r.status_code == 403 and "only to a worker running" in r.json()["error"], r.text
     assert client.get("/api/teams").status_code == 200  # anonymous readers are unchanged
     assert client.get("/api/teams", headers=bearer("pdm_unknown")).status_code == 401
 
