@@ -138,7 +138,8 @@ def test_runs_queued_at_the_close_are_still_scored_and_count(timed: Podium, tmp_
     """A submission admitted before the close keeps its attempt: the close does not drop it;
     it is evaluated afterwards and appears on the closed stage's leaderboard (the winner is
     declared from what was scored at the close, as with `podium stage close`)."""
-    at(timed, DURING).submissions.submit(constant(tmp_path), team="Alpha")
+    at(timed, DURING).schedule.apply()  # as the command or the upload route does first
+    timed.submissions.submit(constant(tmp_path), team="Alpha")
     assert timed.schedule.apply(CLOSES + timedelta(hours=1)) == [Transition("evaluation", "close")]
     assert [s.status for s in timed.submissions.find()] == ["queued"]
     [outcome] = timed.evaluation.evaluate_pending()
