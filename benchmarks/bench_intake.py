@@ -22,7 +22,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from podium.errors import SubmissionError
+from podium.core.errors import SubmissionError
 from podium.submission.archive import pack_folder
 from podium.submission.intake import check_archive
 

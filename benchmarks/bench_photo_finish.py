@@ -10,7 +10,7 @@
    - the named peer, **the single-run rule** (podium before issue 16, and the one-number
      comparison Codabench, EvalAI and Kaggle leaderboards make): one run each, move when the
      point gain is above the threshold;
-   - **podium's photo finish**: the rule of `podium.ranking.rank` with the gain's interval
+   - **podium's photo finish**: the rule of `podium.rules.ranking.rank` with the gain's interval
      (noise pooled with the calibration), re-measuring both teams one run at a time while the
      move is undecided, up to `--budget` runs each.
    An error is a move granted when the true gain is at most 5%, or refused when it is above.
@@ -45,8 +45,8 @@ import time
 
 from board_sim import SCENARIOS, simulate  # type: ignore[import-not-found]
 
-from podium.efficiency import Noise, pooled_noise
-from podium.ranking import Entry, RerankRule, contested, rank
+from podium.rules.efficiency import Noise, pooled_noise
+from podium.rules.ranking import Entry, RerankRule, contested, rank
 
 WORK = "s = 0\nfor i in range(1_500_000):\n    s += i * i\n"
 THRESHOLD = 0.05

@@ -4,7 +4,7 @@ Used by bench_photo_finish.py. A scenario is a board of teams with true duration
 draws a log-normal figure around its team's true duration (sd of log = the noise). The truth
 is the rule on the true durations (exact floats: equal durations are not different, so twins
 fall to the timing-free rule). A photo finish re-measures the rule's contested comparisons
-(`podium.ranking.contested`) one run per team, interleaved, until none is left or
+(`podium.rules.ranking.contested`) one run per team, interleaved, until none is left or
 `photo_finish_runs` is spent.
 """
 
@@ -15,8 +15,8 @@ import random
 import statistics
 from dataclasses import dataclass, replace
 
-from podium.efficiency import Noise, pooled_noise
-from podium.ranking import Entry, RerankRule, compare, contested, rank
+from podium.rules.efficiency import Noise, pooled_noise
+from podium.rules.ranking import Entry, RerankRule, compare, contested, rank
 
 # (team, score, true duration, submitted)
 SCENARIOS: dict[str, list[tuple[str, float, float, float]]] = {

@@ -58,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "both_stores: runs on PostgreSQL too, in a folder that otherwise does not"
     )
     # every leaderboard the suite builds (in process, in CLI and server subprocesses) fails
-    # its test when a sentence disagrees with the numbers beside it (podium.wording)
+    # its test when a sentence disagrees with the numbers beside it (podium.rules.wording)
     os.environ["PODIUM_STRICT_WORDS"] = "1"
 
 
@@ -193,9 +193,9 @@ def empty_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
 
 def store_engine(root: Path) -> Engine:
     """An engine on the store of the competition in `root`, found the way podium finds it."""
-    from podium.layout import CompetitionLayout
+    from podium.config.layout import CompetitionLayout
+    from podium.config.spec import load_spec
     from podium.service.context import store_url
-    from podium.spec import load_spec
     from podium.store.db import create_store_engine
 
     return create_store_engine(store_url(load_spec(root), CompetitionLayout(root)))

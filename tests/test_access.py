@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from podium.access import (
+from podium.core.errors import AuthenticationError, ForbiddenError
+from podium.rules.access import (
     Account,
     Action,
     Administration,
@@ -23,7 +24,6 @@ from podium.access import (
     new_token,
     token_digest,
 )
-from podium.errors import AuthenticationError, ForbiddenError
 
 LEX = Principal(1, "team", "Quick Lex")
 DEEP = Principal(2, "team", "Deep Percept")
@@ -156,7 +156,7 @@ def test_tokens_are_random_and_kept_as_their_digest() -> None:
 
 
 def test_a_worker_token_evaluates_and_does_nothing_else() -> None:
-    from podium.access import Evaluating
+    from podium.rules.access import Evaluating
 
     machine = Principal(9, "worker", None, "gpu-01")
     assert allowed(machine, "evaluate", Evaluating()) and machine.display == "worker gpu-01"
@@ -175,7 +175,7 @@ def test_a_worker_token_evaluates_and_does_nothing_else() -> None:
 
 
 def test_the_board_is_read_asked_and_answered_by_anyone_signed_in() -> None:
-    from podium.access import Board, Question
+    from podium.rules.access import Board, Question
 
     signed_in = {"team", "other team", "organizer"}
     assert who_may("see", Board()) == who_may("ask", Board()) == signed_in
@@ -190,8 +190,8 @@ def test_the_board_is_read_asked_and_answered_by_anyone_signed_in() -> None:
 
 
 def test_a_closed_question_takes_no_answers_and_only_organizers_moderate() -> None:
-    from podium.access import Question
-    from podium.errors import RuleError
+    from podium.core.errors import RuleError
+    from podium.rules.access import Question
 
     closed = Question(7, closed=True)
     assert who_may("answer", closed) == set()

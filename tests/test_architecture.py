@@ -73,7 +73,7 @@ def test_the_cycle_finder_finds_a_lazy_cycle(
 
 HEAVY_FOR_A_READER = (
     "numpy",
-    "podium.calibration",
+    "podium.rules.calibration",
     "podium.data.prepare",
     "podium.data.sources",
     "podium.harness.evaluate",

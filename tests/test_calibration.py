@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from podium.calibration import recommend_min_gain
+from podium.rules.calibration import recommend_min_gain
 
 
 def test_noiseless_runs_need_no_margin() -> None:

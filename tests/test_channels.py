@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from podium.channels import expand, shown
-from podium.errors import SpecError
-from podium.spec import parse_spec
+from podium.config.channels import expand, shown
+from podium.config.spec import parse_spec
+from podium.core.errors import SpecError
 
 BASE = 'name = "cup"\n'
 

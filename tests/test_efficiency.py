@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from podium.efficiency import (
+from podium.rules.efficiency import (
     Noise,
     gain,
     gain_interval,
@@ -18,8 +18,8 @@ from podium.efficiency import (
     pooled_noise,
     student_t_quantile,
 )
-from podium.leaderboard import BoardSettings, RunFacts, Timing, build_leaderboard
-from podium.ranking import RerankRule
+from podium.rules.leaderboard import BoardSettings, RunFacts, Timing, build_leaderboard
+from podium.rules.ranking import RerankRule
 
 ASSUMED = Noise(0.2, 4, "the assumed noise")
 

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from podium.escapes import control_characters, shown_name, storable
+from podium.core.escapes import control_characters, shown_name, storable
 
 
 def test_storable_text_escapes_what_no_store_can_hold_and_keeps_the_rest() -> None:

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from podium.baseline.cli import baseline_app
-from podium.errors import MissingExtraError
+from podium.core.errors import MissingExtraError
 from podium.store.db import create_store_engine
 from podium.worker.broker import make_app
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from podium.fame import badge_class, fame_order, ordinal
+from podium.rules.fame import badge_class, fame_order, ordinal
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from podium.huddle import SinceError, parse_since, stage_changes
-from podium.leaderboard import BoardSettings, Leaderboard, RunFacts, build_leaderboard
-from podium.ranking import RerankRule
+from podium.rules.huddle import SinceError, parse_since, stage_changes
+from podium.rules.leaderboard import BoardSettings, Leaderboard, RunFacts, build_leaderboard
+from podium.rules.ranking import RerankRule
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 METRICS = {"xnli": "accuracy"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime
 
-from podium.leaderboard import BoardSettings, RunFacts, aggregate, build_leaderboard
-from podium.ranking import RerankRule
+from podium.rules.leaderboard import BoardSettings, RunFacts, aggregate, build_leaderboard
+from podium.rules.ranking import RerankRule
 
 FP = {"cpu": "X", "cores": 2, "machine": "x86_64", "gpu": None, "kernel": "6.1", "python": "3.11"}
 METRICS = {"xnli": "accuracy", "udpos": "span_f1"}

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from podium.errors import NotFoundError
+from podium.core.errors import NotFoundError
 from podium.metrics import (
     METRIC_NAMES,
     accuracy,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium.ranking import (
+from podium.rules.ranking import (
     Entry,
     Move,
     Placement,

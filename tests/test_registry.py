@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from podium.core.errors import DataError, NotFoundError, PlatformError
+from podium.core.registry import LazyRegistry
 from podium.data.sources import SOURCES, open_examples, source_kind
-from podium.errors import DataError, NotFoundError, PlatformError
 from podium.harness.runners import create_runner
 from podium.metrics.registry import FUNCTIONS
-from podium.registry import LazyRegistry
 from podium.tasks import preset_tasks
 
 

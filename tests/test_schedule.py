@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from podium.errors import SpecError
-from podium.schedule import (
+from podium.config.spec import StageSpec, parse_spec
+from podium.config.template import render_default_spec
+from podium.core.errors import SpecError
+from podium.rules.schedule import (
     Transition,
     countdown,
     day_start,
@@ -15,8 +17,6 @@ from podium.schedule import (
     next_day,
     plan,
 )
-from podium.spec import StageSpec, parse_spec
-from podium.spec_template import render_default_spec
 
 PARIS = timezone(timedelta(hours=1))
 OPENS = datetime(2026, 12, 1, 9, 0, tzinfo=PARIS)  # 08:00 UTC

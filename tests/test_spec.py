@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from podium.errors import SpecError
-from podium.spec import load_spec, parse_cpus, parse_spec
-from podium.spec_template import render_default_spec
+from podium.config.spec import load_spec, parse_cpus, parse_spec
+from podium.config.template import render_default_spec
+from podium.core.errors import SpecError
 from podium.tasks import default_registry
 
 

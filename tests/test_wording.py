@@ -8,9 +8,9 @@ import statistics
 
 import pytest
 
-from podium.efficiency import Noise
-from podium.ranking import Entry, RerankRule, contested, rank
-from podium.wording import mismatches
+from podium.rules.efficiency import Noise
+from podium.rules.ranking import Entry, RerankRule, contested, rank
+from podium.rules.wording import mismatches
 
 
 def _board(seed: int, noise: float, *, samples: bool) -> list[Entry]:

@@ -38,10 +38,10 @@ class TinyRun:
 def tiny_competition(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A prepared synthetic competition (no external files needed), sealed by the data layer:
     the kit reads only its files, so no store is opened for it."""
+    from podium.config.layout import CompetitionLayout
+    from podium.config.spec import load_spec
     from podium.data.prepare import prepare
     from podium.data.sources import load_source
-    from podium.layout import CompetitionLayout
-    from podium.spec import load_spec
     from podium.tasks import default_registry
 
     root = tmp_path_factory.mktemp("baseline") / "cup"

@@ -13,7 +13,7 @@ from podium.baseline.model import TinySize, build_model
 from podium.baseline.network import load_net, save_net
 from podium.baseline.tokenizer import train_wordpiece
 from podium.baseline.training import layer_depth, param_groups, schedule_factor
-from podium.errors import PodiumError
+from podium.core.errors import PodiumError
 
 SMALL = TinySize(layers=2, hidden=32, heads=2, intermediate=64, vocab=300)
 

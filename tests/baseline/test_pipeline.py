@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from podium.baseline.corpus import load_corpus
 from podium.baseline.packaging import RUNTIME_MODULES, RUNTIME_PACKAGE, package
-from podium.errors import DataError, PodiumError
+from podium.config.spec import SandboxSpec
+from podium.core.errors import DataError, PodiumError
 from podium.harness.check import check_submission
 from podium.service import Podium
-from podium.spec import SandboxSpec
 from podium.tasks import default_registry
 
 from .conftest import TinyRun, cli_app

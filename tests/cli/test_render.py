@@ -7,8 +7,8 @@ from dataclasses import replace
 from rich.console import Console
 
 from podium.cli.render import print_leaderboard
-from podium.leaderboard import BoardSettings, RunFacts, Timing, build_leaderboard
-from podium.ranking import RerankRule
+from podium.rules.leaderboard import BoardSettings, RunFacts, Timing, build_leaderboard
+from podium.rules.ranking import RerankRule
 
 from ..report.test_charts import METRICS, facts
 

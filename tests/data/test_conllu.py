@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from podium.config.layout import CompetitionLayout
+from podium.config.spec import parse_spec
+from podium.core.errors import DataError
 from podium.data.conllu import language_of, read_conllu_file
 from podium.data.examples import TaggedExample
 from podium.data.prepare import prepare
 from podium.data.sources import load_source, read_folder
 from podium.data.xtreme import FILE_PATTERN, read_xtreme_dir, read_xtreme_file
-from podium.errors import DataError
-from podium.layout import CompetitionLayout
-from podium.spec import parse_spec
 from podium.tasks import default_registry
 
 UDPOS = default_registry().get("udpos")

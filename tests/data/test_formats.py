@@ -14,12 +14,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from podium.config.spec import competition_tasks, parse_spec
+from podium.core.errors import DataError, SpecError
 from podium.data.examples import GenericExample
 from podium.data.hubrecords import HubRecordSource
 from podium.data.sources import load_source, open_source
-from podium.errors import DataError, SpecError
 from podium.service import Podium
-from podium.spec import competition_tasks, parse_spec
 from podium.tasks import default_registry
 
 from ..conftest import write_submission

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from podium.config.layout import CompetitionLayout
+from podium.config.spec import parse_spec
 from podium.data.examples import PairExample, TaggedExample
 from podium.data.grouping import split_groups
 from podium.data.prepare import prepare
 from podium.data.sources import load_source
-from podium.layout import CompetitionLayout
-from podium.spec import parse_spec
 from podium.tasks import default_registry
 
 

@@ -14,6 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from podium.config.layout import CompetitionLayout
+from podium.config.spec import parse_spec
+from podium.core.errors import DataError
 from podium.data.examples import Example, PairExample, TaggedExample
 from podium.data.huggingface import (
     PANX_TAG_NAMES,
@@ -27,9 +30,6 @@ from podium.data.huggingface import (
 from podium.data.prepare import prepare
 from podium.data.sources import load_source
 from podium.data.xtreme import FILE_PATTERN, read_xtreme_dir, read_xtreme_file
-from podium.errors import DataError
-from podium.layout import CompetitionLayout
-from podium.spec import parse_spec
 from podium.tasks import default_registry
 
 from ..patience import HANG

@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 
+from podium.config.layout import CompetitionLayout
+from podium.config.spec import parse_spec
+from podium.core.errors import DataError
 from podium.data.examples import Example, PairExample, TaggedExample
 from podium.data.jsonl import iter_jsonl
 from podium.data.prepare import (
@@ -22,9 +25,6 @@ from podium.data.prepare import (
 from podium.data.sources import load_source
 from podium.data.synthetic import generate_examples
 from podium.data.xtreme import read_xtreme_file
-from podium.errors import DataError
-from podium.layout import CompetitionLayout
-from podium.spec import parse_spec
 from podium.tasks import default_registry
 
 SPEC = """

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from podium.config.layout import CompetitionLayout
+from podium.config.spec import parse_spec
+from podium.core.errors import DataError
 from podium.data.examples import Example, PairExample
 from podium.data.grouping import GroupIndex, digest, split_groups
 from podium.data.prepare import Manifest, prepare
 from podium.data.sources import open_source
-from podium.errors import DataError
-from podium.layout import CompetitionLayout
-from podium.spec import parse_spec
 from podium.tasks import Task, default_registry
 
 GOLDEN = {

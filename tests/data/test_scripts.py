@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from podium.config.layout import CompetitionLayout
+from podium.config.spec import parse_spec
 from podium.data.jsonl import iter_jsonl
 from podium.data.prepare import prepare
 from podium.data.sources import load_source
 from podium.harness.scoring import score_predictions
-from podium.layout import CompetitionLayout
-from podium.spec import parse_spec
 from podium.submission.predictions import expected_files, read_predictions
 from podium.tasks import default_registry
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from podium.core.errors import DataError
 from podium.data.examples import PairExample, TaggedExample
 from podium.data.xtreme import read_xtreme_dir, read_xtreme_file, write_xtreme_file
-from podium.errors import DataError
 from podium.tasks import default_registry
 
 TASKS = {t.id: t for t in default_registry()}

@@ -1,4 +1,4 @@
-"""The worked examples of docs/ranking.md are what `podium.ranking.rank` computes.
+"""The worked examples of docs/ranking.md are what `podium.rules.ranking.rank` computes.
 
 Each example table (header `| team | score | duration (s) | ...`) is ranked under the rule
 stated on the nearest `Rule:` line above it; the places and the reasons must match.
@@ -11,8 +11,8 @@ import statistics
 
 import pytest
 
-from podium.efficiency import Noise
-from podium.ranking import Entry, RerankRule, rank
+from podium.rules.efficiency import Noise
+from podium.rules.ranking import Entry, RerankRule, rank
 
 from .pages import DOCS
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from podium.errors import PlatformError
+from podium.core.errors import PlatformError
 from podium.harness.cgroups import host_hierarchy
 from podium.harness.confine import Limits, confine
 from podium.harness.gpu import nvidia_device_files

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from podium.config.spec import SandboxSpec
 from podium.harness.check import stage_local_data
 from podium.harness.energy import EnergyMeter, RaplPackages, Unavailable, net_joules
 from podium.harness.evaluate import evaluate, job_for
 from podium.harness.gpu import nvml_handles
 from podium.harness.runners import create_runner
-from podium.spec import SandboxSpec
 from podium.submission.archive import read_submission
 from podium.submission.predictions import expected_files
 from podium.tasks import default_registry

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from podium.errors import PlatformError
+from podium.core.errors import PlatformError
 from podium.harness import seccomp
 from podium.harness.cgroups import host_hierarchy
 from podium.harness.sandbox import BwrapRunner

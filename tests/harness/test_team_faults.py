@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from podium.errors import SubmissionError
+from podium.core.errors import SubmissionError
 from podium.service import Podium
 
 from ..conftest import CONSTANT_PREDICT, count_rows, share_store, write_submission

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from podium.errors import SubmissionError
+from podium.core.errors import SubmissionError
 from podium.harness.workspace import (
     Workspace,
     can_mount_tmpfs,

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from podium.leaderboard import BoardSettings, Leaderboard, RunFacts, build_leaderboard
-from podium.ranking import RerankRule
 from podium.report.charts import chart_data
 from podium.report.html import StageReport, render_report
+from podium.rules.leaderboard import BoardSettings, Leaderboard, RunFacts, build_leaderboard
+from podium.rules.ranking import RerankRule
 
 from ..chart_labels import measure
 from ..patience import HANG_MS

@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from podium.leaderboard import BoardSettings, Leaderboard, RunFacts, build_leaderboard
-from podium.ranking import RerankRule
 from podium.report.charts import (
     attempt_history,
     chart_data,
@@ -18,6 +16,8 @@ from podium.report.charts import (
     pareto_front,
     plotly_js,
 )
+from podium.rules.leaderboard import BoardSettings, Leaderboard, RunFacts, build_leaderboard
+from podium.rules.ranking import RerankRule
 
 METRICS = {"xnli": "accuracy", "udpos": "span_f1"}
 START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import pytest
 
-from podium.leaderboard import Aggregate
 from podium.report.durations import (
     duration_text,
     interval_label,
@@ -15,6 +14,7 @@ from podium.report.durations import (
     plus_minus,
     unit_of,
 )
+from podium.rules.leaderboard import Aggregate
 
 
 def measured(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from podium.errors import NotFoundError
+from podium.core.errors import NotFoundError
 from podium.service import Podium
 
 from .conftest import constant

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from scipy import stats
 
+from podium.core.errors import DataError, SpecError
 from podium.data.examples import GenericExample
 from podium.data.jsonl import iter_jsonl
-from podium.errors import DataError, SpecError
 from podium.service import Podium
 
 from ..conftest import write_submission
@@ -311,8 +311,8 @@ def test_mean_rank_ranks_an_error_metric_lowest_first_beside_an_accuracy(tmp_pat
 
 
 def test_a_team_checks_its_submission_on_the_exported_records(tmp_path: Path) -> None:
+    from podium.config.spec import SandboxSpec
     from podium.harness.check import check_submission
-    from podium.spec import SandboxSpec
 
     p = _open(tmp_path, REVIEWS_AND_PRICES)
     p.setup.prepare_data(examples=_examples(n=300))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from podium.errors import RuleError
+from podium.core.errors import RuleError
 from podium.service import Podium
 
 from ..conftest import write_submission

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from podium.access import Principal, SealedInputs, ensure
-from podium.errors import ForbiddenError, RuleError
+from podium.core.errors import ForbiddenError, RuleError
 from podium.harness.evaluate import evaluate, job_for
 from podium.harness.fingerprint import EXTRA, machine_fingerprint
 from podium.harness.runners import create_runner
+from podium.rules.access import Principal, SealedInputs, ensure
 from podium.service import Podium
 from podium.service.dispatch import queue_name
-from podium.service.leases import Lease, WorkerReport
+from podium.service.exchange import Lease, WorkerReport
 from podium.store.models import LateReport, Run, Submission, utcnow
 
 from ..conftest import CONSTANT_PREDICT, RUN_LIMIT, SMALL_SPEC, write_submission

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from podium.errors import SpecError
-from podium.leaderboard import Combine, rank_scores
+from podium.core.errors import SpecError
+from podium.rules.leaderboard import Combine, rank_scores
 from podium.service import Podium
 
 from ..conftest import CONSTANT_PREDICT, RUN_LIMIT, SMALL_SPEC, write_submission
@@ -72,7 +72,7 @@ def test_rank_scores_and_combine_by_hand() -> None:
 
 
 def test_bad_leaderboard_sections_are_refused(tmp_path: Path) -> None:
-    from podium.spec import parse_spec
+    from podium.config.spec import parse_spec
 
     base = SMALL_SPEC.format(timeout=RUN_LIMIT)
     for bad, match in (

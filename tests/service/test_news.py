@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from podium.errors import SpecError
+from podium.core.errors import SpecError
 from podium.service import Podium
 
 from ..conftest import write_submission

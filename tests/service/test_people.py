@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from podium.errors import NotFoundError, PodiumError
+from podium.core.errors import NotFoundError, PodiumError
 from podium.service import Podium
 from podium.store.models import Submission
 from podium.submission.archive import read_submission

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from podium.errors import SpecError
+from podium.core.errors import SpecError
 from podium.service import Podium
 from podium.store.models import ReferenceTiming, Run
 

@@ -9,8 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from podium.access import Principal
-from podium.errors import AuthenticationError, ForbiddenError, InputError, NotFoundError, RuleError
+from podium.core.errors import (
+    AuthenticationError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    RuleError,
+)
+from podium.rules.access import Principal
 from podium.service import Podium
 from podium.service.questions import checked_body, checked_title
 from podium.store.models import Answer, Question

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from podium.errors import NotFoundError
-from podium.leaderboard import aggregate
+from podium.core.errors import NotFoundError
 from podium.metrics import mean
+from podium.rules.leaderboard import aggregate
 from podium.service import Podium
 from podium.store.models import Run, Score
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from podium.errors import RuleError
-from podium.schedule import Transition
+from podium.core.errors import RuleError
+from podium.rules.schedule import Transition
 from podium.service import Podium
 
 from ..conftest import RUN_LIMIT, SMALL_SPEC

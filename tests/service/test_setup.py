@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from podium.errors import PodiumError, RuleError
+from podium.core.errors import PodiumError, RuleError
 from podium.service import Podium
 
 from .conftest import constant
@@ -21,7 +21,7 @@ def test_teams_need_unique_names(podium: Podium) -> None:
 
 
 def test_team_and_member_names_are_checked_where_they_are_made(podium: Podium) -> None:
-    from podium.errors import PodiumError
+    from podium.core.errors import PodiumError
 
     bad = {
         "Slash/Team": "holds a '/'",

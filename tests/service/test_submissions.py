@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from podium.errors import RuleError, SubmissionError
+from podium.core.errors import RuleError, SubmissionError
 from podium.service import Podium
 from podium.submission.archive import pack_folder
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from podium.errors import NotFoundError, PodiumError
+from podium.core.errors import NotFoundError, PodiumError
 from podium.service import Podium
 from podium.store.models import AccessToken
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from podium.errors import SubmissionError
+from podium.core.errors import SubmissionError
 from podium.submission.archive import pack_folder, read_submission, unpack
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from podium.errors import SubmissionError
+from podium.core.errors import SubmissionError
 from podium.submission.intake import check_archive
 
 from ..archives import MANIFEST

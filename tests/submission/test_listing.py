@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from podium.errors import SubmissionError
+from podium.core.errors import SubmissionError
 from podium.submission.archive import unpack
 from podium.submission.intake import check_archive
 from podium.submission.listing import (

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from podium.core.errors import PredictionError
 from podium.data.jsonl import write_jsonl
-from podium.errors import PredictionError
 from podium.submission.predictions import expected_files, read_predictions
 from podium.tasks import default_registry
 

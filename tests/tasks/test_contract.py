@@ -18,14 +18,14 @@ from scipy import stats
 from seqeval import metrics as seqeval_metrics
 from sklearn import metrics as sk
 
+from podium.config.layout import CompetitionLayout
+from podium.config.spec import CompetitionSpec, competition_tasks, parse_spec
+from podium.core.errors import PredictionError
 from podium.data.examples import GenericExample
 from podium.data.jsonl import iter_jsonl, write_jsonl
 from podium.data.prepare import prepare
-from podium.errors import PredictionError
 from podium.harness.scoring import score_predictions
-from podium.layout import CompetitionLayout
 from podium.metrics import METRIC_NAMES, builtin_metrics, compute_metric
-from podium.spec import CompetitionSpec, competition_tasks, parse_spec
 from podium.submission.predictions import expected_files, read_predictions
 from podium.tasks import Task, TaskRegistry, TaskType
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from podium.errors import SpecError
-from podium.spec import competition_tasks, higher_is_better, parse_spec
-from podium.spec_template import render_default_spec
+from podium.config.spec import competition_tasks, higher_is_better, parse_spec
+from podium.config.template import render_default_spec
+from podium.core.errors import SpecError
 from podium.tasks import Task, TaskRegistry, TaskType, default_registry, preset_tasks
 
 

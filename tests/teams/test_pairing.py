@@ -8,7 +8,7 @@ from itertools import combinations
 
 import pytest
 
-from podium.errors import PodiumError
+from podium.core.errors import PodiumError
 from podium.teams.pairing import InfeasibleRoster, Pairing, pair_roster
 from podium.teams.roster import Person, Roster, pair_key
 

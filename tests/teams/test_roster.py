@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from podium.errors import DataError
+from podium.core.errors import DataError
 from podium.teams.roster import (
     load_roster,
     parse_experience,

@@ -281,7 +281,7 @@ def test_openapi_and_no_sealed_data_served(cup: Cup, client: TestClient) -> None
 
 def test_podium_submit_to_a_server_uses_the_same_checks(cup: Cup, tmp_path: Path) -> None:
     from podium.cli.remote import upload_submission
-    from podium.errors import PodiumError
+    from podium.core.errors import PodiumError
 
     try:
         upload_submission("http://127.0.0.1:9", cup.lex, tmp_path / "constant")

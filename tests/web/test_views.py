@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from podium.access import Principal, StageFacts
-from podium.errors import AuthenticationError, ForbiddenError, NotFoundError
+from podium.core.errors import AuthenticationError, ForbiddenError, NotFoundError
+from podium.rules.access import Principal, StageFacts
 from podium.service import Podium
 from podium.submission.archive import pack_folder
 from podium.web import views

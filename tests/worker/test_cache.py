@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from podium.errors import PlatformError, PodiumError
+from podium.core.errors import PlatformError, PodiumError
 from podium.worker.process import Cache, _hex
 
 

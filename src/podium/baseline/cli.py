@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from podium.errors import MissingExtraError, PodiumError
+from podium.core.errors import MissingExtraError, PodiumError
 
 if TYPE_CHECKING:  # torch (and Rich's tables) are imported only when a command runs
     from rich.table import Table

@@ -11,11 +11,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from podium.config.layout import CompetitionLayout
+from podium.config.spec import SPEC_FILENAME, load_spec
+from podium.core.errors import DataError
 from podium.data.examples import Example, PairExample, TaggedExample
 from podium.data.xtreme import FILE_PATTERN, read_xtreme_file
-from podium.errors import DataError
-from podium.layout import CompetitionLayout
-from podium.spec import SPEC_FILENAME, load_spec
 from podium.tasks import Task, default_registry
 
 DEFAULT_TASKS = ("xnli", "pawsx", "udpos", "panx")

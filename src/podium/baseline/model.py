@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from podium.errors import PodiumError
+from podium.core.errors import PodiumError
 from podium.tasks import Task
 
 from .encoding import Specials

@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from podium.errors import PodiumError
+from podium.core.errors import PodiumError
 from podium.tasks import Task
 
 from .network import CONFIG_FILE, ENCODER_DIR, TOKENIZER_FILE, WEIGHTS_FILE, NetConfig

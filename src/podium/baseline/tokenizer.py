@@ -13,8 +13,8 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
 
+from podium.core.errors import PodiumError
 from podium.data.examples import Example, PairExample, TaggedExample
-from podium.errors import PodiumError
 
 from .encoding import Specials, encode_pair_texts, encode_words
 

@@ -17,11 +17,11 @@ from rich.console import Console
 import podium as podium_pkg
 from podium.cli.render import print_hall_of_fame, print_leaderboard, print_manifest, print_outcomes
 from podium.cli.report import write_report
-from podium.errors import PodiumError
+from podium.config.spec import SPEC_FILENAME
+from podium.config.template import render_default_spec
+from podium.core.errors import PodiumError
 from podium.harness.sandbox import find_bwrap
 from podium.service import Podium, init_competition
-from podium.spec import SPEC_FILENAME
-from podium.spec_template import render_default_spec
 
 SYNTHETIC_LANGUAGES = {
     "xnli": ["en", "de", "ar", "sw"],

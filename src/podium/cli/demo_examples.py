@@ -22,11 +22,11 @@ from podium.cli.demo import (
 )
 from podium.cli.render import print_leaderboard, print_manifest, print_outcomes
 from podium.cli.report import write_report
-from podium.errors import PodiumError
+from podium.config.spec import SPEC_FILENAME
+from podium.core.errors import PodiumError
+from podium.core.suggest import did_you_mean
 from podium.harness.sandbox import find_bwrap
 from podium.service import Podium
-from podium.spec import SPEC_FILENAME
-from podium.suggest import did_you_mean
 
 # team -> (members, the submission of each attempt as (example, share of the public data));
 # the competition's reference team (`[leaderboard] references`) enters once

@@ -16,7 +16,7 @@ from podium.cli.options import (
     open_podium,
     progress,
 )
-from podium.errors import PodiumError
+from podium.core.errors import PodiumError
 
 rules_app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="Try the re-ranking rule on stored results."

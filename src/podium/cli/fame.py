@@ -16,7 +16,7 @@ from podium.cli.options import (
     open_podium,
     store_id,
 )
-from podium.errors import SpecError
+from podium.core.errors import SpecError
 
 if TYPE_CHECKING:
     from podium.report.tiles import Tile

@@ -34,7 +34,7 @@ from podium.cli.server import serve, token_app
 from podium.cli.stages import stage_list
 from podium.cli.teams import teams_app
 from podium.cli.workers import worker, workers
-from podium.errors import PodiumError
+from podium.core.errors import PodiumError
 
 # Every module above imports only Typer at its top: the service, the store and the rendering
 # are imported inside the command that runs (`podium --help` answers at once;
@@ -408,8 +408,8 @@ def check(
 ) -> None:
     """Run a submission through the evaluator's harness on local data: scores, timing, errors."""
     from podium.cli.render import print_check
+    from podium.config.spec import SandboxSpec
     from podium.harness.check import check_submission
-    from podium.spec import SandboxSpec
 
     sandbox = guard(lambda: SandboxSpec(runner=runner, timeout_seconds=timeout))  # type: ignore[arg-type]
     report = guard(lambda: check_submission(path, data, split=split, sandbox=sandbox))

@@ -42,7 +42,7 @@ def notify_list(
 ) -> None:
     """The latest news in the outbox: to whom, whether sent, tries and the last error."""
 
-    from podium.channels import shown
+    from podium.config.channels import shown
 
     with open_podium(competition, read_only=True) as podium:
         rows = podium.news.outbox(limit)

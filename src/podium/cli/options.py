@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from podium.cli.inert import inert, inert_console, inert_json
-from podium.errors import PodiumError
+from podium.core.errors import PodiumError
 
 if TYPE_CHECKING:  # imported when a command runs: `podium --help` stays fast
     from rich.console import Console

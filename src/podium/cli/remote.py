@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from podium.errors import PodiumError, RuleError, SubmissionError
+from podium.core.errors import PodiumError, RuleError, SubmissionError
 from podium.submission.archive import archive_suffix, read_submission
 
 

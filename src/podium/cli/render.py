@@ -10,15 +10,15 @@ from rich.table import Table
 
 from podium.cli.inert import inert
 from podium.cli.tables import Grid, Notes, error_note
-from podium.fame import ordinal
 from podium.report.durations import duration_text, metric_name
+from podium.rules.fame import ordinal
 
 if TYPE_CHECKING:  # types only: a leaderboard is printed without numpy or the harness
-    from podium.calibration import NoiseReport
+    from podium.config.layout import CompetitionLayout
     from podium.data.prepare import Manifest
     from podium.harness.check import CheckReport
-    from podium.layout import CompetitionLayout
-    from podium.leaderboard import Leaderboard, Row
+    from podium.rules.calibration import NoiseReport
+    from podium.rules.leaderboard import Leaderboard, Row
     from podium.service import RunOutcome
     from podium.service.reads import FameEntry, SubmissionInfo
 

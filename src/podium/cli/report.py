@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from podium.errors import RuleError
+from podium.core.errors import RuleError
 from podium.report.html import StageReport, Winner, render_report
 from podium.service import Podium
 

@@ -18,7 +18,7 @@ from podium.cli.options import (
 )
 
 if TYPE_CHECKING:
-    from podium.access import Role
+    from podium.rules.access import Role
 
 token_app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="Create, list and revoke access tokens."

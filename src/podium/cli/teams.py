@@ -10,7 +10,7 @@ import typer
 
 from podium.cli.inert import inert
 from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, guard, open_podium
-from podium.errors import DataError, PodiumError, RuleError
+from podium.core.errors import DataError, PodiumError, RuleError
 from podium.teams import DEFAULT_TIME_LIMIT, SENIOR_YEARS
 
 if TYPE_CHECKING:

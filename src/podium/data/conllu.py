@@ -25,9 +25,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from podium.core.errors import DataError
 from podium.data.examples import TaggedExample
 from podium.data.xtreme import read_lines
-from podium.errors import DataError
 from podium.tasks import Task
 
 DEFAULT_PRECEDENCE = [

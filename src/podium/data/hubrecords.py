@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from podium.config.spec import DataSpec
+from podium.core.errors import DataError
+from podium.core.suggest import did_you_mean
 from podium.data.examples import GenericExample
 from podium.data.rows import RowMap, missing_column
 from podium.data.tables import row_map, xtreme_shaped
-from podium.errors import DataError
-from podium.spec import DataSpec
-from podium.suggest import did_you_mean
 from podium.tasks import Task
 
 if TYPE_CHECKING:

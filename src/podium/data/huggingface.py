@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from podium.core.errors import DataError
+from podium.core.suggest import did_you_mean
 from podium.data.examples import Example, PairExample, TaggedExample, with_origins
-from podium.errors import DataError
-from podium.suggest import did_you_mean
 from podium.tasks import Task
 from podium.tasks.xtreme import PANX_TAGS, UPOS_TAGS
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from podium.errors import DataError
+from podium.core.errors import DataError
 
 
 def iter_jsonl(

@@ -22,6 +22,10 @@ from typing import BinaryIO
 
 from pydantic import BaseModel, ConfigDict
 
+from podium.config.layout import SPLITS_SEALED, CompetitionLayout
+from podium.config.spec import CompetitionSpec, DataSpec
+from podium.core.digest import sha256_file
+from podium.core.errors import DataError
 from podium.data.examples import Example, GenericExample, PairExample
 from podium.data.grouping import Group, GroupIndex, digest, split_groups
 from podium.data.jsonl import json_line
@@ -36,10 +40,6 @@ from podium.data.splitting import (
     split_of,
 )
 from podium.data.xtreme import xtreme_text
-from podium.digest import sha256_file
-from podium.errors import DataError
-from podium.layout import SPLITS_SEALED, CompetitionLayout
-from podium.spec import CompetitionSpec, DataSpec
 from podium.tasks import Task, TaskRegistry
 
 MANIFEST_FORMAT = 1

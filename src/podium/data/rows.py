@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from podium.core.errors import DataError
+from podium.core.suggest import did_you_mean
 from podium.data.examples import Answer, GenericExample
 from podium.data.records import is_number, json_problem, record_problem
-from podium.errors import DataError
-from podium.suggest import did_you_mean
 from podium.tasks import Task, TaskType
 
 RECORD_FORMATS = ("jsonl", "csv", "tsv", "parquet")

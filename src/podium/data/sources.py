@@ -9,7 +9,7 @@
   also hold Universal Dependencies `.conllu` files (at any depth, e.g. a UD release unpacked
   into `udpos/`), read the XTREME way (see `podium.data.conllu`).
 
-The kind of a source is looked up in `SOURCES` (one registry style, `podium.registry`):
+The kind of a source is looked up in `SOURCES` (one registry style, `podium.core.registry`):
 "synthetic", a `scheme:` prefix ("hf:"), or else a folder; a scheme nobody knows is refused
 with the closest known one.
 
@@ -25,11 +25,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from podium.config.spec import CompetitionSpec, DataSpec
+from podium.core.errors import DataError
+from podium.core.registry import LazyRegistry
+from podium.core.suggest import did_you_mean
 from podium.data.examples import Example
-from podium.errors import DataError
-from podium.registry import LazyRegistry
-from podium.spec import CompetitionSpec, DataSpec
-from podium.suggest import did_you_mean
 from podium.tasks import Task, TaskRegistry
 
 Pools = dict[tuple[str, str], list[Example]]

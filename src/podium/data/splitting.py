@@ -13,10 +13,10 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Mapping
 
+from podium.core.errors import DataError
 from podium.data.examples import Example, PairExample, TaggedExample
 from podium.data.grouping import GroupIndex, digest
 from podium.data.xtreme import labelled_problem
-from podium.errors import DataError
 from podium.tasks import Task
 
 SPLITS = ("train", "dev", "eval", "final")

@@ -20,8 +20,8 @@ from podium.data.examples import Example, PairExample, TaggedExample
 from podium.tasks import Task
 
 if TYPE_CHECKING:
+    from podium.config.spec import DataSpec
     from podium.data.sources import ExampleSource
-    from podium.spec import DataSpec
 
 SCRIPTS = {
     "cjk": [chr(c) for c in range(0x4E00, 0x4E00 + 400)],

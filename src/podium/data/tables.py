@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from podium.config.spec import DataSpec
+from podium.core.errors import DataError
+from podium.core.suggest import did_you_mean
 from podium.data.examples import Example, GenericExample
 from podium.data.rows import RECORD_FORMATS, RowMap, header, iter_rows, missing_column
-from podium.errors import DataError
-from podium.spec import DataSpec
-from podium.suggest import did_you_mean
 from podium.tasks import Task, TaskType
 
 FILE_PATTERN = re.compile(

@@ -15,10 +15,10 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
+from podium.core.errors import DataError
+from podium.core.suggest import did_you_mean
 from podium.data.examples import Example, GenericExample, PairExample, TaggedExample
 from podium.data.records import record_problem
-from podium.errors import DataError
-from podium.suggest import did_you_mean
 from podium.tasks import Task, TaskType
 
 FILE_PATTERN = re.compile(r"^(?P<split>[A-Za-z0-9_]+)-(?P<lang>[A-Za-z_]+)\.tsv$")

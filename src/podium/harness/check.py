@@ -8,14 +8,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from podium.config.spec import SandboxSpec
+from podium.core.errors import DataError
 from podium.data.examples import Example, GenericExample
 from podium.data.jsonl import iter_jsonl, write_jsonl
 from podium.data.xtreme import labelled_problem, read_xtreme_file
-from podium.errors import DataError
 from podium.harness.evaluate import EvaluationResult, evaluate, job_for
 from podium.harness.runners import create_runner
 from podium.metrics import mean, task_means
-from podium.spec import SandboxSpec
 from podium.submission.archive import read_submission
 from podium.submission.predictions import expected_files
 from podium.tasks import Task, TaskRegistry, default_registry

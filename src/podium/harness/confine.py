@@ -8,9 +8,9 @@ import os
 import resource
 from dataclasses import dataclass, field
 
-from podium.errors import PlatformError
+from podium.config.spec import parse_cpus
+from podium.core.errors import PlatformError
 from podium.harness.cgroups import GroupLimits, GroupUsage, RunGroup, host_hierarchy
-from podium.spec import parse_cpus
 
 
 @dataclass(frozen=True)

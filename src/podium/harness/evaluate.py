@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from podium.errors import PlatformError, PredictionError, SubmissionError
-from podium.escapes import storable
+from podium.config.spec import SandboxSpec
+from podium.core.errors import PlatformError, PredictionError, SubmissionError
+from podium.core.escapes import storable
 from podium.harness.cgroups import host_hierarchy
 from podium.harness.confine import Limits, confine
 from podium.harness.energy import IDLE_SECONDS, POWERCAP, EnergyMeter
@@ -24,7 +25,6 @@ from podium.harness.gpu import GpuMeter
 from podium.harness.runner import ProcessResult, Runner, RunRequest, kill_noted
 from podium.harness.scoring import ScoreRow, score_predictions
 from podium.harness.workspace import Workspace, collect_outputs, copy_tree, full, remove_tree
-from podium.spec import SandboxSpec
 from podium.submission.archive import unpack
 from podium.submission.manifest import SubmissionSection, load_submission_manifest
 from podium.submission.predictions import MAX_PROBLEMS, ExpectedFile, read_predictions

@@ -8,7 +8,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from podium.errors import PlatformError
+from podium.core.errors import PlatformError
 from podium.harness.confine import Limits, confine
 from podium.harness.runner import Runner, RunRequest
 

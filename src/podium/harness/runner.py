@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from podium.errors import PlatformError
+from podium.core.errors import PlatformError
 from podium.harness.cgroups import GroupUsage
 from podium.harness.confine import Confinement
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from podium.errors import PlatformError
+from podium.core.errors import PlatformError
+from podium.core.registry import LazyRegistry
 from podium.harness.runner import Runner
-from podium.registry import LazyRegistry
 
 RUNNERS = LazyRegistry(
     "runner",

@@ -39,7 +39,7 @@ import sys
 import time
 from pathlib import Path
 
-from podium.errors import PlatformError
+from podium.core.errors import PlatformError
 from podium.harness import seccomp
 from podium.harness.gpu import nvidia_device_files
 from podium.harness.runner import (

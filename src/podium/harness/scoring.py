@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from podium.core.errors import PlatformError
 from podium.data.jsonl import iter_jsonl
-from podium.errors import PlatformError
 from podium.metrics import compute_metric
 from podium.submission.predictions import Prediction
 from podium.tasks import Task

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from podium.errors import PlatformError
+from podium.core.errors import PlatformError
 
 # Docker's unconditional allow list, less the calls that adjust the clock (adjtimex,
 # clock_adjtime, clock_adjtime64: Docker allows them because without CAP_SYS_TIME they only

@@ -22,8 +22,8 @@ from functools import cache
 from pathlib import Path
 from typing import BinaryIO
 
-from podium.errors import PlatformError, SubmissionError
-from podium.escapes import shown_name
+from podium.core.errors import PlatformError, SubmissionError
+from podium.core.escapes import shown_name
 
 MAX_DEPTH = 64
 MAX_PATH_BYTES = 2048  # a path inside a run's folder; PATH_MAX (4096) leaves room for ours

@@ -23,9 +23,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
 
-from podium.errors import NotFoundError, PlatformError, SpecError
-from podium.registry import LazyRegistry
-from podium.suggest import did_you_mean
+from podium.core.errors import NotFoundError, PlatformError, SpecError
+from podium.core.registry import LazyRegistry
+from podium.core.suggest import did_you_mean
 
 MetricFunction = Callable[[Sequence[Any], Sequence[Any]], float]
 Values = Literal["label", "tags", "value", "any"]

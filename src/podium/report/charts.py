@@ -13,8 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from podium.leaderboard import Leaderboard, RunFacts, aggregate
 from podium.report.durations import duration_text, interval_title, metric_name, unit_of
+from podium.rules.leaderboard import Leaderboard, RunFacts, aggregate
 
 History = dict[str, list[tuple[int, float]]]  # team -> (attempt, overall) in run order
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 
-from podium.leaderboard import EFFICIENCY_UNITS as UNITS
-from podium.leaderboard import Aggregate
+from podium.rules.leaderboard import EFFICIENCY_UNITS as UNITS
+from podium.rules.leaderboard import Aggregate
 
 NAMES = {"wall_time": "wall time", "cpu_time": "CPU time", "energy": "energy"}
 

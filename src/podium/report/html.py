@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from podium.leaderboard import Leaderboard, Row, RunFacts
 from podium.report.charts import chart_data, drawing_script, plotly_js
 from podium.report.durations import duration_text, interval_title, metric_name
+from podium.rules.leaderboard import Leaderboard, Row, RunFacts
 
 
 @dataclass(frozen=True)

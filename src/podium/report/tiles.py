@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Protocol
 from xml.sax.saxutils import escape
 
-from podium.fame import badge_class, ordinal
 from podium.report.durations import figure
+from podium.rules.fame import badge_class, ordinal
 
 WIDTH, HEIGHT = 800, 500
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from podium.fame import fame_order
-from podium.huddle import StageChanges, stage_changes
-from podium.leaderboard import Leaderboard, RunFacts, Timing
+from podium.rules.fame import fame_order
+from podium.rules.huddle import StageChanges, stage_changes
+from podium.rules.leaderboard import Leaderboard, RunFacts, Timing
 from podium.service.context import Competition
 from podium.service.reads import FameEntry, StageState, fame_entry, stage_state
 from podium.service.results import Results

@@ -11,9 +11,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, Select, select
 from sqlalchemy.orm import Session
 
-from podium.errors import NotFoundError, PodiumError, SpecError
-from podium.layout import CompetitionLayout
-from podium.spec import (
+from podium.config.layout import CompetitionLayout
+from podium.config.spec import (
     SPEC_FILENAME,
     CompetitionSpec,
     competition_tasks,
@@ -21,6 +20,8 @@ from podium.spec import (
     load_spec,
     spec_hash,
 )
+from podium.core.errors import NotFoundError, PodiumError, SpecError
+from podium.core.suggest import did_you_mean
 from podium.store import create_store_engine, session_factory, upgrade
 from podium.store.db import StoreSessions, head_revision, sqlite_url, stored_revision
 from podium.store.models import (
@@ -35,7 +36,6 @@ from podium.store.models import (
     Worker,
 )
 from podium.store.models import Competition as CompetitionRow
-from podium.suggest import did_you_mean
 from podium.tasks import Task, TaskRegistry, default_registry
 
 STORE_URL_ENV = "PODIUM_STORE_URL"

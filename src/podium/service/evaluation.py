@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import func, select
 
-from podium.digest import sha256_file
-from podium.errors import PlatformError, PodiumError, RuleError, SubmissionError
-from podium.leaderboard import Aggregate
+from podium.core.digest import sha256_file
+from podium.core.errors import PlatformError, PodiumError, RuleError, SubmissionError
+from podium.rules.leaderboard import Aggregate
 from podium.service.context import Competition
 from podium.service.reference import ReferenceClock
 from podium.service.results import Results
@@ -53,9 +53,9 @@ from podium.store.models import (
 )
 
 if TYPE_CHECKING:
-    from podium.calibration import NoiseReport
     from podium.harness.evaluate import EvaluationJob, EvaluationResult
     from podium.harness.runner import Runner
+    from podium.rules.calibration import NoiseReport
     from podium.submission.predictions import ExpectedFile
 
 MAX_PLATFORM_RETRIES = 3
@@ -170,9 +170,9 @@ class Evaluation:
 
         Nothing is stored as an attempt; the runs' logs go under artifacts/calibration/.
         """
-        from podium.calibration import recommend_min_gain
         from podium.harness.evaluate import evaluate
         from podium.harness.fingerprint import machine_fingerprint
+        from podium.rules.calibration import recommend_min_gain
         from podium.submission.archive import read_submission
         from podium.submission.intake import check_archive
 

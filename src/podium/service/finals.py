@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from podium.closing import CloseReport, close_report
-from podium.errors import NotFoundError, RuleError, SpecError
-from podium.fame import fame_order
-from podium.leaderboard import best_per_team
+from podium.core.errors import NotFoundError, RuleError, SpecError
+from podium.rules.closing import CloseReport, close_report
+from podium.rules.fame import fame_order
+from podium.rules.leaderboard import best_per_team
 from podium.service.context import Competition
 from podium.service.evaluation import Evaluation, Progress, RunOutcome
 from podium.service.photo_finish import PhotoFinish

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from podium.huddle import StageChanges
+from podium.rules.huddle import StageChanges
 from podium.service.boards import Boards
 
 
 class Huddle:
-    """What changed on a stage since a moment (pure diff in `podium.huddle`), from the
+    """What changed on a stage since a moment (pure diff in `podium.rules.huddle`), from the
     stage's cached board: the past board is the same runs, those finished by then."""
 
     def __init__(self, boards: Boards) -> None:

@@ -1,7 +1,7 @@
 """Leases: a worker claims a queued submission (one atomic conditional update, so a
 redelivered task or a second worker finds it taken), holds the run by heartbeats, fetches
 what the run needs, and a lease that expires is a platform fault, retried like any. Who may
-fetch what is checked in the web layer (`podium.access`); here a lease is only valid or not."""
+fetch what is checked in the web layer (`podium.rules.access`); here a lease is only valid or not."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from podium.access import Principal
-from podium.errors import NotFoundError, PlatformError, RuleError
+from podium.core.errors import NotFoundError, PlatformError, RuleError
+from podium.rules.access import Principal
 from podium.service.context import Competition
 from podium.service.evaluation import Evaluation, RunOutcome
-from podium.service.leases import Lease
+from podium.service.exchange import Lease
 from podium.service.setup import Setup
 from podium.service.workers import Workers, aware
 from podium.store.models import Run, Stage, Submission, Worker, utcnow

@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import desc, select, update
 from sqlalchemy.orm import Session
 
-from podium.channels import expand, secrets_of, shown
-from podium.closing import CloseReport
-from podium.errors import SpecError
+from podium.config.channels import expand, secrets_of, shown
+from podium.core.errors import SpecError
+from podium.core.suggest import did_you_mean
+from podium.rules.closing import CloseReport
 from podium.service.context import Competition
 from podium.service.reads import NewsItem, news_item
 from podium.store.models import OutboxMessage, Team, utcnow
-from podium.suggest import did_you_mean
 
 log = logging.getLogger("podium.news")
 

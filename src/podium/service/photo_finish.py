@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from podium.leaderboard import Leaderboard
+from podium.rules.leaderboard import Leaderboard
 from podium.service.context import Competition
 from podium.service.dispatch import Dispatch
 from podium.service.evaluation import Evaluation, Progress, RunOutcome

@@ -1,5 +1,5 @@
 """The competition's question board: anyone signed in asks and answers, organizers pin and
-close, a team may ask anonymously. Who may do what is decided by `podium.access`; the rules of
+close, a team may ask anonymously. Who may do what is decided by `podium.rules.access`; the rules of
 the text (lengths, nothing empty, nothing a store cannot hold) are pure functions here.
 
 A question asked anonymously keeps its author in the store for audit, and nothing here ever
@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from podium.access import Board, Principal, ensure
-from podium.access import Question as QuestionThing
-from podium.errors import InputError, NotFoundError
+from podium.core.errors import InputError, NotFoundError
+from podium.rules.access import Board, Principal, ensure
+from podium.rules.access import Question as QuestionThing
 from podium.service.context import Competition
 from podium.service.news import News
 from podium.store.models import Answer, Question, Team, utcnow

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from podium.access import StageFacts
-from podium.leaderboard import Aggregate
+from podium.rules.access import StageFacts
+from podium.rules.leaderboard import Aggregate
 from podium.service.context import Competition
 from podium.store.models import (
     Calibration,

@@ -8,11 +8,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from podium.access import Principal
-from podium.errors import RuleError, SubmissionError
+from podium.core.errors import RuleError, SubmissionError
+from podium.rules.access import Principal
 from podium.service.context import Competition
 from podium.service.evaluation import Evaluation, RunOutcome
-from podium.service.leases import WorkerReport
+from podium.service.exchange import WorkerReport
 from podium.service.leasing import Leases
 from podium.service.setup import Setup
 from podium.service.workers import Workers

@@ -13,10 +13,11 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy import Row as SqlRow
 from sqlalchemy.orm import Session, selectinload
 
-from podium.closing import CloseReport
-from podium.efficiency import Noise
-from podium.errors import RuleError, SpecError
-from podium.leaderboard import (
+from podium.config.spec import lower_is_better_tasks
+from podium.core.errors import RuleError, SpecError
+from podium.rules.closing import CloseReport
+from podium.rules.efficiency import Noise
+from podium.rules.leaderboard import (
     Aggregate,
     BoardSettings,
     Combine,
@@ -26,7 +27,7 @@ from podium.leaderboard import (
     aggregate,
     build_leaderboard,
 )
-from podium.ranking import RerankRule
+from podium.rules.ranking import RerankRule
 from podium.service.context import Competition
 from podium.service.reads import (
     CalibrationInfo,
@@ -39,7 +40,6 @@ from podium.service.reads import (
 from podium.service.reference import ReferenceClock
 from podium.service.setup import Setup
 from podium.service.submissions import queue_in, submissions_in
-from podium.spec import lower_is_better_tasks
 from podium.store.models import (
     Calibration,
     Measurement,

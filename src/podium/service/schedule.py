@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from podium import schedule
-from podium.errors import PodiumError, RuleError
+from podium.core.errors import PodiumError, RuleError
+from podium.rules import schedule
 from podium.service.context import Competition
 from podium.service.finals import Finals
 from podium.service.setup import Setup
@@ -35,7 +35,7 @@ class StageTime:
 
 
 class Schedule:
-    """Applies `podium.schedule.plan` to the store."""
+    """Applies `podium.rules.schedule.plan` to the store."""
 
     def __init__(self, competition: Competition, setup: Setup, finals: Finals) -> None:
         self.c, self.setup, self.finals = competition, setup, finals

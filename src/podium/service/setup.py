@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from podium.errors import NotFoundError, PodiumError, RuleError, SpecError
-from podium.names import check_name, same_name
+from podium.config.spec import SPEC_FILENAME
+from podium.config.template import render_default_spec
+from podium.core.errors import NotFoundError, PodiumError, RuleError, SpecError
+from podium.core.names import check_name, same_name
+from podium.core.suggest import did_you_mean
 from podium.service.context import Competition
 from podium.service.news import News
 from podium.service.reads import StageState, TeamInfo, stage_state, team_info
-from podium.spec import SPEC_FILENAME
-from podium.spec_template import render_default_spec
 from podium.store.models import AccessToken, Member, Stage, Submission, Team, WebSession, utcnow
-from podium.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from podium.data.examples import Example

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from podium.digest import sha256_file
-from podium.errors import NotFoundError, RuleError
-from podium.schedule import day_start, next_day
+from podium.core.digest import sha256_file
+from podium.core.errors import NotFoundError, RuleError
+from podium.rules.schedule import day_start, next_day
 from podium.service.context import Competition
 from podium.service.reads import SubmissionInfo, submission_info
 from podium.service.setup import Setup

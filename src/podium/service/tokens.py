@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import selectinload
 
-from podium.access import Principal, Role, new_token, token_digest
-from podium.errors import NotFoundError, PodiumError
+from podium.core.errors import NotFoundError, PodiumError
+from podium.core.suggest import did_you_mean
+from podium.rules.access import Principal, Role, new_token, token_digest
 from podium.service.context import Competition
 from podium.store.models import AccessToken, Member, Team, WebSession, utcnow
-from podium.suggest import did_you_mean
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from podium.access import Principal
-from podium.errors import RuleError
-from podium.leaderboard import compared_keys
+from podium.core.errors import RuleError
+from podium.rules.access import Principal
+from podium.rules.leaderboard import compared_keys
 from podium.service.context import Competition
-from podium.service.leases import WorkerInfo
+from podium.service.exchange import WorkerInfo
 from podium.store.models import Run, Stage, Submission, Worker, utcnow
 
 

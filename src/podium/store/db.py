@@ -18,7 +18,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from podium.errors import MissingExtraError
+from podium.core.errors import MissingExtraError
 from podium.store import revision
 
 if TYPE_CHECKING:  # alembic is imported by the commands that migrate, not by the readers

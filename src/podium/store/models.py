@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from podium.escapes import storable
+from podium.core.escapes import storable
 
 # Ids (a request may name any 64-bit id) and byte counts (a model's peak memory passes 2 GiB)
 # are 64-bit on PostgreSQL, where INTEGER is 32-bit; SQLite's INTEGER is 64-bit already, so its
@@ -123,7 +123,7 @@ class Stage(Base):
     revealed: Mapped[bool] = mapped_column(Boolean, default=False)
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # what publishing its results did (podium.closing.CloseReport.to_dict); None: not yet
+    # what publishing its results did (podium.rules.closing.CloseReport.to_dict); None: not yet
     close_report: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     competition: Mapped[Competition] = relationship(back_populates="stages")

@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from podium.errors import SubmissionError
+from podium.core.errors import SubmissionError
 from podium.submission.listing import (
     CORRUPT,
     HEADER_ALLOWANCE,

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Literal, NoReturn
 
-from podium.errors import SubmissionError
+from podium.core.errors import SubmissionError
 
 MiB = 1024**2
 MAX_UNPACKED_BYTES = 4 * 1024**3

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from podium.errors import SubmissionError
-from podium.escapes import code_point, control_characters
+from podium.core.errors import SubmissionError
+from podium.core.escapes import code_point, control_characters
 
 MANIFEST_NAME = "podium.toml"
 # one argument of `sh -c`: Linux takes at most 128 KiB (MAX_ARG_STRLEN), 4 bytes a character

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from podium.core.errors import PredictionError
+from podium.core.escapes import shown_name
 from podium.data.jsonl import iter_jsonl
-from podium.errors import PredictionError
-from podium.escapes import shown_name
 from podium.tasks import Task, TaskType
 
 Prediction = str | tuple[str, ...] | float

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from podium.errors import NotFoundError
-from podium.registry import LazyRegistry
-from podium.suggest import did_you_mean
+from podium.core.errors import NotFoundError
+from podium.core.registry import LazyRegistry
+from podium.core.suggest import did_you_mean
 from podium.tasks.base import Task
 
 # Preset task sets by name, as "module:factory" (imported only when asked for): competition.toml

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from podium.errors import PodiumError, RuleError
+from podium.core.errors import PodiumError, RuleError
 from podium.teams import DEFAULT_TIME_LIMIT
 from podium.teams.roster import Roster, pair_key
 from podium.teams.rules import (

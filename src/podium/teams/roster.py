@@ -23,8 +23,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from podium.errors import DataError
-from podium.suggest import did_you_mean
+from podium.core.errors import DataError
+from podium.core.suggest import did_you_mean
 from podium.teams import SENIOR_YEARS
 
 SENIOR_LEVELS = frozenset({"senior", "sr", "lead", "staff", "principal", "expert"})

@@ -8,17 +8,17 @@ import re
 from fastapi import Request
 from fastapi.responses import FileResponse, PlainTextResponse
 
-from podium.access import Principal, RunLog, TeamSubmission, ensure
-from podium.errors import RuleError
+from podium.core.errors import RuleError
+from podium.rules.access import Principal, RunLog, TeamSubmission, ensure
 from podium.service import SubmitReceipt
 from podium.submission.archive import archive_suffix
 from podium.web.deps import podium_of
+from podium.web.evaluator import Evaluator
 from podium.web.uploads import accept_upload
-from podium.web.worker import EvaluationWorker
 
 
-def _worker(request: Request) -> EvaluationWorker | None:
-    worker: EvaluationWorker | None = request.app.state.worker
+def _worker(request: Request) -> Evaluator | None:
+    worker: Evaluator | None = request.app.state.worker
     return worker
 
 

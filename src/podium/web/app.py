@@ -18,11 +18,11 @@ from podium.web.courier import Courier
 from podium.web.deps import token_scope
 from podium.web.dispatch import Dispatcher
 from podium.web.errors import add_error_handlers
+from podium.web.evaluator import Evaluator
 from podium.web.guard import guard
 from podium.web.limits import FailureLimiter
 from podium.web.middleware import BodyLimit, SecurityHeaders, StoreSafe
 from podium.web.ticker import ScheduleTicker
-from podium.web.worker import EvaluationWorker
 
 STATIC_DIR = Path(__file__).parent / "static"
 static = APIRouter(include_in_schema=False)
@@ -84,7 +84,7 @@ def create_app(
     podium = Podium.open(root)
     broker = podium.competition.broker
     step = Dispatcher(broker) if broker else None  # workers evaluate; the server only sends
-    worker = EvaluationWorker(podium.competition.root, poll=poll, step=step) if evaluate else None
+    worker = Evaluator(podium.competition.root, poll=poll, step=step) if evaluate else None
     app = FastAPI(
         title=f"podium — {podium.competition.spec.name}",
         version="1",

@@ -7,7 +7,7 @@ import logging
 import threading
 from pathlib import Path
 
-from podium.errors import PodiumError
+from podium.core.errors import PodiumError
 from podium.service import Podium
 
 log = logging.getLogger("podium.news")

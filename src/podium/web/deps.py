@@ -1,5 +1,5 @@
 """What routes take from a request: the service, the principal, and the principal as a route
-needs it (`SignedIn`, `Organizer`, `TeamMember`), decided by `podium.access` before the route
+needs it (`SignedIn`, `Organizer`, `TeamMember`), decided by `podium.rules.access` before the route
 runs; pages get the same with a redirect to the sign-in page for an anonymous browser."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 
-from podium.access import (
+from podium.core.errors import AuthenticationError, ForbiddenError
+from podium.rules.access import (
     Account,
     Administration,
     Board,
@@ -18,7 +19,6 @@ from podium.access import (
     allowed,
     ensure,
 )
-from podium.errors import AuthenticationError, ForbiddenError
 from podium.service import Podium
 from podium.web import session
 from podium.web.guard import WORKER_PREFIX, has_bearer

@@ -14,7 +14,7 @@ log = logging.getLogger("podium.dispatch")
 
 
 class Dispatcher:
-    """One step of the server's loop in the workers mode (called by `EvaluationWorker`)."""
+    """One step of the server's loop in the workers mode (called by `Evaluator`)."""
 
     def __init__(self, broker: str) -> None:
         self.app = make_app(broker)

@@ -10,7 +10,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from podium.errors import (
+from podium.core.errors import (
     AuthenticationError,
     DataError,
     ForbiddenError,

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 
-from podium.errors import ForbiddenError
+from podium.core.errors import ForbiddenError
 from podium.web import session
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from podium.errors import PodiumError
+from podium.core.errors import PodiumError
 
 FAILURES_ALLOWED = 10
 WINDOW_SECONDS = 60.0

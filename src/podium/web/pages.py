@@ -19,10 +19,10 @@ from fastapi.responses import (
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from podium.access import Administration, Principal, StageCode, allowed
-from podium.errors import ForbiddenError, NotFoundError
+from podium.core.errors import ForbiddenError, NotFoundError
 from podium.report.durations import duration_text, figure, interval_title
 from podium.report.tiles import tile_filename, tile_png, tile_svg
+from podium.rules.access import Administration, Principal, StageCode, allowed
 from podium.service.boards import Board
 from podium.web import actions, markup, session, views
 from podium.web.deps import (

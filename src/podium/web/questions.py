@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict
 
-from podium.access import Principal, Question, allowed
-from podium.errors import InputError
+from podium.core.errors import InputError
+from podium.rules.access import Principal, Question, allowed
 from podium.service.questions import BODY_CHARACTERS, TITLE_CHARACTERS
 from podium.web.deps import BoardReader, BoardReaderPage, Id, SignedIn, page_context, podium_of
 

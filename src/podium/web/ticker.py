@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from podium.service import Podium
-from podium.web.worker import EvaluationWorker
+from podium.web.evaluator import Evaluator
 
 log = logging.getLogger("podium.ticker")
 
@@ -17,9 +17,7 @@ class ScheduleTicker:
     """Applies `Podium.schedule` on its own store connection; a stage it closes is published
     on the evaluator (photo finish first) when the server evaluates, here otherwise."""
 
-    def __init__(
-        self, root: Path, *, every: float = 1.0, worker: EvaluationWorker | None = None
-    ) -> None:
+    def __init__(self, root: Path, *, every: float = 1.0, worker: Evaluator | None = None) -> None:
         self.root, self.every, self.worker = root, every, worker
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

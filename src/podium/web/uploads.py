@@ -24,8 +24,8 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
-from podium.access import Principal, Team, ensure
-from podium.errors import ForbiddenError, PodiumError
+from podium.core.errors import ForbiddenError, PodiumError
+from podium.rules.access import Principal, Team, ensure
 from podium.service import Podium, SubmitReceipt
 from podium.submission.intake import incoming_file
 from podium.web.characters import refusal, unstorable

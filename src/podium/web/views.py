@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from podium.access import Principal, StageResults, Team, TeamSubmission, allowed, ensure
-from podium.errors import NotFoundError, RuleError, SpecError
-from podium.fame import badge_class, ordinal
-from podium.huddle import parse_since
-from podium.leaderboard import Leaderboard
+from podium.core.errors import NotFoundError, RuleError, SpecError
 from podium.report.tiles import Tile, tile_of
+from podium.rules.access import Principal, StageResults, Team, TeamSubmission, allowed, ensure
+from podium.rules.fame import badge_class, ordinal
+from podium.rules.huddle import parse_since
+from podium.rules.leaderboard import Leaderboard
 from podium.service import Podium
 from podium.service.boards import Board
 from podium.service.evaluation import is_retryable

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Body, Header, HTTPException, Request
 from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
 
-from podium.access import SealedInputs, ensure
-from podium.errors import PodiumError, RuleError
-from podium.service.leases import WorkerReport
+from podium.core.errors import PodiumError, RuleError
+from podium.rules.access import SealedInputs, ensure
+from podium.service.exchange import WorkerReport
 from podium.web.deps import Id, WorkerToken, podium_of
 
 router = APIRouter(prefix="/api/worker", tags=["workers"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from podium.errors import MissingExtraError
+from podium.core.errors import MissingExtraError
 
 if TYPE_CHECKING:  # Celery comes with podium[workers]; a bare install serves without it
     from celery import Celery

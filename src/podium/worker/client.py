@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from podium.errors import PlatformError, PodiumError
+from podium.core.errors import PlatformError, PodiumError
 
 LEASE_HEADER = "X-Podium-Lease"
 

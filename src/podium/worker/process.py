@@ -18,12 +18,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from podium.digest import sha256_file
-from podium.errors import PlatformError, PodiumError
+from podium.config.spec import SandboxSpec
+from podium.core.digest import sha256_file
+from podium.core.errors import PlatformError, PodiumError
 from podium.harness.evaluate import EvaluationResult, clean_up_interrupted, evaluate, job_for
 from podium.harness.fingerprint import machine_fingerprint
 from podium.harness.runners import create_runner
-from podium.spec import SandboxSpec
 from podium.worker.broker import REMEASURE, TASK, make_app
 from podium.worker.client import LeaseLost, ServerClient
 

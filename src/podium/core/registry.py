@@ -9,8 +9,8 @@ import importlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from podium.errors import NotFoundError, PodiumError
-from podium.suggest import did_you_mean
+from podium.core.errors import NotFoundError, PodiumError
+from podium.core.suggest import did_you_mean
 
 
 class LazyRegistry:

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from podium.errors import NotFoundError, SpecError
+from podium.core.errors import NotFoundError, SpecError
+from podium.core.suggest import did_you_mean
 from podium.metrics import builtin_metrics, check_metric_name, is_custom
-from podium.suggest import did_you_mean
 from podium.tasks import Task, TaskRegistry, TaskType, default_registry, preset_tasks
 
 SPEC_FILENAME = "competition.toml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from podium.errors import PodiumError
+from podium.core.errors import PodiumError
 
 MAX_NAME_LENGTH = 60
 # Joiners are part of how Persian, Hindi and emoji are written; other format characters

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from podium.comparison import median_gain
+from podium.rules.comparison import median_gain
 
 __all__ = ["mismatches"]
 

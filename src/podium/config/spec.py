@@ -11,17 +11,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from podium.channels import NotifySpec
-from podium.errors import SpecError
-from podium.suggest import did_you_mean
-from podium.tasks import TaskRegistry, default_registry
-from podium.taskspec import (
+from podium.config.channels import NotifySpec
+from podium.config.taskspec import (
     TaskSpec,
     build_tasks,
     check_tasks,
     metric_higher_is_better,
     overall_direction,
 )
+from podium.core.errors import SpecError
+from podium.core.suggest import did_you_mean
+from podium.tasks import TaskRegistry, default_registry
 
 SPEC_FILENAME = "competition.toml"
 
@@ -372,7 +372,7 @@ class CompetitionSpec(_Strict):
         for stage in self.stages:
             if stage.name == name:
                 return stage
-        from podium.errors import NotFoundError
+        from podium.core.errors import NotFoundError
 
         raise NotFoundError(
             f"unknown stage {name!r}", hint=did_you_mean(name, [s.name for s in self.stages])

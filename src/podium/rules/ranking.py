@@ -2,7 +2,7 @@
 
 Pure functions only, so the rule can be tested exhaustively and re-run on stored numbers.
 No outcome rests on timing noise: a duration decides something only where the difference is
-sure (`podium.comparison`); otherwise a timing-free rule decides.
+sure (`podium.rules.comparison`); otherwise a timing-free rule decides.
 
 1. Performance order: score descending (ascending when lower is better, e.g. an error such
    as RMSE); equal scores: a surely shorter duration first, otherwise the earlier submission,
@@ -16,7 +16,7 @@ sure (`podium.comparison`); otherwise a timing-free rule decides.
    and its gain
    ``(duration(A) - duration(T)) / duration(A)`` clears ``min_efficiency_gain``; the first
    failed condition ends its moves. Both comparisons are strict.
-4. With measured samples and a noise model (`podium.efficiency`), "clears" means the lower
+4. With measured samples and a noise model (`podium.rules.efficiency`), "clears" means the lower
    bound of the gain's interval (at ``confidence``) is above the threshold; an interval
    that straddles it is *undecided*: no move, and the service may re-measure (photo finish).
    "Surely shorter" (steps 1-2) means the gain's interval at the stricter
@@ -34,8 +34,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from podium.comparison import Comparison, Timings, by_sign, decided_order, gain_span, level_text
-from podium.efficiency import Noise, gain_interval
+from podium.rules.comparison import (
+    Comparison,
+    Timings,
+    by_sign,
+    decided_order,
+    gain_span,
+    level_text,
+)
+from podium.rules.efficiency import Noise, gain_interval
 
 __all__ = [
     "Contest",

@@ -9,14 +9,14 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from podium.errors import PodiumError
+from podium.core.errors import PodiumError
 from podium.service import Podium
 
 log = logging.getLogger("podium.worker")
 Job = Callable[[Podium], object]
 
 
-class EvaluationWorker:
+class Evaluator:
     """Wakes on a new submission (or every `poll` seconds) and evaluates what is queued."""
 
     def __init__(self, root: Path, *, poll: float = 5.0, step: Job | None = None) -> None:

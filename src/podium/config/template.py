@@ -3,7 +3,7 @@ checked against the spec's parser whenever it is rendered."""
 
 from __future__ import annotations
 
-from podium.spec import parse_spec
+from podium.config.spec import parse_spec
 
 DEFAULT_SPEC_TEMPLATE = """\
 # competition.toml — the rules of one podium competition.

@@ -13,11 +13,20 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from podium.comparison import Comparison
-from podium.efficiency import Noise, median_interval, pooled_noise
 from podium.metrics import mean, task_means
-from podium.ranking import Contest, Decision, Entry, Placement, RerankRule, compare, contested, rank
-from podium.wording import mismatches
+from podium.rules.comparison import Comparison
+from podium.rules.efficiency import Noise, median_interval, pooled_noise
+from podium.rules.ranking import (
+    Contest,
+    Decision,
+    Entry,
+    Placement,
+    RerankRule,
+    compare,
+    contested,
+    rank,
+)
+from podium.rules.wording import mismatches
 
 
 @dataclass(frozen=True)

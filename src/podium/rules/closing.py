@@ -1,6 +1,6 @@
 """What a close did: the board before and after its photo finish, compared (pure).
 
-A close re-measures the contested comparisons of a board (`podium.ranking.contested`), then
+A close re-measures the contested comparisons of a board (`podium.rules.ranking.contested`), then
 makes the board final. People must be able to see what that changed and why: which teams
 were re-measured and how often, each contested pair's interval before and after, every
 place, bonus or winner that changed (with the reasons of the final board), and what stayed
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from podium.leaderboard import Leaderboard
+from podium.rules.leaderboard import Leaderboard
 
 __all__ = ["CloseReport", "PairReport", "close_report"]
 
@@ -22,7 +22,7 @@ __all__ = ["CloseReport", "PairReport", "close_report"]
 class PairReport:
     """One contested comparison: what the rule knew before and after the re-measurements."""
 
-    kind: str  # tie | efficiency | move (podium.ranking.Contest)
+    kind: str  # tie | efficiency | move (podium.rules.ranking.Contest)
     ahead: str
     behind: str
     before: str

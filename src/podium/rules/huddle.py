@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from podium.errors import PodiumError
-from podium.leaderboard import Leaderboard
+from podium.core.errors import PodiumError
+from podium.rules.leaderboard import Leaderboard
 
 FORMS = "7d, 24h, 90m, 2026-11-01 or 2026-11-01T09:00+01:00"
 MAX_DAYS = 3660  # ten years: any longer window is a typo, and timedelta would overflow

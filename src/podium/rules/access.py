@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal, overload
 
-from podium.errors import AuthenticationError, ForbiddenError, PodiumError, RuleError
+from podium.core.errors import AuthenticationError, ForbiddenError, PodiumError, RuleError
 
 Role = Literal["organizer", "team", "worker"]
 Action = Literal[

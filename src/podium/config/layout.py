@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from podium.spec import SPEC_FILENAME
+from podium.config.spec import SPEC_FILENAME
 
 SPLITS_SEALED = ("eval", "final")
 

@@ -5,7 +5,7 @@ where the difference is sure at the published confidence; where it is not, the o
 a timing-free rule gives (the caller passes its items in that order).
 
 - With samples and a noise model, A is surely faster than B when the interval of A's gain over
-  B (`podium.efficiency.gain_interval`, at the order confidence) lies above 0 **and** the
+  B (`podium.rules.efficiency.gain_interval`, at the order confidence) lies above 0 **and** the
   medians shown beside it agree (A's median is the shorter), so no sentence contradicts a
   number on the board.
 - Without them (single numbers, as in the documented examples) the exact floats are compared.
@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from podium.efficiency import Noise, gain_interval
+from podium.rules.efficiency import Noise, gain_interval
 
 __all__ = [
     "Comparison",
@@ -35,7 +35,7 @@ T = TypeVar("T", bound="Timed")
 
 
 class Timed(Protocol):
-    """What a comparison needs of a team's result (`podium.ranking.Entry` has it)."""
+    """What a comparison needs of a team's result (`podium.rules.ranking.Entry` has it)."""
 
     @property
     def team(self) -> str: ...

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from podium.spec import StageSpec
+from podium.config.spec import StageSpec
 
 Action = Literal["open", "close"]
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podium.errors import PlatformError, PodiumError
+from podium.core.errors import PlatformError, PodiumError
 
 if TYPE_CHECKING:
     from podium.harness.evaluate import EvaluationResult
