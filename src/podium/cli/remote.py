@@ -93,7 +93,7 @@ def call(
             hint="check --token (or PODIUM_TOKEN); ask your organizer for a new one if it was revoked",
         )
     error = NotFoundError if response.status_code == 404 else RuleError
-    raise error(f"{_error(response)} ({response.status_code})", where=f"{base}{path}")
+    raise error(f"the server said: {_error(response)} ({response.status_code})")
 
 
 def board_from_json(data: dict[str, Any]) -> Leaderboard:
