@@ -20,7 +20,9 @@ OTHER = "other problems"
 
 _WHERE = re.compile(r"^(?P<file>[^\s:][^:\n]*?)(?::(?P<line>\d+))?: (?P<what>.+)$")
 _HEAD = re.compile(r"^(?P<total>\d+) problem\(s\) with the (?P<what>[^,:]+?)(?: \(\d+ kinds?\))?:$")
-_GROUP = re.compile(r"^  (?P<count>\d+) × (?P<kind>.+?) in (?P<n>\d+) file\(s\)(?:: (?P<files>.*))?$")
+_GROUP = re.compile(
+    r"^  (?P<count>\d+) × (?P<kind>.+?) in (?P<n>\d+) file\(s\)(?:: (?P<files>.*))?$"
+)
 _VALUES = (
     # quoted values, but not a quoted field name ('tags'): it says which kind
     (re.compile(r"'(?![A-Za-z_]+')(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\""), "…"),
@@ -97,7 +99,9 @@ class Problems:
     def text(self, what: str) -> str:
         """The stored error: a head line, then a block per kind (`group_error` reads it)."""
         kinds = len(self.groups)
-        lines = [f"{self.total} problem(s) with the {what} ({kinds} kind{'s' if kinds != 1 else ''}):"]
+        lines = [
+            f"{self.total} problem(s) with the {what} ({kinds} kind{'s' if kinds != 1 else ''}):"
+        ]
         for g in self.groups.values():
             files = ", ".join(g.files) + (", …" if g.file_count > len(g.files) else "")
             lines.append(f"  {g.count} × {g.kind} in {g.file_count} file(s)"
@@ -114,7 +118,7 @@ def group_error(error: str | None) -> list[Group]:
         return []
     head = _HEAD.match(lines[0].strip())
     if head is None:
-        return [Group(kind=lines[0].strip()[:200], count=1, examples=lines[1:EXAMPLES + 1])]
+        return [Group(kind=lines[0].strip()[:200], count=1, examples=lines[1 : EXAMPLES + 1])]
     written = _read_blocks(lines[1:])
     if written:
         return written

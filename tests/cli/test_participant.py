@@ -58,7 +58,9 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Cup]]:
             proc.wait(timeout=HANG)
 
 
-def podium(*args: str, ok: bool = True, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def podium(
+    *args: str, ok: bool = True, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [sys.executable, "-m", "podium", *args],
         capture_output=True,

@@ -40,14 +40,18 @@ def test_a_result_page_for_the_team_and_organizers_only(
     assert waiting["queue_position"] == 2 and waiting["can_cancel"] and waiting["run"] is None
     for path in (f"/submissions/{good}", f"/api/submissions/{good}/result"):
         assert client.get(path, headers=bearer(cup.deep)).status_code == 403
-    assert client.post(f"/api/submissions/{bad}/cancel", headers=bearer(cup.deep)).status_code == 403
+    assert (
+        client.post(f"/api/submissions/{bad}/cancel", headers=bearer(cup.deep)).status_code == 403
+    )
     _evaluate(cup)  # the hostile cancel changed nothing: both were run
 
     page = client.get(f"/submissions/{good}", headers=bearer(cup.lex))
     assert page.status_code == 200
     for shown in ("span_f1 ✓", "token_accuracy", "Fingerprint", "interval", "choose-final"):
         assert shown in page.text, shown
-    run_id = client.get(f"/api/submissions/{good}/result", headers=bearer(cup.lex)).json()["run"]["id"]
+    run_id = client.get(f"/api/submissions/{good}/result", headers=bearer(cup.lex)).json()["run"][
+        "id"
+    ]
     assert client.get(f"/runs/{run_id}", headers=bearer(cup.organizer)).status_code == 200
     assert client.get(f"/runs/{run_id}", headers=bearer(cup.deep)).status_code == 403
     failed = client.get(f"/api/submissions/{bad}/result", headers=bearer(cup.lex)).json()

@@ -16,7 +16,6 @@ from podium.cli.efficiency import remeasure, rules_app
 from podium.cli.fame import hall_of_fame
 from podium.cli.inert import inert
 from podium.cli.notify import notify_app
-from podium.cli.participant import ServerOpt, TokenOpt, attempts_app, cancel, status
 from podium.cli.options import (
     CompetitionOpt,
     JsonOpt,
@@ -29,6 +28,7 @@ from podium.cli.options import (
     progress,
     store_id,
 )
+from podium.cli.participant import ServerOpt, TokenOpt, attempts_app, cancel, status
 from podium.cli.people import remove_member
 from podium.cli.questions import questions
 from podium.cli.server import serve, token_app

@@ -13,6 +13,7 @@ from podium.submission.archive import archive_suffix, read_submission
 
 if TYPE_CHECKING:
     from podium.leaderboard import Leaderboard
+    from podium.ranking import Decision
 
 
 def upload_submission(
@@ -101,7 +102,7 @@ def board_from_json(data: dict[str, Any]) -> Leaderboard:
     `podium leaderboard --server` prints what the local command prints."""
     from podium.efficiency import Noise
     from podium.leaderboard import Aggregate, Leaderboard, Row
-    from podium.ranking import Contest, Decision, RerankRule
+    from podium.ranking import Contest, RerankRule
 
     aggregate_fields = set(Aggregate.__dataclass_fields__)
     row_fields = set(Row.__dataclass_fields__) - {"aggregate"}
@@ -113,12 +114,7 @@ def board_from_json(data: dict[str, Any]) -> Leaderboard:
         fields.update(members=tuple(r["members"]), reasons=tuple(r["reasons"]))
         return Row(**fields, aggregate=Aggregate(**agg))
 
-    decisions = tuple(
-        Decision(d["kind"], d["past"], d["reason"], d["team"], d["score_gap"], d["gain"],
-                 tuple(d["gain_ci95"]) if d["gain_ci95"] else None, tuple(d["runs"]),
-                 tuple(d["remeasures"]))  # fmt: skip
-        for d in data["decisions"]
-    )
+    decisions = tuple(_decision(d) for d in data["decisions"])
     contests = tuple(
         Contest(c["kind"], c["ahead"], c["behind"], c["reason"], tuple(c["remeasures"]))
         for c in data["contests"]
@@ -145,3 +141,11 @@ def board_from_json(data: dict[str, Any]) -> Leaderboard:
         contests=contests,
         closing=tuple(data["closing"]),
     )
+
+
+def _decision(d: dict[str, Any]) -> Decision:
+    from podium.ranking import Decision
+
+    gain_ci = tuple(d["gain_ci95"]) if d["gain_ci95"] else None
+    return Decision(d["kind"], d["past"], d["reason"], d["team"], d["score_gap"], d["gain"],
+                    gain_ci, tuple(d["runs"]), tuple(d["remeasures"]))  # fmt: skip

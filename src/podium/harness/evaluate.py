@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from podium.errors import PlatformError, PredictionError, SubmissionError
-from podium.problems import Problems
 from podium.escapes import storable
 from podium.harness.cgroups import host_hierarchy
 from podium.harness.confine import Limits, confine
@@ -25,6 +24,7 @@ from podium.harness.gpu import GpuMeter
 from podium.harness.runner import ProcessResult, Runner, RunRequest, kill_noted
 from podium.harness.scoring import ScoreRow, score_predictions
 from podium.harness.workspace import Workspace, collect_outputs, copy_tree, full, remove_tree
+from podium.problems import Problems
 from podium.spec import SandboxSpec
 from podium.submission.archive import unpack
 from podium.submission.manifest import SubmissionSection, load_submission_manifest

@@ -295,7 +295,9 @@ class Submissions:
             if sub.status != "scored":
                 raise RuleError(f"submission {submission_id} is {sub.status}; select a scored one")
             finals = s.scalars(
-                self.c.scoped(select(Stage).where(Stage.split == "final", Stage.status != "pending"))
+                self.c.scoped(
+                    select(Stage).where(Stage.split == "final", Stage.status != "pending")
+                )
             ).first()
             if finals is not None:
                 raise RuleError(

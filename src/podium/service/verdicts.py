@@ -63,18 +63,17 @@ def _result(podium: Podium, sub: SubmissionInfo, run: RunInfo) -> dict[str, Any]
     row = next((r for r in board.rows if r.run_id == run.id), None)
     return {
         "overall": agg.overall,
-        "tasks": [
-            {"task": task, "metric": counted.get(task, ""), "score": score,
-             "languages": agg.languages.get(task, {})}
-            for task, score in agg.tasks.items()
-        ],  # fmt: skip
-        "scores": [
-            {**s.__dict__, "counted": counted.get(s.task) == s.metric} for s in run.scores
-        ],
+        "tasks": [_task(task, score, counted, agg) for task, score in agg.tasks.items()],
+        "scores": [{**s.__dict__, "counted": counted.get(s.task) == s.metric} for s in run.scores],
         "timing": _timing(agg, board.efficiency_metric, board.rule.confidence),
         "place": _place(row, board.rows, sub.team),
         "stage_status": board.status,
     }
+
+
+def _task(task: str, score: float, counted: dict[str, str], agg: Aggregate) -> dict[str, Any]:
+    return {"task": task, "metric": counted.get(task, ""), "score": score,
+            "languages": agg.languages.get(task, {})}  # fmt: skip
 
 
 def _timing(agg: Aggregate, metric: str, confidence: float) -> dict[str, Any]:

@@ -62,7 +62,10 @@ def result_view(
     mine = who.is_organizer or who.team == sub.team
     record["can_cancel"] = mine and record["status"] == "queued"
     record["can_choose"] = (
-        mine and record["status"] == "scored" and sub.stage.split != "final" and _final_pending(podium)
+        mine
+        and record["status"] == "scored"
+        and sub.stage.split != "final"
+        and _final_pending(podium)
     )
     return record
 
