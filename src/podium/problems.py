@@ -49,7 +49,10 @@ class Group:
 
     @property
     def summary(self) -> str:
-        """`label N is not one of […]: 1,483 times in 7 files`."""
+        """`label N is not one of […]: 1,483 times in 7 files`; a plain error (not a list
+        of problems) as itself."""
+        if self.count == 1 and not self.file_count:
+            return self.kind
         files = f" in {self.file_count} file{'s' if self.file_count != 1 else ''}"
         times = "once" if self.count == 1 else f"{self.count:,} times"
         return f"{self.kind}: {times}{files if self.file_count else ''}"
@@ -82,7 +85,7 @@ class Problems:
         self.total += 1
         file, message = split_where(line)
         kind = kind_of(message)
-        if kind not in self.groups and len(self.groups) >= KINDS:
+        if kind not in self.groups and len(self.groups) >= KINDS - 1:  # the last: OTHER
             kind = OTHER
         group = self.groups.setdefault(kind, Group(kind))
         group.count += 1
