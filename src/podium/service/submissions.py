@@ -290,8 +290,6 @@ class Submissions:
             sub = s.get(Submission, submission_id)
             if sub is None or sub.team_id != team_row.id or sub.stage.split == "final":
                 raise NotFoundError(f"team {team!r} has no evaluation submission {submission_id}")
-            if sub.stage.competition_id != self.c.id:
-                raise NotFoundError(f"team {team!r} has no evaluation submission {submission_id}")
             if sub.status != "scored":
                 raise RuleError(f"submission {submission_id} is {sub.status}; select a scored one")
             finals = s.scalars(
