@@ -3,7 +3,9 @@
 scored run (errors grouped by kind), the leaderboard as the organizer prints it, the final
 choice (refused once the final has run). The organizer's side (`podium evaluate`, `attempts
 grant`, closing, the final) runs in the competition folder; the server does not evaluate,
-so every step happens when the test says (no race with an evaluator)."""
+so every step happens when the test says (no race with an evaluator). The organizer's steps
+run in this process, but `podium attempts grant` and the local leaderboard it is compared
+with."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -73,6 +75,12 @@ def podium(
     return done
 
 
+def organize(cup: Cup, step: Callable[[Podium], object]) -> None:
+    """An organizer's step in the competition folder (in this process: fewer starts)."""
+    with Podium.open(cup.root) as p:
+        step(p)
+
+
 def said(done: subprocess.CompletedProcess[str]) -> str:
     """What a command printed on either stream, its lines wrapped at 80 columns joined."""
     return " ".join((done.stdout + done.stderr).split())
@@ -83,7 +91,8 @@ def test_a_participant_goes_from_check_to_final_choice_at_the_terminal(
 ) -> None:
     url, cup = served
     org = ("-c", str(cup.root))
-    podium("data", "export", str(tmp_path / "public"), *org)  # what the participant downloads
+    with Podium.open(cup.root) as p:  # what the participant downloads
+        p.setup.export_public(tmp_path / "public")
     home = tmp_path / "participant"  # the participant's own folder: never the server's
     home.mkdir()
     good, bad = tmp_path / "constant", write_submission(home / "bad", BAD_PREDICT)
@@ -104,7 +113,7 @@ def test_a_participant_goes_from_check_to_final_choice_at_the_terminal(
     assert "cancelled" in cancelled and "1 in evaluation" in cancelled
     assert "cancelled, not waiting" in said(podium("cancel", "3", *me, ok=False, cwd=home))
 
-    podium("evaluate", "--quiet", *org)  # the organizer's evaluator
+    organize(cup, lambda p: p.evaluation.evaluate_pending())
     assert "scored, not waiting" in said(podium("cancel", "2", *me, ok=False, cwd=home))
 
     listed = said(podium("submissions", *me, cwd=home))
@@ -127,11 +136,11 @@ def test_a_participant_goes_from_check_to_final_choice_at_the_terminal(
     assert "scored one" in said(podium("final", "select", "--submission", "1", *me, ok=False))
     podium("final", "select", "--submission", "2", *me, cwd=home)
 
-    podium("stage", "close", "evaluation", *org)
-    podium("final", "run", "--quiet", *org)
+    organize(cup, lambda p: p.finals.close_stage("evaluation", remeasure_here=False))
+    organize(cup, lambda p: p.finals.run())
     late = podium("final", "select", "--submission", "2", *me, ok=False, cwd=home)
     assert "has already run" in said(late)
-    podium("final", "reveal", *org)
+    organize(cup, lambda p: p.finals.reveal(remeasure=False))
     final = json.loads(podium("leaderboard", "--stage", "final", *me, "--json").stdout)
     assert [row["team"] for row in final["rows"]] == ["Quick Lex"]
 
