@@ -28,6 +28,7 @@ from podium.cli.options import (
     progress,
     store_id,
 )
+from podium.cli.participant import ServerOpt, TokenOpt, attempts_app, cancel, status
 from podium.cli.people import remove_member
 from podium.cli.questions import questions
 from podium.cli.server import serve, token_app
@@ -79,6 +80,9 @@ app.add_typer(token_app, name="token")
 app.add_typer(teams_app, name="teams")
 app.add_typer(rules_app, name="rules")
 app.add_typer(notify_app, name="notify")
+app.add_typer(attempts_app, name="attempts")
+app.command("status")(status)
+app.command("cancel")(cancel)
 app.command()(remeasure)
 app.command("serve")(serve)
 app.command("worker")(worker)
@@ -298,10 +302,17 @@ def leaderboard(
         bool, typer.Option(help="every reason in the table (default below 120 columns: under it)")
     ] = False,
     json_out: JsonOpt = False,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
 ) -> None:
     """Show a stage's leaderboard: performance place, efficiency moves, final place."""
     from podium.cli.render import print_leaderboard
 
+    if server is not None:
+        from podium.cli.participant import remote_leaderboard
+
+        remote_leaderboard(server, token, stage, languages, wide, json_out)
+        return
     with open_podium(competition, read_only=True) as podium:
         board = podium.results.leaderboard(stage)
         if json_out:
@@ -315,16 +326,24 @@ def submissions(
     competition: CompetitionOpt = Path("."),
     team: Annotated[str | None, typer.Option(help="only this team")] = None,
     json_out: JsonOpt = False,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
 ) -> None:
-    """List submissions with the status and log tail of their last run."""
+    """List submissions with the status and errors of their last run (with --server: your
+    team's)."""
     from podium.cli.render import print_submissions
 
+    if server is not None:
+        from podium.cli.participant import remote_submissions
+
+        remote_submissions(server, token, team, json_out)
+        return
     with open_podium(competition, read_only=True) as podium:
-        subs = podium.submissions.find(team)
-        if json_out:
-            emit_json([s.to_dict() for s in subs])
-        else:
-            print_submissions(console(), subs)
+        subs = [s.to_dict() for s in podium.submissions.find(team)]
+    if json_out:
+        emit_json(subs)
+    else:
+        print_submissions(console(), subs)
 
 
 @app.command("run")
@@ -332,29 +351,44 @@ def show_run(
     run_id: Annotated[int, typer.Argument(callback=store_id("run"))],
     competition: CompetitionOpt = Path("."),
     json_out: JsonOpt = False,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
 ) -> None:
-    """Show one run: measurements, fingerprint, scores and log tail."""
-    from podium.cli.tables import print_run
+    """Show one run: errors by kind, place and why, timings, fingerprint, scores, log tail."""
+    from podium.cli.participant import remote_run, show_result
+
+    if server is not None:
+        remote_run(server, token, run_id, json_out)
+        return
+    from podium.service.verdicts import verdict
 
     with open_podium(competition, read_only=True) as podium:
         run = podium.results.run(run_id)
-        data = {**run.to_dict(), "log_tail": run.log_tail}
-        if json_out:
-            emit_json(data)
-        else:
-            print_run(console(), data, data.pop("log_tail"))
+        result = verdict(podium, run.submission_id, run_id)
+    show_result(result, json_out)
 
 
 @final_app.command("select")
 def final_select(
-    team: Annotated[str, typer.Option(help="team name")],
     submission: Annotated[
         int,
         typer.Option(help="submission id to take to the final", callback=store_id("submission")),
     ],
+    team: Annotated[str | None, typer.Option(help="team name (not with --server)")] = None,
     competition: CompetitionOpt = Path("."),
+    server: ServerOpt = None,
+    token: TokenOpt = None,
 ) -> None:
-    """Choose which evaluation submission a team takes to the final (default: its best)."""
+    """Choose which evaluation submission a team takes to the final (default: its best),
+    until the final runs: a team with --server, an organizer here."""
+    if server is not None:
+        from podium.cli.participant import remote_final_select
+
+        remote_final_select(server, token, submission)
+        return
+    if team is None:
+        fail(PodiumError("--team is required", hint="podium final select --team T --submission N"))
+        return
     with open_podium(competition) as podium:
         podium.submissions.select_for_final(team, submission)
         console().print(f"{inert(repr(team))} takes submission #{submission} to the final")

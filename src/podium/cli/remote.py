@@ -1,14 +1,19 @@
-"""A client of a podium server: what `podium submit --server` uses."""
+"""A client of a podium server: what `podium submit|status|leaderboard|submissions|run|
+cancel|final select --server` use."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from podium.core.errors import PodiumError, RuleError, SubmissionError
+from podium.core.errors import NotFoundError, PodiumError, RuleError, SubmissionError
 from podium.submission.archive import archive_suffix, read_submission
+
+if TYPE_CHECKING:
+    from podium.rules.leaderboard import Leaderboard
+    from podium.rules.ranking import Decision
 
 
 def upload_submission(
@@ -55,3 +60,92 @@ def _error(response: httpx.Response) -> str:
         return str(response.json().get("error", response.text))
     except (ValueError, AttributeError):
         return response.text[:500]
+
+
+# -- a participant's other commands: the JSON API read back ---------------------------------
+
+
+def call(
+    server: str,
+    token: str,
+    method: str,
+    path: str,
+    *,
+    params: dict[str, str] | None = None,
+    timeout: float = 60.0,
+) -> Any:
+    """One request to the API with the token; the server's own words when it refuses."""
+    base = server.rstrip("/")
+    try:
+        with httpx.Client(base_url=base, timeout=timeout,
+                          headers={"Authorization": f"Bearer {token}"}) as http:  # fmt: skip
+            response = http.request(method, path, params=params)
+    except httpx.HTTPError as err:
+        raise PodiumError(
+            f"cannot reach the podium server: {err}",
+            where=base,
+            hint="check --server (e.g. http://host:8000) and that `podium serve` runs there",
+        ) from None
+    if response.status_code < 300:
+        return response.json()
+    if response.status_code == 401:
+        raise RuleError(
+            f"the server refused the token (401): {_error(response)}",
+            hint="check --token (or PODIUM_TOKEN); ask your organizer for a new one if it was revoked",
+        )
+    error = NotFoundError if response.status_code == 404 else RuleError
+    raise error(f"the server said: {_error(response)} ({response.status_code})")
+
+
+def board_from_json(data: dict[str, Any]) -> Leaderboard:
+    """A leaderboard's JSON document (`/api/leaderboard`) as the board it was made from, so
+    `podium leaderboard --server` prints what the local command prints."""
+    from podium.rules.efficiency import Noise
+    from podium.rules.leaderboard import Aggregate, Leaderboard, Row
+    from podium.rules.ranking import Contest, RerankRule
+
+    aggregate_fields = set(Aggregate.__dataclass_fields__)
+    row_fields = set(Row.__dataclass_fields__) - {"aggregate"}
+
+    def row(r: dict[str, Any]) -> Row:
+        agg = {k: v for k, v in r.items() if k in aggregate_fields}
+        agg["duration_ci95"] = tuple(agg.get("duration_ci95") or (0.0, 0.0))
+        fields = {k: v for k, v in r.items() if k in row_fields}
+        fields.update(members=tuple(r["members"]), reasons=tuple(r["reasons"]))
+        return Row(**fields, aggregate=Aggregate(**agg))
+
+    decisions = tuple(_decision(d) for d in data["decisions"])
+    contests = tuple(
+        Contest(c["kind"], c["ahead"], c["behind"], c["reason"], tuple(c["remeasures"]))
+        for c in data["contests"]
+    )
+    remeasures = [n for c in contests for n in c.remeasures]
+    return Leaderboard(
+        competition=data["competition"],
+        stage=data["stage"],
+        status=data["status"],
+        rows=tuple(row(r) for r in data["rows"]),
+        unranked=tuple((u["team"], u["why"]) for u in data["unranked"]),
+        rule=RerankRule(**{**data["rule"], "bonus_places": tuple(data["rule"]["bonus_places"])}),
+        metrics=data["metrics"],
+        hardware=data["hardware"],
+        notes=tuple(data["notes"]),
+        decisions=decisions,
+        efficiency_metric=data["efficiency_metric"],
+        noise=Noise(**data["noise"]) if data["noise"] else None,
+        # provisional as the server said: more re-measurements than any contest has had
+        photo_finish_runs=max(remeasures, default=0) + 1 if data["provisional"] else 0,
+        warnings=tuple(data["warnings"]),
+        references=tuple(row(r) for r in data["references"]),
+        aggregate=data["aggregate"],
+        contests=contests,
+        closing=tuple(data["closing"]),
+    )
+
+
+def _decision(d: dict[str, Any]) -> Decision:
+    from podium.rules.ranking import Decision
+
+    gain_ci = tuple(d["gain_ci95"]) if d["gain_ci95"] else None
+    return Decision(d["kind"], d["past"], d["reason"], d["team"], d["score_gap"], d["gain"],
+                    gain_ci, tuple(d["runs"]), tuple(d["remeasures"]))  # fmt: skip

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # types only: a leaderboard is printed without numpy or the h
     from podium.rules.calibration import NoiseReport
     from podium.rules.leaderboard import Leaderboard, Row
     from podium.service import RunOutcome
-    from podium.service.reads import FameEntry, SubmissionInfo
+    from podium.service.reads import FameEntry
 
 
 def _arrow(row: Row) -> str:
@@ -215,9 +215,10 @@ def print_outcomes(console: Console, outcomes: Sequence[RunOutcome]) -> None:
     notes.print()
 
 
-def print_submissions(console: Console, subs: Sequence[SubmissionInfo]) -> None:
+def print_submissions(console: Console, subs: Sequence[dict[str, Any]]) -> None:
     """A submission a line (who sent it, when a personal token did); errors as in
-    `print_outcomes`; the sha256 by its first 8 digits (`--json` has it whole)."""
+    `print_outcomes`, a line per kind; the sha256 by its first 8 digits (`--json` has it
+    whole). `subs`: the records of `podium submissions --json` (here or from a server)."""
     table, notes = Grid("Submissions"), Notes(console)
     table.column("id", right=True)
     table.column("team", least=10, most=28)
@@ -229,18 +230,18 @@ def print_submissions(console: Console, subs: Sequence[SubmissionInfo]) -> None:
     table.column("by", least=5, most=16)
     table.column("error", least=8, spare=not notes.wide)
     for sub in subs:
-        last = sub.runs[-1] if sub.runs else None
+        last = sub["runs"][-1] if sub["runs"] else None
         table.add_row(
-            str(sub.id),
-            inert(sub.team),
-            inert(sub.stage.name),
-            str(sub.attempt),
-            sub.status,
-            sub.sha256[:8],
-            str(last.id) if last else "-",
-            inert(sub.member or "-"),
-            notes.cell(f"submission {sub.id} of {sub.team}",
-                       error_note(last.error, last.id) if last else ""),
+            str(sub["id"]),
+            inert(sub["team"]),
+            inert(sub["stage"]),
+            str(sub["attempt"]),
+            inert(sub["status"]),
+            sub["sha256"][:8],
+            str(last["id"]) if last else "-",
+            inert(sub["member"] or "-"),
+            notes.cell(f"submission {sub['id']} of {sub['team']}",
+                       error_note(last["error"], last["id"]) if last else ""),
         )  # fmt: skip
     table.print(console)
     notes.print()

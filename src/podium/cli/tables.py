@@ -114,10 +114,19 @@ def clip(text: str, width: int) -> str:
 
 
 def error_note(error: str | None, run_id: int | None, lines: int = 3) -> str:
-    """A run's error for a note under a table: its first lines, and where the rest is."""
-    shown = [line.strip() for line in (error or "").strip().splitlines() if line.strip()]
-    text = " ".join(shown[:lines])
-    return text + (f" … (podium run {run_id} has it all)" if len(shown) > lines else "")
+    """A run's error for a note under a table: a line per kind of problem (`label N is not
+    one of […]: 1,483 times in 7 files`, the first `lines` of them), and where the rest is."""
+    from podium.rules.problems import group_error
+
+    groups = group_error(error)
+    if len(groups) == 1 and groups[0].count == 1:  # one error: its own words
+        shown = [line.strip() for line in (error or "").strip().splitlines() if line.strip()]
+        text = " ".join(shown[:lines])
+        return text + (f" … (podium run {run_id} has it all)" if len(shown) > lines else "")
+    text = "; ".join(g.summary for g in groups[:lines])
+    if len(groups) == 1 and groups[0].examples:
+        text += f", first {groups[0].examples[0]}"
+    return text + (f" … (podium run {run_id} has it all)" if len(groups) > lines else "")
 
 
 class Notes:
@@ -173,8 +182,7 @@ def print_run(console: Console, record: dict[str, Any], log_tail: str) -> None:
     digit of every hash and number)."""
     say = console.print
     say(f"[bold]run {record['id']}[/] of submission {record['submission']}: {record['status']}")
-    if record["error"]:
-        say(f"error: {inert(record['error'], lines=True)}")
+    print_problems(console, record.get("problems") or [])
     harness = record["harness_seconds"]  # none when the run ended before the harness did
     say(f"started {_when(record['started_at'])}, finished {_when(record['finished_at'])}, "
         f"hardware {inert(record['hardware'] or '-')}, "
@@ -195,12 +203,48 @@ def print_run(console: Console, record: dict[str, Any], log_tail: str) -> None:
     scores = Grid("Scores")
     for col in ("task", "language", "metric", "score", "examples"):
         scores.column(col, right=col in ("score", "examples"), least=6, most=24)
+    counted = {(s["task"], s["metric"]) for s in (record.get("result") or {}).get("scores", [])
+               if s["counted"]}  # fmt: skip
     for s in record.get("scores", []):
-        scores.add_row(s["task"], s["language"], s["metric"], f"{s['value']:.2f}", str(s["count"]))
+        metric = s["metric"] + (" (counts)" if (s["task"], s["metric"]) in counted else "")
+        scores.add_row(s["task"], s["language"], metric, f"{s['value']:.2f}", str(s["count"]))
     if scores.row_count:
         scores.print(console)
+    if record.get("result"):
+        print_result(console, record["result"])
     say("[bold]log tail[/]")
     say(inert(log_tail, lines=True) or "(empty)")
+
+
+def print_problems(console: Console, groups: Sequence[dict[str, Any]]) -> None:
+    """A run's errors by kind: how often, in which files, at most five examples each (the
+    result page and `/api/runs/ID` group them the same way)."""
+    for g in groups:
+        times = "once" if g["count"] == 1 else f"{g['count']:,} times"
+        files = f" in {g['file_count']} file(s)" if g["file_count"] else ""
+        console.print(f"[red]error:[/] {inert(g['kind'])} ({times}{files})", highlight=False)
+        if g["files"]:
+            more = ", …" if g["file_count"] > len(g["files"]) else ""
+            console.print("  files: " + inert(", ".join(g["files"]) + more), highlight=False)
+        for example in g["examples"]:
+            console.print("  " + inert(example), highlight=False)
+
+
+def print_result(console: Console, result: dict[str, Any]) -> None:
+    """Place and why, and the timing with its interval (scores are in the table above)."""
+    place, timing = result["place"], result["timing"]
+    if place["on_board"]:
+        console.print(f"place {place['place']} ({place['move']}: performance "
+                      f"{place['performance_place']}, efficiency {place['efficiency_place']}), "
+                      f"overall {result['overall']:.2f}", highlight=False)  # fmt: skip
+        for reason in place["reasons"]:
+            console.print("  " + inert(reason), highlight=False)
+    else:
+        best = f" (run {place['best_run_id']} holds place {place['team_place']})" if place[
+            "best_run_id"] else ""  # fmt: skip
+        console.print(f"overall {result['overall']:.2f}: {place['why']}{best}", highlight=False)
+    console.print(f"timing: {timing['text']} ({timing['interval_text']}; "
+                  f"{timing['repeats']} repeat(s))", highlight=False)  # fmt: skip
 
 
 def _print_measurements(console: Console, measurements: Sequence[dict[str, Any]]) -> None:

@@ -25,9 +25,10 @@ from podium.harness.gpu import GpuMeter
 from podium.harness.runner import ProcessResult, Runner, RunRequest, kill_noted
 from podium.harness.scoring import ScoreRow, score_predictions
 from podium.harness.workspace import Workspace, collect_outputs, copy_tree, full, remove_tree
+from podium.rules.problems import Problems
 from podium.submission.archive import unpack
 from podium.submission.manifest import SubmissionSection, load_submission_manifest
-from podium.submission.predictions import MAX_PROBLEMS, ExpectedFile, read_predictions
+from podium.submission.predictions import ExpectedFile, read_predictions
 from podium.tasks import Task
 
 LOG_TAIL_BYTES = 4000
@@ -197,9 +198,11 @@ def _run_and_score(
         collected = collect_outputs(output, predictions, job.max_output_bytes)
         result.measurements[-1] = replace(measured, bytes_written=collected.bytes)
         if collected.problems:
+            found = Problems()
+            for problem in collected.problems:
+                found.add(problem)
             raise PredictionError(
-                f"{len(collected.problems)} problem(s) with the output folder:\n  "
-                + "\n  ".join(collected.problems[:MAX_PROBLEMS]),
+                found.text("output folder"),
                 hint="write only regular files: {task}/{lang}.jsonl",
             )
     if job.labels_dir is None:

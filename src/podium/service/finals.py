@@ -124,8 +124,9 @@ class Finals:
 
     def run(self, *, progress: Progress | None = None) -> list[RunOutcome]:
         """Run each team's chosen submission exactly once on the final set; results stay hidden."""
-        final, candidates = self.check_runnable()
+        final, _ = self.check_runnable()
         self.setup.open_stage(final, announce=False)
+        candidates = self.candidates()  # read after the final opened: no choice comes later
         by_id = {sub.id: sub for sub in self.submissions.find()}
         for _, sub_id in sorted(candidates.items()):
             self.submissions.copy_for_final(by_id[sub_id], final)

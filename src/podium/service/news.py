@@ -22,6 +22,7 @@ from podium.config.channels import expand, secrets_of, shown
 from podium.core.errors import SpecError
 from podium.core.suggest import did_you_mean
 from podium.rules.closing import CloseReport
+from podium.rules.problems import summary_lines
 from podium.service.context import Competition
 from podium.service.reads import NewsItem, news_item
 from podium.store.models import OutboxMessage, Team, utcnow
@@ -142,8 +143,8 @@ class News:
         elif status == "scored":
             shown_score = "-" if score is None else f"{score:.2f}"
             text = f"{head} scored {shown_score} in {duration or '-'}."
-        else:
-            text = f"{head} failed: {reason or 'no reason given'}"
+        else:  # a line per kind of error, not every problem line
+            text = f"{head} failed: {'; '.join(summary_lines(reason)) or 'no reason given'}"
         kind = "run_ended" if hidden else f"run_{status}"
         self.publish(kind, text, team=team, stage=stage, data={"submission_id": submission_id})
 

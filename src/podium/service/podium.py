@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from podium.service.boards import Boards
+from podium.service.choices import Choices
 from podium.service.context import Competition, open_competition
 from podium.service.dispatch import Dispatch
 from podium.service.evaluation import Evaluation, RunnerFactory
@@ -71,6 +72,7 @@ class Podium:
         )
         self.schedule = Schedule(competition, self.setup, self.finals)
         self.tokens = Tokens(competition)
+        self.choices = Choices(competition)
         self.questions = Questions(competition, self.news)
         self.boards = Boards(competition, self.results)
         self.huddle = Huddle(self.boards)

@@ -19,9 +19,10 @@ from podium.rules.schedule import day_start, next_day
 from podium.service.context import Competition
 from podium.service.reads import SubmissionInfo, submission_info
 from podium.service.setup import Setup
-from podium.store.models import Run, Stage, Submission, Team, utcnow
+from podium.store.models import AuditEvent, Run, Stage, Submission, Team, utcnow
 
 ACTIVE = ("queued", "running")
+CANCELLED = "cancelled"  # by its team while queued: its attempt is given back
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ class Submissions:
     def _admissible(
         self, s: Session, team: str | None, stage_name: str
     ) -> tuple[Stage, Team | None, int]:
-        """The open stage, the team and the attempts it has used; RuleError if none is left."""
+        """The open stage, the team and its last attempt's number (cancelled ones count
+        there, not against its attempts); RuleError if none is left."""
         stage = self.c.stage_row(s, stage_name)
         spec, now = self.c.spec.stage(stage_name), self.clock()
         if stage.status != "open":
@@ -126,27 +128,28 @@ class Submissions:
         if team is None:
             return stage, None, 0
         team_row = self.c.team_row(s, team)
-        times = list(
-            s.scalars(
-                select(Submission.created_at).where(
-                    Submission.team_id == team_row.id, Submission.stage_id == stage.id
-                )
+        counted = s.execute(
+            select(Submission.created_at, Submission.status, Submission.attempt).where(
+                Submission.team_id == team_row.id, Submission.stage_id == stage.id
             )
-        )
-        used, attempts = len(times), spec.attempts
+        ).all()
+        times = [when for when, status, _ in counted if status != CANCELLED]
+        after = max((number for _, _, number in counted), default=0)  # numbers never reused
+        total, today = granted_in(s, self.c.id, team_row.id, stage_name, now)
+        used, attempts = len(times), spec.attempts + total
         if used >= attempts:
             raise RuleError(
                 f"team {team!r} has used all {attempts} attempt(s) of stage {stage_name!r}",
                 hint="nothing was stored; the next stage brings new attempts",
             )
-        if spec.max_per_day is not None and _today(times, now) >= spec.max_per_day:
+        if spec.max_per_day is not None and _today(times, now) >= spec.max_per_day + today:
             raise RuleError(
-                f"team {team!r} has used its {spec.max_per_day} attempt(s) of today (UTC) "
-                f"in stage {stage_name!r}",
+                f"team {team!r} has used its {spec.max_per_day + today} attempt(s) of today "
+                f"(UTC) in stage {stage_name!r}",
                 hint=f"nothing was stored; the next attempt is possible from "
                 f"{next_day(now):%Y-%m-%d %H:%M} UTC",
             )
-        return stage, team_row, used
+        return stage, team_row, after
 
     def _reserve_file(
         self,
@@ -166,12 +169,12 @@ class Submissions:
         placed: Path | None = None
         try:
             with self.c.sessions.begin() as s:
-                stage, team_row, used = self._admissible(s, team, stage_name)
+                stage, team_row, last = self._admissible(s, team, stage_name)
                 assert team_row is not None
                 sub = Submission(
                     team_id=team_row.id,
                     stage_id=stage.id,
-                    attempt=used + 1,
+                    attempt=last + 1,
                     sha256=sha,
                     archive_path="",
                     label=label[:200],
@@ -190,7 +193,8 @@ class Submissions:
                         .where(Submission.status.in_(ACTIVE))
                     )
                 )
-                attempts = self.c.spec.stage(stage_name).attempts
+                granted, _ = granted_in(s, self.c.id, team_row.id, stage_name, self.clock())
+                attempts = self.c.spec.stage(stage_name).attempts + granted
                 receipt = SubmitReceipt(
                     sub.id, team, stage_name, sub.attempt, attempts, sha, queued or 0, member
                 )
@@ -254,19 +258,25 @@ class Submissions:
         stage caps attempts per day); `subs`: the team's submissions, when already read."""
         times: dict[str, list[datetime]] = {}
         for sub in self.find(team) if subs is None else subs:
-            times.setdefault(sub.stage.name, []).append(sub.created_at)
+            if sub.status != CANCELLED:
+                times.setdefault(sub.stage.name, []).append(sub.created_at)
         now, left = self.clock(), {}
+        with self.c.sessions() as s:
+            team_id = self.c.team_row(s, team).id
+            grants = {st.name: granted_in(s, self.c.id, team_id, st.name, now)
+                      for st in self.c.spec.stages}  # fmt: skip
         for st in self.c.spec.stages:
             if st.split == "final":
                 continue
-            used = times.get(st.name, [])
-            left[st.name] = st.attempts - len(used)
+            used, (total, today) = times.get(st.name, []), grants[st.name]
+            left[st.name] = st.attempts + total - len(used)
             if st.max_per_day is not None:
-                left[st.name] = min(left[st.name], st.max_per_day - _today(used, now))
+                left[st.name] = min(left[st.name], st.max_per_day + today - _today(used, now))
         return {name: max(0, n) for name, n in left.items()}
 
-    def select_for_final(self, team: str, submission_id: int) -> None:
-        """The submission a team takes to the final (default: its best)."""
+    def select_for_final(self, team: str, submission_id: int, *, actor: str = "organizer") -> None:
+        """The submission a team takes to the final (default: its best), chosen by the team
+        or an organizer until the final runs; the latest choice holds, in the audit trail."""
         with self.c.sessions.begin() as s:
             team_row = self.c.team_row(s, team)
             sub = s.get(Submission, submission_id)
@@ -274,8 +284,20 @@ class Submissions:
                 raise NotFoundError(f"team {team!r} has no evaluation submission {submission_id}")
             if sub.status != "scored":
                 raise RuleError(f"submission {submission_id} is {sub.status}; select a scored one")
+            finals = s.scalars(
+                self.c.scoped(
+                    select(Stage).where(Stage.split == "final", Stage.status != "pending")
+                )
+            ).first()
+            if finals is not None:
+                raise RuleError(
+                    f"the final stage {finals.name!r} has already run: the choice is made",
+                    hint="a choice counts only before `podium final run`",
+                )
             for other in s.scalars(select(Submission).where(Submission.team_id == team_row.id)):
                 other.selected_for_final = other.id == submission_id
+            s.add(AuditEvent(competition_id=self.c.id, kind="final_chosen", team_id=team_row.id,
+                             stage=sub.stage.name, submission_id=sub.id, actor=actor))  # fmt: skip
 
 
 def submissions_in(c: Competition, s: Session, team: str | None = None) -> list[SubmissionInfo]:
@@ -307,6 +329,22 @@ def queue_in(c: Competition, s: Session) -> dict[int, int]:
         )
     )
     return {sub_id: place for place, sub_id in enumerate(active, start=1)}
+
+
+def granted_in(
+    s: Session, competition_id: int, team_id: int, stage: str, now: datetime
+) -> tuple[int, int]:
+    """Attempts organizers granted a team in a stage: in all, and today (UTC), which also
+    raise the day's cap."""
+    rows = s.execute(
+        select(AuditEvent.count, AuditEvent.created_at).where(
+            AuditEvent.competition_id == competition_id,
+            AuditEvent.kind == "attempts_granted",
+            AuditEvent.team_id == team_id,
+            AuditEvent.stage == stage,
+        )
+    ).all()
+    return sum(n for n, _ in rows), sum(n for n, when in rows if _today([when], now))
 
 
 def _today(times: list[datetime], now: datetime) -> int:

@@ -499,3 +499,22 @@ class BoardRevision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AuditEvent(Base):
+    """What a person decided that changes a team's standing beyond a submission: attempts
+    granted (with `count`), a queued submission cancelled, a final choice. Never edited:
+    the trail the team page and `podium attempts list` show."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # attempts_granted | cancelled | final_chosen
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    stage: Mapped[str | None] = mapped_column(String(100))
+    submission_id: Mapped[int | None] = mapped_column(Id)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    actor: Mapped[str] = mapped_column(StoredString(300), default="")  # who, as shown
+    reason: Mapped[str] = mapped_column(StoredText, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

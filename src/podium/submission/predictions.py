@@ -1,7 +1,9 @@
 """Checking a submission's predictions against the contract before anything is scored.
 
 Every expected id exactly once, labels from the task's label set, one tag per token, a finite
-number for regression, no unexpected files. Problems are collected (up to a cap) so a team sees them all at once.
+number for regression, no unexpected files. Problems are collected
+grouped by kind (`podium.rules.problems`: counts, files, a few examples) so a team sees them all
+at once.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from typing import Any, BinaryIO
 from podium.core.errors import PredictionError
 from podium.core.escapes import shown_name
 from podium.data.jsonl import iter_jsonl
+from podium.rules.problems import Problems
 from podium.tasks import Task, TaskType
 
 Prediction = str | tuple[str, ...] | float
-MAX_PROBLEMS = 20
 MAX_LINE_BYTES = 2**20  # a tagging record of a thousand tokens takes about 10 kB
 
 
@@ -54,27 +56,11 @@ def expected_files(
     return result
 
 
-class _Problems:
-    def __init__(self) -> None:
-        self.items: list[str] = []
-        self.total = 0
-
-    def add(self, text: str) -> None:
-        self.total += 1
-        if len(self.items) < MAX_PROBLEMS:
-            self.items.append(text)
-
+class _Problems(Problems):
     def raise_if_any(self) -> None:
         if self.total:
-            more = (
-                f"\n... and {self.total - len(self.items)} more"
-                if self.total > len(self.items)
-                else ""
-            )
             raise PredictionError(
-                f"{self.total} problem(s) with the predictions:\n  "
-                + "\n  ".join(self.items)
-                + more,
+                self.text("predictions"),
                 hint="see the submission contract in README.md; `podium check` finds these locally",
             )
 

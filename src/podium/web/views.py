@@ -18,6 +18,7 @@ from podium.rules.access import Principal, StageResults, Team, TeamSubmission, a
 from podium.rules.fame import badge_class, ordinal
 from podium.rules.huddle import parse_since
 from podium.rules.leaderboard import Leaderboard
+from podium.rules.problems import summary_lines
 from podium.service import Podium
 from podium.service.boards import Board
 from podium.service.evaluation import is_retryable
@@ -142,6 +143,8 @@ class SubmissionView:
     duration: float | None = None
     hidden: bool = False
     can_download: bool = False
+    problems: list[str] = field(default_factory=list)  # the error, a line per kind
+    selected_for_final: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -172,6 +175,8 @@ def submission_view(
     if sub.runs and not hidden:
         run = sub.runs[-1]
         view.run_id, view.run_status, view.error = run.id, run.status, run.error
+        view.problems = summary_lines(run.error)
+        view.selected_for_final = sub.selected_for_final
         view.log_tail = run.log_tail if view.can_download else ""
         if run.status == "scored":
             agg = page.aggregates.get(run.id)
@@ -205,6 +210,7 @@ def team_page(podium: Podium, team: str, who: Principal | None) -> dict[str, Any
             st.name: st.max_per_day for st in podium.competition.spec.stages if st.max_per_day
         },
         "submissions": [s.to_dict() for s in reversed(subs)],
+        "trail": [a.to_dict() for a in podium.choices.trail(team)],
         "current_stage": _current_stage(podium),
         "countdowns": stage_countdowns(podium),
     }
