@@ -1,0 +1,180 @@
+"""Sealed text in an archive: which sealed inputs a submission carries a copy of.
+
+A team may have the public test set a competition reuses; a table from its texts to their
+labels is a cheat the canaries catch at run time, and its texts are visible in the archive
+before anything runs. The index keeps, for each sealed text (a pair's texts, a sentence's
+tokens, a declared task's strings), its few smallest shingle hashes (a bottom-k MinHash
+sketch): bounded memory whatever the size of the sealed set. The scan streams the text in
+the archive (`members.py`) through the same shingles; a sealed text counts as present when
+most of its sketch is seen. Exact, normalised, partial and nested copies are all found.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from podium.submission.members import ScanBudget, text_chunks
+from podium.submission.shingles import NGRAM, Hashes, decoded, gram_hashes, word_hashes, words
+
+SKETCH = 4  # shingle hashes kept per sealed text
+MAX_TEXTS = 2_000_000  # texts indexed at most (about 100 MB): beyond, one in every few
+MIN_FOUND = 10  # an archive holding fewer sealed texts is never "many"
+FOUND_CAP = 50  # ... and holding this many always is (or 1% of the sealed texts, if fewer)
+
+
+@dataclass(frozen=True)
+class SealedIndex:
+    """Sorted sketch hashes, the text each belongs to, and each text's sketch size."""
+
+    hashes: Hashes
+    owners: npt.NDArray[np.int32]
+    sizes: npt.NDArray[np.uint8]
+
+    @property
+    def texts(self) -> int:
+        return len(self.sizes)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as handle:
+            np.savez(handle, hashes=self.hashes, owners=self.owners, sizes=self.sizes)
+
+    @classmethod
+    def load(cls, path: Path) -> SealedIndex:
+        with np.load(path) as data:
+            return cls(data["hashes"], data["owners"], data["sizes"])
+
+    @property
+    def threshold(self) -> int:
+        """How many sealed texts make "many"."""
+        return max(MIN_FOUND, min(FOUND_CAP, math.ceil(0.01 * self.texts)))
+
+
+def build_index(files: Iterable[Path], *, max_texts: int = MAX_TEXTS) -> SealedIndex:
+    """The index of every text field of sealed JSONL inputs."""
+    files = list(files)
+    records = sum(_lines(path) for path in files)  # a record holds one or two texts
+    stride = max(1, math.ceil(2 * records / max_texts))
+    hashes: list[Hashes] = []
+    owners: list[npt.NDArray[np.int32]] = []
+    sizes: list[int] = []
+    for number, text in enumerate(_sealed_texts(files)):
+        if number % stride:
+            continue
+        sketch = sketch_of(text)
+        if len(sketch):
+            owners.append(np.full(len(sketch), len(sizes), dtype=np.int32))
+            hashes.append(sketch)
+            sizes.append(len(sketch))
+    if not sizes:
+        return SealedIndex(
+            np.zeros(0, np.uint64), np.zeros(0, np.int32), np.zeros(0, np.uint8)
+        )
+    all_hashes, all_owners = np.concatenate(hashes), np.concatenate(owners)
+    order = np.argsort(all_hashes, kind="stable")
+    return SealedIndex(all_hashes[order], all_owners[order], np.array(sizes, dtype=np.uint8))
+
+
+def sketch_of(text: str) -> Hashes:
+    """A text's smallest distinct shingle hashes (none for a text shorter than a shingle)."""
+    grams = np.unique(gram_hashes(word_hashes(words(text))))
+    return grams[:SKETCH]
+
+
+def _lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+
+
+def _sealed_texts(files: Iterable[Path]) -> Iterator[str]:
+    for path in files:
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    yield from _strings(json.loads(line))
+
+
+def _strings(record: dict[str, Any]) -> Iterator[str]:
+    for key, value in record.items():
+        if key == "id":
+            continue
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            yield " ".join(value)
+
+
+@dataclass
+class SealedScan:
+    """What a scan found: sealed texts present, where, and whether it stopped early."""
+
+    texts: int  # sealed texts indexed
+    found: int = 0
+    threshold: int = MIN_FOUND
+    scanned_bytes: int = 0
+    files: int = 0
+    stopped: str | None = None  # why the scan stopped before the end (a budget)
+    where: dict[str, int] = field(default_factory=dict)  # file -> sketch hashes seen there
+
+    @property
+    def many(self) -> bool:
+        return self.found >= self.threshold
+
+    def to_dict(self) -> dict[str, Any]:
+        top = sorted(self.where.items(), key=lambda item: -item[1])[:5]
+        return {
+            "found": self.found,
+            "sealed_texts": self.texts,
+            "threshold": self.threshold,
+            "scanned_bytes": self.scanned_bytes,
+            "files": self.files,
+            "stopped": self.stopped,
+            "where": [{"file": name, "hits": hits} for name, hits in top],
+        }
+
+
+def scan_folder(folder: Path, index: SealedIndex, budget: ScanBudget) -> SealedScan:
+    """Scan every text in an extracted submission (nested archives included) for sealed
+    texts, within `budget`; a text counts when at least 3 of its 4 sketch hashes (all of a
+    smaller sketch) were seen anywhere in the archive."""
+    result = SealedScan(texts=index.texts, threshold=index.threshold)
+    seen: set[int] = set()
+    for name, chunks in text_chunks(folder, budget):
+        result.files += 1
+        hits = _scan_stream(chunks, index, seen)
+        if hits:
+            result.where[name] = hits
+    result.scanned_bytes, result.stopped = budget.used, budget.stopped
+    if seen:
+        present = np.isin(index.hashes, np.fromiter(seen, np.uint64, len(seen)))
+        counts = np.bincount(index.owners[present], minlength=index.texts)
+        need = np.minimum(index.sizes, SKETCH - 1)
+        result.found = int(np.count_nonzero(counts >= need))
+    return result
+
+
+def _scan_stream(chunks: Iterator[bytes], index: SealedIndex, seen: set[int]) -> int:
+    """Sketch hashes of the index seen in one stream; words run on across chunks."""
+    carry = np.zeros(0, dtype=np.uint64)
+    hits = 0
+    for chunk in chunks:
+        values = np.concatenate([carry, word_hashes(words(decoded(chunk)))])
+        grams = gram_hashes(values)
+        carry = values[-(NGRAM - 1) :] if len(values) >= NGRAM - 1 else values
+        if not len(grams) or not index.texts:
+            continue
+        places = np.searchsorted(index.hashes, grams)
+        places[places >= len(index.hashes)] = 0
+        present = grams[index.hashes[places] == grams]
+        if len(present):
+            hits += len(present)
+            seen.update(present.tolist())
+    return hits
