@@ -20,6 +20,7 @@ from podium.service.news import News
 from podium.service.photo_finish import PhotoFinish
 from podium.service.questions import Questions
 from podium.service.results import Results
+from podium.service.reviews import Reviews
 from podium.service.schedule import Schedule
 from podium.service.setup import Setup
 from podium.service.submissions import Submissions
@@ -59,6 +60,7 @@ class Podium:
             self.evaluation,
             self.photo_finish,
         )
+        self.reviews = Reviews(competition, self.news, self.finals)
         self.schedule = Schedule(competition, self.setup, self.finals)
         self.tokens = Tokens(competition)
         self.questions = Questions(competition, self.news)

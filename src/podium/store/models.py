@@ -155,6 +155,9 @@ class Submission(Base):
     # who sent it, by a personal token (None: a team-wide token, the CLI, or older rows); a
     # name, not a link, so it stays true after the member leaves the team
     member: Mapped[str | None] = mapped_column(String(200))
+    # an organizer's last decision on its flags (0017): None, "cleared" or "disqualified"
+    # (off every board); the decisions themselves are rows of `reviews`
+    review: Mapped[str | None] = mapped_column(String(20))
 
     team: Mapped[Team] = relationship()
     stage: Mapped[Stage] = relationship()
@@ -499,3 +502,41 @@ class BoardRevision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SubmissionFlag(Base):
+    """Something an organizer should look at (0017): sealed text in the archive, an archive
+    or code file shared with another team. Shown to organizers only."""
+
+    __tablename__ = "submission_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # sealed-text | identical | similar
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CodePrint(Base):
+    """One winnowed fingerprint of one code file of a submission (0017): the index that finds
+    near-identical files across teams at intake."""
+
+    __tablename__ = "code_prints"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    path: Mapped[str] = mapped_column(StoredString(300))
+    value: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class Review(Base):
+    """An organizer's decision on a submission (0017): the audit trail of reviews."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(20))  # cleared | disqualified
+    reason: Mapped[str] = mapped_column(StoredText, default="")
+    by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
