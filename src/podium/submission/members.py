@@ -129,7 +129,7 @@ def _chunks(stream: IO[bytes]) -> Chunks:
     rest = b""
     while True:
         try:
-            data = stream.read(CHUNK)
+            data = stream.read(CHUNK - len(rest))  # a chunk never passes CHUNK bytes
         except CORRUPT:
             data = b""
         if not data:

@@ -22,11 +22,12 @@ import numpy as np
 import numpy.typing as npt
 
 from podium.submission.members import ScanBudget, text_chunks
-from podium.submission.shingles import NGRAM, Hashes, decoded, gram_hashes, word_hashes, words
+from podium.submission.shingles import NGRAM, Hashes, gram_hashes, normalised, text_hashes
 
 SKETCH = 4  # shingle hashes kept per sealed text
 MAX_TEXTS = 2_000_000  # texts indexed at most (about 100 MB): beyond, one in every few
 MIN_FOUND = 10  # an archive holding fewer sealed texts is never "many"
+FILTER_BITS = 24  # a 16 MB table of which hash endings the index holds
 FOUND_CAP = 50  # ... and holding this many always is (or 1% of the sealed texts, if fewer)
 
 
@@ -85,7 +86,7 @@ def build_index(files: Iterable[Path], *, max_texts: int = MAX_TEXTS) -> SealedI
 
 def sketch_of(text: str) -> Hashes:
     """A text's smallest distinct shingle hashes (none for a text shorter than a shingle)."""
-    grams = np.unique(gram_hashes(word_hashes(words(text))))
+    grams = np.unique(gram_hashes(text_hashes(normalised(text.encode("utf-8", "replace")))))
     return grams[:SKETCH]
 
 
@@ -147,9 +148,10 @@ def scan_folder(folder: Path, index: SealedIndex, budget: ScanBudget) -> SealedS
     smaller sketch) were seen anywhere in the archive."""
     result = SealedScan(texts=index.texts, threshold=index.threshold)
     seen: set[int] = set()
+    table = _prefilter(index)
     for name, chunks in text_chunks(folder, budget):
         result.files += 1
-        hits = _scan_stream(chunks, index, seen)
+        hits = _scan_stream(chunks, index, seen, table)
         if hits:
             result.where[name] = hits
     result.scanned_bytes, result.stopped = budget.used, budget.stopped
@@ -161,16 +163,28 @@ def scan_folder(folder: Path, index: SealedIndex, budget: ScanBudget) -> SealedS
     return result
 
 
-def _scan_stream(chunks: Iterator[bytes], index: SealedIndex, seen: set[int]) -> int:
+def _prefilter(index: SealedIndex) -> npt.NDArray[np.bool_]:
+    """A bit per value of a hash's low bits: most shingles of a file are ruled out by one
+    look-up instead of a binary search."""
+    table = np.zeros(1 << FILTER_BITS, dtype=np.bool_)
+    table[(index.hashes & np.uint64((1 << FILTER_BITS) - 1)).astype(np.intp)] = True
+    return table
+
+
+def _scan_stream(
+    chunks: Iterator[bytes], index: SealedIndex, seen: set[int], table: npt.NDArray[np.bool_]
+) -> int:
     """Sketch hashes of the index seen in one stream; words run on across chunks."""
     carry = np.zeros(0, dtype=np.uint64)
+    mask = np.uint64((1 << FILTER_BITS) - 1)
     hits = 0
     for chunk in chunks:
-        values = np.concatenate([carry, word_hashes(words(decoded(chunk)))])
+        values = np.concatenate([carry, text_hashes(normalised(chunk))])
         grams = gram_hashes(values)
         carry = values[-(NGRAM - 1) :] if len(values) >= NGRAM - 1 else values
         if not len(grams) or not index.texts:
             continue
+        grams = grams[table[(grams & mask).astype(np.intp)]]
         places = np.searchsorted(index.hashes, grams)
         places[places >= len(index.hashes)] = 0
         present = grams[index.hashes[places] == grams]
