@@ -30,6 +30,7 @@ from podium.cli.options import (
 )
 from podium.cli.people import remove_member
 from podium.cli.questions import questions
+from podium.cli.review import review
 from podium.cli.server import serve, token_app
 from podium.cli.stages import stage_list
 from podium.cli.teams import teams_app
@@ -85,6 +86,7 @@ app.command("worker")(worker)
 app.command("workers")(workers)
 app.command("questions")(questions)
 app.command("hall-of-fame")(hall_of_fame)
+app.command("review")(review)
 
 
 @app.callback(invoke_without_command=True)
@@ -319,12 +321,14 @@ def submissions(
     """List submissions with the status and log tail of their last run."""
     from podium.cli.render import print_submissions
 
-    with open_podium(competition, read_only=True) as podium:
+    with open_podium(competition, read_only=True) as podium, podium.snapshot():
         subs = podium.submissions.find(team)
+        flags = podium.reviews.flags()  # the terminal is the organizer's
         if json_out:
-            emit_json([s.to_dict() for s in subs])
+            emit_json([{**s.to_dict(), "flags": flags.get(s.id, []), "review": s.review}
+                       for s in subs])  # fmt: skip
         else:
-            print_submissions(console(), subs)
+            print_submissions(console(), subs, flagged=set(flags))
 
 
 @app.command("run")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -215,9 +215,18 @@ def print_outcomes(console: Console, outcomes: Sequence[RunOutcome]) -> None:
     notes.print()
 
 
-def print_submissions(console: Console, subs: Sequence[SubmissionInfo]) -> None:
+def _status(sub: SubmissionInfo, flagged: Collection[int]) -> str:
+    if sub.review == "disqualified":
+        return f"{sub.status}, disqualified"
+    return f"{sub.status}, under review" if sub.id in flagged and sub.review is None else sub.status
+
+
+def print_submissions(
+    console: Console, subs: Sequence[SubmissionInfo], flagged: Collection[int] = ()
+) -> None:
     """A submission a line (who sent it, when a personal token did); errors as in
-    `print_outcomes`; the sha256 by its first 8 digits (`--json` has it whole)."""
+    `print_outcomes`; the sha256 by its first 8 digits (`--json` has it whole); `flagged`
+    (the organizer's view): marked "under review" until decided."""
     table, notes = Grid("Submissions"), Notes(console)
     table.column("id", right=True)
     table.column("team", least=10, most=28)
@@ -235,7 +244,7 @@ def print_submissions(console: Console, subs: Sequence[SubmissionInfo]) -> None:
             inert(sub.team),
             inert(sub.stage.name),
             str(sub.attempt),
-            sub.status,
+            _status(sub, flagged),
             sub.sha256[:8],
             str(last.id) if last else "-",
             inert(sub.member or "-"),
