@@ -62,7 +62,7 @@ class Scans:
         with self._lock:
             if self._index is not None and self._index[0] == key:
                 return self._index[1]
-            cache_file = self.c.layout.artifacts_dir / "sealed-index" / f"{key}.npz"
+            cache_file = self.c.layout.sealed_index_dir / f"{key}.npz"
             if cache_file.is_file():
                 index = SealedIndex.load(cache_file)
             else:
