@@ -94,7 +94,9 @@ def _sealed_records(podium: Podium) -> list[dict[str, object]]:
     return [json.loads(line) for f in sorted(inputs.rglob("*.jsonl")) for line in f.open()]
 
 
-def test_the_public_test_set_nested_in_an_archive_is_flagged(podium: Podium, tmp_path: Path) -> None:
+def test_the_public_test_set_nested_in_an_archive_is_flagged(
+    podium: Podium, tmp_path: Path
+) -> None:
     texts = [" ".join(r["tokens"]) if "tokens" in r else f"{r['text_a']} | {r['text_b']}"
              for r in _sealed_records(podium)]  # fmt: skip
     table = "\n".join(json.dumps({"key": t, "label": "x"}) for t in texts).encode()
@@ -130,7 +132,9 @@ def test_twins_are_flagged_before_a_release_and_not_after(podium: Podium, tmp_pa
     near_code = _own_code(tmp_path / "near", team="twin")  # the same files, reworded:
     for name in ("model.py", "predict.py"):  # comments, indentation, a helper added
         text = (near_code / name).read_text().replace("    ", "\t")
-        (near_code / name).write_text(f"# {name}: our own work\n{text}\n\ndef helper():\n\treturn 1\n")
+        (near_code / name).write_text(
+            f"# {name}: our own work\n{text}\n\ndef helper():\n\treturn 1\n"
+        )
     near = podium.submissions.submit(near_code, team="Gamma").submission_id
     assert set(_kinds(podium, twin)) == {"identical"} and "identical" in _kinds(podium, first)
     flags = podium.reviews.flags()[again]
@@ -147,7 +151,9 @@ def test_twins_are_flagged_before_a_release_and_not_after(podium: Podium, tmp_pa
     assert _kinds(podium, reused) == [] and _kinds(podium, edited) == []
 
 
-def test_a_hostile_archive_is_contained_and_the_next_is_scored(podium: Podium, tmp_path: Path) -> None:
+def test_a_hostile_archive_is_contained_and_the_next_is_scored(
+    podium: Podium, tmp_path: Path
+) -> None:
     hostile = write_submission(tmp_path / "bomb", CONSTANT_PREDICT)
     (hostile / "a.gz").write_bytes(gzip.compress(b"word " * 200_000) * 2000)  # 2 GB of text
     nested = b"x"
@@ -161,7 +167,9 @@ def test_a_hostile_archive_is_contained_and_the_next_is_scored(podium: Podium, t
     assert podium.reviews.flags() == {}
 
 
-def test_a_disqualified_winner_leaves_the_board_and_its_team_is_told(podium: Podium, tmp_path: Path) -> None:
+def test_a_disqualified_winner_leaves_the_board_and_its_team_is_told(
+    podium: Podium, tmp_path: Path
+) -> None:
     subs = {team: podium.submissions.submit(_own_code(tmp_path / team, team), team=team).submission_id
             for team in ("Alpha", "Beta")}  # fmt: skip
     podium.evaluation.evaluate_pending()

@@ -80,7 +80,9 @@ def test_an_exact_lookup_table_in_json_is_found(tmp_path, sealed) -> None:
     folder, records = sealed
     index = _index(folder)
     table = {_text_of(r): "NOUN" for r in records}  # json.dumps escapes non-ASCII
-    archive = _write(tmp_path / "sub", {"table.json": json.dumps(table).encode(), "podium.toml": b""})
+    archive = _write(
+        tmp_path / "sub", {"table.json": json.dumps(table).encode(), "podium.toml": b""}
+    )
     found = _scan(archive, index)
     assert found["found"] >= 0.9 * index.texts and found["found"] >= found["threshold"]
     assert found["where"][0]["file"] == "table.json"
@@ -90,7 +92,9 @@ def test_a_normalised_partial_table_in_a_tsv_is_found(tmp_path, sealed) -> None:
     """Lower case, punctuation stripped, a third of the texts: still many."""
     folder, records = sealed
     index = _index(folder)
-    keys = ["".join(c for c in _text_of(r).lower() if c.isalnum() or c.isspace()) for r in records[::3]]
+    keys = [
+        "".join(c for c in _text_of(r).lower() if c.isalnum() or c.isspace()) for r in records[::3]
+    ]
     archive = _write(tmp_path / "sub", {"keys.tsv": "\n".join(k + "\tX" for k in keys).encode()})
     found = _scan(archive, index)["found"]
     assert found >= index.threshold and found >= 0.25 * index.texts
@@ -151,7 +155,9 @@ def test_hostile_archives_stay_within_the_budget_and_the_next_is_scanned(tmp_pat
     result = scan_folder(hostile, index, budget)
     assert result.stopped and budget.used <= limit + 2 * 1024**2
     assert result.found == 0
-    honest_then = _write(tmp_path / "next", {"t.txt": "\n".join(_text_of(r) for r in records).encode()})
+    honest_then = _write(
+        tmp_path / "next", {"t.txt": "\n".join(_text_of(r) for r in records).encode()}
+    )
     assert _scan(honest_then, index, limit)["found"] >= 0.9 * index.texts
 
 

@@ -20,7 +20,7 @@ def _twins(cup: Cup) -> list[int]:
 
 
 def test_teams_see_no_flag_and_cannot_decide(cup: Cup, client: TestClient) -> None:
-    lex, deep = _twins(cup)
+    lex, _ = _twins(cup)
     team = bearer(cup.lex)
     assert client.get("/api/flags", headers=team).status_code == 403
     body = {"decision": "clear", "reason": ""}

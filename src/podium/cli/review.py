@@ -26,13 +26,19 @@ def review(
     disqualify: Annotated[
         bool, typer.Option("--disqualify", help="take it off every board; its team is told why")
     ] = False,
-    reason: Annotated[str, typer.Option(help="why (required to disqualify; the team reads it)")] = "",
+    reason: Annotated[
+        str, typer.Option(help="why (required to disqualify; the team reads it)")
+    ] = "",
     competition: CompetitionOpt = Path("."),
     json_out: JsonOpt = False,
 ) -> None:
     """Decide on a flagged submission (see `podium submissions --json`, its "flags")."""
     if clear == disqualify:
-        fail(RuleError("say one decision", hint="podium review ID --clear, or --disqualify --reason TEXT"))
+        fail(
+            RuleError(
+                "say one decision", hint="podium review ID --clear, or --disqualify --reason TEXT"
+            )
+        )
     with open_podium(competition) as podium:
         decided = podium.reviews.decide(
             submission,

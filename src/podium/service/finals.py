@@ -241,7 +241,9 @@ class Finals:
         winners = self._record_winners(stage, places=HALL_OF_FAME_PLACES if final else 1)
         after = [w.team_name for w in winners]
         if after != before:
-            text = f"After a review, the winner of stage {stage} is {after[0] if after else 'nobody'}."
+            text = (
+                f"After a review, the winner of stage {stage} is {after[0] if after else 'nobody'}."
+            )
             self.setup.news.publish("winner_changed", text, stage=stage, data={"winners": after})
         return after
 

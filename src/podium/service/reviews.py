@@ -115,7 +115,9 @@ class Reviews:
             ]
 
 
-def flags_in(c: Competition, s: Session, ids: Collection[int] | None = None) -> dict[int, list[Flag]]:
+def flags_in(
+    c: Competition, s: Session, ids: Collection[int] | None = None
+) -> dict[int, list[Flag]]:
     """Flags in `s`'s snapshot: stored ones, and `lookup` from the runs' integrity verdicts
     (read only where the store keeps them)."""
     found: dict[int, list[Flag]] = {}

@@ -108,15 +108,21 @@ class Scans:
         for other_id, files in self._similar(s, team_id, findings.prints, released).items():
             if other_id in same:
                 continue
-            other_team = s.get(Submission, other_id)
-            assert other_team is not None
+            other = s.get(Submission, other_id)
+            assert other is not None
             detail = {"files": [_match(m) for m in files]}
-            self._pair(s, "similar", sub.id, other_id, other_team.team.name, detail)
+            self._pair(s, "similar", sub.id, other_id, other.team.name, detail)
         for path, values in findings.prints.items():
             s.add_all(CodePrint(submission_id=sub.id, path=path, value=v) for v in values)
 
     def _pair(
-        self, s: Session, kind: str, sub_id: int, other_id: int, other_team: str, detail: dict[str, Any]
+        self,
+        s: Session,
+        kind: str,
+        sub_id: int,
+        other_id: int,
+        other_team: str,
+        detail: dict[str, Any],
     ) -> None:
         ours = s.get(Submission, sub_id)
         assert ours is not None

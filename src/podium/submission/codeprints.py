@@ -21,9 +21,10 @@ from podium.submission.shingles import gram_hashes, word_hashes
 KGRAM = 8
 WINDOW = 8
 CODE_SUFFIXES = frozenset(
-    ".py .pyx .sh .r .jl .c .h .cc .cpp .hpp .cu .rs .go .java .scala .kt .js .ts .lua .pl "
-    ".rb .m .swift .cs .ipynb".split()
-)
+    {".py", ".pyx", ".sh", ".r", ".jl", ".c", ".h", ".cc", ".cpp", ".hpp", ".cu", ".rs",
+     ".go", ".java", ".scala", ".kt", ".js", ".ts", ".lua", ".pl", ".rb", ".m", ".swift",
+     ".cs", ".ipynb"}
+)  # fmt: skip
 MAX_FILE_BYTES = 1024**2
 MAX_FILES = 500
 MAX_PRINTS = 1024  # per file

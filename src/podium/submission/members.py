@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from podium.submission.listing import CORRUPT
 
@@ -96,7 +96,9 @@ def text_chunks(folder: Path, budget: ScanBudget) -> Iterator[tuple[str, Chunks]
             yield from _members(path.relative_to(folder).as_posix(), handle, 0, budget)
 
 
-def _members(name: str, stream: IO[bytes], depth: int, budget: ScanBudget) -> Iterator[tuple[str, Chunks]]:
+def _members(
+    name: str, stream: IO[bytes], depth: int, budget: ScanBudget
+) -> Iterator[tuple[str, Chunks]]:
     try:
         head = stream.read(SNIFF)
     except CORRUPT:
@@ -143,7 +145,9 @@ def _chunks(stream: IO[bytes]) -> Chunks:
         yield rest
 
 
-def _zip_members(name: str, stream: IO[bytes], depth: int, budget: ScanBudget) -> Iterator[tuple[str, Chunks]]:
+def _zip_members(
+    name: str, stream: IO[bytes], depth: int, budget: ScanBudget
+) -> Iterator[tuple[str, Chunks]]:
     """A zip needs to seek: spooled to a private temporary file first (within the budget)."""
     with tempfile.TemporaryFile() as spool:
         while data := stream.read(CHUNK):
@@ -161,7 +165,9 @@ def _zip_members(name: str, stream: IO[bytes], depth: int, budget: ScanBudget) -
                     yield from _members(f"{name}/{info.filename}", member, depth + 1, budget)
 
 
-def _tar_members(name: str, stream: IO[bytes], depth: int, budget: ScanBudget) -> Iterator[tuple[str, Chunks]]:
+def _tar_members(
+    name: str, stream: IO[bytes], depth: int, budget: ScanBudget
+) -> Iterator[tuple[str, Chunks]]:
     with tarfile.open(fileobj=stream, mode="r|") as archive:
         for member in archive:
             if budget.stopped:
@@ -177,16 +183,24 @@ Opener = Callable[[IO[bytes]], IO[bytes]]
 
 
 def _gunzip(stream: IO[bytes]) -> IO[bytes]:
-    return gzip.GzipFile(fileobj=stream)
+    return cast(IO[bytes], gzip.GzipFile(fileobj=stream))
+
+
+def _bunzip(stream: IO[bytes]) -> IO[bytes]:
+    return cast(IO[bytes], bz2.BZ2File(stream))
+
+
+def _unxz(stream: IO[bytes]) -> IO[bytes]:
+    return cast(IO[bytes], lzma.LZMAFile(stream))
 
 
 def _decompressor(head: bytes) -> Opener | None:
     if head[:2] == b"\x1f\x8b":
         return _gunzip
     if head[:3] == b"BZh":
-        return bz2.BZ2File
+        return _bunzip
     if head[:6] == b"\xfd7zXZ\x00":
-        return lzma.LZMAFile
+        return _unxz
     return None
 
 

@@ -76,9 +76,7 @@ def build_index(files: Iterable[Path], *, max_texts: int = MAX_TEXTS) -> SealedI
             hashes.append(sketch)
             sizes.append(len(sketch))
     if not sizes:
-        return SealedIndex(
-            np.zeros(0, np.uint64), np.zeros(0, np.int32), np.zeros(0, np.uint8)
-        )
+        return SealedIndex(np.zeros(0, np.uint64), np.zeros(0, np.int32), np.zeros(0, np.uint8))
     all_hashes, all_owners = np.concatenate(hashes), np.concatenate(owners)
     order = np.argsort(all_hashes, kind="stable")
     return SealedIndex(all_hashes[order], all_owners[order], np.array(sizes, dtype=np.uint8))

@@ -91,7 +91,9 @@ def text_hashes(data: bytes) -> Hashes:
         return (summed ^ (summed >> np.uint64(29))) * _MULT + np.uint64(1)
 
 
-def _unspaced(a: npt.NDArray[np.uint8], inside: npt.NDArray[np.bool_], begins: npt.NDArray[np.bool_]) -> None:
+def _unspaced(
+    a: npt.NDArray[np.uint8], inside: npt.NDArray[np.bool_], begins: npt.NDArray[np.bool_]
+) -> None:
     """Punctuation of 3 bytes out of words; each character of an unspaced script a word."""
     n = len(a)
     if n >= 3:  # U+2000-U+207F (E2 80|81 xx) and U+3000-U+303F (E3 80 xx)

@@ -168,7 +168,9 @@ def flags(request: Request, _: Organizer) -> list[dict[str, Any]]:
 
 class ReviewBody(BaseModel):
     decision: Literal["clear", "disqualify"]
-    reason: str = Field("", max_length=2000, description="required to disqualify; the team reads it")
+    reason: str = Field(
+        "", max_length=2000, description="required to disqualify; the team reads it"
+    )
 
 
 @router.post("/submissions/{submission_id}/review")
