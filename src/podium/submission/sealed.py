@@ -7,12 +7,16 @@ tokens, a declared task's strings), its few smallest shingle hashes (a bottom-k 
 sketch): bounded memory whatever the size of the sealed set. The scan streams the text in
 the archive (`members.py`) through the same shingles; a sealed text counts as present when
 most of its sketch is seen. Exact, normalised, partial and nested copies are all found.
+Past `FULL_BYTES` of text, a random quarter of the chunks is hashed: a table of many sealed
+texts is still found (a quarter of them), and a large text archive costs a quarter.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import random
+import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +31,8 @@ from podium.submission.shingles import NGRAM, Hashes, gram_hashes, normalised, t
 SKETCH = 4  # shingle hashes kept per sealed text
 MAX_TEXTS = 2_000_000  # texts indexed at most (about 100 MB): beyond, one in every few
 MIN_FOUND = 10  # an archive holding fewer sealed texts is never "many"
+FULL_BYTES = 64 * 1024**2  # text hashed in full; beyond, chunks picked at random ...
+SAMPLE = 0.25  # ... with this chance: a table of many texts is still found, at a quarter
 FILTER_BITS = 24  # a 16 MB table of which hash endings the index holds
 FOUND_CAP = 50  # ... and holding this many always is (or 1% of the sealed texts, if fewer)
 
@@ -118,7 +124,9 @@ class SealedScan:
     texts: int  # sealed texts indexed
     found: int = 0
     threshold: int = MIN_FOUND
-    scanned_bytes: int = 0
+    scanned_bytes: int = 0  # read (decompressed, at every level)
+    hashed_bytes: int = 0  # of which hashed
+    skipped_bytes: int = 0  # ... and left out by the sampling
     files: int = 0
     stopped: str | None = None  # why the scan stopped before the end (a budget)
     where: dict[str, int] = field(default_factory=dict)  # file -> sketch hashes seen there
@@ -134,10 +142,28 @@ class SealedScan:
             "sealed_texts": self.texts,
             "threshold": self.threshold,
             "scanned_bytes": self.scanned_bytes,
+            "hashed_bytes": self.hashed_bytes,
+            "skipped_bytes": self.skipped_bytes,
             "files": self.files,
             "stopped": self.stopped,
             "where": [{"file": name, "hits": hits} for name, hits in top],
         }
+
+
+class _Sampler:
+    """Which chunks are hashed: all of the first `FULL_BYTES`, then a random share that a
+    team cannot predict (hashing, not reading, is what a large text archive costs)."""
+
+    def __init__(self) -> None:
+        self.hashed, self.skipped = 0, 0
+        self.rng = random.Random(secrets.randbits(64))
+
+    def take(self, size: int) -> bool:
+        if self.hashed < FULL_BYTES or self.rng.random() < SAMPLE:
+            self.hashed += size
+            return True
+        self.skipped += size
+        return False
 
 
 def scan_folder(folder: Path, index: SealedIndex, budget: ScanBudget) -> SealedScan:
@@ -146,13 +172,14 @@ def scan_folder(folder: Path, index: SealedIndex, budget: ScanBudget) -> SealedS
     smaller sketch) were seen anywhere in the archive."""
     result = SealedScan(texts=index.texts, threshold=index.threshold)
     seen: set[int] = set()
-    table = _prefilter(index)
+    table, sampler = _prefilter(index), _Sampler()
     for name, chunks in text_chunks(folder, budget):
         result.files += 1
-        hits = _scan_stream(chunks, index, seen, table)
+        hits = _scan_stream(chunks, index, seen, table, sampler)
         if hits:
             result.where[name] = hits
     result.scanned_bytes, result.stopped = budget.used, budget.stopped
+    result.hashed_bytes, result.skipped_bytes = sampler.hashed, sampler.skipped
     if seen:
         present = np.isin(index.hashes, np.fromiter(seen, np.uint64, len(seen)))
         counts = np.bincount(index.owners[present], minlength=index.texts)
@@ -170,13 +197,20 @@ def _prefilter(index: SealedIndex) -> npt.NDArray[np.bool_]:
 
 
 def _scan_stream(
-    chunks: Iterator[bytes], index: SealedIndex, seen: set[int], table: npt.NDArray[np.bool_]
+    chunks: Iterator[bytes],
+    index: SealedIndex,
+    seen: set[int],
+    table: npt.NDArray[np.bool_],
+    sampler: _Sampler,
 ) -> int:
     """Sketch hashes of the index seen in one stream; words run on across chunks."""
-    carry = np.zeros(0, dtype=np.uint64)
+    empty = carry = np.zeros(0, dtype=np.uint64)
     mask = np.uint64((1 << FILTER_BITS) - 1)
     hits = 0
     for chunk in chunks:
+        if not sampler.take(len(chunk)):
+            carry = empty
+            continue
         values = np.concatenate([carry, text_hashes(normalised(chunk))])
         grams = gram_hashes(values)
         carry = values[-(NGRAM - 1) :] if len(values) >= NGRAM - 1 else values

@@ -1,10 +1,11 @@
 """Text as word n-gram hashes, the same for sealed inputs and for whatever an archive holds.
 
-Normalisation makes a copy found however it was written: Unicode NFKC, case folded, JSON's
-escapes undone, punctuation and spacing ignored (`"tokens": ["A", "b"]` reads as
-`a b`), and the characters of scripts written without spaces (CJK, kana, Thai) taken one by
-one. Hashes are CRC-32 of each word combined over the n-gram in 64 bits: stable across
-processes (an index may be kept on disk) and computed a chunk at a time with numpy.
+Normalisation makes a copy found however it was written: case folded, JSON's escapes undone,
+punctuation and spacing ignored (`"tokens": ["A", "b"]` reads as `a b`), and the characters
+of scripts written without spaces (CJK, kana, Thai) taken one by one. A word's hash is a
+position-weighted sum of its bytes (text) or its CRC-32 (code tokens), mixed to 64 bits and
+combined over the n-gram: stable across processes (an index may be kept on disk) and
+computed a chunk at a time with numpy.
 """
 
 from __future__ import annotations
@@ -33,14 +34,15 @@ def words(text: str) -> list[str]:
 
 
 def normalised(chunk: bytes) -> bytes:
-    """A chunk of a file as UTF-8 the word splitter reads: JSON escapes undone, NFKC, case
-    folded (ASCII chunks, the common case, only lowered)."""
+    """A chunk of a file as UTF-8 the word splitter reads: JSON escapes undone, case folded
+    (ASCII chunks, the common case, only lowered). Not NFKC: it would cost more than all the
+    rest of the scan, and a copy is rarely re-normalised (compatibility characters, such as
+    full-width digits, count as themselves on both sides)."""
     if b"\\" in chunk:
         chunk = _ESCAPE.sub(_unescape, _SPACING.sub(b" ", chunk))
     if chunk.isascii():
         return chunk.lower()
-    text = unicodedata.normalize("NFKC", chunk.decode("utf-8", "replace")).casefold()
-    return text.encode("utf-8", "replace")
+    return chunk.decode("utf-8", "replace").casefold().encode("utf-8", "replace")
 
 
 def _unescape(match: re.Match[bytes]) -> bytes:
@@ -96,6 +98,8 @@ def _unspaced(
 ) -> None:
     """Punctuation of 3 bytes out of words; each character of an unspaced script a word."""
     n = len(a)
+    nbsp = np.flatnonzero((a[:-1] == 0xC2) & (a[1:] == 0xA0))  # a no-break space
+    inside[nbsp] = inside[nbsp + 1] = False
     if n >= 3:  # U+2000-U+207F (E2 80|81 xx) and U+3000-U+303F (E3 80 xx)
         lead, second = a[:-2], a[1:-1]
         punct = np.flatnonzero(
