@@ -185,7 +185,10 @@ def test_a_disqualified_winner_leaves_the_board_and_its_team_is_told(
     with podium.competition.sessions() as s:
         told = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "disqualified")).all()
     assert [(m.team, "a lookup table" in m.body) for m in told] == [(winner, True)]
+    record = podium.submissions.get(subs[winner]).to_dict()  # what the team's page shows
+    assert record["disqualified"] == {"reason": "a lookup table"} and "flags" not in record
     podium.reviews.decide(subs[winner], "clear", "appeal upheld", by="Ann")
     assert [e.team_name for e in podium.finals.hall_of_fame()] == [winner]
+    assert "disqualified" not in podium.submissions.get(subs[winner]).to_dict()
     trail = [(r.decision, r.reason, r.by) for r in podium.reviews.history(subs[winner])]
     assert trail == [("disqualified", "a lookup table", "Ann"), ("cleared", "appeal upheld", "Ann")]

@@ -162,9 +162,18 @@ class Submission(Base):
     team: Mapped[Team] = relationship()
     stage: Mapped[Stage] = relationship()
     runs: Mapped[list[Run]] = relationship(back_populates="submission", order_by="Run.id")
+    reviews: Mapped[list[Review]] = relationship(order_by="Review.id", viewonly=True)
 
     def to_dict(self) -> dict[str, Any]:
-        """The one record of a submission (team and stage loaded), for `--json` and the API."""
+        """The one record of a submission (team and stage loaded), for `--json` and the API.
+        A disqualification is in it, with its reason (the team is told); flags and a
+        clearing never are (teams are not tipped off)."""
+        record = self._record()
+        if self.review == "disqualified":  # rare: its reviews are read only then
+            record["disqualified"] = {"reason": self.reviews[-1].reason if self.reviews else ""}
+        return record
+
+    def _record(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "team": self.team.name,
