@@ -26,7 +26,14 @@ import numpy as np
 import numpy.typing as npt
 
 from podium.submission.members import ScanBudget, text_chunks
-from podium.submission.shingles import NGRAM, Hashes, gram_hashes, normalised, text_hashes
+from podium.submission.shingles import (
+    NGRAM,
+    Hashes,
+    gram_hashes,
+    normalised,
+    text_hashes,
+    word_spans,
+)
 
 SKETCH = 4  # shingle hashes kept per sealed text
 MAX_TEXTS = 2_000_000  # texts indexed at most (about 100 MB): beyond, one in every few
@@ -66,32 +73,76 @@ class SealedIndex:
 
 
 def build_index(files: Iterable[Path], *, max_texts: int = MAX_TEXTS) -> SealedIndex:
-    """The index of every text field of sealed JSONL inputs."""
+    """The index of every text field of sealed JSONL inputs, a block of texts at a time."""
     files = list(files)
     records = sum(_lines(path) for path in files)  # a record holds one or two texts
     stride = max(1, math.ceil(2 * records / max_texts))
     hashes: list[Hashes] = []
-    owners: list[npt.NDArray[np.int32]] = []
-    sizes: list[int] = []
-    for number, text in enumerate(_sealed_texts(files)):
-        if number % stride:
-            continue
-        sketch = sketch_of(text)
-        if len(sketch):
-            owners.append(np.full(len(sketch), len(sizes), dtype=np.int32))
-            hashes.append(sketch)
-            sizes.append(len(sketch))
-    if not sizes:
+    owners: list[npt.NDArray[np.int64]] = []
+    sizes: list[npt.NDArray[np.int64]] = []
+    count = 0
+    for block in _blocks(text for n, text in enumerate(_sealed_texts(files)) if n % stride == 0):
+        sketch, owner, size = sketches(block)
+        hashes.append(sketch)
+        owners.append(owner + count)
+        sizes.append(size)
+        count += len(block)
+    if not count:
         return SealedIndex(np.zeros(0, np.uint64), np.zeros(0, np.int32), np.zeros(0, np.uint8))
-    all_hashes, all_owners = np.concatenate(hashes), np.concatenate(owners)
+    all_hashes: Hashes = np.concatenate(hashes)
+    all_owners, all_sizes = np.concatenate(owners), np.concatenate(sizes)
+    # texts shorter than a shingle have no sketch: numbered densely among those that do
+    kept = np.flatnonzero(all_sizes)
+    renumber = np.full(count, -1, dtype=np.int64)
+    renumber[kept] = np.arange(len(kept))
     order = np.argsort(all_hashes, kind="stable")
-    return SealedIndex(all_hashes[order], all_owners[order], np.array(sizes, dtype=np.uint8))
+    return SealedIndex(
+        all_hashes[order],
+        renumber[all_owners[order]].astype(np.int32),
+        all_sizes[kept].astype(np.uint8),
+    )
+
+
+def sketches(texts: list[str]) -> tuple[Hashes, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Each text's smallest distinct shingle hashes (at most `SKETCH`; none for a text shorter
+    than a shingle): the hashes, the text each belongs to, and each text's sketch size. The
+    texts are hashed as one block; shingles that straddle two texts are dropped."""
+    parts = [normalised(t.encode("utf-8", "replace")) for t in texts]
+    ends = np.cumsum([len(p) + 1 for p in parts])
+    values, starts = word_spans(b"\n".join(parts))
+    owner = np.searchsorted(ends, starts, side="right")
+    grams = gram_hashes(values)
+    gram_owner = owner[: len(grams)]
+    whole = gram_owner == owner[NGRAM - 1 :][: len(grams)]
+    grams, gram_owner = grams[whole], gram_owner[whole]
+    order = np.lexsort((grams, gram_owner))
+    grams, gram_owner = grams[order], gram_owner[order]
+    fresh = np.ones(len(grams), dtype=np.bool_)  # distinct (text, hash) pairs only
+    fresh[1:] = (grams[1:] != grams[:-1]) | (gram_owner[1:] != gram_owner[:-1])
+    grams, gram_owner = grams[fresh], gram_owner[fresh]
+    first = np.searchsorted(gram_owner, gram_owner, side="left")
+    keep = (np.arange(len(grams)) - first) < SKETCH
+    grams, gram_owner = grams[keep], gram_owner[keep]
+    return grams, gram_owner, np.bincount(gram_owner, minlength=len(texts))
 
 
 def sketch_of(text: str) -> Hashes:
-    """A text's smallest distinct shingle hashes (none for a text shorter than a shingle)."""
-    grams = np.unique(gram_hashes(text_hashes(normalised(text.encode("utf-8", "replace")))))
-    return grams[:SKETCH]
+    """One text's sketch."""
+    return sketches([text])[0]
+
+
+def _blocks(texts: Iterable[str], size: int = 1 << 19) -> Iterator[list[str]]:
+    """Texts in lists of about `size` characters (a block is hashed at once)."""
+    block: list[str] = []
+    length = 0
+    for text in texts:
+        block.append(text)
+        length += len(text) + 1
+        if length >= size:
+            yield block
+            block, length = [], 0
+    if block:
+        yield block
 
 
 def _lines(path: Path) -> int:

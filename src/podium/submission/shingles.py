@@ -67,15 +67,21 @@ def _tables() -> tuple[npt.NDArray[np.bool_], Hashes, Hashes]:
 
 
 def text_hashes(data: bytes) -> Hashes:
-    """One 64-bit value per word of normalised UTF-8 (at most `SPAN` bytes), computed on
-    the bytes with numpy (a regular expression over hundreds of megabytes is too slow for
+    """One 64-bit value per word of normalised UTF-8 (see `word_spans`)."""
+    return word_spans(data)[0]
+
+
+def word_spans(data: bytes) -> tuple[Hashes, npt.NDArray[np.intp]]:
+    """One 64-bit value per word of normalised UTF-8 (at most `SPAN` bytes), and where each
+    word starts, computed on the bytes with numpy (a regular expression over hundreds of megabytes is too slow for
     intake): words are runs of letters and digits; the characters of unspaced scripts (Thai,
     kana, CJK: 3-byte UTF-8 leads E0 and E3-E9) are words each; general and CJK punctuation
     separate words."""
     a = np.frombuffer(data, dtype=np.uint8)[:SPAN]
     n = len(a)
+    none = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.intp)
     if n == 0:
-        return np.zeros(0, dtype=np.uint64)
+        return none
     in_word, powers, inverse = _tables()
     inside = in_word[a]
     before = np.zeros(n, dtype=np.bool_)
@@ -85,12 +91,12 @@ def text_hashes(data: bytes) -> Hashes:
         _unspaced(a, inside, begins)
     starts = np.flatnonzero(begins)
     if len(starts) == 0:
-        return np.zeros(0, dtype=np.uint64)
+        return none
     with np.errstate(over="ignore"):
         values = a.astype(np.uint64) * powers[:n]
         values[~inside] = 0
         summed = np.add.reduceat(values, starts) * inverse[starts]
-        return (summed ^ (summed >> np.uint64(29))) * _MULT + np.uint64(1)
+        return (summed ^ (summed >> np.uint64(29))) * _MULT + np.uint64(1), starts
 
 
 def _unspaced(
