@@ -31,6 +31,7 @@ from podium.cli.options import (
 from podium.cli.participant import ServerOpt, TokenOpt, attempts_app, cancel, status
 from podium.cli.people import remove_member
 from podium.cli.questions import questions
+from podium.cli.review import review
 from podium.cli.server import serve, token_app
 from podium.cli.stages import stage_list
 from podium.cli.teams import teams_app
@@ -89,6 +90,7 @@ app.command("worker")(worker)
 app.command("workers")(workers)
 app.command("questions")(questions)
 app.command("hall-of-fame")(hall_of_fame)
+app.command("review")(review)
 
 
 @app.callback(invoke_without_command=True)
@@ -338,12 +340,14 @@ def submissions(
 
         remote_submissions(server, token, team, json_out)
         return
-    with open_podium(competition, read_only=True) as podium:
-        subs = [s.to_dict() for s in podium.submissions.find(team)]
+    with open_podium(competition, read_only=True) as podium, podium.snapshot():
+        flags = podium.reviews.flags()  # the terminal is the organizer's
+        subs = [{**s.to_dict(), "flags": flags.get(s.id, []), "review": s.review}
+                for s in podium.submissions.find(team)]  # fmt: skip
     if json_out:
         emit_json(subs)
     else:
-        print_submissions(console(), subs)
+        print_submissions(console(), subs, flagged=set(flags))
 
 
 @app.command("run")

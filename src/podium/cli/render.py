@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -215,10 +215,21 @@ def print_outcomes(console: Console, outcomes: Sequence[RunOutcome]) -> None:
     notes.print()
 
 
-def print_submissions(console: Console, subs: Sequence[dict[str, Any]]) -> None:
+def _status(sub: dict[str, Any], flagged: Collection[int]) -> str:
+    if sub.get("review") == "disqualified":
+        return f"{sub['status']}, disqualified"
+    if sub["id"] in flagged and sub.get("review") is None:
+        return f"{sub['status']}, under review"
+    return str(sub["status"])
+
+
+def print_submissions(
+    console: Console, subs: Sequence[dict[str, Any]], flagged: Collection[int] = ()
+) -> None:
     """A submission a line (who sent it, when a personal token did); errors as in
     `print_outcomes`, a line per kind; the sha256 by its first 8 digits (`--json` has it
-    whole). `subs`: the records of `podium submissions --json` (here or from a server)."""
+    whole). `subs`: the records of `podium submissions --json` (here or from a server);
+    `flagged` (the organizer's view): marked "under review" until decided."""
     table, notes = Grid("Submissions"), Notes(console)
     table.column("id", right=True)
     table.column("team", least=10, most=28)
@@ -236,7 +247,7 @@ def print_submissions(console: Console, subs: Sequence[dict[str, Any]]) -> None:
             inert(sub["team"]),
             inert(sub["stage"]),
             str(sub["attempt"]),
-            inert(sub["status"]),
+            inert(_status(sub, flagged)),
             sub["sha256"][:8],
             str(last["id"]) if last else "-",
             inert(sub["member"] or "-"),

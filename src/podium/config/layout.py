@@ -21,6 +21,7 @@ class CompetitionLayout:
     sealed/inputs/{split}/{task}/{lang}.jsonl   inputs without labels (mounted for runs)
     sealed/labels/{split}/{task}/{lang}.jsonl   labels, never mounted, read only by scoring
     sealed/manifest.json                    sha256 and counts of every public and sealed file
+    sealed/index/{manifest16}.npz           the sealed texts' sketches intake scans archives for
     artifacts/submissions/{id}-{sha16}.archive  each submission's archive (zip or tar.gz)
     artifacts/incoming/                     uploads being received and checked
     artifacts/runs/{run_id}/                log of each run, and predictions of a scored one
@@ -49,6 +50,11 @@ class CompetitionLayout:
     @property
     def manifest_file(self) -> Path:
         return self.sealed_dir / "manifest.json"
+
+    @property
+    def sealed_index_dir(self) -> Path:
+        """Derived from the sealed inputs, never mounted: kept per manifest."""
+        return self.sealed_dir / "index"
 
     def inputs_dir(self, split: str) -> Path:
         return self.sealed_dir / "inputs" / split

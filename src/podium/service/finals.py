@@ -118,7 +118,7 @@ class Finals:
             ).items()
         }
         for sub in self.submissions.find():
-            if sub.selected_for_final:
+            if sub.selected_for_final and sub.review != "disqualified":
                 chosen[sub.team] = sub.id
         return chosen
 
@@ -215,6 +215,38 @@ class Finals:
             unpack((self.c.root / sub.archive_path).read_bytes(), target)
             written.append(target)
         return written
+
+    def recompute_winners(self, stage: str) -> list[str]:
+        """A stage's winners again, after a review took a submission off (or back on) its
+        board: its hall-of-fame entries are replaced, and a changed winner is announced.
+        Nothing for a stage not yet published (its winners come at its close)."""
+        final = self.c.spec.stage(stage).split == "final"
+        with self.c.sessions() as s:
+            row = self.c.stage_row(s, stage)
+            published = row.close_report is not None and (row.revealed or not final)
+        declares = final or self.c.spec.stage(stage).declare_winner
+        if not (published and declares):
+            return []
+        with self.c.sessions.begin() as s:
+            old = list(
+                s.scalars(
+                    select(HallOfFameEntry).where(
+                        HallOfFameEntry.competition_name == self.c.spec.name,
+                        HallOfFameEntry.stage_name == stage,
+                    )
+                )
+            )
+            before = [e.team_name for e in sorted(old, key=lambda e: e.place)]
+            for entry in old:
+                s.delete(entry)
+        winners = self._record_winners(stage, places=HALL_OF_FAME_PLACES if final else 1)
+        after = [w.team_name for w in winners]
+        if after != before:
+            text = (
+                f"After a review, the winner of stage {stage} is {after[0] if after else 'nobody'}."
+            )
+            self.setup.news.publish("winner_changed", text, stage=stage, data={"winners": after})
+        return after
 
     def _record_winners(self, stage: str, *, places: int) -> list[FameEntry]:
         board = self.results.leaderboard(stage, organizer=True)

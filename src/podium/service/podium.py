@@ -23,6 +23,7 @@ from podium.service.photo_finish import PhotoFinish
 from podium.service.questions import Questions
 from podium.service.reports import Reports
 from podium.service.results import Results
+from podium.service.reviews import Reviews
 from podium.service.schedule import Schedule
 from podium.service.setup import Setup
 from podium.service.submissions import Submissions
@@ -70,6 +71,7 @@ class Podium:
             self.evaluation,
             self.photo_finish,
         )
+        self.reviews = Reviews(competition, self.news, self.finals)
         self.schedule = Schedule(competition, self.setup, self.finals)
         self.tokens = Tokens(competition)
         self.choices = Choices(competition)

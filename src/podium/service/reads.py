@@ -114,6 +114,7 @@ class SubmissionInfo:
     platform_failures: int
     runs: tuple[RunInfo, ...]
     record: Mapping[str, Any]
+    review: str | None = None  # an organizer's decision: None, "cleared", "disqualified"
 
     def to_dict(self) -> dict[str, Any]:
         """The one record of a submission, for `--json` and the API."""
@@ -229,6 +230,7 @@ def submission_info(competition: Competition, row: Submission) -> SubmissionInfo
         platform_failures=row.platform_failures,
         runs=tuple(run_info(r) for r in row.runs),
         record=row.to_dict(),
+        review=row.review,
     )
 
 

@@ -72,7 +72,11 @@ class Results:
         """Facts of scored runs in `s`'s snapshot, read with plain column queries: a
         leaderboard of a thousand runs with a hundred scores each must not build a hundred
         thousand ORM objects."""
-        scored = (Stage.competition_id == self.c.id, Run.status == "scored")
+        scored = (
+            Stage.competition_id == self.c.id,
+            Run.status == "scored",
+            Submission.review.is_distinct_from("disqualified"),  # a review took it off
+        )
         scope = (*scored, Run.kind == "evaluation", *where)
         chosen = select(Run.id).join(Submission).join(Stage).where(*scope)
         remeasured = (

@@ -154,10 +154,14 @@ class Setup:
             if examples is None
             else PoolSource(examples, source or "examples given to prepare_data")
         )
-        return prepare(
+        manifest = prepare(
             spec, self.c.layout, opened, source_label=opened.label, registry=self.c.registry,
             force=force,
         )  # fmt: skip
+        from podium.service.scans import Scans
+
+        Scans(self.c).index()  # the sealed-text index: built now, not at the first intake
+        return manifest
 
     def check_metrics(self) -> None:
         """Import every custom ("module:function") metric of the tasks; SpecError if one is

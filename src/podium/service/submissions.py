@@ -18,6 +18,7 @@ from podium.core.errors import NotFoundError, RuleError
 from podium.rules.schedule import day_start, next_day
 from podium.service.context import Competition
 from podium.service.reads import SubmissionInfo, submission_info
+from podium.service.scans import Findings, Scans
 from podium.service.setup import Setup
 from podium.store.models import AuditEvent, Run, Stage, Submission, Team, utcnow
 
@@ -42,6 +43,7 @@ class Submissions:
 
     def __init__(self, competition: Competition, setup: Setup) -> None:
         self.c, self.setup = competition, setup
+        self.scans = Scans(competition)  # sealed text and shared code, flagged at intake
         self.clock: Callable[[], datetime] = utcnow
 
     def submit(
@@ -96,8 +98,12 @@ class Submissions:
         `member`: who sent it, when a personal token did."""
         from podium.submission.intake import check_archive
 
-        check_archive(archive, where=where, scratch=self.c.layout.incoming_dir)
-        return self._reserve_file(archive, team=team, stage_name=stage, label=label, member=member)
+        findings = Findings()
+        inspect = self.scans.inspector(archive, findings)
+        check_archive(archive, where=where, scratch=self.c.layout.incoming_dir, inspect=inspect)
+        return self._reserve_file(
+            archive, team=team, stage_name=stage, label=label, member=member, findings=findings
+        )
 
     def copy_for_final(self, source: SubmissionInfo, stage: str) -> SubmitReceipt:
         """The final's copy of a team's chosen submission (the organizer runs the final)."""
@@ -160,6 +166,7 @@ class Submissions:
         label: str,
         source_submission_id: int | None = None,
         member: str | None = None,
+        findings: Findings | None = None,
     ) -> SubmitReceipt:
         """Reserve the attempt and move the archive into the store in one transaction: the
         archive is renamed (never copied under a shared name) just before the commit and
@@ -184,6 +191,8 @@ class Submissions:
                 )
                 s.add(sub)
                 s.flush()
+                if findings is not None:
+                    self.scans.record(s, sub, team_row.id, findings)
                 target = self.c.layout.submissions_dir / f"{sub.id}-{sha[:16]}.archive"
                 sub.archive_path = str(target.relative_to(self.c.root))
                 queued = s.scalar(

@@ -155,13 +155,25 @@ class Submission(Base):
     # who sent it, by a personal token (None: a team-wide token, the CLI, or older rows); a
     # name, not a link, so it stays true after the member leaves the team
     member: Mapped[str | None] = mapped_column(String(200))
+    # an organizer's last decision on its flags (0017): None, "cleared" or "disqualified"
+    # (off every board); the decisions themselves are rows of `reviews`
+    review: Mapped[str | None] = mapped_column(String(20))
 
     team: Mapped[Team] = relationship()
     stage: Mapped[Stage] = relationship()
     runs: Mapped[list[Run]] = relationship(back_populates="submission", order_by="Run.id")
+    reviews: Mapped[list[Review]] = relationship(order_by="Review.id", viewonly=True)
 
     def to_dict(self) -> dict[str, Any]:
-        """The one record of a submission (team and stage loaded), for `--json` and the API."""
+        """The one record of a submission (team and stage loaded), for `--json` and the API.
+        A disqualification is in it, with its reason (the team is told); flags and a
+        clearing never are (teams are not tipped off)."""
+        record = self._record()
+        if self.review == "disqualified":  # rare: its reviews are read only then
+            record["disqualified"] = {"reason": self.reviews[-1].reason if self.reviews else ""}
+        return record
+
+    def _record(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "team": self.team.name,
@@ -517,4 +529,42 @@ class AuditEvent(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
     actor: Mapped[str] = mapped_column(StoredString(300), default="")  # who, as shown
     reason: Mapped[str] = mapped_column(StoredText, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SubmissionFlag(Base):
+    """Something an organizer should look at (0017): sealed text in the archive, an archive
+    or code file shared with another team. Shown to organizers only."""
+
+    __tablename__ = "submission_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # sealed-text | identical | similar
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CodePrint(Base):
+    """One winnowed fingerprint of one code file of a submission (0017): the index that finds
+    near-identical files across teams at intake."""
+
+    __tablename__ = "code_prints"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    path: Mapped[str] = mapped_column(StoredString(300))
+    value: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class Review(Base):
+    """An organizer's decision on a submission (0017): the audit trail of reviews."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(20))  # cleared | disqualified
+    reason: Mapped[str] = mapped_column(StoredText, default="")
+    by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -33,12 +33,22 @@ def incoming_file(folder: Path) -> Iterator[Path]:
         path.unlink(missing_ok=True)
 
 
-def check_archive(source: Source, *, where: str, scratch: Path | None = None) -> SubmissionManifest:
+def check_archive(
+    source: Source,
+    *,
+    where: str,
+    scratch: Path | None = None,
+    inspect: Callable[[Path], object] | None = None,
+) -> SubmissionManifest:
     """Refuse an archive that could never run: its listing first (nothing written), then a
-    budgeted extraction into a temporary folder under `scratch`, then its podium.toml."""
+    budgeted extraction into a temporary folder under `scratch`, then its podium.toml.
+    `inspect`: called with the extracted folder of an archive that passed (the scans)."""
     listing = list_archive(source, label=where)
     if scratch is not None:
         scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="check-", dir=scratch) as tmp:
         folder = extract(source, listing, Path(tmp) / "submission", where)
-        return load_submission_manifest(folder, where=where)
+        manifest = load_submission_manifest(folder, where=where)
+        if inspect is not None:
+            inspect(folder)
+        return manifest

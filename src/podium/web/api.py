@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, PlainTextResponse, Response
+from pydantic import BaseModel, Field
 
 from podium.web import actions, views
 from podium.web.deps import Id, Organizer, SignedIn, TeamMember, Who, podium_of
@@ -157,6 +158,29 @@ def reveal_final(request: Request, _: Organizer) -> dict[str, Any]:
     then `revealed` is false until it is done)."""
     winners = actions.reveal_final(request)
     return {"revealed": winners is not None, "winners": winners or []}
+
+
+@router.get("/flags")
+def flags(request: Request, _: Organizer) -> list[dict[str, Any]]:
+    """Flagged submissions, newest first: organizers only (teams are never tipped off)."""
+    return views.flagged(podium_of(request))
+
+
+class ReviewBody(BaseModel):
+    decision: Literal["clear", "disqualify"]
+    reason: str = Field(
+        "", max_length=2000, description="required to disqualify; the team reads it"
+    )
+
+
+@router.post("/submissions/{submission_id}/review")
+def review(request: Request, who: Organizer, submission_id: Id, body: ReviewBody) -> dict[str, Any]:
+    """Decide on a submission: kept in the audit trail; a disqualified one leaves the boards,
+    its stage's winners are recomputed and its team is told the reason."""
+    decided = podium_of(request).reviews.decide(
+        submission_id, body.decision, body.reason, by=who.display
+    )
+    return decided.to_dict()
 
 
 @router.post("/runs/{run_id}/retry", status_code=202)

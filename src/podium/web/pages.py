@@ -100,7 +100,9 @@ def leaderboard_page(
         "leaderboard.html",
         who,
         board=view.leaderboard,
-        board_html=_board_html(request, view, languages=languages, code=code_released),
+        board_html=_board_html(
+            request, view, languages=languages, code=code_released, review=_review(request, who)
+        ),
         hidden=None,
         tabs=tabs,
         stage=view.leaderboard.stage,
@@ -114,18 +116,33 @@ def leaderboard_page(
 _FRAGMENTS = 32  # rendered boards kept (stages x languages x code shown)
 
 
-def _board_html(request: Request, view: Board, *, languages: bool, code: bool) -> Markup:
+def _review(request: Request, who: Principal | None) -> frozenset[int]:
+    """Submissions an organizer's board marks "under review" (nobody else's board does)."""
+    if not allowed(who, "manage", Administration()):
+        return frozenset()
+    return podium_of(request).reviews.under_review()
+
+
+def _board_html(
+    request: Request,
+    view: Board,
+    *,
+    languages: bool,
+    code: bool,
+    review: frozenset[int] = frozenset(),
+) -> Markup:
     """The board's table, decisions and charts, rendered once per board revision: what
-    the page adds per request (who, tabs, nonce, form token) is small."""
-    cache: dict[tuple[int, str, bool, bool], Markup] = request.app.state.fragments
-    key = (view.revision, view.stage.name, languages, code)
+    the page adds per request (who, tabs, nonce, form token) is small. `review`: rows an
+    organizer sees marked "under review"."""
+    cache: dict[tuple[int, str, bool, bool, frozenset[int]], Markup] = request.app.state.fragments
+    key = (view.revision, view.stage.name, languages, code, review)
     html = cache.get(key)
     if html is None:
         templates: Jinja2Templates = request.app.state.templates
         html = Markup(
             templates.env.get_template("_board.html").render(
                 board=view.leaderboard, charts=view.charts, languages=languages,
-                code_released=code,
+                code_released=code, under_review=review,
             )
         )  # fmt: skip
         if len(cache) >= _FRAGMENTS:
@@ -267,6 +284,7 @@ def admin_page(request: Request, who: OrganizerPage) -> HTMLResponse:
                     "last_error": worker.last_error if worker else None},
             efficiency=views.efficiency_overview(podium),
             fleet=views.fleet_overview(podium),
+            flagged=views.flagged(podium),
         )  # fmt: skip
 
 
@@ -308,6 +326,19 @@ def admin_final(request: Request, _: Organizer, action: str) -> RedirectResponse
     else:
         raise NotFoundError(f"unknown final action {action!r}", hint="run or reveal")
     return _back("/admin")
+
+
+@router.post("/admin/submissions/{submission_id}/review")
+def admin_review(
+    request: Request,
+    who: Organizer,
+    submission_id: Id,
+    decision: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """An organizer's decision on a flagged submission (the admin page's form)."""
+    podium_of(request).reviews.decide(submission_id, decision, reason, by=who.display)
+    return _back("/admin#flags")
 
 
 @router.post("/admin/runs/{run_id}/retry")

@@ -244,6 +244,18 @@ def runs_overview(podium: Podium) -> list[dict[str, Any]]:
     return sorted(out, key=lambda r: -int(r["run_id"]))
 
 
+def flagged(podium: Podium) -> list[dict[str, Any]]:
+    """Flagged submissions for organizers, newest first: what was found and any decision."""
+    flags = podium.reviews.flags()
+    return [
+        {"submission_id": sub.id, "team": sub.team, "stage": sub.stage.name,
+         "attempt": sub.attempt, "status": sub.status, "review": sub.review,
+         "flags": flags[sub.id]}
+        for sub in reversed(podium.submissions.find())
+        if sub.id in flags
+    ]  # fmt: skip
+
+
 def hall_of_fame(podium: Podium) -> list[dict[str, Any]]:
     """Newest stage first, then by place; `ordinal` (1st) and `badge` (gold) for the tiles."""
     return [
