@@ -339,7 +339,8 @@ def show_run(
     with open_podium(competition, read_only=True) as podium:
         run = podium.results.run(run_id)
         data = {**run.to_dict(), "log_tail": run.log_tail}
-        if json_out:
+        if json_out:  # the organizer's view: the canary test too (never on team pages)
+            data["integrity"] = run.integrity
             emit_json(data)
         else:
             print_run(console(), data, data.pop("log_tail"))
