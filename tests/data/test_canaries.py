@@ -169,3 +169,66 @@ def test_share_zero_turns_canaries_off(tmp_path: Path, sample_dir: Path) -> None
     assert manifest.canaries is not None
     assert set(manifest.canaries.perturbations.values()) == {None}
     assert not list((tmp_path / "sealed").rglob("*.canaries.jsonl"))
+
+
+def test_the_same_seed_seals_the_same_canaries(
+    tmp_path: Path, sealed: tuple[Path, Manifest]
+) -> None:
+    _, first = sealed
+    again = _prepare(tmp_path, SAMPLE)
+    assert again.files == first.files and again.canaries == first.canaries
+
+
+DECLARED = """
+name = "d"
+[tasks.reviews]
+type = "classification"
+labels = ["bad", "good"]
+canary = "perturb:shout"
+[tasks.plain]
+type = "classification"
+labels = ["bad", "good"]
+[integrity]
+canary_share = 0.25
+"""
+HOOK = '''
+def shout(inputs, answer, rng):
+    assert answer in ("bad", "good")
+    return {"text": inputs["text"].upper() + "!" * rng.randint(1, 3)}
+'''
+
+
+@pytest.mark.store
+def test_a_declared_task_takes_its_hook_and_one_without_has_none(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from podium.cli.main import app
+    from podium.data.examples import GenericExample
+    from podium.service import Podium
+
+    (tmp_path / "perturb.py").write_text(HOOK)
+    (tmp_path / "competition.toml").write_text(DECLARED)
+    examples = {
+        (task, "default"): [
+            GenericExample({"text": f"a {w} stay #{i}"}, "good" if w == "great" else "bad")
+            for i in range(200)
+            for w in (("great", "dull")[i % 2],)
+        ]
+        for task in ("reviews", "plain")
+    }
+    podium = Podium.open(tmp_path)
+    manifest = podium.setup.prepare_data(examples=examples)
+    podium.close()
+    assert manifest.canaries is not None
+    assert manifest.canaries.perturbations == {"reviews": "hook perturb:shout", "plain": None}
+    labels = CompetitionLayout(tmp_path).labels_dir("eval")
+    inputs = _records(CompetitionLayout(tmp_path).inputs_dir("eval") / "reviews" / "default.jsonl")
+    pairs = canary_map(labels, "reviews", "default")
+    assert pairs and all(
+        str(inputs[c]["text"]).startswith(str(inputs[o]["text"]).upper()) for c, o in pairs.items()
+    )
+    assert not canary_map(labels, "plain", "default")
+    shown = CliRunner().invoke(app, ["data", "info", "-c", str(tmp_path)])
+    assert shown.exit_code == 0, shown.output
+    assert "canaries of plain: no canaries" in " ".join(shown.output.split())
+    assert "hook perturb:shout" in shown.output
