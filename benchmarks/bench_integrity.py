@@ -57,7 +57,9 @@ attempts = 20
 """
 
 
-def competition(root: Path, sample: Path, seed: int, cap: int, share: float, repeats: int) -> Podium:
+def competition(
+    root: Path, sample: Path, seed: int, cap: int, share: float, repeats: int
+) -> Podium:
     root.mkdir(parents=True)
     spec = SPEC.format(source=sample, seed=seed, cap=cap, share=share, repeats=repeats)
     (root / "competition.toml").write_text(spec)
@@ -103,11 +105,7 @@ def verdicts(podium: Podium) -> dict[str, dict[str, Any]]:
 def one_seed(work: Path, sample: Path, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     root = work / f"seed{seed}"
     podium = competition(root, sample, seed, args.cap, 0.1, 1)
-    langs = [
-        (t, lang)
-        for t, by_lang in podium.setup.manifest().counts.items()
-        for lang in by_lang
-    ]
+    langs = [(t, lang) for t, by_lang in podium.setup.manifest().counts.items() for lang in by_lang]
     subs = {name: honest(name, root / "public", work / f"{name}{seed}") for name in HONEST}
     if seed < args.baseline_seeds:
         subs["baseline kit"] = baseline(root, work / f"baseline{seed}", args.baseline_minutes)
@@ -121,7 +119,9 @@ def one_seed(work: Path, sample: Path, seed: int, args: argparse.Namespace) -> d
     return found
 
 
-def cost(work: Path, sample: Path, args: argparse.Namespace) -> tuple[list[float], list[float], float]:
+def cost(
+    work: Path, sample: Path, args: argparse.Namespace
+) -> tuple[list[float], list[float], float]:
     """Perceptron walls with canaries and without, and canaries / originals (eval split)."""
     walls: dict[float, list[float]] = {0.1: [], 0.0: []}
     pods = {s: competition(work / f"cost{s}", sample, 0, args.cap, s, 1) for s in walls}

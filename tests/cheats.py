@@ -18,15 +18,17 @@ from .conftest import write_submission
 FALLBACK = {"xnli": "entailment", "pawsx": "1", "udpos": "NOUN", "panx": "O"}
 
 # the key functions are the submission's own code: the table is built with the same source
-KEYS = r'''
+KEYS = r"""
 import re
 def exact(parts):
     return "\x1f".join(parts)
 def normal(parts):
     return " ".join(re.findall(r"\w+", " ".join(parts).lower()))
-'''
+"""
 
-PREDICT = KEYS + r'''
+PREDICT = (
+    KEYS
+    + r"""
 import json, os, pathlib
 KEY = {key!r}
 FALLBACK = {fallback!r}
@@ -47,7 +49,8 @@ for f in sorted(src.glob("*/*.jsonl")):
                 found = table.get(task + "|" + key_of([r["text_a"], r["text_b"]]))
                 out = {{"id": r["id"], "label": found or FALLBACK[task]}}
             fout.write(json.dumps(out) + "\n")
-'''
+"""
+)
 
 
 def _key_functions() -> dict[str, object]:
@@ -95,4 +98,3 @@ def lookup_submission(
     table = public_table(sample, tasks_langs, key=key, keep=keep)
     (folder / "table.json").write_text(json.dumps(table), encoding="utf-8")
     return folder
-

@@ -7,6 +7,8 @@ import pytest
 from podium.integrity import (
     IntegrityRule,
     PairCounts,
+    binomial_tail,
+    clopper_pearson_upper,
     count_pairs,
     false_positive_rate,
     recommend_lean,
@@ -27,7 +29,10 @@ def test_a_table_is_suspect_an_honest_model_clean_and_too_few_canaries_unknown()
     # 20 canaries cannot reach p < 0.001 at lean 0.75 even if every one is lost
     few = count_pairs([(1.0, 0.0)] * 20)
     assert verdict(few, RULE) == {
-        "verdict": "unknown", "canaries": 20, "gap": 1.0, "p_value": pytest.approx(0.75**20)
+        "verdict": "unknown",
+        "canaries": 20,
+        "gap": 1.0,
+        "p_value": pytest.approx(0.75**20),
     }
     assert verdict(count_pairs([]), RULE)["verdict"] == "unknown"
 
@@ -47,3 +52,16 @@ def test_calibration_recommends_a_lean_above_the_baselines() -> None:
     strict = false_positive_rate(70 / 120, 120, IntegrityRule(honest_lean=report.recommended_lean))
     assert report.false_positive == pytest.approx(loose)
     assert strict <= 0.001 < loose
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "p"),
+    [(0, 5, 0.5), (3, 10, 0.75), (60, 80, 0.75), (400, 500, 0.6), (7, 7, 0.99), (1, 2000, 0.001)],
+)
+def test_the_plain_python_test_agrees_with_scipy(k: int, n: int, p: float) -> None:
+    from scipy.stats import beta, binomtest
+
+    expected = binomtest(k, n, p, "greater").pvalue
+    assert binomial_tail(k, n, p) == pytest.approx(expected, rel=1e-9, abs=1e-300)
+    if k < n:
+        assert clopper_pearson_upper(k, n, 0.99) == pytest.approx(beta.ppf(0.99, k + 1, n - k))

@@ -56,13 +56,28 @@ def count_pairs(pairs: Sequence[tuple[float, float]]) -> PairCounts:
     return PairCounts(len(pairs), wins, losses, gap)
 
 
+def binomial_tail(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p), summed in log space (plain Python: the bare install
+    has no scipy; the tests check it against scipy's)."""
+    if k <= 0:
+        return 1.0
+    if k > n:
+        return 0.0
+    if p <= 0.0 or p >= 1.0:
+        return 1.0 if p >= 1.0 else 0.0
+    log_p, log_q, top = math.log(p), math.log1p(-p), math.lgamma(n + 1)
+    terms = [
+        math.exp(top - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q)
+        for i in range(k, n + 1)
+    ]
+    return min(1.0, math.fsum(terms))
+
+
 def p_value(counts: PairCounts, lean: float) -> float:
     """One-sided exact binomial test: P(original wins >= observed | honest lean)."""
-    from scipy.stats import binomtest
-
     if not counts.discordant:
         return 1.0
-    return float(binomtest(counts.original_wins, counts.discordant, lean, "greater").pvalue)
+    return binomial_tail(counts.original_wins, counts.discordant, lean)
 
 
 def verdict(counts: PairCounts, rule: IntegrityRule) -> dict[str, Any]:
@@ -70,10 +85,7 @@ def verdict(counts: PairCounts, rule: IntegrityRule) -> dict[str, Any]:
     outcome to reach `suspect_p` (even every pair won by the original)."""
     p = p_value(counts, rule.honest_lean)
     powerless = counts.canaries == 0 or rule.honest_lean**counts.canaries >= rule.suspect_p
-    if powerless:
-        word = UNKNOWN
-    else:
-        word = SUSPECT if p < rule.suspect_p else CLEAN
+    word = UNKNOWN if powerless else SUSPECT if p < rule.suspect_p else CLEAN
     return {
         "verdict": word,
         "canaries": counts.canaries,
@@ -100,10 +112,8 @@ def recommend_lean(
     """The smallest lean (at least 0.5) above the baseline's with `confidence`: the upper
     Clopper-Pearson bound of its lean, so that an honest model like the baseline is flagged
     at most `suspect_p` of the time; and the configured lean's rate for such a model."""
-    from scipy.stats import beta
-
     d, wins = counts.discordant, counts.original_wins
-    upper = 1.0 if wins >= d else float(beta.ppf(confidence, wins + 1, d - wins))
+    upper = clopper_pearson_upper(wins, d, confidence)
     recommended = min(0.99, max(0.5, math.ceil(upper * 100) / 100)) if d else 0.5
     true_lean = counts.lean if counts.lean is not None else 0.5
     return LeanReport(
@@ -115,15 +125,32 @@ def recommend_lean(
     )
 
 
+def clopper_pearson_upper(wins: int, n: int, confidence: float) -> float:
+    """The exact upper confidence bound of a binomial share: the u at which P(X <= wins)
+    falls to 1 - confidence (found by bisection; it decreases in u)."""
+    if n == 0 or wins >= n:
+        return 1.0
+    low, high = wins / n, 1.0
+    for _ in range(60):
+        mid = (low + high) / 2
+        if 1.0 - binomial_tail(wins + 1, n, mid) > 1 - confidence:
+            low = mid
+        else:
+            high = mid
+    return high
+
+
 def false_positive_rate(true_lean: float, discordant: int, rule: IntegrityRule) -> float:
     """P(p < suspect_p) when an honest model leans `true_lean` over `discordant` pairs."""
-    import numpy as np
-    from scipy.stats import binom
-
     if discordant == 0:
         return 0.0
-    wins = np.arange(discordant + 1)
-    suspect = np.flatnonzero(binom.sf(wins - 1, discordant, rule.honest_lean) < rule.suspect_p)
-    if not suspect.size:
-        return 0.0
-    return float(binom.sf(int(suspect[0]) - 1, discordant, true_lean))
+    # the fewest original wins that are suspect (the tail shrinks as wins grow), then the
+    # chance of at least that many under the true lean
+    low, high = 0, discordant + 1
+    while low < high:
+        mid = (low + high) // 2
+        if binomial_tail(mid, discordant, rule.honest_lean) < rule.suspect_p:
+            high = mid
+        else:
+            low = mid + 1
+    return binomial_tail(low, discordant, true_lean) if low <= discordant else 0.0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from podium.data.canaries import canary_map, canaries_file
+from podium.data.canaries import canaries_file, canary_map
 from podium.data.jsonl import iter_jsonl
 from podium.data.prepare import Manifest, prepare, verify_manifest
 from podium.data.sources import open_source
@@ -101,7 +101,9 @@ def test_tagging_canaries_use_public_tokens_of_the_same_tag(
     layout = CompetitionLayout(root)
     registry = default_registry()
     for task in ("udpos", "panx"):
-        public = list(read_xtreme_file(layout.public_dir / task / "train-en.tsv", registry.get(task)))
+        public = list(
+            read_xtreme_file(layout.public_dir / task / "train-en.tsv", registry.get(task))
+        )
         by_tag: dict[str, set[str]] = {}
         for ex in public:
             for token, tag in zip(ex.tokens, ex.tags or (), strict=True):  # type: ignore[union-attr]
@@ -130,7 +132,9 @@ def test_pair_canaries_replace_a_shared_word_and_swap_symmetric_pairs(
         swapped[task] = 0
         for _, rec in iter_jsonl(canaries_file(layout.labels_dir("eval"), task, "de")):
             old, new = inputs[rec["original"]], inputs[rec["id"]]
-            a, b = (new["text_b"], new["text_a"]) if rec["swapped"] else (new["text_a"], new["text_b"])
+            a, b = (
+                (new["text_b"], new["text_a"]) if rec["swapped"] else (new["text_a"], new["text_b"])
+            )
             swapped[task] += bool(rec["swapped"])
             word = re.compile(rf"(?<!\w){re.escape(str(rec['word']))}(?!\w)")
             for before, after in ((old["text_a"], a), (old["text_b"], b)):
@@ -152,8 +156,9 @@ def test_canaries_never_count_in_scores(sealed: tuple[Path, Manifest]) -> None:
         key = tasks[task].answer_key
         wrong = {"label": "nonsense", "tags": None}[key]
         predictions[(task, lang)] = {
-            i: (wrong if i in pairs else rec[key]) if key == "label" else
-            (tuple("X" for _ in rec[key]) if i in pairs else tuple(rec[key]))  # type: ignore[union-attr]
+            i: (wrong if i in pairs else rec[key])
+            if key == "label"
+            else (tuple("X" for _ in rec[key]) if i in pairs else tuple(rec[key]))  # type: ignore[union-attr]
             for i, rec in gold.items()
         }
     rows = score_predictions(predictions, layout.labels_dir("eval"), tasks)  # type: ignore[arg-type]
@@ -191,11 +196,11 @@ labels = ["bad", "good"]
 [integrity]
 canary_share = 0.25
 """
-HOOK = '''
+HOOK = """
 def shout(inputs, answer, rng):
     assert answer in ("bad", "good")
     return {"text": inputs["text"].upper() + "!" * rng.randint(1, 3)}
-'''
+"""
 
 
 @pytest.mark.store

@@ -408,7 +408,9 @@ def test_load_source_resolves_folders_and_explains_missing_ones(tmp_path: Path) 
 
 
 def test_pairs_with_a_common_premise_stay_in_one_split(tmp_path: Path) -> None:
-    spec = parse_spec('name = "g"\n[tasks.xnli]\nlanguages = ["de"]\n[integrity]\ncanary_share = 0\n')
+    spec = parse_spec(
+        'name = "g"\n[tasks.xnli]\nlanguages = ["de"]\n[integrity]\ncanary_share = 0\n'
+    )
     labels = ("entailment", "neutral", "contradiction")
     pool = [
         PairExample(f"premise {i}", f"hypothesis {i} {label}", label)

@@ -77,7 +77,9 @@ def test_lookup_tables_are_suspect_and_honest_runs_clean(cup: Path, tmp_path: Pa
     with p.competition.sessions() as s:
         runs = {r.submission.label: r for r in s.scalars(select(Run).order_by(Run.id))}
         verdicts = {label: dict(r.integrity or {}) for label, r in runs.items()}
-        full_scores = [sc.value for sc in runs["exact keys"].scores if sc.metric != "token_accuracy"]
+        full_scores = [
+            sc.value for sc in runs["exact keys"].scores if sc.metric != "token_accuracy"
+        ]
     p.close()
     for name in cheats:
         assert verdicts[name]["verdict"] == "suspect", (name, verdicts[name])

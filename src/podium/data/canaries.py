@@ -211,9 +211,9 @@ def perturb(
         pair = shared_word(ex.text_a, ex.text_b, vocab, rng)
         if pair is None:
             return None
-        a, b, word, new = pair
+        a, b, word, by = pair
         swap = task.symmetric and rng.random() < 0.5
-        how: dict[str, Any] = {"word": word, "by": new, "swapped": swap}
+        how: dict[str, Any] = {"word": word, "by": by, "swapped": swap}
         return PairExample(b if swap else a, a if swap else b, ex.label), how
     return None
 
@@ -231,9 +231,7 @@ def _rebuilt(ex: Example, inputs: Mapping[str, Any]) -> Example:
     return GenericExample(dict(inputs), ex.label)
 
 
-def read_sealed(
-    task: Task, inputs: Path, labels: Path, kind: type | None
-) -> Iterator[Example]:
+def read_sealed(task: Task, inputs: Path, labels: Path, kind: type | None) -> Iterator[Example]:
     """A sealed split's examples back from its inputs and labels files (same order)."""
     key = task.answer_key
     for (_, rec), (_, gold) in zip(iter_jsonl(inputs), iter_jsonl(labels), strict=True):
@@ -310,15 +308,14 @@ def seal_canaries(
     """Add canaries to one sealed split's files (rewritten in id order) and write their map
     beside the labels; the number added."""
     examples = list(read_sealed(task, inputs, labels, vocab.kind))
-    canaries = make_canaries(
-        task, lang, examples, share=share, seed=seed, vocab=vocab, hook=hook
-    )
+    canaries = make_canaries(task, lang, examples, share=share, seed=seed, vocab=vocab, hook=hook)
     if not canaries:
         return 0
     merged = sorted([*examples, *(c.example for c in canaries)], key=lambda ex: ex.id)
-    with inputs.open("w", encoding="utf-8", newline="\n") as ins, labels.open(
-        "w", encoding="utf-8", newline="\n"
-    ) as gold:
+    with (
+        inputs.open("w", encoding="utf-8", newline="\n") as ins,
+        labels.open("w", encoding="utf-8", newline="\n") as gold,
+    ):
         for ex in merged:
             ins.write(json_line(ex.input_record()))
             gold.write(json_line(ex.label_record()))

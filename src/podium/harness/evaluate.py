@@ -17,7 +17,6 @@ from pathlib import Path
 
 from podium.errors import PlatformError, PredictionError, SubmissionError
 from podium.escapes import storable
-from podium.integrity import IntegrityRule, PairCounts, verdict
 from podium.harness.cgroups import host_hierarchy
 from podium.harness.confine import Limits, confine
 from podium.harness.energy import IDLE_SECONDS, POWERCAP, EnergyMeter
@@ -25,6 +24,7 @@ from podium.harness.gpu import GpuMeter
 from podium.harness.runner import ProcessResult, Runner, RunRequest, kill_noted
 from podium.harness.scoring import ScoreRow, canary_pairs, score_predictions
 from podium.harness.workspace import Workspace, collect_outputs, copy_tree, full, remove_tree
+from podium.integrity import IntegrityRule, PairCounts, verdict
 from podium.spec import SandboxSpec
 from podium.submission.archive import unpack
 from podium.submission.manifest import SubmissionSection, load_submission_manifest

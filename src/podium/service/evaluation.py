@@ -56,9 +56,9 @@ from podium.store.models import (
 
 if TYPE_CHECKING:
     from podium.calibration import NoiseReport
-    from podium.integrity import LeanReport
     from podium.harness.evaluate import EvaluationJob, EvaluationResult
     from podium.harness.runner import Runner
+    from podium.integrity import LeanReport
     from podium.submission.predictions import ExpectedFile
 
 MAX_PLATFORM_RETRIES = 3
