@@ -96,3 +96,20 @@ def test_lookup_tables_are_suspect_and_honest_runs_clean(cup: Path, tmp_path: Pa
     assert json.loads(shown.output)["integrity"]["verdict"] == "suspect"
     listed = CliRunner().invoke(app, ["submissions", "-c", str(cup), "--json"])
     assert listed.exit_code == 0 and "p_value" not in listed.output
+
+
+def test_calibrate_reports_the_baselines_canary_gap(cup: Path, tmp_path: Path) -> None:
+    shown = CliRunner().invoke(
+        app, ["calibrate", "--submission", str(constant(tmp_path)), "--runs", "3", "-c", str(cup)]
+    )
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.split())
+    assert "gap +0.000" in text and "0 discordant" in text
+    assert "recommended honest_lean: 0.50; configured: 0.75" in text
+    p = Podium.open(cup)
+    with p.competition.sessions() as s:
+        from podium.store.models import Calibration
+
+        stored = s.scalars(select(Calibration)).one().integrity
+    p.close()
+    assert stored is not None and stored["canaries"] > 50 and stored["recommended_lean"] == 0.5

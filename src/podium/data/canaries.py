@@ -90,6 +90,7 @@ class Vocabulary:
     by_tag: dict[str, dict[str, None]] = field(default_factory=dict)
     words: dict[str, None] = field(default_factory=dict)
     kind: type | None = None
+    _pools: dict[tuple[str, tuple[bool, bool] | None], list[str]] = field(default_factory=dict)
 
     def observe(self, ex: Example, *, public: bool) -> None:
         self.kind = self.kind or type(ex)
@@ -105,6 +106,31 @@ class Vocabulary:
                 if len(word) > 2 and not word.isdigit():
                     self.words.setdefault(word)
 
+    def pool(self, tag: str | None, shape: tuple[bool, bool] | None = None) -> list[str]:
+        """The public tokens of a gold tag (None: the words of pairs), of one shape if given;
+        listed once, in the order first seen."""
+        key = (tag or "", shape)
+        if key not in self._pools:
+            every = self.words if tag is None else self.by_tag.get(tag, {})
+            self._pools[key] = [w for w in every if shape is None or _shape(w) == shape]
+        return self._pools[key]
+
+
+def _draw(rng: random.Random, pools: Sequence[list[str]], avoid: set[str]) -> str | None:
+    """A word of the first pool that has one not in `avoid` (a few random tries, then a
+    scan), or None."""
+    for pool in pools:
+        for _ in range(8):
+            if not pool:
+                break
+            word = rng.choice(pool)
+            if word not in avoid:
+                return word
+        rest = [w for w in pool if w not in avoid] if len(pool) <= 8 else []
+        if rest:
+            return rng.choice(rest)
+    return None
+
 
 def same_tag_tokens(
     tokens: Sequence[str], tags: Sequence[str], vocab: Vocabulary, rng: random.Random
@@ -113,17 +139,22 @@ def same_tag_tokens(
     one, the same capitalisation); the positions replaced. None when none can be."""
     out = list(tokens)
     choices = [
-        i for i, tag in enumerate(tags) if len(vocab.by_tag.get(tag, {}).keys() - {tokens[i]})
+        i
+        for i, tag in enumerate(tags)
+        if len(vocab.pool(tag)) > 1 or vocab.pool(tag)[:1] not in ([], [tokens[i]])
     ]
     if not choices:
         return None
     k = max(1, round(TOKEN_SHARE * len(tokens)))
     picked = sorted(rng.sample(choices, min(k, len(choices))))
+    replaced = []
     for i in picked:
-        pool = [t for t in vocab.by_tag[tags[i]] if t != tokens[i]]
-        alike = [t for t in pool if _shape(t) == _shape(tokens[i])]
-        out[i] = rng.choice(alike or pool)
-    return out, picked
+        pools = (vocab.pool(tags[i], _shape(tokens[i])), vocab.pool(tags[i]))
+        word = _draw(rng, pools, {tokens[i]})
+        if word is not None:
+            out[i] = word
+            replaced.append(i)
+    return (out, replaced) if replaced else None
 
 
 def shared_word(
@@ -131,18 +162,16 @@ def shared_word(
 ) -> tuple[str, str, str, str] | None:
     """(text_a, text_b, word, replacement): a word found in both texts replaced everywhere
     in both by one public training word of the same shape; None when there is none."""
-    in_a = {w for w in _WORD.findall(text_a) if len(w) > 2}
-    shared = sorted(w for w in _WORD.findall(text_b) if w in in_a)
-    if not shared or not vocab.words:
+    in_both = {w for w in _WORD.findall(text_a) if len(w) > 2} & set(_WORD.findall(text_b))
+    if not in_both or not vocab.words:
         return None
-    word = rng.choice(sorted(set(shared)))
-    pool = [w for w in vocab.words if w != word and w not in in_a]
-    alike = [w for w in pool if _shape(w) == _shape(word)]
-    if not (alike or pool):
+    word = rng.choice(sorted(in_both))
+    avoid = set(_WORD.findall(f"{text_a} {text_b}"))
+    new = _draw(rng, (vocab.pool(None, _shape(word)), vocab.pool(None)), avoid)
+    if new is None:
         return None
-    new = rng.choice(alike or pool)
     pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
-    return pattern.sub(new, text_a), pattern.sub(new, text_b), word, new
+    return pattern.sub(lambda _: new, text_a), pattern.sub(lambda _: new, text_b), word, new
 
 
 def _shape(word: str) -> tuple[bool, bool]:
