@@ -154,9 +154,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-integrity-") as tmp:
         work = Path(tmp)
         for seed in range(args.seeds):
-            for label, v in one_seed(work, args.sample, seed, args).items():
+            verdict_of = one_seed(work, args.sample, seed, args)
+            for label, v in verdict_of.items():
                 rows.setdefault(label, []).append(v)
-            print(f"seed {seed}: " + ", ".join(f"{k} {v[-1].get('verdict')}" for k, v in rows.items()),
+            print(f"seed {seed}: " + ", ".join(f"{k} {v.get('verdict')}" for k, v in verdict_of.items()),
                   flush=True)  # fmt: skip
         with_c, without, extra = cost(work, args.sample, args)
     print(f"\n{'submission':<14} {'seeds':>5} {'suspect':>7} {'canaries':>8} "

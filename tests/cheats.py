@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from podium.data.examples import PairExample, TaggedExample
@@ -64,17 +64,18 @@ def public_table(
 ) -> dict[str, object]:
     """Every labelled item of the public source files of these (task, language)s, keyed by
     its text; `keep` < 1 keeps that share of them (picked by a hash of the key)."""
-    key_of = _key_functions()[key]
+    key_of: Callable[[list[str]], str] = _key_functions()[key]  # type: ignore[assignment]
     registry = default_registry()
     table: dict[str, object] = {}
     for task_id, lang in tasks_langs:
         task = registry.get(task_id)
         for path in sorted((sample / task_id).glob(f"*-{lang}.tsv")):
             for ex in read_xtreme_file(path, task):
+                answer: object
                 if isinstance(ex, PairExample):
-                    k, answer = key_of([ex.text_a, ex.text_b]), ex.label  # type: ignore[operator]
+                    k, answer = key_of([ex.text_a, ex.text_b]), ex.label
                 elif isinstance(ex, TaggedExample):
-                    k, answer = key_of(list(ex.tokens)), list(ex.tags or ())  # type: ignore[operator]
+                    k, answer = key_of(list(ex.tokens)), list(ex.tags or ())
                 else:
                     continue
                 entry = f"{task_id}|{k}"
