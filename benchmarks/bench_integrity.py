@@ -107,7 +107,7 @@ def one_seed(work: Path, sample: Path, seed: int, args: argparse.Namespace) -> d
     podium = competition(root, sample, seed, args.cap, 0.1, 1)
     langs = [(t, lang) for t, by_lang in podium.setup.manifest().counts.items() for lang in by_lang]
     subs = {name: honest(name, root / "public", work / f"{name}{seed}") for name in HONEST}
-    if seed < args.baseline_seeds:
+    if seed - args.first_seed < args.baseline_seeds:
         subs["baseline kit"] = baseline(root, work / f"baseline{seed}", args.baseline_minutes)
     subs["full table"] = lookup_submission(work / f"full{seed}", sample, langs, key="exact")
     subs["half table"] = lookup_submission(work / f"half{seed}", sample, langs, keep=0.5)
@@ -143,6 +143,7 @@ def cost(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=0, help="to share seeds among runs")
     parser.add_argument("--sample", type=Path, default=REPO.parent / "shared" / "xtreme-sample")
     parser.add_argument("--cap", type=int, default=600, help="examples per task and language")
     parser.add_argument("--baseline-seeds", type=int, default=1)
@@ -153,12 +154,15 @@ def main() -> None:
     rows: dict[str, list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-integrity-") as tmp:
         work = Path(tmp)
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             verdict_of = one_seed(work, args.sample, seed, args)
             for label, v in verdict_of.items():
                 rows.setdefault(label, []).append(v)
-            print(f"seed {seed}: " + ", ".join(f"{k} {v.get('verdict')}" for k, v in verdict_of.items()),
-                  flush=True)  # fmt: skip
+            print(f"seed {seed}: " + ", ".join(
+                f"{k} {v.get('verdict')} (p {float(v.get('p_value', 1)):.2g}, gap "
+                f"{float(v.get('gap', 0)):+.3f})" for k, v in verdict_of.items()), flush=True)  # fmt: skip
+            if args.json:
+                args.json.write_text(json.dumps({"verdicts": rows}, indent=1))
         with_c, without, extra = cost(work, args.sample, args)
     print(f"\n{'submission':<14} {'seeds':>5} {'suspect':>7} {'canaries':>8} "
           f"{'gap median':>10} {'gap max':>8} {'p median':>9} {'p max':>9}")  # fmt: skip
