@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from podium.service import Podium
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO.parent / "shared" / "xtreme-sample"
+# beside the repository; PODIUM_XTREME_SAMPLE names it for a checkout elsewhere (a worktree)
+SAMPLE = Path(os.environ.get("PODIUM_XTREME_SAMPLE", REPO.parent / "shared" / "xtreme-sample"))
 EXAMPLES = REPO / "examples"
 # a run's time limit where no test wants it to fire: only a hang reaches it, never a busy machine
 RUN_LIMIT = 600.0

@@ -369,7 +369,8 @@ def show_run(
     with open_podium(competition, read_only=True) as podium:
         run = podium.results.run(run_id)
         result = verdict(podium, run.submission_id, run_id)
-    show_result(result, json_out)
+    # the organizer's view: the canary test too (never on team pages nor the API)
+    show_result(result, json_out, extra={"integrity": run.integrity})
 
 
 @final_app.command("select")

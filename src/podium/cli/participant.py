@@ -141,12 +141,15 @@ def run_record(result: dict[str, Any]) -> dict[str, Any] | None:
             "problems": result["problems"], "result": result["result"]}  # fmt: skip
 
 
-def show_result(result: dict[str, Any], json_out: bool) -> None:
+def show_result(
+    result: dict[str, Any], json_out: bool, extra: dict[str, Any] | None = None
+) -> None:
+    """`extra`: what only the local (organizer's) `--json` adds, e.g. the run's integrity."""
     from podium.cli.tables import print_run
 
     record = run_record(result)
     if json_out:
-        emit_json(record or result)
+        emit_json({**(record or result), **(extra or {})})
         return
     if record is None:
         where = f", queue position {result['queue_position']}" if result["queue_position"] else ""

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # types only: a leaderboard is printed without numpy or the h
     from podium.data.prepare import Manifest
     from podium.harness.check import CheckReport
     from podium.rules.calibration import NoiseReport
+    from podium.rules.integrity import LeanReport
     from podium.rules.leaderboard import Leaderboard, Row
     from podium.service import RunOutcome
     from podium.service.reads import FameEntry
@@ -299,6 +300,7 @@ def print_manifest(console: Console, manifest: Manifest, layout: CompetitionLayo
                 task, lang, *[str(counts.get(k, 0)) for k in ("train", "dev", "eval", "final")]
             )
     table.print(console)
+    _print_canaries(console, manifest)
     for warning in [*manifest.warnings, *manifest.thin()]:
         console.print(f"[yellow]warning:[/] {inert(warning)}")
     root = layout.root
@@ -306,6 +308,26 @@ def print_manifest(console: Console, manifest: Manifest, layout: CompetitionLayo
                        ("manifest", layout.manifest_file)):  # fmt: skip
         shown = path.relative_to(root) if path.is_relative_to(root) else path
         console.print(f"{what}: {inert(str(shown))}", highlight=False)
+
+
+def _print_canaries(console: Console, manifest: Manifest) -> None:
+    """Each task's canaries (sealed, never scored): how many per split, or why none."""
+    record = manifest.canaries
+    if record is None:
+        console.print("canaries: none (prepared before podium had them)")
+        return
+    for task, how in record.perturbations.items():
+        if how is None:
+            console.print(f"canaries of {task}: {inert(record.notes.get(task, 'none'))}")
+            continue
+        per_split: dict[str, int] = {}
+        for counts in record.counts.get(task, {}).values():
+            for split, n in counts.items():
+                per_split[split] = per_split.get(split, 0) + n
+        shown = ", ".join(f"{split} {n}" for split, n in per_split.items()) or "none made"
+        console.print(
+            f"canaries of {task}: {shown} ({inert(how)}; share {record.share:g})", highlight=False
+        )
 
 
 def print_check(console: Console, report: CheckReport) -> None:
@@ -362,3 +384,22 @@ def print_calibration(console: Console, noise: NoiseReport, configured: float) -
             "[yellow]the configured gain is below this machine's noise: raise it, or raise "
             "\\[efficiency] repeats[/]"
         )  # fmt: skip
+    if noise.canaries is not None:
+        print_lean(console, noise.canaries)
+
+
+def print_lean(console: Console, lean: LeanReport) -> None:
+    """The baseline's canary gap, and the honest lean it recommends (like the gain above)."""
+    c = lean.counts
+    console.print(
+        f"canaries: {c.canaries} pairs, gap {c.gap:+.3f} (originals minus canaries); "
+        f"{c.discordant} discordant, {c.original_wins} won by the original"
+    )
+    console.print(
+        f"recommended honest_lean: {lean.recommended_lean:.2f}; configured: "
+        f"{lean.configured_lean:.2f}, which flags a model like this one in "
+        f"{lean.false_positive:.2%} of runs (suspect_p = {lean.suspect_p:g})"
+    )
+    if lean.recommended_lean > lean.configured_lean:
+        console.print("[yellow]the configured lean is below this baseline's: raise "
+                      "\\[integrity] honest_lean[/]")  # fmt: skip

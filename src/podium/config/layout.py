@@ -20,6 +20,7 @@ class CompetitionLayout:
     public/{task}/train-{lang}.tsv          handed to teams (XTREME format), also dev-{lang}.tsv
     sealed/inputs/{split}/{task}/{lang}.jsonl   inputs without labels (mounted for runs)
     sealed/labels/{split}/{task}/{lang}.jsonl   labels, never mounted, read only by scoring
+    sealed/labels/{split}/{task}/{lang}.canaries.jsonl   canary id -> original (never scored)
     sealed/manifest.json                    sha256 and counts of every public and sealed file
     sealed/index/{manifest16}.npz           the sealed texts' sketches intake scans archives for
     artifacts/submissions/{id}-{sha16}.archive  each submission's archive (zip or tar.gz)

@@ -251,6 +251,31 @@ class SandboxSpec(_Strict):
         return value
 
 
+class IntegritySpec(_Strict):
+    """[integrity]: canaries (label-preserving perturbed copies of sealed items, never scored)
+    and the per-run test that compares a run's answers on them with those on their originals."""
+
+    canary_share: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="share of each sealed split's items that gets a canary; 0 turns them off",
+    )
+    honest_lean: float = Field(
+        default=0.75,
+        ge=0.5,
+        lt=1,
+        description="the share of discordant pairs (original and canary answered differently "
+        "well) an honest model may lose on the canary; `podium calibrate` recommends one",
+    )
+    suspect_p: float = Field(
+        default=0.001,
+        gt=0,
+        lt=0.5,
+        description="a run is suspect when its exact test's p-value is below this",
+    )
+
+
 class StoreSpec(_Strict):
     """Where the store lives; share one URL between competitions to share a hall of fame."""
 
@@ -345,6 +370,7 @@ class CompetitionSpec(_Strict):
     workers: WorkersSpec = Field(default_factory=WorkersSpec)
     leaderboard: LeaderboardSpec = Field(default_factory=LeaderboardSpec)
     notify: NotifySpec = Field(default_factory=NotifySpec)
+    integrity: IntegritySpec = Field(default_factory=IntegritySpec)
 
     @model_validator(mode="after")
     def _stages_unique(self) -> CompetitionSpec:

@@ -61,6 +61,16 @@ class TaskSpec(BaseModel):
     higher_is_better: bool | None = Field(
         default=None, description="direction of a custom metric (default: true)"
     )
+    symmetric: bool | None = Field(
+        default=None,
+        description="a pair task whose answer ignores the order of its texts (paraphrase): "
+        "its canaries may swap them",
+    )
+    canary: str | None = Field(
+        default=None,
+        description="'module:function' making a label-preserving perturbed copy of a record's "
+        "inputs, for canaries; a task without one (other than pairs and tagging) has none",
+    )
 
     @field_validator("type", mode="before")
     @classmethod
@@ -131,6 +141,9 @@ def _task(name: str, table: TaskSpec, base: TaskRegistry, where: str) -> Task:
                 reported.insert(0, counting)
             narrowed = {"metrics": reported, "default_metric": counting}
             task = _checked(field, where, {**task.model_dump(), **narrowed})
+        canary = {k: v for k in ("symmetric", "canary") if (v := getattr(table, k)) is not None}
+        if canary:
+            task = _checked(field, where, {**task.model_dump(), **canary})
         _check_metrics(field, task, where)
         return task
     if table.preset is not None:
@@ -159,6 +172,8 @@ def _task(name: str, table: TaskSpec, base: TaskRegistry, where: str) -> Task:
         "metrics": reported,
         "default_metric": metric,
         "higher_is_better": table.higher_is_better,
+        "symmetric": bool(table.symmetric),
+        "canary": table.canary,
     }
     if table.languages is not None:
         declared["languages"] = table.languages

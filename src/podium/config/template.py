@@ -131,6 +131,14 @@ lease_seconds = 30.0         # a claimed run whose worker is silent this long is
 heartbeat_seconds = 10.0
 redispatch_seconds = 600.0   # a queued submission nobody claimed is sent again after this
 
+[integrity]
+# Canaries: a share of each sealed split's items gets a label-preserving perturbed copy,
+# sealed beside them and never scored. A run answering the copies worse than their originals
+# (a table of the public test set's answers) is flagged to organizers, never to its team.
+canary_share = 0.1           # 0 turns canaries off
+honest_lean = 0.75           # `podium calibrate` with the baseline recommends one
+suspect_p = 0.001            # a run is suspect below this p-value (its false-positive rate)
+
 [notify]
 # News as Apprise URLs (https://github.com/caronc/apprise/wiki); ${{VAR}} is read from the
 # environment, so tokens stay out of this file. Try them with `podium notify test`.

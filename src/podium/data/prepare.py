@@ -26,6 +26,13 @@ from podium.config.layout import SPLITS_SEALED, CompetitionLayout
 from podium.config.spec import CompetitionSpec, DataSpec
 from podium.core.digest import sha256_file
 from podium.core.errors import DataError
+from podium.data.canaries import (
+    Vocabulary,
+    load_hook,
+    perturbation_of,
+    seal_canaries,
+    why_no_canaries,
+)
 from podium.data.examples import Example, GenericExample, PairExample
 from podium.data.grouping import Group, GroupIndex, digest, split_groups
 from podium.data.jsonl import json_line
@@ -46,6 +53,19 @@ MANIFEST_FORMAT = 1
 _TOP = ("public", "sealed")
 
 
+class CanaryRecord(BaseModel):
+    """What `prepare` did about canaries: the share asked, the seed, each task's perturbation
+    (None: the task has none, and why) and how many each sealed split got."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    share: float
+    seed: int
+    perturbations: dict[str, str | None]  # task -> perturbation, None: no canaries
+    notes: dict[str, str] = {}  # task -> why it has none
+    counts: dict[str, dict[str, dict[str, int]]] = {}  # task -> lang -> split -> canaries
+
+
 class Manifest(BaseModel):
     """What `prepare` wrote: counts and the sha256 of every public and sealed file."""
 
@@ -58,6 +78,7 @@ class Manifest(BaseModel):
     counts: dict[str, dict[str, dict[str, int]]]  # task -> lang -> split -> n
     files: dict[str, str]  # relative posix path -> sha256
     warnings: list[str] = []
+    canaries: CanaryRecord | None = None
 
     def thin(self, minimum: int = 100) -> list[str]:
         """Warnings for languages whose sealed splits are too small to rank teams reliably."""
@@ -151,6 +172,7 @@ def prepare(
     fractions = {"public": d.public, "dev": d.dev, "eval": d.eval, "final": d.final}
     warnings: list[str] = []
     counts: dict[str, dict[str, dict[str, int]]] = {}
+    canaries = _canary_record(spec, registry)
     layout.root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".prepare-tmp-", dir=layout.root))
     try:
@@ -158,7 +180,8 @@ def prepare(
         for task_id in spec.tasks:
             task = registry.get(task_id)
             languages = spec.task_languages(task_id, registry)
-            sealed, found = _seal_task(staged, source, task, languages, d, fractions)
+            plan = _CanaryPlan(canaries, task, layout.root)
+            sealed, found = _seal_task(staged, source, task, languages, d, fractions, plan)
             warnings.extend(found)
             if sealed:
                 counts[task_id] = sealed
@@ -174,6 +197,7 @@ def prepare(
             counts=counts,
             files=_digests(tmp),
             warnings=warnings,
+            canaries=canaries,
         )
         staged.manifest_file.write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
         staged.public_dir.mkdir(exist_ok=True)  # even when every example went to eval/final
@@ -183,6 +207,47 @@ def prepare(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _canary_record(spec: CompetitionSpec, registry: TaskRegistry) -> CanaryRecord:
+    tasks = [registry.get(t) for t in spec.tasks]
+    share = spec.integrity.canary_share
+    perturbations = {t.id: perturbation_of(t) if share > 0 else None for t in tasks}
+    notes = {
+        t.id: "canary_share = 0" if share <= 0 else why_no_canaries(t)
+        for t in tasks
+        if perturbations[t.id] is None
+    }
+    return CanaryRecord(share=share, seed=spec.data.seed, perturbations=perturbations, notes=notes)
+
+
+class _CanaryPlan:
+    """One task's canaries during `prepare`: the vocabulary each language's public training
+    examples give, then the copies added to its sealed splits."""
+
+    def __init__(self, record: CanaryRecord, task: Task, root: Path) -> None:
+        self.record, self.task, self.root = record, task, root
+        self.active = record.perturbations.get(task.id) is not None
+
+    def vocabulary(self) -> Vocabulary:
+        return Vocabulary()
+
+    def seal(self, staged: CompetitionLayout, lang: str, vocab: Vocabulary) -> None:
+        if not self.active:
+            return
+        hook = load_hook(self.task.canary, self.root) if self.task.canary else None
+        for split in SPLITS_SEALED:
+            added = seal_canaries(
+                self.task,
+                lang,
+                staged.inputs_dir(split) / self.task.id / f"{lang}.jsonl",
+                staged.labels_dir(split) / self.task.id / f"{lang}.jsonl",
+                share=self.record.share,
+                seed=self.record.seed,
+                vocab=vocab,
+                hook=hook,
+            )
+            self.record.counts.setdefault(self.task.id, {}).setdefault(lang, {})[split] = added
+
+
 def _seal_task(
     staged: CompetitionLayout,
     source: ExampleSource,
@@ -190,6 +255,7 @@ def _seal_task(
     languages: Sequence[str],
     d: DataSpec,
     fractions: dict[str, float],
+    plan: _CanaryPlan,
 ) -> tuple[dict[str, dict[str, int]], list[str]]:
     """Index every language first (groups span languages), then split and write each one."""
     groups = GroupIndex(d.seed, task.id)
@@ -215,7 +281,9 @@ def _seal_task(
             )
         warnings.extend(_duplicate_warnings(task.id, lang, index))
         counts[lang] = _split_language(index, groups, task.id, lang, fractions, d)
-        _write_language(staged, source, task, lang, index)
+        vocab = plan.vocabulary()
+        _write_language(staged, source, task, lang, index, vocab)
+        plan.seal(staged, lang, vocab)
     return counts, warnings
 
 
@@ -243,7 +311,12 @@ def _split_language(
 
 
 def _write_language(
-    staged: CompetitionLayout, source: ExampleSource, task: Task, lang: str, index: LanguageIndex
+    staged: CompetitionLayout,
+    source: ExampleSource,
+    task: Task,
+    lang: str,
+    index: LanguageIndex,
+    vocab: Vocabulary,
 ) -> None:
     """Public train/dev as XTREME files (records of other shapes: JSON Lines); sealed inputs
     and labels as JSON Lines; in id order.
@@ -257,6 +330,7 @@ def _write_language(
         for i, ex in _kept(source, task, lang, index):
             ex_id = example_id(task.id, lang, index.ids[i])
             part = index.splits[i]
+            vocab.observe(ex, public=SPLITS[part] == "train")
             if SPLITS[part] in SPLITS_SEALED:
                 labelled = _with_id(ex, ex_id)
                 first = json_line(labelled.input_record()).encode("utf-8")

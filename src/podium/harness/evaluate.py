@@ -23,8 +23,9 @@ from podium.harness.confine import Limits, confine
 from podium.harness.energy import IDLE_SECONDS, POWERCAP, EnergyMeter
 from podium.harness.gpu import GpuMeter
 from podium.harness.runner import ProcessResult, Runner, RunRequest, kill_noted
-from podium.harness.scoring import ScoreRow, score_predictions
+from podium.harness.scoring import ScoreRow, canary_pairs, score_predictions
 from podium.harness.workspace import Workspace, collect_outputs, copy_tree, full, remove_tree
+from podium.rules.integrity import IntegrityRule, PairCounts, verdict
 from podium.rules.problems import Problems
 from podium.submission.archive import unpack
 from podium.submission.manifest import SubmissionSection, load_submission_manifest
@@ -67,6 +68,7 @@ class EvaluationJob:
     workspace: Path | None = None
     name: str = field(default_factory=lambda: f"podium-adhoc-{secrets.token_hex(4)}")
     metric_dir: Path | None = None  # custom metrics ("module:function") are imported from here
+    integrity: IntegrityRule = field(default_factory=IntegrityRule)  # the canary test's rule
 
 
 def job_for(
@@ -84,6 +86,7 @@ def job_for(
     name: str | None = None,
     idle_seconds: float = IDLE_SECONDS,
     metric_dir: Path | None = None,
+    integrity: IntegrityRule | None = None,
 ) -> EvaluationJob:
     """A job under a spec's sandbox limits: the one way every caller builds a run."""
     return EvaluationJob(
@@ -107,6 +110,7 @@ def job_for(
         idle_seconds=idle_seconds,
         powercap=POWERCAP,
         workspace=workspace,
+        integrity=integrity or IntegrityRule(),
         **({"name": name} if name is not None else {}),
     )
 
@@ -119,6 +123,10 @@ class EvaluationResult:
     scores: list[ScoreRow] = field(default_factory=list)
     log_tail: str = ""
     harness_seconds: float = 0.0
+    # the canary test: {"verdict", "canaries", "gap", "p_value"}, and the pairs it read;
+    # None until scored where the labels are
+    integrity: dict[str, object] | None = None
+    canaries: PairCounts | None = None
     enforcement: dict[str, str] = field(default_factory=dict)  # limit -> what enforced it
 
 
@@ -207,9 +215,10 @@ def _run_and_score(
             )
     if job.labels_dir is None:
         return  # a worker's run: the server validates and scores what it uploads
-    result.scores = validate_and_score(
+    result.scores, result.canaries = validate_score_and_judge(
         predictions, job.expected, job.labels_dir, job.tasks, say, metric_dir=job.metric_dir
     )
+    result.integrity = verdict(result.canaries, job.integrity)
 
 
 def validate_and_score(
@@ -223,11 +232,27 @@ def validate_and_score(
 ) -> list[ScoreRow]:
     """Read the predictions strictly (a SubmissionError names what is wrong) and score them:
     the one step that needs the labels, so it runs where they are."""
+    return validate_score_and_judge(
+        predictions, expected, labels_dir, tasks, say, metric_dir=metric_dir
+    )[0]
+
+
+def validate_score_and_judge(
+    predictions: Path,
+    expected: Sequence[ExpectedFile],
+    labels_dir: Path,
+    tasks: Mapping[str, Task],
+    say: Say | None = None,
+    *,
+    metric_dir: Path | None = None,
+) -> tuple[list[ScoreRow], PairCounts]:
+    """`validate_and_score`, and the run's canary pairs (canaries never count in scores)."""
     say = say or (lambda _msg: None)
     say("validating predictions")
     loaded = read_predictions(predictions, expected)
     say("scoring")
-    return score_predictions(loaded, labels_dir, tasks, metric_dir)
+    rows = score_predictions(loaded, labels_dir, tasks, metric_dir)
+    return rows, canary_pairs(loaded, labels_dir, tasks)
 
 
 def _setup(

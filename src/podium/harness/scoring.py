@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from podium.core.errors import PlatformError
+from podium.data.canaries import canary_map
 from podium.data.jsonl import iter_jsonl
 from podium.metrics import compute_metric
+from podium.rules.integrity import PairCounts, count_pairs
 from podium.submission.predictions import Prediction
 from podium.tasks import Task
 
@@ -56,7 +58,8 @@ def score_predictions(
     for (task_id, lang), preds in sorted(predictions.items()):
         task = tasks[task_id]
         gold = read_labels(labels_dir, task, lang)
-        ids = sorted(gold)
+        canaries = canary_map(labels_dir, task_id, lang)
+        ids = sorted(i for i in gold if i not in canaries)  # canaries never count
         missing = [i for i in ids if i not in preds]
         if missing:
             raise PlatformError(
@@ -69,3 +72,38 @@ def score_predictions(
             value = compute_metric(metric, gold_seq, pred_seq, search_dir=metric_dir)
             rows.append(ScoreRow(task_id, lang, metric, value, len(ids)))
     return rows
+
+
+def item_score(gold: Prediction, pred: Prediction) -> float:
+    """How well one item was answered: 1/0 for a label, the share of tags right, minus the
+    error of a number."""
+    if isinstance(gold, tuple):
+        pred_tags = pred if isinstance(pred, tuple) else ()
+        right = sum(1 for g, p in zip(gold, pred_tags, strict=False) if g == p)
+        return right / len(gold) if gold else 1.0
+    if isinstance(gold, float):
+        return -abs(gold - float(pred))  # type: ignore[arg-type]
+    return 1.0 if gold == pred else 0.0
+
+
+def canary_pairs(
+    predictions: Mapping[tuple[str, str], Mapping[str, Prediction]],
+    labels_dir: Path,
+    tasks: Mapping[str, Task],
+) -> PairCounts:
+    """A run's answers on every canary against those on its original, counted for the test."""
+    pairs: list[tuple[float, float]] = []
+    for (task_id, lang), preds in sorted(predictions.items()):
+        canaries = canary_map(labels_dir, task_id, lang)
+        if not canaries:
+            continue
+        gold = read_labels(labels_dir, tasks[task_id], lang)
+        for canary, original in sorted(canaries.items()):
+            if canary in preds and original in preds:
+                pairs.append(
+                    (
+                        item_score(gold[original], preds[original]),
+                        item_score(gold[canary], preds[canary]),
+                    )
+                )
+    return count_pairs(pairs)

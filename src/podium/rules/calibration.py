@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from podium.rules.integrity import LeanReport
+
 
 @dataclass(frozen=True)
 class NoiseReport:
@@ -27,6 +29,7 @@ class NoiseReport:
     quantile: float
     recommended_min_gain: float
     sigma: float  # standard deviation of log(duration): the noise model's unit
+    canaries: LeanReport | None = None  # the same submission's canary pairs, when it had some
 
 
 def recommend_min_gain(

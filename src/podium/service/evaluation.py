@@ -21,6 +21,7 @@ The runner is made by an injected factory, so nothing above the harness chooses 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import logging
@@ -37,6 +38,7 @@ from sqlalchemy import func, select
 
 from podium.core.digest import sha256_file
 from podium.core.errors import PlatformError, PodiumError, RuleError, SubmissionError
+from podium.rules.integrity import IntegrityRule, recommend_lean
 from podium.rules.leaderboard import Aggregate
 from podium.service.context import Competition
 from podium.service.reference import ReferenceClock
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
     from podium.harness.evaluate import EvaluationJob, EvaluationResult
     from podium.harness.runner import Runner
     from podium.rules.calibration import NoiseReport
+    from podium.rules.integrity import LeanReport
     from podium.submission.predictions import ExpectedFile
 
 MAX_PLATFORM_RETRIES = 3
@@ -189,6 +192,9 @@ class Evaluation:
             raise SubmissionError(f"the calibration submission failed: {result.error}")
         walls = [m.wall_seconds for m in result.measurements]
         report = recommend_min_gain(walls, repeats=self.c.spec.efficiency.repeats)
+        if result.canaries is not None and result.canaries.canaries:
+            lean = recommend_lean(result.canaries, rule=self.integrity_rule())
+            report = dataclasses.replace(report, canaries=lean)
         with self.c.sessions.begin() as s:
             s.add(
                 Calibration(
@@ -201,6 +207,7 @@ class Evaluation:
                     sigma=report.sigma,
                     recommended_gain=report.recommended_min_gain,
                     configured_gain=self.c.spec.reranking.min_efficiency_gain,
+                    integrity=_lean_record(report.canaries),
                 )
             )
         return report
@@ -336,7 +343,13 @@ class Evaluation:
             name=name,
             metric_dir=self.c.root,
             idle_seconds=self.c.spec.efficiency.idle_seconds,
+            integrity=self.integrity_rule(),
         )
+
+    def integrity_rule(self) -> IntegrityRule:
+        """The canary test's threshold, as [integrity] sets it."""
+        rule = self.c.spec.integrity
+        return IntegrityRule(honest_lean=rule.honest_lean, suspect_p=rule.suspect_p)
 
     def expected_files(self, split: str) -> list[ExpectedFile]:
         """The ids every run of a split must predict: read once per sealed inputs."""
@@ -414,6 +427,7 @@ class Evaluation:
             run.error, run.log_tail = result.error, result.log_tail
             run.inputs_sha256, run.harness_seconds = inputs_sha, result.harness_seconds
             run.enforcement = result.enforcement
+            run.integrity = result.integrity if result.status == "scored" else None
             s.add_all(_measurement_rows(outcome.run_id, result))
             s.add_all(_score_rows(outcome.run_id, result))
             kind = run.kind
@@ -530,3 +544,19 @@ def _log_traceback(run_dir: Path, err: Exception) -> str:
         with (run_dir / "log.txt").open("a", encoding="utf-8", errors="backslashreplace") as log:
             log.write(f"\n[podium: the evaluation failed on the platform's side]\n{text}")
     return log_tail(run_dir / "log.txt") or text[-LOG_TAIL_BYTES:]
+
+
+def _lean_record(lean: LeanReport | None) -> dict[str, object] | None:
+    """What a calibration keeps of the baseline's canaries (raw counts and the advice)."""
+    if lean is None:
+        return None
+    c = lean.counts
+    return {
+        "canaries": c.canaries,
+        "original_wins": c.original_wins,
+        "canary_wins": c.canary_wins,
+        "gap": c.gap,
+        "recommended_lean": lean.recommended_lean,
+        "configured_lean": lean.configured_lean,
+        "false_positive": lean.false_positive,
+    }

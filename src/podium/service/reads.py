@@ -88,6 +88,8 @@ class RunInfo:
     measurements: tuple[MeasurementInfo, ...]
     scores: tuple[ScoreInfo, ...]  # empty unless asked for
     record: Mapping[str, Any]
+    # the canary test (organizers only: never in `record` nor `to_dict`)
+    integrity: Mapping[str, Any] | None = None
 
     def to_dict(self, *, scores: bool = True) -> dict[str, Any]:
         record = dict(self.record)
@@ -210,6 +212,7 @@ def run_info(row: Run, *, scores: bool = False) -> RunInfo:
         if scores
         else (),
         record=row.to_dict(scores=scores),
+        integrity=dict(row.integrity) if row.integrity is not None else None,
     )
 
 

@@ -77,7 +77,8 @@ class Reports:
     def _score(
         self, result: EvaluationResult, split: str, predictions: Mapping[str, Path], run_dir: Path
     ) -> EvaluationResult:
-        from podium.harness.evaluate import validate_and_score
+        from podium.harness.evaluate import validate_score_and_judge
+        from podium.rules.integrity import verdict
 
         expected = self.evaluation.expected_files(split)
         known = {f.relpath for f in expected}
@@ -94,13 +95,14 @@ class Reports:
             for name, path in predictions.items():
                 (folder / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, folder / name)
-            result.scores = validate_and_score(
+            result.scores, result.canaries = validate_score_and_judge(
                 folder,
                 expected,
                 self.c.layout.labels_dir(split),
                 self.c.tasks(),
                 metric_dir=self.c.root,
             )
+            result.integrity = verdict(result.canaries, self.evaluation.integrity_rule())
         except SubmissionError as err:
             shutil.rmtree(folder, ignore_errors=True)
             result.status, result.error, result.scores = "failed", err.message, []

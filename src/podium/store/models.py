@@ -215,6 +215,9 @@ class Run(Base):
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
     lease: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the canary test of a scored run: {"verdict": "clean" | "suspect" | "unknown",
+    # "canaries": n, "gap": ..., "p_value": ...}; organizers only, never in `to_dict`
+    integrity: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     submission: Mapped[Submission] = relationship(back_populates="runs")
     measurements: Mapped[list[Measurement]] = relationship(
@@ -359,6 +362,8 @@ class Calibration(Base):
     sigma: Mapped[float] = mapped_column(Float)  # sd of log(wall) per run
     recommended_gain: Mapped[float] = mapped_column(Float)
     configured_gain: Mapped[float] = mapped_column(Float)
+    # the baseline's canary pairs and the lean they recommend (`integrity.LeanReport`)
+    integrity: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

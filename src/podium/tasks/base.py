@@ -67,6 +67,17 @@ class Task(BaseModel):
         description="direction of a custom ('module:function') default metric; built-in "
         "metrics know their own",
     )
+    symmetric: bool = Field(
+        default=False,
+        description="a pair task whose answer does not depend on the order of its two texts "
+        "(paraphrase): its canaries may also swap them",
+    )
+    canary: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$",
+        description="'module:function' making a label-preserving perturbed copy of a record's "
+        "inputs (imported from the competition folder)",
+    )
 
     @model_validator(mode="before")
     @classmethod

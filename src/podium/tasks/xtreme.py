@@ -151,6 +151,7 @@ def xtreme_tasks() -> tuple[Task, ...]:
             languages=PAWSX_LANGUAGES,
             metrics=("accuracy",),
             default_metric="accuracy",
+            symmetric=True,
         ),
         Task(
             id="udpos",

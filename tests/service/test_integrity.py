@@ -1,0 +1,124 @@
+"""Lookup tables of the public test sets are caught by canaries; honest runs are not.
+
+Real sandboxed evaluation on small slices of the shared XTREME sample: each cheater is built
+from the public source files as a team would (exact keys, normalised keys, half a table), and
+the honest submission queued after them is scored and clean."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from podium.cli.main import app
+from podium.service import Podium
+from podium.store.models import Run
+
+from ..cheats import lookup_submission
+from ..conftest import RUN_LIMIT, SAMPLE
+from .conftest import constant
+
+SLICE = [("xnli", "de"), ("pawsx", "de"), ("udpos", "en"), ("panx", "en")]
+SPEC = """
+name = "integrity cup"
+[tasks.xnli]
+languages = ["de"]
+[tasks.pawsx]
+languages = ["de"]
+[tasks.udpos]
+languages = ["en"]
+[tasks.panx]
+languages = ["en"]
+[data]
+source = "{source}"
+max_examples_per_language = 300
+[integrity]
+canary_share = 0.5
+[[stages]]
+name = "evaluation"
+split = "eval"
+attempts = 10
+[sandbox]
+timeout_seconds = {timeout}
+"""
+
+
+@pytest.fixture
+def cup(tmp_path: Path) -> Path:
+    if not SAMPLE.is_dir():
+        pytest.skip(f"the shared XTREME sample is not at {SAMPLE}")
+    root = tmp_path / "cup"
+    root.mkdir()
+    (root / "competition.toml").write_text(SPEC.format(source=SAMPLE, timeout=RUN_LIMIT))
+    podium = Podium.open(root)
+    podium.setup.prepare_data()
+    podium.setup.add_team("Cheat")
+    podium.setup.add_team("Honest")
+    podium.setup.open_stage("evaluation")
+    podium.close()
+    return root
+
+
+def test_lookup_tables_are_suspect_and_honest_runs_clean(cup: Path, tmp_path: Path) -> None:
+    cheats = {
+        "exact keys": lookup_submission(tmp_path / "exact", SAMPLE, SLICE, key="exact"),
+        "normalised keys": lookup_submission(tmp_path / "normal", SAMPLE, SLICE, key="normal"),
+        "half a table": lookup_submission(tmp_path / "half", SAMPLE, SLICE, keep=0.5),
+    }
+    p = Podium.open(cup)
+    for name, folder in cheats.items():
+        p.submissions.submit(folder, team="Cheat", label=name)
+    p.submissions.submit(constant(tmp_path), team="Honest")
+    outcomes = p.evaluation.evaluate_pending()
+    assert [o.status for o in outcomes] == ["scored"] * 4, [o.error for o in outcomes]
+    with p.competition.sessions() as s:
+        runs = {r.submission.label: r for r in s.scalars(select(Run).order_by(Run.id))}
+        verdicts = {label: dict(r.integrity or {}) for label, r in runs.items()}
+        full_scores = [
+            sc.value for sc in runs["exact keys"].scores if sc.metric != "token_accuracy"
+        ]
+    p.close()
+    for name in cheats:
+        assert verdicts[name]["verdict"] == "suspect", (name, verdicts[name])
+        assert verdicts[name]["p_value"] < 0.001 and verdicts[name]["gap"] > 0.2
+    honest = verdicts["const"]
+    assert honest["verdict"] == "clean" and honest["gap"] == pytest.approx(0, abs=0.05)
+    assert set(honest) == {"verdict", "canaries", "gap", "p_value"}
+    assert honest["canaries"] == verdicts["exact keys"]["canaries"] > 50
+    # canaries never count: the exact table answers every original, so it scores 100
+    assert full_scores and all(v == pytest.approx(100.0) for v in full_scores)
+    # organizers see the verdict with the run; a team's views of its submission do not
+    shown = CliRunner().invoke(app, ["run", str(runs["half a table"].id), "-c", str(cup), "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["integrity"]["verdict"] == "suspect"
+    # the organizer's list flags each table as a `lookup` (issue 26 item 5), the honest run not
+    listed = CliRunner().invoke(app, ["submissions", "-c", str(cup), "--json"])
+    assert listed.exit_code == 0, listed.output
+    kinds = {sub["label"]: [f["kind"] for f in sub["flags"]] for sub in json.loads(listed.output)}
+    # (and as `sealed-text`: each table holds the sealed inputs)
+    assert all({"lookup", "sealed-text"} <= set(kinds[name]) for name in cheats), kinds
+    assert kinds["const"] == [], kinds
+    p = Podium.open(cup)
+    team_view = json.dumps([sub.to_dict() for sub in p.submissions.find("Cheat")])
+    p.close()
+    assert "p_value" not in team_view and "lookup" not in team_view and "flags" not in team_view
+
+
+def test_calibrate_reports_the_baselines_canary_gap(cup: Path, tmp_path: Path) -> None:
+    shown = CliRunner().invoke(
+        app, ["calibrate", "--submission", str(constant(tmp_path)), "--runs", "3", "-c", str(cup)]
+    )
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.split())
+    assert "gap +0.000" in text and "0 discordant" in text
+    assert "recommended honest_lean: 0.50; configured: 0.75" in text
+    p = Podium.open(cup)
+    with p.competition.sessions() as s:
+        from podium.store.models import Calibration
+
+        stored = s.scalars(select(Calibration)).one().integrity
+    p.close()
+    assert stored is not None and stored["canaries"] > 50 and stored["recommended_lean"] == 0.5
