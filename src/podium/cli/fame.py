@@ -14,12 +14,14 @@ from podium.cli.options import (
     emit_json,
     fail,
     open_podium,
+    shown,
     store_id,
 )
 from podium.errors import SpecError
 
 if TYPE_CHECKING:
     from podium.report.tiles import Tile
+    from podium.service import Podium
 
 TileFormat = Literal["svg", "png"]
 
@@ -44,21 +46,26 @@ def hall_of_fame(
     ] = None,
 ) -> None:
     """Winners of every competition kept in this store, newest stage first, then by place."""
-    from podium.cli.render import print_hall_of_fame
-    from podium.report.tiles import tile_of
-
     if tile is None and (fmt or out):
         fail(SpecError("--format and -o write a tile", hint="add --tile ID (the table's id)"))
-    with open_podium(competition, read_only=True) as podium:
-        if tile is not None:
+    if tile is not None:
+        from podium.report.tiles import tile_of
+
+        with open_podium(competition, read_only=True) as podium:
             path = _write_tile(tile_of(podium.finals.hall_of_fame_entry(tile)), fmt, out)
             console().print(f"wrote {path}", markup=False, highlight=False)
-            return
+        return
+
+    def show(podium: Podium) -> None:
+        from podium.cli.render import print_hall_of_fame
+
         entries = podium.finals.hall_of_fame()
         if json_out:
             emit_json([e.to_dict() for e in entries])
         else:
             print_hall_of_fame(console(), entries)
+
+    shown(competition, ["hall-of-fame", json_out], show)
 
 
 def _write_tile(tile: Tile, fmt: TileFormat | None, out: Path | None) -> Path:

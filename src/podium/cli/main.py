@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote
 
 import typer
@@ -26,6 +26,7 @@ from podium.cli.options import (
     guard,
     open_podium,
     progress,
+    shown,
     store_id,
 )
 from podium.cli.people import remove_member
@@ -35,6 +36,9 @@ from podium.cli.stages import stage_list
 from podium.cli.teams import teams_app
 from podium.cli.workers import worker, workers
 from podium.errors import PodiumError
+
+if TYPE_CHECKING:
+    from podium.service import Podium
 
 # Every module above imports only Typer at its top: the service, the store and the rendering
 # are imported inside the command that runs (`podium --help` answers at once;
@@ -300,14 +304,17 @@ def leaderboard(
     json_out: JsonOpt = False,
 ) -> None:
     """Show a stage's leaderboard: performance place, efficiency moves, final place."""
-    from podium.cli.render import print_leaderboard
 
-    with open_podium(competition, read_only=True) as podium:
+    def show(podium: Podium) -> None:
+        from podium.cli.render import print_leaderboard
+
         board = podium.results.leaderboard(stage)
         if json_out:
             emit_json(board.to_dict())
         else:
             print_leaderboard(console(), board, languages=languages, wide=wide)
+
+    shown(competition, ["leaderboard", stage, languages, wide, json_out], show)
 
 
 @app.command()
@@ -317,14 +324,17 @@ def submissions(
     json_out: JsonOpt = False,
 ) -> None:
     """List submissions with the status and log tail of their last run."""
-    from podium.cli.render import print_submissions
 
-    with open_podium(competition, read_only=True) as podium:
+    def show(podium: Podium) -> None:
+        from podium.cli.render import print_submissions
+
         subs = podium.submissions.find(team)
         if json_out:
             emit_json([s.to_dict() for s in subs])
         else:
             print_submissions(console(), subs)
+
+    shown(competition, ["submissions", team, json_out], show)
 
 
 @app.command("run")
@@ -334,15 +344,18 @@ def show_run(
     json_out: JsonOpt = False,
 ) -> None:
     """Show one run: measurements, fingerprint, scores and log tail."""
-    from podium.cli.tables import print_run
 
-    with open_podium(competition, read_only=True) as podium:
+    def show(podium: Podium) -> None:
+        from podium.cli.tables import print_run
+
         run = podium.results.run(run_id)
         data = {**run.to_dict(), "log_tail": run.log_tail}
         if json_out:
             emit_json(data)
         else:
             print_run(console(), data, data.pop("log_tail"))
+
+    shown(competition, ["run", run_id, json_out], show)
 
 
 @final_app.command("select")

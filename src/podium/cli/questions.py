@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from podium.cli.inert import inert
-from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, open_podium
+from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, shown
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from podium.service import Podium
     from podium.service.questions import QuestionInfo
 
 HEADERS = ("#", "title", "by", "ans", "state", "active")
@@ -22,12 +23,15 @@ GAP = 2  # between columns
 def questions(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """The question board: pinned first, then the most recently active (answer on the website
     or with POST /api/questions/ID/answers)."""
-    with open_podium(competition, read_only=True) as podium:
+
+    def show(podium: Podium) -> None:
         board = podium.questions.board()
-    if json_out:
-        emit_json([q.to_dict() for q in board])
-    else:
-        print_questions(console(), board)
+        if json_out:
+            emit_json([q.to_dict() for q in board])
+        else:
+            print_questions(console(), board)
+
+    shown(competition, ["questions", json_out], show)
 
 
 def _cut(text: str, width: int) -> str:

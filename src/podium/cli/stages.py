@@ -7,21 +7,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from podium.cli.inert import inert
-from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, open_podium
+from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, shown
 
 if TYPE_CHECKING:
+    from podium.service import Podium
     from podium.service.schedule import StageTime
 
 
 def stage_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """List stages: status, attempts, schedule and the time left."""
-    with open_podium(competition, read_only=True) as podium:
-        now = podium.schedule.clock()
-        rows, revealed = (
-            podium.schedule.times(now),
-            {st.name: st.revealed for st in podium.setup.stages()},
-        )
-        specs = {st.name: st for st in podium.competition.spec.stages}
+    shown(competition, ["stage list", json_out], lambda podium: _show(podium, json_out),
+          timeless=False)  # fmt: skip
+
+
+def _show(podium: Podium, json_out: bool) -> None:
+    now = podium.schedule.clock()
+    rows, revealed = (
+        podium.schedule.times(now),
+        {st.name: st.revealed for st in podium.setup.stages()},
+    )
+    specs = {st.name: st for st in podium.competition.spec.stages}
     if json_out:
         emit_json([_record(row, now) for row in rows])
         return

@@ -12,14 +12,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, Select, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from podium.errors import MissingExtraError
 from podium.store import revision
+from podium.store.plain import head_revision as head_revision  # its callers import it here
 
 if TYPE_CHECKING:  # alembic is imported by the commands that migrate, not by the readers
     from alembic.config import Config
@@ -29,6 +30,7 @@ READ_ONLY = "podium_read_only"
 # The key of PostgreSQL's advisory lock that write transactions hold: any fixed 64-bit number
 # ("podium" in ASCII); advisory locks are per database, so stores on one server do not share it.
 WRITE_LOCK_KEY = 0x706F6469756D
+T = TypeVar("T")
 LOCK_TIMEOUT_MS = 30_000  # like SQLite's busy timeout: a stuck writer is an error, not a hang
 
 
@@ -92,6 +94,7 @@ class StoreSessions:
             engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
         self._write = sessionmaker(engine, expire_on_commit=False)
+        self._engine = engine.execution_options(**{READ_ONLY: True})
         for factory in (self._read, self._write):
             revision.watch(factory)
         self._shared = threading.local()
@@ -115,6 +118,17 @@ class StoreSessions:
 
     def begin(self) -> AbstractContextManager[Session]:
         return self._write.begin()
+
+    def value(self, statement: Select[T]) -> T | None:
+        """One value in a read transaction of its own, without an ORM session (a check made
+        per request, such as the board revision), or in the thread's snapshot."""
+        shared: Session | None = getattr(self._shared, "session", None)
+        if shared is not None:
+            found: T | None = shared.execute(statement).scalar()
+            return found
+        with self._engine.connect() as conn, conn.begin():
+            value: T | None = conn.execute(statement).scalar()
+            return value
 
 
 def session_factory(engine: Engine) -> StoreSessions:
@@ -140,13 +154,6 @@ def upgrade(engine: Engine) -> None:
 
     with _ALEMBIC:
         command.upgrade(alembic_config(engine), "head")
-
-
-def head_revision() -> str:
-    """The newest migration: revisions are numbered like their files (`0010_...py` is "0010";
-    tests/store/test_migrations.py holds Alembic to it), so readers need not load Alembic."""
-    names = sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py"))
-    return names[-1].split("_", 1)[0]
 
 
 def stored_revision(engine: Engine) -> str | None:

@@ -1,0 +1,88 @@
+"""Read-only commands replay what they printed while nothing they show changed
+(`service/outputs.py`): the replay is the full path's output byte for byte, loads no
+SQLAlchemy, and the first command after any change (a scored run, a team, a question, a
+closed stage, a reveal) takes the full path again; a store behind the code still names
+`podium migrate`."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from alembic import command
+
+from podium.service import Podium
+from podium.store.db import alembic_config
+
+from ..conftest import CONSTANT_PREDICT, store_engine, write_submission
+from ..patience import HANG
+
+READERS = (
+    ("leaderboard",),
+    ("leaderboard", "--json", "--languages"),
+    ("submissions",),
+    ("run", "1"),
+    ("stage", "list"),
+    ("questions",),
+    ("hall-of-fame",),
+)
+_LOADED_SQLALCHEMY = re.compile(r"\|\s+sqlalchemy$", re.MULTILINE)
+
+
+def podium(root: Path, *args: str) -> tuple[int, str, str]:
+    """Exit code, output and error output; the error output holds `-X importtime`'s lines."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "podium", *args, "-c", str(root)],
+        capture_output=True, text=True, timeout=HANG, env={**os.environ, "COLUMNS": "100"},
+    )  # fmt: skip
+    return done.returncode, done.stdout, done.stderr
+
+
+def read_twice(root: Path) -> dict[tuple[str, ...], str]:
+    """Each reader on the full path, then replayed: the same text."""
+    shown = {}
+    for reader in READERS:
+        code, full, err = podium(root, *reader)
+        assert code == 0 and _LOADED_SQLALCHEMY.search(err), (reader, err[-2000:])
+        code, again, err = podium(root, *reader)
+        assert code == 0 and not _LOADED_SQLALCHEMY.search(err), (reader, "not replayed")
+        assert again == full, reader
+        shown[reader] = full
+    return shown
+
+
+def test_replayed_outputs_are_the_full_paths_and_follow_every_change(
+    competition_dir: Path, tmp_path: Path
+) -> None:
+    root = competition_dir
+    assert podium(root, "team", "add", "Quick Lex", "-m", "Ada")[0] == 0
+    assert podium(root, "stage", "open", "evaluation")[0] == 0
+    sub = write_submission(tmp_path / "constant", CONSTANT_PREDICT)
+    assert podium(root, "submit", str(sub), "--team", "Quick Lex")[0] == 0
+    assert podium(root, "evaluate", "--quiet")[0] == 0
+    before = read_twice(root)
+    assert "Quick Lex" in before[("leaderboard",)] and "no questions yet" in before[("questions",)]
+
+    with Podium.open(root) as service:  # changes by another process, through the service
+        service.setup.add_team("Slow Vec", ["Bo"])
+        team = service.tokens.authenticate(service.tokens.create("team", team="Slow Vec"))
+        assert team is not None
+        service.questions.ask(team, "How are durations measured?", "body")
+    assert podium(root, "stage", "close", "evaluation")[0] == 0
+    after = read_twice(root)
+    assert "Slow Vec" in after[("leaderboard",)] and "(closed)" in after[("leaderboard",)]
+    assert "How are durations" in after[("questions",)]
+    assert after[("stage", "list")] != before[("stage", "list")]
+    assert after[("hall-of-fame",)] != before[("hall-of-fame",)]  # the close named a winner
+
+    engine = store_engine(root)
+    try:  # the code moved on, the store did not: the kept outputs are not shown
+        command.downgrade(alembic_config(engine), "0013")
+    finally:
+        engine.dispose()
+    for reader in READERS[:3]:
+        code, out, err = podium(root, *reader)
+        assert code == 2 and "podiummigrate" in "".join(err.split()), (reader, out)
