@@ -21,6 +21,7 @@ from podium.web.errors import add_error_handlers
 from podium.web.guard import guard
 from podium.web.limits import FailureLimiter
 from podium.web.middleware import BodyLimit, SecurityHeaders, StoreSafe
+from podium.web.pagecache import PageCache
 from podium.web.ticker import ScheduleTicker
 from podium.web.worker import EvaluationWorker
 
@@ -110,6 +111,11 @@ def create_app(
     app.state.limiter = FailureLimiter(clock=clock)
     app.state.fragments = {}  # boards rendered once per revision (pages._board_html)
     app.state.templates = pages.page_templates()
+    app.add_middleware(
+        PageCache,
+        revision=podium.boards.revision,
+        blocking=podium.competition.engine.dialect.name != "sqlite",
+    )  # inside StoreSafe: hostile paths and queries are refused first
     app.add_middleware(StoreSafe)  # inside the body limit: it reads small bodies only
     app.add_middleware(BodyLimit, max_upload_bytes=podium.competition.spec.sandbox.max_upload_bytes)
     add_error_handlers(app)
