@@ -62,7 +62,7 @@ class Boards:
 
     def revision(self) -> int:
         """The store's board revision (one small read, no ORM session)."""
-        return self.c.sessions.value(revision.statement()) or 0
+        return int(self.c.sessions.value(revision.SQL) or 0)
 
     def board(self, stage: str | None = None) -> Board:
         """The stage's board (the open or latest stage by default), computed once per

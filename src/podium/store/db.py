@@ -12,9 +12,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, Select, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,7 +30,6 @@ READ_ONLY = "podium_read_only"
 # The key of PostgreSQL's advisory lock that write transactions hold: any fixed 64-bit number
 # ("podium" in ASCII); advisory locks are per database, so stores on one server do not share it.
 WRITE_LOCK_KEY = 0x706F6469756D
-T = TypeVar("T")
 LOCK_TIMEOUT_MS = 30_000  # like SQLite's busy timeout: a stuck writer is an error, not a hang
 
 
@@ -119,16 +118,22 @@ class StoreSessions:
     def begin(self) -> AbstractContextManager[Session]:
         return self._write.begin()
 
-    def value(self, statement: Select[T]) -> T | None:
-        """One value in a read transaction of its own, without an ORM session (a check made
-        per request, such as the board revision), or in the thread's snapshot."""
+    def value(self, sql: str) -> Any:
+        """The first value of one plain SQL read (no parameters) on a pooled connection,
+        without an ORM session or a statement to compile: a check made per request, such as
+        the board revision. Inside `snapshot()`, read in the thread's snapshot."""
         shared: Session | None = getattr(self._shared, "session", None)
         if shared is not None:
-            found: T | None = shared.execute(statement).scalar()
-            return found
-        with self._engine.connect() as conn, conn.begin():
-            value: T | None = conn.execute(statement).scalar()
-            return value
+            return shared.execute(text(sql)).scalar()
+        conn = self._engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            cursor.execute(sql)
+            row = cursor.fetchone()
+            cursor.close()
+        finally:
+            conn.close()  # back to the pool, its transaction (PostgreSQL) rolled back
+        return None if row is None else row[0]
 
 
 def session_factory(engine: Engine) -> StoreSessions:

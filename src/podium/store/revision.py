@@ -49,6 +49,10 @@ def statement(row: int = ROW_ID) -> Select[int]:
     return select(BoardRevision.value).where(BoardRevision.id == row)
 
 
+# the same as plain SQL, read once per request by every server (`StoreSessions.value`)
+SQL = f"SELECT value FROM board_revision WHERE id = {ROW_ID}"
+
+
 def watch(factory: sessionmaker[Session]) -> None:
     """Raise the revision in every transaction of `factory` that writes a board table."""
     event.listen(factory, "after_flush", _after_flush)

@@ -111,11 +111,6 @@ def create_app(
     app.state.limiter = FailureLimiter(clock=clock)
     app.state.fragments = {}  # boards rendered once per revision (pages._board_html)
     app.state.templates = pages.page_templates()
-    app.add_middleware(
-        PageCache,
-        revision=podium.boards.revision,
-        blocking=podium.competition.engine.dialect.name != "sqlite",
-    )  # inside StoreSafe: hostile paths and queries are refused first
     app.add_middleware(StoreSafe)  # inside the body limit: it reads small bodies only
     app.add_middleware(BodyLimit, max_upload_bytes=podium.competition.spec.sandbox.max_upload_bytes)
     add_error_handlers(app)
@@ -125,5 +120,12 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(questions.pages)
     app.include_router(static)
+    # just inside the security headers: a kept page was rendered through every layer below
+    # (StoreSafe refused nothing in its exact path and query), a hit skips them
+    app.add_middleware(
+        PageCache,
+        revision=podium.boards.revision,
+        blocking=podium.competition.engine.dialect.name != "sqlite",
+    )
     app.add_middleware(SecurityHeaders)
     return app

@@ -41,7 +41,9 @@ class _Page:
 
 
 class PageCache:
-    """Plain ASGI, inside `StoreSafe` (hostile paths and queries are refused before)."""
+    """Plain ASGI, just inside `SecurityHeaders`: a page is kept only after passing every
+    layer below it (`StoreSafe` refuses hostile paths and queries), for its exact path and
+    query, so a hit needs none of them."""
 
     def __init__(self, app: ASGIApp, revision: Callable[[], int], *, blocking: bool) -> None:
         self.app, self.revision, self.blocking = app, revision, blocking
