@@ -132,6 +132,12 @@ def report(name: str, lat: list[float], elapsed: float) -> tuple[float, float, f
     return median, p99, len(lat) / elapsed
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds a process has used (Linux's /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -191,13 +197,20 @@ def main() -> None:
                                    ("GET /api/leaderboard.csv", "/api/leaderboard.csv")):  # fmt: skip
                     report(name, *asyncio.run(load(base + path, args.requests, args.concurrency)))
                 static = f"http://127.0.0.1:{static_port}/leaderboard.html"
-                pages, peers = [], []
+                pages, peers, cpu = [], [], {"page": [], "static": []}
                 for _ in range(args.rounds):  # interleaved: the machine's load hits both alike
+                    before = cpu_seconds(server.pid)
                     pages.append(report("GET /leaderboard (HTML, charts)", *asyncio.run(
                         load(base + "/leaderboard", args.requests, args.concurrency))))  # fmt: skip
+                    cpu["page"].append((cpu_seconds(server.pid) - before) / args.requests)
+                    before = cpu_seconds(peer.pid)
                     peers.append(report("peer: http.server, same page static", *asyncio.run(
                         load(static, args.requests, args.concurrency))))  # fmt: skip
+                    cpu["static"].append((cpu_seconds(peer.pid) - before) / args.requests)
                 summary(pages, peers)
+                page_cpu, peer_cpu = (statistics.median(cpu[k]) * 1000 for k in ("page", "static"))
+                print(f"server CPU per request (the load cannot blur it): page {page_cpu:.2f} ms, "
+                      f"static {peer_cpu:.2f} ms, ratio {page_cpu / peer_cpu:.2f}x")  # fmt: skip
             finally:
                 peer.terminate()
         finally:
