@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alembic import command
@@ -90,3 +91,27 @@ def test_replayed_outputs_are_the_full_paths_and_follow_every_change(
     for reader in READERS[:3]:
         code, out, err = podium(root, *reader)
         assert code == 2 and "podiummigrate" in "".join(err.split()), (reader, out)
+
+
+def test_a_scheduled_competition_s_outputs_lapse_at_its_next_change(
+    competition_dir: Path,
+) -> None:
+    from podium.service import outputs
+
+    closes = datetime.now(UTC) + timedelta(days=2)
+    spec = competition_dir / "competition.toml"
+    text = spec.read_text().replace(
+        "attempts = 3\n", f"attempts = 3\ncloses = {closes.isoformat()}\n", 1
+    )
+    spec.write_text(text)
+    words = ["leaderboard", "test"]
+    with Podium.open(competition_dir) as service:
+        assert outputs.mark(service, timeless=False) is None  # a countdown is never kept
+        mark = outputs.mark(service)
+        assert mark is not None and mark.valid_until == closes.timestamp()
+        outputs.keep(service, words, mark, "kept\n")
+        assert outputs.replay(competition_dir, words) == "kept\n"
+        assert outputs.replay(competition_dir, [*words, "80"]) is None  # another terminal
+        due = outputs.Mark(mark.revision, datetime.now(UTC).timestamp() - 1)
+        outputs.keep(service, words, due, "kept\n")
+        assert outputs.replay(competition_dir, words) is None  # the schedule is due: full path

@@ -39,7 +39,7 @@ SPEC_FILE = "competition.toml"  # spec.SPEC_FILENAME (that module loads pydantic
 STORE_FILE = "podium.db"  # layout.CompetitionLayout.store_file
 STORE_URL_ENV = "PODIUM_STORE_URL"  # service/context.STORE_URL_ENV
 OUTPUTS = Path("artifacts", "outputs")  # under the competition folder (layout.artifacts_dir)
-_CODE = ("", "cli", "report", "service")  # packages whose code shapes what a reader prints
+_CODE = ("", "cli", "metrics", "report", "service", "tasks")  # code shaping what a reader prints
 
 
 @dataclass(frozen=True)
