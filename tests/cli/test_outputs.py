@@ -21,7 +21,7 @@ from podium.store.db import alembic_config
 from ..conftest import CONSTANT_PREDICT, store_engine, write_submission
 from ..patience import HANG
 
-READERS = (
+READERS: tuple[tuple[str, ...], ...] = (
     ("leaderboard", "--languages"),
     ("submissions",),
     ("run", "1"),
@@ -44,7 +44,7 @@ def podium(root: Path, *args: str) -> tuple[int, str, str]:
 
 def read_twice(root: Path) -> dict[tuple[str, ...], str]:
     """Each reader on the full path, then replayed: the same text."""
-    shown = {}
+    shown: dict[tuple[str, ...], str] = {}
     for reader in READERS:
         code, full, err = podium(root, *reader)
         assert code == 0 and _LOADED_SQLALCHEMY.search(err), (reader, err[-2000:])
