@@ -115,3 +115,20 @@ def test_a_scheduled_competition_s_outputs_lapse_at_its_next_change(
         due = outputs.Mark(mark.revision, datetime.now(UTC).timestamp() - 1)
         outputs.keep(service, words, due, "kept\n")
         assert outputs.replay(competition_dir, words) is None  # the schedule is due: full path
+
+
+def test_a_store_made_anew_in_the_folder_never_replays_the_old_one_s_outputs(
+    competition_dir: Path,
+) -> None:
+    from podium.service import outputs
+
+    words = ["leaderboard", "test"]
+    with Podium.open(competition_dir) as service:
+        mark = outputs.mark(service)
+        assert mark is not None
+        outputs.keep(service, words, mark, "kept\n")
+    assert outputs.replay(competition_dir, words) == "kept\n"
+    for path in competition_dir.glob("podium.db*"):
+        path.unlink()
+    with Podium.open(competition_dir) as service:  # a fresh store, migrated, nothing written
+        assert outputs.replay(competition_dir, words) is None

@@ -9,8 +9,9 @@ competition, it lapses at the next scheduled opening or closing (the full path a
 Only SQLite stores are replayed (any other keeps nothing and always takes the full path).
 
 Kept as files in the competition's `artifacts/outputs/REVISION/` (a reader never writes the
-store; an older revision's folder goes when a newer one is made); a folder that cannot be
-written keeps nothing.
+store; every other revision's folder goes when one is made; the revision starts at a random
+number in each store, migration 0015, so a store made anew in the folder never meets the
+outputs of an earlier one); a folder that cannot be written keeps nothing.
 
 Nothing heavy at the top: the replaying half is the standard library."""
 
@@ -106,8 +107,8 @@ def keep(podium: Podium, parts: Sequence[str], at: Mark, text: str) -> None:
         with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".part") as part:
             part.write(f"{until}\n".encode() + text.encode("utf-8", "surrogatepass"))
         os.replace(part.name, folder / _key(c.root, c.spec_text, parts))
-        for old in folder.parent.iterdir():
-            if old.name.isdigit() and int(old.name) < at.revision:
+        for old in folder.parent.iterdir():  # older ones, and newer ones of a store restored
+            if old.name.isdigit() and int(old.name) != at.revision:
                 shutil.rmtree(old, ignore_errors=True)
     except OSError:
         pass
