@@ -1,7 +1,5 @@
 """`podium hall-of-fame`: the winners as a table or JSON, or one winner's printable tile."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -56,7 +54,7 @@ def hall_of_fame(
             console().print(f"wrote {path}", markup=False, highlight=False)
         return
 
-    def show(podium: Podium) -> None:
+    def show(podium: "Podium") -> None:
         from podium.cli.render import print_hall_of_fame
 
         entries = podium.finals.hall_of_fame()
@@ -68,7 +66,7 @@ def hall_of_fame(
     shown(competition, ["hall-of-fame", json_out], show)
 
 
-def _write_tile(tile: Tile, fmt: TileFormat | None, out: Path | None) -> Path:
+def _write_tile(tile: "Tile", fmt: TileFormat | None, out: Path | None) -> Path:
     from podium.report.tiles import tile_filename, tile_png, tile_svg
 
     kind: TileFormat = fmt or ("png" if out is not None and out.suffix.lower() == ".png" else "svg")

@@ -1,7 +1,5 @@
 """The `podium` command: each command is a thin call into the service layer."""
 
-from __future__ import annotations
-
 import os
 import sys
 from pathlib import Path
@@ -305,7 +303,7 @@ def leaderboard(
 ) -> None:
     """Show a stage's leaderboard: performance place, efficiency moves, final place."""
 
-    def show(podium: Podium) -> None:
+    def show(podium: "Podium") -> None:
         from podium.cli.render import print_leaderboard
 
         board = podium.results.leaderboard(stage)
@@ -325,7 +323,7 @@ def submissions(
 ) -> None:
     """List submissions with the status and log tail of their last run."""
 
-    def show(podium: Podium) -> None:
+    def show(podium: "Podium") -> None:
         from podium.cli.render import print_submissions
 
         subs = podium.submissions.find(team)
@@ -345,7 +343,7 @@ def show_run(
 ) -> None:
     """Show one run: measurements, fingerprint, scores and log tail."""
 
-    def show(podium: Podium) -> None:
+    def show(podium: "Podium") -> None:
         from podium.cli.tables import print_run
 
         run = podium.results.run(run_id)

@@ -1,7 +1,5 @@
 """`podium questions`: the competition's question board at a terminal (80 columns suffice)."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +22,7 @@ def questions(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False
     """The question board: pinned first, then the most recently active (answer on the website
     or with POST /api/questions/ID/answers)."""
 
-    def show(podium: Podium) -> None:
+    def show(podium: "Podium") -> None:
         board = podium.questions.board()
         if json_out:
             emit_json([q.to_dict() for q in board])
@@ -38,13 +36,13 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-def _row(q: QuestionInfo) -> list[str]:
+def _row(q: "QuestionInfo") -> list[str]:
     state = " ".join(word for word, on in (("pinned", q.pinned), ("closed", q.closed)) if on)
     return [str(q.id), q.title, _cut(q.author, AUTHOR), str(q.answers), state,
             q.active_at.strftime("%m-%d %H:%M")]  # fmt: skip
 
 
-def print_questions(out: Console, board: Sequence[QuestionInfo]) -> None:
+def print_questions(out: "Console", board: "Sequence[QuestionInfo]") -> None:
     """One line a question: titles get the room the other columns leave, cut with an
     ellipsis, never wrapped; people's text is shown as text, never as Rich markup."""
     from rich.table import Table

@@ -1,7 +1,5 @@
 """`podium stage list`: each stage, its schedule and the time left, within 80 columns."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +18,7 @@ def stage_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = Fals
           timeless=False)  # fmt: skip
 
 
-def _show(podium: Podium, json_out: bool) -> None:
+def _show(podium: "Podium", json_out: bool) -> None:
     now = podium.schedule.clock()
     rows, revealed = (
         podium.schedule.times(now),
@@ -44,7 +42,7 @@ def _show(podium: Podium, json_out: bool) -> None:
             out.print(f"  {line}", highlight=False)
 
 
-def _schedule_lines(row: StageTime, now: datetime) -> list[str]:
+def _schedule_lines(row: "StageTime", now: datetime) -> list[str]:
     lines = []
     if row.opens or row.closes:
         span = f"{_when(row.opens)} → {_when(row.closes)}"
@@ -60,7 +58,7 @@ def _when(moment: datetime | None) -> str:
     return "-" if moment is None else f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
-def _record(row: StageTime, now: datetime) -> dict[str, object]:
+def _record(row: "StageTime", now: datetime) -> dict[str, object]:
     return {
         "stage": row.name,
         "status": row.status,
