@@ -5,13 +5,18 @@ on localhost; reports median and p99 latency and throughput per endpoint. Named 
 in the same run: Python's `http.server` serving the same leaderboard page as a static file (the
 floor a dynamic page cannot beat), printed as a ratio.
 
-    .venv/bin/python benchmarks/bench_web.py [--teams 50] [--subs 20] [--requests 300] [--concurrency 16]
+Rounds alternate the page and the peer; prints each round, then the medians over the rounds
+with their spread, and the machine's load average (a shared machine blurs p99 most).
+
+    .venv/bin/python benchmarks/bench_web.py [--teams 50] [--subs 20] [--requests 300]
+        [--concurrency 16] [--rounds 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import socket
 import statistics
@@ -127,12 +132,40 @@ def report(name: str, lat: list[float], elapsed: float) -> tuple[float, float, f
     return median, p99, len(lat) / elapsed
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds a process has used (Linux's /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def summary(
+    pages: list[tuple[float, float, float]], peers: list[tuple[float, float, float]]
+) -> None:
+    """The goals, per round and over the rounds (median, and the spread min-max)."""
+    ratios = [page[0] / peer[0] for page, peer in zip(pages, peers, strict=True)]
+    p99s = [page[1] * 1000 for page in pages]
+    ratio, p99 = statistics.median(ratios), statistics.median(p99s)
+    print(f"ratio page/static (median latency), per round: "
+          f"{', '.join(f'{r:.2f}x' for r in ratios)}")  # fmt: skip
+    print(f"ratio page/static: median {ratio:.2f}x (spread {min(ratios):.2f}-{max(ratios):.2f}) "
+          f"(goal: at most 2x) {'met' if ratio <= 2 else 'MISSED'}")  # fmt: skip
+    print(f"/leaderboard p99: median {p99:.1f} ms (spread {min(p99s):.1f}-{max(p99s):.1f}) "
+          f"(goal: under 100 ms) {'met' if p99 < 100 else 'MISSED'}; "
+          f"peer p99 median {statistics.median(p[1] for p in peers) * 1000:.1f} ms")  # fmt: skip
+    print(f"load average after: {_load()} (2 cores)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--teams", type=int, default=50)
     parser.add_argument("--subs", type=int, default=20)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="podium-bench-web-") as tmp:
         root = Path(tmp) / "cup"
@@ -158,29 +191,26 @@ def main() -> None:
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
             try:
                 wait(f"http://127.0.0.1:{static_port}/leaderboard.html")
-                print(
-                    f"{args.requests} requests per endpoint, {args.concurrency} concurrent clients"
-                )
-                medians = {}
-                for name, path in (("GET /leaderboard (HTML, charts)", "/leaderboard"),
-                                   ("GET /api/leaderboard (JSON)", "/api/leaderboard"),
+                print(f"{args.requests} requests per endpoint, {args.concurrency} concurrent "
+                      f"clients, {args.rounds} rounds; load average {_load()}")  # fmt: skip
+                for name, path in (("GET /api/leaderboard (JSON)", "/api/leaderboard"),
                                    ("GET /api/leaderboard.csv", "/api/leaderboard.csv")):  # fmt: skip
-                    lat, elapsed = asyncio.run(load(base + path, args.requests, args.concurrency))
-                    medians[path] = report(name, lat, elapsed)
-                lat, elapsed = asyncio.run(load(
-                    f"http://127.0.0.1:{static_port}/leaderboard.html", args.requests,
-                    args.concurrency))  # fmt: skip
-                peer_median, peer_p99, peer_rate = report(
-                    "peer: http.server, same page static", lat, elapsed
-                )
-                median, p99, rate = medians["/leaderboard"]
-                print(f"page/static: throughput {rate / peer_rate:.2f}x, "
-                      f"p99 {p99 / peer_p99:.2f}x")  # fmt: skip
-                ratio = median / peer_median
-                print(f"ratio page/static (median): {ratio:.1f}x (goal: at most 2x) "
-                      f"{'met' if ratio <= 2 else 'MISSED'}")  # fmt: skip
-                print(f"/leaderboard p99: {p99 * 1000:.1f} ms (goal: under 100 ms) "
-                      f"{'met' if p99 < 0.1 else 'MISSED'}")  # fmt: skip
+                    report(name, *asyncio.run(load(base + path, args.requests, args.concurrency)))
+                static = f"http://127.0.0.1:{static_port}/leaderboard.html"
+                pages, peers, cpu = [], [], {"page": [], "static": []}
+                for _ in range(args.rounds):  # interleaved: the machine's load hits both alike
+                    before = cpu_seconds(server.pid)
+                    pages.append(report("GET /leaderboard (HTML, charts)", *asyncio.run(
+                        load(base + "/leaderboard", args.requests, args.concurrency))))  # fmt: skip
+                    cpu["page"].append((cpu_seconds(server.pid) - before) / args.requests)
+                    before = cpu_seconds(peer.pid)
+                    peers.append(report("peer: http.server, same page static", *asyncio.run(
+                        load(static, args.requests, args.concurrency))))  # fmt: skip
+                    cpu["static"].append((cpu_seconds(peer.pid) - before) / args.requests)
+                summary(pages, peers)
+                page_cpu, peer_cpu = (statistics.median(cpu[k]) * 1000 for k in ("page", "static"))
+                print(f"server CPU per request (the load cannot blur it): page {page_cpu:.2f} ms, "
+                      f"static {peer_cpu:.2f} ms, ratio {page_cpu / peer_cpu:.2f}x")  # fmt: skip
             finally:
                 peer.terminate()
         finally:

@@ -45,6 +45,18 @@ class Serving:
         response = httpx.get(f"{self.url}/api/leaderboard?stage={stage}", headers=headers)
         return response.status_code, response.json()
 
+    def page(self, stage: str) -> str:
+        """The leaderboard page an anonymous visitor sees, asked twice (the second kept by
+        `web/pagecache.py`): the same page both times, but for the CSP nonce."""
+        texts = []
+        for _ in range(2):
+            response = httpx.get(f"{self.url}/leaderboard?stage={stage}")
+            assert response.status_code == 200, response.text[:300]
+            nonce = response.headers["content-security-policy"].split("'nonce-")[1].split("'")[0]
+            texts.append(response.text.replace(nonce, ""))
+        assert texts[0] == texts[1]
+        return texts[0]
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait()
@@ -74,6 +86,8 @@ def test_a_change_made_elsewhere_shows_on_every_server_s_next_request(
 ) -> None:
     for server in servers:  # each has computed and cached the empty board
         assert _teams(server, "evaluation") == [] == _teams(server, "evaluation")
+        assert "Quick Lex" not in server.page("evaluation")
+        assert "Results hidden" in server.page("final")
     podium = cup.podium()
     try:
         podium.submissions.submit_data(cup.archive, team="Quick Lex", label="a.zip", where="a")
@@ -81,9 +95,11 @@ def test_a_change_made_elsewhere_shows_on_every_server_s_next_request(
         assert outcome.status == "scored", outcome.error
         for server in servers:
             assert _teams(server, "evaluation") == ["Quick Lex"]
+            assert "Quick Lex" in server.page("evaluation")
         podium.finals.close_stage("evaluation", publish=False)
         for server in servers:
             assert server.board("evaluation")[1]["status"] == "closed"
+            assert 'class="pill closed"' in server.page("evaluation")
         [final] = podium.finals.run()
         assert final.status == "scored", final.error
         for server in servers:  # hidden: the organizer sees it, nobody else yet
@@ -92,5 +108,7 @@ def test_a_change_made_elsewhere_shows_on_every_server_s_next_request(
         podium.finals.reveal(remeasure=False)
         for server in servers:
             assert _teams(server, "final") == ["Quick Lex"]
+            page = server.page("final")
+            assert "Results hidden" not in page and "Quick Lex" in page
     finally:
         podium.close()

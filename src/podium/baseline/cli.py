@@ -4,8 +4,6 @@ Thin commands over the library; heavy imports (torch, lightning) happen inside t
 `podium --help` stays fast and works without the extra installed.
 """
 
-from __future__ import annotations
-
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -46,7 +44,7 @@ def _fail(err: PodiumError) -> None:
     raise typer.Exit(2)
 
 
-def _scores_table(scores: dict[tuple[str, str], float]) -> Table:
+def _scores_table(scores: dict[tuple[str, str], float]) -> "Table":
     from rich.table import Table
 
     table = Table(title="Dev scores (best checkpoint)", title_justify="left")
@@ -142,7 +140,7 @@ def _choices(
     return chosen, parts
 
 
-def _print_result(result: TrainResult) -> None:
+def _print_result(result: "TrainResult") -> None:
     from rich.console import Console
 
     console = Console(highlight=False)

@@ -1,7 +1,5 @@
 """`podium remeasure` (a photo finish on demand) and `podium rules simulate` (what-if)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

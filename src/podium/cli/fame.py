@@ -1,7 +1,5 @@
 """`podium hall-of-fame`: the winners as a table or JSON, or one winner's printable tile."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -14,12 +12,14 @@ from podium.cli.options import (
     emit_json,
     fail,
     open_podium,
+    shown,
     store_id,
 )
 from podium.core.errors import SpecError
 
 if TYPE_CHECKING:
     from podium.report.tiles import Tile
+    from podium.service import Podium
 
 TileFormat = Literal["svg", "png"]
 
@@ -44,24 +44,29 @@ def hall_of_fame(
     ] = None,
 ) -> None:
     """Winners of every competition kept in this store, newest stage first, then by place."""
-    from podium.cli.render import print_hall_of_fame
-    from podium.report.tiles import tile_of
-
     if tile is None and (fmt or out):
         fail(SpecError("--format and -o write a tile", hint="add --tile ID (the table's id)"))
-    with open_podium(competition, read_only=True) as podium:
-        if tile is not None:
+    if tile is not None:
+        from podium.report.tiles import tile_of
+
+        with open_podium(competition, read_only=True) as podium:
             path = _write_tile(tile_of(podium.finals.hall_of_fame_entry(tile)), fmt, out)
             console().print(f"wrote {path}", markup=False, highlight=False)
-            return
+        return
+
+    def show(podium: "Podium") -> None:
+        from podium.cli.render import print_hall_of_fame
+
         entries = podium.finals.hall_of_fame()
         if json_out:
             emit_json([e.to_dict() for e in entries])
         else:
             print_hall_of_fame(console(), entries)
 
+    shown(competition, ["hall-of-fame", json_out], show)
 
-def _write_tile(tile: Tile, fmt: TileFormat | None, out: Path | None) -> Path:
+
+def _write_tile(tile: "Tile", fmt: TileFormat | None, out: Path | None) -> Path:
     from podium.report.tiles import tile_filename, tile_png, tile_svg
 
     kind: TileFormat = fmt or ("png" if out is not None and out.suffix.lower() == ".png" else "svg")

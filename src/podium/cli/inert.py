@@ -12,11 +12,11 @@ control character still reaches it, as a last line of defence for a value someon
 from __future__ import annotations
 
 import re
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console, ConsoleOptions, RenderableType, RenderHook, RenderResult
-from rich.markup import escape
-from rich.segment import Segment
+if TYPE_CHECKING:  # Rich's console is loaded by the first print: `podium --help` needs none
+    from rich.console import Console, RenderHook
 
 # C0 but tab and newline, DEL and C1, bidi embeddings/overrides/isolates, unpaired surrogates
 _CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
@@ -43,33 +43,42 @@ def inert(value: object, *, lines: bool = False) -> str:
     """`value` as Rich markup that prints exactly its text, control characters escaped; a
     name or a reason is one line (newlines shown as `\\n`), a log or a question keeps its
     lines with `lines=True`."""
+    from rich.markup import escape
+
     return escape(escape_controls(str(value), lines=lines))
 
 
-class _Escaped:
-    """A renderable printed with every control character of its text escaped (Rich's own
-    control segments, cursor moves and the like, pass as they are)."""
+@cache
+def _escape_hook() -> RenderHook:
+    """The render hook printing every renderable with the control characters of its text
+    escaped (Rich's own control segments, cursor moves and the like, pass as they are)."""
+    from rich.console import ConsoleOptions, RenderableType, RenderHook, RenderResult
+    from rich.segment import Segment
 
-    def __init__(self, renderable: RenderableType) -> None:
-        self.renderable = renderable
+    class Escaped:
+        def __init__(self, renderable: RenderableType) -> None:
+            self.renderable = renderable
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        for segment in console.render(self.renderable, options):
-            if segment.control:
-                yield segment
-            else:
-                yield Segment(escape_controls(segment.text), segment.style)
+        def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+            for segment in console.render(self.renderable, options):
+                if segment.control:
+                    yield segment
+                else:
+                    yield Segment(escape_controls(segment.text), segment.style)
 
+    class EscapeHook(RenderHook):
+        def process_renderables(self, renderables: list[Any]) -> list[Any]:
+            return [Escaped(r) for r in renderables]
 
-class _EscapeHook(RenderHook):
-    def process_renderables(self, renderables: list[Any]) -> list[Any]:
-        return [_Escaped(r) for r in renderables]
+    return EscapeHook()
 
 
 def inert_console(*, stderr: bool = False, **options: Any) -> Console:
     """The console every `podium` command prints with: no highlighting, controls escaped."""
+    from rich.console import Console
+
     console = Console(stderr=stderr, highlight=False, **options)
-    console.push_render_hook(_EscapeHook())
+    console.push_render_hook(_escape_hook())
     return console
 
 

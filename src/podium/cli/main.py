@@ -1,11 +1,9 @@
 """The `podium` command: each command is a thin call into the service layer."""
 
-from __future__ import annotations
-
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote
 
 import typer
@@ -26,6 +24,7 @@ from podium.cli.options import (
     guard,
     open_podium,
     progress,
+    shown,
     store_id,
 )
 from podium.cli.participant import ServerOpt, TokenOpt, attempts_app, cancel, status
@@ -37,6 +36,9 @@ from podium.cli.stages import stage_list
 from podium.cli.teams import teams_app
 from podium.cli.workers import worker, workers
 from podium.core.errors import PodiumError
+
+if TYPE_CHECKING:
+    from podium.service import Podium
 
 # Every module above imports only Typer at its top: the service, the store and the rendering
 # are imported inside the command that runs (`podium --help` answers at once;
@@ -308,19 +310,23 @@ def leaderboard(
     token: TokenOpt = None,
 ) -> None:
     """Show a stage's leaderboard: performance place, efficiency moves, final place."""
-    from podium.cli.render import print_leaderboard
 
     if server is not None:
         from podium.cli.participant import remote_leaderboard
 
         remote_leaderboard(server, token, stage, languages, wide, json_out)
         return
-    with open_podium(competition, read_only=True) as podium:
+
+    def show(podium: "Podium") -> None:
+        from podium.cli.render import print_leaderboard
+
         board = podium.results.leaderboard(stage)
         if json_out:
             emit_json(board.to_dict())
         else:
             print_leaderboard(console(), board, languages=languages, wide=wide)
+
+    shown(competition, ["leaderboard", stage, languages, wide, json_out], show)
 
 
 @app.command()
@@ -333,21 +339,25 @@ def submissions(
 ) -> None:
     """List submissions with the status and errors of their last run (with --server: your
     team's)."""
-    from podium.cli.render import print_submissions
-
     if server is not None:
         from podium.cli.participant import remote_submissions
 
         remote_submissions(server, token, team, json_out)
         return
-    with open_podium(competition, read_only=True) as podium, podium.snapshot():
-        flags = podium.reviews.flags()  # the terminal is the organizer's
-        subs = [{**s.to_dict(), "flags": flags.get(s.id, []), "review": s.review}
-                for s in podium.submissions.find(team)]  # fmt: skip
-    if json_out:
-        emit_json(subs)
-    else:
-        print_submissions(console(), subs, flagged=set(flags))
+
+    def show(podium: "Podium") -> None:
+        from podium.cli.render import print_submissions
+
+        with podium.snapshot():
+            flags = podium.reviews.flags()  # the terminal is the organizer's
+            subs = [{**s.to_dict(), "flags": flags.get(s.id, []), "review": s.review}
+                    for s in podium.submissions.find(team)]  # fmt: skip
+        if json_out:
+            emit_json(subs)
+        else:
+            print_submissions(console(), subs, flagged=set(flags))
+
+    shown(competition, ["submissions", team, json_out], show)
 
 
 @app.command("run")
@@ -359,18 +369,22 @@ def show_run(
     token: TokenOpt = None,
 ) -> None:
     """Show one run: errors by kind, place and why, timings, fingerprint, scores, log tail."""
-    from podium.cli.participant import remote_run, show_result
-
     if server is not None:
+        from podium.cli.participant import remote_run
+
         remote_run(server, token, run_id, json_out)
         return
-    from podium.service.verdicts import verdict
 
-    with open_podium(competition, read_only=True) as podium:
+    def show(podium: "Podium") -> None:
+        from podium.cli.participant import show_result
+        from podium.service.verdicts import verdict
+
         run = podium.results.run(run_id)
         result = verdict(podium, run.submission_id, run_id)
-    # the organizer's view: the canary test too (never on team pages nor the API)
-    show_result(result, json_out, extra={"integrity": run.integrity})
+        # the organizer's view: the canary test too (never on team pages nor the API)
+        show_result(result, json_out, extra={"integrity": run.integrity})
+
+    shown(competition, ["run", run_id, json_out], show)
 
 
 @final_app.command("select")

@@ -1,7 +1,5 @@
 """`podium notify`: try every [notify] channel, and read the outbox of news."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

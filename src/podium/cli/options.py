@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -80,6 +82,87 @@ def open_podium(root: Path, *, read_only: bool = False) -> Iterator[Podium]:
         if not read_only:
             deliver_news(podium)
         podium.close()
+
+
+def shown(
+    root: Path, parts: Sequence[object], show: Callable[[Podium], None], *, timeless: bool = True
+) -> None:
+    """A read-only command: replay what it printed with the same `parts` (its name and
+    options) on the same terminal while nothing it shows changed (`service/outputs.py`),
+    else `show` it through the full path and keep what it printed. `timeless=False`: the
+    text moves with the clock (kept only for a competition without a schedule)."""
+    from podium.service import outputs
+
+    words = [*map(str, parts), *_terminal()]
+    kept = outputs.replay(root, words)
+    if kept is not None:
+        sys.stdout.write(kept)
+        sys.stdout.flush()
+        return
+    with open_podium(root, read_only=True) as podium:
+        at = outputs.mark(podium, timeless=timeless)
+        with _recorded() as (out, err):
+            show(podium)
+        if at is not None and not err.parts:
+            outputs.keep(podium, words, at, "".join(out.parts))
+
+
+def _terminal() -> list[str]:
+    """What Rich's output depends on besides the text: the streams, their sizes, and the
+    environment variables it reads."""
+    sizes = []
+    for fd in (0, 1, 2):
+        try:
+            sizes.append("x".join(map(str, os.get_terminal_size(fd))))
+        except (OSError, ValueError):
+            sizes.append("-")
+    names = ("COLUMNS", "LINES", "TERM", "COLORTERM", "NO_COLOR", "FORCE_COLOR",
+             "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS", "JUPYTER_LINES")  # fmt: skip
+    return [
+        str(sys.stdout.isatty()),
+        str(sys.stdout.encoding),
+        *sizes,
+        *(f"{name}={os.environ.get(name)}" for name in names),
+    ]
+
+
+class _Recorder(io.TextIOBase):
+    """A standard stream that also records what is written to it (isatty, fileno and the
+    encoding are the real stream's, so Rich renders as it would without it)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.parts = real, list[str]()
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return int(self.real.write(text))
+
+    def flush(self) -> None:
+        self.real.flush()
+
+    def isatty(self) -> bool:
+        return bool(self.real.isatty())
+
+    def fileno(self) -> int:
+        return int(self.real.fileno())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(self.real.encoding)
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return self.real.errors  # type: ignore[no-any-return]
+
+
+@contextmanager
+def _recorded() -> Iterator[tuple[_Recorder, _Recorder]]:
+    out, err = _Recorder(sys.stdout), _Recorder(sys.stderr)
+    sys.stdout, sys.stderr = out, err
+    try:
+        yield out, err
+    finally:
+        sys.stdout, sys.stderr = out.real, err.real
 
 
 def deliver_news(podium: Podium) -> None:

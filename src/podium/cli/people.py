@@ -1,7 +1,5 @@
 """`podium team remove-member`: people leave teams; their personal tokens leave with them."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,17 +1,16 @@
 """`podium questions`: the competition's question board at a terminal (80 columns suffice)."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from podium.cli.inert import inert
-from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, open_podium
+from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, shown
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from podium.service import Podium
     from podium.service.questions import QuestionInfo
 
 HEADERS = ("#", "title", "by", "ans", "state", "active")
@@ -22,25 +21,28 @@ GAP = 2  # between columns
 def questions(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """The question board: pinned first, then the most recently active (answer on the website
     or with POST /api/questions/ID/answers)."""
-    with open_podium(competition, read_only=True) as podium:
+
+    def show(podium: "Podium") -> None:
         board = podium.questions.board()
-    if json_out:
-        emit_json([q.to_dict() for q in board])
-    else:
-        print_questions(console(), board)
+        if json_out:
+            emit_json([q.to_dict() for q in board])
+        else:
+            print_questions(console(), board)
+
+    shown(competition, ["questions", json_out], show)
 
 
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-def _row(q: QuestionInfo) -> list[str]:
+def _row(q: "QuestionInfo") -> list[str]:
     state = " ".join(word for word, on in (("pinned", q.pinned), ("closed", q.closed)) if on)
     return [str(q.id), q.title, _cut(q.author, AUTHOR), str(q.answers), state,
             q.active_at.strftime("%m-%d %H:%M")]  # fmt: skip
 
 
-def print_questions(out: Console, board: Sequence[QuestionInfo]) -> None:
+def print_questions(out: "Console", board: "Sequence[QuestionInfo]") -> None:
     """One line a question: titles get the room the other columns leave, cut with an
     ellipsis, never wrapped; people's text is shown as text, never as Rich markup."""
     from rich.table import Table

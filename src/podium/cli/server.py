@@ -1,7 +1,5 @@
 """`podium serve` and `podium token`: the web app and who may use it."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 

@@ -1,27 +1,30 @@
 """`podium stage list`: each stage, its schedule and the time left, within 80 columns."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from podium.cli.inert import inert
-from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, open_podium
+from podium.cli.options import CompetitionOpt, JsonOpt, console, emit_json, shown
 
 if TYPE_CHECKING:
+    from podium.service import Podium
     from podium.service.schedule import StageTime
 
 
 def stage_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
     """List stages: status, attempts, schedule and the time left."""
-    with open_podium(competition, read_only=True) as podium:
-        now = podium.schedule.clock()
-        rows, revealed = (
-            podium.schedule.times(now),
-            {st.name: st.revealed for st in podium.setup.stages()},
-        )
-        specs = {st.name: st for st in podium.competition.spec.stages}
+    shown(competition, ["stage list", json_out], lambda podium: _show(podium, json_out),
+          timeless=False)  # fmt: skip
+
+
+def _show(podium: "Podium", json_out: bool) -> None:
+    now = podium.schedule.clock()
+    rows, revealed = (
+        podium.schedule.times(now),
+        {st.name: st.revealed for st in podium.setup.stages()},
+    )
+    specs = {st.name: st for st in podium.competition.spec.stages}
     if json_out:
         emit_json([_record(row, now) for row in rows])
         return
@@ -39,7 +42,7 @@ def stage_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = Fals
             out.print(f"  {line}", highlight=False)
 
 
-def _schedule_lines(row: StageTime, now: datetime) -> list[str]:
+def _schedule_lines(row: "StageTime", now: datetime) -> list[str]:
     lines = []
     if row.opens or row.closes:
         span = f"{_when(row.opens)} → {_when(row.closes)}"
@@ -55,7 +58,7 @@ def _when(moment: datetime | None) -> str:
     return "-" if moment is None else f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
-def _record(row: StageTime, now: datetime) -> dict[str, object]:
+def _record(row: "StageTime", now: datetime) -> dict[str, object]:
     return {
         "stage": row.name,
         "status": row.status,

@@ -1,7 +1,5 @@
 """`podium teams pair`: propose teams from a roster and, with --apply, create them."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -51,7 +49,7 @@ def read_team_names(path: Path, needed: int) -> list[str]:
     return names[:needed]
 
 
-def prompt_team_names(result: Pairing) -> list[str]:
+def prompt_team_names(result: "Pairing") -> list[str]:
     """Ask for a name per proposed team (interactive use only)."""
     names: list[str] = []
     for number, team in enumerate(result.teams, start=1):
@@ -65,7 +63,7 @@ def prompt_team_names(result: Pairing) -> list[str]:
     return names
 
 
-def print_pairing(out: Console, result: Pairing, names: list[str] | None = None) -> None:
+def print_pairing(out: "Console", result: "Pairing", names: list[str] | None = None) -> None:
     """The teams with why each is good, then the balance figures and the solver's status."""
 
     from podium.cli.tables import Grid, Notes
@@ -104,7 +102,7 @@ def print_pairing(out: Console, result: Pairing, names: list[str] | None = None)
         out.print("[yellow]not proven optimal within the time limit: try --time-limit[/]")
 
 
-def _apply(competition: Path, result: Pairing, names: list[str]) -> None:
+def _apply(competition: Path, result: "Pairing", names: list[str]) -> None:
     """Create every team, after checking that no name is taken (nothing is half-applied)."""
     with open_podium(competition) as podium:
         taken = {t.name.casefold(): t.name for t in podium.setup.teams()}

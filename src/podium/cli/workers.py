@@ -1,7 +1,5 @@
 """`podium worker` (a machine that evaluates for a server) and `podium workers` (the fleet)."""
 
-from __future__ import annotations
-
 import os
 from datetime import UTC, datetime
 from pathlib import Path

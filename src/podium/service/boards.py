@@ -61,9 +61,8 @@ class Boards:
         self._names = frozenset(st.name for st in competition.spec.stages)
 
     def revision(self) -> int:
-        """The store's board revision (one small read)."""
-        with self.c.sessions() as s:
-            return revision.current(s)
+        """The store's board revision (one small read, no ORM session)."""
+        return int(self.c.sessions.value(revision.SQL) or 0)
 
     def board(self, stage: str | None = None) -> Board:
         """The stage's board (the open or latest stage by default), computed once per

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from podium.core.errors import MissingExtraError
 from podium.store import revision
+from podium.store.plain import head_revision as head_revision  # its callers import it here
 
 if TYPE_CHECKING:  # alembic is imported by the commands that migrate, not by the readers
     from alembic.config import Config
@@ -92,6 +93,7 @@ class StoreSessions:
             engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
         self._write = sessionmaker(engine, expire_on_commit=False)
+        self._engine = engine.execution_options(**{READ_ONLY: True})
         for factory in (self._read, self._write):
             revision.watch(factory)
         self._shared = threading.local()
@@ -115,6 +117,23 @@ class StoreSessions:
 
     def begin(self) -> AbstractContextManager[Session]:
         return self._write.begin()
+
+    def value(self, sql: str) -> Any:
+        """The first value of one plain SQL read (no parameters) on a pooled connection,
+        without an ORM session or a statement to compile: a check made per request, such as
+        the board revision. Inside `snapshot()`, read in the thread's snapshot."""
+        shared: Session | None = getattr(self._shared, "session", None)
+        if shared is not None:
+            return shared.execute(text(sql)).scalar()
+        conn = self._engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            cursor.execute(sql)
+            row = cursor.fetchone()
+            cursor.close()
+        finally:
+            conn.close()  # back to the pool, its transaction (PostgreSQL) rolled back
+        return None if row is None else row[0]
 
 
 def session_factory(engine: Engine) -> StoreSessions:
@@ -140,13 +159,6 @@ def upgrade(engine: Engine) -> None:
 
     with _ALEMBIC:
         command.upgrade(alembic_config(engine), "head")
-
-
-def head_revision() -> str:
-    """The newest migration: revisions are numbered like their files (`0010_...py` is "0010";
-    tests/store/test_migrations.py holds Alembic to it), so readers need not load Alembic."""
-    names = sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py"))
-    return names[-1].split("_", 1)[0]
 
 
 def stored_revision(engine: Engine) -> str | None:

@@ -509,8 +509,9 @@ class Answer(Base):
 
 
 class BoardRevision(Base):
-    """One row per store: a number raised in the same transaction as every write that may
-    change a board (`store/revision.py`), so a server serves a cached board while it stays."""
+    """Two rows per store: numbers raised in the same transaction as every write that may
+    change a board (row 1) or what a read-only command shows (row 2; `store/revision.py`), so
+    a server serves a cached board, and a command the output it kept, while they stay."""
 
     __tablename__ = "board_revision"
 

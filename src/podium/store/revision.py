@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import Select, event, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from podium.store.models import BoardRevision
+from podium.store.plain import SHOWN_ROW
 
 # what leaderboards, charts, the huddle, the hall of fame and team pages read; tokens,
 # workers, news, questions and leases do not change a board
@@ -29,14 +30,30 @@ BOARD_TABLES = frozenset(
         "hall_of_fame",
         "calibrations",
         "reference_timings",
+        "submission_flags",  # organizers' boards mark a flagged row "under review"
+        "reviews",
+        "audit_events",  # attempts granted, cancels and final choices show on team pages
     }
 )
+# what a read-only command prints (`service/outputs.py`) reads these too: their own counter
+# (row SHOWN_ROW), so a question asked does not make every server recompute its boards
+SHOWN_TABLES = BOARD_TABLES | {"questions", "answers", "late_reports"}
 ROW_ID = 1
 
 
-def current(session: Session) -> int:
-    """The store's board revision, read in `session`'s snapshot."""
-    return session.scalar(select(BoardRevision.value).where(BoardRevision.id == ROW_ID)) or 0
+def current(session: Session, row: int = ROW_ID) -> int:
+    """The store's board revision (or, with `row=SHOWN_ROW`, the revision of what read-only
+    commands show), read in `session`'s snapshot."""
+    return session.scalar(statement(row)) or 0
+
+
+def statement(row: int = ROW_ID) -> Select[int]:
+    """The query reading a revision."""
+    return select(BoardRevision.value).where(BoardRevision.id == row)
+
+
+# the same as plain SQL, read once per request by every server (`StoreSessions.value`)
+SQL = f"SELECT value FROM board_revision WHERE id = {ROW_ID}"
 
 
 def watch(factory: sessionmaker[Session]) -> None:
@@ -57,20 +74,21 @@ def _after_flush(session: Session, _context: Any) -> None:
         *session.deleted,
         *(o for o in session.dirty if session.is_modified(o, include_collections=False)),
     )
-    if any(_table(o) in BOARD_TABLES for o in changed):
-        _raise(session)
+    _raise(session, {_table(o) for o in changed})
 
 
 def _on_execute(state: ORMExecuteState) -> None:
     if state.is_update or state.is_delete or state.is_insert:
         table = getattr(state.statement, "table", None)
-        if getattr(table, "name", None) in BOARD_TABLES:
-            _raise(state.session)
+        _raise(state.session, {str(getattr(table, "name", ""))})
 
 
-def _raise(session: Session) -> None:
-    session.connection().execute(
-        update(BoardRevision)
-        .where(BoardRevision.id == ROW_ID)
-        .values(value=BoardRevision.value + 1)
-    )
+def _raise(session: Session, tables: set[str]) -> None:
+    rows = [row for row, watched in ((ROW_ID, BOARD_TABLES), (SHOWN_ROW, SHOWN_TABLES))
+            if tables & watched]  # fmt: skip
+    if rows:
+        session.connection().execute(
+            update(BoardRevision)
+            .where(BoardRevision.id.in_(rows))
+            .values(value=BoardRevision.value + 1)
+        )

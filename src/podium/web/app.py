@@ -22,6 +22,7 @@ from podium.web.evaluator import Evaluator
 from podium.web.guard import guard
 from podium.web.limits import FailureLimiter
 from podium.web.middleware import BodyLimit, SecurityHeaders, StoreSafe
+from podium.web.pagecache import PageCache
 from podium.web.ticker import ScheduleTicker
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -119,5 +120,12 @@ def create_app(
     app.include_router(questions.pages)
     app.include_router(verdicts.pages)
     app.include_router(static)
+    # just inside the security headers: a kept page was rendered through every layer below
+    # (StoreSafe refused nothing in its exact path and query), a hit skips them
+    app.add_middleware(
+        PageCache,
+        revision=podium.boards.revision,
+        blocking=podium.competition.engine.dialect.name != "sqlite",
+    )
     app.add_middleware(SecurityHeaders)
     return app

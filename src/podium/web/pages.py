@@ -38,6 +38,7 @@ from podium.web.deps import (
 )
 from podium.web.limits import FailureLimiter
 from podium.web.middleware import plotly_style_ids
+from podium.web.pagecache import keep_page
 
 router = APIRouter(include_in_schema=False)
 _NONCE = re.compile(r"[0-9a-f]{32}")
@@ -87,6 +88,8 @@ def leaderboard_page(
     podium = podium_of(request)
     board = podium.boards.board(stage)  # one read of the store's revision per page
     tabs = views.stage_tabs(podium, board.stages)
+    if who is None and not any(t["countdown"] for t in tabs):
+        keep_page(request, board.revision)  # everyone's page until the board changes
     try:
         view = views.board_view(podium, stage, who, board)
     except ForbiddenError as err:

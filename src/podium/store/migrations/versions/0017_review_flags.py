@@ -18,7 +18,7 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # 64-bit ids, as in 0
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("submissions") as batch:
+    with op.batch_alter_table("submissions", recreate="never") as batch:
         batch.add_column(sa.Column("review", sa.String(20), nullable=True))
     op.create_table(
         "submission_flags",
@@ -54,5 +54,7 @@ def downgrade() -> None:
     op.drop_table("reviews")
     op.drop_table("code_prints")
     op.drop_table("submission_flags")
-    with op.batch_alter_table("submissions") as batch:
+    # in place (SQLite >= 3.35 drops a column): a batch copy of `submissions` would fail on
+    # the runs that reference it
+    with op.batch_alter_table("submissions", recreate="never") as batch:
         batch.drop_column("review")
