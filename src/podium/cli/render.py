@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,43 @@ if TYPE_CHECKING:  # types only: a leaderboard is printed without numpy or the h
     from podium.leaderboard import Leaderboard, Row
     from podium.service import RunOutcome
     from podium.service.reads import FameEntry, SubmissionInfo
+
+
+SHOWN_PLACES = 3  # places named in a summarised warning (--verbose names them all)
+
+
+def summarised(warnings: Sequence[str], *, verbose: bool = False) -> list[str]:
+    """Warnings grouped per kind, with counts: 85 "udpos/af: no labelled data; skipped" lines
+    become one, so the two that matter are seen. A kind is the text after `place: `, its
+    numbers aside; `verbose` keeps every line."""
+    if verbose:
+        return list(warnings)
+    kinds: dict[str, list[tuple[str, str]]] = {}
+    for warning in warnings:
+        place, sep, what = warning.partition(": ")
+        if not sep or " " in place:
+            place, what = "", warning
+        kinds.setdefault(re.sub(r"\d+", "#", what), []).append((place, what))
+    lines = []
+    for items in kinds.values():
+        place, what = items[0]
+        if len(items) == 1:
+            lines.append(f"{place}: {what}" if place else what)
+            continue
+        places = [p for p, _ in items]
+        named = ", ".join(places[:SHOWN_PLACES])
+        more = len(places) - SHOWN_PLACES
+        named += f" and {more} more; --verbose lists them" if more > 0 else ""
+        if all(w == what for _, w in items):
+            lines.append(f"{what} ({len(items)} times: {named})")
+        else:
+            lines.append(f"{place}: {what} (and {len(items) - 1} more like it: {named})")
+    return lines
+
+
+def print_warnings(console: Console, warnings: Sequence[str], *, verbose: bool = False) -> None:
+    for line in summarised(warnings, verbose=verbose):
+        console.print(f"[yellow]warning:[/] {inert(line)}")
 
 
 def _arrow(row: Row) -> str:
@@ -147,8 +185,7 @@ def print_decisions(console: Console, board: Leaderboard) -> None:
         console.print("[green]final:[/] what the close did")
         for line in board.closing:
             console.print(f"  {line}", highlight=False, markup=False)
-    for warning in board.warnings:
-        console.print(f"[yellow]warning:[/] {inert(warning)}")
+    print_warnings(console, board.warnings)
 
 
 def print_comparison(console: Console, published: Leaderboard, simulated: Leaderboard) -> None:
@@ -277,7 +314,9 @@ def print_hall_of_fame(console: Console, entries: Sequence[FameEntry]) -> None:
     table.print(console)
 
 
-def print_manifest(console: Console, manifest: Manifest, layout: CompetitionLayout) -> None:
+def print_manifest(
+    console: Console, manifest: Manifest, layout: CompetitionLayout, *, verbose: bool = False
+) -> None:
     table = Grid(f"Data ({manifest.source}, seed {manifest.seed})")
     for col in ("task", "language", "train", "dev", "eval", "final"):
         table.column(col, right=col not in ("task", "language"), least=6 if col == "task" else 0)
@@ -287,8 +326,7 @@ def print_manifest(console: Console, manifest: Manifest, layout: CompetitionLayo
                 task, lang, *[str(counts.get(k, 0)) for k in ("train", "dev", "eval", "final")]
             )
     table.print(console)
-    for warning in [*manifest.warnings, *manifest.thin()]:
-        console.print(f"[yellow]warning:[/] {inert(warning)}")
+    print_warnings(console, [*manifest.warnings, *manifest.thin()], verbose=verbose)
     root = layout.root
     for what, path in (("public data", layout.public_dir), ("sealed data", layout.sealed_dir),
                        ("manifest", layout.manifest_file)):  # fmt: skip
