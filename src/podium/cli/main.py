@@ -14,6 +14,7 @@ from podium import __version__
 from podium.baseline.cli import baseline_app
 from podium.cli.efficiency import remeasure, rules_app
 from podium.cli.fame import hall_of_fame
+from podium.cli.help import WorkflowGroup
 from podium.cli.inert import inert
 from podium.cli.notify import notify_app
 from podium.cli.options import (
@@ -44,6 +45,7 @@ from podium.errors import PodiumError
 # rich_markup_mode=None (every Typer of podium): Click's plain help and usage errors, because
 # Typer's Rich help imports more than the rest of `podium --help` (benchmarks/bench_cli.py)
 app = typer.Typer(
+    cls=WorkflowGroup,  # commands listed by panel, in the workflow's order
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -70,11 +72,6 @@ code_app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 app.add_typer(team_app, name="team")
-team_app.command("remove-member")(remove_member)
-team_app.command("pair")(pair)
-teams_app.command(  # the old name, for one release
-    "pair", deprecated=True, help="Old name of `podium team pair` (goes away next release)."
-)(pair)
 app.add_typer(stage_app, name="stage")
 app.add_typer(final_app, name="final")
 app.add_typer(code_app, name="code")
@@ -197,6 +194,13 @@ def team_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False
             emit_json(teams)
         else:
             print_teams(console(), teams)
+
+
+team_app.command("pair")(pair)
+team_app.command("remove-member")(remove_member)
+teams_app.command(  # the old name, for one release
+    "pair", deprecated=True, help="Old name of `podium team pair` (goes away next release)."
+)(pair)
 
 
 @stage_app.command("open")

@@ -12,6 +12,7 @@ from rich.table import Table
 from podium.cli.inert import inert
 from podium.cli.tables import Grid, Notes, error_note
 from podium.fame import ordinal
+from podium.metrics.registry import metric_label
 from podium.report.durations import duration_text, metric_name
 
 if TYPE_CHECKING:  # types only: a leaderboard is printed without numpy or the harness
@@ -45,14 +46,15 @@ def summarised(warnings: Sequence[str], *, verbose: bool = False) -> list[str]:
         if len(items) == 1:
             lines.append(f"{place}: {what}" if place else what)
             continue
-        places = [p for p, _ in items]
+        same = all(w == what for _, w in items)
+        places = [p for p, _ in (items if same else items[1:])]
         named = ", ".join(places[:SHOWN_PLACES])
         more = len(places) - SHOWN_PLACES
         named += f" and {more} more; --verbose lists them" if more > 0 else ""
-        if all(w == what for _, w in items):
+        if same:
             lines.append(f"{what} ({len(items)} times: {named})")
         else:
-            lines.append(f"{place}: {what} (and {len(items) - 1} more like it: {named})")
+            lines.append(f"{place}: {what} (and {len(places)} more like it: {named})")
     return lines
 
 
@@ -82,7 +84,15 @@ def print_leaderboard(
         f"\n[bold]{inert(board.competition)}[/] — stage [bold]{inert(board.stage)}[/] "
         f"({board.status}), hardware {inert(repr(board.hardware))}"
     )
-    before = Table(title="Performance order (before re-ranking)", title_justify="left")
+    metrics = ", ".join(
+        f"{t} {metric_label(board.metrics[t])}" for t in tasks if t in board.metrics
+    )
+    before = Table(
+        title="Performance order (before re-ranking)",
+        title_justify="left",
+        caption=inert(f"task scores: {metrics}") if metrics else None,  # a 0.00 says of what
+        caption_justify="left",
+    )
     figure = metric_name(board.efficiency_metric)
     for col in ("#", "team", "overall", *tasks, figure):
         before.add_column(col, justify="left" if col == "team" else "right")
