@@ -8,8 +8,12 @@ listed in `WORKFLOW`; one in neither goes under "More commands".
 
 from __future__ import annotations
 
-import click
+from typing import Any
+
 from typer.core import TyperGroup
+
+# Typer's own Click (vendored in recent Typer, the package in older ones) types the arguments
+# below: they are passed through untouched, so they are typed as Any here
 
 # panel -> its commands, in the order an organizer (and a participant) meets them
 WORKFLOW: dict[str, tuple[str, ...]] = {
@@ -23,17 +27,18 @@ WORKFLOW: dict[str, tuple[str, ...]] = {
 MORE = "More commands"
 
 
-def panel_of(name: str, command: click.Command) -> str:
+def panel_of(name: str, command: Any) -> str:
     for panel, names in WORKFLOW.items():
         if name in names:
             return panel
-    return getattr(command, "rich_help_panel", None) or MORE
+    chosen: str | None = getattr(command, "rich_help_panel", None)
+    return chosen or MORE
 
 
 class WorkflowGroup(TyperGroup):
     """A Typer group whose help lists its commands by panel, in the workflow's order."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         panels = [*WORKFLOW, MORE]
         names = super().list_commands(ctx)
 
@@ -46,7 +51,7 @@ class WorkflowGroup(TyperGroup):
 
         return sorted(names, key=key)
 
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
         shown = [(n, self.commands[n]) for n in self.list_commands(ctx)]
         shown = [(n, c) for n, c in shown if not c.hidden]
         if not shown:
