@@ -52,3 +52,12 @@ def test_warnings_are_one_line_per_kind_with_their_count() -> None:
     ]
     assert summarised([*SKIPPED, DUPLICATES], verbose=True) == [*SKIPPED, DUPLICATES]
     assert summarised(["a sentence: without a place"]) == ["a sentence: without a place"]
+
+
+def test_warnings_of_one_kind_differ_in_their_figures_only() -> None:
+    thin = ["udpos/ar: only final 82 examples (< 100); noisy",
+            "udpos/fr: only eval 86 examples (< 100); noisy",
+            "udpos/yo: only eval 64, final 48 examples (< 100); noisy"]  # fmt: skip
+    assert summarised(thin) == [
+        "udpos/ar: only final 82 examples (< 100); noisy (and 2 more like it: udpos/fr, udpos/yo)"
+    ]

@@ -31,7 +31,7 @@ SHOWN_PLACES = 3  # places named in a summarised warning (--verbose names them a
 def summarised(warnings: Sequence[str], *, verbose: bool = False) -> list[str]:
     """Warnings grouped per kind, with counts: 85 "udpos/af: no labelled data; skipped" lines
     become one, so the two that matter are seen. A kind is the text after `place: `, its
-    numbers aside; `verbose` keeps every line."""
+    figures aside; `verbose` keeps every line."""
     if verbose:
         return list(warnings)
     kinds: dict[str, list[tuple[str, str]]] = {}
@@ -39,7 +39,7 @@ def summarised(warnings: Sequence[str], *, verbose: bool = False) -> list[str]:
         place, sep, what = warning.partition(": ")
         if not sep or " " in place:
             place, what = "", warning
-        kinds.setdefault(re.sub(r"\d+", "#", what), []).append((place, what))
+        kinds.setdefault(_kind(what), []).append((place, what))
     lines = []
     for items in kinds.values():
         place, what = items[0]
@@ -56,6 +56,12 @@ def summarised(warnings: Sequence[str], *, verbose: bool = False) -> list[str]:
         else:
             lines.append(f"{place}: {what} (and {len(places)} more like it: {named})")
     return lines
+
+
+def _kind(what: str) -> str:
+    """A warning's kind: its words without its figures and the splits they count."""
+    figures = re.sub(r"[\d.,]+|\b(?:train|dev|eval|final)\b", "#", what)
+    return re.sub(r"#(?:\s*#)*", "#", figures)
 
 
 def print_warnings(console: Console, warnings: Sequence[str], *, verbose: bool = False) -> None:
