@@ -130,7 +130,7 @@ def test_nobody_signed_in_is_asked_to_sign_in(action: Action, thing: Thing) -> N
     with pytest.raises(AuthenticationError) as refused:
         ensure(ANON, action, thing)
     assert refused.value.what == "sign in first"
-    assert refused.value.hint == "with a token from `podium token create`"
+    assert refused.value.hint == "with the token your organizer gave you"
 
 
 @pytest.mark.parametrize(

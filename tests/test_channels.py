@@ -7,6 +7,7 @@ import pytest
 from podium.config.channels import expand, shown
 from podium.config.spec import parse_spec
 from podium.core.errors import SpecError
+from podium.service.news import send_with_apprise
 
 BASE = 'name = "cup"\n'
 
@@ -34,14 +35,18 @@ def test_an_unusable_url_is_named_by_position_without_its_secret() -> None:
     assert "hunter2" not in message and "user" not in message
 
 
-def test_a_missing_environment_variable_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_environment_variable_matters_only_when_sending(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A shell without the variable runs every command; sending says which one to export."""
     monkeypatch.delenv("NO_SUCH_PODIUM_VAR", raising=False)
-    with pytest.raises(SpecError, match=r"notify\.urls\[1\]: the environment variable "
-                       "NO_SUCH_PODIUM_VAR is not set"):  # fmt: skip
-        parse_spec(
-            BASE + '[notify]\nurls = ["json://127.0.0.1:9/a", '
-            '"json://127.0.0.1:9/b?t=${NO_SUCH_PODIUM_VAR}"]\n'
-        )
+    spec = parse_spec(
+        BASE + '[notify]\nurls = ["json://127.0.0.1:9/a", '
+        '"json://127.0.0.1:9/b?t=${NO_SUCH_PODIUM_VAR}"]\n'
+    )
+    reason = send_with_apprise(spec.notify.urls[1], "title", "body", timeout=1.0)
+    assert reason is not None
+    assert "the environment variable NO_SUCH_PODIUM_VAR is not set (export it" in reason
 
 
 @pytest.mark.parametrize("hostile", ["${}", "${A B}", "${1X}", "${PATH:-x}"])

@@ -57,7 +57,7 @@ def tiny_competition(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_run(tiny_competition: Path, tmp_path_factory: pytest.TempPathFactory) -> TinyRun:
     """`podium baseline train` with a tiny encoder for a few dozen steps."""
     out = tmp_path_factory.mktemp("run")
-    args = ["baseline", "train", "--competition", str(tiny_competition), "--out", str(out)]
+    args = ["baseline", "train", "--data", str(tiny_competition), "--out", str(out)]
     args += [*TINY_ARGS, "--max-steps", "40", "--steps-per-epoch", "20", "--quiet"]
     args += ["--token-budget", "1024", "--workers", "2"]
     result = CliRunner().invoke(cli_app(), args)

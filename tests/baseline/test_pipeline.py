@@ -130,7 +130,7 @@ def test_a_checkpoint_from_another_task_set_is_refused(tiny_run: TinyRun, tmp_pa
             "package",
             str(tiny_run.best),
             str(tmp_path / "z"),
-            "--competition",
+            "--data",
             str(tiny_run.competition),
         ],
     )
@@ -182,6 +182,8 @@ def test_the_cli_names_a_bad_encoder(
     assert result.exit_code == 2
     said = " ".join(result.output.split())  # Rich wraps long lines
     assert "could not be loaded: offline" in said and "--encoder tiny" in said
+    # the old name of --data still works for one release, and says so
+    assert "--competition is now --data" in said
 
 
 def test_predict_refuses_a_task_without_a_head(tiny_package: Path, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The second competition that ships: `podium demo --competition digits` end to end (data
+"""The second competition that ships: `podium demo --example digits` end to end (data
 made offline from scikit-learn, a reference team, learning and constant submissions, the
 final and the hall of fame), and what a wrong name says."""
 
@@ -21,7 +21,7 @@ def _podium(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_digits_competition_runs_end_to_end(tmp_path: Path) -> None:
-    done = _podium("demo", "--competition", "digits", str(tmp_path / "demo"), "--quiet")
+    done = _podium("demo", "--example", "digits", str(tmp_path / "demo"), "--quiet")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "Hall of fame" in done.stdout and "Traceback" not in done.stderr
     with Podium.open(tmp_path / "demo") as podium:
@@ -46,3 +46,4 @@ def test_an_unknown_example_competition_is_named_with_a_suggestion(tmp_path: Pat
     done = _podium("demo", "--competition", "digit", str(tmp_path / "demo"))
     assert done.returncode != 0 and "no example competition 'digit'" in done.stderr
     assert "digits" in done.stderr and "Traceback" not in done.stderr
+    assert "now `--example NAME`" in done.stderr  # the old name, for one release

@@ -58,3 +58,22 @@ def test_a_command_longer_than_a_process_argument_may_be_is_refused(tmp_path: Pa
         SubmissionError, match="submission.setup: String should have at most 32000 characters"
     ):
         load_submission_manifest(manifest(tmp_path / "sub", body))
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('[submission]\ncomand = "python predict.py"\n',
+         "submission.comand: unknown field; did you mean 'command'?"),
+        ('[submision]\ncommand = "python predict.py"\n',
+         "submision: unknown field; did you mean 'submission'?"),
+        ('[submission]\ncommand = "python predict.py"\nsetpu = "pip install x"\n',
+         "submission.setpu: unknown field; did you mean 'setup'?"),
+    ],
+)  # fmt: skip
+def test_a_misspelt_field_gets_the_closest_names(tmp_path: Path, text: str, said: str) -> None:
+    """As competition.toml does: a typo is named with what was probably meant."""
+    (tmp_path / "podium.toml").write_text(text)
+    with pytest.raises(SubmissionError) as err:
+        load_submission_manifest(tmp_path)
+    assert said in err.value.message

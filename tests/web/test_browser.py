@@ -98,6 +98,8 @@ def test_tokens_and_submit_from_the_command_line(server: tuple[str, Cup], tmp_pa
     assert refused.returncode == 2 and "not a folder, .zip or .tar.gz" in refused.stderr
     wrong = _podium("submit", str(folder), "--server", url, "--token", "pdm_forged")
     assert wrong.returncode == 2 and "401" in wrong.stderr
+    said = " ".join(wrong.stderr.split())  # Rich wraps long lines
+    assert "token create" not in said and "ask them for a new one" in said
     assert _podium("token", "create", "-c", str(cup.root)).returncode == 2
 
     def scored() -> dict[str, Any] | None:

@@ -73,7 +73,7 @@ def test_hall_of_fame_tiles_and_the_huddle_on_a_wall(live: str, tmp_path: Path) 
         root = ET.parse(svg_download.value.path()).getroot()
         assert "Deep Percept" in [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
         with page.expect_download() as png_download:
-            tiles.nth(1).locator("a.png").click()
+            tiles.nth(1).locator("a.png-download").click()
         assert png_download.value.suggested_filename.endswith("-quick-lex.png")
         assert Path(png_download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -6,7 +6,7 @@ Thin commands over the library; heavy imports (torch, lightning) happen inside t
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -55,11 +55,34 @@ def _scores_table(scores: dict[tuple[str, str], float]) -> "Table":
     return table
 
 
+def _data_folder(data: Path | None, old: Path | None, *, needed: bool) -> Path | None:
+    """`--data`, or the old `--competition` of these commands (one release, with a note):
+    everywhere else `--competition` is the competition folder, here it was a data folder."""
+    if old is not None:
+        from rich.console import Console
+
+        Console(stderr=True, highlight=False).print(
+            "note: --competition is now --data here (the folder of the public data, or a "
+            "competition folder); --competition goes away in the next release"
+        )
+        if data is None:
+            data = old
+    if data is None and needed:
+        raise typer.BadParameter("give --data: a competition folder or the public data",
+                                 param_hint="--data")  # fmt: skip
+    return data
+
+
+def _old_data() -> Any:
+    return typer.Option("--competition", hidden=True, help="old name of --data")
+
+
 @baseline_app.command()
 def train(
-    competition: Annotated[
-        Path, typer.Option(help="competition folder, or the public data ({task}/train-{lang}.tsv)")
-    ],
+    data: Annotated[
+        Path | None,
+        typer.Option(help="the public data ({task}/train-{lang}.tsv), or a competition folder"),
+    ] = None,
     encoder: Annotated[
         str, typer.Option(help="'tiny' (from scratch, offline) or a hub name / local folder")
     ] = "tiny",
@@ -88,16 +111,19 @@ def train(
     steps_per_epoch: Annotated[int, typer.Option(help="steps between dev scores")] = 200,
     seed: Annotated[int, typer.Option(help="random seed")] = 13,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    competition: Annotated[Path | None, _old_data()] = None,
 ) -> None:
     """Train the multi-task baseline on a competition's public data."""
     started = time.monotonic()
+    folder = _data_folder(data, competition, needed=True)
+    assert folder is not None  # needed=True
     try:
         from podium.baseline.corpus import load_corpus
         from podium.baseline.model import TinySize, build_model
         from podium.baseline.training import TrainOptions, fit
 
         chosen, parts = _choices(layout, tasks, pair_inputs)
-        corpus = load_corpus(competition, chosen)
+        corpus = load_corpus(folder, chosen)
         size = TinySize(
             layers=layers, hidden=hidden, heads=max(1, hidden // 64), intermediate=4 * hidden,
             vocab=vocab,
@@ -159,23 +185,26 @@ def _print_result(result: "TrainResult") -> None:
 def package(
     checkpoint: Annotated[Path, typer.Argument(help="best.ckpt or last.ckpt of a run")],
     out: Annotated[Path, typer.Argument(help="submission folder to write")],
-    competition: Annotated[
-        Path | None, typer.Option(help="check the checkpoint covers this competition's tasks")
+    data: Annotated[
+        Path | None,
+        typer.Option(help="check the checkpoint covers the tasks of this data (or competition)"),
     ] = None,
     bf16: Annotated[
         bool, typer.Option(help="bf16 inference (faster on CPUs with AVX512-BF16)")
     ] = False,
+    competition: Annotated[Path | None, _old_data()] = None,
 ) -> None:
     """Write a ready submission folder (weights, tokenizer, podium.toml, predict.py)."""
+    data = _data_folder(data, competition, needed=False)
     try:
         from podium.baseline.packaging import package as write_package
 
         task_list = None
-        if competition is not None:
+        if data is not None:
             from podium.baseline.corpus import public_dir
             from podium.tasks import default_registry
 
-            _, ids, _ = public_dir(competition)
+            _, ids, _ = public_dir(data)
             registry = default_registry()
             task_list = [registry.get(t) for t in ids or registry.ids()]
         folder = write_package(checkpoint, out, tasks=task_list, bf16=bf16)

@@ -78,7 +78,7 @@ def check_task_set(config: NetConfig, tasks: list[Task], where: str) -> None:
                 f"the checkpoint was trained for {', '.join(heads)}; it has no head for "
                 f"task {task.id!r}",
                 where=where,
-                hint="train on this competition's data: podium baseline train --competition DIR",
+                hint="train on this competition's data: podium baseline train --data DIR",
             )
         if tuple(head.labels) != tuple(task.labels):
             raise PodiumError(

@@ -101,7 +101,7 @@ def build_baseline(public: Path, out: Path, minutes: float) -> Path:
     podium = [sys.executable, "-m", "podium", "baseline"]
     budget = ["--max-minutes", f"{minutes:.3f}", "--quiet", "--workers", "1"]
     steps = [
-        [*podium, "train", "--competition", str(public), "--out", str(run), *budget],
+        [*podium, "train", "--data", str(public), "--out", str(run), *budget],
         [*podium, "package", str(run / "checkpoints" / "best.ckpt"), str(out)],
     ]
     for command in steps:
@@ -178,6 +178,7 @@ def run_demo(
     console: Console,
     quiet: bool = False,
     baseline_minutes: float = 1.0,
+    verbose: bool = False,
 ) -> Path:
     """A whole competition in a folder: data, teams, three attempts, the final, the report."""
     root = _fresh_competition(folder, data)
@@ -189,7 +190,7 @@ def run_demo(
     console.rule(f"[bold]podium demo[/] in {root}")
     podium = Podium.open(root)
     try:
-        teams = _prepare_and_add_teams(podium, console, baseline_minutes)
+        teams = _prepare_and_add_teams(podium, console, baseline_minutes, verbose)
         podium.setup.open_stage("evaluation")
         for attempt, fraction in enumerate(ATTEMPT_FRACTIONS, start=1):
             console.rule(f"evaluation stage: attempt {attempt} of {len(ATTEMPT_FRACTIONS)}")
@@ -219,10 +220,10 @@ def _fresh_competition(folder: Path | None, data: Path | None) -> Path:
 
 
 def _prepare_and_add_teams(
-    podium: Podium, console: Console, baseline_minutes: float
+    podium: Podium, console: Console, baseline_minutes: float, verbose: bool
 ) -> tuple[DemoTeam, ...]:
     manifest = podium.setup.prepare_data()
-    print_manifest(console, manifest, podium.competition.layout)
+    print_manifest(console, manifest, podium.competition.layout, verbose=verbose)
     teams = demo_teams(baseline_minutes)
     for team in teams:
         podium.setup.add_team(team.name, team.members)

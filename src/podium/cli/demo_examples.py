@@ -1,4 +1,4 @@
-"""`podium demo --competition NAME`: one of the shipped example competitions
+"""`podium demo --example NAME`: one of the shipped example competitions
 (`examples/competitions/NAME`), run end to end like the XTREME demo: data made offline,
 teams, three attempts, the final, the report."""
 

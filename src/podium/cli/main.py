@@ -12,12 +12,14 @@ from podium import __version__
 from podium.baseline.cli import baseline_app
 from podium.cli.efficiency import remeasure, rules_app
 from podium.cli.fame import hall_of_fame
+from podium.cli.help import WorkflowGroup
 from podium.cli.inert import inert
 from podium.cli.notify import notify_app
 from podium.cli.options import (
     CompetitionOpt,
     JsonOpt,
     QuietOpt,
+    VerboseOpt,
     console,
     emit_json,
     fail,
@@ -33,7 +35,7 @@ from podium.cli.questions import questions
 from podium.cli.review import review
 from podium.cli.server import serve, token_app
 from podium.cli.stages import stage_list
-from podium.cli.teams import teams_app
+from podium.cli.teams import pair, teams_app
 from podium.cli.workers import worker, workers
 from podium.core.errors import PodiumError
 
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
 # rich_markup_mode=None (every Typer of podium): Click's plain help and usage errors, because
 # Typer's Rich help imports more than the rest of `podium --help` (benchmarks/bench_cli.py)
 app = typer.Typer(
+    cls=WorkflowGroup,  # commands listed by panel, in the workflow's order
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -73,14 +76,13 @@ code_app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 app.add_typer(team_app, name="team")
-team_app.command("remove-member")(remove_member)
 app.add_typer(stage_app, name="stage")
 app.add_typer(final_app, name="final")
 app.add_typer(code_app, name="code")
 stage_app.command("list")(stage_list)
 app.add_typer(baseline_app, name="baseline")
 app.add_typer(token_app, name="token")
-app.add_typer(teams_app, name="teams")
+app.add_typer(teams_app, name="teams", hidden=True)
 app.add_typer(rules_app, name="rules")
 app.add_typer(notify_app, name="notify")
 app.add_typer(attempts_app, name="attempts")
@@ -134,6 +136,7 @@ def data_prepare(
     ] = None,
     force: Annotated[bool, typer.Option(help="re-seal (only before any submission)")] = False,
     json_out: JsonOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Split labelled data into public training data and sealed eval/final sets."""
     from podium.cli.render import print_manifest
@@ -145,11 +148,13 @@ def data_prepare(
         if json_out:
             emit_json(manifest.model_dump() if hasattr(manifest, "model_dump") else manifest)
         else:
-            print_manifest(console(), manifest, podium.competition.layout)
+            print_manifest(console(), manifest, podium.competition.layout, verbose=verbose)
 
 
 @data_app.command("info")
-def data_info(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False) -> None:
+def data_info(
+    competition: CompetitionOpt = Path("."), json_out: JsonOpt = False, verbose: VerboseOpt = False
+) -> None:
     """Counts per task, language and split of the prepared data."""
     from podium.cli.render import print_manifest
 
@@ -158,7 +163,7 @@ def data_info(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False
         if json_out:
             emit_json(manifest.model_dump() if hasattr(manifest, "model_dump") else manifest)
         else:
-            print_manifest(console(), manifest, podium.competition.layout)
+            print_manifest(console(), manifest, podium.competition.layout, verbose=verbose)
 
 
 @data_app.command("export")
@@ -197,6 +202,13 @@ def team_list(competition: CompetitionOpt = Path("."), json_out: JsonOpt = False
             emit_json(teams)
         else:
             print_teams(console(), teams)
+
+
+team_app.command("pair")(pair)
+team_app.command("remove-member")(remove_member)
+teams_app.command(  # the old name, for one release
+    "pair", deprecated=True, help="Old name of `podium team pair` (goes away next release)."
+)(pair)
 
 
 @stage_app.command("open")
@@ -511,21 +523,31 @@ def demo(
             help="training budget of the baseline kit's team (with podium[baseline]); 0: no team"
         ),
     ] = 1.0,
-    competition: Annotated[
+    example: Annotated[
         str | None,
         typer.Option(
-            "--competition",
             help="an example competition of examples/competitions (e.g. digits) instead of XTREME",
         ),
+    ] = None,
+    verbose: VerboseOpt = False,
+    competition: Annotated[
+        str | None, typer.Option("--competition", hidden=True, help="old name of --example")
     ] = None,
 ) -> None:
     """Build a throw-away competition and run it end to end: teams, 3 attempts, the final."""
     from podium.cli.demo import run_demo
 
-    if competition is not None:
+    if competition is not None:  # everywhere else --competition is a competition folder
+        console(stderr=True).print(
+            "note: `podium demo --competition NAME` is now `--example NAME`; "
+            "--competition goes away in the next release"
+        )
+        example = example or competition
+    if example is not None:
         from podium.cli.demo_examples import run_example
 
-        guard(lambda: run_example(competition, folder, console=console(), quiet=quiet))
+        chosen = example
+        guard(lambda: run_example(chosen, folder, console=console(), quiet=quiet))
         return
     guard(
         lambda: run_demo(
@@ -534,6 +556,7 @@ def demo(
             console=console(),
             quiet=quiet,
             baseline_minutes=baseline_minutes,
+            verbose=verbose,
         )
     )
 

@@ -48,6 +48,9 @@ CompetitionOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="print only the essentials")]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="every warning (default: one line per kind)")
+]
 
 
 def console(*, stderr: bool = False) -> Console:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,7 @@ from rich.table import Table
 
 from podium.cli.inert import inert
 from podium.cli.tables import Grid, Notes, error_note
+from podium.metrics.registry import metric_label
 from podium.report.durations import duration_text, metric_name
 from podium.rules.fame import ordinal
 
@@ -22,6 +24,50 @@ if TYPE_CHECKING:  # types only: a leaderboard is printed without numpy or the h
     from podium.rules.leaderboard import Leaderboard, Row
     from podium.service import RunOutcome
     from podium.service.reads import FameEntry
+
+
+SHOWN_PLACES = 3  # places named in a summarised warning (--verbose names them all)
+
+
+def summarised(warnings: Sequence[str], *, verbose: bool = False) -> list[str]:
+    """Warnings grouped per kind, with counts: 85 "udpos/af: no labelled data; skipped" lines
+    become one, so the two that matter are seen. A kind is the text after `place: `, its
+    figures aside; `verbose` keeps every line."""
+    if verbose:
+        return list(warnings)
+    kinds: dict[str, list[tuple[str, str]]] = {}
+    for warning in warnings:
+        place, sep, what = warning.partition(": ")
+        if not sep or " " in place:
+            place, what = "", warning
+        kinds.setdefault(_kind(what), []).append((place, what))
+    lines = []
+    for items in kinds.values():
+        place, what = items[0]
+        if len(items) == 1:
+            lines.append(f"{place}: {what}" if place else what)
+            continue
+        same = all(w == what for _, w in items)
+        places = [p for p, _ in (items if same else items[1:])]
+        named = ", ".join(places[:SHOWN_PLACES])
+        more = len(places) - SHOWN_PLACES
+        named += f" and {more} more; --verbose lists them" if more > 0 else ""
+        if same:
+            lines.append(f"{what} ({len(items)} times: {named})")
+        else:
+            lines.append(f"{place}: {what} (and {len(places)} more like it: {named})")
+    return lines
+
+
+def _kind(what: str) -> str:
+    """A warning's kind: its words without its figures and the splits they count."""
+    figures = re.sub(r"[\d.,]+|\b(?:train|dev|eval|final)\b", "#", what)
+    return re.sub(r"#(?:\s*#)*", "#", figures)
+
+
+def print_warnings(console: Console, warnings: Sequence[str], *, verbose: bool = False) -> None:
+    for line in summarised(warnings, verbose=verbose):
+        console.print(f"[yellow]warning:[/] {inert(line)}")
 
 
 def _arrow(row: Row) -> str:
@@ -45,7 +91,15 @@ def print_leaderboard(
         f"\n[bold]{inert(board.competition)}[/] — stage [bold]{inert(board.stage)}[/] "
         f"({board.status}), hardware {inert(repr(board.hardware))}"
     )
-    before = Table(title="Performance order (before re-ranking)", title_justify="left")
+    metrics = ", ".join(
+        f"{t} {metric_label(board.metrics[t])}" for t in tasks if t in board.metrics
+    )
+    before = Table(
+        title="Performance order (before re-ranking)",
+        title_justify="left",
+        caption=inert(f"task scores: {metrics}") if metrics else None,  # a 0.00 says of what
+        caption_justify="left",
+    )
     figure = metric_name(board.efficiency_metric)
     for col in ("#", "team", "overall", *tasks, figure):
         before.add_column(col, justify="left" if col == "team" else "right")
@@ -148,8 +202,7 @@ def print_decisions(console: Console, board: Leaderboard) -> None:
         console.print("[green]final:[/] what the close did")
         for line in board.closing:
             console.print(f"  {line}", highlight=False, markup=False)
-    for warning in board.warnings:
-        console.print(f"[yellow]warning:[/] {inert(warning)}")
+    print_warnings(console, board.warnings)
 
 
 def print_comparison(console: Console, published: Leaderboard, simulated: Leaderboard) -> None:
@@ -290,7 +343,9 @@ def print_hall_of_fame(console: Console, entries: Sequence[FameEntry]) -> None:
     table.print(console)
 
 
-def print_manifest(console: Console, manifest: Manifest, layout: CompetitionLayout) -> None:
+def print_manifest(
+    console: Console, manifest: Manifest, layout: CompetitionLayout, *, verbose: bool = False
+) -> None:
     table = Grid(f"Data ({manifest.source}, seed {manifest.seed})")
     for col in ("task", "language", "train", "dev", "eval", "final"):
         table.column(col, right=col not in ("task", "language"), least=6 if col == "task" else 0)
@@ -301,8 +356,7 @@ def print_manifest(console: Console, manifest: Manifest, layout: CompetitionLayo
             )
     table.print(console)
     _print_canaries(console, manifest)
-    for warning in [*manifest.warnings, *manifest.thin()]:
-        console.print(f"[yellow]warning:[/] {inert(warning)}")
+    print_warnings(console, [*manifest.warnings, *manifest.thin()], verbose=verbose)
     root = layout.root
     for what, path in (("public data", layout.public_dir), ("sealed data", layout.sealed_dir),
                        ("manifest", layout.manifest_file)):  # fmt: skip

@@ -1,4 +1,5 @@
-"""`podium teams pair`: propose teams from a roster and, with --apply, create them."""
+"""`podium team pair`: propose teams from a roster and, with --apply, create them (`podium
+teams pair`, its old name, stays hidden for one release)."""
 
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from podium.teams.pairing import Pairing
 
 teams_app = typer.Typer(
-    no_args_is_help=True, rich_markup_mode=None, help="Form teams from a roster."
+    no_args_is_help=True, rich_markup_mode=None, help="Old name of `podium team` (pair only)."
 )
 
 
@@ -116,7 +117,6 @@ def _apply(competition: Path, result: "Pairing", names: list[str]) -> None:
             podium.setup.add_team(name, team.members)
 
 
-@teams_app.command("pair")
 def pair(
     roster: Annotated[
         Path,

@@ -1,7 +1,9 @@
 """`[notify]`: the Apprise URLs where news goes, for everyone and per team.
 
-URLs may name `${ENV_VAR}`s, so tokens and passwords stay out of competition.toml; they are
-expanded when read and when sent, and shown only as `scheme://…` (never the secret part).
+URLs may name `${ENV_VAR}`s, so tokens and passwords stay out of competition.toml. A URL whose
+variables are all set is checked when read; an unset one is an error only when a message is sent
+(a shell that never sends news needs none of them). URLs are shown only as `scheme://…` (never
+the secret part).
 """
 
 from __future__ import annotations
@@ -59,8 +61,13 @@ class NotifySpec(BaseModel):
         return list(self.urls) if team is None else list(self.teams.get(team, ()))
 
 
+class UnsetVariable(ValueError):
+    """A `${NAME}` the environment does not hold (an error only when sending)."""
+
+
 def expand(url: str, env: Mapping[str, str] | None = None) -> str:
-    """`url` with every `${NAME}` replaced; ValueError naming a missing or malformed one."""
+    """`url` with every `${NAME}` replaced; ValueError naming a malformed one, UnsetVariable
+    a missing one."""
     env = os.environ if env is None else env
 
     def value(match: re.Match[str]) -> str:
@@ -68,7 +75,10 @@ def expand(url: str, env: Mapping[str, str] | None = None) -> str:
         if not _NAME.match(name):
             raise ValueError(f"${{{name}}} is not an environment variable name")
         if name not in env:
-            raise ValueError(f"the environment variable {name} is not set")
+            raise UnsetVariable(
+                f"the environment variable {name} is not set (export it in the shell that "
+                "sends news, e.g. that of `podium serve`; `podium notify test` tries every URL)"
+            )
         return env[name]
 
     return _VARIABLE.sub(value, url)
@@ -90,11 +100,17 @@ def shown(url: str) -> str:
 
 
 def check_url(url: str, where: str) -> None:
-    """ValueError naming `where` unless `url` expands and Apprise accepts it."""
+    """ValueError naming `where` unless `url` expands and Apprise accepts it; a URL naming an
+    unset variable is checked when sent (its variables' names are checked now)."""
     import apprise  # only competitions that notify pay for it
 
+    for name in _VARIABLE.findall(url):
+        if not _NAME.match(name):
+            raise ValueError(f"{where}: ${{{name}}} is not an environment variable name")
     try:
         real = expand(url)
+    except UnsetVariable:
+        return
     except ValueError as err:
         raise ValueError(f"{where}: {err} (export it, or write the value in the URL)") from None
     if not apprise.Apprise().add(real):

@@ -104,6 +104,18 @@ def builtin_metrics() -> dict[str, Metric]:
     return {m.name: m for m in metrics}
 
 
+_LABELS = {"span_f1": "span F1", "macro_f1": "macro F1", "token_accuracy": "token accuracy",
+           "mae": "MAE", "rmse": "RMSE"}  # fmt: skip
+
+
+def metric_label(name: str) -> str:
+    """How a metric is named beside its scores (`span F1`: a 0.00 under it says what it is);
+    an organizer's `module:function` by its function."""
+    if is_custom(name):
+        return name.rpartition(":")[2].replace("_", " ")
+    return _LABELS.get(name, name.replace("_", " "))
+
+
 def is_custom(name: str) -> bool:
     """``"module:function"`` names organizer code; every other name is a built-in metric."""
     return ":" in name

@@ -56,13 +56,29 @@
     });
   }
 
-  // fits once drawn, and again when a resized window changes the pixels a label needs (our
-  // own fits set the ranges, so they do not call themselves)
+  // Fits once drawn, and again once the window has been resized to a new plot size. Never on
+  // `plotly_relayout`: plotly emits it for its own redraws too (automargin, responsive
+  // resizes), and a fit that answered them relayouted again, forever, on narrow screens (the
+  // huddle hung below about 540 px). A fit runs at most once per plot size and never twice at once.
   function fitLabels(gd) {
-    gd.on("plotly_relayout", function (change) {
-      if (!change || !("xaxis.range" in change)) { keepLabelsInside(gd, 8); }
+    var fitted = "", busy = false, timer = null;
+    function size() {
+      var area = gd.querySelector(".nsewdrag");
+      if (!area) { return ""; }
+      var box = area.getBoundingClientRect();
+      return Math.round(box.width) + "x" + Math.round(box.height);
+    }
+    function fit() {
+      if (busy || size() === fitted) { return Promise.resolve(); }
+      busy = true;
+      return keepLabelsInside(gd, 8).then(function () { fitted = size(); busy = false; },
+        function () { busy = false; });
+    }
+    window.addEventListener("resize", function () {
+      clearTimeout(timer);  // after plotly's own resize (responsive: true) has settled
+      timer = setTimeout(function () { Plotly.Plots.resize(gd).then(fit); }, 250);
     });
-    return keepLabelsInside(gd, 8);
+    return fit();
   }
 
   function drawSet(d, set) {

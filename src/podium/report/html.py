@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from podium.metrics.registry import metric_label
 from podium.report.charts import chart_data, drawing_script, plotly_js
 from podium.report.durations import duration_text, interval_title, metric_name
 from podium.rules.leaderboard import Leaderboard, Row, RunFacts
@@ -54,7 +55,10 @@ CHARTS = (("history", ""), ("duration", ""), ("tradeoff", " class='wide'"))  # c
 
 def _table(board: Leaderboard) -> str:
     tasks = board.shown_tasks
-    head = "".join(f"<th>{escape(t)}</th>" for t in tasks)
+    head = "".join(
+        f"<th>{escape(t)}<br><small>{escape(metric_label(board.metrics.get(t, '')))}</small></th>"
+        for t in tasks
+    )
     rows = []
     for r in board.rows:
         cells = "".join(f"<td>{r.tasks.get(t, 0.0):.2f}</td>" for t in tasks)

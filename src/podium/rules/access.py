@@ -216,7 +216,7 @@ def refusal(who: Principal | None, action: Action, thing: Thing) -> PodiumError 
         case "see", StageResults(stage):
             return None if _sees_results(who, stage) else _hidden(stage)
     if who is None:
-        return AuthenticationError("sign in first", hint="with a token from `podium token create`")
+        return AuthenticationError("sign in first", hint="with the token your organizer gave you")
     match action, thing:
         case "use", Account():
             return None

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from podium.core.errors import SubmissionError
 from podium.core.escapes import code_point, control_characters
+from podium.core.suggest import did_you_mean
 
 MANIFEST_NAME = "podium.toml"
 # one argument of `sh -c`: Linux takes at most 128 KiB (MAX_ARG_STRLEN), 4 bytes a character
@@ -71,10 +72,22 @@ def load_submission_manifest(folder: Path, where: str | None = None) -> Submissi
     try:
         return SubmissionManifest.model_validate(raw)
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
-            for e in err.errors()
-        )
+        problems = "; ".join(_problem(e["loc"], e["type"], e["msg"]) for e in err.errors())
         raise SubmissionError(
             problems, where=f"{where or folder.name}/{MANIFEST_NAME}", hint=f"expected:\n{EXAMPLE}"
         ) from None
+
+
+_FIELDS: dict[tuple[str, ...], list[str]] = {
+    (): list(SubmissionManifest.model_fields),
+    ("submission",): list(SubmissionSection.model_fields),
+}
+
+
+def _problem(loc: tuple[int | str, ...], kind: str, message: str) -> str:
+    """One validation problem, a misspelt field with the closest names (as competition.toml)."""
+    where = ".".join(str(p) for p in loc)
+    known = _FIELDS.get(tuple(str(p) for p in loc[:-1]))
+    if kind == "extra_forbidden" and known:
+        return f"{where}: unknown field; {did_you_mean(str(loc[-1]), known)}"
+    return f"{where}: {message.removeprefix('Value error, ')}"

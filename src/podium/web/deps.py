@@ -38,6 +38,13 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
+# said to whoever holds the token, a participant as often as not: what they can do themselves
+WRONG_TOKEN_HINT = (
+    "use the whole token your organizer gave you (it starts with pdm_); "
+    "if it was revoked, ask them for a new one"
+)
+
+
 def principal(request: Request) -> Principal | None:
     """From `Authorization: Bearer` (API clients) or the session cookie (browsers), looked
     up once per request. Unknown tokens count against the client's sign-in limit (429 once
@@ -56,7 +63,7 @@ def _principal(request: Request) -> Principal | None:
         who = podium.tokens.authenticate(request.headers["authorization"][7:].strip())
         if who is None:
             limiter.failed(client_address(request))
-            raise AuthenticationError("the token is unknown or revoked", hint="podium token create")
+            raise AuthenticationError("the token is unknown or revoked", hint=WRONG_TOKEN_HINT)
         if who.is_worker and not request.url.path.startswith(WORKER_PREFIX):
             raise ForbiddenError(
                 "a worker token can only fetch what a run needs and report its result"

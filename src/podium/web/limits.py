@@ -28,7 +28,7 @@ class TooManyAttemptsError(PodiumError):
         super().__init__(
             f"too many failed sign-ins or unknown tokens from this address; "
             f"try again in {retry_after} s",
-            hint="check the token (podium token list shows which exist)",
+            hint="check the token your organizer gave you (copy it whole; it starts with pdm_)",
         )
         self.retry_after = retry_after
 

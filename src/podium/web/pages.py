@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from podium.core.errors import ForbiddenError, NotFoundError
+from podium.metrics.registry import metric_label
 from podium.report.durations import duration_text, figure, interval_title
 from podium.report.tiles import tile_filename, tile_png, tile_svg
 from podium.rules.access import Administration, Principal, StageCode, allowed
@@ -60,6 +61,7 @@ def page_templates() -> Jinja2Templates:
     templates.env.filters["interval_title"] = interval_title
     templates.env.filters["markdown"] = lambda text: Markup(markup.render(text))
     templates.env.filters["seconds"] = lambda value: figure(float(value), "s")
+    templates.env.filters["metric"] = metric_label
     return templates
 
 
@@ -250,11 +252,18 @@ def fame_svg(request: Request, entry_id: Id) -> Response:
 @router.get("/hall-of-fame/{entry_id}.png")
 def fame_png(request: Request, entry_id: Id) -> Response:
     tile = views.fame_tile(podium_of(request), entry_id)
-    return _download(tile_png(tile_svg(tile)), "image/png", tile_filename(tile, "png"))
+    # shown in the browser (a PNG runs nothing; the browser's own picture page styles itself
+    # inline); the page's "download" link beside it saves it
+    shown = _download(tile_png(tile_svg(tile)), "image/png", tile_filename(tile, "png"), "inline")
+    shown.headers["Content-Security-Policy"] = PICTURE_POLICY
+    return shown
 
 
-def _download(body: bytes, media_type: str, filename: str) -> Response:
-    disposition = f'attachment; filename="{filename}"'  # the name is [a-z0-9.-] only
+PICTURE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+
+
+def _download(body: bytes, media_type: str, filename: str, how: str = "attachment") -> Response:
+    disposition = f'{how}; filename="{filename}"'  # the name is [a-z0-9.-] only
     return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
