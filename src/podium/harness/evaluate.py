@@ -20,6 +20,7 @@ from podium.escapes import storable
 from podium.harness.cgroups import host_hierarchy
 from podium.harness.confine import Limits, confine
 from podium.harness.energy import IDLE_SECONDS, POWERCAP, EnergyMeter
+from podium.harness.environments import Environment, EnvironmentStore, Recipe, environment_for
 from podium.harness.gpu import GpuMeter
 from podium.harness.runner import ProcessResult, Runner, RunRequest, kill_noted
 from podium.harness.scoring import ScoreRow, score_predictions
@@ -66,6 +67,11 @@ class EvaluationJob:
     workspace: Path | None = None
     name: str = field(default_factory=lambda: f"podium-adhoc-{secrets.token_hex(4)}")
     metric_dir: Path | None = None  # custom metrics ("module:function") are imported from here
+    environments: EnvironmentStore | None = None  # where environments are built (None: a cache)
+    named_environments: Mapping[str, Recipe] = field(default_factory=dict)
+    own_environments: bool = True
+    environment_bytes: int = 8 * 1024**3
+    built: Environment | None = None  # set once the run's environment is found or built
 
 
 def job_for(
@@ -83,9 +89,11 @@ def job_for(
     name: str | None = None,
     idle_seconds: float = IDLE_SECONDS,
     metric_dir: Path | None = None,
+    environments: EnvironmentStore | None = None,
+    named_environments: Mapping[str, Recipe] | None = None,
 ) -> EvaluationJob:
     """A job under a spec's sandbox limits: the one way every caller builds a run."""
-    return EvaluationJob(
+    job = EvaluationJob(
         archive=archive,
         inputs_dir=inputs_dir,
         labels_dir=labels_dir,
@@ -106,8 +114,12 @@ def job_for(
         idle_seconds=idle_seconds,
         powercap=POWERCAP,
         workspace=workspace,
-        **({"name": name} if name is not None else {}),
+        environments=environments,
+        named_environments=dict(named_environments or {}),
+        own_environments=sandbox.own_environments,
+        environment_bytes=sandbox.environment_mb * 1024**2,
     )
+    return job if name is None else replace(job, name=name)
 
 
 @dataclass
@@ -119,6 +131,8 @@ class EvaluationResult:
     log_tail: str = ""
     harness_seconds: float = 0.0
     enforcement: dict[str, str] = field(default_factory=dict)  # limit -> what enforced it
+    environment: str | None = None  # the key of the environment it ran in (None: ours)
+    environment_built: bool = False  # this run built it (False: found by its hash)
 
 
 def log_tail(path: Path, size: int = LOG_TAIL_BYTES) -> str:
@@ -189,6 +203,9 @@ def _run_and_score(
 ) -> None:
     workdir = unpack(job.archive, ws.plain("submission"))
     manifest = load_submission_manifest(workdir).submission
+    env = _environment(job, manifest, workdir, log_path, result, say)
+    if env is not None:
+        job = replace(job, built=env)
     home = _setup(job, ws, manifest, workdir, log_path, result, say)
     for repeat in range(job.repeats):
         say(f"test phase {repeat + 1}/{job.repeats}")
@@ -207,6 +224,43 @@ def _run_and_score(
     result.scores = validate_and_score(
         predictions, job.expected, job.labels_dir, job.tasks, say, metric_dir=job.metric_dir
     )
+
+
+def _environment(
+    job: EvaluationJob,
+    manifest: SubmissionSection,
+    workdir: Path,
+    log_path: Path,
+    result: EvaluationResult,
+    say: Say,
+) -> Environment | None:
+    """The environment the submission runs in, built now if no run has built it yet
+    (untimed, outside the sandbox, no data: see harness/environments); None: ours."""
+    store = job.environments or EnvironmentStore(default_environments_root())
+    started = time.perf_counter()
+    env = environment_for(
+        store,
+        manifest.environment,
+        workdir,
+        job.named_environments,
+        own=job.own_environments,
+        timeout=job.setup_timeout_seconds,
+        max_bytes=job.environment_bytes,
+        say=say,
+    )
+    if env is None:
+        return None
+    result.environment, result.environment_built = env.key, env.built
+    how = f"built in {time.perf_counter() - started:.1f} s" if env.built else "found by its hash"
+    with log_path.open("a") as log:
+        log.write(f"[podium: environment {env.key[:16]} {how}, mounted read-only]\n")
+    return env
+
+
+def default_environments_root() -> Path:
+    """Where a machine keeps environments when nobody said (podium check, a bare job)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "podium" / "environments"
 
 
 def validate_and_score(
@@ -311,6 +365,8 @@ def _run(
                 network=job.setup_network and not timed,
                 gpus=job.gpus,
                 pid_file=ws.root / "pids",
+                environment=job.built.path if job.built else None,
+                environment_base=job.built.base_prefix if job.built else None,
             )
         )
     finally:
