@@ -3,6 +3,7 @@ the real service and the real sandbox; hostile recipes refused before anything i
 
 from __future__ import annotations
 
+import json
 import socket
 import tarfile
 from pathlib import Path
@@ -11,9 +12,11 @@ import pytest
 
 from podium.errors import SubmissionError
 from podium.harness.environments import EnvironmentBuildError, EnvironmentStore, Recipe
+from podium.harness.fingerprint import machine_fingerprint
+from podium.service import Podium
 from podium.submission.requirements import MAX_PACKAGES, check_requirements
 
-from ..conftest import CONSTANT_PREDICT, write_submission
+from ..conftest import CONSTANT_PREDICT, RUN_LIMIT, SMALL_SPEC, write_submission
 from .conftest import hostile_cup, living_sandbox_processes, needs_bwrap
 
 # cowsay: a 25 KB pure-Python wheel with no dependencies, which the evaluator's Python lacks
@@ -185,8 +188,35 @@ def test_an_organizers_environment_and_a_teams_own_lock_are_built_once_and_read_
             assert log.count("REFUSED") == 2  # read-only mount, no write bits
         assert bad.status == "failed" and "-e: options are not allowed" in (bad.error or "")
         assert ours.status == "failed" and "No module named 'cowsay'" in logs[4]
-        envs = EnvironmentStore(cup.competition.layout.environments_dir).entries()
-        assert len(envs) == 2  # the organizer's and the team's: two recipes, two hashes
+        entries = cup.environments.entries()  # two recipes, two hashes
+        assert sorted(e.names for e in entries) == [(), ("cows",)]
+        assert len(cup.environments.prune()) == 1  # the team's own; the declared one stays
+        assert [e.names for e in cup.environments.entries()] == [("cows",)]
         assert living_sandbox_processes(cup.competition.root) == []
     finally:
         cup.close()
+
+
+@pytest.mark.store
+def test_a_worker_receives_the_recipes_and_lands_on_the_same_hash(tmp_path: Path) -> None:
+    root = tmp_path / "cup"
+    root.mkdir()
+    spec = SMALL_SPEC.format(timeout=RUN_LIMIT) + 'runner = "subprocess"\n'
+    (root / "competition.toml").write_text(spec + '[environments.cows]\nrequirements = "c.txt"\n')
+    (root / "c.txt").write_text(f"{COWSAY}\n")
+    with Podium.open(root) as cup:
+        cup.setup.prepare_data()
+        cup.setup.add_team("Ada")
+        cup.setup.open_stage("evaluation")
+        token = cup.tokens.create("worker", label="w1")
+        who = cup.tokens.authenticate(token)
+        assert who is not None
+        cup.fleet.hello(who, "local", machine_fingerprint(cup.competition.spec_hash))
+        folder = write_submission(tmp_path / "sub", CONSTANT_PREDICT)
+        lease = cup.fleet.claim(who, cup.submissions.submit(folder, team="Ada").submission_id)
+        assert lease is not None
+        sent = json.loads(json.dumps(lease.to_dict()))["environments"]  # as the API sends it
+        assert sent == {"cows": {"requirements": f"{COWSAY}\n", "python": None}}
+        worker_store = EnvironmentStore(tmp_path / "worker" / "environments")
+        key = worker_store.key(Recipe(sent["cows"]["requirements"], sent["cows"]["python"]))
+        assert key == cup.environments.keys()["cows"]

@@ -13,6 +13,7 @@ import typer
 from podium import __version__
 from podium.baseline.cli import baseline_app
 from podium.cli.efficiency import remeasure, rules_app
+from podium.cli.environments import env_app
 from podium.cli.fame import hall_of_fame
 from podium.cli.inert import inert
 from podium.cli.notify import notify_app
@@ -79,6 +80,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(teams_app, name="teams")
 app.add_typer(rules_app, name="rules")
 app.add_typer(notify_app, name="notify")
+app.add_typer(env_app, name="env")
 app.command()(remeasure)
 app.command("serve")(serve)
 app.command("worker")(worker)

@@ -166,12 +166,19 @@ class EnvironmentStore:
         key = environment_key(pinned.text, found.identity)
         final = self.root / key
         self.root.mkdir(parents=True, exist_ok=True)
-        with _locked(self.root / f".{key}.lock"):
+        lock = self.root / f".{key}.lock"
+        with _locked(lock):
+            os.utime(lock)  # its last use, for `podium env prune --unused-days`
             if (final / META).is_file():
                 return Environment(final, key, found.base_prefix, built=False)
             (say or (lambda _m: None))(f"building the environment {key[:12]} (untimed, no data)")
             self._build(pinned.text, found, final, recipe.origin, timeout, max_bytes)
         return Environment(final, key, found.base_prefix, built=True)
+
+    def key(self, recipe: Recipe) -> str:
+        """The key a recipe has on this machine (nothing is built)."""
+        pinned = check_requirements(recipe.requirements, recipe.origin)
+        return environment_key(pinned.text, interpreter(recipe.python, self.uv).identity)
 
     def _build(
         self, text: str, found: Interpreter, final: Path, origin: str, timeout: float, limit: int
@@ -244,7 +251,7 @@ class EnvironmentStore:
                 "python": meta["python"]["version"],
                 "packages": len(meta["requirements"].splitlines()),
                 "bytes": tree_bytes(folder),
-                "used": folder.stat().st_atime,
+                "used": _last_use(self.root, folder),
             })  # fmt: skip
         return found
 
@@ -252,8 +259,8 @@ class EnvironmentStore:
         """Remove every environment whose key is not kept (and leftovers of broken builds)."""
         removed = []
         for folder in sorted(self.root.iterdir()) if self.root.is_dir() else []:
-            if folder.name in keep or folder.name == ".cache" or not folder.is_dir():
-                continue
+            if folder.name in keep or folder.name.startswith(".") or not folder.is_dir():
+                continue  # .cache (uv's downloads) and builds under way stay
             with _locked(self.root / f".{folder.name}.lock"):
                 remove_environment(folder)
             removed.append(folder.name)
@@ -364,6 +371,11 @@ def recipes_of(environments: Mapping[str, EnvironmentSpec], root: Path) -> dict[
             requirements=text, python=spec.python, origin=f"environment {name!r}"
         )
     return recipes
+
+
+def _last_use(root: Path, folder: Path) -> float:
+    lock = root / f".{folder.name}.lock"
+    return (lock if lock.exists() else folder).stat().st_mtime
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from podium.service.boards import Boards
 from podium.service.context import Competition, open_competition
+from podium.service.environments import Environments
 from podium.service.evaluation import Evaluation, RunnerFactory
 from podium.service.finals import Finals
 from podium.service.fleet import Fleet
@@ -61,6 +62,7 @@ class Podium:
         )
         self.schedule = Schedule(competition, self.setup, self.finals)
         self.tokens = Tokens(competition)
+        self.environments = Environments(competition)
         self.questions = Questions(competition, self.news)
         self.boards = Boards(competition, self.results)
         self.huddle = Huddle(self.boards)
