@@ -311,10 +311,7 @@ def _timed_repeat(
     result: EvaluationResult,
 ) -> tuple[ProcessResult, Path]:
     """One timed process from the post-setup state: fresh /tmp, fresh output folder."""
-    tmp = ws.limited("tmp", job.tmp_bytes, "tmp")
-    if home is not None:  # at its real size, within tmp_mb (else the team's failure)
-        info = os.stat(home)
-        copy_tree(home, tmp, owner=(info.st_uid, info.st_gid), max_bytes=job.tmp_bytes)
+    tmp = repeat_tmp(ws, home, job.tmp_bytes)
     output = ws.limited("output", job.max_output_bytes, "output")
     phase = f"r{len(result.measurements)}"
     energy = EnergyMeter(job.gpus, powercap=job.powercap, idle_seconds=job.idle_seconds)
@@ -333,6 +330,26 @@ def _timed_repeat(
     if not measured.ok:
         raise SubmissionError(_exit_reason("command", measured, job, tmp, output))
     return measured, output
+
+
+def repeat_tmp(ws: Workspace, home: Path | None, tmp_bytes: int) -> Path:
+    """A repeat's /tmp: setup's $HOME under an overlay of its own (copy-on-write: nothing is
+    copied, and no write reaches setup's folder or the next repeat), or a copy of it where
+    no overlay can be mounted (at its real size, within tmp_mb, else the team's failure)."""
+    if home is not None:
+        merged = ws.overlay("tmp", home, tmp_bytes, "tmp")
+        if merged is not None:
+            return merged
+    return copied_tmp(ws, home, tmp_bytes)
+
+
+def copied_tmp(ws: Workspace, home: Path | None, tmp_bytes: int) -> Path:
+    """A repeat's /tmp as a copy of setup's $HOME (where no overlay can be mounted)."""
+    tmp = ws.limited("tmp", tmp_bytes, "tmp")
+    if home is not None:
+        info = os.stat(home)
+        copy_tree(home, tmp, owner=(info.st_uid, info.st_gid), max_bytes=tmp_bytes)
+    return tmp
 
 
 def _run(
