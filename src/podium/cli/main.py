@@ -257,13 +257,16 @@ def _submit_remote(
     if not token:
         fail(PodiumError("--server needs --token (or PODIUM_TOKEN)", hint="podium token create"))
         return
-    r = guard(lambda: upload_submission(server, token, path, team=team))
+    r = guard(lambda: upload_submission(server, token, path, team=team, progress=not json_out))
     if json_out:
         emit_json(r)
         return
     sender = f" from {inert(r['member'])}" if r.get("member") else ""
+    again = (
+        " (sent again after a dropped connection: the same attempt)" if r.get("replayed") else ""
+    )
     console().print(
-        f"submission #{r['submission_id']} accepted for {inert(repr(r['team']))}{sender}: "
+        f"submission #{r['submission_id']} accepted{again} for {inert(repr(r['team']))}{sender}: "
         f"attempt {r['attempt']} "
         f"of {r['attempts']} in stage {inert(repr(r['stage']))}, "
         f"queue position {r['queue_position']}\n"
