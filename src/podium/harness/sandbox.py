@@ -42,7 +42,7 @@ from pathlib import Path
 from podium.errors import PlatformError
 from podium.harness import seccomp
 from podium.harness.environments import MOUNT
-from podium.harness.gpu import nvidia_device_files
+from podium.harness.gpu import driver_library_dirs, nvidia_device_files
 from podium.harness.runner import (
     ProcessResult,
     RunRequest,
@@ -228,8 +228,13 @@ class BwrapRunner:
         shm = request.confinement.limits.memory_bytes or SHM_BYTES  # tmpfs pages are memory
         args += ["--perms", "1777", "--size", str(shm), "--tmpfs", "/dev/shm"]
         args += ["--perms", "0755", "--dir", "/data"]
-        for device in nvidia_device_files(request.gpus):  # GPU machines: those devices only
+        devices = nvidia_device_files(request.gpus)
+        for device in devices:  # GPU machines: those devices only
             args += ["--dev-bind", device, device]
+        for folder in driver_library_dirs() if devices else []:  # read-only, like /usr
+            if not any(folder == d or folder.startswith(f"{d}/") for d in SYSTEM_DIRS):
+                _dirs_with_parents(args, folder, made)
+                args += ["--ro-bind", folder, folder]
         args += ["--ro-bind", str(request.workdir), SUBMISSION]
         if request.input_dir is not None:
             args += ["--ro-bind", str(request.input_dir), INPUT]
