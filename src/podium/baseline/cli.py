@@ -167,6 +167,13 @@ def package(
     bf16: Annotated[
         bool, typer.Option(help="bf16 inference (faster on CPUs with AVX512-BF16)")
     ] = False,
+    environment: Annotated[
+        str | None,
+        typer.Option(
+            help="'own': bring a requirements.txt of the exact runtime (torch==2.13.0...); "
+            "NAME: run in the competition's [environments.NAME]; default: the evaluator's"
+        ),
+    ] = None,
 ) -> None:
     """Write a ready submission folder (weights, tokenizer, podium.toml, predict.py)."""
     try:
@@ -180,7 +187,7 @@ def package(
             _, ids, _ = public_dir(competition)
             registry = default_registry()
             task_list = [registry.get(t) for t in ids or registry.ids()]
-        folder = write_package(checkpoint, out, tasks=task_list, bf16=bf16)
+        folder = write_package(checkpoint, out, tasks=task_list, bf16=bf16, environment=environment)
     except PodiumError as err:
         _fail(err)
         return
