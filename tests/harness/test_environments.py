@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 
 from podium.errors import SubmissionError
-from podium.harness.environments import EnvironmentBuildError, EnvironmentStore, Recipe
+from podium.harness.environments import (
+    EnvironmentBuildError,
+    EnvironmentStore,
+    Recipe,
+    environment_for,
+)
 from podium.harness.fingerprint import machine_fingerprint
 from podium.service import Podium
 from podium.submission.requirements import MAX_PACKAGES, check_requirements
@@ -173,21 +178,28 @@ def test_an_organizers_environment_and_a_teams_own_lock_are_built_once_and_read_
         (own / "uv.lock").write_text(COWSAY_LOCK)
         (own / "pyproject.toml").write_text(PYPROJECT)
         hostile = write_submission(tmp_path / "hostile", CONSTANT_PREDICT)
-        (hostile / "requirements.txt").write_text("-e /etc\n")
+        (hostile / "requirements.txt").write_text("cowsay==6.1\n-e /etc\n")
+        unknown = write_submission(tmp_path / "unknown", CONSTANT_PREDICT)
+        (unknown / "podium.toml").write_text(
+            '[submission]\ncommand = "python predict.py"\nenvironment = "cowz"\n'
+        )
+        for folder, says in ((hostile, "line 2: -e: options"), (unknown, "no such environment")):
+            with pytest.raises(SubmissionError, match=says):  # at intake: no attempt used
+                cup.submissions.submit(folder, team="Mallory")
+        assert cup.submissions.find("Mallory") == []
         plain = write_submission(tmp_path / "plain", "import cowsay\n" + CONSTANT_PREDICT)
-        for folder in (named, own, own, hostile, plain):
+        for folder in (named, own, own, plain):
             cup.submissions.submit(folder, team="Mallory")
         outcomes = cup.evaluation.evaluate_pending()
         logs = [cup.results.run(o.run_id).log_tail for o in outcomes]
-        first, second, again, bad, ours = outcomes
+        first, second, again, ours = outcomes
         assert [o.status for o in (first, second, again)] == ["scored"] * 3, logs
         assert "built in" in logs[0] and "built in" in logs[1]
         assert "found by its hash" in logs[2], "the second attempt with the same lock built"
         for log in logs[:3]:
             assert "MOO 1 /opt/podium/env" in log and "WROTE" not in log
             assert log.count("REFUSED") == 2  # read-only mount, no write bits
-        assert bad.status == "failed" and "-e: options are not allowed" in (bad.error or "")
-        assert ours.status == "failed" and "No module named 'cowsay'" in logs[4]
+        assert ours.status == "failed" and "No module named 'cowsay'" in logs[3]
         entries = cup.environments.entries()  # two recipes, two hashes
         assert sorted(e.names for e in entries) == [(), ("cows",)]
         assert len(cup.environments.prune()) == 1  # the team's own; the declared one stays
@@ -220,3 +232,11 @@ def test_a_worker_receives_the_recipes_and_lands_on_the_same_hash(tmp_path: Path
         worker_store = EnvironmentStore(tmp_path / "worker" / "environments")
         key = worker_store.key(Recipe(sent["cows"]["requirements"], sent["cows"]["python"]))
         assert key == cup.environments.keys()["cows"]
+
+
+def test_a_competition_may_refuse_teams_own_environments(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text(f"{COWSAY}\n")
+    store = EnvironmentStore(tmp_path / "envs", uv="/nonexistent/uv")  # never reached
+    with pytest.raises(SubmissionError, match="builds no environment from a submission's"):
+        environment_for(store, None, tmp_path, {"cows": Recipe(COWSAY)}, own=False)
+    assert environment_for(store, None, tmp_path / "envs", {}, own=False) is None  # ours

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from podium.digest import sha256_file
-from podium.errors import NotFoundError, RuleError
+from podium.errors import NotFoundError, RuleError, SubmissionError
 from podium.schedule import day_start, next_day
 from podium.service.context import Competition
 from podium.service.reads import SubmissionInfo, submission_info
@@ -106,7 +106,8 @@ class Submissions:
         name for this upload (a second upload with it is answered with the first)."""
         from podium.submission.intake import check_archive
 
-        check_archive(archive, where=where, scratch=self.c.layout.incoming_dir)
+        manifest = check_archive(archive, where=where, scratch=self.c.layout.incoming_dir)
+        self._check_environment(manifest.submission.environment, where)
         try:
             return self._reserve_file(archive, team=team, stage_name=stage, label=label,
                                       member=member, idempotency_key=idempotency_key)  # fmt: skip
@@ -115,6 +116,16 @@ class Submissions:
             if replay is None:  # a twin upload with the same key won the race: its answer
                 raise
             return replay
+
+    def _check_environment(self, name: str | None, where: str) -> None:
+        """A named environment must be one of the competition's (refused before an attempt)."""
+        declared = self.c.spec.environments
+        if name is not None and name not in declared:
+            raise SubmissionError(
+                f"[submission] environment = {name!r}: this competition has no such environment",
+                where=f"{where}/podium.toml",
+                hint=f"its environments: {', '.join(sorted(declared)) or 'none'}",
+            )
 
     def replayed(self, team: str, idempotency_key: str) -> SubmitReceipt | None:
         """The submission a team's upload with this key made, if one did (no attempt used)."""
