@@ -16,6 +16,7 @@ from podium.harness.environments import (
     EnvironmentStore,
     Recipe,
     environment_for,
+    lock_requirements,
 )
 from podium.harness.fingerprint import machine_fingerprint
 from podium.service import Podium
@@ -240,3 +241,21 @@ def test_a_competition_may_refuse_teams_own_environments(tmp_path: Path) -> None
     with pytest.raises(SubmissionError, match="builds no environment from a submission's"):
         environment_for(store, None, tmp_path, {"cows": Recipe(COWSAY)}, own=False)
     assert environment_for(store, None, tmp_path / "envs", {}, own=False) is None  # ours
+
+
+def test_a_lock_is_read_offline_without_building_or_obeying_its_project(tmp_path: Path) -> None:
+    """A pyproject.toml with dynamic dependencies, a setup.py that would plant a file, and
+    its own index: only the lock's pins come out, nothing ran, no index is named."""
+    planted = tmp_path / "planted"
+    (tmp_path / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "team"\nversion = "0"\nrequires-python = ">=3.11"\n'
+        'dynamic = ["dependencies"]\n[tool.uv]\nindex-url = "https://evil.example/simple"\n'
+    )
+    (tmp_path / "setup.py").write_text(f"open({str(planted)!r}, 'w').write('ran')\n")
+    (tmp_path / "uv.lock").write_text(
+        COWSAY_LOCK.replace('{ virtual = "." }', '{ editable = "." }')
+    )
+    text = lock_requirements(tmp_path, "uv.lock")
+    assert check_requirements(text, "uv.lock").names == ("cowsay",)
+    assert "evil" not in text and not planted.exists()
