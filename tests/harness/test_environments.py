@@ -259,3 +259,10 @@ def test_a_lock_is_read_offline_without_building_or_obeying_its_project(tmp_path
     text = lock_requirements(tmp_path, "uv.lock")
     assert check_requirements(text, "uv.lock").names == ("cowsay",)
     assert "evil" not in text and not planted.exists()
+
+
+def test_a_build_past_its_time_budget_is_stopped_and_leaves_nothing(tmp_path: Path) -> None:
+    store = EnvironmentStore(tmp_path / "envs")
+    with pytest.raises(EnvironmentBuildError, match="longer than its budget"):
+        store.get(Recipe(COWSAY, origin="requirements.txt"), timeout=0)
+    assert store.entries() == [] and not list((tmp_path / "envs").glob(".build-*"))

@@ -213,19 +213,22 @@ class EnvironmentStore:
                 remove_environment(staging)
 
     def _uv_run(self, args: list[str], deadline: float, origin: str) -> None:
+        over = EnvironmentBuildError(
+            "building the environment took longer than its budget "
+            "([sandbox] setup_timeout_seconds) and was stopped",
+            where=origin,
+            hint="pin fewer or smaller packages",
+        )
         left = deadline - time.monotonic()
+        if left <= 0:
+            raise over
         try:
             done = subprocess.run(
                 [self.uv, *args], capture_output=True, text=True, errors="replace",
-                env=_uv_env(self.root), timeout=max(left, 0.1), cwd=self.root, check=False,
+                env=_uv_env(self.root), timeout=left, cwd=self.root, check=False,
             )  # fmt: skip
         except subprocess.TimeoutExpired:
-            raise EnvironmentBuildError(
-                "building the environment took longer than its budget "
-                "([sandbox] setup_timeout_seconds) and was stopped",
-                where=origin,
-                hint="pin fewer or smaller packages",
-            ) from None
+            raise over from None
         if done.returncode == 0:
             return
         message = (done.stderr.strip() or done.stdout.strip())[-MESSAGE_BYTES:]
