@@ -5,7 +5,11 @@
    with per-process rlimits (bwrap's --as-pid-1) and inside a cgroup (bwrap's own init).
 2. Set-up cost of a run's confinement, outside the timed wall: creating and removing its
    cgroup, and mounting and unmounting a tmpfs folder (each repeat gets two).
-3. Harness overhead of evaluating an (almost) instant submission on the sample data:
+3. A repeat's start cost against the size of what setup left in $HOME: preparing its /tmp
+   and starting `true` in the sandbox there, with a 1 MB and a 1 GB $HOME side by side, for
+   the overlay every repeat gets (goal: 1 GB / 1 MB at most 1.2) and for a copy (the peer,
+   what a repeat cost before, and still costs where no overlay can be mounted).
+4. Harness overhead of evaluating an (almost) instant submission on the sample data:
    everything the harness does besides the submission's own test phase (unpacking,
    validating, scoring), next to the test phase itself.
 
@@ -25,6 +29,7 @@ from pathlib import Path
 
 from podium.harness.cgroups import host_hierarchy
 from podium.harness.confine import Confinement, Limits, confine
+from podium.harness.evaluate import copied_tmp, repeat_tmp
 from podium.harness.runner import RunRequest, SubprocessRunner
 from podium.harness.sandbox import BwrapRunner, find_bwrap
 from podium.harness.workspace import Workspace, can_mount_tmpfs
@@ -58,6 +63,49 @@ def setup_times(runs: int, step: Callable[[int], None]) -> list[float]:
         step(i)
         times.append(time.perf_counter() - start)
     return times
+
+
+def _home(ws: Workspace, size: int) -> Path:
+    home = ws.limited("home", 2 * 2**30, "tmp")
+    with (home / "model.bin").open("wb") as handle:
+        for _ in range(size // 2**20):
+            handle.write(b"\1" * 2**20)
+    return home
+
+
+def repeat_starts(
+    runs: int, prepare: Callable[..., Path], tmp: Path
+) -> tuple[list[float], list[float]]:
+    """Prepare a repeat's /tmp from a 1 MB and a 1 GB $HOME and start `true` there,
+    interleaved (the machine's load drifts alike for both); wall times of each."""
+    runner = BwrapRunner()
+    for name in ("in", "out"):
+        (tmp / name).mkdir(parents=True, exist_ok=True)
+    walls: tuple[list[float], list[float]] = ([], [])
+    with Workspace(tmp / "s") as small, Workspace(tmp / "l") as large:
+        homes = ((small, _home(small, 2**20)), (large, _home(large, 2**30)))
+        for _ in range(runs):
+            for (ws, home), times in zip(homes, walls, strict=True):
+                start = time.perf_counter()
+                folder = prepare(ws, home, 4 * 2**30)
+                request = RunRequest(command="true", workdir=tmp, input_dir=tmp / "in",
+                                     output_dir=tmp / "out", tmp_dir=folder, timeout_seconds=60,
+                                     log_path=tmp / "log", max_log_bytes=10_000)  # fmt: skip
+                runner.run(request)
+                times.append(time.perf_counter() - start)
+    return walls
+
+
+def home_sizes(runs: int) -> None:
+    if not can_mount_tmpfs():
+        print("repeat start against $HOME's size: skipped (tmpfs and overlays need root)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, prepare, count in (("overlay", repeat_tmp, runs), ("copy (peer)", copied_tmp, 3)):
+            small, large = repeat_starts(count, prepare, Path(tmp) / name[:4])
+            ratio = statistics.median(large) / statistics.median(small)
+            print(f"repeat start, $HOME by {name}, median of {count}: 1 MB {ms(small)}; "
+                  f"1 GB {ms(large)} -> 1 GB / 1 MB = {ratio:.2f}x")  # fmt: skip
 
 
 def ms(values: list[float]) -> str:
@@ -106,6 +154,8 @@ def main() -> None:
 
             mounts = setup_times(args.runs, mount_and_unmount)
         print(f"tmpfs folder, mount + unmount: {ms(mounts)} (two per repeat: /tmp and the output)")
+
+    home_sizes(args.runs)
 
     if not args.sample.is_dir():
         sys.exit(f"the XTREME sample is not at {args.sample}: skipping the overhead part")

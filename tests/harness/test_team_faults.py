@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from podium.core.errors import SubmissionError
+from podium.harness.workspace import can_mount_tmpfs
 from podium.service import Podium
 
 from ..conftest import CONSTANT_PREDICT, count_rows, share_store, write_submission
@@ -161,12 +162,16 @@ open("x.jsonl", "w").close()
 def test_paths_too_long_to_copy_fail_the_run_with_a_reason(
     cup: Podium, tmp_path: Path, folder: str
 ) -> None:
-    """An OSError (ENAMETOOLONG) while copying them was a platform fault, three times."""
+    """An OSError (ENAMETOOLONG) while copying them was a platform fault, three times. A
+    $HOME handed to the repeats under an overlay is not copied at all: nothing to fail."""
     code = LONG_PATH.format(folder=folder)
     if folder == "HOME":
         status, error, log = run_hostile(
             cup, tmp_path, CONSTANT_PREDICT, setup="python home.py", files={"home.py": code}
         )
+        if can_mount_tmpfs():  # an overlay, not a copy
+            assert status == "scored", f"{error}\n{log}"
+            return
     else:
         status, error, log = run_hostile(cup, tmp_path, CONSTANT_PREDICT + code)
     assert status == "failed" and the_teams_failure(cup) == error, log

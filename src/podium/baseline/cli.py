@@ -193,6 +193,13 @@ def package(
         bool, typer.Option(help="bf16 inference (faster on CPUs with AVX512-BF16)")
     ] = False,
     competition: Annotated[Path | None, _old_data()] = None,
+    environment: Annotated[
+        str | None,
+        typer.Option(
+            help="'own': bring a requirements.txt of the exact runtime (torch==2.13.0...); "
+            "NAME: run in the competition's [environments.NAME]; default: the evaluator's"
+        ),
+    ] = None,
 ) -> None:
     """Write a ready submission folder (weights, tokenizer, podium.toml, predict.py)."""
     data = _data_folder(data, competition, needed=False)
@@ -207,7 +214,7 @@ def package(
             _, ids, _ = public_dir(data)
             registry = default_registry()
             task_list = [registry.get(t) for t in ids or registry.ids()]
-        folder = write_package(checkpoint, out, tasks=task_list, bf16=bf16)
+        folder = write_package(checkpoint, out, tasks=task_list, bf16=bf16, environment=environment)
     except PodiumError as err:
         _fail(err)
         return

@@ -3,12 +3,15 @@
 The folder holds the weights, tokenizer.json, the configs, `podium.toml`, `predict.py` and a
 copy of the runtime modules (`baseline_runtime/`) that training itself used for its dev
 scores. The submission imports nothing from podium: it needs only torch, transformers and
-tokenizers, which the evaluator's Python environment provides.
+tokenizers, which the evaluator's Python environment provides, or an environment of its
+own (`environment="own"`: a requirements.txt pinning exactly the versions training used,
+torch==2.13.0 among them) or the competition's (`environment="NAME"`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,45 @@ from baseline_runtime.inference import main  # noqa: E402
 if __name__ == "__main__":
     main(HERE)
 '''
+
+
+RUNTIME_DISTRIBUTIONS = ("torch", "transformers", "tokenizers")
+TORCH_PIN = "2.13.0"  # never an open range: it may pull a multi-GB CUDA build
+
+
+def environment_requirements(roots: tuple[str, ...] = RUNTIME_DISTRIBUTIONS) -> str:
+    """Pinned requirements of the runtime as installed here: the runtime's distributions
+    and every dependency they need on this machine, each at its installed version."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins: dict[str, str] = {}
+    todo = list(roots)
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name in pins:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            raise PodiumError(
+                f"{name} is not installed, so its version cannot be pinned",
+                hint="pip install 'podium[baseline]'",
+            ) from None
+        pins[name] = dist.version
+        for line in dist.requires or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement.name)
+    if not pins["torch"].split("+")[0] == TORCH_PIN:
+        raise PodiumError(
+            f"torch {pins['torch']} is installed; the kit pins torch=={TORCH_PIN}",
+            hint=f"pip install 'torch=={TORCH_PIN}'",
+        )
+    header = "# the baseline's runtime as trained: exact versions, every dependency\n"
+    return header + "".join(f"{name}=={version}\n" for name, version in sorted(pins.items()))
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:
@@ -95,10 +137,21 @@ def package(
     tasks: list[Task] | None = None,
     bf16: bool = False,
     token_budget: int = 8192,
+    environment: str | None = None,
 ) -> Path:
-    """Write a submission folder for `checkpoint`; `tasks` (if given) must all have heads."""
+    """Write a submission folder for `checkpoint`; `tasks` (if given) must all have heads.
+    `environment`: None runs on the evaluator's Python, "own" brings requirements.txt, any
+    other name is one of the competition's [environments]."""
     import torch
 
+    from podium.config.spec import ENVIRONMENT_NAME
+
+    if environment not in (None, "own") and not re.match(ENVIRONMENT_NAME, environment):
+        raise PodiumError(
+            f"--environment {environment!r}: 'own', or the name of one of the competition's "
+            "[environments] (lowercase letters, digits, '-' and '_')"
+        )
+    requirements = environment_requirements() if environment == "own" else None
     raw = read_checkpoint(checkpoint)
     payload = raw[PAYLOAD]
     config = NetConfig.from_json(payload["config"])
@@ -128,7 +181,12 @@ def package(
         shutil.copyfile(here / name, runtime / name)
     (runtime / "__init__.py").write_text('"""The podium baseline\'s runtime."""\n')
     (out / "predict.py").write_text(PREDICT_PY, encoding="utf-8")
-    (out / "podium.toml").write_text(PODIUM_TOML, encoding="utf-8")
+    manifest = PODIUM_TOML
+    if environment not in (None, "own"):
+        manifest += f'environment = "{environment}"\n'
+    (out / "podium.toml").write_text(manifest, encoding="utf-8")
+    if requirements is not None:
+        (out / "requirements.txt").write_text(requirements, encoding="utf-8")
     _check_loads(out, checkpoint)
     return out
 

@@ -11,6 +11,7 @@ import typer
 from podium import __version__
 from podium.baseline.cli import baseline_app
 from podium.cli.efficiency import remeasure, rules_app
+from podium.cli.environments import env_app
 from podium.cli.fame import hall_of_fame
 from podium.cli.help import WorkflowGroup
 from podium.cli.inert import inert
@@ -88,6 +89,7 @@ app.add_typer(notify_app, name="notify")
 app.add_typer(attempts_app, name="attempts")
 app.command("status")(status)
 app.command("cancel")(cancel)
+app.add_typer(env_app, name="env")
 app.command()(remeasure)
 app.command("serve")(serve)
 app.command("worker")(worker)
@@ -275,13 +277,16 @@ def _submit_remote(
     if not token:
         fail(PodiumError("--server needs --token (or PODIUM_TOKEN)", hint="podium token create"))
         return
-    r = guard(lambda: upload_submission(server, token, path, team=team))
+    r = guard(lambda: upload_submission(server, token, path, team=team, progress=not json_out))
     if json_out:
         emit_json(r)
         return
     sender = f" from {inert(r['member'])}" if r.get("member") else ""
+    again = (
+        " (sent again after a dropped connection: the same attempt)" if r.get("replayed") else ""
+    )
     console().print(
-        f"submission #{r['submission_id']} accepted for {inert(repr(r['team']))}{sender}: "
+        f"submission #{r['submission_id']} accepted{again} for {inert(repr(r['team']))}{sender}: "
         f"attempt {r['attempt']} "
         f"of {r['attempts']} in stage {inert(repr(r['stage']))}, "
         f"queue position {r['queue_position']}\n"

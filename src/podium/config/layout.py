@@ -27,6 +27,7 @@ class CompetitionLayout:
     artifacts/incoming/                     uploads being received and checked
     artifacts/runs/{run_id}/                log of each run, and predictions of a scored one
     artifacts/work/{name}/                  a running evaluation's temporary folders (tmpfs)
+    artifacts/environments/{sha256}/        Python environments built by uv, read-only
     ```
     """
 
@@ -82,6 +83,11 @@ class CompetitionLayout:
     @property
     def work_dir(self) -> Path:
         return self.artifacts_dir / "work"
+
+    @property
+    def environments_dir(self) -> Path:
+        """Python environments by hash (read-only folders; `podium env prune` removes them)."""
+        return self.artifacts_dir / "environments"
 
     @property
     def report_file(self) -> Path:

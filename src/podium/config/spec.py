@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from datetime import datetime
 from enum import StrEnum
@@ -235,6 +236,15 @@ class SandboxSpec(_Strict):
         default=10_000_000, gt=0, description="a run printing more is stopped"
     )
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+    environment_mb: int = Field(
+        default=8192, gt=0, description="largest Python environment a build may make"
+    )
+    own_environments: bool = Field(
+        default=True,
+        description="a submission may bring its own requirements.txt or uv.lock (pinned "
+        "wheels from the evaluator's index, built untimed without data); false: only the "
+        "[environments] named here",
+    )
 
     @field_validator("cpus")
     @classmethod
@@ -274,6 +284,28 @@ class IntegritySpec(_Strict):
         lt=0.5,
         description="a run is suspect when its exact test's p-value is below this",
     )
+
+
+class EnvironmentSpec(_Strict):
+    """A Python environment submissions may name (`[submission] environment = "NAME"`)."""
+
+    requirements: str = Field(
+        description="a pinned requirements file (uv pip compile's output) or a uv.lock, "
+        "relative to the competition folder"
+    )
+    python: str | None = Field(
+        default=None, description="a Python the evaluator has, e.g. '3.12'; default: its own"
+    )
+
+    @field_validator("requirements")
+    @classmethod
+    def _inside(cls, value: str) -> str:
+        if Path(value).is_absolute() or ".." in Path(value).parts:
+            raise ValueError("a path inside the competition folder, e.g. 'envs/fast.txt'")
+        return value
+
+
+ENVIRONMENT_NAME = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 
 
 class StoreSpec(_Strict):
@@ -371,6 +403,17 @@ class CompetitionSpec(_Strict):
     leaderboard: LeaderboardSpec = Field(default_factory=LeaderboardSpec)
     notify: NotifySpec = Field(default_factory=NotifySpec)
     integrity: IntegritySpec = Field(default_factory=IntegritySpec)
+    environments: dict[str, EnvironmentSpec] = Field(
+        default_factory=dict, description="Python environments submissions may name"
+    )
+
+    @field_validator("environments")
+    @classmethod
+    def _environment_names(cls, value: dict[str, EnvironmentSpec]) -> dict[str, EnvironmentSpec]:
+        bad = [n for n in value if not re.match(ENVIRONMENT_NAME, n)]
+        if bad:
+            raise ValueError(f"{bad}: lowercase letters, digits, '-' and '_', at most 40")
+        return value
 
     @model_validator(mode="after")
     def _stages_unique(self) -> CompetitionSpec:

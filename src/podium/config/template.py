@@ -112,6 +112,14 @@ tmp_mb = 4096                # the run's private /tmp, also $HOME (a tmpfs of th
 gpus = "all"                 # or the indices a run sees, e.g. [0]; [] for none
 max_log_bytes = 10000000     # a run that prints more is stopped
 max_upload_bytes = 536870912
+environment_mb = 8192        # largest Python environment a build may make (podium env list)
+own_environments = true      # a submission may bring requirements.txt or uv.lock (pinned wheels)
+
+# A Python environment submissions may name ([submission] environment = "fast"): built once
+# with uv, untimed and without data, kept by its hash, mounted read-only (podium env build).
+# [environments.fast]
+# requirements = "envs/fast.txt"   # pinned (uv pip compile's output), or a uv.lock
+# python = "3.12"                  # a Python the evaluator has; default: its own
 
 [store]
 # SQLAlchemy URL; default: SQLite file podium.db in this folder.

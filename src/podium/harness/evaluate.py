@@ -21,6 +21,7 @@ from podium.core.escapes import storable
 from podium.harness.cgroups import host_hierarchy
 from podium.harness.confine import Limits, confine
 from podium.harness.energy import IDLE_SECONDS, POWERCAP, EnergyMeter
+from podium.harness.environments import Environment, EnvironmentStore, Recipe, environment_for
 from podium.harness.gpu import GpuMeter
 from podium.harness.runner import ProcessResult, Runner, RunRequest, kill_noted
 from podium.harness.scoring import ScoreRow, canary_pairs, score_predictions
@@ -69,6 +70,11 @@ class EvaluationJob:
     name: str = field(default_factory=lambda: f"podium-adhoc-{secrets.token_hex(4)}")
     metric_dir: Path | None = None  # custom metrics ("module:function") are imported from here
     integrity: IntegrityRule = field(default_factory=IntegrityRule)  # the canary test's rule
+    environments: EnvironmentStore | None = None  # where environments are built (None: a cache)
+    named_environments: Mapping[str, Recipe] = field(default_factory=dict)
+    own_environments: bool = True
+    environment_bytes: int = 8 * 1024**3
+    built: Environment | None = None  # set once the run's environment is found or built
 
 
 def job_for(
@@ -87,9 +93,11 @@ def job_for(
     idle_seconds: float = IDLE_SECONDS,
     metric_dir: Path | None = None,
     integrity: IntegrityRule | None = None,
+    environments: EnvironmentStore | None = None,
+    named_environments: Mapping[str, Recipe] | None = None,
 ) -> EvaluationJob:
     """A job under a spec's sandbox limits: the one way every caller builds a run."""
-    return EvaluationJob(
+    job = EvaluationJob(
         archive=archive,
         inputs_dir=inputs_dir,
         labels_dir=labels_dir,
@@ -111,8 +119,12 @@ def job_for(
         powercap=POWERCAP,
         workspace=workspace,
         integrity=integrity or IntegrityRule(),
-        **({"name": name} if name is not None else {}),
+        environments=environments,
+        named_environments=dict(named_environments or {}),
+        own_environments=sandbox.own_environments,
+        environment_bytes=sandbox.environment_mb * 1024**2,
     )
+    return job if name is None else replace(job, name=name)
 
 
 @dataclass
@@ -128,6 +140,8 @@ class EvaluationResult:
     integrity: dict[str, object] | None = None
     canaries: PairCounts | None = None
     enforcement: dict[str, str] = field(default_factory=dict)  # limit -> what enforced it
+    environment: str | None = None  # the key of the environment it ran in (None: ours)
+    environment_built: bool = False  # this run built it (False: found by its hash)
 
 
 def log_tail(path: Path, size: int = LOG_TAIL_BYTES) -> str:
@@ -198,6 +212,9 @@ def _run_and_score(
 ) -> None:
     workdir = unpack(job.archive, ws.plain("submission"))
     manifest = load_submission_manifest(workdir).submission
+    env = _environment(job, manifest, workdir, log_path, result, say)
+    if env is not None:
+        job = replace(job, built=env)
     home = _setup(job, ws, manifest, workdir, log_path, result, say)
     for repeat in range(job.repeats):
         say(f"test phase {repeat + 1}/{job.repeats}")
@@ -219,6 +236,43 @@ def _run_and_score(
         predictions, job.expected, job.labels_dir, job.tasks, say, metric_dir=job.metric_dir
     )
     result.integrity = verdict(result.canaries, job.integrity)
+
+
+def _environment(
+    job: EvaluationJob,
+    manifest: SubmissionSection,
+    workdir: Path,
+    log_path: Path,
+    result: EvaluationResult,
+    say: Say,
+) -> Environment | None:
+    """The environment the submission runs in, built now if no run has built it yet
+    (untimed, outside the sandbox, no data: see harness/environments); None: ours."""
+    store = job.environments or EnvironmentStore(default_environments_root())
+    started = time.perf_counter()
+    env = environment_for(
+        store,
+        manifest.environment,
+        workdir,
+        job.named_environments,
+        own=job.own_environments,
+        timeout=job.setup_timeout_seconds,
+        max_bytes=job.environment_bytes,
+        say=say,
+    )
+    if env is None:
+        return None
+    result.environment, result.environment_built = env.key, env.built
+    how = f"built in {time.perf_counter() - started:.1f} s" if env.built else "found by its hash"
+    with log_path.open("a") as log:
+        log.write(f"[podium: environment {env.key[:16]} {how}, mounted read-only]\n")
+    return env
+
+
+def default_environments_root() -> Path:
+    """Where a machine keeps environments when nobody said (podium check, a bare job)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "podium" / "environments"
 
 
 def validate_and_score(
@@ -285,10 +339,7 @@ def _timed_repeat(
     result: EvaluationResult,
 ) -> tuple[ProcessResult, Path]:
     """One timed process from the post-setup state: fresh /tmp, fresh output folder."""
-    tmp = ws.limited("tmp", job.tmp_bytes, "tmp")
-    if home is not None:  # at its real size, within tmp_mb (else the team's failure)
-        info = os.stat(home)
-        copy_tree(home, tmp, owner=(info.st_uid, info.st_gid), max_bytes=job.tmp_bytes)
+    tmp = repeat_tmp(ws, home, job.tmp_bytes)
     output = ws.limited("output", job.max_output_bytes, "output")
     phase = f"r{len(result.measurements)}"
     energy = EnergyMeter(job.gpus, powercap=job.powercap, idle_seconds=job.idle_seconds)
@@ -307,6 +358,26 @@ def _timed_repeat(
     if not measured.ok:
         raise SubmissionError(_exit_reason("command", measured, job, tmp, output))
     return measured, output
+
+
+def repeat_tmp(ws: Workspace, home: Path | None, tmp_bytes: int) -> Path:
+    """A repeat's /tmp: setup's $HOME under an overlay of its own (copy-on-write: nothing is
+    copied, and no write reaches setup's folder or the next repeat), or a copy of it where
+    no overlay can be mounted (at its real size, within tmp_mb, else the team's failure)."""
+    if home is not None:
+        merged = ws.overlay("tmp", home, tmp_bytes, "tmp")
+        if merged is not None:
+            return merged
+    return copied_tmp(ws, home, tmp_bytes)
+
+
+def copied_tmp(ws: Workspace, home: Path | None, tmp_bytes: int) -> Path:
+    """A repeat's /tmp as a copy of setup's $HOME (where no overlay can be mounted)."""
+    tmp = ws.limited("tmp", tmp_bytes, "tmp")
+    if home is not None:
+        info = os.stat(home)
+        copy_tree(home, tmp, owner=(info.st_uid, info.st_gid), max_bytes=tmp_bytes)
+    return tmp
 
 
 def _run(
@@ -339,6 +410,8 @@ def _run(
                 network=job.setup_network and not timed,
                 gpus=job.gpus,
                 pid_file=ws.root / "pids",
+                environment=job.built.path if job.built else None,
+                environment_base=job.built.base_prefix if job.built else None,
             )
         )
     finally:

@@ -52,6 +52,30 @@ def nvidia_device_files(gpus: Sequence[int] | None = None, dev: Path = Path("/de
     return sorted(files)
 
 
+DRIVER_LIBRARIES = ("libcuda.so", "libnvidia-ml.so", "libnvidia-ptxjitcompiler.so")
+
+
+def driver_library_dirs(ldconfig_output: str | None = None) -> list[str]:
+    """Folders holding the NVIDIA driver's user-space libraries (libcuda, NVML), from the
+    linker's cache: a run's CUDA (the evaluator's or an environment's torch) needs them,
+    wherever the host installed them (/usr/lib..., /usr/local/nvidia, /run/nvidia/driver)."""
+    if ldconfig_output is None:
+        import subprocess
+
+        try:
+            ldconfig_output = subprocess.run(
+                ["/sbin/ldconfig", "-p"], capture_output=True, text=True, check=False, timeout=10
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            return []
+    folders = set()
+    for line in ldconfig_output.splitlines():
+        name, _, path = line.strip().partition(" => ")
+        if path and name.split(" ")[0].startswith(DRIVER_LIBRARIES):
+            folders.add(str(Path(path).parent))
+    return sorted(folders)
+
+
 def nvml_handles(gpus: Sequence[int] | None = None) -> tuple[Any, list[Any]] | None:
     """NVML and the handles of the GPUs a run sees (all when `gpus` is None); None without
     NVML."""

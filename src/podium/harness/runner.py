@@ -42,6 +42,8 @@ class RunRequest:
     network: bool = False
     gpus: tuple[int, ...] | None = None  # GPU indices the run sees (None: all)
     pid_file: Path | None = None  # where the started processes are noted, for a later clean-up
+    environment: Path | None = None  # a built environment (read-only); None: the evaluator's
+    environment_base: str | None = None  # the prefix of the interpreter it runs on
 
 
 @dataclass(frozen=True)
@@ -112,15 +114,21 @@ class SubprocessRunner:
         }
 
     def run(self, request: RunRequest) -> ProcessResult:
-        env = contract_env(request.input_dir, request.output_dir, request.tmp_dir)
+        env = contract_env(
+            request.input_dir, request.output_dir, request.tmp_dir, request.environment
+        )
         return run_measured(["/bin/sh", "-c", request.command], request, env, request.workdir)
 
 
 def contract_env(
-    input_dir: str | Path | None, output_dir: str | Path | None, tmp_dir: str | Path
+    input_dir: str | Path | None,
+    output_dir: str | Path | None,
+    tmp_dir: str | Path,
+    environment: str | Path | None = None,
 ) -> dict[str, str]:
-    """A small, explicit environment: the contract's two variables and the runtime's basics."""
-    python_bin = str(Path(sys.executable).parent)
+    """A small, explicit environment: the contract's two variables and the runtime's basics;
+    the Python first on PATH is the run's environment, else the evaluator's own."""
+    python_bin = str(Path(environment) / "bin" if environment else Path(sys.executable).parent)
     env = {
         "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(tmp_dir),
@@ -130,6 +138,8 @@ def contract_env(
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
+    if environment is not None:
+        env["VIRTUAL_ENV"] = str(environment)
     if input_dir is not None:
         env["PODIUM_INPUT_DIR"] = str(input_dir)
     if output_dir is not None:

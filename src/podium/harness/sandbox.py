@@ -41,7 +41,8 @@ from pathlib import Path
 
 from podium.core.errors import PlatformError
 from podium.harness import seccomp
-from podium.harness.gpu import nvidia_device_files
+from podium.harness.environments import MOUNT
+from podium.harness.gpu import driver_library_dirs, nvidia_device_files
 from podium.harness.runner import (
     ProcessResult,
     RunRequest,
@@ -195,6 +196,7 @@ class BwrapRunner:
             INPUT if request.input_dir is not None else None,
             OUTPUT if request.output_dir is not None else None,
             TMP,
+            MOUNT if request.environment is not None else None,
         )
         for key, value in env.items():
             args += ["--setenv", key, value]
@@ -209,17 +211,30 @@ class BwrapRunner:
         # is then mounted on top of it instead of being hidden by it
         args += ["--bind", str(request.tmp_dir), TMP]
         made: set[str] = {TMP}
-        for root in python_roots():
+        roots = python_roots()
+        base = request.environment_base
+        system = base is not None and any(base.startswith(f"{d}/") for d in SYSTEM_DIRS)
+        if request.environment is not None and base and base not in roots and not system:
+            roots.append(base)  # the interpreter the environment runs on
+        for root in roots:
             _dirs_with_parents(args, root, made)
             args += ["--ro-bind", root, root]
+        if request.environment is not None:  # read-only: shared by every run naming it
+            _dirs_with_parents(args, MOUNT, made)
+            args += ["--ro-bind", str(request.environment), MOUNT]
         if not any(self.bwrap.startswith(f"{folder}/") for folder in SYSTEM_DIRS):
             args += ["--ro-bind", self.bwrap, self.bwrap]  # for the inner bubblewrap
         args += ["--proc", "/proc", "--dev", "/dev"]
         shm = request.confinement.limits.memory_bytes or SHM_BYTES  # tmpfs pages are memory
         args += ["--perms", "1777", "--size", str(shm), "--tmpfs", "/dev/shm"]
         args += ["--perms", "0755", "--dir", "/data"]
-        for device in nvidia_device_files(request.gpus):  # GPU machines: those devices only
+        devices = nvidia_device_files(request.gpus)
+        for device in devices:  # GPU machines: those devices only
             args += ["--dev-bind", device, device]
+        for folder in driver_library_dirs() if devices else []:  # read-only, like /usr
+            if not any(folder == d or folder.startswith(f"{d}/") for d in SYSTEM_DIRS):
+                _dirs_with_parents(args, folder, made)
+                args += ["--ro-bind", folder, folder]
         args += ["--ro-bind", str(request.workdir), SUBMISSION]
         if request.input_dir is not None:
             args += ["--ro-bind", str(request.input_dir), INPUT]

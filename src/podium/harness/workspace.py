@@ -59,6 +59,18 @@ def _mount_tmpfs(point: Path, max_bytes: int, name: str) -> None:
         raise OSError(err, f"mount tmpfs on {point}: {os.strerror(err)}")
 
 
+def _mount_overlay(point: Path, lower: Path, upper: Path, work: Path) -> None:
+    """An overlay: `lower` seen through `point`, every write copied up into `upper`. No
+    redirects nor metadata-only copies: what a run left in `lower` is only ever read."""
+    base = f"lowerdir={lower},upperdir={upper},workdir={work}"
+    for options in (f"{base},redirect_dir=off,metacopy=off", base):
+        if _libc().mount(b"podium-home", str(point).encode(), b"overlay", _MS_NOSUID | _MS_NODEV,
+                         options.encode()) == 0:  # fmt: skip
+            return
+    err = ctypes.get_errno()
+    raise OSError(err, f"mount overlay on {point}: {os.strerror(err)}")
+
+
 def _umount(point: Path) -> None:
     if _libc().umount2(str(point).encode(), _MNT_DETACH) != 0 and point.is_mount():
         err = ctypes.get_errno()
@@ -121,6 +133,33 @@ class Workspace:
                 f"a plain folder, checked after the run ({max_bytes / 2**20:g} MiB; "
                 "no tmpfs: not root or mounts forbidden)"
             )
+        return folder
+
+    def overlay(self, name: str, lower: Path, max_bytes: int, role: str) -> Path | None:
+        """A fresh folder showing `lower` copy-on-write: whatever is written there lands in
+        a tmpfs of `max_bytes` of its own and never in `lower`, so a repeat starts at once
+        however much setup left, and never sees another repeat's writes. None where the
+        kernel or our rights allow no overlay (the caller copies `lower` instead)."""
+        if not can_mount_tmpfs():
+            return None
+        self.discard(name)  # the previous repeat's overlay, before its upper layer goes
+        layers = self.limited(f"{name}-layers", max_bytes, role)
+        upper, work = layers / "upper", layers / "work"
+        upper.mkdir()
+        work.mkdir()
+        info = os.stat(lower)
+        os.chown(upper, info.st_uid, info.st_gid)
+        os.chmod(upper, stat.S_IMODE(info.st_mode))
+        folder = self.root / name
+        folder.mkdir()
+        try:
+            _mount_overlay(folder, lower, upper, work)
+        except OSError:
+            self.discard(f"{name}-layers")
+            return None
+        self.mechanisms[role] = (
+            f"an overlay on setup's $HOME, writes in a tmpfs of {max_bytes / 2**20:g} MiB"
+        )
         return folder
 
     def discard(self, name: str) -> None:

@@ -327,6 +327,7 @@ class Evaluation:
     def _job(
         self, archive: bytes, split: str, run_dir: Path, name: str, repeats: int | None = None
     ) -> EvaluationJob:
+        from podium.harness.environments import EnvironmentStore, recipes_of
         from podium.harness.evaluate import job_for
 
         return job_for(
@@ -344,6 +345,8 @@ class Evaluation:
             metric_dir=self.c.root,
             idle_seconds=self.c.spec.efficiency.idle_seconds,
             integrity=self.integrity_rule(),
+            environments=EnvironmentStore(self.c.layout.environments_dir),
+            named_environments=recipes_of(self.c.spec.environments, self.c.root),
         )
 
     def integrity_rule(self) -> IntegrityRule:

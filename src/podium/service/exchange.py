@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +58,8 @@ class Lease:
     sandbox: dict[str, Any]
     idle_seconds: float
     heartbeat_seconds: float
+    # the competition's [environments] as recipes: a worker builds the same ones by hash
+    environments: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "expires_at": self.expires_at.isoformat()}

@@ -80,8 +80,10 @@ class Leases:
         self, run_id: int, submission_id: int, lease: str, expires: datetime, split: str, sha: str
     ) -> Lease:
         from podium.data.prepare import split_inputs_sha256
+        from podium.harness.environments import recipes_of
 
         spec = self.c.spec
+        recipes = recipes_of(spec.environments, self.c.root)
         return Lease(
             run_id=run_id,
             submission_id=submission_id,
@@ -94,6 +96,9 @@ class Leases:
             sandbox=spec.sandbox.model_dump(mode="json"),
             idle_seconds=spec.efficiency.idle_seconds,
             heartbeat_seconds=spec.workers.heartbeat_seconds,
+            environments={
+                n: {"requirements": r.requirements, "python": r.python} for n, r in recipes.items()
+            },
         )
 
     def renew(self, who: Principal, run_id: int, lease: str) -> datetime:

@@ -14,6 +14,7 @@ from podium.service.boards import Boards
 from podium.service.choices import Choices
 from podium.service.context import Competition, open_competition
 from podium.service.dispatch import Dispatch
+from podium.service.environments import Environments
 from podium.service.evaluation import Evaluation, RunnerFactory
 from podium.service.finals import Finals
 from podium.service.huddle import Huddle
@@ -75,6 +76,7 @@ class Podium:
         self.schedule = Schedule(competition, self.setup, self.finals)
         self.tokens = Tokens(competition)
         self.choices = Choices(competition)
+        self.environments = Environments(competition)
         self.questions = Questions(competition, self.news)
         self.boards = Boards(competition, self.results)
         self.huddle = Huddle(self.boards)

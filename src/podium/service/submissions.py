@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from podium.core.digest import sha256_file
-from podium.core.errors import NotFoundError, RuleError
+from podium.core.errors import NotFoundError, RuleError, SubmissionError
 from podium.rules.schedule import day_start, next_day
 from podium.service.context import Competition
 from podium.service.reads import SubmissionInfo, submission_info
@@ -36,6 +36,7 @@ class SubmitReceipt:
     sha256: str
     queue_position: int
     member: str | None = None  # who sent it (a personal token)
+    replayed: bool = False  # an upload sent again with its key: the submission it made then
 
 
 class Submissions:
@@ -92,18 +93,55 @@ class Submissions:
         label: str,
         where: str,
         member: str | None = None,
+        idempotency_key: str | None = None,
     ) -> SubmitReceipt:
         """An archive in the incoming folder: checked (listing, budgeted extraction,
         podium.toml), then moved into the store with its attempt, or left to be removed.
-        `member`: who sent it, when a personal token did."""
+        `member`: who sent it, when a personal token did; `idempotency_key`: the client's
+        name for this upload (a second upload with it is answered with the first)."""
         from podium.submission.intake import check_archive
 
         findings = Findings()
         inspect = self.scans.inspector(archive, findings)
-        check_archive(archive, where=where, scratch=self.c.layout.incoming_dir, inspect=inspect)
-        return self._reserve_file(
-            archive, team=team, stage_name=stage, label=label, member=member, findings=findings
+        manifest = check_archive(
+            archive, where=where, scratch=self.c.layout.incoming_dir, inspect=inspect
         )
+        self._check_environment(manifest.submission.environment, where)
+        try:
+            return self._reserve_file(archive, team=team, stage_name=stage, label=label,
+                                      member=member, findings=findings,
+                                      idempotency_key=idempotency_key)  # fmt: skip
+        except RuleError:
+            replay = self.replayed(team, idempotency_key) if idempotency_key else None
+            if replay is None:  # a twin upload with the same key won the race: its answer
+                raise
+            return replay
+
+    def _check_environment(self, name: str | None, where: str) -> None:
+        """A named environment must be one of the competition's (refused before an attempt)."""
+        declared = self.c.spec.environments
+        if name is not None and name not in declared:
+            raise SubmissionError(
+                f"[submission] environment = {name!r}: this competition has no such environment",
+                where=f"{where}/podium.toml",
+                hint=f"its environments: {', '.join(sorted(declared)) or 'none'}",
+            )
+
+    def replayed(self, team: str, idempotency_key: str) -> SubmitReceipt | None:
+        """The submission a team's upload with this key made, if one did (no attempt used)."""
+        with self.c.sessions() as s:
+            team_row = self.c.team_row(s, team)
+            sub = s.scalar(
+                select(Submission).where(
+                    Submission.team_id == team_row.id,
+                    Submission.idempotency_key == idempotency_key,
+                )
+            )
+            if sub is None:
+                return None
+            attempts = self.c.spec.stage(sub.stage.name).attempts
+            return SubmitReceipt(sub.id, team, sub.stage.name, sub.attempt, attempts, sub.sha256,
+                                 0, sub.member, replayed=True)  # fmt: skip
 
     def copy_for_final(self, source: SubmissionInfo, stage: str) -> SubmitReceipt:
         """The final's copy of a team's chosen submission (the organizer runs the final)."""
@@ -167,6 +205,7 @@ class Submissions:
         source_submission_id: int | None = None,
         member: str | None = None,
         findings: Findings | None = None,
+        idempotency_key: str | None = None,
     ) -> SubmitReceipt:
         """Reserve the attempt and move the archive into the store in one transaction: the
         archive is renamed (never copied under a shared name) just before the commit and
@@ -188,6 +227,7 @@ class Submissions:
                     source_submission_id=source_submission_id,
                     created_at=self.clock(),  # the clock max_per_day counts days by
                     member=member,
+                    idempotency_key=idempotency_key,
                 )
                 s.add(sub)
                 s.flush()

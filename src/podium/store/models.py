@@ -133,7 +133,10 @@ class Submission(Base):
     """One attempt of a team in a stage; the unique attempt number is the reservation."""
 
     __tablename__ = "submissions"
-    __table_args__ = (UniqueConstraint("team_id", "stage_id", "attempt"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "stage_id", "attempt"),
+        UniqueConstraint("team_id", "idempotency_key", name="uq_submissions_team_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
@@ -158,6 +161,9 @@ class Submission(Base):
     # an organizer's last decision on its flags (0017): None, "cleared" or "disqualified"
     # (off every board); the decisions themselves are rows of `reviews`
     review: Mapped[str | None] = mapped_column(String(20))
+    # the client's key of one upload (`podium submit --server`): sent again after a dropped
+    # connection, it finds this submission instead of spending a second attempt (0019)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
 
     team: Mapped[Team] = relationship()
     stage: Mapped[Stage] = relationship()

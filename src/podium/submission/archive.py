@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import stat
 import tarfile
 import zipfile
@@ -55,7 +56,13 @@ _CHUNK = 1 << 20
 def pack_folder(folder: Path) -> bytes:
     """A deterministic zip of a folder: same files give the same bytes and sha256."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    pack_folder_to(folder, buffer)
+    return buffer.getvalue()
+
+
+def pack_folder_to(folder: Path, out: BinaryIO) -> None:
+    """pack_folder into a file, a file at a time in chunks (a model of gigabytes)."""
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         for path in sorted(folder.rglob("*")):
             rel = path.relative_to(folder)
             if any(part in _SKIP_DIRS for part in rel.parts):
@@ -70,8 +77,9 @@ def pack_folder(folder: Path) -> bytes:
                 info = zipfile.ZipInfo(rel.as_posix(), date_time=_FIXED_TIME)
                 info.external_attr = (stat.S_IFREG | (path.stat().st_mode & 0o755)) << 16
                 info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, path.read_bytes())
-    return buffer.getvalue()
+                info.file_size = path.stat().st_size  # ZIP64 decided before the first byte
+                with path.open("rb") as source, archive.open(info, "w") as target:
+                    shutil.copyfileobj(source, target, _CHUNK)
 
 
 def read_submission(path: Path) -> bytes:

@@ -18,6 +18,7 @@ from pathlib import Path
 from podium.submission.archive import extract, list_archive
 from podium.submission.listing import Source
 from podium.submission.manifest import SubmissionManifest, load_submission_manifest
+from podium.submission.requirements import check_requirements
 
 
 @contextmanager
@@ -49,6 +50,18 @@ def check_archive(
     with tempfile.TemporaryDirectory(prefix="check-", dir=scratch) as tmp:
         folder = extract(source, listing, Path(tmp) / "submission", where)
         manifest = load_submission_manifest(folder, where=where)
+        _check_own_requirements(folder, manifest, where)
         if inspect is not None:
             inspect(folder)
         return manifest
+
+
+def _check_own_requirements(folder: Path, manifest: SubmissionManifest, where: str) -> None:
+    """A requirements.txt the run would build from must pin packages from the index only:
+    refused here, before an attempt is spent (the build checks it again)."""
+    file = folder / "requirements.txt"
+    if manifest.submission.environment is not None or (folder / "uv.lock").is_file():
+        return  # a named environment is used; a uv.lock is read with uv at the build
+    if file.is_file() and not file.is_symlink():
+        text = file.read_text(encoding="utf-8", errors="replace")
+        check_requirements(text, f"{where}/requirements.txt")

@@ -30,6 +30,13 @@ class SubmissionSection(BaseModel):
         default=None, max_length=MAX_COMMAND, description="run once before, untimed"
     )
 
+    environment: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$",
+        description="an [environments] name of the competition; default: the submission's "
+        "own requirements.txt or uv.lock if it has one, else the evaluator's Python",
+    )
+
     @field_validator("command", "setup")
     @classmethod
     def _shell_line(cls, value: str | None) -> str | None:

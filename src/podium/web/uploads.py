@@ -14,6 +14,7 @@ what happens to the connection).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -246,6 +247,11 @@ async def accept_upload(
     if team is not None:
         ensure(who, "submit", Team(team))
     chosen = team or who.team  # a team's token enters for its own team; organizers name one
+    key = idempotency_key(request)
+    if key is not None and chosen is not None:  # sent again after a dropped connection
+        replay = await run_in_threadpool(podium.submissions.replayed, chosen, key)
+        if replay is not None:
+            return replay  # its body unread: no second attempt, nothing stored
     ticker = request.app.state.ticker
     if ticker is not None:  # a stage due to close closes first (published as the ticker does)
         await run_in_threadpool(ticker.tick, podium)
@@ -279,10 +285,28 @@ async def accept_upload(
                 label=filename,
                 where=filename,
                 member=who.member if who.team == team_name else None,
+                idempotency_key=key,
             )
         )
     notify()
     return receipt
+
+
+KEY_HEADER = "Idempotency-Key"
+_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The client's name for this upload (16 to 64 letters, digits, '-' or '_'), or None."""
+    key = request.headers.get(KEY_HEADER)
+    if key is None:
+        return None
+    if not _KEY.match(key):
+        raise PodiumError(
+            f"the {KEY_HEADER} header must be 16 to 64 letters, digits, '-' or '_'",
+            hint="send a fresh random key per upload, and the same one when retrying it",
+        )
+    return key
 
 
 def _named(who: Principal, fields: dict[str, str]) -> str | None:

@@ -21,6 +21,7 @@ from typing import Any
 from podium.config.spec import SandboxSpec
 from podium.core.digest import sha256_file
 from podium.core.errors import PlatformError, PodiumError
+from podium.harness.environments import EnvironmentStore, Recipe
 from podium.harness.evaluate import EvaluationResult, clean_up_interrupted, evaluate, job_for
 from podium.harness.fingerprint import machine_fingerprint
 from podium.harness.runners import create_runner
@@ -151,6 +152,11 @@ def _run(
             workspace=cache.root / "work" / name,
             name=name,
             idle_seconds=float(lease["idle_seconds"]),
+            environments=EnvironmentStore(cache.root / "environments"),
+            named_environments={
+                str(name): Recipe(str(r["requirements"]), r.get("python"), f"environment {name!r}")
+                for name, r in dict(lease.get("environments") or {}).items()
+            },
         )
         result = evaluate(job, say)
     except Exception as err:  # the machine's fault, never the team's: the server retries
