@@ -270,8 +270,11 @@ class Leaderboard:
 
     @property
     def provisional(self) -> bool:
-        """Unsure comparisons that matter and that re-measuring (a photo finish) may decide."""
-        return any(min(c.remeasures) < self.photo_finish_runs for c in self.contests)
+        """Unsure comparisons that matter and that re-measuring (a photo finish) may decide;
+        never after a close (its photo finish spent the budget it started with)."""
+        return not self.closing and any(
+            min(c.remeasures) < self.photo_finish_runs for c in self.contests
+        )
 
     def compare(self, a: str, b: str) -> Comparison | None:
         """Two ranked teams' durations compared as the rule reads them (None: not ranked)."""
@@ -393,7 +396,7 @@ def build_leaderboard(
     entries = [_entry(team, facts, agg, timing.metric) for team, (facts, agg) in best.items()]
     placements = rank(entries, rule, noise)
     contests = tuple(contested(entries, rule, noise)) if timing.photo_finish_runs else ()
-    budget = _budget(timing, noise, rule, entries, contests)
+    budget = _budget(timing, rule, entries, contests)
     rows = tuple(_row(p, *best[p.team]) for p in placements)
     decisions = tuple(
         d for p in sorted(placements, key=lambda p: p.efficiency_place) for d in p.moves
@@ -428,19 +431,18 @@ def build_leaderboard(
 
 
 def _budget(
-    timing: Timing,
-    noise: Noise | None,
-    rule: RerankRule,
-    entries: Sequence[Entry],
-    contests: Sequence[Contest],
+    timing: Timing, rule: RerankRule, entries: Sequence[Entry], contests: Sequence[Contest]
 ) -> Budget:
-    """The photo finish's runs per team: as set, or sized to this board's noise and time."""
+    """The photo finish's runs per team: as set, or sized to the stored noise (the hardware's
+    calibration, else `noise_prior`), which a photo finish does not change: the budget a
+    close starts with is the one its final board shows."""
     at_stake = {c.ahead for c in contests} | {c.behind for c in contests}
     slowest = max((e.duration for e in entries if e.team in at_stake), default=None)
     return photo_finish_budget(
-        timing.photo_finish_runs, noise, rule.min_efficiency_gain,
-        rule.look_confidence(1), max_runs=timing.photo_finish_max_runs,
-        seconds=timing.photo_finish_seconds, slowest=slowest,
+        timing.photo_finish_runs, timing.calibrated or timing.assumed,
+        rule.min_efficiency_gain, rule.look_confidence(1),
+        max_runs=timing.photo_finish_max_runs, seconds=timing.photo_finish_seconds,
+        slowest=slowest,
     )  # fmt: skip
 
 
