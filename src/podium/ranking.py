@@ -7,9 +7,11 @@ sure (`podium.comparison`); otherwise a timing-free rule decides.
 1. Performance order: score descending (ascending when lower is better, e.g. an error such
    as RMSE); equal scores: a surely shorter duration first, otherwise the earlier submission,
    then the team name (so the result never depends on the input order or on noise).
-2. Efficiency order: duration ascending where the difference is sure; teams not surely
-   different keep their performance order. The k-th most efficient team receives
-   ``bonus_places[k]`` (0 beyond the tuple).
+2. Efficiency order: duration ascending where the difference is sure. A team's efficiency
+   place is the one it surely holds (one more than the teams it is not surely faster
+   than): teams not surely different share the lower place, and the team at place k
+   receives ``bonus_places[k - 1]`` (0 beyond the tuple). Bonuses are applied in the order
+   of sure differences, the performance order elsewhere.
 3. Bonuses are applied in efficiency order on the current order. A team moves up one place
    at a time, at most its bonus, past the team A directly above it only if
    ``score(A) - score(T) < max_score_gap`` (``score(T) - score(A)`` when lower is better)
@@ -211,7 +213,8 @@ def performance_order(
 def efficiency_order(
     entries: Iterable[Entry], higher_is_better: bool = True, timings: Timings | None = None
 ) -> list[Entry]:
-    """Surely shorter duration first; teams not surely different keep their performance order."""
+    """Surely shorter duration first; teams not surely different keep their performance order
+    (the order bonuses are applied in; the places they share: `_efficiency_places`)."""
     timings = timings or _timings(None, None)
     return decided_order(
         performance_order(entries, higher_is_better, timings), timings.surely_faster
@@ -313,9 +316,9 @@ def _point_step(
 class Contest:
     """An unsure timing comparison whose outcome could change a place or a bonus.
 
-    ``kind``: ``tie`` (equal scores ordered by the timing-free rule), ``efficiency`` (a bonus
-    given by the timing-free rule), ``move`` (an undecided move). ``ahead`` is the team the
-    outcome favours now; a photo finish re-measures both, interleaved.
+    ``kind``: ``tie`` (equal scores ordered by the timing-free rule), ``efficiency`` (teams
+    sharing an efficiency place and its bonus), ``move`` (an undecided move). ``ahead`` is
+    the team the outcome favours now; a photo finish re-measures both, interleaved.
     """
 
     kind: Literal["tie", "efficiency", "move"]
@@ -389,8 +392,11 @@ def contested(
         if all(_outcome(_rank(items, rule, noise, t)) == outcome for t in either):
             continue
         seen.add(key)
-        what = "on an equal score" if kind == "tie" else "in the efficiency order"
-        reason = f"{x.team} is ahead of {y.team} {what} by the timing-free rule: {c.text}"
+        if kind == "tie":
+            reason = f"{x.team} is ahead of {y.team} on an equal score by the timing-free rule"
+        else:
+            reason = f"{x.team} and {y.team} share an efficiency place and its bonus"
+        reason += f": {c.text}"
         found.append(Contest(kind, x.team, y.team, reason, (x.remeasures, y.remeasures), c))
     return found
 
