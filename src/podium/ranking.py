@@ -382,6 +382,7 @@ def contested(
         ("tie", x, y) for i, x in enumerate(perf) for y in perf[i + 1 :] if x.score == y.score
     ]
     pairs += [("efficiency", x, y) for i, x in enumerate(eff) for y in eff[i + 1 :]]
+    hopeful = _could_earn_more(eff, rule, timings)
     seen: set[tuple[str, str]] = set()
     for kind, x, y in pairs:
         c = timings.compare(x, y)
@@ -389,7 +390,10 @@ def contested(
         if c.sure or c.gain_ci is None or key in seen:
             continue
         either = (timings.forcing(y.team, x.team), timings.forcing(x.team, y.team))
-        if all(_outcome(_rank(items, rule, noise, t)) == outcome for t in either):
+        could_earn = kind == "efficiency" and (x.team in hopeful or y.team in hopeful)
+        if not could_earn and all(
+            _outcome(_rank(items, rule, noise, t)) == outcome for t in either
+        ):
             continue
         seen.add(key)
         if kind == "tie":
@@ -399,6 +403,19 @@ def contested(
         reason += f": {c.text}"
         found.append(Contest(kind, x.team, y.team, reason, (x.remeasures, y.remeasures), c))
     return found
+
+
+def _could_earn_more(eff: Sequence[Entry], rule: RerankRule, timings: Timings) -> set[str]:
+    """Teams whose bonus would grow if their unsure comparisons were all settled in their
+    favour: every one of those comparisons matters, even where settling one alone does not
+    (five teams not surely different share the 5th place, and no bonus)."""
+    hopeful = set()
+    for a in eff:
+        best = 1 + sum(1 for b in eff if b is not a and timings.surely_faster(b, a))
+        worst = 1 + sum(1 for b in eff if b is not a and not timings.surely_faster(a, b))
+        if rule.bonus(best - 1) > rule.bonus(worst - 1):
+            hopeful.add(a.team)
+    return hopeful
 
 
 def _outcome(placed: Sequence[Placement]) -> tuple[tuple[str, int, int], ...]:
