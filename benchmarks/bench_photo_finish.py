@@ -23,20 +23,22 @@
    scores, one submitted first, and a team twice as slow) and the 10% gain board (the
    runner-up truly 10% faster than the leader), at noise sd(log) 0.05, 0.1 and 0.2, over
    `--seeds` boards each, one run per team then the photo finish of every contested
-   comparison (default `photo_finish_runs` 10). Printed: the share of boards with the true
+   comparison (default `photo_finish_runs` "auto": the budget the noise calls for, printed
+   per row, at most `photo_finish_max_runs` 120). Printed: the share of boards with the true
    outcome, *wrong* (a sure comparison or a decided move contradicts the true durations:
    noise decided), *undecided* (another outcome, but only where the timing-free rule
    decided), the runs used, and the named peer's wrong share (the single-run rule: one run
    each, exact floats).
 
     .venv/bin/python benchmarks/bench_photo_finish.py [--runs 30] [--trials 2000] [--budget 10]
-        [--seeds 2000] [--boards-only | --pairs-only]
+        [--seeds 2000] [--boards-budget auto] [--jobs 2] [--boards-only | --pairs-only]
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import multiprocessing
 import random
 import statistics
 import subprocess
@@ -45,7 +47,7 @@ import time
 
 from board_sim import SCENARIOS, simulate  # type: ignore[import-not-found]
 
-from podium.rules.efficiency import Noise, pooled_noise
+from podium.rules.efficiency import Noise, photo_finish_budget, pooled_noise
 from podium.rules.ranking import Entry, RerankRule, contested, rank
 
 WORK = "s = 0\nfor i in range(1_500_000):\n    s += i * i\n"
@@ -105,7 +107,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=30, help="timed runs to learn the noise")
     parser.add_argument("--trials", type=int, default=2000, help="comparisons per true gain")
-    parser.add_argument("--budget", type=int, default=10, help="photo_finish_runs per team")
+    parser.add_argument("--budget", type=int, default=10, help="photo finish runs (pairs)")
+    parser.add_argument("--boards-budget", default="auto", help='photo_finish_runs: N or "auto"')
+    parser.add_argument("--jobs", type=int, default=2, help="processes for the board rows")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--seeds", type=int, default=2000, help="boards per noise and scenario")
     parser.add_argument("--boards-only", action="store_true", help="skip steps 1-2")
@@ -114,27 +118,45 @@ def main() -> None:
     if not args.boards_only:
         pairs(args)
     if not args.pairs_only:
-        boards(args.seeds, args.budget)
+        boards(args.seeds, args.boards_budget, args.jobs)
 
 
-def boards(seeds: int, budget: int) -> None:
+def _row(job: tuple[str, float, int, str]) -> str:
+    """One table row (a worker process computes it)."""
+    name, sigma, seeds, setting = job
+    rule = RerankRule()
+    prior = Noise(sigma, 29, "a calibration of 30 runs")
+    budget = photo_finish_budget(
+        int(setting) if setting.isdigit() else setting, prior, rule.min_efficiency_gain,
+        rule.look_confidence(1),
+    ).runs  # fmt: skip
+    photo, single = simulate(name, sigma, seeds, budget, rule)
+    used = photo.runs or [0]
+    return (
+        f"{name:<9}  {sigma:>7.2f}  {budget:>6}  {photo.right / seeds:>6.1%}  "
+        f"{photo.wrong / seeds:>6.2%}  {photo.undecided / seeds:>9.1%}  "
+        f"{statistics.mean(used):>9.1f}  {statistics.median(used):>6.0f}  "
+        f"{max(used):>4}  {single.wrong / seeds:>16.1%}"
+    )
+
+
+def boards(seeds: int, setting: str, jobs: int) -> None:
     """Step 3: whole boards, photo finish against the single-run rule."""
     rule = RerankRule()
-    print(f"\nwhole boards: {seeds} seeds per row; photo_finish_runs {budget}; rule {rule}")
-    print("scenario   sd(log)  right  wrong  undecided  runs median  p90  single-run wrong")
-    for name in SCENARIOS:
-        for sigma in (0.05, 0.1, 0.2):
-            photo, single = simulate(name, sigma, seeds, budget, rule)
-            used = photo.runs or [0]
-            p90 = statistics.quantiles(used, n=10)[-1] if len(used) > 1 else used[0]
-            print(
-                f"{name:<9}  {sigma:>7.2f}  {photo.right / seeds:>5.1%}  "
-                f"{photo.wrong / seeds:>5.1%}  {photo.undecided / seeds:>9.1%}  "
-                f"{statistics.median(used):>11.0f}  {p90:>3.0f}  {single.wrong / seeds:>16.1%}"
-            )
+    print(f"\nwhole boards: {seeds} seeds per row; photo_finish_runs {setting!r} "
+          f"(the budget per team at each noise); rule {rule}")  # fmt: skip
+    print(
+        "scenario   sd(log)  budget   right   wrong  undecided  runs mean  median  max"
+        "  single-run wrong"
+    )
+    rows = [(name, sigma, seeds, setting) for name in SCENARIOS for sigma in (0.05, 0.1, 0.2)]
+    with multiprocessing.Pool(jobs) as pool:
+        for line in pool.imap(_row, rows):
+            print(line, flush=True)
     print(
         "right: the outcome of the true durations; wrong: noise decided (a sure comparison "
-        "or a decided move against the truth); undecided: the timing-free rule decided"
+        "or a decided move against the truth); undecided: the timing-free rule decided; "
+        "runs: re-measurement runs per board, all teams together"
     )
 
 

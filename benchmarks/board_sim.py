@@ -5,7 +5,8 @@ draws a log-normal figure around its team's true duration (sd of log = the noise
 is the rule on the true durations (exact floats: equal durations are not different, so twins
 fall to the timing-free rule). A photo finish re-measures the rule's contested comparisons
 (`podium.rules.ranking.contested`) one run per team, interleaved, until none is left or
-`photo_finish_runs` is spent.
+`photo_finish_runs` is spent (per team, as the service counts it). After the first
+re-measurement the rule reads the always-valid sequential interval, as on a real board.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import math
 import random
 import statistics
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from podium.rules.efficiency import Noise, pooled_noise
 from podium.rules.ranking import Entry, RerankRule, compare, contested, rank
@@ -34,7 +35,7 @@ class Tally:
     right: int = 0
     wrong: int = 0  # a sure comparison or a decided move contradicts the truth
     undecided: int = 0  # not the true outcome, but only where the timing-free rule decided
-    runs: list[int] | None = None
+    runs: list[int] | None = None  # re-measurement runs per board (all teams together)
 
 
 def outcome(entries: list[Entry], rule: RerankRule, noise: Noise | None) -> tuple[object, ...]:
@@ -42,10 +43,10 @@ def outcome(entries: list[Entry], rule: RerankRule, noise: Noise | None) -> tupl
 
 
 def _entries(
-    teams: list[tuple[str, float, float, float]], runs: dict[str, list[float]], extra: int
+    teams: list[tuple[str, float, float, float]], runs: dict[str, list[float]]
 ) -> list[Entry]:
     return [
-        Entry(t, s, statistics.median(runs[t]), sub, tuple(runs[t]), extra)
+        Entry(t, s, statistics.median(runs[t]), sub, tuple(runs[t]), len(runs[t]) - 1)
         for t, s, _, sub in teams
     ]
 
@@ -90,19 +91,17 @@ def simulate(
             single.right += 1
         else:
             single.wrong += 1
-        extra = 0
         while True:
-            entries = _entries(teams, runs, extra)
+            entries = _entries(teams, runs)
             noise = pooled_noise(runs.values(), prior)
             todo = [c for c in contested(entries, rule, noise) if min(c.remeasures) < budget]
             if not todo:
                 break
             for team in (todo[0].ahead, todo[0].behind):  # interleaved: A, B
-                runs[team].append(run(team))
-            extra += 1  # one re-measurement more behind the samples (the stricter look)
-            entries = [replace(e, remeasures=extra) for e in entries]
+                if len(runs[team]) - 1 < budget:
+                    runs[team].append(run(team))
         assert photo.runs is not None
-        photo.runs.append(extra)
+        photo.runs.append(sum(len(r) - 1 for r in runs.values()))
         if outcome(entries, rule, noise) == truth:
             photo.right += 1
         elif _noise_decided(entries, truth_seconds, rule, noise or prior):

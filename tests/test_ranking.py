@@ -36,8 +36,9 @@ def by_team(placements: list[Placement]) -> dict[str, Placement]:
 
 
 def test_worked_example_from_design() -> None:
-    # performance order NN, GG, T3; GG most efficient, T3 second (same duration, lower score);
-    # NN three times slower than both; all scores within 10 points.
+    # performance order NN, GG, T3; GG and T3 take the same time, so they share the 1st to
+    # 2nd efficiency places and the lower bonus (1): no bonus rests on a duration that is not
+    # surely shorter; NN three times slower than both; all scores within 10 points.
     entries = [Entry("NN", 73.3, 90.0), Entry("GG", 71.2, 30.0), Entry("T3", 68.0, 30.0)]
     assert teams(performance_order(entries)) == ["NN", "GG", "T3"]
     assert teams(efficiency_order(entries)) == ["GG", "T3", "NN"]
@@ -48,8 +49,8 @@ def test_worked_example_from_design() -> None:
     assert [p.place for p in result] == [1, 2, 3]
     gg, t3, nn = result
     assert (gg.performance_place, t3.performance_place, nn.performance_place) == (2, 3, 1)
-    assert (gg.efficiency_place, t3.efficiency_place, nn.efficiency_place) == (1, 2, 3)
-    assert (gg.bonus, t3.bonus, nn.bonus) == (2, 1, 0)
+    assert (gg.efficiency_place, t3.efficiency_place, nn.efficiency_place) == (2, 2, 3)
+    assert (gg.bonus, t3.bonus, nn.bonus) == (1, 1, 0)
     # GG makes exactly one move: after passing NN nobody is left above it
     assert gg.moves == (
         Move(
@@ -58,14 +59,13 @@ def test_worked_example_from_design() -> None:
             "lifted past NN: 2.10 points behind (< 10.00) and 66.7% faster (> 5.0%)",
         ),
     )
+    shared = "(bonus 1; not surely different: GG and T3 take the same time (durations 30 and 30))"
     assert gg.reasons == (
-        "most efficient (bonus 2; ahead of T3 by performance place: GG and T3 take the same "
-        "time (durations 30 and 30))",
+        f"shares the 1st to 2nd efficiency places with T3 {shared}",
         "lifted past NN: 2.10 points behind (< 10.00) and 66.7% faster (> 5.0%)",
-        "already first (1 bonus place unused)",
     )
     assert [(m.kind, m.past) for m in t3.moves] == [("moved", "NN")]
-    assert t3.reasons[0] == "2nd most efficient (bonus 1)"
+    assert t3.reasons[0] == f"shares the 1st to 2nd efficiency places with GG {shared}"
     assert nn.moves == ()
     assert nn.reasons == ("passed by GG", "passed by T3")
     assert gg.entry == entries[1]

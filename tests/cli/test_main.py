@@ -127,7 +127,9 @@ def test_demo_runs_end_to_end(tmp_path: Path, data: bool, request: pytest.Fixtur
         # the sample lacks most languages: one summary line, not one per language
         assert out.count("no labelled data") == 1 and "--verbose lists them" in out
     else:
-        assert re.search(r"(?<!not )(lifted past|undecided against) Late Bloomers", out), out
+        # (or, noisier still, not surely the more efficient: it then shares the place, said so)
+        said = r"(?<!not )(lifted past|undecided against) Late Bloomers|Quick Lex and Late Bloomers share"
+        assert re.search(said, out), out
     assert "Hall of fame" in out
     assert (tmp_path / "demo" / "report.html").is_file()
     # the store: the folder's podium.db, or the database PODIUM_STORE_URL names
@@ -172,10 +174,12 @@ def test_the_leaderboard_fits_80_columns_with_every_reason_under_it(tmp_path: Pa
     assert all(len(line) <= 80 for line in table.splitlines())
     rows = [line for line in table.splitlines() if line.startswith("│")]
     assert len(rows) == 2  # one line a row, the reasons compact
-    # in full, under the table (the scores tie: either team may be the more efficient)
+    # in full, under the table (scores and work tie: they share the efficiency places, and
+    # either may come first in the list)
     assert re.search(r"^\(1\) (Long Team Name Number One|Second Team With A Long Name) \(perf",
                      narrow, re.M)  # fmt: skip
-    assert "most efficient (bonus 2" in narrow
+    assert "shares the 1st to 2nd efficiency places with" in narrow  # never noise's pick
+    assert "most efficient" not in narrow
     wide = subprocess.run([sys.executable, "-m", "podium", "leaderboard", "-c", str(root),
                            "--wide"], capture_output=True, text=True, env=env,
                           check=True).stdout  # fmt: skip

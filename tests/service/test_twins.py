@@ -54,6 +54,8 @@ def test_twins_are_ordered_by_the_timing_free_rule_every_time(trial: int, tmp_pa
         printed = run("stage", "close", "evaluation", "-c", str(root)).stdout
         podium = Podium.open(root)
         assert "photo finish" in printed and "winner: 1. Deep Percept" in printed
+        # the budget and why: an integer as written (the default "auto" follows the noise)
+        assert "photo finish budget: 2 runs per team (photo_finish_runs = 2" in printed
     else:
         podium.finals.close_stage("evaluation")
     with podium:
@@ -62,6 +64,8 @@ def test_twins_are_ordered_by_the_timing_free_rule_every_time(trial: int, tmp_pa
         deep = board.rows[0]
         assert "ahead of Quick Lex on an equal score: submitted earlier" in deep.reasons[0]
         assert any("a surely shorter duration" in r for r in board.rows[1].reasons)
+        quick = board.rows[1]  # twins share the efficiency place and its bonus, never noise's
+        assert (deep.efficiency_place, deep.bonus) == (quick.efficiency_place, quick.bonus)
         assert not board.provisional and board.closing  # final, saying what the close did
         assert [(w.place, w.team_name) for w in podium.finals.hall_of_fame()] == [
             (1, "Deep Percept")

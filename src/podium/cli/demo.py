@@ -90,8 +90,8 @@ def demo_spec(source: str, synthetic: bool) -> str:
         )
     if find_bwrap() is None:  # the demo runs our own example code: trusted
         text = text.replace('runner = "bwrap"', 'runner = "subprocess"')
-    # a photo finish of 3 runs a team shows what a close re-measures, in seconds not minutes
-    text = text.replace("photo_finish_runs = 10 ", "photo_finish_runs = 3  ")
+    # a photo finish of 6 runs a team shows what a close re-measures, in seconds not minutes
+    text = text.replace('photo_finish_runs = "auto"', "photo_finish_runs = 6     ")
     return re.sub(r"timeout_seconds = 900.0", "timeout_seconds = 120.0", text)
 
 

@@ -198,6 +198,12 @@ def print_decisions(console: Console, board: Leaderboard) -> None:
             f"are re-measured when the stage is published, or now with "
             f"`podium remeasure --stage {board.stage}`"
         )
+        console.print(
+            f"photo finish budget: {board.photo_finish_runs} runs per team "
+            f"({board.photo_finish_budget})",
+            highlight=False,
+            markup=False,
+        )
     elif board.closing:
         console.print("[green]final:[/] what the close did")
         for line in board.closing:

@@ -37,6 +37,7 @@ class CloseReport:
     pairs: tuple[PairReport, ...] = ()
     changes: tuple[str, ...] = ()  # every changed place, bonus or winner, with why
     winners: tuple[tuple[int, str, float], ...] = ()  # (place, team, score)
+    budget: str = ""  # the photo finish's runs per team and why (an "auto" budget's reason)
 
     @property
     def changed(self) -> bool:
@@ -44,7 +45,7 @@ class CloseReport:
 
     def lines(self) -> list[str]:
         """The report as people read it (CLI, board, log)."""
-        out = []
+        out = [f"photo finish budget: {self.budget}"] if self.budget else []
         if self.remeasured:
             runs = ", ".join(
                 f"{team} {n} run{'s' if n != 1 else ''}" for team, n in self.remeasured
@@ -70,6 +71,7 @@ class CloseReport:
             "pairs": [vars(p) for p in self.pairs],
             "changes": list(self.changes),
             "winners": [list(w) for w in self.winners],
+            "budget": self.budget,
         }
 
     @classmethod
@@ -80,6 +82,7 @@ class CloseReport:
             pairs=tuple(PairReport(**p) for p in data.get("pairs", [])),
             changes=tuple(str(c) for c in data.get("changes", [])),
             winners=tuple((int(p), str(t), float(s)) for p, t, s in data.get("winners", [])),
+            budget=str(data.get("budget", "")),
         )
 
 
@@ -110,7 +113,12 @@ def close_report(before: Leaderboard, after: Leaderboard, places: int) -> CloseR
     if old_top and new_top and old_top[0] != new_top[0]:
         changes.append(f"the winner is {new_top[0]}, not {old_top[0]}")
     winners = tuple((r.place, r.team, r.overall) for r in after.rows[:places])
-    return CloseReport(after.stage, remeasured, pairs, tuple(changes), winners)
+    budget = (
+        f"{before.photo_finish_runs} runs per team ({before.photo_finish_budget})"
+        if before.contests and before.photo_finish_budget
+        else ""
+    )
+    return CloseReport(after.stage, remeasured, pairs, tuple(changes), winners, budget)
 
 
 def _pair(kind: str, ahead: str, behind: str, reason: str, after: Leaderboard) -> PairReport:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from podium.rules.efficiency import Noise, gain_interval
+from podium.rules.efficiency import Noise, gain_interval, sequential_gain_interval
 
 __all__ = [
     "Comparison",
@@ -104,7 +104,8 @@ class Comparison:
         if self.gain_ci is None:
             return point
         low, high = self.gain_ci
-        interval = f"{level_text(self.level)} interval of the gain {gain_span(low, high)}"
+        kind = "sequential interval" if max(self.remeasures) else "interval"
+        interval = f"{level_text(self.level)} {kind} of the gain {gain_span(low, high)}"
         verdict = "surely different" if self.sure else "not surely different"
         return f"{point}, {verdict} ({interval}, {self.runs[0]} and {self.runs[1]} runs)"
 
@@ -188,8 +189,10 @@ class Timings:
             return Comparison(
                 a.team, b.team, a.duration, b.duration, sure, runs=runs, remeasures=remeasures
             )
-        level = self.confidence(max(a.remeasures, b.remeasures))
-        ci = gain_interval(b.samples, a.samples, self.noise, level)
+        remeasured = max(a.remeasures, b.remeasures)
+        level = self.confidence(remeasured)
+        interval_of = sequential_gain_interval if remeasured else gain_interval
+        ci = interval_of(b.samples, a.samples, self.noise, level)
         sure = ci.low > 0 and a.duration < b.duration
         return Comparison(a.team, b.team, a.duration, b.duration, sure, (ci.low, ci.high),
                           level, runs, remeasures)  # fmt: skip

@@ -15,7 +15,14 @@ from typing import Any
 
 from podium.metrics import mean, task_means
 from podium.rules.comparison import Comparison
-from podium.rules.efficiency import Noise, median_interval, pooled_noise
+from podium.rules.efficiency import (
+    MAX_PHOTO_FINISH_RUNS,
+    Budget,
+    Noise,
+    median_interval,
+    photo_finish_budget,
+    pooled_noise,
+)
 from podium.rules.ranking import (
     Contest,
     Decision,
@@ -232,6 +239,7 @@ class Leaderboard:
     efficiency_metric: str = "wall_time"
     noise: Noise | None = None  # the run-to-run noise the decisions assumed
     photo_finish_runs: int = 0  # re-measurements an undecided move may still get
+    photo_finish_budget: str = ""  # why that many (an "auto" budget follows the noise)
     warnings: tuple[str, ...] = ()  # e.g. a threshold below the calibrated noise
     reference_seconds: float | None = None  # durations read against the reference clock
     references: tuple[Row, ...] = ()  # reference submissions (a baseline): shown, never ranked
@@ -271,8 +279,11 @@ class Leaderboard:
 
     @property
     def provisional(self) -> bool:
-        """Unsure comparisons that matter and that re-measuring (a photo finish) may decide."""
-        return any(min(c.remeasures) < self.photo_finish_runs for c in self.contests)
+        """Unsure comparisons that matter and that re-measuring (a photo finish) may decide;
+        never after a close (its photo finish spent the budget it started with)."""
+        return not self.closing and any(
+            min(c.remeasures) < self.photo_finish_runs for c in self.contests
+        )
 
     def compare(self, a: str, b: str) -> Comparison | None:
         """Two ranked teams' durations compared as the rule reads them (None: not ranked)."""
@@ -305,6 +316,7 @@ class Leaderboard:
             "decisions": [d.to_dict() for d in self.decisions],
             "provisional": self.provisional,
             "contests": [c.to_dict() for c in self.contests],
+            "photo_finish": {"runs": self.photo_finish_runs, "why": self.photo_finish_budget},
             "closing": list(self.closing),
             "noise": asdict(self.noise) if self.noise is not None else None,
             "warnings": list(self.warnings),
@@ -350,7 +362,9 @@ class Timing:
     metric: str = "wall_time"
     assumed: Noise | None = None  # used when neither calibration nor repeats measured noise
     calibrated: Noise | None = None  # the stored calibration of this hardware, if any
-    photo_finish_runs: int = 0
+    photo_finish_runs: int | str = 0  # "auto": sized to the noise (podium.rules.efficiency)
+    photo_finish_max_runs: int = MAX_PHOTO_FINISH_RUNS
+    photo_finish_seconds: float | None = None  # the time a photo finish may take
     warnings: tuple[str, ...] = ()
     reference_seconds: float | None = None  # the hardware's reference workload, if timed
 
@@ -401,6 +415,7 @@ def build_leaderboard(
     entries = [_entry(team, facts, agg, timing.metric) for team, (facts, agg) in best.items()]
     placements = rank(entries, rule, noise)
     contests = tuple(contested(entries, rule, noise)) if timing.photo_finish_runs else ()
+    budget = _budget(timing, rule, entries, contests)
     rows = tuple(_row(p, *best[p.team]) for p in placements)
     decisions = tuple(
         d for p in sorted(placements, key=lambda p: p.efficiency_place) for d in p.moves
@@ -421,7 +436,8 @@ def build_leaderboard(
         decisions=decisions,
         efficiency_metric=timing.metric,
         noise=noise,
-        photo_finish_runs=timing.photo_finish_runs,
+        photo_finish_runs=budget.runs,
+        photo_finish_budget=budget.why,
         warnings=timing.warnings,
         reference_seconds=timing.reference_seconds,
         references=tuple(sorted(shown, key=lambda r: -r.overall)),
@@ -431,6 +447,22 @@ def build_leaderboard(
         entries=tuple(entries),
         word_mismatches=_word_mismatches(rows, contests),
     )
+
+
+def _budget(
+    timing: Timing, rule: RerankRule, entries: Sequence[Entry], contests: Sequence[Contest]
+) -> Budget:
+    """The photo finish's runs per team: as set, or sized to the stored noise (the hardware's
+    calibration, else `noise_prior`), which a photo finish does not change: the budget a
+    close starts with is the one its final board shows."""
+    at_stake = {c.ahead for c in contests} | {c.behind for c in contests}
+    slowest = max((e.duration for e in entries if e.team in at_stake), default=None)
+    return photo_finish_budget(
+        timing.photo_finish_runs, timing.calibrated or timing.assumed,
+        rule.min_efficiency_gain, rule.look_confidence(1),
+        max_runs=timing.photo_finish_max_runs, seconds=timing.photo_finish_seconds,
+        slowest=slowest,
+    )  # fmt: skip
 
 
 def _word_mismatches(rows: Sequence[Row], contests: Sequence[Contest]) -> tuple[str, ...]:

@@ -7,9 +7,11 @@ sure (`podium.rules.comparison`); otherwise a timing-free rule decides.
 1. Performance order: score descending (ascending when lower is better, e.g. an error such
    as RMSE); equal scores: a surely shorter duration first, otherwise the earlier submission,
    then the team name (so the result never depends on the input order or on noise).
-2. Efficiency order: duration ascending where the difference is sure; teams not surely
-   different keep their performance order. The k-th most efficient team receives
-   ``bonus_places[k]`` (0 beyond the tuple).
+2. Efficiency order: duration ascending where the difference is sure. A team's efficiency
+   place is the one it surely holds (one more than the teams it is not surely faster
+   than): teams not surely different share the lower place, and the team at place k
+   receives ``bonus_places[k - 1]`` (0 beyond the tuple). Bonuses are applied in the order
+   of sure differences, the performance order elsewhere.
 3. Bonuses are applied in efficiency order on the current order. A team moves up one place
    at a time, at most its bonus, past the team A directly above it only if
    ``score(A) - score(T) < max_score_gap`` (``score(T) - score(A)`` when lower is better)
@@ -42,7 +44,7 @@ from podium.rules.comparison import (
     gain_span,
     level_text,
 )
-from podium.rules.efficiency import Noise, gain_interval
+from podium.rules.efficiency import Noise, gain_interval, sequential_gain_interval
 
 __all__ = [
     "Contest",
@@ -103,15 +105,17 @@ class RerankRule:
             raise ValueError(f"confidence must be in (0.5, 1), got {self.confidence}")
 
     def look_confidence(self, remeasured: int) -> float:
-        """The confidence a decision needs: the stated one on the measurements as they come,
-        a stricter one (half the risk) once a photo finish has re-measured, because every
-        extra look is another chance for noise to pass the threshold."""
-        return self.confidence if remeasured == 0 else 1 - (1 - self.confidence) / 2
+        """The confidence of one part of a decision. A decision's risk (1 - confidence) is
+        spent in two halves: one on the measurements as they come (a fixed interval), one on
+        the whole photo finish (an always-valid sequential interval, however often it
+        looks), so the chance that noise decides it stays within the stated confidence."""
+        del remeasured  # both halves take the same level; the interval's kind differs
+        return 1 - (1 - self.confidence) / 2
 
     def order_confidence(self, remeasured: int) -> float:
         """The confidence that one duration is surely shorter than another (an order, a
-        tie-break): a tenth of a move's risk, because twins doing identical work are
-        compared again after every re-measurement and must almost never be split by noise."""
+        tie-break, an efficiency bonus): a tenth of a move's risk, because twins doing
+        identical work are compared again and again and must almost never be split."""
         return 1 - (1 - self.look_confidence(remeasured)) / 10
 
     def bonus(self, efficiency_index: int) -> int:
@@ -216,7 +220,8 @@ def performance_order(
 def efficiency_order(
     entries: Iterable[Entry], higher_is_better: bool = True, timings: Timings | None = None
 ) -> list[Entry]:
-    """Surely shorter duration first; teams not surely different keep their performance order."""
+    """Surely shorter duration first; teams not surely different keep their performance order
+    (the order bonuses are applied in; the places they share: `_efficiency_places`)."""
     timings = timings or _timings(None, None)
     return decided_order(
         performance_order(entries, higher_is_better, timings), timings.surely_faster
@@ -262,13 +267,16 @@ def _step(above: Entry, team: Entry, rule: RerankRule, noise: Noise | None) -> D
         return Decision("refused", above.team, f"not lifted past {above.team}: {why}", **facts)
     if noise is None or not (above.samples and team.samples):
         return _point_step(above, team, rule, point, gap_s, max_gap_s, facts)
-    level = rule.look_confidence(max(team.remeasures, above.remeasures))
-    ci = gain_interval(above.samples, team.samples, noise, level)
+    remeasured = max(team.remeasures, above.remeasures)
+    level = rule.look_confidence(remeasured)
+    interval_of = sequential_gain_interval if remeasured else gain_interval
+    ci = interval_of(above.samples, team.samples, noise, level)
     facts["gain_ci"] = (ci.low, ci.high)
     threshold = rule.min_efficiency_gain
+    kind = "sequential interval" if remeasured else "interval"
     interval = (
         f"{by_sign(point)} by the medians ({team.duration:.4g} vs {above.duration:.4g}); "
-        f"{level_text(level)} interval of the gain {gain_span(ci.low, ci.high)}, "
+        f"{level_text(level)} {kind} of the gain {gain_span(ci.low, ci.high)}, "
         f"{len(team.samples)} and {len(above.samples)} runs"
     )
     if ci.low > threshold:
@@ -315,9 +323,9 @@ def _point_step(
 class Contest:
     """An unsure timing comparison whose outcome could change a place or a bonus.
 
-    ``kind``: ``tie`` (equal scores ordered by the timing-free rule), ``efficiency`` (a bonus
-    given by the timing-free rule), ``move`` (an undecided move). ``ahead`` is the team the
-    outcome favours now; a photo finish re-measures both, interleaved.
+    ``kind``: ``tie`` (equal scores ordered by the timing-free rule), ``efficiency`` (teams
+    sharing an efficiency place and its bonus), ``move`` (an undecided move). ``ahead`` is
+    the team the outcome favours now; a photo finish re-measures both, interleaved.
     """
 
     kind: Literal["tie", "efficiency", "move"]
@@ -380,20 +388,41 @@ def contested(
     pairs: list[tuple[Literal["tie", "efficiency"], Entry, Entry]] = [
         ("tie", x, y) for i, x in enumerate(perf) for y in perf[i + 1 :] if x.score == y.score
     ]
-    pairs += [("efficiency", x, y) for i, x in enumerate(eff[: len(rule.bonus_places)])
-              for y in eff[i + 1 :]]  # fmt: skip
+    pairs += [("efficiency", x, y) for i, x in enumerate(eff) for y in eff[i + 1 :]]
+    hopeful = _could_earn_more(eff, rule, timings)
     seen: set[tuple[str, str]] = set()
     for kind, x, y in pairs:
         c = timings.compare(x, y)
-        if c.sure or c.gain_ci is None or (x.team, y.team) in seen:
+        key = (x.team, y.team) if x.team < y.team else (y.team, x.team)
+        if c.sure or c.gain_ci is None or key in seen:
             continue
-        if _outcome(_rank(items, rule, noise, timings.forcing(y.team, x.team))) == outcome:
+        either = (timings.forcing(y.team, x.team), timings.forcing(x.team, y.team))
+        could_earn = kind == "efficiency" and (x.team in hopeful or y.team in hopeful)
+        if not could_earn and all(
+            _outcome(_rank(items, rule, noise, t)) == outcome for t in either
+        ):
             continue
-        seen.add((x.team, y.team))
-        what = "on an equal score" if kind == "tie" else "in the efficiency order"
-        reason = f"{x.team} is ahead of {y.team} {what} by the timing-free rule: {c.text}"
+        seen.add(key)
+        if kind == "tie":
+            reason = f"{x.team} is ahead of {y.team} on an equal score by the timing-free rule"
+        else:
+            reason = f"{x.team} and {y.team} share an efficiency place and its bonus"
+        reason += f": {c.text}"
         found.append(Contest(kind, x.team, y.team, reason, (x.remeasures, y.remeasures), c))
     return found
+
+
+def _could_earn_more(eff: Sequence[Entry], rule: RerankRule, timings: Timings) -> set[str]:
+    """Teams whose bonus would grow if their unsure comparisons were all settled in their
+    favour: every one of those comparisons matters, even where settling one alone does not
+    (five teams not surely different share the 5th place, and no bonus)."""
+    hopeful = set()
+    for a in eff:
+        best = 1 + sum(1 for b in eff if b is not a and timings.surely_faster(b, a))
+        worst = 1 + sum(1 for b in eff if b is not a and not timings.surely_faster(a, b))
+        if rule.bonus(best - 1) > rule.bonus(worst - 1):
+            hopeful.add(a.team)
+    return hopeful
 
 
 def _outcome(placed: Sequence[Placement]) -> tuple[tuple[str, int, int], ...]:
@@ -423,31 +452,56 @@ def _tie_reasons(perf: Sequence[Entry], timings: Timings) -> dict[str, list[str]
     return reasons
 
 
+def _efficiency_places(eff: Sequence[Entry], timings: Timings) -> dict[str, int]:
+    """Each team's efficiency place, the one it *surely* holds: one more than the teams it
+    is not surely faster than. Teams not surely different share the lower place (and its
+    bonus), so a bonus never goes to a team over one it is not surely faster than."""
+    return {
+        a.team: 1 + sum(1 for b in eff if b is not a and not timings.surely_faster(a, b))
+        for a in eff
+    }
+
+
+def _bonus_why(
+    team: Entry, eff: Sequence[Entry], places: dict[str, int], bonus: int, timings: Timings
+) -> str:
+    """ "most efficient (bonus 2)", or the shared places with the comparisons that share them."""
+    place = places[team.team]
+    level = [
+        b for b in eff
+        if b is not team and not timings.surely_faster(team, b)
+        and not timings.surely_faster(b, team)
+    ]  # fmt: skip
+    if not level:
+        which = "most efficient" if place == 1 else f"{_ordinal(place)} most efficient"
+        return f"{which} (bonus {bonus})"
+    first = place - len(level)
+    names = ", ".join(b.team for b in level)
+    why = "; ".join(timings.compare(team, b).text for b in level)
+    return (
+        f"shares the {_ordinal(first)} to {_ordinal(place)} efficiency places with {names} "
+        f"(bonus {bonus}; not surely different: {why})"
+    )
+
+
 def _rank(
     items: Sequence[Entry], rule: RerankRule, noise: Noise | None, timings: Timings
 ) -> list[Placement]:
     perf = performance_order(items, rule.higher_is_better, timings)
     perf_place = {e.team: i + 1 for i, e in enumerate(perf)}
     eff = efficiency_order(items, rule.higher_is_better, timings)
-    eff_place = {e.team: i + 1 for i, e in enumerate(eff)}
+    eff_place = _efficiency_places(eff, timings)
 
     order = list(perf)
     moves: dict[str, list[Decision]] = {e.team: [] for e in items}
     reasons: dict[str, list[str]] = {e.team: [] for e in items}
     for name, why in _tie_reasons(perf, timings).items():
         reasons[name].extend(why)
-    for k, team in enumerate(eff):
-        bonus = rule.bonus(k)
+    for team in eff:
+        bonus = rule.bonus(eff_place[team.team] - 1)
         if bonus == 0:
             continue
-        which = "most efficient" if k == 0 else f"{_ordinal(k + 1)} most efficient"
-        nxt = eff[k + 1] if k + 1 < len(eff) else None
-        if nxt is not None and not timings.surely_faster(team, nxt):
-            c = timings.compare(team, nxt)
-            which += f" (bonus {bonus}; ahead of {nxt.team} by performance place: {c.text})"
-        else:
-            which += f" (bonus {bonus})"
-        reasons[team.team].append(which)
+        reasons[team.team].append(_bonus_why(team, eff, eff_place, bonus, timings))
         pos = order.index(team)
         for used in range(bonus):
             if pos == 0:
@@ -472,7 +526,7 @@ def _rank(
             place=i + 1,
             performance_place=perf_place[e.team],
             efficiency_place=eff_place[e.team],
-            bonus=rule.bonus(eff_place[e.team] - 1),
+            bonus=rule.bonus(eff_place[e.team] - 1),  # the place it surely holds
             moves=tuple(moves[e.team]),
             reasons=tuple(reasons[e.team]),
         )

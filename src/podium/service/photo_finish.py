@@ -1,8 +1,11 @@
 """Photo finish: every unsure timing comparison that could change a place or a bonus (an
 undecided move, two equal scores, an efficiency place: the board's `contests`) is
 re-measured, both teams interleaved on this evaluator (A, B, A, B, ... so drift hits both),
-until it is sure or the budget (`[efficiency] photo_finish_runs` per team) is spent; what
-stays unsure is decided by the rule's timing-free order."""
+until it is sure or the budget (`[efficiency] photo_finish_runs` per team; "auto": sized to
+the measured noise when the close starts, `podium.rules.efficiency.photo_finish_budget`) is spent;
+what stays unsure is decided by the rule's timing-free order. The rule looks after every
+pair of runs through an always-valid sequential interval, so it stops as soon as a
+comparison is sure without raising the chance that noise decides it."""
 
 from __future__ import annotations
 
@@ -33,14 +36,17 @@ class PhotoFinish:
 
     def run(self, stage: str, *, progress: Progress | None = None) -> list[RunOutcome]:
         """Re-measure until every contested comparison of the stage is sure or out of budget."""
-        budget = self.c.spec.efficiency.photo_finish_runs
+        first = self.results.leaderboard(stage, organizer=True)
+        budget = first.photo_finish_runs  # fixed for the whole close
         outcomes: list[RunOutcome] = []
         if budget == 0:
             return outcomes
+        if progress and first.contests:
+            progress(f"photo finish budget: {budget} runs per team ({first.photo_finish_budget})")
         if self.c.broker:
             return self._on_a_worker(stage, budget, progress)
         with self.evaluation.locked():
-            while pair := self._next_pair(self.results.leaderboard(stage, organizer=True)):
+            while pair := self._next_pair(self.results.leaderboard(stage, organizer=True), budget):
                 for submission_id in pair:
                     if self._remeasured(submission_id) < budget:
                         outcomes.append(
@@ -57,16 +63,15 @@ class PhotoFinish:
             if progress:
                 progress("no worker alike its label has said hello: nothing re-measured")
             return outcomes
-        while pair := self._next_pair(self.results.leaderboard(stage, organizer=True)):
+        while pair := self._next_pair(self.results.leaderboard(stage, organizer=True), budget):
             for submission_id in pair:
                 if self._remeasured(submission_id) < budget:
                     run_id = self.dispatch.request_remeasure(submission_id, worker)
                     outcomes.append(self.dispatch.wait(run_id))
         return outcomes
 
-    def _next_pair(self, board: Leaderboard) -> tuple[int, int] | None:
+    def _next_pair(self, board: Leaderboard, budget: int) -> tuple[int, int] | None:
         """The submissions (ahead, behind) of the first contested comparison with budget left."""
-        budget = self.c.spec.efficiency.photo_finish_runs
         by_team = {row.team: row.submission_id for row in board.rows}
         for contest in board.contests:
             pair = (by_team[contest.ahead], by_team[contest.behind])

@@ -287,6 +287,8 @@ class Results:
             assumed=Noise(eff.noise_prior, 4, "the assumed noise (noise_prior; no calibration)"),
             calibrated=calibrated,
             photo_finish_runs=eff.photo_finish_runs,
+            photo_finish_max_runs=eff.photo_finish_max_runs,
+            photo_finish_seconds=eff.photo_finish_minutes * 60,
             warnings=warnings,
             reference_seconds=ReferenceClock(self.c).seconds(s),
         )

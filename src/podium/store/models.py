@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -135,7 +136,7 @@ class Submission(Base):
     __tablename__ = "submissions"
     __table_args__ = (
         UniqueConstraint("team_id", "stage_id", "attempt"),
-        UniqueConstraint("team_id", "idempotency_key", name="uq_submissions_team_key"),
+        Index("uq_submissions_team_key", "team_id", "idempotency_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,12 +16,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("submissions") as batch:
+    # in place, and unique by an index (both work without copying `submissions`, which the
+    # runs reference: a batch copy fails there when a store is taken back)
+    with op.batch_alter_table("submissions", recreate="never") as batch:
         batch.add_column(sa.Column("idempotency_key", sa.String(64), nullable=True))
-        batch.create_unique_constraint("uq_submissions_team_key", ["team_id", "idempotency_key"])
+    op.create_index(
+        "uq_submissions_team_key", "submissions", ["team_id", "idempotency_key"], unique=True
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("submissions") as batch:
-        batch.drop_constraint("uq_submissions_team_key", type_="unique")
+    op.drop_index("uq_submissions_team_key", table_name="submissions")
+    with op.batch_alter_table("submissions", recreate="never") as batch:
         batch.drop_column("idempotency_key")
