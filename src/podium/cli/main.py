@@ -15,6 +15,7 @@ from podium.baseline.cli import baseline_app
 from podium.cli.efficiency import remeasure, rules_app
 from podium.cli.fame import hall_of_fame
 from podium.cli.inert import inert
+from podium.cli.jobs import budget, job_app
 from podium.cli.notify import notify_app
 from podium.cli.options import (
     CompetitionOpt,
@@ -79,6 +80,8 @@ app.add_typer(token_app, name="token")
 app.add_typer(teams_app, name="teams")
 app.add_typer(rules_app, name="rules")
 app.add_typer(notify_app, name="notify")
+app.add_typer(job_app, name="job")
+app.command("budget")(budget)
 app.command()(remeasure)
 app.command("serve")(serve)
 app.command("worker")(worker)

@@ -320,6 +320,40 @@ class WorkersSpec(_Strict):
         return self
 
 
+class JobsSpec(_Strict):
+    """Training jobs: a team's `[job] command` run in the sandbox on the public data."""
+
+    network: bool = Field(default=False, description="whether a training job may use the network")
+    timeout_seconds: float = Field(default=3600.0, gt=0, description="a job's wall-clock limit")
+    max_concurrent_jobs: int = Field(
+        default=1, ge=1, description="jobs of one team running at once (the others queue)"
+    )
+    max_artifact_mb: int = Field(
+        default=512, gt=0, description="what a job may leave in its output folder"
+    )
+    memory_mb: int | None = Field(default=None, gt=0, description="a job's memory limit")
+
+
+class BudgetSpec(_Strict):
+    """What each team may spend on training jobs (None: not limited)."""
+
+    cpu_hours: float | None = Field(default=None, ge=0, description="CPU time (cgroup counters)")
+    gpu_hours: float | None = Field(default=None, ge=0, description="GPU busy time (NVML)")
+    energy_kwh: float | None = Field(
+        default=None, ge=0, description="energy (RAPL and NVML), where the host can measure it"
+    )
+    teams: dict[str, BudgetSpec] = Field(
+        default_factory=dict, description="a team's own budget in place of the competition's"
+    )
+
+    def for_team(self, team: str) -> BudgetSpec:
+        """The budget of one team: its own table, else the competition's."""
+        own = self.teams.get(team)
+        return own if own is not None else BudgetSpec(
+            cpu_hours=self.cpu_hours, gpu_hours=self.gpu_hours, energy_kwh=self.energy_kwh
+        )
+
+
 class CompetitionSpec(_Strict):
     """A whole competition."""
 
@@ -345,6 +379,8 @@ class CompetitionSpec(_Strict):
     workers: WorkersSpec = Field(default_factory=WorkersSpec)
     leaderboard: LeaderboardSpec = Field(default_factory=LeaderboardSpec)
     notify: NotifySpec = Field(default_factory=NotifySpec)
+    jobs: JobsSpec = Field(default_factory=JobsSpec)
+    budget: BudgetSpec = Field(default_factory=BudgetSpec)
 
     @model_validator(mode="after")
     def _stages_unique(self) -> CompetitionSpec:

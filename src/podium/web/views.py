@@ -207,6 +207,10 @@ def team_page(podium: Podium, team: str, who: Principal | None) -> dict[str, Any
         "submissions": [s.to_dict() for s in reversed(subs)],
         "current_stage": _current_stage(podium),
         "countdowns": stage_countdowns(podium),
+        "training": {
+            "budget": podium.jobs.budget(team).to_dict(),
+            "jobs": [j.to_dict() for j in reversed(podium.jobs.find(team))],
+        },
     }
 
 
