@@ -51,7 +51,7 @@ class Allowance:
         return self.budget is not None and self.used >= self.budget
 
     def to_dict(self) -> dict[str, float | None]:
-        return {"budget": self.budget, "used": round(self.used, 6), "left": self.left}
+        return {"budget": self.budget, "used": self.used, "left": self.left}
 
 
 @dataclass(frozen=True)
@@ -145,9 +145,10 @@ class Jobs:
         label = hardware or self.c.spec.hardware
         budget = self.budget(team)
         if budget.spent:
+            unit = budget.spent.replace("_", " ")
             raise RuleError(
-                f"team {team!r} has spent its training budget ({budget.spent.replace('_', ' ')}:"
-                f" {getattr(budget, budget.spent).budget:g} used up); no job can start",
+                f"team {team!r} has spent its training budget (all its "
+                f"{getattr(budget, budget.spent).budget:g} {unit} are used); no job can start",
                 hint="ask the organizers for more, or keep to what your earlier jobs produced",
             )
         scratch = self.c.layout.incoming_dir / f"job-{secrets.token_hex(6)}"
