@@ -184,3 +184,26 @@ def test_evaluation_is_not_delayed_behind_a_job(jobs_podium: Podium, tmp_path: P
     finally:
         evaluator.stop()
     assert (p.jobs.get(job_id).cpu_seconds or 0) > 0  # billed for what it used
+
+
+def test_jobs_are_shared_fairly_and_a_lost_one_is_billed_once(
+    jobs_podium: Podium, tmp_path: Path
+) -> None:
+    p = jobs_podium
+    archive = job_archive(tmp_path, "quick", BURN, "BURN=0.05 python train.py")
+    first = p.jobs.submit("Alpha", archive)
+    run_one(p)  # Alpha has used some CPU time now, Beta none
+    alpha = [p.jobs.submit("Alpha", archive) for _ in range(2)]
+    beta = p.jobs.submit("Beta", archive)
+    other_label = p.jobs.submit("Beta", archive, hardware="gpu")
+    assert p.jobs.claim_next("local") == beta  # the least-used team first, though later
+    assert p.jobs.claim_next("local") == alpha[0]
+    assert p.jobs.claim_next("local") is None  # max_concurrent_jobs = 1 for each team
+    assert p.jobs.claim_next("gpu") is None  # Beta runs one already, on any label
+    # the server stopped while both ran: they queue again, nothing billed for the loss
+    assert sorted(p.jobs.recover_interrupted()) == sorted([beta, alpha[0]])
+    assert {p.jobs.get(j).status for j in (beta, alpha[0])} == {"queued"}
+    assert p.jobs.get(beta).cpu_seconds is None
+    used = p.jobs.budget("Alpha").cpu_hours.used
+    assert used * 3600 == pytest.approx(p.jobs.get(first).cpu_seconds or 0)
+    assert p.jobs.claim_next("gpu") == other_label

@@ -301,6 +301,29 @@ class Jobs:
             return bool(ended.rowcount == 1)  # type: ignore[attr-defined]
 
     # -- running here --------------------------------------------------------------------
+    @property
+    def _group_prefix(self) -> str:
+        digest = hashlib.sha256(str(self.c.root).encode()).hexdigest()[:10]
+        return f"podiumjob-{digest}-"
+
+    def recover_interrupted(self) -> list[int]:
+        """What a stopped server left: its jobs' sandboxes are killed and the jobs queued
+        again (never billed for the lost run: billing happens only when a job ends)."""
+        from podium.harness.evaluate import clean_up_interrupted
+
+        clean_up_interrupted(self.c.layout.artifacts_dir / "jobwork", self._group_prefix)
+        with self.c.sessions() as s:
+            lost = list(
+                s.scalars(
+                    self.c.scoped(select(TrainingJob.id).join(Team), via=Team).where(
+                        TrainingJob.status == "running", TrainingJob.worker_id.is_(None)
+                    )
+                )
+            )
+        for job_id in lost:
+            self.requeue(job_id, "the server stopped during this job; it runs again")
+        return lost
+
     def run_next(self, runner: Runner, control: JobControl) -> JobInfo | None:
         """Take the next job of the server's own label and run it here, to its end."""
         job_id = self.claim_next(self.c.spec.hardware)
@@ -349,9 +372,8 @@ class Jobs:
             from dataclasses import replace
 
             limits = replace(limits, memory_bytes=spec.memory_mb * 1024**2)
-        digest = hashlib.sha256(str(self.c.root).encode()).hexdigest()[:10]
         return TrainingRequest(
-            name=f"podiumjob-{digest}-{job_id}",
+            name=f"{self._group_prefix}{job_id}",
             command=command,
             folder=folder,
             public_dir=self.c.layout.public_dir,

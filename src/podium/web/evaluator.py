@@ -105,6 +105,7 @@ class Evaluator:
         none starts while an evaluation runs."""
         podium = Podium.open(self.root)
         try:
+            podium.jobs.recover_interrupted()
             while not self._stop.is_set():
                 self._jobs_wake.wait(self.poll)
                 self._jobs_wake.clear()
