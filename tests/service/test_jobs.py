@@ -21,6 +21,8 @@ from ..patience import wait_until
 from .conftest import constant
 
 BUDGETS = """
+[reranking]
+training_compute = "tiebreak"
 [jobs]
 max_concurrent_jobs = 1
 [budget]
@@ -207,3 +209,20 @@ def test_jobs_are_shared_fairly_and_a_lost_one_is_billed_once(
     used = p.jobs.budget("Alpha").cpu_hours.used
     assert used * 3600 == pytest.approx(p.jobs.get(first).cpu_seconds or 0)
     assert p.jobs.claim_next("gpu") == other_label
+
+
+def test_equal_scores_are_ordered_by_training_compute(jobs_podium: Podium, tmp_path: Path) -> None:
+    p = jobs_podium
+    p.jobs.submit("Alpha", job_archive(tmp_path, "burn", BURN, "BURN=1.5 python train.py"))
+    run_one(p)
+    billed = p.jobs.find("Alpha")[0].cpu_seconds or 0.0
+    for team in ("Alpha", "Beta"):  # the same code: equal scores
+        p.submissions.submit(constant(tmp_path, team), team=team, stage="evaluation")
+    p.evaluation.evaluate_pending()
+    board = p.results.leaderboard("evaluation", organizer=True)
+    rows = {r.team: r for r in board.rows}
+    assert rows["Alpha"].overall == rows["Beta"].overall
+    assert rows["Alpha"].training_seconds == pytest.approx(billed)
+    assert rows["Beta"].training_seconds == 0.0
+    assert rows["Beta"].performance_place == 1
+    assert any("less training compute" in why for why in rows["Beta"].reasons)

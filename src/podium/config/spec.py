@@ -195,6 +195,11 @@ class RerankingSpec(_Strict):
     bonus_places: list[int] = Field(default_factory=lambda: [2, 1])
     max_score_gap: float = Field(default=10.0, ge=0)
     min_efficiency_gain: float = Field(default=0.05, ge=0, lt=1)
+    training_compute: Literal["off", "show", "tiebreak"] = Field(
+        default="off",
+        description="billed training CPU time: 'show' a column, or also break ties of equal "
+        "scores with it ('tiebreak', less first; see docs/ranking.md)",
+    )
 
     @field_validator("bonus_places")
     @classmethod
@@ -349,8 +354,12 @@ class BudgetSpec(_Strict):
     def for_team(self, team: str) -> BudgetSpec:
         """The budget of one team: its own table, else the competition's."""
         own = self.teams.get(team)
-        return own if own is not None else BudgetSpec(
-            cpu_hours=self.cpu_hours, gpu_hours=self.gpu_hours, energy_kwh=self.energy_kwh
+        return (
+            own
+            if own is not None
+            else BudgetSpec(
+                cpu_hours=self.cpu_hours, gpu_hours=self.gpu_hours, energy_kwh=self.energy_kwh
+            )
         )
 
 

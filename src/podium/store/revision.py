@@ -29,6 +29,7 @@ BOARD_TABLES = frozenset(
         "hall_of_fame",
         "calibrations",
         "reference_timings",
+        "training_jobs",  # billed compute: a column, or a tie-break ([reranking])
     }
 )
 ROW_ID = 1
