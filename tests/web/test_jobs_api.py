@@ -79,3 +79,22 @@ def test_a_team_runs_follows_and_fetches_a_job(cup: Cup, live: str, tmp_path: Pa
     assert "spent its training budget" in " ".join(refused.output.split())
     everyone = podium_cli("budget", "--server", server, "--token", job_cup.organizer, "--json")
     assert {r["team"] for r in everyone} == {"Quick Lex", "Deep Percept"}  # type: ignore[index]
+
+
+def test_the_leaderboard_shows_training_compute(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from podium.web.app import create_app
+
+    cup = make_cup(tmp_path, BUDGET + '[reranking]\ntraining_compute = "show"\n')
+    p = cup.podium()
+    try:
+        p.submissions.submit_data(cup.archive, team="Quick Lex", label="a", where="a")
+        p.evaluation.evaluate_pending()
+    finally:
+        p.close()
+    with TestClient(create_app(cup.root, evaluate=False)) as client:
+        page = client.get("/leaderboard").text
+        board = client.get("/api/leaderboard").json()
+    assert "Training compute" in page and "0.000 CPU h" in page
+    assert board["rows"][0]["training_seconds"] == 0.0
