@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from podium.core.digest import sha256_file
-from podium.core.errors import RuleError
+from podium.core.errors import RuleError, SubmissionError
 from podium.harness.training import JobControl
 from podium.service import Podium
 from podium.submission.archive import pack_folder
@@ -197,18 +197,38 @@ def test_jobs_are_shared_fairly_and_a_lost_one_is_billed_once(
     run_one(p)  # Alpha has used some CPU time now, Beta none
     alpha = [p.jobs.submit("Alpha", archive) for _ in range(2)]
     beta = p.jobs.submit("Beta", archive)
-    other_label = p.jobs.submit("Beta", archive, hardware="gpu")
     assert p.jobs.claim_next("local") == beta  # the least-used team first, though later
     assert p.jobs.claim_next("local") == alpha[0]
     assert p.jobs.claim_next("local") is None  # max_concurrent_jobs = 1 for each team
-    assert p.jobs.claim_next("gpu") is None  # Beta runs one already, on any label
+    assert p.jobs.claim_next("gpu") is None  # a label of its own queue
     # the server stopped while both ran: they queue again, nothing billed for the loss
     assert sorted(p.jobs.recover_interrupted()) == sorted([beta, alpha[0]])
     assert {p.jobs.get(j).status for j in (beta, alpha[0])} == {"queued"}
     assert p.jobs.get(beta).cpu_seconds is None
     used = p.jobs.budget("Alpha").cpu_hours.used
     assert used * 3600 == pytest.approx(p.jobs.get(first).cpu_seconds or 0)
-    assert p.jobs.claim_next("gpu") == other_label
+
+
+def test_a_bad_job_folder_is_refused_and_nothing_stored(
+    jobs_podium: Podium, tmp_path: Path
+) -> None:
+    p = jobs_podium
+    folder = tmp_path / "nojob"
+    folder.mkdir()
+    (folder / "podium.toml").write_text('[submission]\ncommand = "python predict.py"\n')
+    (tmp_path / "nojob.tar.gz").write_bytes(pack_folder(folder))
+    with pytest.raises(SubmissionError, match=r"no \[job\] table"):
+        p.jobs.submit("Alpha", tmp_path / "nojob.tar.gz")
+    (folder / "podium.toml").write_text('[job]\ncommand = "echo \\u0007 hidden"\n')
+    (tmp_path / "bell.tar.gz").write_bytes(pack_folder(folder))
+    with pytest.raises(SubmissionError, match="control character"):
+        p.jobs.submit("Alpha", tmp_path / "bell.tar.gz")
+    fine = job_archive(tmp_path, "fine", BURN, "BURN=0 python train.py")
+    with pytest.raises(RuleError, match="hardware 'gpu'"):
+        p.jobs.submit("Alpha", fine, hardware="gpu")
+    assert p.jobs.find() == []  # nothing queued, nothing stored
+    assert not (p.competition.layout.artifacts_dir / "jobs").exists()
+    assert p.jobs.get(p.jobs.submit("Alpha", fine)).status == "queued"  # the next one is taken
 
 
 def test_equal_scores_are_ordered_by_training_compute(jobs_podium: Podium, tmp_path: Path) -> None:

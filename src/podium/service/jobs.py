@@ -143,6 +143,11 @@ class Jobs:
         from podium.submission.manifest import load_job_command
 
         label = hardware or self.c.spec.hardware
+        if label != self.c.spec.hardware:  # workers do not take training jobs (yet)
+            raise RuleError(
+                f"no machine here runs training jobs on hardware {label!r}",
+                hint=f"leave out --hardware: jobs run on the server's own {self.c.spec.hardware!r}",
+            )
         budget = self.budget(team)
         if budget.spent:
             unit = budget.spent.replace("_", " ")
