@@ -103,7 +103,7 @@ def artifact(p: Podium, job_id: int, name: str) -> str:
 
 def test_a_job_is_billed_the_cpu_time_it_burns(jobs_podium: Podium, tmp_path: Path) -> None:
     p = jobs_podium
-    archive = job_archive(tmp_path, "burn", BURN, "BURN=1.0 python train.py")
+    archive = job_archive(tmp_path, "burn", BURN, "BURN=2.0 python train.py")
     job_id = p.jobs.submit("Alpha", archive)
     run_one(p)
     job = p.jobs.get(job_id)
