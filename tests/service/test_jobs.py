@@ -181,11 +181,16 @@ def test_evaluation_is_not_delayed_behind_a_job(jobs_podium: Podium, tmp_path: P
         assert scored
         assert p.submissions.get(receipt.submission_id).status == "scored"
         assert p.jobs.get(job_id).status == "running"  # the job waited, not the evaluation
-        p.jobs.cancel(job_id, "Alpha")
+        p.jobs.cancel(job_id, "Alpha")  # the team stops it: billed for what it used
         wait_until(lambda: p.jobs.get(job_id).status == "cancelled", "the job is cancelled")
+        assert (p.jobs.get(job_id).cpu_seconds or 0) > 0
+        second = p.jobs.submit("Alpha", job_archive(tmp_path, "again", BURN, "python train.py"))
+        evaluator.notify()
+        log = p.jobs.log_path(second)
+        wait_until(lambda: log.is_file() and "started" in log.read_text(), "the next job runs")
     finally:
-        evaluator.stop()
-    assert (p.jobs.get(job_id).cpu_seconds or 0) > 0  # billed for what it used
+        evaluator.stop()  # the server stops mid-job: queued again, nothing billed
+    assert p.jobs.get(second).status == "queued" and p.jobs.get(second).cpu_seconds is None
 
 
 def test_jobs_are_shared_fairly_and_a_lost_one_is_billed_once(

@@ -43,6 +43,7 @@ class JobControl:
 
     paused: threading.Event = field(default_factory=threading.Event)
     cancelled: threading.Event = field(default_factory=threading.Event)
+    shutdown: threading.Event = field(default_factory=threading.Event)  # ours: run it again
     running: threading.Event = field(default_factory=threading.Event)  # a job runs now
     still: threading.Event = field(default_factory=threading.Event)  # and is stopped
 
@@ -83,7 +84,7 @@ class TrainingRequest:
 class TrainingResult:
     """How a job ended and what it used (the figures billed)."""
 
-    status: str  # done | failed | stopped | cancelled
+    status: str  # done | failed | stopped | cancelled | interrupted (ours: not billed)
     message: str | None
     cpu_seconds: float
     wall_seconds: float
@@ -128,7 +129,7 @@ class _Watch:
             polls += 1
             if polls % CANCEL_EVERY == 0 and self.cancelled():
                 self.control.cancelled.set()
-            if self.control.cancelled.is_set():
+            if self.control.cancelled.is_set() or self.control.shutdown.is_set():
                 self.confinement.kill_all()
                 return
             if left is not None and self.cpu_seconds() >= left:
@@ -215,6 +216,8 @@ def _cpu(measured: ProcessResult) -> float:
 def _ending(
     measured: ProcessResult, watch: _Watch, control: JobControl, request: TrainingRequest
 ) -> tuple[str, str | None]:
+    if control.shutdown.is_set():
+        return "interrupted", "the machine stopped during this job; it runs again"
     if watch.over_budget.is_set():
         return "stopped", (
             f"stopped at the team's CPU budget: {request.cpu_seconds_left or 0:.1f} CPU seconds "
@@ -245,4 +248,3 @@ def _keep_output(output: Path, artifact: Path, max_bytes: int) -> int:
     shutil.rmtree(kept, ignore_errors=True)
     partial.rename(artifact)
     return artifact.stat().st_size
-

@@ -351,6 +351,9 @@ class Jobs:
             except Exception as err:  # the platform's fault: nothing billed, it runs again
                 self.requeue(job_id, f"the runner failed ({type(err).__name__}: {err}); retried")
                 raise
+        if result.status == "interrupted":  # the server stops: the job runs again, unbilled
+            self.requeue(job_id, result.message or "interrupted")
+            return
         self.finish(job_id, result)
 
     @contextmanager

@@ -57,7 +57,7 @@ class Evaluator:
         self._wake.set()
         self._step_wake.set()
         self._jobs_wake.set()
-        self.jobs.cancelled.set()  # a running job ends with the server (and runs again)
+        self.jobs.shutdown.set()  # a running job ends with the server, queued again unbilled
         for thread in self._threads:
             thread.join(timeout=30)
 
@@ -110,6 +110,7 @@ class Evaluator:
                 self._jobs_wake.wait(self.poll)
                 self._jobs_wake.clear()
                 while not self._stop.is_set() and not self.jobs.paused.is_set():
+                    self.jobs.cancelled.clear()
                     try:
                         ran = podium.jobs.run_next(podium.evaluation.runner, self.jobs)
                     except Exception:  # requeued by the service: the server keeps serving
