@@ -41,8 +41,7 @@ def run(
         emit_json(answer)
         return
     console().print(
-        f"training job #{answer['job']} queued\n"
-        f"follow it: podium job logs {answer['job']} --follow"
+        f"training job #{answer['job']} queued\nfollow it: podium job logs {answer['job']} --follow"
     )
 
 
