@@ -6,13 +6,16 @@ import json
 import tarfile
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from podium.cli.main import app
 from podium.harness.training import JobControl
+from podium.submission.archive import pack_folder
 
-from .conftest import Cup, make_cup
+from .conftest import ORIGIN, Cup, make_cup
+from .test_pages import _sign_in
 
 BUDGET = """
 [budget]
@@ -77,6 +80,11 @@ def test_a_team_runs_follows_and_fetches_a_job(cup: Cup, live: str, tmp_path: Pa
                                        "--token", job_cup.deep])  # fmt: skip
     assert refused.exit_code != 0
     assert "spent its training budget" in " ".join(refused.output.split())
+    page = httpx.get(
+        f"{server}/api/teams/Quick%20Lex", headers={"Authorization": f"Bearer {job_cup.lex}"}
+    )
+    training = page.json()["training"]
+    assert training["jobs"][0]["status"] == "done" and training["budget"] == row
     everyone = podium_cli("budget", "--server", server, "--token", job_cup.organizer, "--json")
     assert {r["team"] for r in everyone} == {"Quick Lex", "Deep Percept"}  # type: ignore[index]
 
@@ -91,10 +99,20 @@ def test_the_leaderboard_shows_training_compute(tmp_path: Path) -> None:
     try:
         p.submissions.submit_data(cup.archive, team="Quick Lex", label="a", where="a")
         p.evaluation.evaluate_pending()
+        folder = tmp_path / "trainer"
+        folder.mkdir()
+        (folder / "podium.toml").write_text('[job]\ncommand = "python train.py"\n')
+        (folder / "train.py").write_text(TRAIN)
+        (tmp_path / "t.tar.gz").write_bytes(pack_folder(folder))
+        p.jobs.submit("Quick Lex", tmp_path / "t.tar.gz")
+        p.jobs.run_next(p.evaluation.runner, JobControl())
     finally:
         p.close()
-    with TestClient(create_app(cup.root, evaluate=False)) as client:
+    with TestClient(create_app(cup.root, evaluate=False), headers={"Origin": ORIGIN}) as client:
         page = client.get("/leaderboard").text
         board = client.get("/api/leaderboard").json()
-    assert "Training compute" in page and "0.000 CPU h" in page
-    assert board["rows"][0]["training_seconds"] == 0.0
+        _sign_in(client, cup.lex)
+        team_page = client.get("/teams/Quick%20Lex", headers={"accept": "text/html"}).text
+    assert "Training compute" in page and " CPU h" in page
+    assert board["rows"][0]["training_seconds"] > 0.0
+    assert 'id="training"' in team_page and "CPU hours:" in team_page and "done" in team_page

@@ -25,6 +25,8 @@ class CompetitionLayout:
     artifacts/incoming/                     uploads being received and checked
     artifacts/runs/{run_id}/                log of each run, and predictions of a scored one
     artifacts/work/{name}/                  a running evaluation's temporary folders (tmpfs)
+    artifacts/jobs/{id}/                    a training job: job.archive, log.txt, output.tar.gz
+    artifacts/jobwork/{id}/                 a running training job's temporary folders
     ```
     """
 
