@@ -51,6 +51,7 @@ def test_a_team_runs_follows_and_fetches_a_job(cup: Cup, live: str, tmp_path: Pa
     (folder / "podium.toml").write_text('[job]\ncommand = "python train.py"\n')
     (folder / "train.py").write_text(TRAIN)
     auth = ["--server", server, "--token", job_cup.lex]
+    auth_h = {"Authorization": f"Bearer {job_cup.lex}"}
     sent = podium_cli("job", "run", str(folder), *auth, "--json")
     assert isinstance(sent, dict)
     job_id = sent["job"]
@@ -80,6 +81,8 @@ def test_a_team_runs_follows_and_fetches_a_job(cup: Cup, live: str, tmp_path: Pa
                                        "--token", job_cup.deep])  # fmt: skip
     assert refused.exit_code != 0
     assert "spent its training budget" in " ".join(refused.output.split())
+    bad = httpx.get(f"{server}/api/jobs/{job_id}/log", params={"offset": 2**70}, headers=auth_h)
+    assert bad.status_code == 422  # a byte offset past any file is refused, not a crash
     page = httpx.get(
         f"{server}/api/teams/Quick%20Lex", headers={"Authorization": f"Bearer {job_cup.lex}"}
     )

@@ -3,9 +3,9 @@ the budgets. A team sees its own jobs and budget; organizers see every team's.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -19,6 +19,7 @@ from podium.web.guard import check_form_token
 from podium.web.uploads import OPENAPI_BODY, receive_upload
 
 router = APIRouter(prefix="/api", tags=["jobs"])
+Offset = Annotated[int, Query(ge=0, le=2**62, description="the log's byte to start from")]
 
 
 def _own_job(podium: Podium, who: Principal, job_id: int) -> Any:
@@ -75,7 +76,7 @@ def job(request: Request, who: SignedIn, job_id: Id) -> dict[str, Any]:
 
 
 @router.get("/jobs/{job_id}/log", response_class=PlainTextResponse)
-def job_log(request: Request, who: SignedIn, job_id: Id, offset: int = 0) -> PlainTextResponse:
+def job_log(request: Request, who: SignedIn, job_id: Id, offset: Offset = 0) -> PlainTextResponse:
     """The log from byte `offset` on; `X-Podium-Job-Status` says whether more may come."""
     podium = podium_of(request)
     info = _own_job(podium, who, job_id)
@@ -83,7 +84,7 @@ def job_log(request: Request, who: SignedIn, job_id: Id, offset: int = 0) -> Pla
     data = b""
     if path.is_file():
         with path.open("rb") as handle:
-            handle.seek(max(0, offset))
+            handle.seek(offset)
             data = handle.read(4 * 1024 * 1024)
     return PlainTextResponse(
         data.decode("utf-8", errors="replace"),
