@@ -125,3 +125,36 @@ def test_measured_example_matches_the_rule(
         p = placed[team]
         shown = (int(performance), int(efficiency), int(final), why)
         assert shown == (p.performance_place, p.efficiency_place, p.place, "; ".join(p.reasons))
+
+
+# examples of the training-compute tie-break: each team's billed training CPU seconds
+TRAINING = (
+    "| team | score | duration (s) | training (CPU s) | performance place | efficiency place"
+    " | final place | why |"
+)
+
+
+def training_examples() -> list[tuple[RerankRule, list[list[str]]]]:
+    found = []
+    for line, rows in _tables(TRAINING):
+        assert '`training_compute = "tiebreak"`' in line, line
+        rule = _rule(line)
+        found.append((RerankRule(**{**rule.__dict__, "training_tiebreak": True}), rows))
+    return found
+
+
+def test_the_page_has_training_examples() -> None:
+    assert len(training_examples()) >= 2
+
+
+@pytest.mark.parametrize("rule, rows", training_examples())
+def test_training_example_matches_the_rule(rule: RerankRule, rows: list[list[str]]) -> None:
+    entries = [Entry(t, float(s), float(d), training_seconds=float(c)) for t, s, d, c, *_ in rows]
+    placed = {p.team: p for p in rank(entries, rule)}
+    for team, _, _, _, performance, efficiency, final, why in rows:
+        p = placed[team]
+        shown = (int(performance), int(efficiency), int(final), why)
+        assert shown == (p.performance_place, p.efficiency_place, p.place, "; ".join(p.reasons))
+    untied = rank(entries, RerankRule(**{**rule.__dict__, "training_tiebreak": False}))
+    before = {p.team: p.performance_place for p in untied}
+    assert before != {t: p.performance_place for t, p in placed.items()}  # it decides here

@@ -15,6 +15,7 @@ from podium.cli.environments import env_app
 from podium.cli.fame import hall_of_fame
 from podium.cli.help import WorkflowGroup
 from podium.cli.inert import inert
+from podium.cli.jobs import budget, job_app
 from podium.cli.notify import notify_app
 from podium.cli.options import (
     CompetitionOpt,
@@ -90,6 +91,8 @@ app.add_typer(attempts_app, name="attempts")
 app.command("status")(status)
 app.command("cancel")(cancel)
 app.add_typer(env_app, name="env")
+app.add_typer(job_app, name="job")
+app.command("budget")(budget)
 app.command()(remeasure)
 app.command("serve")(serve)
 app.command("worker")(worker)

@@ -28,6 +28,8 @@ class CompetitionLayout:
     artifacts/runs/{run_id}/                log of each run, and predictions of a scored one
     artifacts/work/{name}/                  a running evaluation's temporary folders (tmpfs)
     artifacts/environments/{sha256}/        Python environments built by uv, read-only
+    artifacts/jobs/{id}/                    a training job: job.archive, log.txt, output.tar.gz
+    artifacts/jobwork/{id}/                 a running training job's temporary folders
     ```
     """
 

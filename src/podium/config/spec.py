@@ -212,6 +212,11 @@ class RerankingSpec(_Strict):
     bonus_places: list[int] = Field(default_factory=lambda: [2, 1])
     max_score_gap: float = Field(default=10.0, ge=0)
     min_efficiency_gain: float = Field(default=0.05, ge=0, lt=1)
+    training_compute: Literal["off", "show", "tiebreak"] = Field(
+        default="off",
+        description="billed training CPU time: 'show' a column, or also break ties of equal "
+        "scores with it ('tiebreak', less first; see docs/ranking.md)",
+    )
 
     @field_validator("bonus_places")
     @classmethod
@@ -393,6 +398,44 @@ class WorkersSpec(_Strict):
         return self
 
 
+class JobsSpec(_Strict):
+    """Training jobs: a team's `[job] command` run in the sandbox on the public data."""
+
+    network: bool = Field(default=False, description="whether a training job may use the network")
+    timeout_seconds: float = Field(default=3600.0, gt=0, description="a job's wall-clock limit")
+    max_concurrent_jobs: int = Field(
+        default=1, ge=1, description="jobs of one team running at once (the others queue)"
+    )
+    max_artifact_mb: int = Field(
+        default=512, gt=0, description="what a job may leave in its output folder"
+    )
+    memory_mb: int | None = Field(default=None, gt=0, description="a job's memory limit")
+
+
+class BudgetSpec(_Strict):
+    """What each team may spend on training jobs (None: not limited)."""
+
+    cpu_hours: float | None = Field(default=None, ge=0, description="CPU time (cgroup counters)")
+    gpu_hours: float | None = Field(default=None, ge=0, description="GPU busy time (NVML)")
+    energy_kwh: float | None = Field(
+        default=None, ge=0, description="energy (RAPL and NVML), where the host can measure it"
+    )
+    teams: dict[str, BudgetSpec] = Field(
+        default_factory=dict, description="a team's own budget in place of the competition's"
+    )
+
+    def for_team(self, team: str) -> BudgetSpec:
+        """The budget of one team: its own table, else the competition's."""
+        own = self.teams.get(team)
+        return (
+            own
+            if own is not None
+            else BudgetSpec(
+                cpu_hours=self.cpu_hours, gpu_hours=self.gpu_hours, energy_kwh=self.energy_kwh
+            )
+        )
+
+
 class CompetitionSpec(_Strict):
     """A whole competition."""
 
@@ -430,6 +473,9 @@ class CompetitionSpec(_Strict):
         if bad:
             raise ValueError(f"{bad}: lowercase letters, digits, '-' and '_', at most 40")
         return value
+
+    jobs: JobsSpec = Field(default_factory=JobsSpec)
+    budget: BudgetSpec = Field(default_factory=BudgetSpec)
 
     @model_validator(mode="after")
     def _stages_unique(self) -> CompetitionSpec:

@@ -86,9 +86,10 @@ class Runner(Protocol):
 def _copy_capped(
     src: IO[bytes], log_path: Path, cap: int, counter: list[int], on_overflow: Callable[[], None]
 ) -> None:
-    """Keep the first `cap` bytes of output; past that the run is stopped (a log flood)."""
-    with log_path.open("ab") as log:
-        while chunk := src.read(65536):
+    """Keep the first `cap` bytes of output; past that the run is stopped (a log flood).
+    Each chunk reaches the file as it comes (a job's log is followed while it runs)."""
+    with log_path.open("ab", buffering=0) as log:
+        while chunk := os.read(src.fileno(), 65536):
             room = cap - counter[0]
             counter[0] += len(chunk)
             if room > 0:

@@ -185,6 +185,7 @@ class Row:
     attempt: int
     run_id: int
     reasons: tuple[str, ...]
+    training_seconds: float | None = None  # billed training CPU time, where shown
 
     @property
     def overall(self) -> float:
@@ -392,8 +393,10 @@ def build_leaderboard(
     runs: Sequence[RunFacts],
     teams: Sequence[str],
     timing: Timing | None = None,
+    training: Mapping[str, float] | None = None,
 ) -> Leaderboard:
-    """Rank each team's best run with the re-ranking rule.
+    """Rank each team's best run with the re-ranking rule (`training`: each team's billed
+    training CPU seconds, shown on its row and, under a tie-break rule, ordering equal scores).
 
     Durations measured on different hardware (or a figure that was not measured for every
     team) are not compared: the efficiency re-ranking is then withheld and the notes say
@@ -412,11 +415,21 @@ def build_leaderboard(
     if notes:
         rule = replace(rule, bonus_places=())
     noise = _noise(runs, timing)
-    entries = [_entry(team, facts, agg, timing.metric) for team, (facts, agg) in best.items()]
+    entries = [
+        replace(
+            _entry(team, facts, agg, timing.metric),
+            training_seconds=(training or {}).get(team, 0.0),
+        )
+        for team, (facts, agg) in best.items()
+    ]
     placements = rank(entries, rule, noise)
     contests = tuple(contested(entries, rule, noise)) if timing.photo_finish_runs else ()
     budget = _budget(timing, rule, entries, contests)
-    rows = tuple(_row(p, *best[p.team]) for p in placements)
+    rows = tuple(
+        replace(_row(p, *best[p.team]), training_seconds=(
+            None if training is None else p.entry.training_seconds))
+        for p in placements
+    )  # fmt: skip
     decisions = tuple(
         d for p in sorted(placements, key=lambda p: p.efficiency_place) for d in p.moves
     )

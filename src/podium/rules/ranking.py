@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -73,6 +73,12 @@ class Entry:
     submitted_at: float = 0.0
     samples: tuple[float, ...] = ()  # every measured figure (repeats, then re-measurements)
     remeasures: int = 0  # re-measurement runs behind some of the samples
+    training_seconds: float = 0.0  # CPU time billed to the team's training jobs
+
+
+# billed training CPU time is counted by the kernel to the microsecond; a stop at the budget
+# adds at most 20 ms per core: two teams closer than this have spent the same compute
+TRAINING_RESOLUTION = 1.0
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,7 @@ class RerankRule:
     min_efficiency_gain: float = 0.05
     confidence: float = 0.95
     higher_is_better: bool = True  # False: the lowest score is the best (an error metric)
+    training_tiebreak: bool = False  # equal scores: less billed training compute first
 
     def __post_init__(self) -> None:
         # accept any sequence (e.g. a list from a parsed spec) but keep the rule hashable
@@ -204,27 +211,49 @@ def _timings(rule: RerankRule | None, noise: Noise | None) -> Timings:
     return Timings(noise, (rule or RerankRule()).order_confidence)
 
 
+def less_training(a: Entry, b: Entry) -> bool:
+    """Whether `a` billed surely less training compute than `b` (by the resolution)."""
+    return a.training_seconds + TRAINING_RESOLUTION <= b.training_seconds
+
+
 def performance_order(
-    entries: Iterable[Entry], higher_is_better: bool = True, timings: Timings | None = None
+    entries: Iterable[Entry],
+    higher_is_better: bool = True,
+    timings: Timings | None = None,
+    training_tiebreak: bool = False,
 ) -> list[Entry]:
-    """Best score first; equal scores: surely shorter duration, else earlier submission, name."""
+    """Best score first; equal scores: less training compute (when the rule says so), else
+    surely shorter duration, else earlier submission, name."""
     sign = -1.0 if higher_is_better else 1.0
     timings = timings or _timings(None, None)
     timing_free = sorted(entries, key=lambda e: (sign * e.score, e.submitted_at, e.team))
+    surely: Callable[[Entry, Entry], bool] = timings.surely_faster
+    if training_tiebreak:
+
+        def ahead(a: Entry, b: Entry) -> bool:
+            if less_training(a, b) or less_training(b, a):
+                return less_training(a, b)
+            return timings.surely_faster(a, b)
+
+        surely = ahead
     out: list[Entry] = []
     for _, group in itertools.groupby(timing_free, key=lambda e: e.score):
-        out.extend(decided_order(list(group), timings.surely_faster))
+        out.extend(decided_order(list(group), surely))
     return out
 
 
 def efficiency_order(
-    entries: Iterable[Entry], higher_is_better: bool = True, timings: Timings | None = None
+    entries: Iterable[Entry],
+    higher_is_better: bool = True,
+    timings: Timings | None = None,
+    training_tiebreak: bool = False,
 ) -> list[Entry]:
     """Surely shorter duration first; teams not surely different keep their performance order
     (the order bonuses are applied in; the places they share: `_efficiency_places`)."""
     timings = timings or _timings(None, None)
     return decided_order(
-        performance_order(entries, higher_is_better, timings), timings.surely_faster
+        performance_order(entries, higher_is_better, timings, training_tiebreak),
+        timings.surely_faster,
     )
 
 
@@ -383,8 +412,8 @@ def contested(
                 found.append(
                     Contest("move", d.past, d.team, d.reason, (d.remeasures[1], d.remeasures[0]))
                 )
-    perf = performance_order(items, rule.higher_is_better, timings)
-    eff = efficiency_order(items, rule.higher_is_better, timings)
+    perf = performance_order(items, rule.higher_is_better, timings, rule.training_tiebreak)
+    eff = efficiency_order(items, rule.higher_is_better, timings, rule.training_tiebreak)
     pairs: list[tuple[Literal["tie", "efficiency"], Entry, Entry]] = [
         ("tie", x, y) for i, x in enumerate(perf) for y in perf[i + 1 :] if x.score == y.score
     ]
@@ -437,14 +466,21 @@ def _timing_free_why(upper: Entry, lower: Entry) -> str:
     return "the timing-free order"
 
 
-def _tie_reasons(perf: Sequence[Entry], timings: Timings) -> dict[str, list[str]]:
+def _tie_reasons(
+    perf: Sequence[Entry], timings: Timings, training: bool = False
+) -> dict[str, list[str]]:
     """Why each team is ahead of the next one on an equal score."""
     reasons: dict[str, list[str]] = {}
     for upper, lower in itertools.pairwise(perf):
         if upper.score != lower.score:
             continue
         c = timings.compare(upper, lower)
-        if timings.surely_faster(upper, lower):
+        if training and less_training(upper, lower):
+            why = (
+                f"less training compute ({upper.training_seconds:.0f} CPU s vs "
+                f"{lower.training_seconds:.0f})"
+            )
+        elif timings.surely_faster(upper, lower):
             why = f"a surely shorter duration ({c.text})"
         else:
             why = f"{_timing_free_why(upper, lower)} ({c.text})"
@@ -487,15 +523,15 @@ def _bonus_why(
 def _rank(
     items: Sequence[Entry], rule: RerankRule, noise: Noise | None, timings: Timings
 ) -> list[Placement]:
-    perf = performance_order(items, rule.higher_is_better, timings)
+    perf = performance_order(items, rule.higher_is_better, timings, rule.training_tiebreak)
     perf_place = {e.team: i + 1 for i, e in enumerate(perf)}
-    eff = efficiency_order(items, rule.higher_is_better, timings)
+    eff = efficiency_order(items, rule.higher_is_better, timings, rule.training_tiebreak)
     eff_place = _efficiency_places(eff, timings)
 
     order = list(perf)
     moves: dict[str, list[Decision]] = {e.team: [] for e in items}
     reasons: dict[str, list[str]] = {e.team: [] for e in items}
-    for name, why in _tie_reasons(perf, timings).items():
+    for name, why in _tie_reasons(perf, timings, rule.training_tiebreak).items():
         reasons[name].extend(why)
     for team in eff:
         bonus = rule.bonus(eff_place[team.team] - 1)

@@ -152,8 +152,9 @@ class Boards:
             )
             stages = self._stages(s)
         board = self.results.board_of(
-            name, row.status, runs, list(teams), timing, closing=row.close_report
-        )
+            name, row.status, runs, list(teams), timing, closing=row.close_report,
+            training=self.results.training_in(s),
+        )  # fmt: skip
         state = next(st for st in stages if st.name == name)
         return Board(
             revision=at,

@@ -18,6 +18,7 @@ from podium.service.environments import Environments
 from podium.service.evaluation import Evaluation, RunnerFactory
 from podium.service.finals import Finals
 from podium.service.huddle import Huddle
+from podium.service.jobs import Jobs
 from podium.service.leasing import Leases
 from podium.service.news import News
 from podium.service.photo_finish import PhotoFinish
@@ -80,6 +81,7 @@ class Podium:
         self.questions = Questions(competition, self.news)
         self.boards = Boards(competition, self.results)
         self.huddle = Huddle(self.boards)
+        self.jobs = Jobs(competition)  # training jobs and the budgets they are billed against
 
     @classmethod
     def open(

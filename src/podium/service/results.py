@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -49,6 +49,7 @@ from podium.store.models import (
     Stage,
     Submission,
     Team,
+    TrainingJob,
 )
 
 Measures = dict[int, list[tuple[float, float, int]]]  # run -> (wall, cpu, peak rss) per repeat
@@ -184,7 +185,8 @@ class Results:
         """The board these runs make, with the teams and timing read in `s`'s snapshot."""
         teams = s.scalars(self.c.scoped(select(Team.name), via=Team).order_by(Team.id))
         timing = self.timing_in(s)
-        return self.board_of(stage, status, runs, list(teams), timing, rule=rule, closing=closing)
+        return self.board_of(stage, status, runs, list(teams), timing, rule=rule,
+                             closing=closing, training=self.training_in(s))  # fmt: skip
 
     def board_of(
         self,
@@ -196,12 +198,14 @@ class Results:
         *,
         rule: RerankRule | None = None,
         closing: dict[str, Any] | None = None,
+        training: Mapping[str, float] | None = None,
     ) -> Leaderboard:
         """The board from facts already read (pure: no store); `closing`: the stored report of
-        what making it final did, shown on the board made final."""
+        what making it final did, shown on the board made final; `training`: billed training
+        CPU seconds per team, where the rule shows or uses them."""
         board = build_leaderboard(
             self.settings(rule), stage=stage, status=status, runs=list(runs), teams=teams,
-            timing=timing,
+            timing=timing, training=training,
         )  # fmt: skip
         if closing:  # the board made final shows what its close did
             board = replace(board, closing=tuple(CloseReport.from_dict(closing).lines()))
@@ -258,7 +262,21 @@ class Results:
             rr.min_efficiency_gain,
             eff.confidence,
             higher_is_better=self.c.higher_is_better(),
+            training_tiebreak=rr.training_compute == "tiebreak",
         )
+
+    def training_in(self, s: Session) -> dict[str, float] | None:
+        """Training CPU seconds billed per team, read in `s`; None when the rule does not
+        use them (`[reranking] training_compute = "off"`)."""
+        if self.c.spec.reranking.training_compute == "off":
+            return None
+        query = self.c.scoped(
+            select(Team.name, func.coalesce(func.sum(TrainingJob.cpu_seconds), 0.0))
+            .join(TrainingJob, TrainingJob.team_id == Team.id)
+            .group_by(Team.name),
+            via=Team,
+        )
+        return {name: float(seconds or 0.0) for name, seconds in s.execute(query)}
 
     def timing(self) -> Timing:
         """The figure compared, the noise assumed or calibrated here, and the warnings."""

@@ -581,3 +581,38 @@ class Review(Base):
     reason: Mapped[str] = mapped_column(StoredText, default="")
     by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TrainingJob(Base):
+    """One training job of a team: its command run in the sandbox on the public data, what it
+    used (billed once, when it ends) and where its output folder was kept."""
+
+    __tablename__ = "training_jobs"
+    __table_args__ = (Index("ix_training_jobs_team", "team_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    hardware: Mapped[str] = mapped_column(String(100))
+    command: Mapped[str] = mapped_column(StoredText)
+    sha256: Mapped[str] = mapped_column(String(64))
+    archive_path: Mapped[str] = mapped_column(Text)
+    # queued -> running -> done | failed | stopped (budget or time limit) | cancelled;
+    # a platform fault (a worker lost) puts it back to queued, nothing billed
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    message: Mapped[str | None] = mapped_column(StoredText)
+    member: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # measured use, billed when the job ends (None: not billed yet)
+    cpu_seconds: Mapped[float | None] = mapped_column(Float)
+    gpu_seconds: Mapped[float | None] = mapped_column(Float)
+    energy_joules: Mapped[float | None] = mapped_column(Float)
+    wall_seconds: Mapped[float | None] = mapped_column(Float)
+    artifact_bytes: Mapped[int | None] = mapped_column(Bytes)
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
+    lease: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    team: Mapped[Team] = relationship()

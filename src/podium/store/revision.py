@@ -33,6 +33,7 @@ BOARD_TABLES = frozenset(
         "submission_flags",  # organizers' boards mark a flagged row "under review"
         "reviews",
         "audit_events",  # attempts granted, cancels and final choices show on team pages
+        "training_jobs",  # billed compute: a column, or a tie-break ([reranking])
     }
 )
 # what a read-only command prints (`service/outputs.py`) reads these too: their own counter

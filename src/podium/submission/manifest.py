@@ -51,10 +51,56 @@ class SubmissionSection(BaseModel):
         return value
 
 
+class JobSection(BaseModel):
+    """`[job]`: the training command `podium job run` runs on the public data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: str = Field(
+        min_length=1, max_length=MAX_COMMAND, description="run in the folder; writes its output"
+    )
+
+    _shell_line = field_validator("command")(SubmissionSection._shell_line.__func__)  # type: ignore[attr-defined]
+
+
 class SubmissionManifest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     submission: SubmissionSection
+    job: JobSection | None = None
+
+
+JOB_EXAMPLE = """[job]
+command = "python train.py"
+"""
+
+
+def load_job_command(folder: Path, where: str | None = None) -> str:
+    """The `[job] command` of a folder's podium.toml (a `[submission]` beside it is allowed)."""
+    shown = f"{where or folder.name}/{MANIFEST_NAME}"
+    file = folder / MANIFEST_NAME
+    if not file.is_file():
+        raise SubmissionError(
+            f"the folder has no {MANIFEST_NAME} at its top level",
+            where=where or folder.name,
+            hint=f"add a {MANIFEST_NAME} with:\n{JOB_EXAMPLE}",
+        )
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as err:
+        raise SubmissionError(f"not valid TOML: {err}", where=shown) from None
+    if not isinstance(raw.get("job"), dict):
+        raise SubmissionError(
+            "no [job] table: a training job needs its command", where=shown, hint=JOB_EXAMPLE
+        )
+    try:
+        return JobSection.model_validate(raw["job"]).command
+    except ValidationError as err:
+        problems = "; ".join(
+            f"job.{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+            for e in err.errors()
+        )
+        raise SubmissionError(problems, where=shown, hint=f"expected:\n{JOB_EXAMPLE}") from None
 
 
 def load_submission_manifest(folder: Path, where: str | None = None) -> SubmissionManifest:

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from podium.report.charts import drawing_script, plotly_js
 from podium.service import Podium
-from podium.web import api, pages, questions, session, verdicts, worker_api
+from podium.web import api, jobs, pages, questions, session, verdicts, worker_api
 from podium.web.courier import Courier
 from podium.web.deps import token_scope
 from podium.web.dispatch import Dispatcher
@@ -114,6 +114,7 @@ def create_app(
     add_error_handlers(app)
     app.include_router(api.router)
     app.include_router(verdicts.api)
+    app.include_router(jobs.router)
     app.include_router(questions.api)
     app.include_router(worker_api.router)
     app.include_router(pages.router)

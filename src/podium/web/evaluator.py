@@ -8,9 +8,13 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from podium.core.errors import PodiumError
 from podium.service import Podium
+
+if TYPE_CHECKING:
+    from podium.harness.training import JobControl
 
 log = logging.getLogger("podium.worker")
 Job = Callable[[Podium], object]
@@ -33,9 +37,14 @@ class Evaluator:
         self._lock = threading.Lock()
         self.busy = False
         self.last_error: str | None = None
+        self.jobs = _job_control()  # training jobs run beside, held while evaluation runs
+        self._jobs_wake = threading.Event()
 
     def start(self) -> None:
-        self._threads = [threading.Thread(target=self._loop, name="podium-evaluator", daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._loop, name="podium-evaluator", daemon=True),
+            threading.Thread(target=self._jobs_loop, name="podium-jobs", daemon=True),
+        ]
         if self._apart:
             self._threads.append(
                 threading.Thread(target=self._step_loop, name="podium-dispatcher", daemon=True)
@@ -47,12 +56,15 @@ class Evaluator:
         self._stop.set()
         self._wake.set()
         self._step_wake.set()
+        self._jobs_wake.set()
+        self.jobs.shutdown.set()  # a running job ends with the server, queued again unbilled
         for thread in self._threads:
             thread.join(timeout=30)
 
     def notify(self) -> None:
         self._wake.set()
         self._step_wake.set()
+        self._jobs_wake.set()
 
     def submit_job(self, job: Job) -> None:
         """Organizer actions that evaluate (the final) run here, not in a request."""
@@ -88,6 +100,27 @@ class Evaluator:
         finally:
             podium.close()
 
+    def _jobs_loop(self) -> None:
+        """Training jobs of the server's own label, one at a time, fairly (service/jobs.py);
+        none starts while an evaluation runs."""
+        podium = Podium.open(self.root)
+        try:
+            podium.jobs.recover_interrupted()
+            while not self._stop.is_set():
+                self._jobs_wake.wait(self.poll)
+                self._jobs_wake.clear()
+                while not self._stop.is_set() and not self.jobs.paused.is_set():
+                    self.jobs.cancelled.clear()
+                    try:
+                        ran = podium.jobs.run_next(podium.evaluation.runner, self.jobs)
+                    except Exception:  # requeued by the service: the server keeps serving
+                        log.exception("training job failed")
+                        break
+                    if ran is None:
+                        break
+        finally:
+            podium.close()
+
     def _run_once(self, podium: Podium) -> None:
         with self._lock:
             jobs, self._jobs = self._jobs, []
@@ -95,7 +128,8 @@ class Evaluator:
         try:
             for job in [*jobs] if self._apart else [*jobs, self.step]:
                 try:
-                    job(podium)
+                    with self.jobs.hold():  # evaluation keeps priority over training jobs
+                        job(podium)
                     self.last_error = None
                 except PodiumError as err:  # e.g. another evaluator holds the lock
                     self.last_error = err.message
@@ -105,6 +139,13 @@ class Evaluator:
                     log.exception("evaluator failed")
         finally:
             self.busy = False
+            self._jobs_wake.set()
+
+
+def _job_control() -> JobControl:
+    from podium.harness.training import JobControl
+
+    return JobControl()
 
 
 def _evaluate_queue(podium: Podium) -> object:

@@ -213,6 +213,10 @@ def team_page(podium: Podium, team: str, who: Principal | None) -> dict[str, Any
         "trail": [a.to_dict() for a in podium.choices.trail(team)],
         "current_stage": _current_stage(podium),
         "countdowns": stage_countdowns(podium),
+        "training": {
+            "budget": podium.jobs.budget(team).to_dict(),
+            "jobs": [j.to_dict() for j in reversed(podium.jobs.find(team))],
+        },
     }
 
 
