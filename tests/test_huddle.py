@@ -59,8 +59,10 @@ def _board(runs: list[RunFacts]) -> Leaderboard:
 
 def test_changes_name_new_bests_moves_reasons_and_attempts() -> None:
     before = [_facts("Alpha", 80.0, 1), _facts("Beta", 70.0, 2), _facts("Gamma", 60.0, 3)]
-    # since then: Beta improves past Alpha, Delta enters, Gamma tries and does worse
-    after = [*before, _facts("Beta", 90.0, 4), _facts("Delta", 75.0, 5), _facts("Gamma", 50.0, 6)]
+    # since then: Beta improves past Alpha (surely faster, too), Delta enters, Gamma tries and
+    # does worse
+    after = [*before, _facts("Beta", 90.0, 4, wall=0.5), _facts("Delta", 75.0, 5),
+             _facts("Gamma", 50.0, 6)]  # fmt: skip
     since = NOW - timedelta(days=7)
     changes = stage_changes(_board(before), _board(after), {"Beta": 1, "Delta": 1, "Gamma": 1,
                                                             "Epsilon": 2}, since)  # fmt: skip

@@ -64,7 +64,7 @@ for f in sorted(pathlib.Path(os.environ["PODIUM_INPUT_DIR"]).glob("*/*.jsonl")):
          "xnli/de.jsonl: a symbolic link"),
         ('os.mkfifo(out / f.parent.name / f.name)', "xnli/de.jsonl: a fifo"),
         ('(out / "x").write_text("")\n    os.link(out / "x", out / f.parent.name / f.name)',
-         "xnli/de.jsonl: a file with 7 hard links"),
+         "a file with 7 hard links"),  # one file linked as all 7 outputs
     ],
     ids=["symlink-to-labels", "fifo", "hard-link"],
 )  # fmt: skip
