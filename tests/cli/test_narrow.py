@@ -49,7 +49,9 @@ def cup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cup]:
     tmp = tmp_path_factory.mktemp("narrow")
     root = tmp / "cup"
     root.mkdir()
-    (root / "competition.toml").write_text(SMALL_SPEC.format(timeout=RUN_LIMIT))
+    # a photo finish of 3 runs a team: these tests are about what the terminal shows
+    spec = SMALL_SPEC.format(timeout=RUN_LIMIT) + "[efficiency]\nphoto_finish_runs = 3\n"
+    (root / "competition.toml").write_text(spec)
     good = write_submission(tmp / "good", CONSTANT_PREDICT)
     podium = Podium.open(root)
     try:

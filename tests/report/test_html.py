@@ -75,7 +75,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
     root = tmp / "cup"
     root.mkdir()
     (root / "competition.toml").write_text(
-        SMALL_SPEC.format(timeout=RUN_LIMIT) + 'runner = "subprocess"\n'
+        SMALL_SPEC.format(timeout=RUN_LIMIT)
+        + 'runner = "subprocess"\n[efficiency]\nphoto_finish_runs = 3\n'  # a quick close
     )
     submission = write_submission(tmp / "constant", CONSTANT_PREDICT)
     with Podium.open(root) as podium:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,20 @@ from podium.service import Podium
 
 from ..conftest import write_submission
 from .conftest import constant
+
+
+@pytest.fixture
+def podium(competition_dir: Path) -> Iterator[Podium]:
+    """The service's cup with a photo finish of 3 runs a team: these tests are about stage
+    endings (the "auto" budget has its own tests, tests/test_sequential.py and test_twins)."""
+    toml = competition_dir / "competition.toml"
+    toml.write_text(toml.read_text() + "\n[efficiency]\nphoto_finish_runs = 3\n")
+    p = Podium.open(competition_dir)
+    p.setup.add_team("Alpha", ["Ann", "Bo"])
+    p.setup.add_team("Beta", ["Cy"])
+    p.setup.open_stage("evaluation")
+    yield p
+    p.close()
 
 
 def test_final_hidden_until_revealed_then_hall_of_fame(podium: Podium, tmp_path: Path) -> None:

@@ -37,7 +37,9 @@ def cup(tmp_path: Path) -> Cup:
     question answered; the evaluation stage closed, the final run and revealed."""
     if not CHROMIUM.exists():
         pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    cup = make_cup(tmp_path, "[reranking]\nmax_score_gap = 50\n")
+    cup = make_cup(
+        tmp_path, "[reranking]\nmax_score_gap = 50\n[efficiency]\nphoto_finish_runs = 3\n"
+    )
     podium = cup.podium()
     try:
         submit = podium.submissions.submit_data
