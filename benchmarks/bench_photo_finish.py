@@ -47,7 +47,8 @@ import time
 
 from board_sim import SCENARIOS, simulate  # type: ignore[import-not-found]
 
-from podium.rules.efficiency import Noise, photo_finish_budget, pooled_noise
+from podium.rules.efficiency import Noise, pooled_noise
+from podium.rules.looks import photo_finish_budget
 from podium.rules.ranking import Entry, RerankRule, contested, rank
 
 WORK = "s = 0\nfor i in range(1_500_000):\n    s += i * i\n"
@@ -127,9 +128,8 @@ def _row(job: tuple[str, float, int, str]) -> str:
     rule = RerankRule()
     prior = Noise(sigma, 29, "a calibration of 30 runs")
     budget = photo_finish_budget(
-        int(setting) if setting.isdigit() else setting, prior, rule.min_efficiency_gain,
-        rule.look_confidence(1),
-    ).runs  # fmt: skip
+        int(setting) if setting.isdigit() else setting, prior, rule.min_efficiency_gain, rule.risk
+    ).runs
     photo, single = simulate(name, sigma, seeds, budget, rule)
     used = photo.runs or [0]
     return (

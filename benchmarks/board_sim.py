@@ -4,9 +4,9 @@ Used by bench_photo_finish.py. A scenario is a board of teams with true duration
 draws a log-normal figure around its team's true duration (sd of log = the noise). The truth
 is the rule on the true durations (exact floats: equal durations are not different, so twins
 fall to the timing-free rule). A photo finish re-measures the rule's contested comparisons
-(`podium.rules.ranking.contested`) one run per team, interleaved, until none is left or
-`photo_finish_runs` is spent (per team, as the service counts it). After the first
-re-measurement the rule reads the always-valid sequential interval, as on a real board.
+(`podium.rules.ranking.contested`) interleaved, up to the pair's next planned look
+(`podium.rules.looks.Plan`), until none is left or `photo_finish_runs` is spent (per team, as
+the service counts it), as `podium.service.photo_finish` does.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import statistics
 from dataclasses import dataclass
 
 from podium.rules.efficiency import Noise, pooled_noise
+from podium.rules.looks import Plan
 from podium.rules.ranking import Entry, RerankRule, compare, contested, rank
 
 # (team, score, true duration, submitted)
@@ -38,8 +39,10 @@ class Tally:
     runs: list[int] | None = None  # re-measurement runs per board (all teams together)
 
 
-def outcome(entries: list[Entry], rule: RerankRule, noise: Noise | None) -> tuple[object, ...]:
-    return tuple(sorted((p.team, p.place, p.bonus) for p in rank(entries, rule, noise)))
+def outcome(
+    entries: list[Entry], rule: RerankRule, noise: Noise | None, plan: Plan | None = None
+) -> tuple[object, ...]:
+    return tuple(sorted((p.team, p.place, p.bonus) for p in rank(entries, rule, noise, plan)))
 
 
 def _entries(
@@ -52,15 +55,15 @@ def _entries(
 
 
 def _noise_decided(
-    entries: list[Entry], truth: dict[str, float], rule: RerankRule, noise: Noise
+    entries: list[Entry], truth: dict[str, float], rule: RerankRule, noise: Noise, plan: Plan
 ) -> bool:
     """Did any *sure* comparison or decided move contradict the true durations?"""
     for i, a in enumerate(entries):
         for b in entries[i + 1 :]:
-            c = compare(a, b, rule, noise)
+            c = compare(a, b, rule, noise, plan)
             if c.sure and truth[c.first] >= truth[c.second]:
                 return True
-    for p in rank(entries, rule, noise):
+    for p in rank(entries, rule, noise, plan):
         for d in p.moves:
             if d.kind == "undecided" or d.gain_ci is None:
                 continue
@@ -91,20 +94,24 @@ def simulate(
             single.right += 1
         else:
             single.wrong += 1
+        plan = Plan(budget)
         while True:
             entries = _entries(teams, runs)
             noise = pooled_noise(runs.values(), prior)
-            todo = [c for c in contested(entries, rule, noise) if min(c.remeasures) < budget]
+            todo = [c for c in contested(entries, rule, noise, plan) if min(c.remeasures) < budget]
             if not todo:
                 break
-            for team in (todo[0].ahead, todo[0].behind):  # interleaved: A, B
-                if len(runs[team]) - 1 < budget:
-                    runs[team].append(run(team))
+            pair = (todo[0].ahead, todo[0].behind)
+            target = plan.runs_at(plan.reached(min(len(runs[t]) - 1 for t in pair)) + 1)
+            while any(len(runs[t]) - 1 < target for t in pair):
+                for team in pair:  # interleaved: A, B
+                    if len(runs[team]) - 1 < target:
+                        runs[team].append(run(team))
         assert photo.runs is not None
         photo.runs.append(sum(len(r) - 1 for r in runs.values()))
-        if outcome(entries, rule, noise) == truth:
+        if outcome(entries, rule, noise, plan) == truth:
             photo.right += 1
-        elif _noise_decided(entries, truth_seconds, rule, noise or prior):
+        elif _noise_decided(entries, truth_seconds, rule, noise or prior, plan):
             photo.wrong += 1
         else:
             photo.undecided += 1

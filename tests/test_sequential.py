@@ -1,5 +1,5 @@
-"""The photo finish as a sequential test: its interval holds at every look together, its
-budget follows the measured noise, and a bonus needs a sure difference (issue 23)."""
+"""The photo finish as a group-sequential test: its looks keep the published risk together,
+twins stop early for futility, and the budget follows the measured noise (issue 23)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ import pytest
 from podium.config.spec import parse_spec
 from podium.config.template import render_default_spec
 from podium.core.errors import SpecError
-from podium.rules.efficiency import (
+from podium.rules.efficiency import Noise, gain_interval, pooled_noise
+from podium.rules.looks import (
     MAX_PHOTO_FINISH_RUNS,
-    Noise,
-    gain_interval,
+    Plan,
+    judge,
     photo_finish_budget,
     runs_for_power,
-    sequential_gain_interval,
+    spent,
 )
 from podium.rules.ranking import Entry, RerankRule, rank
 from podium.rules.wording import mismatches
@@ -26,44 +27,83 @@ from podium.rules.wording import mismatches
 NOISE = Noise(0.1, 1000, "a long calibration")
 
 
-def _ever_wrong(interval_of, seed: int, looks: int) -> bool:  # type: ignore[no-untyped-def]
-    """Twins measured a run each at a time: does any look exclude their true gain (0)?"""
+def _twins(seed: int, plan: Plan, risk: float, sigma: float = 0.1) -> tuple[bool, int]:
+    """Twins measured up to every look of `plan`, the noise estimated from their own runs
+    (Student's t): (did any look exclude their true gain 0, the runs each spent)."""
     draw = random.Random(seed)
-    a, b = [math.exp(draw.gauss(0, 0.1))], [math.exp(draw.gauss(0, 0.1))]
-    for _ in range(looks):
-        a.append(math.exp(draw.gauss(0, 0.1)))
-        b.append(math.exp(draw.gauss(0, 0.1)))
-        ci = interval_of(a, b, NOISE, 0.9)
-        if ci.low > 0 or ci.high < 0:
-            return True
-    return False
+    a, b = [math.exp(draw.gauss(0, sigma))], [math.exp(draw.gauss(0, sigma))]
+    for look in range(len(plan.points) + 1):
+        while len(a) - 1 < plan.runs_at(look):
+            a.append(math.exp(draw.gauss(0, sigma)))
+            b.append(math.exp(draw.gauss(0, sigma)))
+        noise = pooled_noise([a, b], Noise(sigma, 4, "a short calibration"))
+        assert noise is not None
+        seen = judge((a, len(a) - 1), (b, len(b) - 1), noise, plan, risk, 0.1, two_sided=True)
+        if seen.interval.low > 0 or seen.interval.high < 0:
+            return True, len(a) - 1
+        if seen.futile:
+            return False, len(a) - 1
+    return False, len(a) - 1
 
 
-def test_the_sequential_interval_holds_at_every_look_and_the_fixed_one_does_not() -> None:
-    trials, looks = 300, 40
-    sequential = sum(_ever_wrong(sequential_gain_interval, s, looks) for s in range(trials))
-    fixed = sum(_ever_wrong(gain_interval, s, looks) for s in range(trials))
-    assert sequential / trials <= 0.10  # its level (90%) holds over all 40 looks together
-    assert fixed / trials > 0.2  # looking 40 times at a fixed 90% interval splits twins often
+def test_every_look_together_keeps_the_risk_and_twins_stop_early() -> None:
+    risk, trials = 0.2, 400  # a high risk, so that a broken spending would show in 400 trials
+    plan = Plan(runs_for_power(0.1, 0.1, 0.05, risk))  # sized as "auto" sizes it
+    wrong, spent_runs = zip(*(_twins(s, plan, risk) for s in range(trials)), strict=True)
+    assert sum(wrong) / trials <= risk  # the level holds over all six looks (estimated noise)
+    assert statistics.mean(spent_runs) < plan.runs / 2  # futility: twins do not spend it all
 
 
-def test_the_sequential_interval_is_wider_than_the_fixed_one_at_the_same_runs() -> None:
-    a, b = [1.0, 1.1, 0.9, 1.05], [0.8, 0.85, 0.9, 0.82]
-    fixed, sequential = gain_interval(a, b, NOISE), sequential_gain_interval(a, b, NOISE)
-    assert sequential.low < fixed.low < fixed.high < sequential.high
+def test_looking_as_often_at_a_fixed_interval_does_not_keep_it() -> None:
+    """The peer: the look-0 interval read at every look splits twins far more often."""
+
+    def ever_wrong(seed: int) -> bool:
+        draw = random.Random(seed)
+        a, b = [], []
+        for _ in range(6):
+            a += [math.exp(draw.gauss(0, 0.1)) for _ in range(8)]
+            b += [math.exp(draw.gauss(0, 0.1)) for _ in range(8)]
+            ci = gain_interval(a, b, NOISE, 0.9)
+            if ci.low > 0 or ci.high < 0:
+                return True
+        return False
+
+    assert sum(ever_wrong(s) for s in range(300)) / 300 > 0.2
+
+
+def test_the_spending_function_spends_little_early_and_all_at_the_end() -> None:
+    plan = Plan(50)
+    assert plan.points == (10, 20, 30, 40, 50)
+    steps = [plan.risk_at(k, 0.05) for k in range(6)]
+    assert steps[0] == 0.025 and steps[1] < 1e-6 < steps[2] < steps[3] < steps[4] < steps[5]
+    assert math.isclose(sum(steps[1:]), 0.025) and spent(1.0, 0.025) == 0.025
+    assert Plan(3).points == (1, 2, 3)  # fewer runs than looks: a look after each run
+    assert Plan(50).reached(29) == 2 and Plan(0).reached(9) == 0
+
+
+def test_a_look_reads_the_runs_of_its_point_only() -> None:
+    """A team re-measured more for another pair is cut back to the look both reached."""
+    plan = Plan(10, looks=2)
+    slow = ([1.0] * 11, 10)
+    fast = ([0.5] * 6 + [2.0] * 5, 10)  # its last 5 runs are slow
+    cut = ([0.5] * 6 + [2.0] * 5, 10), ([1.0] * 6, 5)
+    full = judge(slow, fast, NOISE, plan, 0.05, 0.1, two_sided=True)
+    half = judge(cut[1], cut[0], NOISE, plan, 0.05, 0.1, two_sided=True)
+    assert full.look == 2 and full.runs == (11, 11)
+    assert half.look == 1 and half.runs == (6, 6) and half.interval.low > 0.3
 
 
 def test_the_budget_follows_the_noise() -> None:
-    needed = [runs_for_power(s, 0.10, 0.05, 0.975) for s in (0.02, 0.05, 0.1, 0.2)]
+    needed = [runs_for_power(s, 0.10, 0.05, 0.05) for s in (0.02, 0.05, 0.1, 0.2)]
     assert needed == sorted(needed) and needed[0] < 10 < needed[1] < 40 < needed[2]
-    quiet = photo_finish_budget("auto", Noise(0.05, 29, "the calibration"), 0.05, 0.975)
+    quiet = photo_finish_budget("auto", Noise(0.05, 29, "the calibration"), 0.05, 0.05)
     assert quiet.runs == needed[1] and "80% power at noise sd(log) 0.050" in quiet.why
-    loud = photo_finish_budget("auto", Noise(0.2, 29, "the calibration"), 0.05, 0.975)
-    assert loud.runs == MAX_PHOTO_FINISH_RUNS and "more than the maximum" in loud.why
-    assert photo_finish_budget(7, NOISE, 0.05, 0.975).runs == 7  # an integer as written
-    timed = photo_finish_budget("auto", NOISE, 0.05, 0.975, seconds=600, slowest=30)
-    assert timed.runs == 10 and "photo_finish_minutes" in timed.why
-    assert photo_finish_budget("auto", None, 0.05, 0.975).runs == MAX_PHOTO_FINISH_RUNS
+    loud = photo_finish_budget("auto", Noise(0.2, 29, "the calibration"), 0.05, 0.05)
+    assert loud.runs == needed[3] < MAX_PHOTO_FINISH_RUNS  # sd 0.2 fits the default cap
+    capped = photo_finish_budget("auto", Noise(0.2, 29, "c"), 0.05, 0.05, max_runs=100)
+    assert capped.runs == 100 and "more than the maximum" in capped.why
+    assert photo_finish_budget(7, NOISE, 0.05, 0.05).runs == 7  # an integer as written
+    assert photo_finish_budget("auto", None, 0.05, 0.05).runs == MAX_PHOTO_FINISH_RUNS
 
 
 def test_photo_finish_runs_is_auto_by_default_and_an_integer_still_works() -> None:

@@ -179,10 +179,10 @@ class EfficiencySpec(_Strict):
     photo_finish_runs: int | Literal["auto"] = Field(
         default="auto",
         description="re-measurements per team of an unsure comparison that matters (0: none); "
-        '"auto": as many as decide a 10% gain with 80% power at the measured noise',
+        '"auto": as many as decide a 10% gain with 80% power at the stored noise',
     )
     photo_finish_max_runs: int = Field(
-        default=120, ge=1, description='the most runs per team an "auto" budget may take'
+        default=400, ge=1, description='the most runs per team an "auto" budget may take'
     )
     photo_finish_minutes: float = Field(
         default=120.0, gt=0, description="the time a close's photo finish may take, at most"

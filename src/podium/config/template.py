@@ -84,7 +84,7 @@ repeats = 1                  # fresh runs per submission; the median counts
 confidence = 0.95            # a move needs this confidence that the gain clears the threshold
 photo_finish_runs = "auto"   # unsure comparisons that matter: re-measure both, interleaved, up to this
                              # ("auto": what decides a 10% gain with 80% power at the measured noise)
-photo_finish_max_runs = 120  # the most an "auto" budget takes per team
+photo_finish_max_runs = 400  # the most an "auto" budget takes per team
 photo_finish_minutes = 120   # the most time a close's photo finish takes
 noise_prior = 0.2            # run-to-run noise assumed until measured (podium calibrate)
 reference_every = 20         # time a reference workload every N runs (a clock per machine)

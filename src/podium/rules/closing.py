@@ -38,6 +38,7 @@ class CloseReport:
     changes: tuple[str, ...] = ()  # every changed place, bonus or winner, with why
     winners: tuple[tuple[int, str, float], ...] = ()  # (place, team, score)
     budget: str = ""  # the photo finish's runs per team and why (an "auto" budget's reason)
+    notes: tuple[str, ...] = ()  # e.g. that the time cap (photo_finish_minutes) bound
 
     @property
     def changed(self) -> bool:
@@ -46,6 +47,7 @@ class CloseReport:
     def lines(self) -> list[str]:
         """The report as people read it (CLI, board, log)."""
         out = [f"photo finish budget: {self.budget}"] if self.budget else []
+        out.extend(f"photo finish: {note}" for note in self.notes)
         if self.remeasured:
             runs = ", ".join(
                 f"{team} {n} run{'s' if n != 1 else ''}" for team, n in self.remeasured
@@ -72,6 +74,7 @@ class CloseReport:
             "changes": list(self.changes),
             "winners": [list(w) for w in self.winners],
             "budget": self.budget,
+            "notes": list(self.notes),
         }
 
     @classmethod
@@ -83,10 +86,13 @@ class CloseReport:
             changes=tuple(str(c) for c in data.get("changes", [])),
             winners=tuple((int(p), str(t), float(s)) for p, t, s in data.get("winners", [])),
             budget=str(data.get("budget", "")),
+            notes=tuple(str(n) for n in data.get("notes", [])),
         )
 
 
-def close_report(before: Leaderboard, after: Leaderboard, places: int) -> CloseReport:
+def close_report(
+    before: Leaderboard, after: Leaderboard, places: int, notes: tuple[str, ...] = ()
+) -> CloseReport:
     """Compare the board before the photo finish with the final one."""
     runs_before = {e.team: len(e.samples) for e in before.entries}
     remeasured = tuple(
@@ -118,7 +124,7 @@ def close_report(before: Leaderboard, after: Leaderboard, places: int) -> CloseR
         if before.contests and before.photo_finish_budget
         else ""
     )
-    return CloseReport(after.stage, remeasured, pairs, tuple(changes), winners, budget)
+    return CloseReport(after.stage, remeasured, pairs, tuple(changes), winners, budget, notes)
 
 
 def _pair(kind: str, ahead: str, behind: str, reason: str, after: Leaderboard) -> PairReport:

@@ -5,9 +5,10 @@ where the difference is sure at the published confidence; where it is not, the o
 a timing-free rule gives (the caller passes its items in that order).
 
 - With samples and a noise model, A is surely faster than B when the interval of A's gain over
-  B (`podium.rules.efficiency.gain_interval`, at the order confidence) lies above 0 **and** the
-  medians shown beside it agree (A's median is the shorter), so no sentence contradicts a
-  number on the board.
+  B (at the order's risk, at the last look of the photo finish both reached:
+  `podium.rules.looks`) lies above 0 **and** the medians shown beside it agree (A's median
+  is the shorter), so no sentence contradicts a number on the board. A pair whose interval
+  rules out a 10% gain either way is *settled* (`futile`): re-measuring it stops.
 - Without them (single numbers, as in the documented examples) the exact floats are compared.
 
 Pure: nothing here reads a clock or a store.
@@ -15,11 +16,13 @@ Pure: nothing here reads a clock or a store.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from podium.rules.efficiency import Noise, gain_interval, sequential_gain_interval
+from podium.rules.efficiency import Noise
+from podium.rules.looks import DESIGN_GAIN, Plan, judge
 
 __all__ = [
     "Comparison",
@@ -64,8 +67,11 @@ def by_sign(share: float) -> str:
 
 
 def level_text(level: float) -> str:
-    """A confidence as people read it, never rounded up: 95%, 99.5%, 99.75%."""
-    return f"{level * 100:.2f}".rstrip("0").rstrip(".") + "%"
+    """A confidence as people read it, never rounded up: 95%, 99.5%, 99.75%, 99.99991%."""
+    risk = 1 - level
+    digits = max(2, math.ceil(-math.log10(risk)) - 1) if 0 < risk < 1 else 2
+    shown = math.floor(level * 100 * 10**digits) / 10**digits
+    return f"{shown:.{digits}f}".rstrip("0").rstrip(".") + "%"
 
 
 def median_gain(faster: float, slower: float) -> float:
@@ -86,6 +92,8 @@ class Comparison:
     level: float = 0.0  # the interval's confidence
     runs: tuple[int, int] = (0, 0)
     remeasures: tuple[int, int] = (0, 0)
+    look: tuple[int, int] = (0, 0)  # the photo finish's look the interval is at, of how many
+    futile: bool = False  # surely less than a 10% gain apart: re-measuring stops, unsure
 
     @property
     def gain(self) -> float:
@@ -104,10 +112,13 @@ class Comparison:
         if self.gain_ci is None:
             return point
         low, high = self.gain_ci
-        kind = "sequential interval" if max(self.remeasures) else "interval"
-        interval = f"{level_text(self.level)} {kind} of the gain {gain_span(low, high)}"
+        at = f", look {self.look[0]} of {self.look[1]}" if self.look[0] else ""
+        interval = f"{level_text(self.level)} interval of the gain {gain_span(low, high)}"
         verdict = "surely different" if self.sure else "not surely different"
-        return f"{point}, {verdict} ({interval}, {self.runs[0]} and {self.runs[1]} runs)"
+        said = f"{point}, {verdict} ({interval}, {self.runs[0]} and {self.runs[1]} runs{at})"
+        if self.futile and not self.sure:
+            said += f"; surely less than {DESIGN_GAIN:.0%} apart, so re-measuring stopped"
+        return said
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -119,6 +130,8 @@ class Comparison:
             "level": self.level,
             "runs": list(self.runs),
             "remeasures": list(self.remeasures),
+            "look": list(self.look),
+            "futile": self.futile,
             "text": self.text,
         }
 
@@ -140,24 +153,25 @@ def gain_span(low: float, high: float) -> str:
 class Timings:
     """The sure-difference relation over one board's entries (cached: a board asks often).
 
-    ``confidence(remeasured)`` is the level a comparison needs after that many re-measurement
-    runs; ``forced`` fixes pairs as if they were sure (what-if questions of `contested`).
+    ``risk`` is an order's risk over all its looks (`plan`); ``forced`` fixes pairs as if
+    they were sure (what-if questions of `contested`).
     """
 
     def __init__(
         self,
         noise: Noise | None,
-        confidence: Callable[[int], float],
+        risk: float,
+        plan: Plan,
         forced: Mapping[tuple[str, str], bool] | None = None,
     ) -> None:
-        self.noise, self.confidence = noise, confidence
+        self.noise, self.risk, self.plan = noise, risk, plan
         self.forced = dict(forced or {})
         self._cache: dict[tuple[str, str], Comparison] = {}
         self._sure: dict[tuple[str, str], bool] = {}  # (a, b): a surely faster, measured
 
     def forcing(self, faster: str, slower: str) -> Timings:
         """The same relation, with `faster` surely faster than `slower`."""
-        other = Timings(self.noise, self.confidence, {**self.forced, (faster, slower): True})
+        other = Timings(self.noise, self.risk, self.plan, {**self.forced, (faster, slower): True})
         other._cache, other._sure = self._cache, self._sure  # the measurements do not change
         return other
 
@@ -189,13 +203,13 @@ class Timings:
             return Comparison(
                 a.team, b.team, a.duration, b.duration, sure, runs=runs, remeasures=remeasures
             )
-        remeasured = max(a.remeasures, b.remeasures)
-        level = self.confidence(remeasured)
-        interval_of = sequential_gain_interval if remeasured else gain_interval
-        ci = interval_of(b.samples, a.samples, self.noise, level)
+        seen = judge((b.samples, b.remeasures), (a.samples, a.remeasures), self.noise,
+                     self.plan, self.risk, DESIGN_GAIN, two_sided=True)  # fmt: skip
+        ci = seen.interval
         sure = ci.low > 0 and a.duration < b.duration
         return Comparison(a.team, b.team, a.duration, b.duration, sure, (ci.low, ci.high),
-                          level, runs, remeasures)  # fmt: skip
+                          ci.confidence, (seen.runs[1], seen.runs[0]), remeasures,
+                          (seen.look, seen.looks), seen.futile)  # fmt: skip
 
 
 def decided_order(items: Sequence[T], surely_faster: Callable[[T, T], bool]) -> list[T]:

@@ -15,14 +15,8 @@ from typing import Any
 
 from podium.metrics import mean, task_means
 from podium.rules.comparison import Comparison
-from podium.rules.efficiency import (
-    MAX_PHOTO_FINISH_RUNS,
-    Budget,
-    Noise,
-    median_interval,
-    photo_finish_budget,
-    pooled_noise,
-)
+from podium.rules.efficiency import Noise, median_interval, pooled_noise
+from podium.rules.looks import MAX_PHOTO_FINISH_RUNS, Budget, Plan, photo_finish_budget
 from podium.rules.ranking import (
     Contest,
     Decision,
@@ -291,7 +285,8 @@ class Leaderboard:
         by_team = {e.team: e for e in self.entries}
         if a not in by_team or b not in by_team:
             return None
-        return compare(by_team[a], by_team[b], self.rule, self.noise)
+        plan = Plan(self.photo_finish_runs) if self.photo_finish_runs else None
+        return compare(by_team[a], by_team[b], self.rule, self.noise, plan)
 
     @property
     def efficiency_unit(self) -> str:
@@ -365,7 +360,6 @@ class Timing:
     calibrated: Noise | None = None  # the stored calibration of this hardware, if any
     photo_finish_runs: int | str = 0  # "auto": sized to the noise (podium.rules.efficiency)
     photo_finish_max_runs: int = MAX_PHOTO_FINISH_RUNS
-    photo_finish_seconds: float | None = None  # the time a photo finish may take
     warnings: tuple[str, ...] = ()
     reference_seconds: float | None = None  # the hardware's reference workload, if timed
 
@@ -422,9 +416,10 @@ def build_leaderboard(
         )
         for team, (facts, agg) in best.items()
     ]
-    placements = rank(entries, rule, noise)
-    contests = tuple(contested(entries, rule, noise)) if timing.photo_finish_runs else ()
-    budget = _budget(timing, rule, entries, contests)
+    budget = _budget(timing, rule)
+    plan = Plan(budget.runs) if budget.runs else None  # the looks of its photo finishes
+    placements = rank(entries, rule, noise, plan)
+    contests = tuple(contested(entries, rule, noise, plan)) if timing.photo_finish_runs else ()
     rows = tuple(
         replace(_row(p, *best[p.team]), training_seconds=(
             None if training is None else p.entry.training_seconds))
@@ -462,19 +457,16 @@ def build_leaderboard(
     )
 
 
-def _budget(
-    timing: Timing, rule: RerankRule, entries: Sequence[Entry], contests: Sequence[Contest]
-) -> Budget:
-    """The photo finish's runs per team: as set, or sized to the stored noise (the hardware's
-    calibration, else `noise_prior`), which a photo finish does not change: the budget a
-    close starts with is the one its final board shows."""
-    at_stake = {c.ahead for c in contests} | {c.behind for c in contests}
-    slowest = max((e.duration for e in entries if e.team in at_stake), default=None)
+def _budget(timing: Timing, rule: RerankRule) -> Budget:
+    """The photo finish's runs per team (its plan: the looks are fractions of it): as set,
+    or sized to the stored noise (the hardware's calibration, else `noise_prior`), which a
+    photo finish does not change: the budget a close starts with is the one its final board
+    shows. `photo_finish_minutes` caps the time, not the plan (`podium.service.photo_finish`)."""
+    if not timing.photo_finish_runs:
+        return Budget(0, "")
     return photo_finish_budget(
         timing.photo_finish_runs, timing.calibrated or timing.assumed,
-        rule.min_efficiency_gain, rule.look_confidence(1),
-        max_runs=timing.photo_finish_max_runs, seconds=timing.photo_finish_seconds,
-        slowest=slowest,
+        rule.min_efficiency_gain, rule.risk, max_runs=timing.photo_finish_max_runs,
     )  # fmt: skip
 
 

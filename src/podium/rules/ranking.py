@@ -19,10 +19,12 @@ sure (`podium.rules.comparison`); otherwise a timing-free rule decides.
    ``(duration(A) - duration(T)) / duration(A)`` clears ``min_efficiency_gain``; the first
    failed condition ends its moves. Both comparisons are strict.
 4. With measured samples and a noise model (`podium.rules.efficiency`), "clears" means the lower
-   bound of the gain's interval (at ``confidence``) is above the threshold; an interval
-   that straddles it is *undecided*: no move, and the service may re-measure (photo finish).
-   "Surely shorter" (steps 1-2) means the gain's interval at the stricter
-   ``order_confidence`` excludes 0. Without samples the exact floats are compared.
+   bound of the gain's interval (at the rule's ``risk``, spent over the photo finish's
+   looks: `podium.rules.looks`) is above the threshold; an interval that straddles it is
+   *undecided*: no move, and the service may re-measure (photo finish) unless the interval
+   already rules out the 10% gain the budget is sized for (futile: re-measuring stops).
+   "Surely shorter" (steps 1-2) means the gain's interval at the stricter ``order_risk``
+   excludes 0. Without samples the exact floats are compared.
 5. Every examined move is a decision with its numbers and a reason; `contested` names the
    unsure comparisons whose outcome could change a place or a bonus (what a photo finish
    re-measures).
@@ -44,7 +46,8 @@ from podium.rules.comparison import (
     gain_span,
     level_text,
 )
-from podium.rules.efficiency import Noise, gain_interval, sequential_gain_interval
+from podium.rules.efficiency import Noise
+from podium.rules.looks import DESIGN_GAIN, Plan, judge
 
 __all__ = [
     "Contest",
@@ -111,19 +114,23 @@ class RerankRule:
         if not 0.5 < self.confidence < 1:
             raise ValueError(f"confidence must be in (0.5, 1), got {self.confidence}")
 
-    def look_confidence(self, remeasured: int) -> float:
-        """The confidence of one part of a decision. A decision's risk (1 - confidence) is
-        spent in two halves: one on the measurements as they come (a fixed interval), one on
-        the whole photo finish (an always-valid sequential interval, however often it
-        looks), so the chance that noise decides it stays within the stated confidence."""
-        del remeasured  # both halves take the same level; the interval's kind differs
-        return 1 - (1 - self.confidence) / 2
+    @property
+    def risk(self) -> float:
+        """A move's risk over all its looks (half before any re-measurement, half over the
+        photo finish's planned looks: `podium.rules.looks`)."""
+        return 1 - self.confidence
 
-    def order_confidence(self, remeasured: int) -> float:
-        """The confidence that one duration is surely shorter than another (an order, a
-        tie-break, an efficiency bonus): a tenth of a move's risk, because twins doing
+    @property
+    def order_risk(self) -> float:
+        """The risk that one duration is called surely shorter than another (an order, a
+        tie-break, an efficiency bonus) wrongly: a tenth of a move's, because twins doing
         identical work are compared again and again and must almost never be split."""
-        return 1 - (1 - self.look_confidence(remeasured)) / 10
+        return self.risk / 10
+
+    @property
+    def design_gain(self) -> float:
+        """The true gain a photo finish is sized to decide (and whose absence stops it)."""
+        return max(DESIGN_GAIN, 2 * self.min_efficiency_gain)
 
     def bonus(self, efficiency_index: int) -> int:
         """Bonus places of the team at 0-based ``efficiency_index`` (0 beyond the tuple)."""
@@ -150,6 +157,7 @@ class Decision:
     gain_ci: tuple[float, float] | None = field(default=None, compare=False)  # None: no samples
     runs: tuple[int, int] = field(default=(0, 0), compare=False)  # samples: team, past
     remeasures: tuple[int, int] = field(default=(0, 0), compare=False)  # re-measurement runs
+    futile: bool = field(default=False, compare=False)  # undecided, re-measuring stopped
 
     @property
     def granted(self) -> bool:
@@ -167,6 +175,7 @@ class Decision:
             "undecided": self.kind == "undecided",
             "runs": list(self.runs),
             "remeasures": list(self.remeasures),
+            "futile": self.futile,
             "reason": self.reason,
         }
 
@@ -207,8 +216,13 @@ def _validate(entries: Sequence[Entry]) -> None:
             raise ValueError(f"team {e.team!r} has a NaN submission time")
 
 
-def _timings(rule: RerankRule | None, noise: Noise | None) -> Timings:
-    return Timings(noise, (rule or RerankRule()).order_confidence)
+def _plan(entries: Sequence[Entry], plan: Plan | None) -> Plan:
+    """The photo finish's plan; without one, a single look at every re-measurement made."""
+    return plan if plan is not None else Plan(max((e.remeasures for e in entries), default=0))
+
+
+def _timings(rule: RerankRule | None, noise: Noise | None, plan: Plan | None = None) -> Timings:
+    return Timings(noise, (rule or RerankRule()).order_risk, plan or Plan())
 
 
 def less_training(a: Entry, b: Entry) -> bool:
@@ -279,7 +293,9 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _step(above: Entry, team: Entry, rule: RerankRule, noise: Noise | None) -> Decision:
+def _step(
+    above: Entry, team: Entry, rule: RerankRule, noise: Noise | None, plan: Plan
+) -> Decision:
     """Try to move ``team`` past ``above`` (directly above it); say why or why not."""
     gap = above.score - team.score if rule.higher_is_better else team.score - above.score
     point = (above.duration - team.duration) / above.duration
@@ -296,17 +312,16 @@ def _step(above: Entry, team: Entry, rule: RerankRule, noise: Noise | None) -> D
         return Decision("refused", above.team, f"not lifted past {above.team}: {why}", **facts)
     if noise is None or not (above.samples and team.samples):
         return _point_step(above, team, rule, point, gap_s, max_gap_s, facts)
-    remeasured = max(team.remeasures, above.remeasures)
-    level = rule.look_confidence(remeasured)
-    interval_of = sequential_gain_interval if remeasured else gain_interval
-    ci = interval_of(above.samples, team.samples, noise, level)
+    seen = judge((above.samples, above.remeasures), (team.samples, team.remeasures), noise,
+                 plan, rule.risk, rule.design_gain, two_sided=False)  # fmt: skip
+    ci = seen.interval
     facts["gain_ci"] = (ci.low, ci.high)
     threshold = rule.min_efficiency_gain
-    kind = "sequential interval" if remeasured else "interval"
+    at = f", look {seen.look} of {seen.looks}" if seen.look else ""
     interval = (
         f"{by_sign(point)} by the medians ({team.duration:.4g} vs {above.duration:.4g}); "
-        f"{level_text(level)} {kind} of the gain {gain_span(ci.low, ci.high)}, "
-        f"{len(team.samples)} and {len(above.samples)} runs"
+        f"{level_text(ci.confidence)} interval of the gain {gain_span(ci.low, ci.high)}, "
+        f"{seen.runs[1]} and {seen.runs[0]} runs{at}"
     )
     if ci.low > threshold:
         why = f"{gap_s} points behind (< {max_gap_s}) and surely more than {threshold:.1%} faster"
@@ -317,7 +332,12 @@ def _step(above: Entry, team: Entry, rule: RerankRule, noise: Noise | None) -> D
         why = f"not more than {threshold:.1%} faster ({interval})"
         return Decision("refused", above.team, f"not lifted past {above.team}: {why}", **facts)
     why = f"the gain over the {threshold:.1%} threshold is not sure ({interval}); no move"
-    return Decision("undecided", above.team, f"undecided against {above.team}: {why}", **facts)
+    if seen.futile:
+        why += f"; surely not {rule.design_gain:.0%} faster, so re-measuring stopped"
+    return Decision(
+        "undecided", above.team, f"undecided against {above.team}: {why}", **facts,
+        futile=seen.futile,
+    )
 
 
 def _point_step(
@@ -371,7 +391,10 @@ class Contest:
 
 
 def rank(
-    entries: Iterable[Entry], rule: RerankRule | None = None, noise: Noise | None = None
+    entries: Iterable[Entry],
+    rule: RerankRule | None = None,
+    noise: Noise | None = None,
+    plan: Plan | None = None,
 ) -> list[Placement]:
     """Placements ordered by final place, each with its decisions and reasons.
 
@@ -382,53 +405,64 @@ def rank(
     rule = rule or RerankRule()
     items = list(entries)
     _validate(items)
-    return _rank(items, rule, noise, _timings(rule, noise))
+    plan = _plan(items, plan)
+    return _rank(items, rule, noise, _timings(rule, noise, plan), plan)
 
 
 def compare(
-    a: Entry, b: Entry, rule: RerankRule | None = None, noise: Noise | None = None
+    a: Entry,
+    b: Entry,
+    rule: RerankRule | None = None,
+    noise: Noise | None = None,
+    plan: Plan | None = None,
 ) -> Comparison:
     """The rule's comparison of two teams' durations (as the orders read it)."""
-    return _timings(rule, noise).compare(a, b)
+    return _timings(rule, noise, _plan((a, b), plan)).compare(a, b)
 
 
 def contested(
-    entries: Iterable[Entry], rule: RerankRule | None = None, noise: Noise | None = None
+    entries: Iterable[Entry],
+    rule: RerankRule | None = None,
+    noise: Noise | None = None,
+    plan: Plan | None = None,
 ) -> list[Contest]:
     """The unsure timing comparisons that could change an outcome (a place or a bonus, hence
     a move or the winner): undecided moves, then unsure ties and efficiency places whose
     reversal changes the outcome. Only measured comparisons (samples and noise) are listed:
-    they are the ones a re-measurement can decide."""
+    they are the ones a re-measurement can decide. Only neighbours by median are paired
+    (within equal scores for a tie; settling them settles the order), and a pair settled for
+    futility (surely less than the design gain apart: `podium.rules.looks`) is not listed."""
     rule = rule or RerankRule()
     items = list(entries)
     _validate(items)
-    timings = _timings(rule, noise)
-    placed = _rank(items, rule, noise, timings)
+    plan = _plan(items, plan)
+    timings = _timings(rule, noise, plan)
+    placed = _rank(items, rule, noise, timings, plan)
     outcome = _outcome(placed)
     found: list[Contest] = []
     for p in sorted(placed, key=lambda p: p.efficiency_place):
         for d in p.moves:
-            if d.kind == "undecided":
+            if d.kind == "undecided" and not d.futile:
                 found.append(
                     Contest("move", d.past, d.team, d.reason, (d.remeasures[1], d.remeasures[0]))
                 )
     perf = performance_order(items, rule.higher_is_better, timings, rule.training_tiebreak)
     eff = efficiency_order(items, rule.higher_is_better, timings, rule.training_tiebreak)
-    pairs: list[tuple[Literal["tie", "efficiency"], Entry, Entry]] = [
-        ("tie", x, y) for i, x in enumerate(perf) for y in perf[i + 1 :] if x.score == y.score
-    ]
-    pairs += [("efficiency", x, y) for i, x in enumerate(eff) for y in eff[i + 1 :]]
+    pairs: list[tuple[Literal["tie", "efficiency"], Entry, Entry]] = []
+    for _, group in itertools.groupby(perf, key=lambda e: e.score):
+        pairs += [("tie", x, y) for x, y in _neighbours(list(group), perf)]
+    pairs += [("efficiency", x, y) for x, y in _neighbours(eff, eff)]
     hopeful = _could_earn_more(eff, rule, timings)
     seen: set[tuple[str, str]] = set()
     for kind, x, y in pairs:
         c = timings.compare(x, y)
         key = (x.team, y.team) if x.team < y.team else (y.team, x.team)
-        if c.sure or c.gain_ci is None or key in seen:
+        if c.sure or c.futile or c.gain_ci is None or key in seen:
             continue
         either = (timings.forcing(y.team, x.team), timings.forcing(x.team, y.team))
         could_earn = kind == "efficiency" and (x.team in hopeful or y.team in hopeful)
         if not could_earn and all(
-            _outcome(_rank(items, rule, noise, t)) == outcome for t in either
+            _outcome(_rank(items, rule, noise, t, plan)) == outcome for t in either
         ):
             continue
         seen.add(key)
@@ -439,6 +473,16 @@ def contested(
         reason += f": {c.text}"
         found.append(Contest(kind, x.team, y.team, reason, (x.remeasures, y.remeasures), c))
     return found
+
+
+def _neighbours(group: Sequence[Entry], order: Sequence[Entry]) -> list[tuple[Entry, Entry]]:
+    """Pairs of `group` next to each other by median duration, each as (ahead, behind) in
+    `order`."""
+    at = {e.team: i for i, e in enumerate(order)}
+    by_median = sorted(group, key=lambda e: (e.duration, at[e.team]))
+    return [
+        (x, y) if at[x.team] < at[y.team] else (y, x) for x, y in itertools.pairwise(by_median)
+    ]
 
 
 def _could_earn_more(eff: Sequence[Entry], rule: RerankRule, timings: Timings) -> set[str]:
@@ -521,7 +565,7 @@ def _bonus_why(
 
 
 def _rank(
-    items: Sequence[Entry], rule: RerankRule, noise: Noise | None, timings: Timings
+    items: Sequence[Entry], rule: RerankRule, noise: Noise | None, timings: Timings, plan: Plan
 ) -> list[Placement]:
     perf = performance_order(items, rule.higher_is_better, timings, rule.training_tiebreak)
     perf_place = {e.team: i + 1 for i, e in enumerate(perf)}
@@ -547,7 +591,7 @@ def _rank(
                 )
                 break
             above = order[pos - 1]
-            move = _step(above, team, rule, noise)
+            move = _step(above, team, rule, noise, plan)
             moves[team.team].append(move)
             reasons[team.team].append(move.reason)
             if not move.granted:

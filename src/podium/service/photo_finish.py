@@ -1,17 +1,24 @@
 """Photo finish: every unsure timing comparison that could change a place or a bonus (an
 undecided move, two equal scores, an efficiency place: the board's `contests`) is
 re-measured, both teams interleaved on this evaluator (A, B, A, B, ... so drift hits both),
-until it is sure or the budget (`[efficiency] photo_finish_runs` per team; "auto": sized to
-the measured noise when the close starts, `podium.rules.efficiency.photo_finish_budget`) is spent;
-what stays unsure is decided by the rule's timing-free order. The rule looks after every
-pair of runs through an always-valid sequential interval, so it stops as soon as a
-comparison is sure without raising the chance that noise decides it."""
+up to the next planned look of the pair (`podium.rules.looks`: the budget,
+`[efficiency] photo_finish_runs` per team, looked at after 1/5, 2/5, ... of it; "auto":
+sized to the stored noise when the close starts), then the board is read again: a pair
+stops once sure, once surely less than the design gain apart (futility: twins stop early),
+or once its budget is spent; what stays unsure is decided by the rule's timing-free order.
+`[efficiency] photo_finish_minutes` caps the wall time: past it, no further pair is started
+and the close report says so."""
 
 from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
 
 from sqlalchemy import func, select
 
 from podium.rules.leaderboard import Leaderboard
+from podium.rules.looks import Plan
 from podium.service.context import Competition
 from podium.service.dispatch import Dispatch
 from podium.service.evaluation import Evaluation, Progress, RunOutcome
@@ -33,51 +40,69 @@ class PhotoFinish:
     ) -> None:
         self.c, self.results, self.evaluation = competition, results, evaluation
         self.workers, self.dispatch = workers, dispatch
+        self.capped = ""  # what the time cap left unsure in the last run, if it bound
 
     def run(self, stage: str, *, progress: Progress | None = None) -> list[RunOutcome]:
-        """Re-measure until every contested comparison of the stage is sure or out of budget."""
+        """Re-measure until every contested comparison of the stage is settled, out of
+        budget, or out of time (`capped` then says what the time cap left unsure)."""
         first = self.results.leaderboard(stage, organizer=True)
         budget = first.photo_finish_runs  # fixed for the whole close
+        self.capped = ""
         outcomes: list[RunOutcome] = []
         if budget == 0:
             return outcomes
         if progress and first.contests:
             progress(f"photo finish budget: {budget} runs per team ({first.photo_finish_budget})")
-        if self.c.broker:
-            return self._on_a_worker(stage, budget, progress)
-        with self.evaluation.locked():
-            while pair := self._next_pair(self.results.leaderboard(stage, organizer=True), budget):
-                for submission_id in pair:
-                    if self._remeasured(submission_id) < budget:
+        plan = Plan(budget)
+        deadline = time.monotonic() + self.c.spec.efficiency.photo_finish_minutes * 60
+        worker = self.workers.pick_worker() if self.c.broker else None
+        if self.c.broker and worker is None:
+            if progress:
+                progress("no worker alike its label has said hello: nothing re-measured")
+            return outcomes
+        with self.evaluation.locked() if not self.c.broker else _nothing():
+            while step := self._next_step(self.results.leaderboard(stage, organizer=True), plan):
+                if time.monotonic() > deadline:
+                    self._cap(stage, plan, progress)
+                    break
+                for submission_id in step:
+                    if worker is not None:  # with a broker: on one worker, in order
+                        run_id = self.dispatch.request_remeasure(submission_id, worker)
+                        outcomes.append(self.dispatch.wait(run_id))
+                    else:
                         outcomes.append(
                             self.evaluation.remeasure_once(submission_id, progress=progress)
                         )
         return outcomes
 
-    def _on_a_worker(self, stage: str, budget: int, progress: Progress | None) -> list[RunOutcome]:
-        """With a broker: every re-measurement of the stage on one worker of the label, which
-        takes them in order from its own queue (A, B, A, B), each awaited before the next."""
-        outcomes: list[RunOutcome] = []
-        worker = self.workers.pick_worker()
-        if worker is None:
-            if progress:
-                progress("no worker alike its label has said hello: nothing re-measured")
-            return outcomes
-        while pair := self._next_pair(self.results.leaderboard(stage, organizer=True), budget):
-            for submission_id in pair:
-                if self._remeasured(submission_id) < budget:
-                    run_id = self.dispatch.request_remeasure(submission_id, worker)
-                    outcomes.append(self.dispatch.wait(run_id))
-        return outcomes
+    def _cap(self, stage: str, plan: Plan, progress: Progress | None) -> None:
+        board = self.results.leaderboard(stage, organizer=True)
+        left = [f"{c.ahead} / {c.behind}" for c in board.contests
+                if min(c.remeasures) < plan.runs]  # fmt: skip
+        minutes = self.c.spec.efficiency.photo_finish_minutes
+        self.capped = (
+            f"the time cap bound (photo_finish_minutes = {minutes:g}): "
+            f"{len(left)} pair{'s' if len(left) != 1 else ''} left before the budget "
+            f"({', '.join(left)}); the timing-free rule decides them"
+        )
+        if progress:
+            progress(self.capped)
 
-    def _next_pair(self, board: Leaderboard, budget: int) -> tuple[int, int] | None:
-        """The submissions (ahead, behind) of the first contested comparison with budget left."""
+    def _next_step(self, board: Leaderboard, plan: Plan) -> list[int]:
+        """The runs, interleaved (A, B, A, B, ...), that take the first contested pair with
+        budget left to its next planned look (a team already there is not run)."""
         by_team = {row.team: row.submission_id for row in board.rows}
         for contest in board.contests:
             pair = (by_team[contest.ahead], by_team[contest.behind])
-            if any(self._remeasured(sub) < budget for sub in pair):
-                return pair
-        return None
+            done = [self._remeasured(sub) for sub in pair]
+            if min(done) >= plan.runs:
+                continue
+            target = plan.runs_at(plan.reached(min(done)) + 1)
+            steps: list[int] = []
+            for i in range(target - min(done)):
+                steps += [sub for sub, n in zip(pair, done, strict=True) if n + i < target]
+            return steps
+        return []
 
     def _remeasured(self, submission_id: int) -> int:
         """Re-measurement runs a submission had (failed ones included: they spend budget)."""
@@ -89,3 +114,8 @@ class PhotoFinish:
                 .where(Run.submission_id == submission_id, Run.kind == "remeasure")
             )
             return int(s.scalar(query) or 0)
+
+
+@contextlib.contextmanager
+def _nothing() -> Iterator[None]:
+    yield

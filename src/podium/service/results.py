@@ -306,7 +306,6 @@ class Results:
             calibrated=calibrated,
             photo_finish_runs=eff.photo_finish_runs,
             photo_finish_max_runs=eff.photo_finish_max_runs,
-            photo_finish_seconds=eff.photo_finish_minutes * 60,
             warnings=warnings,
             reference_seconds=ReferenceClock(self.c).seconds(s),
         )

@@ -1,0 +1,231 @@
+"""A photo finish as a group-sequential test: planned looks, spent risk, a futility stop.
+
+A photo finish re-measures an unsure pair of teams, interleaved, up to its planned runs per
+team (`Plan.runs`, the budget). It does not look after every run: it looks at `LOOKS`
+planned points (after 1/5, 2/5, ... of the planned runs), and only there may a comparison
+become sure. The risk of one comparison (1 - confidence) is spent in two halves:
+
+- half at **look 0**, the measurements as they came (a fixed interval, as before any close);
+- half over looks 1..K by an **O'Brien-Fleming-type spending function** (Lan & DeMets 1983):
+  by the information fraction t = runs so far / planned runs, at most
+  ``a(t) = 4 - 4·Φ(z(1 - a/4) / √t)`` of the half ``a`` is spent, so early looks spend almost
+  nothing and the last look nearly all of it. Look k reads a fixed interval (Student's t)
+  at the risk ``a(t_k) - a(t_{k-1})``; by the union bound the chance that *any* look
+  excludes the true gain is at most the comparison's risk, whenever the photo finish stops.
+
+**Futility.** At look k a pair also stops once its interval, at the one-sided risk
+``FUTILITY_RISK · (t_k - t_{k-1})``, rules out the gain the budget is sized for (`design`,
+10%): two teams that are surely not 10% apart (twins) stop early instead of spending the
+budget, and their outcome is the timing-free one. A stop for futility never decides
+anything, so it cannot raise the chance that noise decides; it costs a little power, which
+the sizing counts.
+
+**A look reads a fixed amount of data.** A pair is at look k when both teams have at least
+the runs of look k; the look reads exactly those (a team re-measured more for another pair
+is cut back), so each pair has at most K + 1 looks whatever order the runs come in.
+
+**The budget** (`runs_for_power`): the fewest runs per team with which the last look alone
+clears the threshold with `DESIGN_POWER` + 2·`FUTILITY_RISK` at the design gain, a
+conservative count (earlier looks only add power; futility stops of the two comparisons a
+bonus needs, the order and the move, take at most `FUTILITY_RISK` of it away each), so the
+power is at least `DESIGN_POWER`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from podium.rules.efficiency import Interval, Noise, student_t_quantile
+
+__all__ = [
+    "DESIGN_GAIN",
+    "DESIGN_POWER",
+    "FUTILITY_RISK",
+    "LOOKS",
+    "MAX_PHOTO_FINISH_RUNS",
+    "Budget",
+    "Look",
+    "Plan",
+    "judge",
+    "photo_finish_budget",
+    "runs_for_power",
+    "spent",
+]
+
+LOOKS = 5  # planned looks of a photo finish (after 1/5, 2/5, ... of its runs)
+FUTILITY_RISK = 0.05  # the most power futility stops may cost at the design gain
+DESIGN_GAIN = 0.10  # the true gain an automatic budget is sized to decide
+DESIGN_POWER = 0.8  # ... with at least this chance
+MAX_PHOTO_FINISH_RUNS = 400  # the published default cap of an automatic budget
+
+_NORMAL = statistics.NormalDist()
+
+
+def spent(t: float, risk: float) -> float:
+    """The O'Brien-Fleming-type two-sided spending function: the share of `risk` spent by
+    information fraction `t` (0 at 0, `risk` at 1)."""
+    if t <= 0:
+        return 0.0
+    if t >= 1:
+        return risk
+    return 4 - 4 * _NORMAL.cdf(_NORMAL.inv_cdf(1 - risk / 4) / math.sqrt(t))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A photo finish's plan: `runs` re-measurements per team, looked at `looks` times."""
+
+    runs: int = 0
+    looks: int = LOOKS
+
+    @functools.cached_property
+    def points(self) -> tuple[int, ...]:
+        """Re-measurement runs per team at each look 1..K (fewer looks than runs: each run)."""
+        if self.runs <= 0:
+            return ()
+        return tuple(sorted({math.ceil(k * self.runs / self.looks) for k in range(1, self.looks + 1)}))
+
+    def reached(self, remeasured: int) -> int:
+        """The last look a pair whose teams both have `remeasured` runs has reached (0: none)."""
+        return sum(1 for p in self.points if p <= remeasured)
+
+    def runs_at(self, look: int) -> int:
+        return self.points[look - 1] if look > 0 else 0
+
+    def risk_at(self, look: int, risk: float) -> float:
+        """The risk look `look` spends of a comparison's `risk` (half at look 0)."""
+        if look == 0 or not self.points:
+            return risk / 2
+        t0, t1 = self.runs_at(look - 1) / self.runs, self.runs_at(look) / self.runs
+        return spent(t1, risk / 2) - spent(t0, risk / 2)
+
+    def futility_at(self, look: int) -> float:
+        """The one-sided risk of a futility stop at `look` when the design gain is true."""
+        if look == 0 or not self.points:
+            return 0.0
+        return FUTILITY_RISK * (self.runs_at(look) - self.runs_at(look - 1)) / self.runs
+
+    def describe(self, look: int) -> str:
+        if look == 0 or not self.points:
+            return "before any re-measurement"
+        return f"look {look} of {len(self.points)}"
+
+
+@dataclass(frozen=True)
+class Look:
+    """What one look at a pair shows: the gain's interval at the look's level and whether
+    the pair is settled for futility (surely less than the design gain apart)."""
+
+    interval: Interval
+    look: int
+    looks: int
+    runs: tuple[int, int]  # samples read: slower, faster
+    futile: bool
+
+
+def _cut(samples: Sequence[float], remeasures: int, runs: int) -> tuple[float, ...]:
+    """The samples a look reads: the first ones, up to `runs` re-measurement runs."""
+    drop = remeasures - runs
+    return tuple(samples[: max(len(samples) - drop, 1)]) if drop > 0 else tuple(samples)
+
+
+def judge(
+    slower: tuple[Sequence[float], int],
+    faster: tuple[Sequence[float], int],
+    noise: Noise,
+    plan: Plan,
+    risk: float,
+    design: float,
+    *,
+    two_sided: bool,
+) -> Look:
+    """The gain of `faster` over `slower` ((samples, re-measurement runs) each) at the last
+    look both reached. `design`: the gain the futility stop rules out (`two_sided`: either
+    way, as for an order; else only above, as for a move)."""
+    look = plan.reached(min(slower[1], faster[1]))
+    cut = plan.runs_at(look)
+    a, b = _cut(*slower, cut), _cut(*faster, cut)
+    centre = statistics.fmean(map(math.log, a)) - statistics.fmean(map(math.log, b))
+    se = noise.sigma * math.sqrt(1 / len(a) + 1 / len(b))
+    level = 1 - plan.risk_at(look, risk)
+    spread = student_t_quantile(1 - (1 - level) / 2, noise.df) * se
+    interval = Interval(1 - math.exp(-(centre - spread)), 1 - math.exp(-(centre + spread)), level)
+    futile = False
+    beta = plan.futility_at(look)
+    if beta > 0:
+        far = -math.log(1 - design)
+        reach = student_t_quantile(1 - beta, noise.df) * se
+        futile = centre + reach < far and (not two_sided or centre - reach > -far)
+    return Look(interval, look, len(plan.points), (len(a), len(b)), futile)
+
+
+def runs_for_power(
+    sigma: float,
+    gain: float,
+    threshold: float,
+    risk: float,
+    power: float = DESIGN_POWER,
+    cap: int = 10_000,
+    looks: int = LOOKS,
+) -> int:
+    """Re-measurement runs per team (after one run each) with which a comparison at `risk`
+    shows a true `gain` above `threshold` with at least `power` (see the module's note);
+    `cap` when even that is too few."""
+    effect = math.log((1 - threshold) / (1 - gain))
+    if effect <= 0:
+        raise ValueError(f"gain {gain} must exceed the threshold {threshold}")
+    if sigma <= 0:
+        return 1
+    last = spent(1.0, risk / 2) - spent((looks - 1) / looks, risk / 2)
+    # futility stops of the two comparisons a bonus needs (the order, the move) take at most
+    # FUTILITY_RISK of the power each
+    theta = _NORMAL.inv_cdf(1 - last / 2) + _NORMAL.inv_cdf(min(power + 2 * FUTILITY_RISK, 0.999))
+    n = 2 * (sigma * theta / effect) ** 2  # runs per team at the last look, the first included
+    return max(1, min(cap, math.ceil(n) - 1))
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A photo finish's re-measurement runs per team, and why (shown at a close)."""
+
+    runs: int
+    why: str
+
+
+def photo_finish_budget(
+    setting: int | str,
+    noise: Noise | None,
+    threshold: float,
+    risk: float,
+    *,
+    max_runs: int = MAX_PHOTO_FINISH_RUNS,
+) -> Budget:
+    """The budget a setting means: an integer as written; "auto": the runs that decide a
+    true gain of `DESIGN_GAIN` (or twice the threshold, if higher) with `DESIGN_POWER`, both
+    as a move (against `threshold`, at `risk`) and as an order (against 0, at a tenth of
+    it), at this noise, capped by `max_runs`."""
+    if isinstance(setting, int):
+        return Budget(setting, f"photo_finish_runs = {setting}, as set in competition.toml")
+    if noise is None:
+        return Budget(max_runs, f"auto: no noise measured yet, so the maximum {max_runs}")
+    design = max(DESIGN_GAIN, 2 * threshold)
+    needed = max(
+        runs_for_power(noise.sigma, design, threshold, risk, cap=max_runs + 1),
+        runs_for_power(noise.sigma, design, 0.0, risk / 10, cap=max_runs + 1),
+    )
+    said = (
+        f"{design:.0%} gain against the {threshold:.1%} threshold with {DESIGN_POWER:.0%} "
+        f"power at noise sd(log) {noise.sigma:.3f} ({noise.source}), {LOOKS} looks"
+    )
+    if needed > max_runs:
+        return Budget(
+            max_runs,
+            f"auto: deciding a true {said} needs more than the maximum {max_runs} runs per "
+            f"team; {max_runs} it is (close calls may stay undecided: lower the noise or "
+            "raise photo_finish_max_runs)",
+        )
+    return Budget(needed, f"auto: {needed} runs per team decide a true {said}")
