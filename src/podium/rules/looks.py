@@ -87,7 +87,9 @@ class Plan:
         """Re-measurement runs per team at each look 1..K (fewer looks than runs: each run)."""
         if self.runs <= 0:
             return ()
-        return tuple(sorted({math.ceil(k * self.runs / self.looks) for k in range(1, self.looks + 1)}))
+        return tuple(
+            sorted({math.ceil(k * self.runs / self.looks) for k in range(1, self.looks + 1)})
+        )
 
     def reached(self, remeasured: int) -> int:
         """The last look a pair whose teams both have `remeasured` runs has reached (0: none)."""

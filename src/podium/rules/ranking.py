@@ -293,9 +293,7 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _step(
-    above: Entry, team: Entry, rule: RerankRule, noise: Noise | None, plan: Plan
-) -> Decision:
+def _step(above: Entry, team: Entry, rule: RerankRule, noise: Noise | None, plan: Plan) -> Decision:
     """Try to move ``team`` past ``above`` (directly above it); say why or why not."""
     gap = above.score - team.score if rule.higher_is_better else team.score - above.score
     point = (above.duration - team.duration) / above.duration
@@ -335,7 +333,10 @@ def _step(
     if seen.futile:
         why += f"; surely not {rule.design_gain:.0%} faster, so re-measuring stopped"
     return Decision(
-        "undecided", above.team, f"undecided against {above.team}: {why}", **facts,
+        "undecided",
+        above.team,
+        f"undecided against {above.team}: {why}",
+        **facts,
         futile=seen.futile,
     )
 
@@ -480,9 +481,7 @@ def _neighbours(group: Sequence[Entry], order: Sequence[Entry]) -> list[tuple[En
     `order`."""
     at = {e.team: i for i, e in enumerate(order)}
     by_median = sorted(group, key=lambda e: (e.duration, at[e.team]))
-    return [
-        (x, y) if at[x.team] < at[y.team] else (y, x) for x, y in itertools.pairwise(by_median)
-    ]
+    return [(x, y) if at[x.team] < at[y.team] else (y, x) for x, y in itertools.pairwise(by_median)]
 
 
 def _could_earn_more(eff: Sequence[Entry], rule: RerankRule, timings: Timings) -> set[str]:
