@@ -19,8 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from podium.rules.closing import CloseReport
 from podium.service import Podium
 
+_NONE = CloseReport("evaluation")
 SPEC = """
 name = "close bench"
 [tasks.xnli]
@@ -95,13 +97,12 @@ def main() -> None:
             check=True,
         )
         seconds = time.perf_counter() - start
-        lines = done.stdout.splitlines()
-        runs = sum(1 for line in lines if line.lstrip().startswith(("run", "re-measur")))
-        print(f"podium stage close: {seconds:.1f} s")
-        for line in lines:
+        with Podium.open(root) as again:
+            runs = sum(n for _, n in (again.finals.close_report("evaluation") or _NONE).remeasured)
+        print(f"podium stage close: {seconds:.1f} s, {runs} re-measurement runs")
+        for line in done.stdout.splitlines():
             if "photo finish" in line or line.startswith("winner"):
-                print(" ", line[:300])
-        del runs
+                print(" ", line[:400])
 
 
 if __name__ == "__main__":
