@@ -101,8 +101,10 @@ def simulate(
             todo = [c for c in contested(entries, rule, noise, plan) if min(c.remeasures) < budget]
             if not todo:
                 break
-            pair = (todo[0].ahead, todo[0].behind)
-            target = plan.runs_at(plan.reached(min(len(runs[t]) - 1 for t in pair)) + 1)
+            looks = [plan.reached(min(len(runs[t]) - 1 for t in (c.ahead, c.behind))) for c in todo]
+            first = todo[looks.index(min(looks))]  # breadth first, as the service does
+            pair = (first.ahead, first.behind)
+            target = plan.runs_at(min(looks) + 1)
             while any(len(runs[t]) - 1 < target for t in pair):
                 for team in pair:  # interleaved: A, B
                     if len(runs[team]) - 1 < target:

@@ -76,6 +76,20 @@ def test_an_undecided_move_is_remeasured_interleaved_when_the_stage_is_published
     assert decided.kind != "undecided" or "not sure" in decided.reason
 
 
+def test_the_time_cap_stops_a_photo_finish_and_the_close_says_so(tmp_path: Path) -> None:
+    extra = "[efficiency]\nphoto_finish_runs = 3\nphoto_finish_minutes = 0.000001\nreference_every = 0\n"
+    podium = _cup(tmp_path, "[reranking]\nmax_score_gap = 30\n" + extra)
+    _submit_pair(podium, tmp_path)
+    assert podium.results.leaderboard("evaluation").contests  # something to re-measure
+    podium.finals.close_stage("evaluation")
+    report = podium.finals.close_report("evaluation")
+    assert report is not None and report.remeasured == ()  # out of time before the first pair
+    [note] = report.notes
+    assert note.startswith("the time cap bound (photo_finish_minutes = 1e-06): 1 pair left")
+    assert f"photo finish: {note}" in report.lines()
+    assert not podium.results.leaderboard("evaluation").provisional  # final: timing-free rule
+
+
 def test_remeasure_on_demand_and_what_if(pair: Podium) -> None:
     outcomes = pair.photo_finish.run("evaluation")
     assert {o.stage for o in outcomes} <= {"evaluation"} and len(outcomes) <= 6

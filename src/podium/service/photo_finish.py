@@ -77,8 +77,9 @@ class PhotoFinish:
 
     def _cap(self, stage: str, plan: Plan, progress: Progress | None) -> None:
         board = self.results.leaderboard(stage, organizer=True)
-        left = [f"{c.ahead} / {c.behind}" for c in board.contests
-                if min(c.remeasures) < plan.runs]  # fmt: skip
+        left = list(dict.fromkeys(  # a pair may be contested twice (an order and a move)
+            f"{c.ahead} / {c.behind}" for c in board.contests if min(c.remeasures) < plan.runs
+        ))  # fmt: skip
         minutes = self.c.spec.efficiency.photo_finish_minutes
         self.capped = (
             f"the time cap bound (photo_finish_minutes = {minutes:g}): "
@@ -89,20 +90,22 @@ class PhotoFinish:
             progress(self.capped)
 
     def _next_step(self, board: Leaderboard, plan: Plan) -> list[int]:
-        """The runs, interleaved (A, B, A, B, ...), that take the first contested pair with
-        budget left to its next planned look (a team already there is not run)."""
+        """The runs, interleaved (A, B, A, B, ...), that take a contested pair with budget
+        left to its next planned look (a team already there is not run): the pair at the
+        earliest look first (breadth first: a team measured for one pair settles others)."""
         by_team = {row.team: row.submission_id for row in board.rows}
-        for contest in board.contests:
-            pair = (by_team[contest.ahead], by_team[contest.behind])
-            done = [self._remeasured(sub) for sub in pair]
-            if min(done) >= plan.runs:
-                continue
-            target = plan.runs_at(plan.reached(min(done)) + 1)
-            steps: list[int] = []
-            for i in range(target - min(done)):
-                steps += [sub for sub, n in zip(pair, done, strict=True) if n + i < target]
-            return steps
-        return []
+        pairs = [(by_team[c.ahead], by_team[c.behind]) for c in board.contests]
+        done = {sub: self._remeasured(sub) for pair in pairs for sub in pair}
+        open_ = [pair for pair in pairs if min(done[sub] for sub in pair) < plan.runs]
+        if not open_:
+            return []
+        pair = min(open_, key=lambda p: plan.reached(min(done[sub] for sub in p)))
+        start = min(done[sub] for sub in pair)
+        target = plan.runs_at(plan.reached(start) + 1)
+        steps: list[int] = []
+        for i in range(target - start):
+            steps += [sub for sub in pair if done[sub] + i < target]
+        return steps
 
     def _remeasured(self, submission_id: int) -> int:
         """Re-measurement runs a submission had (failed ones included: they spend budget)."""
