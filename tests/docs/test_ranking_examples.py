@@ -11,7 +11,9 @@ import statistics
 
 import pytest
 
+from podium.rules.comparison import level_text
 from podium.rules.efficiency import Noise
+from podium.rules.looks import Plan
 from podium.rules.ranking import Entry, RerankRule, rank
 
 from .pages import DOCS
@@ -42,12 +44,12 @@ def _rule(line: str) -> RerankRule:
 
 
 def _tables(header: str) -> list[tuple[str, list[list[str]]]]:
-    """(rule line, rows) of every table under `header`, rows split into cells."""
+    """(rule or plan line, rows) of every table under `header`, rows split into cells."""
     found: list[tuple[str, list[list[str]]]] = []
     rule_line = ""
     lines = (DOCS / "ranking.md").read_text(encoding="utf-8").splitlines()
     for i, line in enumerate(lines):
-        if line.startswith("Rule:"):
+        if line.startswith(("Rule:", "Plan:")):
             rule_line = line
         if line != header:
             continue
@@ -158,3 +160,21 @@ def test_training_example_matches_the_rule(rule: RerankRule, rows: list[list[str
     untied = rank(entries, RerankRule(**{**rule.__dict__, "training_tiebreak": False}))
     before = {p.team: p.performance_place for p in untied}
     assert before != {t: p.performance_place for t, p in placed.items()}  # it decides here
+
+
+LOOKS = "| look | runs per team | move's interval | order's interval | futility risk |"
+
+
+def test_the_looks_example_is_the_plan() -> None:
+    """The worked looks of a photo finish are what `podium.rules.looks.Plan` spends."""
+    [(line, rows)] = [(line, rows) for line, rows in _tables(LOOKS)]
+    runs = re.search(r"`runs = (\d+)`", line)
+    level = re.search(r"`confidence = ([^`]+)`", line)
+    assert runs and level, line
+    plan, risk = Plan(int(runs.group(1))), 1 - float(level.group(1))
+    computed = [
+        [str(k), str(plan.runs_at(k)), level_text(1 - plan.risk_at(k, risk)),
+         level_text(1 - plan.risk_at(k, risk / 10)), f"{plan.futility_at(k):.2%}"]
+        for k in range(len(plan.points) + 1)
+    ]  # fmt: skip
+    assert rows == computed
