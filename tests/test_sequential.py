@@ -21,7 +21,7 @@ from podium.rules.looks import (
     runs_for_power,
     spent,
 )
-from podium.rules.ranking import Entry, RerankRule, rank
+from podium.rules.ranking import Entry, RerankRule, compare, contested, rank
 from podium.rules.wording import mismatches
 
 NOISE = Noise(0.1, 1000, "a long calibration")
@@ -140,3 +140,24 @@ def test_twins_share_a_place_and_its_bonus_whoever_draws_the_faster_runs() -> No
         placed = rank(entries, RerankRule(), Noise(0.05, 29, "calibration"))
         outcomes.add(tuple((p.team, p.place, p.bonus, p.efficiency_place) for p in placed))
     assert outcomes == {(("Deep", 1, 1, 2), ("Quick", 2, 1, 2), ("Slow", 3, 0, 3))}
+
+
+def test_twins_settled_for_futility_are_no_longer_contested_and_the_board_says_why() -> None:
+    draw = random.Random(3)
+
+    def runs(n: int) -> tuple[float, ...]:
+        return tuple(math.exp(draw.gauss(0, 0.02)) for _ in range(n))
+
+    plan, noise = Plan(20), Noise(0.02, 40, "a calibration")
+    early = [Entry("Deep", 80.0, 1.0, 0.0, runs(1)), Entry("Quick", 80.0, 1.0, 1.0, runs(1))]
+    assert contested(early, RerankRule(), noise, plan)  # one run each: not sure either way
+    later = [Entry(e.team, 80.0, 1.0, e.submitted_at, e.samples + runs(4), 4) for e in early]
+    said = compare(*later, RerankRule(), noise, plan)
+    assert said.futile and not said.sure and said.look == (1, 5)
+    assert "surely less than 10% apart, so re-measuring stopped" in said.text
+    assert contested(later, RerankRule(), noise, plan) == []  # settled: the photo finish stops
+    placed = rank(later, RerankRule(), noise, plan)
+    assert [(p.team, p.place, p.bonus) for p in placed] == [
+        ("Deep", 1, 1),
+        ("Quick", 2, 1),
+    ]  # shared: timing-free

@@ -93,7 +93,8 @@ class Comparison:
     runs: tuple[int, int] = (0, 0)
     remeasures: tuple[int, int] = (0, 0)
     look: tuple[int, int] = (0, 0)  # the photo finish's look the interval is at, of how many
-    futile: bool = False  # surely less than a 10% gain apart: re-measuring stops, unsure
+    futile: bool = False  # surely less than `design` apart: re-measuring stops, unsure
+    design: float = DESIGN_GAIN  # the gain the photo finish is sized for
 
     @property
     def gain(self) -> float:
@@ -117,7 +118,7 @@ class Comparison:
         verdict = "surely different" if self.sure else "not surely different"
         said = f"{point}, {verdict} ({interval}, {self.runs[0]} and {self.runs[1]} runs{at})"
         if self.futile and not self.sure:
-            said += f"; surely less than {DESIGN_GAIN:.0%} apart, so re-measuring stopped"
+            said += f"; surely less than {self.design:.0%} apart, so re-measuring stopped"
         return said
 
     def to_dict(self) -> dict[str, object]:
@@ -154,7 +155,8 @@ class Timings:
     """The sure-difference relation over one board's entries (cached: a board asks often).
 
     ``risk`` is an order's risk over all its looks (`plan`); ``forced`` fixes pairs as if
-    they were sure (what-if questions of `contested`).
+    they were sure (what-if questions of `contested`); ``design`` is the gain whose absence
+    either way settles a pair (futility).
     """
 
     def __init__(
@@ -163,15 +165,17 @@ class Timings:
         risk: float,
         plan: Plan,
         forced: Mapping[tuple[str, str], bool] | None = None,
+        design: float = DESIGN_GAIN,
     ) -> None:
-        self.noise, self.risk, self.plan = noise, risk, plan
+        self.noise, self.risk, self.plan, self.design = noise, risk, plan, design
         self.forced = dict(forced or {})
         self._cache: dict[tuple[str, str], Comparison] = {}
         self._sure: dict[tuple[str, str], bool] = {}  # (a, b): a surely faster, measured
 
     def forcing(self, faster: str, slower: str) -> Timings:
         """The same relation, with `faster` surely faster than `slower`."""
-        other = Timings(self.noise, self.risk, self.plan, {**self.forced, (faster, slower): True})
+        forced = {**self.forced, (faster, slower): True}
+        other = Timings(self.noise, self.risk, self.plan, forced, self.design)
         other._cache, other._sure = self._cache, self._sure  # the measurements do not change
         return other
 
@@ -204,12 +208,12 @@ class Timings:
                 a.team, b.team, a.duration, b.duration, sure, runs=runs, remeasures=remeasures
             )
         seen = judge((b.samples, b.remeasures), (a.samples, a.remeasures), self.noise,
-                     self.plan, self.risk, DESIGN_GAIN, two_sided=True)  # fmt: skip
+                     self.plan, self.risk, self.design, two_sided=True)  # fmt: skip
         ci = seen.interval
         sure = ci.low > 0 and a.duration < b.duration
         return Comparison(a.team, b.team, a.duration, b.duration, sure, (ci.low, ci.high),
                           ci.confidence, (seen.runs[1], seen.runs[0]), remeasures,
-                          (seen.look, seen.looks), seen.futile)  # fmt: skip
+                          (seen.look, seen.looks), seen.futile, self.design)  # fmt: skip
 
 
 def decided_order(items: Sequence[T], surely_faster: Callable[[T, T], bool]) -> list[T]:

@@ -222,7 +222,8 @@ def _plan(entries: Sequence[Entry], plan: Plan | None) -> Plan:
 
 
 def _timings(rule: RerankRule | None, noise: Noise | None, plan: Plan | None = None) -> Timings:
-    return Timings(noise, (rule or RerankRule()).order_risk, plan or Plan())
+    rule = rule or RerankRule()
+    return Timings(noise, rule.order_risk, plan or Plan(), design=rule.design_gain)
 
 
 def less_training(a: Entry, b: Entry) -> bool:
