@@ -1,13 +1,14 @@
 """Canaries against lookup tables, and what they cost an honest team.
 
-Run from the project root: ``python benchmarks/bench_integrity.py [--seeds 20] [--sample DIR]``.
-For each seed (the data seed: another split, other canaries) it prepares a competition from the
-shared XTREME sample at the default `[integrity]` (canary_share 0.1), trains the shipped honest
-examples (majority, lexicon, perceptron; the baseline kit on the first `--baseline-seeds`
-seeds) on its public data, builds two cheaters from the public source files (a full table of
-the published test sets' answers with exact text keys, and half of one), and evaluates them
-all in the real sandbox through the service. It prints, per submission, how many seeds flagged
-it and the spread of its p-values and gaps.
+Run from the project root: ``python benchmarks/bench_integrity.py [--seeds 20] [--sample DIR]``
+(``--quick``: 2 seeds, a short baseline, no cost; ``--only "baseline kit"`` runs one
+submission's seeds, e.g. to share a long run out). For each seed (the data seed: another
+split, other canaries) it prepares a competition from the shared XTREME sample at the default
+`[integrity]` (canary_share 0.1), trains every shipped honest example (majority, lexicon,
+perceptron and the baseline kit, each seed) on its public data, builds two cheaters from the
+public source files (a full table of the published test sets' answers with exact text keys,
+and half of one), and evaluates them all in the real sandbox through the service. It prints,
+per submission, how many seeds flagged it and the spread of its p-values and gaps.
 
 Then the cost: the perceptron (the slowest example without torch) timed on the same sealed
 originals with canaries and without (`canary_share = 0`), repeats interleaved; the extra
@@ -36,6 +37,7 @@ sys.path.insert(0, str(REPO))
 from tests.cheats import lookup_submission  # noqa: E402  (the tests' cheaters)
 
 HONEST = ("majority", "lexicon", "perceptron")
+LABELS = (*HONEST, "baseline kit", "full table", "half table")
 SPEC = """
 name = "integrity bench"
 [tasks.xnli]
@@ -106,11 +108,15 @@ def one_seed(work: Path, sample: Path, seed: int, args: argparse.Namespace) -> d
     root = work / f"seed{seed}"
     podium = competition(root, sample, seed, args.cap, 0.1, 1)
     langs = [(t, lang) for t, by_lang in podium.setup.manifest().counts.items() for lang in by_lang]
-    subs = {name: honest(name, root / "public", work / f"{name}{seed}") for name in HONEST}
-    if seed - args.first_seed < args.baseline_seeds:
+    wanted = set(args.only or LABELS)
+    subs = {name: honest(name, root / "public", work / f"{name}{seed}")
+            for name in HONEST if name in wanted}  # fmt: skip
+    if "baseline kit" in wanted and seed - args.first_seed < args.baseline_seeds:
         subs["baseline kit"] = baseline(root, work / f"baseline{seed}", args.baseline_minutes)
-    subs["full table"] = lookup_submission(work / f"full{seed}", sample, langs, key="exact")
-    subs["half table"] = lookup_submission(work / f"half{seed}", sample, langs, keep=0.5)
+    if "full table" in wanted:
+        subs["full table"] = lookup_submission(work / f"full{seed}", sample, langs, key="exact")
+    if "half table" in wanted:
+        subs["half table"] = lookup_submission(work / f"half{seed}", sample, langs, keep=0.5)
     for label, folder in subs.items():
         podium.submissions.submit(folder, team="Teams", label=label)
     podium.evaluation.evaluate_pending()
@@ -146,11 +152,19 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=0, help="to share seeds among runs")
     parser.add_argument("--sample", type=Path, default=REPO.parent / "shared" / "xtreme-sample")
     parser.add_argument("--cap", type=int, default=600, help="examples per task and language")
-    parser.add_argument("--baseline-seeds", type=int, default=1)
+    parser.add_argument("--baseline-seeds", type=int, default=None, help="default: every seed")
     parser.add_argument("--baseline-minutes", type=float, default=2.0)
     parser.add_argument("--repeats", type=int, default=7, help="timed runs of the cost peer")
+    parser.add_argument("--only", action="append", choices=LABELS, help="these submissions")
+    parser.add_argument("--no-cost", action="store_true", help="skip the timing of the cost")
+    parser.add_argument("--quick", action="store_true",
+                        help="2 seeds, the baseline trained 0.5 min, no cost: a smoke run")  # fmt: skip
     parser.add_argument("--json", type=Path, help="write every verdict here")
     args = parser.parse_args()
+    if args.quick:
+        args.seeds, args.baseline_minutes, args.no_cost = 2, 0.5, True
+    if args.baseline_seeds is None:
+        args.baseline_seeds = args.seeds
     rows: dict[str, list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-integrity-") as tmp:
         work = Path(tmp)
@@ -163,7 +177,7 @@ def main() -> None:
                 f"{float(v.get('gap', 0)):+.3f})" for k, v in verdict_of.items()), flush=True)  # fmt: skip
             if args.json:
                 args.json.write_text(json.dumps({"verdicts": rows}, indent=1))
-        with_c, without, extra = cost(work, args.sample, args)
+        costs = None if args.no_cost else cost(work, args.sample, args)
     print(f"\n{'submission':<14} {'seeds':>5} {'suspect':>7} {'canaries':>8} "
           f"{'gap median':>10} {'gap max':>8} {'p median':>9} {'p max':>9}")  # fmt: skip
     for label, found in rows.items():
@@ -173,6 +187,11 @@ def main() -> None:
         n = statistics.median(int(v.get("canaries", 0)) for v in found)
         print(f"{label:<14} {len(found):>5} {flagged:>7} {n:>8.0f} {statistics.median(gaps):>10.3f} "
               f"{max(gaps):>8.3f} {statistics.median(ps):>9.2g} {max(ps):>9.2g}")  # fmt: skip
+    if costs is None:
+        if args.json:
+            args.json.write_text(json.dumps({"verdicts": rows}, indent=1))
+        return
+    with_c, without, extra = costs
     a, b = statistics.median(with_c), statistics.median(without)
     print(f"\ncost (perceptron, {args.repeats} interleaved runs each): with canaries "
           f"{a:.3f} s [{min(with_c):.3f}-{max(with_c):.3f}], without {b:.3f} s "

@@ -18,7 +18,7 @@ from podium.service import Podium
 from podium.store.models import Run
 
 from ..cheats import lookup_submission
-from ..conftest import RUN_LIMIT, SAMPLE
+from ..conftest import RUN_LIMIT, SAMPLE, write_submission
 from .conftest import constant
 
 SLICE = [("xnli", "de"), ("pawsx", "de"), ("udpos", "en"), ("panx", "en")]
@@ -107,18 +107,88 @@ def test_lookup_tables_are_suspect_and_honest_runs_clean(cup: Path, tmp_path: Pa
     assert "p_value" not in team_view and "lookup" not in team_view and "flags" not in team_view
 
 
-def test_calibrate_reports_the_baselines_canary_gap(cup: Path, tmp_path: Path) -> None:
+# an honest model that knows nothing: every answer a hash of the item's text, so a canary's
+# answer differs from its original's about as often one way as the other (a lean near 0.5)
+HASH_PREDICT = """
+import json, os, pathlib, zlib
+CHOICES = {"xnli": ["entailment", "neutral", "contradiction"], "pawsx": ["0", "1"],
+           "udpos": ["NOUN", "VERB", "DET", "ADP"], "panx": ["O", "B-LOC", "I-LOC"]}
+def pick(task, text):
+    return CHOICES[task][zlib.crc32(text.encode()) % len(CHOICES[task])]
+src, dst = pathlib.Path(os.environ["PODIUM_INPUT_DIR"]), pathlib.Path(os.environ["PODIUM_OUTPUT_DIR"])
+for f in sorted(src.glob("*/*.jsonl")):
+    task = f.parent.name
+    (dst / task).mkdir(parents=True, exist_ok=True)
+    with f.open() as fin, (dst / task / f.name).open("w") as fout:
+        for line in fin:
+            r = json.loads(line)
+            if "tokens" in r:
+                out = {"id": r["id"], "tags": [pick(task, t) for t in r["tokens"]]}
+            else:
+                text = json.dumps({k: v for k, v in r.items() if k != "id"}, sort_keys=True)
+                out = {"id": r["id"], "label": pick(task, text)}
+            fout.write(json.dumps(out) + "\\n")
+"""
+
+
+def test_calibrate_sets_the_honest_lean_every_later_run_is_judged_with(
+    cup: Path, tmp_path: Path
+) -> None:
+    from podium.rules.integrity import binomial_tail
+    from podium.store.models import Calibration
+
+    data_info = CliRunner().invoke(app, ["data", "info", "-c", str(cup)])
+    assert "honest_lean 0.75 (the default: no calibration" in " ".join(data_info.output.split())
+    guess = write_submission(tmp_path / "guess", HASH_PREDICT)
+    shown = CliRunner().invoke(app, ["calibrate", "--submission", str(guess), "--runs", "3",
+                                     "-c", str(cup)])  # fmt: skip
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.split())
+    with Podium.open(cup) as p:
+        with p.competition.sessions() as s:
+            stored = s.scalars(select(Calibration)).one().integrity
+        setting = p.evaluation.integrity_setting()
+        assert stored is not None and stored["canary_wins"] > 20 and stored["original_wins"] > 20
+        lean = stored["recommended_lean"]
+        assert 0.5 < lean < 0.75 and (setting.source, setting.rule.honest_lean) == (
+            "calibration", lean
+        )  # fmt: skip
+        assert f"honest_lean set to {lean:.2f} by this calibration" in text
+        assert f"which flags a model like this one in {100 * stored['false_positive']:.2g}%" in text
+        assert stored["configured_lean"] == lean and stored["false_positive"] < 0.001
+        # the next run is judged with the calibrated lean: the same pairs, that lean's p
+        p.submissions.submit(guess, team="Honest")
+        (outcome,) = p.evaluation.evaluate_pending()
+        integrity = p.results.run(outcome.run_id).integrity
+    wins, d = stored["original_wins"], stored["original_wins"] + stored["canary_wins"]
+    assert integrity is not None and integrity["verdict"] == "clean"
+    assert integrity["p_value"] == pytest.approx(binomial_tail(wins, d, lean))
+    assert integrity["p_value"] != pytest.approx(binomial_tail(wins, d, 0.75))
+    data_info = CliRunner().invoke(app, ["data", "info", "-c", str(cup)])
+    assert f"honest_lean {lean:.2f} set by the calibration of" in data_info.output
+    # a lean written in competition.toml overrides any calibration
+    spec = cup / "competition.toml"
+    spec.write_text(
+        spec.read_text().replace("canary_share = 0.5", "canary_share = 0.5\nhonest_lean = 0.9")
+    )
+    with Podium.open(cup) as p:
+        setting = p.evaluation.integrity_setting()
+    assert (setting.source, setting.rule.honest_lean) == ("competition.toml", 0.9)
+
+
+def test_a_calibration_without_discordant_pairs_sets_nothing(cup: Path, tmp_path: Path) -> None:
     shown = CliRunner().invoke(
         app, ["calibrate", "--submission", str(constant(tmp_path)), "--runs", "3", "-c", str(cup)]
     )
     assert shown.exit_code == 0, shown.output
     text = " ".join(shown.output.split())
     assert "gap +0.000" in text and "0 discordant" in text
-    assert "recommended honest_lean: 0.50; configured: 0.75" in text
+    assert "nothing measured, nothing set; honest_lean stays 0.75 (default)" in text
     p = Podium.open(cup)
     with p.competition.sessions() as s:
         from podium.store.models import Calibration
 
         stored = s.scalars(select(Calibration)).one().integrity
+    assert p.evaluation.integrity_setting().source == "default"
     p.close()
     assert stored is not None and stored["canaries"] > 50 and stored["recommended_lean"] == 0.5

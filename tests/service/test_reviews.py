@@ -182,6 +182,13 @@ def test_a_disqualified_winner_leaves_the_board_and_its_team_is_told(
     assert decided.winners == (other,)
     assert [r.team for r in podium.results.leaderboard("first", organizer=True).rows] == [other]
     assert [e.team_name for e in podium.finals.hall_of_fame()] == [other]
+    report = podium.finals.close_report("first")  # what `stage close` printed, restated
+    assert report is not None and [t for _, t, _ in report.winners] == [other]
+    amendment = (f"after the close, review #{decided.id}: submission {subs[winner]} of "
+                 f"{winner} disqualified; the winner is {other}, not {winner}")  # fmt: skip
+    closing = podium.results.leaderboard("first").closing  # what the board shows
+    assert amendment in closing and f"winner: 1. {other}" in closing[-1]
+    assert not any(line.startswith(f"winner: 1. {winner}") for line in closing)
     with podium.competition.sessions() as s:
         told = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "disqualified")).all()
     assert [(m.team, "a lookup table" in m.body) for m in told] == [(winner, True)]
@@ -189,6 +196,12 @@ def test_a_disqualified_winner_leaves_the_board_and_its_team_is_told(
     assert record["disqualified"] == {"reason": "a lookup table"} and "flags" not in record
     podium.reviews.decide(subs[winner], "clear", "appeal upheld", by="Ann")
     assert [e.team_name for e in podium.finals.hall_of_fame()] == [winner]
+    report = podium.finals.close_report("first")
+    assert report is not None and [t for _, t, _ in report.winners] == [winner]
+    assert [(a.decision, a.winners_after) for a in report.amendments] == [
+        ("disqualified", (other,)), ("cleared", (winner,))
+    ]  # fmt: skip
+    assert "a lookup table" not in " ".join(report.lines())  # the reason: the audit trail's
     assert "disqualified" not in podium.submissions.get(subs[winner]).to_dict()
     trail = [(r.decision, r.reason, r.by) for r in podium.reviews.history(subs[winner])]
     assert trail == [("disqualified", "a lookup table", "Ann"), ("cleared", "appeal upheld", "Ann")]

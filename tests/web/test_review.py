@@ -3,7 +3,13 @@ a team sees none of it and cannot decide. The admin page's form and the API deci
 
 from __future__ import annotations
 
+import json
+
+import httpx
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner, Result
+
+from podium.cli.main import app
 
 from .conftest import Cup, bearer
 from .test_csrf import HTML, sign_in
@@ -53,3 +59,68 @@ def test_organizers_see_flags_and_decide(cup: Cup, client: TestClient) -> None:
     board = client.get("/api/leaderboard", headers=org).json()
     assert [r["team"] for r in board["rows"]] == ["Quick Lex"]
     assert "under review" not in client.get("/leaderboard", headers=HTML).text
+
+
+def run(*args: str, ok: bool = True) -> Result:
+    """`podium ARGS` in this process (the CLI's own code, without a start per command)."""
+    done = CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+    assert (done.exit_code == 0) == ok, done.output
+    return done
+
+
+def _keys(value: object) -> set[str]:
+    """Every key of a JSON answer, at any depth."""
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in _keys(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in _keys(v)}
+    return set()
+
+
+def test_a_remote_organizer_sees_what_the_terminal_shows_and_a_team_nothing(
+    cup: Cup, live: str
+) -> None:
+    lex, deep = _twins(cup)
+    with cup.podium() as podium:
+        runs = {sub: podium.submissions.get(sub).runs[-1].id for sub in (lex, deep)}
+        integrity = podium.results.run(runs[lex]).integrity
+    assert integrity is not None and integrity["canaries"] > 0
+    secret = {"flags", "review", "integrity"}
+    with httpx.Client(base_url=live) as http:
+        org, team = bearer(cup.organizer), bearer(cup.lex)
+        listed = http.get("/api/submissions", headers=org).json()
+        assert [[f["kind"] for f in s["flags"]] for s in listed] == [["identical"]] * 2
+        assert [s["review"] for s in listed] == [None, None]
+        assert http.get(f"/api/runs/{runs[lex]}", headers=org).json()["integrity"] == integrity
+        answer = http.get(f"/api/submissions/{deep}/result", headers=org).json()
+        assert (
+            answer["integrity"]
+            == http.get(f"/api/runs/{runs[deep]}", headers=org).json()["integrity"]
+        )
+        # a team's token, on its own submission and on the other team's: absent, not null
+        for path in ("/api/submissions", "/api/submissions?team=Quick%20Lex",
+                     f"/api/submissions/{lex}", f"/api/submissions/{lex}/result",
+                     f"/api/runs/{runs[lex]}", "/api/teams/Quick%20Lex", "/api/leaderboard", "/api/me"):  # fmt: skip
+            got = http.get(path, headers=team)
+            assert got.status_code == 200 and not _keys(got.json()) & secret, path
+        for path in (f"/api/runs/{runs[deep]}", f"/api/submissions/{deep}/result",
+                     f"/api/submissions/{deep}", "/api/teams/Deep%20Percept",
+                     "/api/submissions?team=Deep%20Percept", "/api/flags"):  # fmt: skip
+            got = http.get(path, headers=team)
+            assert got.status_code == 403 and not secret & set(got.text.split('"')), path
+    local, c = ["--json", "-c", str(cup.root)], ["--server", live, "--json"]
+    for command in (["submissions"], ["run", str(runs[lex])]):
+        mine = json.loads(run(*command, *local).stdout)
+        assert json.loads(run(*command, *c, "--token", cup.organizer).stdout) == mine, command
+        assert not _keys(json.loads(run(*command, *c, "--token", cup.lex).stdout)) & secret
+    # a team's token cannot decide over the server; the organizer's can, and the board follows
+    why = ["--disqualify", "--reason", "the same archive"]
+    refused = run("review", str(deep), *why, "--server", live, "--token", cup.lex, ok=False)
+    assert isinstance(refused.exception, SystemExit) and "(403)" in refused.output
+    decided = json.loads(run("review", str(deep), *why, *c, "--token", cup.organizer).stdout)
+    assert (decided["decision"], decided["reason"], decided["by"]) == (
+        "disqualified", "the same archive", "organizer"
+    )  # fmt: skip
+    with cup.podium() as podium:
+        assert [r.decision for r in podium.reviews.history()] == ["disqualified"]
+        assert [r.team for r in podium.results.leaderboard("evaluation").rows] == ["Quick Lex"]

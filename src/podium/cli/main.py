@@ -154,6 +154,9 @@ def data_prepare(
             emit_json(manifest.model_dump() if hasattr(manifest, "model_dump") else manifest)
         else:
             print_manifest(console(), manifest, podium.competition.layout, verbose=verbose)
+            if manifest.canaries is not None:
+                text = podium.evaluation.integrity_setting().text()
+                console().print(text, highlight=False, markup=False)
 
 
 @data_app.command("info")
@@ -169,6 +172,9 @@ def data_info(
             emit_json(manifest.model_dump() if hasattr(manifest, "model_dump") else manifest)
         else:
             print_manifest(console(), manifest, podium.competition.layout, verbose=verbose)
+            if manifest.canaries is not None:
+                text = podium.evaluation.integrity_setting().text()
+                console().print(text, highlight=False, markup=False)
 
 
 @data_app.command("export")
@@ -498,12 +504,16 @@ def calibrate(
     competition: CompetitionOpt = Path("."),
     quiet: QuietOpt = False,
 ) -> None:
-    """Measure run-to-run noise here and recommend min_efficiency_gain."""
+    """Measure run-to-run noise here and recommend min_efficiency_gain; the baseline's
+    canaries set the honest lean (unless competition.toml names one)."""
     from podium.cli.render import print_calibration
 
     with open_podium(competition) as podium:
         noise = podium.evaluation.calibrate(submission, runs=runs, progress=progress(quiet))
-        print_calibration(console(), noise, podium.competition.spec.reranking.min_efficiency_gain)
+        setting = podium.evaluation.integrity_setting()  # this calibration's, if it set one
+        gain = podium.competition.spec.reranking.min_efficiency_gain
+        print_calibration(console(), noise, gain, lean_source=setting.source)
+        console().print(setting.text(), highlight=False, markup=False)
 
 
 @app.command()

@@ -128,7 +128,7 @@ def remote_submissions(server: str, token: str | None, team: str | None, json_ou
     if json_out:
         emit_json(subs)
         return
-    print_submissions(console(), subs)
+    print_submissions(console(), subs, flagged={s["id"] for s in subs if s.get("flags")})
 
 
 def run_record(result: dict[str, Any]) -> dict[str, Any] | None:
@@ -160,7 +160,10 @@ def show_result(
 
 
 def remote_run(server: str, token: str | None, run_id: int, json_out: bool) -> None:
-    show_result(_call(server, token, "GET", f"/api/runs/{run_id}"), json_out)
+    result = _call(server, token, "GET", f"/api/runs/{run_id}")
+    # an organizer's token has the canary test too, where the local command puts it
+    extra = {"integrity": result["integrity"]} if "integrity" in result else None
+    show_result(result, json_out, extra=extra)
 
 
 def remote_final_select(server: str, token: str | None, submission: int) -> None:

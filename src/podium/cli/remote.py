@@ -190,14 +190,16 @@ def call(
     path: str,
     *,
     params: dict[str, str] | None = None,
+    body: dict[str, Any] | None = None,
     timeout: float = 60.0,
 ) -> Any:
-    """One request to the API with the token; the server's own words when it refuses."""
+    """One request to the API with the token (`body`: sent as JSON); the server's own words
+    when it refuses."""
     base = server.rstrip("/")
     try:
         with httpx.Client(base_url=base, timeout=timeout,
                           headers={"Authorization": f"Bearer {token}"}) as http:  # fmt: skip
-            response = http.request(method, path, params=params)
+            response = http.request(method, path, params=params, json=body)
     except httpx.HTTPError as err:
         raise PodiumError(
             f"cannot reach the podium server: {err}",

@@ -429,7 +429,9 @@ def energy_text(cpu: float | None, gpu: float | None, note: str | None) -> str:
     return f"{text} ({note})" if note else text
 
 
-def print_calibration(console: Console, noise: NoiseReport, configured: float) -> None:
+def print_calibration(
+    console: Console, noise: NoiseReport, configured: float, *, lean_source: str = "default"
+) -> None:
     console.print(
         f"{noise.runs} runs: median {noise.median:.3f} s, min {noise.minimum:.3f} s, "
         f"max {noise.maximum:.3f} s (spread {noise.relative_spread:.1%} of the median)"
@@ -445,21 +447,39 @@ def print_calibration(console: Console, noise: NoiseReport, configured: float) -
             "\\[efficiency] repeats[/]"
         )  # fmt: skip
     if noise.canaries is not None:
-        print_lean(console, noise.canaries)
+        print_lean(console, noise.canaries, source=lean_source)
 
 
-def print_lean(console: Console, lean: LeanReport) -> None:
-    """The baseline's canary gap, and the honest lean it recommends (like the gain above)."""
+def print_lean(console: Console, lean: LeanReport, *, source: str = "default") -> None:
+    """The baseline's canary gap, the honest lean it recommends, and the lean now in force
+    (`source`: set by this calibration, by competition.toml, or the default) with the
+    false-positive rate it implies for a model like the baseline."""
     c = lean.counts
     console.print(
         f"canaries: {c.canaries} pairs, gap {c.gap:+.3f} (originals minus canaries); "
         f"{c.discordant} discordant, {c.original_wins} won by the original"
     )
-    console.print(
-        f"recommended honest_lean: {lean.recommended_lean:.2f}; configured: "
-        f"{lean.configured_lean:.2f}, which flags a model like this one in "
-        f"{lean.false_positive:.2%} of runs (suspect_p = {lean.suspect_p:g})"
-    )
-    if lean.recommended_lean > lean.configured_lean:
-        console.print("[yellow]the configured lean is below this baseline's: raise "
-                      "\\[integrity] honest_lean[/]")  # fmt: skip
+    rate = (f"which flags a model like this one in {percent(lean.false_positive)} of runs "
+            f"(suspect_p = {lean.suspect_p:g})")  # fmt: skip
+    if not c.discordant:
+        console.print(f"no discordant pair: nothing measured, nothing set; honest_lean stays "
+                      f"{lean.configured_lean:.2f} ({source}), {rate}")  # fmt: skip
+    elif source == "calibration":
+        console.print(
+            f"honest_lean set to {lean.configured_lean:.2f} by this calibration (the upper "
+            f"99% bound of the baseline's lean; stored, and every run from now on is judged "
+            f"with it), {rate}"
+        )
+    else:
+        console.print(
+            f"recommended honest_lean: {lean.recommended_lean:.2f}; {source} sets "
+            f"{lean.configured_lean:.2f}, {rate}"
+        )
+        if lean.recommended_lean > lean.configured_lean:
+            console.print("[yellow]the configured lean is below this baseline's: raise "
+                          "\\[integrity] honest_lean[/]")  # fmt: skip
+
+
+def percent(share: float) -> str:
+    """A small rate readable at any size: 2 significant digits, never rounded to 0%."""
+    return f"{100 * share:.2g}%"

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from podium.cli.inert import inert
 from podium.cli.options import (
     CompetitionOpt,
     JsonOpt,
     console,
     emit_json,
     fail,
+    guard,
     open_podium,
     store_id,
 )
-from podium.core.errors import RuleError
+from podium.cli.participant import ServerOpt, TokenOpt
+from podium.core.errors import PodiumError, RuleError
 
 
 def review(
@@ -31,25 +34,44 @@ def review(
     ] = "",
     competition: CompetitionOpt = Path("."),
     json_out: JsonOpt = False,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
 ) -> None:
-    """Decide on a flagged submission (see `podium submissions --json`, its "flags")."""
+    """Decide on a flagged submission (see `podium submissions --json`, its "flags"); with
+    --server, an organizer's token decides on the server."""
     if clear == disqualify:
         fail(
             RuleError(
                 "say one decision", hint="podium review ID --clear, or --disqualify --reason TEXT"
             )
         )
-    with open_podium(competition) as podium:
-        decided = podium.reviews.decide(
-            submission,
-            "clear" if clear else "disqualify",
-            reason,
-            by=f"{getpass.getuser()} (terminal)",
-        )
+    decision = "clear" if clear else "disqualify"
+    if server is not None:
+        decided = _remote(server, token, submission, decision, reason)
+    else:
+        with open_podium(competition) as podium:
+            by = f"{getpass.getuser()} (terminal)"
+            decided = podium.reviews.decide(submission, decision, reason, by=by).to_dict()
     if json_out:
-        emit_json(decided.to_dict())
+        emit_json(decided)
         return
     out = console()
-    out.print(f"submission {decided.submission_id} of {decided.team}: {decided.decision}")
-    if decided.winners:
-        out.print(f"the stage's winner now: {', '.join(decided.winners)}")
+    out.print(f"submission {decided['submission']} of {inert(decided['team'])}: "
+              f"{decided['decision']}", highlight=False)  # fmt: skip
+    if decided["winners"]:
+        winners = ", ".join(inert(w) for w in decided["winners"])
+        out.print(f"the stage's winner now: {winners}", highlight=False)
+
+
+def _remote(
+    server: str, token: str | None, submission: int, decision: str, reason: str
+) -> dict[str, Any]:
+    from podium.cli.remote import call
+
+    if not token:
+        fail(PodiumError("--server needs --token (or PODIUM_TOKEN)",
+                         hint="an organizer's token: podium token create --organizer"))  # fmt: skip
+    body = {"decision": decision, "reason": reason}
+    path = f"/api/submissions/{submission}/review"
+    answer: dict[str, Any] = guard(lambda: call(server, token or "", "POST", path, body=body))
+    return answer

@@ -297,7 +297,8 @@ class IntegritySpec(_Strict):
         ge=0.5,
         lt=1,
         description="the share of discordant pairs (original and canary answered differently "
-        "well) an honest model may lose on the canary; `podium calibrate` recommends one",
+        "well) an honest model may lose on the canary; unset, the lean the latest `podium "
+        "calibrate` set from the baseline holds (0.75 before any); set, it overrides them",
     )
     suspect_p: float = Field(
         default=0.001,

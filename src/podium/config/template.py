@@ -147,7 +147,8 @@ redispatch_seconds = 600.0   # a queued submission nobody claimed is sent again 
 # sealed beside them and never scored. A run answering the copies worse than their originals
 # (a table of the public test set's answers) is flagged to organizers, never to its team.
 canary_share = 0.1           # 0 turns canaries off
-honest_lean = 0.75           # `podium calibrate` with the baseline recommends one
+# honest_lean = 0.75         # default 0.75 until `podium calibrate` with the baseline sets
+                             # it; a value written here overrides any calibration
 suspect_p = 0.001            # a run is suspect below this p-value (its false-positive rate)
 
 [notify]

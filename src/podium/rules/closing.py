@@ -5,17 +5,19 @@ makes the board final. People must be able to see what that changed and why: whi
 were re-measured and how often, each contested pair's interval before and after, every
 place, bonus or winner that changed (with the reasons of the final board), and what stayed
 unsure (decided by the timing-free rule). The same report is printed by the CLI, stored with
-the stage, shown on the final board and summed up in the news.
+the stage, shown on the final board and summed up in the news. A review after the close that
+takes a submission off the board (or puts it back) restates the report's winners and adds an
+amendment naming the review (its reason stays in the audit trail, `reviews`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from podium.rules.leaderboard import Leaderboard
 
-__all__ = ["CloseReport", "PairReport", "close_report"]
+__all__ = ["Amendment", "CloseReport", "PairReport", "amended", "close_report"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,31 @@ class PairReport:
 
 
 @dataclass(frozen=True)
+class Amendment:
+    """A review after the close: the submission it took off the board (or put back) and the
+    winners before and after it."""
+
+    review: int
+    submission: int
+    team: str
+    decision: str  # disqualified | cleared
+    winners_before: tuple[str, ...]
+    winners_after: tuple[str, ...]
+
+    def line(self) -> str:
+        what = "disqualified" if self.decision == "disqualified" else "reinstated"
+        text = (
+            f"after the close, review #{self.review}: submission {self.submission} of "
+            f"{self.team} {what}"
+        )
+        if self.winners_before[:1] != self.winners_after[:1]:
+            now = self.winners_after[0] if self.winners_after else "nobody"
+            was = self.winners_before[0] if self.winners_before else "nobody"
+            text += f"; the winner is {now}, not {was}"
+        return text
+
+
+@dataclass(frozen=True)
 class CloseReport:
     stage: str
     remeasured: tuple[tuple[str, int], ...] = ()  # (team, re-measurement runs added)
@@ -39,6 +66,7 @@ class CloseReport:
     winners: tuple[tuple[int, str, float], ...] = ()  # (place, team, score)
     budget: str = ""  # the photo finish's runs per team and why (an "auto" budget's reason)
     notes: tuple[str, ...] = ()  # e.g. that the time cap (photo_finish_minutes) bound
+    amendments: tuple[Amendment, ...] = ()  # reviews after the close, oldest first
 
     @property
     def changed(self) -> bool:
@@ -62,6 +90,7 @@ class CloseReport:
         out.extend(f"changed: {c}" for c in self.changes)
         if not self.changes:
             out.append("no place, bonus or winner changed")
+        out.extend(a.line() for a in self.amendments)
         for place, team, score in self.winners:
             out.append(f"winner: {place}. {team} ({score:.2f} points)")
         return out
@@ -75,6 +104,7 @@ class CloseReport:
             "winners": [list(w) for w in self.winners],
             "budget": self.budget,
             "notes": list(self.notes),
+            "amendments": [vars(a) for a in self.amendments],
         }
 
     @classmethod
@@ -87,7 +117,40 @@ class CloseReport:
             winners=tuple((int(p), str(t), float(s)) for p, t, s in data.get("winners", [])),
             budget=str(data.get("budget", "")),
             notes=tuple(str(n) for n in data.get("notes", [])),
+            amendments=tuple(_amendment(a) for a in data.get("amendments", [])),
         )
+
+
+def _amendment(data: dict[str, Any]) -> Amendment:
+    return Amendment(
+        review=int(data["review"]),
+        submission=int(data["submission"]),
+        team=str(data["team"]),
+        decision=str(data["decision"]),
+        winners_before=tuple(str(t) for t in data.get("winners_before", [])),
+        winners_after=tuple(str(t) for t in data.get("winners_after", [])),
+    )
+
+
+def amended(
+    report: CloseReport,
+    board: Leaderboard,
+    places: int,
+    *,
+    review: int,
+    submission: int,
+    team: str,
+    decision: str,
+) -> CloseReport:
+    """The report restated after a review: the winners of today's `board`, and an amendment
+    saying which review changed them (the photo finish's record stays as it was)."""
+    winners = tuple((r.place, r.team, r.overall) for r in board.rows[:places])
+    note = Amendment(
+        review, submission, team, decision,
+        winners_before=tuple(t for _, t, _ in report.winners),
+        winners_after=tuple(t for _, t, _ in winners),
+    )  # fmt: skip
+    return replace(report, winners=winners, amendments=(*report.amendments, note))
 
 
 def close_report(

@@ -38,12 +38,13 @@ from sqlalchemy import func, select
 
 from podium.core.digest import sha256_file
 from podium.core.errors import PlatformError, PodiumError, RuleError, SubmissionError
-from podium.rules.integrity import IntegrityRule, recommend_lean
+from podium.rules.integrity import IntegrityRule, PairCounts, recommend_lean
 from podium.rules.leaderboard import Aggregate
 from podium.service.context import Competition
 from podium.service.reference import ReferenceClock
 from podium.service.results import Results
 from podium.service.setup import Setup
+from podium.service.thresholds import SPEC, IntegritySetting, integrity_setting
 from podium.store.models import (
     Calibration,
     Measurement,
@@ -193,8 +194,7 @@ class Evaluation:
         walls = [m.wall_seconds for m in result.measurements]
         report = recommend_min_gain(walls, repeats=self.c.spec.efficiency.repeats)
         if result.canaries is not None and result.canaries.canaries:
-            lean = recommend_lean(result.canaries, rule=self.integrity_rule())
-            report = dataclasses.replace(report, canaries=lean)
+            report = dataclasses.replace(report, canaries=self._lean_set_by(result.canaries))
         with self.c.sessions.begin() as s:
             s.add(
                 Calibration(
@@ -211,6 +211,17 @@ class Evaluation:
                 )
             )
         return report
+
+    def _lean_set_by(self, counts: PairCounts) -> LeanReport:
+        """The baseline's canaries: the lean they recommend, and the rule this calibration
+        puts in force (its recommendation, unless competition.toml names a lean or the
+        baseline had no discordant pair), with that rule's false-positive rate."""
+        setting = integrity_setting(self.c)
+        advice = recommend_lean(counts, rule=setting.rule)
+        if setting.source == SPEC or not counts.discordant:
+            return advice
+        in_force = IntegrityRule(advice.recommended_lean, setting.rule.suspect_p)
+        return recommend_lean(counts, rule=in_force)
 
     def remeasure_once(self, submission_id: int, *, progress: Progress | None = None) -> RunOutcome:
         """One more run of a scored submission (a photo finish), timed like any (the spec's
@@ -350,9 +361,13 @@ class Evaluation:
         )
 
     def integrity_rule(self) -> IntegrityRule:
-        """The canary test's threshold, as [integrity] sets it."""
-        rule = self.c.spec.integrity
-        return IntegrityRule(honest_lean=rule.honest_lean, suspect_p=rule.suspect_p)
+        """The canary test's threshold in force: competition.toml's, else the latest
+        calibration's, else the default (`service.thresholds`)."""
+        return integrity_setting(self.c).rule
+
+    def integrity_setting(self) -> IntegritySetting:
+        """That threshold and where it comes from (`podium calibrate`, `podium data info`)."""
+        return integrity_setting(self.c)
 
     def expected_files(self, split: str) -> list[ExpectedFile]:
         """The ids every run of a split must predict: read once per sealed inputs."""

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
 
 from podium.core.errors import NotFoundError, RuleError, SpecError
-from podium.rules.closing import CloseReport, close_report
+from podium.rules.closing import CloseReport, amended, close_report
 from podium.rules.fame import fame_order
-from podium.rules.leaderboard import best_per_team
+from podium.rules.leaderboard import Leaderboard, best_per_team
 from podium.service.context import Competition
 from podium.service.evaluation import Evaluation, Progress, RunOutcome
 from podium.service.photo_finish import PhotoFinish
@@ -218,31 +219,40 @@ class Finals:
             written.append(target)
         return written
 
-    def recompute_winners(self, stage: str) -> list[str]:
+    def recompute_winners(self, stage: str, review: ReviewNote | None = None) -> list[str]:
         """A stage's winners again, after a review took a submission off (or back on) its
-        board: its hall-of-fame entries are replaced, and a changed winner is announced.
+        board: its hall-of-fame entries are replaced and its stored close report restated
+        (with `review` as an amendment), in one transaction; a changed winner is announced.
         Nothing for a stage not yet published (its winners come at its close)."""
-        final = self.c.spec.stage(stage).split == "final"
+        spec = self.c.spec.stage(stage)
+        final = spec.split == "final"
         with self.c.sessions() as s:
             row = self.c.stage_row(s, stage)
             published = row.close_report is not None and (row.revealed or not final)
-        declares = final or self.c.spec.stage(stage).declare_winner
-        if not (published and declares):
+        if not published:
             return []
+        declares = final or spec.declare_winner
+        places = (HALL_OF_FAME_PLACES if final else 1) if declares else 0
+        board = self.results.leaderboard(stage, organizer=True)
         with self.c.sessions.begin() as s:
-            old = list(
-                s.scalars(
-                    select(HallOfFameEntry).where(
-                        HallOfFameEntry.competition_name == self.c.spec.name,
-                        HallOfFameEntry.stage_name == stage,
-                    )
+            row = self.c.stage_row(s, stage)
+            if review is not None and row.close_report is not None:
+                report = CloseReport.from_dict(row.close_report)
+                row.close_report = amended(report, board, places, **vars(review)).to_dict()
+            if not declares:
+                return []
+            old = s.scalars(
+                select(HallOfFameEntry).where(
+                    HallOfFameEntry.competition_name == self.c.spec.name,
+                    HallOfFameEntry.stage_name == stage,
                 )
-            )
+            ).all()
             before = [e.team_name for e in sorted(old, key=lambda e: e.place)]
             for entry in old:
                 s.delete(entry)
-        winners = self._record_winners(stage, places=HALL_OF_FAME_PLACES if final else 1)
-        after = [w.team_name for w in winners]
+            s.flush()
+            s.add_all(self._fame_rows(stage, board, places))
+        after = [r.team for r in board.rows[:places]]
         if after != before:
             text = (
                 f"After a review, the winner of stage {stage} is {after[0] if after else 'nobody'}."
@@ -250,9 +260,8 @@ class Finals:
             self.setup.news.publish("winner_changed", text, stage=stage, data={"winners": after})
         return after
 
-    def _record_winners(self, stage: str, *, places: int) -> list[FameEntry]:
-        board = self.results.leaderboard(stage, organizer=True)
-        entries = [
+    def _fame_rows(self, stage: str, board: Leaderboard, places: int) -> list[HallOfFameEntry]:
+        return [
             HallOfFameEntry(
                 competition_name=self.c.spec.name,
                 stage_name=stage,
@@ -265,10 +274,24 @@ class Finals:
             )
             for row in board.rows[:places]
         ]
+
+    def _record_winners(self, stage: str, *, places: int) -> list[FameEntry]:
+        board = self.results.leaderboard(stage, organizer=True)
+        entries = self._fame_rows(stage, board, places)
         with self.c.sessions.begin() as s:
             s.add_all(entries)
             s.flush()
             return [fame_entry(e) for e in entries]
+
+
+@dataclass(frozen=True)
+class ReviewNote:
+    """The review that made a stage's winners be recomputed (a close report's amendment)."""
+
+    review: int
+    submission: int
+    team: str
+    decision: str
 
 
 def _safe_name(name: str) -> str:

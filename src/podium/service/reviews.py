@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from podium.core.errors import RuleError
 from podium.rules.flags import DECISIONS, Flag, lookup_flags, sorted_flags
 from podium.service.context import Competition
-from podium.service.finals import Finals
+from podium.service.finals import Finals, ReviewNote
 from podium.service.news import News
 from podium.store.models import Review, Run, Stage, Submission, SubmissionFlag
 
@@ -99,7 +99,8 @@ class Reviews:
                 self.news.publish("disqualified", text, team=team, stage=stage,
                                   data={"submission_id": sub.id}, session=s)  # fmt: skip
         if "disqualified" in (before, sub.review):
-            winners = self.finals.recompute_winners(stage)
+            note = ReviewNote(info.id, info.submission_id, team, info.decision)
+            winners = self.finals.recompute_winners(stage, note)
             return replace(info, winners=tuple(winners))
         return info
 

@@ -3,7 +3,9 @@
 same as JSON under `/api` (what `podium run|cancel|final select --server` use).
 
 One permission check for a result: the submission's team and organizers see it
-(`TeamSubmission`); a hidden stage's numbers stay hidden from the team until revealed."""
+(`TeamSubmission`); a hidden stage's numbers stay hidden from the team until revealed.
+Organizers also get what the terminal shows them: each submission's `flags` and `review`,
+each run's `integrity` (a team's token never has these keys)."""
 
 from __future__ import annotations
 
@@ -59,6 +61,9 @@ def result_view(
         who, "see", RunLog(sub.team, record["run"]["id"], facts)
     ):
         record["run"]["log_tail"] = ""
+    if allowed(who, "manage", Administration()):  # the canary test, as `podium run --json`
+        run = record["run"]
+        record["integrity"] = podium.results.run(run["id"]).integrity if run else None
     mine = who.is_organizer or who.team == sub.team
     record["can_cancel"] = mine and record["status"] == "queued"
     record["can_choose"] = (
@@ -82,11 +87,16 @@ def submission_list(podium: Podium, who: Principal, team: str | None) -> list[di
     elif not who.is_organizer:
         ensure(who, "manage", Administration())  # refused: says only organizers see all
     out = []
-    for sub in podium.submissions.find(team):
-        record = sub.to_dict()
-        if not allowed(who, "see", StageResults(sub.stage.facts)):
-            record.update(status=HIDDEN, runs=[])
-        out.append(record)
+    with podium.snapshot():
+        # organizers: each one's flags and decision, as the local `podium submissions --json`
+        flags = podium.reviews.flags() if allowed(who, "manage", Administration()) else None
+        for sub in podium.submissions.find(team):
+            record = sub.to_dict()
+            if not allowed(who, "see", StageResults(sub.stage.facts)):
+                record.update(status=HIDDEN, runs=[])
+            if flags is not None:
+                record.update(flags=flags.get(sub.id, []), review=sub.review)
+            out.append(record)
     return out
 
 
