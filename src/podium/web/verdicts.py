@@ -8,8 +8,9 @@ One permission check for a result: the submission's team and organizers see it
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
@@ -23,9 +24,21 @@ from podium.rules.access import (
     allowed,
     ensure,
 )
+from pydantic import BaseModel, Field
+
 from podium.service import Podium
+from podium.service.choices import MAX_GRANT, MAX_REASON
 from podium.service.verdicts import verdict
-from podium.web.deps import Id, SignedIn, SignInFirst, Who, page_context, podium_of, signed_in
+from podium.web.deps import (
+    Id,
+    Organizer,
+    SignedIn,
+    SignInFirst,
+    Who,
+    page_context,
+    podium_of,
+    signed_in,
+)
 
 api = APIRouter(prefix="/api", tags=["api"])
 pages = APIRouter(include_in_schema=False)
@@ -131,6 +144,26 @@ def choose_final(request: Request, who: SignedIn, submission_id: Id) -> dict[str
     return {"submission_id": submission_id, "team": team, "selected_for_final": True}
 
 
+class GrantBody(BaseModel):
+    stage: str = Field(max_length=100, description="a stage teams submit to")
+    count: int = Field(1, ge=1, le=MAX_GRANT)
+    reason: str = Field(max_length=MAX_REASON, description="why: the team page shows it")
+
+
+@api.post("/teams/{team}/grants", status_code=201)
+def grant(request: Request, who: Organizer, team: str, body: GrantBody) -> dict[str, Any]:
+    """Give a team more attempts in a stage after an incident, with the reason (organizers;
+    in the audit trail, as `podium attempts grant` does)."""
+    return _grant(podium_of(request), who, team, body.stage, body.count, body.reason)
+
+
+def _grant(
+    podium: Podium, who: Principal, team: str, stage: str, count: int, reason: str
+) -> dict[str, Any]:
+    done = podium.choices.grant(team, stage, count, reason, actor=who.display)
+    return {**done.to_dict(), "attempts_left": podium.submissions.attempts_left(team)}
+
+
 def _cancel(podium: Podium, who: Principal, submission_id: int) -> str:
     sub = podium.submissions.get(submission_id)
     ensure(who, "see", TeamSubmission(sub.team, sub.id, sub.stage.facts))
@@ -176,3 +209,17 @@ def cancel_form(request: Request, who: SignedIn, submission_id: Id) -> RedirectR
 def choose_form(request: Request, who: SignedIn, submission_id: Id) -> RedirectResponse:
     _choose(podium_of(request), who, submission_id)
     return RedirectResponse(f"/submissions/{submission_id}", status_code=303)
+
+
+@pages.post("/admin/grants")
+def grant_form(
+    request: Request,
+    who: Organizer,
+    team: Annotated[str, Form(max_length=100)],
+    stage: Annotated[str, Form(max_length=100)],
+    reason: Annotated[str, Form(max_length=MAX_REASON)],
+    count: Annotated[int, Form(ge=1, le=MAX_GRANT)] = 1,
+) -> RedirectResponse:
+    """The admin page's grant form: back to the team's page, where the grant shows."""
+    _grant(podium_of(request), who, team, stage, count, reason)
+    return RedirectResponse(f"/teams/{quote(team, safe='')}#trail", status_code=303)
