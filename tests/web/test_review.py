@@ -53,3 +53,15 @@ def test_organizers_see_flags_and_decide(cup: Cup, client: TestClient) -> None:
     board = client.get("/api/leaderboard", headers=org).json()
     assert [r["team"] for r in board["rows"]] == ["Quick Lex"]
     assert "under review" not in client.get("/leaderboard", headers=HTML).text
+
+
+def test_a_cancelled_submission_leaves_the_flags(cup: Cup, client: TestClient) -> None:
+    with cup.podium() as podium:  # twins again, still queued
+        ids = []
+        for team in ("Quick Lex", "Deep Percept"):
+            (cup.root / "twin.zip").write_bytes(cup.archive)
+            ids.append(podium.submissions.submit(cup.root / "twin.zip", team=team).submission_id)
+    lex, deep = ids
+    assert client.post(f"/api/submissions/{deep}/cancel", headers=bearer(cup.deep)).is_success
+    flagged = client.get("/api/flags", headers=bearer(cup.organizer)).json()
+    assert [f["submission_id"] for f in flagged] == [lex]  # never run: nothing to decide

@@ -118,18 +118,20 @@ def test_a_stop_says_what_it_waits_for_and_queues_the_run_again(tmp_path: Path) 
     cup.close()
     log = tmp_path / "serve.log"
     server = Server(root, log, "--stop-grace", str(HANG))
+    signalled = False
     try:
         sleeper = server.upload(token, write_submission(tmp_path / "sleeper", SLEEPER))
         wait_until(lambda: len(living_sandbox_processes(root)) >= 2, "the sleeper to run")
-        [run] = server.submission(token, sleeper)["runs"]
+        run = server.submission(token, sleeper)["run_id"]
         server.proc.send_signal(signal.SIGTERM)
-        said = f"waiting up to {HANG:g} s for run {run['id']} to finish"
+        signalled = True
+        said = f"waiting up to {HANG:g} s for run {run} to finish"
         wait_until(lambda: said in log.read_text(), "the stop to say what it waits for")
         assert "SIGTERM again to stop it now" in log.read_text()
         assert server.proc.poll() is None  # waiting for the run, as it said
-    finally:
-        server.stop()  # the second SIGTERM: at once, not after the grace
-    assert f"stopped run {run['id']}: queued again" in log.read_text()
+    finally:  # the second SIGTERM: at once, not after the grace
+        server.stop(signal.SIGTERM if signalled else signal.SIGKILL)
+    assert f"stopped run {run}: queued again" in log.read_text()
     wait_until(lambda: living_sandbox_processes(root) == [], "the sandbox to die")
     cup = Podium.open(root)
     try:

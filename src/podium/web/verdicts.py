@@ -66,12 +66,15 @@ def result_view(
     ensure(who, "see", TeamSubmission(sub.team, sub.id, facts))
     hidden = not allowed(who, "see", StageResults(facts))
     record = verdict(podium, sub.id, run_id, hidden=hidden)
+    record["can_see_log"] = False
     if hidden:  # nothing of a hidden stage's runs: their status says how they did
         record.update(status=HIDDEN, runs=[], run=None, problems=[])
     elif record["run"] is not None and not allowed(
         who, "see", RunLog(sub.team, record["run"]["id"], facts)
     ):
         record["run"]["log_tail"] = ""
+    else:
+        record["can_see_log"] = record["run"] is not None
     mine = who.is_organizer or who.team == sub.team
     record["can_cancel"] = mine and record["status"] == "queued"
     record["can_choose"] = (
