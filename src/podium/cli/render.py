@@ -415,7 +415,9 @@ def print_check(console: Console, report: CheckReport) -> None:
     if result.status == "scored":
         console.print("[green]the submission meets the contract[/]")
     else:
-        console.print(f"[red]contract violation or failure:[/] {inert(result.error or '', lines=True)}")
+        console.print(
+            f"[red]contract violation or failure:[/] {inert(result.error or '', lines=True)}"
+        )
         if result.log_tail:
             console.print("[bold]log tail[/]")
             console.print(inert(result.log_tail, lines=True))

@@ -87,13 +87,14 @@ def serve(
     ] = 200,
     stop_grace: Annotated[
         float,
-        typer.Option(min=0, help="seconds a stop waits for the run in progress (then it is "
-                     "queued again)"),
+        typer.Option(
+            min=0, help="seconds a stop waits for the run in progress (then it is queued again)"
+        ),
     ] = 30.0,
 ) -> None:
     """Serve the website and JSON API (leaderboard, teams, submissions, organizer pages)."""
-    from podium.web.app import create_app
     from podium.cli.inert import inert
+    from podium.web.app import create_app
     from podium.web.serving import Bounds, Serving, server_config
 
     with open_podium(competition):

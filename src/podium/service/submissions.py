@@ -190,8 +190,11 @@ class Submissions:
             raise RuleError(
                 f"team {team!r} has used all {attempts} attempt(s) of stage {stage_name!r}",
                 hint="nothing was stored; "
-                + (f"stage {later[0]!r} brings new attempts" if later else
-                   "a queued submission cancelled gives its attempt back"),
+                + (
+                    f"stage {later[0]!r} brings new attempts"
+                    if later
+                    else "a queued submission cancelled gives its attempt back"
+                ),
             )
         if spec.max_per_day is not None and _today(times, now) >= spec.max_per_day + today:
             raise RuleError(

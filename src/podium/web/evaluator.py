@@ -195,5 +195,3 @@ def _job_control() -> JobControl:
     from podium.harness.training import JobControl
 
     return JobControl()
-
-

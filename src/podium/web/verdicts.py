@@ -13,6 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
 
 from podium.rules.access import (
     Administration,
@@ -24,8 +25,6 @@ from podium.rules.access import (
     allowed,
     ensure,
 )
-from pydantic import BaseModel, Field
-
 from podium.service import Podium
 from podium.service.choices import MAX_GRANT, MAX_REASON
 from podium.service.verdicts import verdict
