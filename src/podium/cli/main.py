@@ -297,11 +297,11 @@ def _submit_remote(
     again = (
         " (sent again after a dropped connection: the same attempt)" if r.get("replayed") else ""
     )
+    attempt = f"attempt {r['attempt']} of {r['attempts']}" if r["attempt"] else "cancelled since"
+    waiting = f", queue position {r['queue_position']}" if r["queue_position"] else ""
     console().print(
         f"submission #{r['submission_id']} accepted{again} for {inert(repr(r['team']))}{sender}: "
-        f"attempt {r['attempt']} "
-        f"of {r['attempts']} in stage {inert(repr(r['stage']))}, "
-        f"queue position {r['queue_position']}\n"
+        f"{attempt} in stage {inert(repr(r['stage']))}{waiting}\n"
         f"follow it: {inert(server.rstrip('/'))}/teams/{quote(r['team'], safe='')}"
     )
 

@@ -107,7 +107,7 @@ def print_status(page: dict[str, Any], server: str) -> None:
     for s in page["submissions"][:10]:
         final = "final choice; " if s.get("selected_for_final") else ""
         table.add_row(
-            str(s["id"]), inert(s["stage"]), str(s["attempt"]), inert(s["status"]),
+            str(s["id"]), inert(s["stage"]), str(s["attempt"] or "-"), inert(s["status"]),
             "-" if s["overall"] is None else f"{s['overall']:.2f}",
             "-" if s["duration"] is None else f"{s['duration']:.2f} s",
             inert(final + "; ".join(s.get("problems") or []) or (final.rstrip("; ") or "-")),

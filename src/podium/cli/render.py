@@ -306,7 +306,7 @@ def print_submissions(
             str(sub["id"]),
             inert(sub["team"]),
             inert(sub["stage"]),
-            str(sub["attempt"]),
+            str(sub["attempt"] or "-"),  # none: cancelled
             inert(_status(sub, flagged)),
             sub["sha256"][:8],
             str(last["id"]) if last else "-",

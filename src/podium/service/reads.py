@@ -125,8 +125,8 @@ class SubmissionInfo:
     def latest_run(self) -> RunInfo | None:
         """Its latest evaluation (the one scored): a photo finish's remeasure runs after it
         only time it again."""
-        evaluations = [r for r in self.runs if r.kind == "evaluation"]
-        return (evaluations or list(self.runs) or [None])[-1]
+        evaluations = [r for r in self.runs if r.kind == "evaluation"] or list(self.runs)
+        return evaluations[-1] if evaluations else None
 
 
 @dataclass(frozen=True)

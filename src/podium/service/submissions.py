@@ -32,10 +32,10 @@ class SubmitReceipt:
     submission_id: int
     team: str
     stage: str
-    attempt: int
+    attempt: int | None  # None: a replayed upload's submission, cancelled since
     attempts: int
     sha256: str
-    queue_position: int
+    queue_position: int  # 0: not waiting (a replayed upload's submission may have run)
     member: str | None = None  # who sent it (a personal token)
     replayed: bool = False  # an upload sent again with its key: the submission it made then
 
@@ -142,7 +142,7 @@ class Submissions:
             if sub is None:
                 return None
             attempts = self.c.spec.stage(sub.stage.name).attempts
-            return SubmitReceipt(sub.id, team, sub.stage.name, sub.attempt, attempts, sub.sha256,
+            return SubmitReceipt(sub.id, team, sub.stage.name, sub.number, attempts, sub.sha256,
                                  0, sub.member, replayed=True)  # fmt: skip
 
     def copy_for_final(self, source: SubmissionInfo, stage: str) -> SubmitReceipt:
