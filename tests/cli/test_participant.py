@@ -98,13 +98,21 @@ def test_a_participant_goes_from_check_to_final_choice_at_the_terminal(
     good, bad = tmp_path / "constant", write_submission(home / "bad", BAD_PREDICT)
     me = ("--server", url, "--token", cup.lex)
 
-    checked = podium("check", str(good), "--data", str(tmp_path / "public"), "--runner",
-                     "subprocess", cwd=home)  # fmt: skip
+    lost = said(podium("submissions", ok=False, cwd=home))  # no server named, no folder here
+    assert "add --server URL --token TOKEN" in lost and "podium init" not in lost
+    check = ("--data", str(tmp_path / "public"), "--runner", "subprocess")
+    checked = podium("check", str(good), *check, cwd=home)
     assert "meets the contract" in checked.stdout
+    refused = podium("check", str(bad), *check, ok=False, cwd=home).stdout
+    assert "(labels are strings)" in refused and "\\n" not in refused  # lines, not `\n`
+    assert "podium check` finds" not in refused  # said by `podium check` itself
     for folder in (bad, good, good):
         podium("submit", str(folder), *me, cwd=home)
-    status = said(podium("status", *me, cwd=home))
-    assert "attempts left 0 in evaluation" in status and "queue position 3" in status
+    organize(cup, lambda p: p.evaluation.claim_next())  # #1 runs (its run ends as the server's
+    status = said(podium("status", *me, cwd=home))  # fault when evaluation starts again)
+    assert "attempts left 0 in evaluation" in status and "#1 running" in status
+    assert "#3 queued, queue position 2" in status and "podium cancel 1" not in status
+    assert f"`podium cancel 3 --server {url}` takes it back" in status
 
     # hostile: another team's token cancels nothing of ours; ours cancels only what waits
     other = podium("cancel", "3", "--server", url, "--token", cup.deep, ok=False, cwd=home)
@@ -118,10 +126,10 @@ def test_a_participant_goes_from_check_to_final_choice_at_the_terminal(
 
     listed = said(podium("submissions", *me, cwd=home))
     assert "cancelled" in listed and "times in" in listed
-    failed = said(podium("run", "1", *me, cwd=home))
+    failed = said(podium("run", "2", *me, cwd=home))
     assert "(labels are strings)" in failed and "files:" in failed and "times in" in failed
     assert failed.count("pawsx/en.jsonl:") <= 6  # five examples (and the files line), not all
-    result = json.loads(podium("run", "2", *me, "--json", cwd=home).stdout)
+    result = json.loads(podium("run", "3", *me, "--json", cwd=home).stdout)
     assert result["result"]["place"]["place"] == 1
     assert {"span_f1", "token_accuracy"} <= {s["metric"] for s in result["result"]["scores"]}
     assert result["result"]["timing"]["repeats"] >= 1 and result["fingerprint"]["cores"] >= 1

@@ -50,8 +50,10 @@ def test_cancel_races_a_lease_and_the_evaluator_and_gives_the_attempt_back(
     assert cup.leases.claim(_worker(cup, "gpu-02"), second) is None
     assert cup.evaluation.claim_next() is None  # nothing left for the server's evaluator
     assert cup.submissions.attempts_left("Ada") == {"evaluation": 1}
+    assert cup.submissions.get(second).attempt is None  # its number came back with it
+    assert cup.submissions.get(second).to_dict()["attempt"] is None
     again = cup.submissions.submit(folder, team="Ada")
-    assert again.attempt == 3 and again.attempts == 2  # a new number; the limit unchanged
+    assert again.attempt == 2 and again.attempts == 2  # never "attempt 3 of 2"
     with pytest.raises(RuleError, match="used all 2"):
         _submit(cup, folder)
     [honest] = cup.evaluation.evaluate_pending()  # the next honest one is scored
@@ -60,6 +62,19 @@ def test_cancel_races_a_lease_and_the_evaluator_and_gives_the_attempt_back(
         assert s.get_one(Submission, second).status == "cancelled"
     [(kind, actor, sub)] = [(a.kind, a.actor, a.submission_id) for a in cup.choices.trail("Ada")]
     assert (kind, actor, sub) == ("cancelled", "team Ada", second)
+
+
+def test_a_cancel_moves_the_later_attempts_down(cup: Podium, tmp_path: Path) -> None:
+    folder = write_submission(tmp_path / "sub", CONSTANT_PREDICT)
+    first, second = _submit(cup, folder), _submit(cup, folder)
+    cup.choices.cancel(first, team="Ada", actor="team Ada")
+    assert [(s.id, s.attempt) for s in cup.submissions.find("Ada")] == [(first, None), (second, 1)]
+    assert cup.submissions.queue_position(second) == 1  # the first in line now
+    third = cup.submissions.submit(folder, team="Ada")
+    assert (third.attempt, third.attempts, third.queue_position) == (2, 2, 2)
+    assert cup.evaluation.claim_next() is not None  # the second runs: no place in the queue
+    assert cup.submissions.queue_position(second) is None
+    assert cup.submissions.queue_position(third.submission_id) == 1
 
 
 def test_grants_raise_attempts_and_need_a_reason(cup: Podium, tmp_path: Path) -> None:

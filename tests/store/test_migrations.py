@@ -91,3 +91,48 @@ def test_readers_know_the_head_and_the_stored_revision_without_alembic(
         assert head_revision() == head == stored_revision(engine)
     finally:
         engine.dispose()
+
+
+def test_0024_gives_cancelled_attempt_numbers_back(empty_store_url: str) -> None:
+    engine = create_store_engine(empty_store_url)
+    try:
+        command.upgrade(alembic_config(engine), "0020")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO competitions (id, name, root, spec_text, spec_hash, "
+                    "created_at) VALUES (1, 'c', '.', '', '', '2026-01-01')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO stages (id, competition_id, name, position, split, "
+                    "status, revealed) VALUES (1, 1, 's', 0, 'dev', 'open', false)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO teams (id, competition_id, name, created_at) VALUES "
+                    "(1, 1, 'a', '2026-01-01'), (2, 1, 'b', '2026-01-01')"
+                )
+            )
+            for sub_id, team, attempt, status in (
+                (1, 1, 1, "scored"),
+                (2, 1, 2, "cancelled"),
+                (3, 2, 1, "queued"),
+                (4, 1, 3, "queued"),
+                (5, 1, 4, "cancelled"),
+                (6, 1, 5, "queued"),
+            ):
+                conn.execute(text(
+                    "INSERT INTO submissions (id, team_id, stage_id, attempt, sha256, "
+                    "archive_path, status, platform_failures, label, selected_for_final, "
+                    "created_at) VALUES (:id, :team, 1, :attempt, '', '', :status, 0, '', "
+                    "false, '2026-01-01')"), {"id": sub_id, "team": team, "attempt": attempt,
+                                              "status": status})  # fmt: skip
+        upgrade(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, attempt FROM submissions ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [(1, 1), (2, -2), (3, 1), (4, 2), (5, -5), (6, 3)]
+    finally:
+        engine.dispose()

@@ -124,3 +124,15 @@ def test_a_remote_organizer_sees_what_the_terminal_shows_and_a_team_nothing(
     with cup.podium() as podium:
         assert [r.decision for r in podium.reviews.history()] == ["disqualified"]
         assert [r.team for r in podium.results.leaderboard("evaluation").rows] == ["Quick Lex"]
+
+
+def test_a_cancelled_submission_leaves_the_flags(cup: Cup, client: TestClient) -> None:
+    with cup.podium() as podium:  # twins again, still queued
+        ids = []
+        for team in ("Quick Lex", "Deep Percept"):
+            (cup.root / "twin.zip").write_bytes(cup.archive)
+            ids.append(podium.submissions.submit(cup.root / "twin.zip", team=team).submission_id)
+    lex, deep = ids
+    assert client.post(f"/api/submissions/{deep}/cancel", headers=bearer(cup.deep)).is_success
+    flagged = client.get("/api/flags", headers=bearer(cup.organizer)).json()
+    assert [f["submission_id"] for f in flagged] == [lex]  # never run: nothing to decide

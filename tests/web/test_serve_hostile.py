@@ -1,6 +1,7 @@
 """Issue 13's attacks through a live `podium serve` with the bubblewrap sandbox: a link to the
 sealed labels uploaded over the API fails its run, and `kill -9` of the server takes the
-running sandbox with it; a server started again cleans up, and honest uploads still score."""
+running sandbox with it; a server started again cleans up, and honest uploads still score.
+A SIGTERM says what the server waits for; a second one stops the run, queued again."""
 
 from __future__ import annotations
 
@@ -32,13 +33,13 @@ pytestmark = [
 
 
 class Server:
-    def __init__(self, root: Path, log: Path) -> None:
+    def __init__(self, root: Path, log: Path, *options: str) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log.open("a")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "podium", "serve", "-c", str(root), "--port", str(self.port),
-             "--poll", "0.2"],
+             "--poll", "0.2", *options],
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -106,5 +107,38 @@ def test_hostile_uploads_against_a_live_server(tmp_path: Path) -> None:
         sleeper_runs = cup.submissions.get(sleeper).runs
         assert [r.status for r in sleeper_runs] == ["platform_error", "failed"]
         assert not any(cup.competition.layout.work_dir.iterdir())
+    finally:
+        cup.close()
+
+
+def test_a_stop_says_what_it_waits_for_and_queues_the_run_again(tmp_path: Path) -> None:
+    cup: Podium = hostile_cup(tmp_path / "cup")  # the sleeper sleeps until it is stopped
+    token = cup.tokens.create("team", team="Mallory")
+    root = cup.competition.root
+    cup.close()
+    log = tmp_path / "serve.log"
+    server = Server(root, log, "--stop-grace", str(HANG))
+    signalled = False
+    try:
+        sleeper = server.upload(token, write_submission(tmp_path / "sleeper", SLEEPER))
+        wait_until(lambda: len(living_sandbox_processes(root)) >= 2, "the sleeper to run")
+        run = server.submission(token, sleeper)["run_id"]
+        server.proc.send_signal(signal.SIGTERM)
+        signalled = True
+        said = f"waiting up to {HANG:g} s for run {run} to finish"
+        wait_until(lambda: said in log.read_text(), "the stop to say what it waits for")
+        assert "SIGTERM again to stop it now" in log.read_text()
+        assert server.proc.poll() is None  # waiting for the run, as it said
+    finally:  # the second SIGTERM: at once, not after the grace
+        server.stop(signal.SIGTERM if signalled else signal.SIGKILL)
+    assert f"stopped run {run}: queued again" in log.read_text()
+    wait_until(lambda: living_sandbox_processes(root) == [], "the sandbox to die")
+    cup = Podium.open(root)
+    try:
+        sub = cup.submissions.get(sleeper)
+        assert (sub.status, sub.platform_failures, sub.attempt) == ("queued", 0, 1)
+        assert [r.status for r in sub.runs] == ["platform_error"]
+        assert "server stopped" in (sub.runs[0].error or "")
+        assert cup.submissions.attempts_left("Mallory") == {"evaluation": 98}
     finally:
         cup.close()

@@ -31,7 +31,14 @@ from podium.cli.options import (
     shown,
     store_id,
 )
-from podium.cli.participant import ServerOpt, TokenOpt, attempts_app, cancel, status
+from podium.cli.participant import (
+    ServerOpt,
+    TokenOpt,
+    attempts_app,
+    cancel,
+    need_folder,
+    status,
+)
 from podium.cli.people import remove_member
 from podium.cli.questions import questions
 from podium.cli.review import review
@@ -263,6 +270,7 @@ def submit(
     if server is not None:
         _submit_remote(server, token, path, team, json_out)
         return
+    need_folder(competition)
     if team is None:
         fail(PodiumError("--team is required", hint='podium submit PATH --team "Quick Lex"'))
         return
@@ -284,7 +292,8 @@ def _submit_remote(
     from podium.cli.remote import upload_submission
 
     if not token:
-        fail(PodiumError("--server needs --token (or PODIUM_TOKEN)", hint="podium token create"))
+        fail(PodiumError("--server needs --token (or PODIUM_TOKEN)",
+                         hint="your organizer gives you a token"))  # fmt: skip
         return
     r = guard(lambda: upload_submission(server, token, path, team=team, progress=not json_out))
     if json_out:
@@ -294,11 +303,11 @@ def _submit_remote(
     again = (
         " (sent again after a dropped connection: the same attempt)" if r.get("replayed") else ""
     )
+    attempt = f"attempt {r['attempt']} of {r['attempts']}" if r["attempt"] else "cancelled since"
+    waiting = f", queue position {r['queue_position']}" if r["queue_position"] else ""
     console().print(
         f"submission #{r['submission_id']} accepted{again} for {inert(repr(r['team']))}{sender}: "
-        f"attempt {r['attempt']} "
-        f"of {r['attempts']} in stage {inert(repr(r['stage']))}, "
-        f"queue position {r['queue_position']}\n"
+        f"{attempt} in stage {inert(repr(r['stage']))}{waiting}\n"
         f"follow it: {inert(server.rstrip('/'))}/teams/{quote(r['team'], safe='')}"
     )
 
@@ -342,6 +351,7 @@ def leaderboard(
 
         remote_leaderboard(server, token, stage, languages, wide, json_out)
         return
+    need_folder(competition)
 
     def show(podium: "Podium") -> None:
         from podium.cli.render import print_leaderboard
@@ -370,6 +380,7 @@ def submissions(
 
         remote_submissions(server, token, team, json_out)
         return
+    need_folder(competition)
 
     def show(podium: "Podium") -> None:
         from podium.cli.render import print_submissions
@@ -400,6 +411,7 @@ def show_run(
 
         remote_run(server, token, run_id, json_out)
         return
+    need_folder(competition)
 
     def show(podium: "Podium") -> None:
         from podium.cli.participant import show_result
@@ -431,6 +443,7 @@ def final_select(
 
         remote_final_select(server, token, submission)
         return
+    need_folder(competition)
     if team is None:
         fail(PodiumError("--team is required", hint="podium final select --team T --submission N"))
         return

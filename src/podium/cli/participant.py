@@ -35,6 +35,20 @@ attempts_app = typer.Typer(
 )
 
 
+NO_FOLDER_HINT = (
+    "a participant: add --server URL --token TOKEN (both from your organizer; the token may "
+    "be in PODIUM_TOKEN); an organizer: run it in the competition folder or pass -c DIR"
+)
+
+
+def need_folder(root: Path) -> None:
+    """A command with a --server form, run with neither a server nor a competition here: a
+    participant is told of --server, not of `podium init` (an organizer's command)."""
+    if not (root / "competition.toml").is_file() and not root.is_file():
+        fail(PodiumError(f"no competition here ({root.resolve()} has no competition.toml)",
+                         hint=NO_FOLDER_HINT))  # fmt: skip
+
+
 def _call(server: str, token: str | None, method: str, path: str, **params: str | None) -> Any:
     from podium.cli.remote import call
 
@@ -69,20 +83,23 @@ def status(
     if json_out:
         emit_json(page)
         return
-    print_status(page)
+    print_status(page, server)
 
 
-def print_status(page: dict[str, Any]) -> None:
+def print_status(page: dict[str, Any], server: str) -> None:
     from podium.cli.tables import Grid
 
     out = console()
     left = ", ".join(f"{n} in {inert(stage)}" for stage, n in page["attempts_left"].items())
     out.print(f"[bold]{inert(page['team'])}[/]: attempts left {left or '-'}"
               + (f"; open stage {inert(page['current_stage'])}" if page["current_stage"] else ""))  # fmt: skip
-    waiting = [s for s in page["submissions"] if s["queue_position"]]
-    for s in waiting:
-        out.print(f"#{s['id']} {s['status']}, queue position {s['queue_position']} "
-                  f"(podium cancel {s['id']} takes it back while queued)", highlight=False)  # fmt: skip
+    for s in page["submissions"]:
+        if s["status"] == "running":  # under way: nothing to cancel any more
+            out.print(f"#{s['id']} running", highlight=False)
+        elif s["status"] == "queued" and s["queue_position"]:
+            out.print(f"#{s['id']} queued, queue position {s['queue_position']} "
+                      f"(`podium cancel {s['id']} --server {inert(server)}` takes it back)",
+                      highlight=False)  # fmt: skip
     table = Grid("Latest results")
     for col in ("#", "stage", "att.", "status", "overall", "duration"):
         table.column(col, right=col in ("#", "att.", "overall", "duration"), most=14)
@@ -90,7 +107,7 @@ def print_status(page: dict[str, Any]) -> None:
     for s in page["submissions"][:10]:
         final = "final choice; " if s.get("selected_for_final") else ""
         table.add_row(
-            str(s["id"]), inert(s["stage"]), str(s["attempt"]), inert(s["status"]),
+            str(s["id"]), inert(s["stage"]), str(s["attempt"] or "-"), inert(s["status"]),
             "-" if s["overall"] is None else f"{s['overall']:.2f}",
             "-" if s["duration"] is None else f"{s['duration']:.2f} s",
             inert(final + "; ".join(s.get("problems") or []) or (final.rstrip("; ") or "-")),
@@ -185,6 +202,7 @@ def cancel(
     if server is not None:
         done = _call(server, token, "POST", f"/api/submissions/{submission}/cancel")
     else:
+        need_folder(competition)
         with open_podium(competition) as podium:
             team = podium.submissions.get(submission).team
             podium.choices.cancel(submission, team=None, actor="organizer")

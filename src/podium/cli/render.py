@@ -306,7 +306,7 @@ def print_submissions(
             str(sub["id"]),
             inert(sub["team"]),
             inert(sub["stage"]),
-            str(sub["attempt"]),
+            str(sub["attempt"] or "-"),  # none: cancelled
             inert(_status(sub, flagged)),
             sub["sha256"][:8],
             str(last["id"]) if last else "-",
@@ -415,7 +415,9 @@ def print_check(console: Console, report: CheckReport) -> None:
     if result.status == "scored":
         console.print("[green]the submission meets the contract[/]")
     else:
-        console.print(f"[red]contract violation or failure:[/] {inert(result.error or '')}")
+        console.print(
+            f"[red]contract violation or failure:[/] {inert(result.error or '', lines=True)}"
+        )
         if result.log_tail:
             console.print("[bold]log tail[/]")
             console.print(inert(result.log_tail, lines=True))

@@ -85,16 +85,24 @@ def serve(
     max_connections: Annotated[
         int, typer.Option(min=1, help="open connections at most; more are answered 503")
     ] = 200,
+    stop_grace: Annotated[
+        float,
+        typer.Option(
+            min=0, help="seconds a stop waits for the run in progress (then it is queued again)"
+        ),
+    ] = 30.0,
 ) -> None:
     """Serve the website and JSON API (leaderboard, teams, submissions, organizer pages)."""
-    import uvicorn
-
+    from podium.cli.inert import inert
     from podium.web.app import create_app
-    from podium.web.serving import Bounds, server_config
+    from podium.web.serving import Bounds, Serving, server_config
 
     with open_podium(competition):
         pass  # report a broken competition as a clear error before the server starts
     app = guard(lambda: create_app(competition.resolve(), evaluate=evaluate, poll=poll))
+    worker = app.state.worker
+    if worker is not None:
+        worker.grace, worker.say = stop_grace, lambda text: console().print(inert(text))
     console().print(f"podium serving {competition.resolve()} on http://{host}:{port}")
     bounds = Bounds(header_seconds=header_timeout, max_connections=max_connections)
-    uvicorn.Server(server_config(app, host, port, bounds)).run()
+    Serving(server_config(app, host, port, bounds), worker).run()

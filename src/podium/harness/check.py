@@ -17,7 +17,7 @@ from podium.harness.evaluate import EvaluationResult, evaluate, job_for
 from podium.harness.runners import create_runner
 from podium.metrics import mean, task_means
 from podium.submission.archive import read_submission
-from podium.submission.predictions import expected_files
+from podium.submission.predictions import CHECK_LOCALLY, expected_files
 from podium.tasks import Task, TaskRegistry, default_registry
 
 TASKS_FILE = "tasks.json"  # written by `podium data export`: the tasks teams check against
@@ -137,5 +137,7 @@ def check_submission(
             runner=runner,
         )
         result = evaluate(job)
+    if result.error:  # a hint to run what is running now helps nobody
+        result.error = result.error.replace(CHECK_LOCALLY, "")
     metrics = {t: task.default_metric for t, task in tasks.items()}
     return CheckReport(result=result, languages=languages, metrics=metrics)

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from podium.core.errors import InputError, NotFoundError, RuleError
 from podium.service.context import Competition
-from podium.service.submissions import CANCELLED
+from podium.service.submissions import CANCELLED, give_back
 from podium.store.models import AuditEvent, Stage, Submission, Team
 
 MAX_GRANT = 100
@@ -65,6 +65,7 @@ class Choices:
                     f"submission {submission_id} is {sub.status}, not waiting in the queue",
                     hint="only a queued submission can be cancelled (its attempt comes back)",
                 )
+            give_back(s, sub)
             s.add(AuditEvent(competition_id=self.c.id, kind="cancelled", team_id=sub.team_id,
                              stage=sub.stage.name, submission_id=sub.id, actor=actor))  # fmt: skip
 

@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 MAX_PLATFORM_RETRIES = 3
 log = logging.getLogger("podium.evaluation")
 Progress = Callable[[str], None]
+ENDED = ("scored", "failed", "platform_error")  # a run's last word, never written twice
 RunnerFactory = Callable[[str], "Runner"]
 
 
@@ -115,6 +116,7 @@ class Evaluation:
         self._expected: dict[tuple[str, str], list[ExpectedFile]] = {}
         self._held = threading.local()
         self.reference = ReferenceClock(competition)
+        self.current: int | None = None  # the run this evaluator is running now
 
     @property
     def runner(self) -> Runner:
@@ -124,16 +126,20 @@ class Evaluation:
         return self._runner
 
     def evaluate_pending(
-        self, *, progress: Progress | None = None, stage: str | None = None
+        self,
+        *,
+        progress: Progress | None = None,
+        stage: str | None = None,
+        stop: Callable[[], bool] = lambda: False,
     ) -> list[RunOutcome]:
-        """Run queued submissions one at a time, oldest first; none with a broker (workers
-        run them, the server's dispatcher sends them)."""
+        """Run queued submissions one at a time, oldest first, until `stop()` (the server is
+        stopping); none with a broker (workers run them, the server's dispatcher sends them)."""
         outcomes: list[RunOutcome] = []
         if self.c.broker:
             return outcomes
         with self._evaluator_lock():
             self._recover_interrupted()
-            while self._has_queued(stage):
+            while not stop() and self._has_queued(stage):
                 if self.reference.due():
                     self.reference.time(self.runner, self._group_prefix)
                 claimed = self.claim_next(stage)
@@ -407,9 +413,34 @@ class Evaluation:
             run_dir = self.c.layout.run_dir(run_id)
             name = f"{self._group_prefix}run{run_id}"
             job = self._job(archive_path.read_bytes(), split, run_dir, name, repeats)
+            self.current = run_id
             return self.record_result(outcome, evaluate(job, say), inputs_sha)
         except Exception as err:  # ours, never the team's: recorded, and the queue goes on
             return self.record_platform_fault(outcome, err)
+        finally:
+            self.current = None
+
+    def stop_running(self, why: str) -> list[int]:
+        """The server stops: this machine's runs end as the platform's fault, each submission
+        queued again without counting a fault (nobody's but ours), then their sandboxes are
+        killed; the evaluating thread's own record of them is then a no-op."""
+        from podium.harness.evaluate import clean_up_interrupted
+
+        with self.c.sessions.begin() as s:
+            running = self.c.scoped(
+                select(Run)
+                .join(Submission)
+                .join(Stage)
+                .where(Run.status == "running", Run.worker_id.is_(None))
+            )
+            stopped = []
+            for run in s.scalars(running):
+                run.status, run.finished_at, run.error = "platform_error", utcnow(), why
+                if run.kind == "evaluation":
+                    run.submission.status, run.submission.dispatched_at = "queued", None
+                stopped.append(run.id)
+        clean_up_interrupted(self.c.layout.work_dir, self._group_prefix)
+        return stopped
 
     def outcome_of(self, run_id: int) -> Outcome:
         """What is known of a running run, to end it with (a worker's report, a lost lease)."""
@@ -430,6 +461,8 @@ class Evaluation:
         shutil.rmtree(run_dir / "predictions", ignore_errors=True)
         with self.c.sessions.begin() as s:
             run = s.get_one(Run, outcome.run_id)
+            if run.status in ENDED:  # the server stopped it meanwhile: that stands
+                return outcome.ended(run.status, run.error)
             run.status, run.finished_at, run.error = "platform_error", utcnow(), message
             run.log_tail = tail
             if run.kind == "evaluation":
@@ -441,6 +474,8 @@ class Evaluation:
     ) -> RunOutcome:
         with self.c.sessions.begin() as s:
             run = s.get_one(Run, outcome.run_id)
+            if run.status in ENDED:  # the server stopped it meanwhile: that stands
+                return outcome.ended(run.status, run.error)
             run.status, run.finished_at = result.status, utcnow()
             run.error, run.log_tail = result.error, result.log_tail
             run.inputs_sha256, run.harness_seconds = inputs_sha, result.harness_seconds

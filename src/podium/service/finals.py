@@ -212,7 +212,7 @@ class Finals:
                 raise RuleError(f"stage {stage!r} releases code only once closed")
         written = []
         for sub in self.submissions.find():
-            if sub.stage.name != stage:
+            if sub.stage.name != stage or sub.attempt is None:  # None: cancelled, never run
                 continue
             target = out / _safe_name(sub.team) / f"attempt-{sub.attempt}"
             unpack((self.c.root / sub.archive_path).read_bytes(), target)

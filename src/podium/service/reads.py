@@ -105,7 +105,7 @@ class SubmissionInfo:
     id: int
     team: str
     stage: StageState
-    attempt: int
+    attempt: int | None  # None: cancelled (its attempt given back)
     status: str
     label: str
     sha256: str
@@ -121,6 +121,12 @@ class SubmissionInfo:
     def to_dict(self) -> dict[str, Any]:
         """The one record of a submission, for `--json` and the API."""
         return dict(self.record)
+
+    def latest_run(self) -> RunInfo | None:
+        """Its latest evaluation (the one scored): a photo finish's remeasure runs after it
+        only time it again."""
+        evaluations = [r for r in self.runs if r.kind == "evaluation"] or list(self.runs)
+        return evaluations[-1] if evaluations else None
 
 
 @dataclass(frozen=True)
@@ -222,7 +228,7 @@ def submission_info(competition: Competition, row: Submission) -> SubmissionInfo
         id=row.id,
         team=row.team.name,
         stage=stage_state(competition, row.stage),
-        attempt=row.attempt,
+        attempt=row.number,
         status=row.status,
         label=row.label,
         sha256=row.sha256,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -22,7 +22,8 @@ from podium.service.scans import Findings, Scans
 from podium.service.setup import Setup
 from podium.store.models import AuditEvent, Run, Stage, Submission, Team, utcnow
 
-ACTIVE = ("queued", "running")
+QUEUED = "queued"
+ACTIVE = (QUEUED, "running")
 CANCELLED = "cancelled"  # by its team while queued: its attempt is given back
 
 
@@ -31,10 +32,10 @@ class SubmitReceipt:
     submission_id: int
     team: str
     stage: str
-    attempt: int
+    attempt: int | None  # None: a replayed upload's submission, cancelled since
     attempts: int
     sha256: str
-    queue_position: int
+    queue_position: int  # 0: not waiting (a replayed upload's submission may have run)
     member: str | None = None  # who sent it (a personal token)
     replayed: bool = False  # an upload sent again with its key: the submission it made then
 
@@ -78,7 +79,8 @@ class Submissions:
         if self.c.spec.stage(stage_name).split == "final":
             raise RuleError(
                 "teams do not submit to the final stage",
-                hint="the organizer runs it: podium final select / podium final run",
+                hint="the final runs a scored submission of each team again (its best, or the "
+                "one chosen with `podium final select --submission ID`)",
             )
         with self.c.sessions() as s:
             self._admissible(s, team, stage_name)
@@ -140,7 +142,7 @@ class Submissions:
             if sub is None:
                 return None
             attempts = self.c.spec.stage(sub.stage.name).attempts
-            return SubmitReceipt(sub.id, team, sub.stage.name, sub.attempt, attempts, sub.sha256,
+            return SubmitReceipt(sub.id, team, sub.stage.name, sub.number, attempts, sub.sha256,
                                  0, sub.member, replayed=True)  # fmt: skip
 
     def copy_for_final(self, source: SubmissionInfo, stage: str) -> SubmitReceipt:
@@ -161,8 +163,8 @@ class Submissions:
     def _admissible(
         self, s: Session, team: str | None, stage_name: str
     ) -> tuple[Stage, Team | None, int]:
-        """The open stage, the team and its last attempt's number (cancelled ones count
-        there, not against its attempts); RuleError if none is left."""
+        """The open stage, the team and its last attempt's number (a cancelled one gave its
+        number back); RuleError if none is left."""
         stage = self.c.stage_row(s, stage_name)
         spec, now = self.c.spec.stage(stage_name), self.clock()
         if stage.status != "open":
@@ -178,13 +180,21 @@ class Submissions:
             )
         ).all()
         times = [when for when, status, _ in counted if status != CANCELLED]
-        after = max((number for _, _, number in counted), default=0)  # numbers never reused
+        after = max((number for _, _, number in counted), default=0)  # cancelled: < 0
         total, today = granted_in(s, self.c.id, team_row.id, stage_name, now)
         used, attempts = len(times), spec.attempts + total
         if used >= attempts:
+            names = [st.name for st in self.c.spec.stages]
+            later = [st.name for st in self.c.spec.stages[names.index(stage_name) + 1 :]
+                     if st.split != "final"]  # fmt: skip
             raise RuleError(
                 f"team {team!r} has used all {attempts} attempt(s) of stage {stage_name!r}",
-                hint="nothing was stored; the next stage brings new attempts",
+                hint="nothing was stored; "
+                + (
+                    f"stage {later[0]!r} brings new attempts"
+                    if later
+                    else "a queued submission cancelled gives its attempt back"
+                ),
             )
         if spec.max_per_day is not None and _today(times, now) >= spec.max_per_day + today:
             raise RuleError(
@@ -235,11 +245,11 @@ class Submissions:
                     self.scans.record(s, sub, team_row.id, findings)
                 target = self.c.layout.submissions_dir / f"{sub.id}-{sha[:16]}.archive"
                 sub.archive_path = str(target.relative_to(self.c.root))
-                queued = s.scalar(
+                queued = s.scalar(  # its place among those waiting, itself included
                     self.c.scoped(
                         select(func.count(Submission.id))
                         .join(Stage)
-                        .where(Submission.status.in_(ACTIVE))
+                        .where(Submission.status == QUEUED)
                     )
                 )
                 granted, _ = granted_in(s, self.c.id, team_row.id, stage_name, self.clock())
@@ -286,16 +296,16 @@ class Submissions:
             return submissions_in(self.c, s, team)
 
     def queue_position(self, submission_id: int) -> int | None:
-        """1 for the run in progress or next in line; None once it has left the queue."""
+        """1 for the next in line; None once it runs (its status says so) or has ended."""
         with self.c.sessions() as s:
             sub = s.get(Submission, submission_id)
-            if sub is None or sub.stage.competition_id != self.c.id or sub.status not in ACTIVE:
+            if sub is None or sub.stage.competition_id != self.c.id or sub.status != QUEUED:
                 return None
             ahead = s.scalar(
                 self.c.scoped(
                     select(func.count(Submission.id))
                     .join(Stage)
-                    .where(Submission.status.in_(ACTIVE), Submission.id <= submission_id)
+                    .where(Submission.status == QUEUED, Submission.id <= submission_id)
                 )
             )
             return int(ahead or 0)
@@ -341,7 +351,7 @@ class Submissions:
             if finals is not None:
                 raise RuleError(
                     f"the final stage {finals.name!r} has already run: the choice is made",
-                    hint="a choice counts only before `podium final run`",
+                    hint="a choice counts only until the final runs",
                 )
             for other in s.scalars(select(Submission).where(Submission.team_id == team_row.id)):
                 other.selected_for_final = other.id == submission_id
@@ -368,12 +378,13 @@ def submissions_in(c: Competition, s: Session, team: str | None = None) -> list[
 
 
 def queue_in(c: Competition, s: Session) -> dict[int, int]:
-    """Each submission in the queue and its place (1: running or next in line)."""
+    """Each submission waiting in the queue and its place (1: next in line; a running one
+    has none)."""
     active = s.scalars(
         c.scoped(
             select(Submission.id)
             .join(Stage)
-            .where(Submission.status.in_(ACTIVE))
+            .where(Submission.status == QUEUED)
             .order_by(Submission.id)
         )
     )
@@ -394,6 +405,22 @@ def granted_in(
         )
     ).all()
     return sum(n for n, _ in rows), sum(n for n, when in rows if _today([when], now))
+
+
+def give_back(s: Session, sub: Submission) -> None:
+    """A cancelled submission's attempt number is free again: it keeps -id (unique, shown
+    as none) and the team's later attempts of the stage move down, in order (each new number
+    is free by then, so the unique constraint holds row by row on both backends)."""
+    s.execute(update(Submission).where(Submission.id == sub.id).values(attempt=-sub.id))
+    rows = s.execute(
+        select(Submission.id, Submission.attempt)
+        .where(Submission.team_id == sub.team_id, Submission.stage_id == sub.stage_id,
+               Submission.attempt > 0)
+        .order_by(Submission.id)
+    ).all()  # fmt: skip
+    for number, (sub_id, attempt) in enumerate(rows, start=1):
+        if attempt != number:
+            s.execute(update(Submission).where(Submission.id == sub_id).values(attempt=number))
 
 
 def _today(times: list[datetime], now: datetime) -> int:

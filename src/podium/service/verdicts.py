@@ -48,7 +48,8 @@ def verdict(
 
 def _the_run(podium: Podium, sub: SubmissionInfo, run_id: int | None) -> RunInfo | None:
     if run_id is None:
-        return podium.results.run(sub.runs[-1].id) if sub.runs else None
+        latest = sub.latest_run()
+        return podium.results.run(latest.id) if latest is not None else None
     if all(r.id != run_id for r in sub.runs):
         raise NotFoundError(f"no run {run_id} of submission {sub.id}")
     return podium.results.run(run_id)

@@ -142,6 +142,8 @@ class Submission(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id"))
+    # 1, 2, ... among the team's submissions of the stage that count; a cancelled one gives
+    # its number back (it keeps -id, unique, and the later ones move down: 0024)
     attempt: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     archive_path: Mapped[str] = mapped_column(Text)
@@ -171,6 +173,11 @@ class Submission(Base):
     runs: Mapped[list[Run]] = relationship(back_populates="submission", order_by="Run.id")
     reviews: Mapped[list[Review]] = relationship(order_by="Review.id", viewonly=True)
 
+    @property
+    def number(self) -> int | None:
+        """The attempt it is, as teams count them (None: cancelled, its attempt given back)."""
+        return self.attempt if self.attempt > 0 else None
+
     def to_dict(self) -> dict[str, Any]:
         """The one record of a submission (team and stage loaded), for `--json` and the API.
         A disqualification is in it, with its reason (the team is told); flags and a
@@ -185,7 +192,7 @@ class Submission(Base):
             "id": self.id,
             "team": self.team.name,
             "stage": self.stage.name,
-            "attempt": self.attempt,
+            "attempt": self.number,
             "status": self.status,
             "sha256": self.sha256,
             "label": self.label,

@@ -56,12 +56,15 @@ def expected_files(
     return result
 
 
+CHECK_LOCALLY = "; `podium check` finds these locally"  # `podium check` itself leaves it out
+
+
 class _Problems(Problems):
     def raise_if_any(self) -> None:
         if self.total:
             raise PredictionError(
                 self.text("predictions"),
-                hint="see the submission contract in README.md; `podium check` finds these locally",
+                hint="see the submission contract in README.md" + CHECK_LOCALLY,
             )
 
 

@@ -43,7 +43,10 @@ def archive_response(request: Request, who: Principal, submission_id: int) -> Fi
     path = podium.competition.root / sub.archive_path
     with path.open("rb") as handle:
         suffix = archive_suffix(handle.read(4096))
-    name = re.sub(r"[^\w.-]+", "_", f"{sub.team}-attempt-{sub.attempt}") + suffix
+    name = (
+        re.sub(r"[^\w.-]+", "_", f"{sub.team}-attempt-{sub.attempt or f'cancelled-{sub.id}'}")
+        + suffix
+    )
     return FileResponse(path, filename=name, media_type="application/octet-stream")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,12 +22,20 @@ Job = Callable[[Podium], object]
 
 
 class Evaluator:
-    """Wakes on a new submission (or every `poll` seconds) and evaluates what is queued."""
+    """Wakes on a new submission (or every `poll` seconds) and evaluates what is queued.
 
-    def __init__(self, root: Path, *, poll: float = 5.0, step: Job | None = None) -> None:
+    Stopping lets the run in progress finish for `grace` seconds at most (`stop_now`: not at
+    all), then ends it as the platform's fault, its submission queued again: a stop never
+    loses a run nor costs an attempt, and never takes longer than stated."""
+
+    def __init__(
+        self, root: Path, *, poll: float = 5.0, step: Job | None = None, grace: float = 30.0
+    ) -> None:
         self.root = root
         self.poll = poll
-        self.step: Job = step or _evaluate_queue  # with workers: dispatch and reap instead
+        self.grace = grace
+        self.say: Callable[[str], None] = log.warning  # `podium serve` prints instead
+        self.step: Job = step or self._evaluate_queue  # with workers: dispatch and reap instead
         # a dispatcher runs beside the jobs: a photo finish job waits on runs it sends
         self._apart = step is not None
         self._step_wake = threading.Event()
@@ -39,6 +48,8 @@ class Evaluator:
         self.last_error: str | None = None
         self.jobs = _job_control()  # training jobs run beside, held while evaluation runs
         self._jobs_wake = threading.Event()
+        self._now = threading.Event()  # stop without waiting for the run in progress
+        self._podium: Podium | None = None  # the evaluating thread's
 
     def start(self) -> None:
         self._threads = [
@@ -58,8 +69,43 @@ class Evaluator:
         self._step_wake.set()
         self._jobs_wake.set()
         self.jobs.shutdown.set()  # a running job ends with the server, queued again unbilled
+        self._finish_or_interrupt()
         for thread in self._threads:
             thread.join(timeout=30)
+
+    def running(self) -> int | None:
+        """The run this server evaluates now, if any."""
+        podium = self._podium
+        return podium.evaluation.current if podium is not None and self.busy else None
+
+    def stopping_note(self) -> str:
+        """What a stop will do, said when it is asked for."""
+        run = self.running()
+        if run is None:
+            return "stopping"
+        return (f"stopping: waiting up to {self.grace:g} s for run {run} to finish, then it "
+                "is stopped and queued again; Ctrl-C or SIGTERM again to stop it now")  # fmt: skip
+
+    def stop_now(self) -> None:
+        self._now.set()
+
+    def _finish_or_interrupt(self) -> None:
+        deadline = time.monotonic() + self.grace
+        while self.busy and not self._now.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self._now.wait(min(left, 0.2))  # the evaluating thread ends or a signal comes
+        if not self.busy:
+            return
+        podium = Podium.open(self.root)
+        try:
+            why = "the server stopped during this run; it is queued again"
+            stopped = podium.evaluation.stop_running(why)
+        finally:
+            podium.close()
+        if stopped:
+            self.say(f"stopped run {', '.join(map(str, stopped))}: queued again, no attempt used")
 
     def notify(self) -> None:
         self._wake.set()
@@ -73,7 +119,7 @@ class Evaluator:
         self._wake.set()
 
     def _loop(self) -> None:
-        podium = Podium.open(self.root)
+        podium = self._podium = Podium.open(self.root)
         try:
             while not self._stop.is_set():
                 self._wake.wait(self.poll)
@@ -121,6 +167,9 @@ class Evaluator:
         finally:
             podium.close()
 
+    def _evaluate_queue(self, podium: Podium) -> object:
+        return podium.evaluation.evaluate_pending(stop=self._stop.is_set)
+
     def _run_once(self, podium: Podium) -> None:
         with self._lock:
             jobs, self._jobs = self._jobs, []
@@ -146,7 +195,3 @@ def _job_control() -> JobControl:
     from podium.harness.training import JobControl
 
     return JobControl()
-
-
-def _evaluate_queue(podium: Podium) -> object:
-    return podium.evaluation.evaluate_pending()

@@ -12,12 +12,17 @@ it opening (or of the previous response, on a kept-alive one). Bodies are bounde
 from __future__ import annotations
 
 import asyncio
+import sys
 from dataclasses import dataclass
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+if TYPE_CHECKING:
+    from podium.web.evaluator import Evaluator
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class Bounds:
     keep_alive_seconds: float = 5.0  # idle between two requests on one connection
     max_connections: int = 200  # more are answered 503 at once
     max_head_bytes: int = 16 * 1024  # a request line and headers larger than this: 400
+    shutdown_seconds: int = 10  # requests still open when stopping have this long to end
 
 
 class HeaderTimeout(H11Protocol):
@@ -81,6 +87,34 @@ def server_config(app: Any, host: str, port: int, bounds: Bounds = Bounds()) -> 
         timeout_keep_alive=max(1, round(bounds.keep_alive_seconds)),
         limit_concurrency=bounds.max_connections,
         h11_max_incomplete_event_size=bounds.max_head_bytes,
+        timeout_graceful_shutdown=bounds.shutdown_seconds,
         log_level="warning",
         access_log=False,
     )
+
+
+class Serving(uvicorn.Server):
+    """uvicorn's server, saying what a stop waits for: the first SIGTERM or Ctrl-C lets the
+    run in progress finish within the evaluator's grace, a second stops it now (queued
+    again). uvicorn alone would skip the app's shutdown on a second Ctrl-C, leaving the run
+    to the next start's recovery, and say nothing while it waits."""
+
+    def __init__(self, config: uvicorn.Config, worker: Evaluator | None) -> None:
+        super().__init__(config)
+        self.worker = worker
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.worker is None:
+            super().handle_exit(sig, frame)
+        elif not self.should_exit:
+            super().handle_exit(sig, frame)
+            _say(self.worker.stopping_note())
+        else:
+            self.worker.stop_now()
+            _say("stopping now")
+
+
+def _say(text: str) -> None:
+    """One line from a signal handler: no console, no lock a print may hold."""
+    sys.stderr.write(f"podium: {text}\n")
+    sys.stderr.flush()

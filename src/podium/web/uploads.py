@@ -284,12 +284,22 @@ async def accept_upload(
                 stage=stage,
                 label=filename,
                 where=filename,
-                member=who.member if who.team == team_name else None,
+                member=_sender(who, team_name),
                 idempotency_key=key,
             )
         )
     notify()
     return receipt
+
+
+def _sender(who: Principal, team: str) -> str | None:
+    """Who sent it, as the team page and `podium submissions` show: a member (personal
+    token), a team-wide token by its name, or the organizer on the team's behalf."""
+    if who.team != team:
+        return "organizer" if who.is_organizer else None
+    if who.member:
+        return who.member
+    return f"token {who.label}" if who.label else None
 
 
 KEY_HEADER = "Idempotency-Key"

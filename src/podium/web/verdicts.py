@@ -10,10 +10,12 @@ each run's `integrity` (a team's token never has these keys)."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
 
 from podium.rules.access import (
     Administration,
@@ -26,8 +28,18 @@ from podium.rules.access import (
     ensure,
 )
 from podium.service import Podium
+from podium.service.choices import MAX_GRANT, MAX_REASON
 from podium.service.verdicts import verdict
-from podium.web.deps import Id, SignedIn, SignInFirst, Who, page_context, podium_of, signed_in
+from podium.web.deps import (
+    Id,
+    Organizer,
+    SignedIn,
+    SignInFirst,
+    Who,
+    page_context,
+    podium_of,
+    signed_in,
+)
 
 api = APIRouter(prefix="/api", tags=["api"])
 pages = APIRouter(include_in_schema=False)
@@ -55,12 +67,15 @@ def result_view(
     ensure(who, "see", TeamSubmission(sub.team, sub.id, facts))
     hidden = not allowed(who, "see", StageResults(facts))
     record = verdict(podium, sub.id, run_id, hidden=hidden)
+    record["can_see_log"] = False
     if hidden:  # nothing of a hidden stage's runs: their status says how they did
         record.update(status=HIDDEN, runs=[], run=None, problems=[])
     elif record["run"] is not None and not allowed(
         who, "see", RunLog(sub.team, record["run"]["id"], facts)
     ):
         record["run"]["log_tail"] = ""
+    else:
+        record["can_see_log"] = record["run"] is not None
     if allowed(who, "manage", Administration()):  # the canary test, as `podium run --json`
         run = record["run"]
         record["integrity"] = podium.results.run(run["id"]).integrity if run else None
@@ -141,6 +156,26 @@ def choose_final(request: Request, who: SignedIn, submission_id: Id) -> dict[str
     return {"submission_id": submission_id, "team": team, "selected_for_final": True}
 
 
+class GrantBody(BaseModel):
+    stage: str = Field(max_length=100, description="a stage teams submit to")
+    count: int = Field(1, ge=1, le=MAX_GRANT)
+    reason: str = Field(max_length=MAX_REASON, description="why: the team page shows it")
+
+
+@api.post("/teams/{team}/grants", status_code=201)
+def grant(request: Request, who: Organizer, team: str, body: GrantBody) -> dict[str, Any]:
+    """Give a team more attempts in a stage after an incident, with the reason (organizers;
+    in the audit trail, as `podium attempts grant` does)."""
+    return _grant(podium_of(request), who, team, body.stage, body.count, body.reason)
+
+
+def _grant(
+    podium: Podium, who: Principal, team: str, stage: str, count: int, reason: str
+) -> dict[str, Any]:
+    done = podium.choices.grant(team, stage, count, reason, actor=who.display)
+    return {**done.to_dict(), "attempts_left": podium.submissions.attempts_left(team)}
+
+
 def _cancel(podium: Podium, who: Principal, submission_id: int) -> str:
     sub = podium.submissions.get(submission_id)
     ensure(who, "see", TeamSubmission(sub.team, sub.id, sub.stage.facts))
@@ -186,3 +221,17 @@ def cancel_form(request: Request, who: SignedIn, submission_id: Id) -> RedirectR
 def choose_form(request: Request, who: SignedIn, submission_id: Id) -> RedirectResponse:
     _choose(podium_of(request), who, submission_id)
     return RedirectResponse(f"/submissions/{submission_id}", status_code=303)
+
+
+@pages.post("/admin/grants")
+def grant_form(
+    request: Request,
+    who: Organizer,
+    team: Annotated[str, Form(max_length=100)],
+    stage: Annotated[str, Form(max_length=100)],
+    reason: Annotated[str, Form(max_length=MAX_REASON)],
+    count: Annotated[int, Form(ge=1, le=MAX_GRANT)] = 1,
+) -> RedirectResponse:
+    """The admin page's grant form: back to the team's page, where the grant shows."""
+    _grant(podium_of(request), who, team, stage, count, reason)
+    return RedirectResponse(f"/teams/{quote(team, safe='')}#trail", status_code=303)

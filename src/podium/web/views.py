@@ -23,6 +23,7 @@ from podium.service import Podium
 from podium.service.boards import Board
 from podium.service.evaluation import is_retryable
 from podium.service.reads import StageState, SubmissionInfo, TeamResults
+from podium.service.submissions import CANCELLED
 from podium.web.cells import InertWriter
 
 
@@ -127,7 +128,7 @@ def leaderboard_csv(board: Leaderboard) -> str:
 class SubmissionView:
     id: int
     stage: str
-    attempt: int
+    attempt: int | None  # None: cancelled (its attempt came back)
     status: str
     label: str
     created_at: str
@@ -173,7 +174,7 @@ def submission_view(
         can_download=allowed(who, "download", TeamSubmission(sub.team, sub.id, facts)),
     )
     if sub.runs and not hidden:
-        run = sub.runs[-1]
+        run = sub.latest_run() or sub.runs[-1]
         view.run_id, view.run_status, view.error = run.id, run.status, run.error
         view.problems = summary_lines(run.error)
         view.selected_for_final = sub.selected_for_final
@@ -256,7 +257,7 @@ def flagged(podium: Podium) -> list[dict[str, Any]]:
          "attempt": sub.attempt, "status": sub.status, "review": sub.review,
          "flags": flags[sub.id]}
         for sub in reversed(podium.submissions.find())
-        if sub.id in flags
+        if sub.id in flags and sub.status != CANCELLED  # never run: nothing to decide
     ]  # fmt: skip
 
 
