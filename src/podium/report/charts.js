@@ -33,26 +33,43 @@
 
   // Widens the axes until every text label of the plot lies inside its plot area: plotly sizes
   // ranges by the markers alone, so a name next to a point at an edge used to be cut off.
-  // Widening shrinks the scale, which moves labels inward; a few passes settle it.
-  function keepLabelsInside(gd, passes) {
+  // Widening shrinks the scale, which moves labels inward; a few passes settle it, when the
+  // labels can fit at all. Bounded three ways, so that no plot size can hang a page: at most
+  // FIT_PASSES relayouts; no fit when a label is about as large as the plot area (no range
+  // puts it inside); no range wider than FIT_GROWTH times the span the plot was first fitted
+  // with, however often the window is resized. A pass used to widen by overflow over area
+  // (76 px over a 2 px area): on a log axis, with a tick per power of ten, the range reached
+  // 10^2874 in two passes and plotly drew and measured ticks without end (the huddle never
+  // loaded on a phone).
+  var FIT_PASSES = 8, FIT_GROWTH = 3, FIT_GAP = 6;
+
+  function span(range) { return Math.abs(range[1] - range[0]); }
+
+  function keepLabelsInside(gd, passes, limit) {  // limit: the widest spans, set once a plot
     var area = gd.querySelector(".nsewdrag");
     if (!area || passes <= 0) { return Promise.resolve(); }
-    var box = area.getBoundingClientRect(), over = { l: 0, r: 0, t: 0, b: 0 };
+    var box = area.getBoundingClientRect(), over = { l: 0, r: 0, t: 0, b: 0 }, wide = 0, tall = 0;
     Array.prototype.forEach.call(gd.querySelectorAll(".scatterlayer .textpoint text"), function (node) {
       var b = node.getBoundingClientRect();
       if (!b.width && !b.height) { return; }  // a point outside a zoomed range is hidden
+      wide = Math.max(wide, b.width); tall = Math.max(tall, b.height);
       over.l = Math.max(over.l, box.left - b.left); over.r = Math.max(over.r, b.right - box.right);
       over.t = Math.max(over.t, box.top - b.top); over.b = Math.max(over.b, b.bottom - box.bottom);
     });
     if (Math.max(over.l, over.r, over.t, over.b) <= 0) { return Promise.resolve(); }
+    if (wide + 2 * FIT_GAP >= box.width || tall + 2 * FIT_GAP >= box.height) {
+      return Promise.resolve();
+    }
     var x = gd.layout.xaxis.range.slice(), y = gd.layout.yaxis.range.slice();
-    var ux = (x[1] - x[0]) / box.width, uy = (y[1] - y[0]) / box.height, gap = 6;
-    if (over.l > 0) { x[0] -= (over.l + gap) * ux; }
-    if (over.r > 0) { x[1] += (over.r + gap) * ux; }
-    if (over.b > 0) { y[0] -= (over.b + gap) * uy; }
-    if (over.t > 0) { y[1] += (over.t + gap) * uy; }
+    if (!limit.x) { limit.x = FIT_GROWTH * span(x); limit.y = FIT_GROWTH * span(y); }
+    var ux = (x[1] - x[0]) / box.width, uy = (y[1] - y[0]) / box.height;
+    if (over.l > 0) { x[0] -= (over.l + FIT_GAP) * ux; }
+    if (over.r > 0) { x[1] += (over.r + FIT_GAP) * ux; }
+    if (over.b > 0) { y[0] -= (over.b + FIT_GAP) * uy; }
+    if (over.t > 0) { y[1] += (over.t + FIT_GAP) * uy; }
+    if (!(span(x) <= limit.x && span(y) <= limit.y)) { return Promise.resolve(); }  // NaN too
     return Plotly.relayout(gd, { "xaxis.range": x, "yaxis.range": y }).then(function () {
-      return keepLabelsInside(gd, passes - 1);
+      return keepLabelsInside(gd, passes - 1, limit);
     });
   }
 
@@ -61,7 +78,7 @@
   // resizes), and a fit that answered them relayouted again, forever, on narrow screens (the
   // huddle hung below about 540 px). A fit runs at most once per plot size and never twice at once.
   function fitLabels(gd) {
-    var fitted = "", busy = false, timer = null;
+    var fitted = "", busy = false, timer = null, limit = {};
     function size() {
       var area = gd.querySelector(".nsewdrag");
       if (!area) { return ""; }
@@ -71,8 +88,8 @@
     function fit() {
       if (busy || size() === fitted) { return Promise.resolve(); }
       busy = true;
-      return keepLabelsInside(gd, 8).then(function () { fitted = size(); busy = false; },
-        function () { busy = false; });
+      return keepLabelsInside(gd, FIT_PASSES, limit).then(
+        function () { fitted = size(); busy = false; }, function () { busy = false; });
     }
     window.addEventListener("resize", function () {
       clearTimeout(timer);  // after plotly's own resize (responsive: true) has settled

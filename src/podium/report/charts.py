@@ -66,6 +66,7 @@ def chart_data(board: Leaderboard, runs: Sequence[RunFacts]) -> dict[str, Any]:
         if comparable
         else [],
         "captions": captions(metric, log, comparable),
+        "titles": titles(metric, log),
         "duration_axis": f"{metric_name(metric)} ({unit}) on {board.hardware}",
     }
 
@@ -108,6 +109,18 @@ def captions(metric: str, log: bool, comparable: bool) -> dict[str, str]:
         "history": "Overall score by attempt",
         "duration": f"Test-phase {name}: median, whiskers its interval{scale}",
         "tradeoff": f"Score vs {name}{scale}: up and left is better; {front}",
+    }
+
+
+def titles(metric: str, log: bool) -> dict[str, str]:
+    """Each chart's title on a wall screen: its caption's first words, short enough for a
+    fifth of 1920 px at 22 px (the whole caption is its hover text)."""
+    name = metric_name(metric)
+    scale = " (log)" if log else ""
+    return {
+        "history": "Score by attempt",
+        "duration": f"Test-phase {name}{scale}",
+        "tradeoff": f"Score vs {name}{scale}",
     }
 
 
