@@ -13,7 +13,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from podium.report.durations import duration_text, interval_title, metric_name, unit_of
+from podium.report.durations import (
+    duration_text,
+    figure,
+    interval_title,
+    metric_name,
+    unit_of,
+)
 from podium.rules.leaderboard import Leaderboard, RunFacts, aggregate
 
 History = dict[str, list[tuple[int, float]]]  # team -> (attempt, overall) in run order
@@ -58,6 +64,7 @@ def chart_data(board: Leaderboard, runs: Sequence[RunFacts]) -> dict[str, Any]:
         "repeats": [r.aggregate.repeats for r in rows],
         "duration_text": [duration_text(r.aggregate, metric) for r in rows],
         "duration_title": [interval_title(r.aggregate, metric, confidence) for r in rows],
+        "duration_figure": [figure(r.duration, unit) for r in rows],  # a wall's bare figure
         "hardware": board.hardware,
         "metric": metric,
         "unit": unit,
@@ -68,6 +75,7 @@ def chart_data(board: Leaderboard, runs: Sequence[RunFacts]) -> dict[str, Any]:
         "captions": captions(metric, log, comparable),
         "titles": titles(metric, log),
         "duration_axis": f"{metric_name(metric)} ({unit}) on {board.hardware}",
+        "duration_axis_short": f"{metric_name(metric)} ({unit})",
     }
 
 
