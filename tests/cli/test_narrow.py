@@ -109,6 +109,9 @@ def test_workers_leaderboard_decisions_and_what_if(cup: Cup) -> None:
     assert "published rule vs what-if" in out and "Long Team Name" in out
     out = cup.c("remeasure", "--stage", "evaluation", "--quiet")  # the photo finish
     assert "Decisions" in out and "Long Team Name" in out
+    # narrow: each row's reasons in full under the table, numbered, wrapped at 80 columns
+    out = cup.c("leaderboard", "--stage", "evaluation")
+    assert "(1) " in out and "(performance " in out and "Decisions" in out
 
 
 def test_pairing_check_calibrate_and_hall_of_fame(

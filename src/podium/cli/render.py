@@ -149,7 +149,7 @@ def print_leaderboard(
                       *(("-", "-") if wide else ()), "never ranked")  # fmt: skip
     after.print(console)
     for note in footnotes:
-        console.print(inert(note), highlight=False, soft_wrap=True)  # the terminal wraps it whole
+        console.print(inert(note), highlight=False)  # wrapped at words, at the console's width
     if board.aggregate != "mean" or not board.rule.higher_is_better:
         console.print(f"[dim]{board.overall_text}[/]")
     print_decisions(console, board)

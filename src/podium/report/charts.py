@@ -13,7 +13,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from podium.report.durations import duration_text, interval_title, metric_name, unit_of
+from podium.report.durations import (
+    duration_text,
+    figure,
+    interval_title,
+    metric_name,
+    unit_of,
+)
 from podium.rules.leaderboard import Leaderboard, RunFacts, aggregate
 
 History = dict[str, list[tuple[int, float]]]  # team -> (attempt, overall) in run order
@@ -58,6 +64,7 @@ def chart_data(board: Leaderboard, runs: Sequence[RunFacts]) -> dict[str, Any]:
         "repeats": [r.aggregate.repeats for r in rows],
         "duration_text": [duration_text(r.aggregate, metric) for r in rows],
         "duration_title": [interval_title(r.aggregate, metric, confidence) for r in rows],
+        "duration_figure": [figure(r.duration, unit) for r in rows],  # a wall's bare figure
         "hardware": board.hardware,
         "metric": metric,
         "unit": unit,
@@ -66,7 +73,9 @@ def chart_data(board: Leaderboard, runs: Sequence[RunFacts]) -> dict[str, Any]:
         if comparable
         else [],
         "captions": captions(metric, log, comparable),
+        "titles": titles(metric, log),
         "duration_axis": f"{metric_name(metric)} ({unit}) on {board.hardware}",
+        "duration_axis_short": f"{metric_name(metric)} ({unit})",
     }
 
 
@@ -108,6 +117,18 @@ def captions(metric: str, log: bool, comparable: bool) -> dict[str, str]:
         "history": "Overall score by attempt",
         "duration": f"Test-phase {name}: median, whiskers its interval{scale}",
         "tradeoff": f"Score vs {name}{scale}: up and left is better; {front}",
+    }
+
+
+def titles(metric: str, log: bool) -> dict[str, str]:
+    """Each chart's title on a wall screen: its caption's first words, short enough for a
+    fifth of 1920 px at 22 px (the whole caption is its hover text)."""
+    name = metric_name(metric)
+    scale = " (log)" if log else ""
+    return {
+        "history": "Score by attempt",
+        "duration": f"Test-phase {name}{scale}",
+        "tradeoff": f"Score vs {name}{scale}",
     }
 
 
