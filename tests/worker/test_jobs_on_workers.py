@@ -1,0 +1,146 @@
+"""Issue 29 item 5 end to end: training jobs travel on the Celery queue and the leases that
+evaluation uses. A real redis-server, `podium serve` and `podium worker` processes, the
+bubblewrap sandbox and cgroups on the workers. A job that burns a known CPU time is sent with
+`podium job run --hardware local`; its log streams to the server; the worker running it is
+killed with SIGKILL mid-job; another worker runs it again from the start; it is billed once
+(for the attempt that ended), and its output is fetched with `podium job fetch`."""
+
+from __future__ import annotations
+
+import json
+import signal
+import tarfile
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from podium.cli.main import app
+from podium.harness.cgroups import host_hierarchy
+
+from ..conftest import CONSTANT_PREDICT, write_submission
+from ..harness.conftest import hostile_cup, needs_bwrap
+from ..patience import HANG, wait_until
+from ..web.test_serve_hostile import Server
+from .test_workers_e2e import Worker
+
+pytestmark = [
+    needs_bwrap,
+    pytest.mark.skipif(
+        host_hierarchy()[0] is None, reason=f"no writable cgroup hierarchy: {host_hierarchy()[1]}"
+    ),
+]
+BURN_SECONDS = 2.0
+BURN = """
+import os, pathlib, time
+print("started", flush=True)
+while time.process_time() < float(os.environ["BURN"]):
+    pass
+out = pathlib.Path(os.environ["PODIUM_OUTPUT_DIR"])
+(out / "cpu.txt").write_text(repr(time.process_time()))
+print("burnt", flush=True)
+"""
+
+
+def podium_cli(*args: str) -> Any:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    try:
+        return json.loads(result.output)
+    except ValueError:
+        return result.output
+
+
+def test_a_job_whose_worker_dies_runs_again_and_is_billed_once(tmp_path: Path, broker: str) -> None:
+    extra = (
+        f'[workers]\nbroker = "{broker}"\nlease_seconds = 3.0\nheartbeat_seconds = 0.5\n'
+        "[budget]\ncpu_hours = 0.01\n"
+    )
+    cup = hostile_cup(tmp_path / "cup", extra=extra, timeout=30.0)
+    cup.setup.add_team("Ada")
+    token = cup.tokens.create("team", team="Ada")
+    machines = [cup.tokens.create("worker", label=f"w{i}") for i in (1, 2)]
+    root = cup.competition.root
+    cup.close()
+    folder = tmp_path / "trainer"
+    folder.mkdir()
+    (folder / "podium.toml").write_text(f'[job]\ncommand = "BURN={BURN_SECONDS} python train.py"\n')
+    (folder / "train.py").write_text(textwrap.dedent(BURN))
+    server = Server(root, tmp_path / "serve.log")
+    auth = ["--server", server.url, "--token", token]
+    first = Worker(server, machines[0], tmp_path / "cache1")
+    fleet = [first]
+    try:
+        sent = podium_cli("job", "run", str(folder), *auth, "--hardware", "local", "--json")
+        job_id = int(sent["job"])
+        log = root / "artifacts" / "jobs" / str(job_id) / "log.txt"
+
+        def job(which: int) -> dict[str, Any]:
+            (row,) = [j for j in podium_cli("job", "list", *auth, "--json") if j["id"] == which]
+            return dict(row)
+
+        # the log streams to the server while the job runs on the worker
+        wait_until(lambda: log.is_file() and "started" in log.read_text(), "the job's log",
+                   proc=first.proc, log=first.log_path)  # fmt: skip
+        assert job(job_id)["status"] == "running"
+        first.stop(signal.SIGKILL)  # the machine dies mid-job
+        second = Worker(server, machines[1], tmp_path / "cache2")
+        fleet.append(second)
+        ended = wait_until(lambda: job(job_id)["status"] not in ("queued", "running") and job(job_id),
+                           "the job to run again and end", proc=second.proc,
+                           log=second.log_path)  # fmt: skip
+        assert ended["status"] == "done", ended
+        shown = podium_cli("job", "logs", str(job_id), *auth, "--follow")
+        assert shown.count("started") == 2 and shown.count("burnt") == 1, shown
+        assert "worker was lost" in shown
+        target = tmp_path / "out.tar.gz"
+        podium_cli("job", "fetch", str(job_id), *auth, "--to", str(target))
+        with tarfile.open(target) as tar:
+            member = tar.extractfile("./cpu.txt")
+            assert member is not None
+            burnt = float(member.read())
+        billed = float(ended["cpu_seconds"])
+        assert abs(billed - burnt) <= 0.1 * burnt, (billed, burnt)  # the attempt that ended
+        (budget,) = podium_cli("budget", *auth, "--json")
+        assert budget["cpu_hours"]["used"] * 3600 == pytest.approx(billed)  # once
+        print(f"\nburnt {burnt:.3f} CPU s, billed {billed:.3f} CPU s (one of two attempts)")
+        # a late report of the dead attempt changes nothing: its lease is gone
+        late = httpx.post(f"{server.url}/api/worker/jobs/{job_id}/result", timeout=HANG,
+                          headers={"Authorization": f"Bearer {machines[0]}",
+                                   "X-Podium-Lease": "0" * 32},
+                          data={"report": json.dumps({"status": "done", "cpu_seconds": 0.0,
+                                                      "wall_seconds": 1.0})})  # fmt: skip
+        assert late.status_code == 409, late.text
+        assert float(job(job_id)["cpu_seconds"]) == billed
+        # on the one machine left, an evaluation is not queued behind a running job (the
+        # job is held while it runs), and a cancel reaches the job with the next heartbeat
+        (folder / "podium.toml").write_text('[job]\ncommand = "BURN=1e9 python train.py"\n')
+        endless = int(podium_cli("job", "run", str(folder), *auth, "--json")["job"])
+        log = root / "artifacts" / "jobs" / str(endless) / "log.txt"
+        wait_until(lambda: log.is_file() and "started" in log.read_text(), "the endless job")
+        sub = server.upload(token, write_submission(tmp_path / "quick", CONSTANT_PREDICT))
+        wait_until(lambda: server.submission(token, sub)["status"] not in ("queued", "running"),
+                   "the evaluation beside the job", proc=second.proc, log=second.log_path)  # fmt: skip
+        assert server.submission(token, sub)["status"] == "scored"
+        assert job(endless)["status"] == "running"  # the job waited, not the evaluation
+        podium_cli("job", "cancel", str(endless), *auth)
+        wait_until(lambda: job(endless)["status"] == "cancelled", "the cancel to reach the worker")
+        assert 0 < float(job(endless)["cpu_seconds"]) < 36.0
+        # the dead machine comes back: it cleans up what the killed job left (its tmpfs)
+        left = first.cache / "work"
+        assert any(left.iterdir())
+        fleet.append(Worker(server, machines[0], first.cache))
+        wait_until(lambda: not any(left.iterdir()), "the restarted worker to clean up",
+                   proc=fleet[-1].proc, log=fleet[-1].log_path)  # fmt: skip
+        # a team token reaches no worker route
+        for path in ("/api/worker/jobs/claim", f"/api/worker/jobs/{job_id}/heartbeat"):
+            refused = httpx.post(server.url + path, timeout=HANG,
+                                 headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+            assert refused.status_code in (401, 403), refused.text
+    finally:
+        for worker in fleet:
+            worker.stop()
+        server.stop()
