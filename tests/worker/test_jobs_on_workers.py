@@ -33,10 +33,14 @@ pytestmark = [
         host_hierarchy()[0] is None, reason=f"no writable cgroup hierarchy: {host_hierarchy()[1]}"
     ),
 ]
-BURN_SECONDS = 2.0
-BURN = """
+BURN_SECONDS = 3.0
+LOST_AT_LEAST = 1.0  # CPU seconds the first attempt burns before its machine is killed
+BURN = f"""
 import os, pathlib, time
 print("started", flush=True)
+while time.process_time() < {LOST_AT_LEAST}:
+    pass
+print("one second", flush=True)
 while time.process_time() < float(os.environ["BURN"]):
     pass
 out = pathlib.Path(os.environ["PODIUM_OUTPUT_DIR"])
@@ -78,14 +82,16 @@ def test_a_job_whose_worker_dies_runs_again_and_is_billed_once(tmp_path: Path, b
         job_id = int(sent["job"])
         log = root / "artifacts" / "jobs" / str(job_id) / "log.txt"
 
-        def job(which: int) -> dict[str, Any]:
-            (row,) = [j for j in podium_cli("job", "list", *auth, "--json") if j["id"] == which]
-            return dict(row)
+        def job(which: int) -> dict[str, Any]:  # polled: the API, cheaper than the CLI
+            answer = httpx.get(f"{server.url}/api/jobs/{which}", timeout=HANG,
+                               headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+            return dict(answer.json())
 
         # the log streams to the server while the job runs on the worker
-        wait_until(lambda: log.is_file() and "started" in log.read_text(), "the job's log",
+        wait_until(lambda: log.is_file() and "one second" in log.read_text(), "the job's log",
                    proc=first.proc, log=first.log_path)  # fmt: skip
         assert job(job_id)["status"] == "running"
+        assert [j["id"] for j in podium_cli("job", "list", *auth, "--json")] == [job_id]
         first.stop(signal.SIGKILL)  # the machine dies mid-job
         second = Worker(server, machines[1], tmp_path / "cache2")
         fleet.append(second)
@@ -103,7 +109,10 @@ def test_a_job_whose_worker_dies_runs_again_and_is_billed_once(tmp_path: Path, b
             assert member is not None
             burnt = float(member.read())
         billed = float(ended["cpu_seconds"])
-        assert abs(billed - burnt) <= 0.1 * burnt, (billed, burnt)  # the attempt that ended
+        # billed for the attempt that ended: its cgroup counted the process's own CPU time
+        # and the sandbox's (bwrap, the shell: a few hundredths of a second on a quiet
+        # machine, some tenths on a loaded one); the lost attempt's second or more is not
+        assert burnt - 0.01 <= billed < burnt + LOST_AT_LEAST * 0.6, (billed, burnt)
         (budget,) = podium_cli("budget", *auth, "--json")
         assert budget["cpu_hours"]["used"] * 3600 == pytest.approx(billed)  # once
         print(f"\nburnt {burnt:.3f} CPU s, billed {billed:.3f} CPU s (one of two attempts)")
@@ -126,15 +135,25 @@ def test_a_job_whose_worker_dies_runs_again_and_is_billed_once(tmp_path: Path, b
                    "the evaluation beside the job", proc=second.proc, log=second.log_path)  # fmt: skip
         assert server.submission(token, sub)["status"] == "scored"
         assert job(endless)["status"] == "running"  # the job waited, not the evaluation
+        # the machine is stopped (SIGTERM): it says so at once, the job queues again unbilled
+        second.stop()
+        assert second.proc.returncode == 0
+        stopped = job(endless)
+        assert stopped["status"] == "queued" and stopped["cpu_seconds"] is None, stopped
+        assert "stopped during this job" in stopped["message"]
+        # the dead machine comes back: it cleans up what the killed job left (its tmpfs),
+        # takes the job again, and a cancel reaches it with the next heartbeat
+        left = first.cache / "work"
+        assert [p for p in left.iterdir() if f"-job{job_id}-" in p.name]
+        back = Worker(server, machines[0], first.cache)
+        fleet.append(back)
+        wait_until(lambda: log.read_text().count("started") == 2, "the job on the machine back",
+                   proc=back.proc, log=back.log_path)  # fmt: skip
+        assert not [p for p in left.iterdir() if f"-job{job_id}-" in p.name]  # cleaned up
         podium_cli("job", "cancel", str(endless), *auth)
         wait_until(lambda: job(endless)["status"] == "cancelled", "the cancel to reach the worker")
         assert 0 < float(job(endless)["cpu_seconds"]) < 36.0
-        # the dead machine comes back: it cleans up what the killed job left (its tmpfs)
-        left = first.cache / "work"
-        assert any(left.iterdir())
-        fleet.append(Worker(server, machines[0], first.cache))
-        wait_until(lambda: not any(left.iterdir()), "the restarted worker to clean up",
-                   proc=fleet[-1].proc, log=fleet[-1].log_path)  # fmt: skip
+        assert "worker was lost" in log.read_text()
         # a team token reaches no worker route
         for path in ("/api/worker/jobs/claim", f"/api/worker/jobs/{job_id}/heartbeat"):
             refused = httpx.post(server.url + path, timeout=HANG,

@@ -234,7 +234,7 @@ class JobLeases:
         if path.is_file() and path.stat().st_size:
             with path.open("ab") as out:
                 out.write(
-                    b"\n--- podium: the job's worker was lost; it runs again from the start ---\n"
+                    b"\n--- podium: the job's worker was lost or stopped; it runs again from the start ---\n"
                 )
         else:
             path.write_bytes(b"")
