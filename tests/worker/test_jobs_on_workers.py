@@ -34,19 +34,25 @@ pytestmark = [
     ),
 ]
 BURN_SECONDS = 3.0
-LOST_AT_LEAST = 1.0  # CPU seconds the first attempt burns before its machine is killed
+LOST_AT_LEAST = 1.5  # CPU seconds the first attempt burns before its machine is killed
 BURN = f"""
-import os, pathlib, time
+import os, pathlib, sys, time
+sys.stdout.buffer.write(b"a NUL \\x00 and a bad byte \\xff stream too\\n")
 print("started", flush=True)
 while time.process_time() < {LOST_AT_LEAST}:
     pass
-print("one second", flush=True)
+print("halfway", flush=True)
 while time.process_time() < float(os.environ["BURN"]):
     pass
 out = pathlib.Path(os.environ["PODIUM_OUTPUT_DIR"])
 (out / "cpu.txt").write_text(repr(time.process_time()))
 print("burnt", flush=True)
 """
+
+
+def text(log: Path) -> str:
+    """A job's log as the server holds it (the job printed bytes that are not UTF-8)."""
+    return log.read_text(errors="replace") if log.is_file() else ""
 
 
 def podium_cli(*args: str) -> Any:
@@ -88,14 +94,15 @@ def test_a_job_whose_worker_dies_runs_again_and_is_billed_once(tmp_path: Path, b
             return dict(answer.json())
 
         # the log streams to the server while the job runs on the worker
-        wait_until(lambda: log.is_file() and "one second" in log.read_text(), "the job's log",
+        wait_until(lambda: "halfway" in text(log), "the job's log",
                    proc=first.proc, log=first.log_path)  # fmt: skip
         assert job(job_id)["status"] == "running"
         assert [j["id"] for j in podium_cli("job", "list", *auth, "--json")] == [job_id]
         first.stop(signal.SIGKILL)  # the machine dies mid-job
         second = Worker(server, machines[1], tmp_path / "cache2")
         fleet.append(second)
-        ended = wait_until(lambda: job(job_id)["status"] not in ("queued", "running") and job(job_id),
+        ended = wait_until(lambda: job(job_id)["status"] not in ("queued", "running")
+                           and job(job_id),
                            "the job to run again and end", proc=second.proc,
                            log=second.log_path)  # fmt: skip
         assert ended["status"] == "done", ended
@@ -111,8 +118,8 @@ def test_a_job_whose_worker_dies_runs_again_and_is_billed_once(tmp_path: Path, b
         billed = float(ended["cpu_seconds"])
         # billed for the attempt that ended: its cgroup counted the process's own CPU time
         # and the sandbox's (bwrap, the shell: a few hundredths of a second on a quiet
-        # machine, some tenths on a loaded one); the lost attempt's second or more is not
-        assert burnt - 0.01 <= billed < burnt + LOST_AT_LEAST * 0.6, (billed, burnt)
+        # machine, 0.1-0.4 s at a load of 14-25 on 2 cores); not the lost attempt's 1.5 s
+        assert burnt - 0.01 <= billed < burnt + LOST_AT_LEAST * 0.9, (billed, burnt)
         (budget,) = podium_cli("budget", *auth, "--json")
         assert budget["cpu_hours"]["used"] * 3600 == pytest.approx(billed)  # once
         print(f"\nburnt {burnt:.3f} CPU s, billed {billed:.3f} CPU s (one of two attempts)")
@@ -129,10 +136,14 @@ def test_a_job_whose_worker_dies_runs_again_and_is_billed_once(tmp_path: Path, b
         (folder / "podium.toml").write_text('[job]\ncommand = "BURN=1e9 python train.py"\n')
         endless = int(podium_cli("job", "run", str(folder), *auth, "--json")["job"])
         log = root / "artifacts" / "jobs" / str(endless) / "log.txt"
-        wait_until(lambda: log.is_file() and "started" in log.read_text(), "the endless job")
+        wait_until(
+            lambda: "started" in text(log),
+            "the endless job",
+        )
         sub = server.upload(token, write_submission(tmp_path / "quick", CONSTANT_PREDICT))
         wait_until(lambda: server.submission(token, sub)["status"] not in ("queued", "running"),
-                   "the evaluation beside the job", proc=second.proc, log=second.log_path)  # fmt: skip
+                   "the evaluation beside the job",
+                   proc=second.proc, log=second.log_path)  # fmt: skip
         assert server.submission(token, sub)["status"] == "scored"
         assert job(endless)["status"] == "running"  # the job waited, not the evaluation
         # the machine is stopped (SIGTERM): it says so at once, the job queues again unbilled
@@ -147,13 +158,13 @@ def test_a_job_whose_worker_dies_runs_again_and_is_billed_once(tmp_path: Path, b
         assert [p for p in left.iterdir() if f"-job{job_id}-" in p.name]
         back = Worker(server, machines[0], first.cache)
         fleet.append(back)
-        wait_until(lambda: log.read_text().count("started") == 2, "the job on the machine back",
+        wait_until(lambda: text(log).count("started") == 2, "the job on the machine back",
                    proc=back.proc, log=back.log_path)  # fmt: skip
         assert not [p for p in left.iterdir() if f"-job{job_id}-" in p.name]  # cleaned up
         podium_cli("job", "cancel", str(endless), *auth)
         wait_until(lambda: job(endless)["status"] == "cancelled", "the cancel to reach the worker")
         assert 0 < float(job(endless)["cpu_seconds"]) < 36.0
-        assert "worker was lost" in log.read_text()
+        assert "worker was lost" in text(log)
         # a team token reaches no worker route
         for path in ("/api/worker/jobs/claim", f"/api/worker/jobs/{job_id}/heartbeat"):
             refused = httpx.post(server.url + path, timeout=HANG,

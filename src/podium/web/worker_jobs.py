@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from podium.core.errors import PodiumError, RuleError
@@ -40,7 +41,9 @@ async def job_heartbeat(
     chunk = await request.body()
     leases = podium_of(request).job_leases
     try:
-        answer: dict[str, Any] = leases.renew(who, job_id, lease, offset, chunk)
+        answer: dict[str, Any] = await run_in_threadpool(
+            leases.renew, who, job_id, lease, offset, chunk
+        )
     except RuleError as err:
         raise HTTPException(409, err.message) from None
     return answer
@@ -83,7 +86,9 @@ async def job_result(
                 raise PodiumError("the report is not a JSON object")
             log = _saved(form.get("log"), Path(tmp) / "log.txt")
             artifact = _saved(form.get("artifact"), Path(tmp) / "output.tar.gz")
-            status = podium.job_leases.report(who, job_id, lease, facts, log, artifact)
+            status = await run_in_threadpool(
+                podium.job_leases.report, who, job_id, lease, facts, log, artifact
+            )
         except RuleError as err:
             raise HTTPException(409, err.message) from None
         finally:
