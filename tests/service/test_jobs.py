@@ -14,6 +14,7 @@ import pytest
 from podium.core.digest import sha256_file
 from podium.core.errors import RuleError, SubmissionError
 from podium.harness.training import JobControl
+from podium.rules.access import Principal
 from podium.service import Podium
 from podium.submission.archive import pack_folder
 
@@ -251,3 +252,108 @@ def test_equal_scores_are_ordered_by_training_compute(jobs_podium: Podium, tmp_p
     assert rows["Beta"].training_seconds == 0.0
     assert rows["Beta"].performance_place == 1
     assert any("less training compute" in why for why in rows["Beta"].reasons)
+
+
+def test_jobs_on_workers_are_leased_fairly_and_a_lost_one_is_billed_once(
+    jobs_podium: Podium, tmp_path: Path
+) -> None:
+    """The server's side of jobs on workers (service/job_leases.py); the worker's side runs
+    end to end in tests/worker/test_jobs_on_workers.py."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from podium.core.errors import PodiumError
+    from podium.store.models import TrainingJob, utcnow
+
+    p = jobs_podium
+    leases = p.job_leases
+    w1, w2 = (_worker(p, name) for name in ("w1", "w2"))
+    archive = job_archive(tmp_path, "quick", BURN, "BURN=0.05 python train.py")
+    a1, a2 = (p.jobs.submit("Alpha", archive) for _ in range(2))
+    beta = p.jobs.submit("Beta", archive)
+    assert [j for j, _ in leases.undispatched()] == [a1, a2, beta]
+    first = leases.claim(w1)
+    assert first is not None and first.job_id == a1  # equal use: the oldest
+    second = leases.claim(w2)
+    assert second is not None and second.job_id == beta  # Alpha runs its one already
+    assert leases.claim(w1) is None  # max_concurrent_jobs holds across the machines
+    assert first.cpu_seconds_left == pytest.approx(0.01 * 3600)
+    # the log grows by heartbeats: a repeated chunk is not written twice
+    assert leases.renew(w1, a1, first.lease, 0, b"hello ")["log_offset"] == 6
+    assert leases.renew(w1, a1, first.lease, 0, b"hello ")["log_offset"] == 6
+    assert leases.renew(w1, a1, first.lease, 6, b"world")["log_offset"] == 11
+    for who, lease in ((w2, first.lease), (w1, second.lease)):
+        with pytest.raises(RuleError):
+            leases.renew(who, a1, lease, 11, b"")
+    # w1 dies: its lease expires, the job queues again, nothing billed
+    with p.competition.sessions.begin() as s:
+        s.execute(update(TrainingJob).where(TrainingJob.id == a1)
+                  .values(lease_expires_at=utcnow() - timedelta(seconds=1)))  # fmt: skip
+    assert leases.reap() == [a1]
+    assert p.jobs.get(a1).status == "queued" and p.jobs.get(a1).cpu_seconds is None
+    with pytest.raises(RuleError):
+        leases.report(w1, a1, first.lease, {"status": "done", "cpu_seconds": 9.0,
+                                            "wall_seconds": 9.0}, None, None)  # fmt: skip
+    done = {"status": "done", "cpu_seconds": 1.5, "wall_seconds": 2.0}
+    assert leases.report(w2, beta, second.lease, done, None, None) == "done"
+    with pytest.raises(RuleError):  # billed once: a second report is refused
+        leases.report(w2, beta, second.lease, done, None, None)
+    again = leases.claim(w2)  # the least-used team (Alpha) first, its oldest job
+    assert again is not None and again.job_id == a1 and again.lease != first.lease
+    log = p.jobs.log_path(a1).read_text()
+    assert log.startswith("hello world") and "worker was lost" in log
+    for bad in ({"status": "done", "cpu_seconds": float("nan"), "wall_seconds": 1.0},
+                {"status": "scored", "cpu_seconds": 1.0, "wall_seconds": 1.0},
+                {"status": "done", "cpu_seconds": -1.0, "wall_seconds": 1.0}):  # fmt: skip
+        with pytest.raises(PodiumError):
+            leases.report(w2, a1, again.lease, bad, None, None)
+    assert p.jobs.get(a1).status == "running"  # a bad report changes nothing
+    assert leases.report(w2, a1, again.lease, {**done, "cpu_seconds": 0.5}, None, None) == "done"
+    assert p.jobs.budget("Alpha").cpu_hours.used * 3600 == pytest.approx(0.5)
+    assert p.jobs.budget("Beta").cpu_hours.used * 3600 == pytest.approx(1.5)
+    # an interrupted attempt (the worker stopped) queues again at once, unbilled
+    third = leases.claim(w1)
+    assert third is not None and third.job_id == a2
+    stopped = {"status": "interrupted", "cpu_seconds": 0.3, "wall_seconds": 0.4}
+    assert leases.report(w1, a2, third.lease, stopped, None, None) == "queued"
+    assert p.jobs.get(a2).cpu_seconds is None and p.jobs.budget(
+        "Alpha"
+    ).cpu_hours.used * 3600 == pytest.approx(0.5)
+
+
+def _worker(p: Podium, name: str) -> Principal:
+    from podium.harness.fingerprint import machine_fingerprint
+
+    token = p.tokens.create("worker", label=name)
+    who = p.tokens.authenticate(token)
+    assert who is not None
+    p.workers.hello(who, "local", machine_fingerprint(p.competition.spec_hash))
+    return who
+
+
+def test_a_training_only_label_needs_a_broker_and_never_evaluates(
+    competition_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = competition_dir / "competition.toml"
+    spec.write_text(spec.read_text() + '[jobs]\nhardware = ["a100"]\n')
+    with Podium.open(competition_dir) as p:
+        p.setup.add_team("Alpha", ["Ann"])
+        p.setup.open_stage("evaluation")
+        fine = job_archive(tmp_path, "fine", BURN, "BURN=0 python train.py")
+        with pytest.raises(RuleError, match="hardware 'a100'"):  # no broker: nothing runs it
+            p.jobs.submit("Alpha", fine, hardware="a100")
+        token = p.tokens.create("worker", label="big")
+        who = p.tokens.authenticate(token)
+        assert who is not None
+        with pytest.raises(RuleError, match="not 'h100'"):
+            p.workers.hello(who, "h100", {})
+        p.workers.hello(who, "a100", {})  # a training-only machine says hello
+    monkeypatch.setenv("PODIUM_BROKER", "redis://127.0.0.1:1/0")  # read, never reached here
+    with Podium.open(competition_dir) as p:
+        job_id = p.jobs.submit("Alpha", fine, hardware="a100")
+        assert p.job_leases.undispatched() == [(job_id, "a100")]
+        sub = p.submissions.submit(constant(tmp_path), team="Alpha", stage="evaluation")
+        assert p.leases.claim(who, sub.submission_id) is None  # never an evaluation
+        lease = p.job_leases.claim(who)
+        assert lease is not None and lease.job_id == job_id

@@ -29,7 +29,12 @@ def run(
     folder: Annotated[Path, typer.Argument(help="a folder whose podium.toml has [job] command")],
     server: ServerOpt,
     token: TokenOpt,
-    hardware: Annotated[str | None, typer.Option(help="a hardware label")] = None,
+    hardware: Annotated[
+        str | None,
+        typer.Option(
+            help="a hardware label: the competition's (default), or one of its [jobs] hardware"
+        ),
+    ] = None,
     team: Annotated[str | None, typer.Option(help="organizers: the team")] = None,
     json_out: JsonOpt = False,
 ) -> None:

@@ -411,6 +411,11 @@ class JobsSpec(_Strict):
         default=512, gt=0, description="what a job may leave in its output folder"
     )
     memory_mb: int | None = Field(default=None, gt=0, description="a job's memory limit")
+    hardware: list[str] = Field(
+        default_factory=list,
+        description="labels of `podium worker` machines that run training jobs only (never an "
+        "evaluation), beside the competition's own `hardware`; they need [workers] broker",
+    )
 
 
 class BudgetSpec(_Strict):

@@ -21,12 +21,13 @@ import signal
 import tarfile
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from podium.config.spec import JobsSpec, SandboxSpec
 from podium.harness.confine import Confinement, Limits, confine
 from podium.harness.energy import EnergyMeter
-from podium.harness.evaluate import log_tail
+from podium.harness.evaluate import log_tail, sandbox_limits
 from podium.harness.gpu import nvml_handles
 from podium.harness.runner import ProcessResult, Runner, RunRequest
 from podium.harness.workspace import Workspace, collect_outputs
@@ -78,6 +79,33 @@ class TrainingRequest:
     network: bool = False
     cpu_seconds_left: float | None = None  # None: no CPU budget
     gpus: tuple[int, ...] | None = None
+
+
+def training_request(
+    sandbox: SandboxSpec, jobs: JobsSpec, *, name: str, command: str, folder: Path,
+    public_dir: Path, log_path: Path, artifact_path: Path, workspace: Path,
+    cpu_seconds_left: float | None,
+) -> TrainingRequest:  # fmt: skip
+    """One job under the competition's `[sandbox]` and `[jobs]` (the server and a worker
+    build it alike)."""
+    limits = sandbox_limits(sandbox)
+    if jobs.memory_mb is not None:
+        limits = replace(limits, memory_bytes=jobs.memory_mb * 1024**2)
+    return TrainingRequest(
+        name=name,
+        command=command,
+        folder=folder,
+        public_dir=public_dir,
+        log_path=log_path,
+        artifact_path=artifact_path,
+        workspace=workspace,
+        limits=limits,
+        timeout_seconds=jobs.timeout_seconds,
+        max_log_bytes=sandbox.max_log_bytes,
+        max_artifact_bytes=jobs.max_artifact_mb * 1024**2,
+        network=jobs.network,
+        cpu_seconds_left=cpu_seconds_left,
+    )
 
 
 @dataclass

@@ -17,6 +17,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -134,6 +135,13 @@ class Jobs:
     def artifact_path(self, job_id: int) -> Path:
         return self.folder(job_id) / "output.tar.gz"
 
+    @property
+    def labels(self) -> list[str]:
+        """The hardware labels jobs may queue on: the competition's, and with a broker the
+        `[jobs] hardware` labels of training-only workers."""
+        extra = self.c.spec.jobs.hardware if self.c.broker else []
+        return [self.c.spec.hardware, *(x for x in extra if x != self.c.spec.hardware)]
+
     # -- submit --------------------------------------------------------------------------
     def submit(
         self, team: str, archive: Path, *, hardware: str | None = None, member: str | None = None
@@ -143,10 +151,10 @@ class Jobs:
         from podium.submission.manifest import load_job_command
 
         label = hardware or self.c.spec.hardware
-        if label != self.c.spec.hardware:  # workers do not take training jobs (yet)
+        if label not in self.labels:
             raise RuleError(
                 f"no machine here runs training jobs on hardware {label!r}",
-                hint=f"leave out --hardware: jobs run on the server's own {self.c.spec.hardware!r}",
+                hint=f"use --hardware {' or '.join(map(repr, self.labels))}, or leave it out",
             )
         budget = self.budget(team)
         if budget.spent:
@@ -232,9 +240,11 @@ class Jobs:
         )
 
     # -- the queue -----------------------------------------------------------------------
-    def claim_next(self, hardware: str, *, worker_id: int | None = None) -> int | None:
-        """The next job of this label, fairly (see the module's docstring), marked running;
-        None when no team may start one now."""
+    def claim_next(
+        self, hardware: str, *, worker_id: int | None = None, expires: datetime | None = None
+    ) -> int | None:
+        """The next job of this label, fairly (see the module's docstring), marked running
+        (held by a worker's lease until `expires`); None when no team may start one now."""
         limit = self.c.spec.jobs.max_concurrent_jobs
         with self.c.sessions.begin() as s:
             used = self._used(s)
@@ -259,7 +269,7 @@ class Jobs:
                     update(TrainingJob)
                     .where(TrainingJob.id == job.id, TrainingJob.status == "queued")
                     .values(status="running", started_at=utcnow(), worker_id=worker_id,
-                            lease=secrets.token_hex(16))
+                            lease=secrets.token_hex(16), lease_expires_at=expires)
                 )  # fmt: skip
                 if taken.rowcount == 1:  # type: ignore[attr-defined]
                     return job.id
@@ -289,7 +299,7 @@ class Jobs:
                 update(TrainingJob)
                 .where(TrainingJob.id == job_id, TrainingJob.status == "running")
                 .values(status="queued", worker_id=None, lease=None, message=why,
-                        dispatched_at=None)
+                        dispatched_at=None, lease_expires_at=None)
             )  # fmt: skip
 
     def finish(self, job_id: int, result: TrainingResult) -> bool:
@@ -371,16 +381,11 @@ class Jobs:
             shutil.rmtree(scratch, ignore_errors=True)
 
     def _request(self, job_id: int, folder: Path, command: str, cpu_left: float | None) -> Any:
-        from podium.harness.evaluate import sandbox_limits
-        from podium.harness.training import TrainingRequest
+        from podium.harness.training import training_request
 
-        spec, sandbox = self.c.spec.jobs, self.c.spec.sandbox
-        limits = sandbox_limits(sandbox)
-        if spec.memory_mb is not None:
-            from dataclasses import replace
-
-            limits = replace(limits, memory_bytes=spec.memory_mb * 1024**2)
-        return TrainingRequest(
+        return training_request(
+            self.c.spec.sandbox,
+            self.c.spec.jobs,
             name=f"{self._group_prefix}{job_id}",
             command=command,
             folder=folder,
@@ -388,10 +393,5 @@ class Jobs:
             log_path=self.log_path(job_id),
             artifact_path=self.artifact_path(job_id),
             workspace=self.c.layout.artifacts_dir / "jobwork" / str(job_id),
-            limits=limits,
-            timeout_seconds=spec.timeout_seconds,
-            max_log_bytes=sandbox.max_log_bytes,
-            max_artifact_bytes=spec.max_artifact_mb * 1024**2,
-            network=spec.network,
             cpu_seconds_left=cpu_left,
         )

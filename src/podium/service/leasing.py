@@ -35,6 +35,8 @@ class Leases:
         """The submission's run for this worker, or None when it is not waiting any more
         (scored, running elsewhere: a redelivered or duplicate task is simply dropped)."""
         worker = self.workers.row(who)
+        if worker.hardware != self.c.spec.hardware:  # a training-only machine never evaluates
+            return None
         lease = secrets.token_hex(16)
         expires = utcnow() + timedelta(seconds=self.c.spec.workers.lease_seconds)
         with self.c.sessions.begin() as s:

@@ -18,6 +18,7 @@ from podium.service.environments import Environments
 from podium.service.evaluation import Evaluation, RunnerFactory
 from podium.service.finals import Finals
 from podium.service.huddle import Huddle
+from podium.service.job_leases import JobLeases
 from podium.service.jobs import Jobs
 from podium.service.leasing import Leases
 from podium.service.news import News
@@ -82,6 +83,7 @@ class Podium:
         self.boards = Boards(competition, self.results)
         self.huddle = Huddle(self.boards)
         self.jobs = Jobs(competition)  # training jobs and the budgets they are billed against
+        self.job_leases = JobLeases(competition, self.jobs, self.workers)  # jobs on workers
 
     @classmethod
     def open(

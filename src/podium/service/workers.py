@@ -26,12 +26,13 @@ class Workers:
     def hello(self, who: Principal, hardware: str, fingerprint: Mapping[str, Any]) -> WorkerInfo:
         """A worker starts: it is recorded with its fingerprint; the first of a label sets
         the label's reference, and one that differs is marked (its runs are not compared)."""
-        if hardware != self.c.spec.hardware:
+        if hardware != self.c.spec.hardware and hardware not in self.c.spec.jobs.hardware:
             raise RuleError(
                 f"this competition evaluates on hardware {self.c.spec.hardware!r}, "
-                f"not {hardware!r}",
+                f"not {hardware!r}" + (f" (training jobs also on {', '.join(self.c.spec.jobs.hardware)})"
+                                       if self.c.spec.jobs.hardware else ""),
                 hint=f"start the worker with --hardware {self.c.spec.hardware}",
-            )
+            )  # fmt: skip
         with self.c.sessions.begin() as s:
             worker = s.scalar(self.c.scoped(select(Worker), via=Worker).where(
                 Worker.token_id == who.token_id))  # fmt: skip

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from podium.report.charts import drawing_script, plotly_js
 from podium.service import Podium
-from podium.web import api, jobs, pages, questions, session, verdicts, worker_api
+from podium.web import api, jobs, pages, questions, session, verdicts, worker_api, worker_jobs
 from podium.web.courier import Courier
 from podium.web.deps import token_scope
 from podium.web.dispatch import Dispatcher
@@ -117,6 +117,7 @@ def create_app(
     app.include_router(jobs.router)
     app.include_router(questions.api)
     app.include_router(worker_api.router)
+    app.include_router(worker_jobs.router)
     app.include_router(pages.router)
     app.include_router(questions.pages)
     app.include_router(verdicts.pages)

@@ -148,11 +148,11 @@ class Evaluator:
 
     def _jobs_loop(self) -> None:
         """Training jobs of the server's own label, one at a time, fairly (service/jobs.py);
-        none starts while an evaluation runs."""
+        none starts while an evaluation runs. With workers the dispatcher sends them out."""
         podium = Podium.open(self.root)
         try:
             podium.jobs.recover_interrupted()
-            while not self._stop.is_set():
+            while not self._stop.is_set() and not self._apart:  # with workers: they run jobs
                 self._jobs_wake.wait(self.poll)
                 self._jobs_wake.clear()
                 while not self._stop.is_set() and not self.jobs.paused.is_set():

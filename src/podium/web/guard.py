@@ -21,7 +21,7 @@ from podium.web import session
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_HEADER = "X-CSRF-Token"
-UPLOAD_PATHS = ("/api/submissions",)
+UPLOAD_PATHS = ("/api/submissions", "/api/jobs")
 WORKER_PREFIX = "/api/worker/"  # the only routes a worker token reaches
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -32,6 +32,7 @@ def is_upload(path: str) -> bool:
         path in UPLOAD_PATHS
         or (path.startswith("/teams/") and path.endswith("/submit"))
         or (path.startswith(WORKER_PREFIX + "runs/") and path.endswith("/result"))
+        or (path.startswith(WORKER_PREFIX + "jobs/") and path.endswith("/result"))
     )
 
 

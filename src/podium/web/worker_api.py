@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from podium.core.errors import PodiumError, RuleError
 from podium.rules.access import SealedInputs, ensure
+from podium.service.dispatch import queue_name
 from podium.service.exchange import WorkerReport
 from podium.web.deps import Id, WorkerToken, podium_of
 
@@ -34,7 +35,8 @@ def hello(
     facts = {str(k)[:100]: v for k, v in list(fingerprint.items())[:50]}
     facts["spec_hash"] = podium.competition.spec_hash
     info = podium.workers.hello(who, hardware, facts)
-    return {"worker": info.to_dict(), "queue": podium.dispatch.queue,
+    queue = queue_name(podium.competition.spec.name, info.hardware)  # jobs-only labels too
+    return {"worker": info.to_dict(), "queue": queue,
             "own_queue": podium.dispatch.worker_queue(info.name),
             "broker": podium.competition.broker}  # fmt: skip
 

@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # Celery comes with podium[workers]; a bare install serves wi
 
 TASK = "podium.evaluate"  # args: [submission_id], on the label's queue
 REMEASURE = "podium.remeasure"  # args: [run_id], on one worker's own queue (photo finish)
+TRAIN = "podium.train"  # args: [job_id], on the job's label queue: a wake-up, claimed fairly
 
 
 def make_app(broker: str) -> Celery:
@@ -43,3 +44,9 @@ def send(app: Celery, queue: str, submission_id: int) -> None:
 
 def send_remeasure(app: Celery, queue: str, run_id: int) -> None:
     app.send_task(REMEASURE, args=[run_id], queue=queue, routing_key=queue)
+
+
+def send_job(app: Celery, queue: str, job_id: int) -> None:
+    """Wake a worker of the job's label: it claims the next job fairly (not necessarily
+    this one), so a lost or duplicate wake-up is harmless."""
+    app.send_task(TRAIN, args=[job_id], queue=queue, routing_key=queue)

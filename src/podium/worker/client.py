@@ -93,6 +93,44 @@ class ServerClient:
             raise LeaseLost(_detail(response))
         return _ok(response)
 
+    # -- training jobs -----------------------------------------------------------------
+    def claim_job(self) -> dict[str, Any] | None:
+        """The next training job of this worker's label, or None when none may start."""
+        response = self._send("POST", "/api/worker/jobs/claim")
+        if response.status_code == 409:
+            return None
+        return _ok(response)
+
+    def job_heartbeat(self, job_id: int, lease: str, offset: int, chunk: bytes) -> dict[str, Any]:
+        """Renew a job's lease and send the log's next bytes; the server's answer (whether
+        the team cancelled, which log byte it wants next)."""
+        response = self._send("POST", f"/api/worker/jobs/{job_id}/heartbeat",
+                              params={"offset": offset}, content=chunk,
+                              headers={LEASE_HEADER: lease,
+                                       "Content-Type": "application/octet-stream"})  # fmt: skip
+        if response.status_code == 409:
+            raise LeaseLost(_detail(response))
+        return _ok(response)
+
+    def job_report(
+        self, job_id: int, lease: str, report: dict[str, Any], log: Path, artifact: Path | None
+    ) -> dict[str, Any]:
+        with ExitStack() as stack:
+            files: list[tuple[str, tuple[str, Any, str]]] = []
+            if log.is_file():
+                files.append(
+                    ("log", ("log.txt", stack.enter_context(log.open("rb")), "text/plain"))
+                )
+            if artifact is not None and artifact.is_file():
+                handle = stack.enter_context(artifact.open("rb"))
+                files.append(("artifact", ("output.tar.gz", handle, "application/gzip")))
+            response = self._send("POST", f"/api/worker/jobs/{job_id}/result",
+                                  headers={LEASE_HEADER: lease},
+                                  data={"report": json.dumps(report)}, files=files or None)  # fmt: skip
+        if response.status_code == 409:
+            raise LeaseLost(_detail(response))
+        return _ok(response)
+
     def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         return _ok(self._send(method, path, **kwargs))
 

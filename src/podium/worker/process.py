@@ -1,7 +1,8 @@
 """`podium worker`: take a label's runs from the broker, one at a time, and for each fetch
 the archive and the sealed inputs (cached by sha256), run the same harness as the server
 (sandbox, cgroups, repeats) and report predictions, measurements, log and fingerprint.
-Nothing here ever sees a label: the server scores."""
+Nothing here ever sees a label: the server scores. Training jobs of the label run beside,
+one at a time, held while an evaluation runs (worker/training.py)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ from podium.harness.environments import EnvironmentStore, Recipe
 from podium.harness.evaluate import EvaluationResult, clean_up_interrupted, evaluate, job_for
 from podium.harness.fingerprint import machine_fingerprint
 from podium.harness.runners import create_runner
-from podium.worker.broker import REMEASURE, TASK, make_app
+from podium.worker.broker import REMEASURE, TASK, TRAIN, make_app
 from podium.worker.client import LeaseLost, ServerClient
+from podium.worker.training import Trainer
 
 log = logging.getLogger("podium.worker")
 Say = Callable[[str], None]
@@ -233,6 +235,7 @@ def start_worker(
     for left in clean_up_interrupted(cache.root / "work", cache.prefix):
         say(f"cleaned up after an interrupted run: {left}")
     app = make_app(broker)
+    trainer = Trainer(client, cache.root, cache.prefix, say)  # jobs beside, held by evaluation
 
     def run(lease: dict[str, Any] | None, what: str) -> None:
         if lease is None:
@@ -240,7 +243,8 @@ def start_worker(
             return
         say(f"run {lease['run_id']} of submission {lease['submission_id']}")
         try:
-            answer = evaluate_claimed(client, cache, lease, say)
+            with trainer.control.hold():  # evaluation keeps priority over a training job
+                answer = evaluate_claimed(client, cache, lease, say)
         except LeaseLost as err:  # reaped meanwhile: the server ignores this result
             say(f"run {lease['run_id']}: {err.message}")
             return
@@ -254,6 +258,13 @@ def start_worker(
     def remeasure_task(task: Any, run_id: int) -> None:
         run(claim(task, run_id=int(run_id)), f"re-measurement run {run_id}")
 
+    @app.task(name=TRAIN, acks_late=True, bind=True, max_retries=None)  # type: ignore[untyped-decorator]
+    def train_task(task: Any, job_id: int) -> None:
+        try:
+            trainer.wake()
+        except PodiumError as err:  # the server away, or refusing: it sends the job again
+            say(f"cannot claim a training job: {err.message}")
+
     def claim(task: Any, **which: int) -> dict[str, Any] | None:
         """The server away is no reason to drop a task: it goes back to the broker."""
         try:
@@ -264,11 +275,14 @@ def start_worker(
 
     say(f"worker {worker['name']!r} ({hardware}) consumes {queue} on {_redacted(broker)}")
     node = f"{worker['name']}-{hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]}"
-    app.Worker(
-        queues=[queue, own], pool="solo", concurrency=1, hostname=f"{node}@%h",
-        loglevel="WARNING", without_gossip=True, without_mingle=True, without_heartbeat=True,
-        quiet=True,
-    ).start()  # fmt: skip
+    try:
+        app.Worker(
+            queues=[queue, own], pool="solo", concurrency=1, hostname=f"{node}@%h",
+            loglevel="WARNING", without_gossip=True, without_mingle=True, without_heartbeat=True,
+            quiet=True,
+        ).start()  # fmt: skip
+    finally:  # a running job reports itself interrupted: queued again at once, unbilled
+        trainer.stop(wait=float(hello.get("heartbeat_seconds") or 30.0) + 30.0)
 
 
 def _redacted(url: str) -> str:
