@@ -19,7 +19,7 @@ from podium.rules.leaderboard import BoardSettings, Leaderboard, RunFacts, build
 from podium.rules.ranking import RerankRule
 
 from ..chart_labels import measure
-from ..patience import HANG_MS
+from ..patience import HANG_MS, scaled
 from .test_charts import METRICS, facts
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -77,7 +77,7 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-def draw(browser: Any, tmp: Path, name: str, width: int = 1366) -> Drawn:
+def draw(browser: Any, tmp: Path, name: str, width: int = 1366, within: int = HANG_MS) -> Drawn:
     from playwright.sync_api import expect
 
     runs = tuple(
@@ -91,8 +91,8 @@ def draw(browser: Any, tmp: Path, name: str, width: int = 1366) -> Drawn:
     page = browser.new_page(viewport={"width": width, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
-    page.goto(path.as_uri())
-    expect(page.locator("body")).to_have_attribute("data-charts", "drawn", timeout=HANG_MS)
+    page.goto(path.as_uri(), timeout=within)  # a drawing that hangs holds back the load
+    expect(page.locator("body")).to_have_attribute("data-charts", "drawn", timeout=within)
     assert errors == []
     return Drawn(page, chart_data(board, runs))
 
@@ -171,4 +171,20 @@ def test_the_pareto_front_is_marked_and_joined_fastest_first(browser: Any, tmp_p
     # the same captions as the data, above each chart
     captions = drawn.page.locator("figcaption").all_inner_texts()
     assert captions == [drawn.charts["captions"][c] for c in ("history", "duration", "tradeoff")]
+    drawn.page.close()
+
+
+def test_a_plot_too_small_for_its_labels_is_drawn_all_the_same(
+    browser: Any, tmp_path: Path
+) -> None:
+    """A 200 px page leaves plots narrower than the labels beside their points: no range puts
+    them inside, and the fitting stops (it widened a log axis to 10^2874 and plotly drew
+    ticks without end: a phone's huddle never loaded). Drawn within 5 s on a quiet machine."""
+    drawn = draw(browser, tmp_path, "log", width=200, within=int(1000 * scaled(5.0)))
+    for chart in ("duration", "tradeoff"):
+        ranges = drawn.page.locator(f"[data-chart={chart}]").evaluate(
+            "(gd) => [gd.layout.xaxis.range, gd._fullLayout.xaxis._vals.length]"
+        )
+        (low, high), ticks = ranges
+        assert high - low < 20 and ticks < 40, (chart, ranges)  # decades and ticks, bounded
     drawn.page.close()

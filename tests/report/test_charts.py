@@ -211,6 +211,13 @@ def test_captions_and_axis_titles_name_the_metric_and_its_unit() -> None:
     assert data["captions"]["duration"].startswith("Test-phase wall time: median")
     assert (data["metric"], data["unit"]) == ("wall_time", "s")
     assert data["duration_axis"] == "wall time (s) on ref-cpu"
+    # a wall's: short titles (22 px in a fifth of 1920 px), the bare figure, no hardware
+    assert data["titles"] == {"history": "Score by attempt", "duration": "Test-phase wall time",
+                              "tradeoff": "Score vs wall time"}  # fmt: skip
+    assert data["titles"]["tradeoff"] in data["captions"]["tradeoff"]
+    assert all(len(title) <= 26 for title in chart_data(board(spread(50.0)), ())["titles"].values())
+    assert data["duration_axis_short"] == "wall time (s)"
+    assert [t.split(" ±")[0] for t in data["duration_text"]] == data["duration_figure"]
 
 
 def test_the_library_and_the_drawing_script_ship_with_the_packages() -> None:
