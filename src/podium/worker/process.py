@@ -34,6 +34,7 @@ log = logging.getLogger("podium.worker")
 Say = Callable[[str], None]
 MAX_PREDICTION_FILES = 1000  # the server reads at most 2000 parts of one report
 PART_BYTES = 512  # a multipart part's boundary and headers, with room to spare
+STOP_SECONDS = 60.0  # a stopping worker waits this long for its job to report itself
 
 
 class Cache:
@@ -282,7 +283,7 @@ def start_worker(
             quiet=True,
         ).start()  # fmt: skip
     finally:  # a running job reports itself interrupted: queued again at once, unbilled
-        trainer.stop(wait=float(hello.get("heartbeat_seconds") or 30.0) + 30.0)
+        trainer.stop(wait=STOP_SECONDS)
 
 
 def _redacted(url: str) -> str:
