@@ -317,9 +317,19 @@ def test_jobs_on_workers_are_leased_fairly_and_a_lost_one_is_billed_once(
     assert third is not None and third.job_id == a2
     stopped = {"status": "interrupted", "cpu_seconds": 0.3, "wall_seconds": 0.4}
     assert leases.report(w1, a2, third.lease, stopped, None, None) == "queued"
-    assert p.jobs.get(a2).cpu_seconds is None and p.jobs.budget(
-        "Alpha"
-    ).cpu_hours.used * 3600 == pytest.approx(0.5)
+    assert p.jobs.get(a2).cpu_seconds is None
+    assert p.jobs.budget("Alpha").cpu_hours.used * 3600 == pytest.approx(0.5)
+    # a job the team cancels while its worker is lost ends cancelled, never runs again
+    fourth = leases.claim(w1)
+    assert fourth is not None and fourth.job_id == a2
+    p.jobs.cancel(a2, "Alpha")
+    assert leases.renew(w1, a2, fourth.lease, 0, b"")["cancel"] is True
+    with p.competition.sessions.begin() as s:
+        s.execute(update(TrainingJob).where(TrainingJob.id == a2)
+                  .values(lease_expires_at=utcnow() - timedelta(seconds=1)))  # fmt: skip
+    assert leases.reap() == [a2]
+    assert p.jobs.get(a2).status == "cancelled" and p.jobs.get(a2).cpu_seconds is None
+    assert leases.claim(w1) is None
 
 
 def _worker(p: Podium, name: str) -> Principal:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tarfile
 from pathlib import Path
 
@@ -50,6 +51,7 @@ def test_a_team_runs_follows_and_fetches_a_job(cup: Cup, live: str, tmp_path: Pa
     folder.mkdir()
     (folder / "podium.toml").write_text('[job]\ncommand = "python train.py"\n')
     (folder / "train.py").write_text(TRAIN)
+    (folder / "vocab.bin").write_bytes(os.urandom(100_000))  # over a small body's 64 KiB
     auth = ["--server", server, "--token", job_cup.lex]
     auth_h = {"Authorization": f"Bearer {job_cup.lex}"}
     sent = podium_cli("job", "run", str(folder), *auth, "--json")

@@ -49,6 +49,12 @@ out = pathlib.Path(os.environ["PODIUM_OUTPUT_DIR"])
 print("burnt", flush=True)
 """
 
+LOOK = """
+import json, os, pathlib, sys
+seen = [path for path in sys.argv[1:] if os.path.exists(path)]
+(pathlib.Path(os.environ["PODIUM_OUTPUT_DIR"]) / "seen.json").write_text(json.dumps(seen))
+"""
+
 
 def text(log: Path) -> str:
     """A job's log as the server holds it (the job printed bytes that are not UTF-8)."""
@@ -133,7 +139,12 @@ def test_a_job_whose_worker_dies_runs_again_and_is_billed_once(tmp_path: Path, b
         assert float(job(job_id)["cpu_seconds"]) == billed
         # on the one machine left, an evaluation is not queued behind a running job (the
         # job is held while it runs), and a cancel reaches the job with the next heartbeat
-        (folder / "podium.toml").write_text('[job]\ncommand = "BURN=1e9 python train.py"\n')
+        # (it first looks for the workers' caches, where sealed inputs are kept, and the
+        # server's sealed folder: none is there inside its sandbox)
+        hidden = [str(first.cache), str(second.cache), str(root / "sealed")]
+        (folder / "look.py").write_text(LOOK)
+        command = f"python look.py {' '.join(hidden)} && BURN=1e9 python train.py"
+        (folder / "podium.toml").write_text(f"[job]\ncommand = {json.dumps(command)}\n")
         endless = int(podium_cli("job", "run", str(folder), *auth, "--json")["job"])
         log = root / "artifacts" / "jobs" / str(endless) / "log.txt"
         wait_until(
@@ -164,6 +175,10 @@ def test_a_job_whose_worker_dies_runs_again_and_is_billed_once(tmp_path: Path, b
         podium_cli("job", "cancel", str(endless), *auth)
         wait_until(lambda: job(endless)["status"] == "cancelled", "the cancel to reach the worker")
         assert 0 < float(job(endless)["cpu_seconds"]) < 36.0
+        podium_cli("job", "fetch", str(endless), *auth, "--to", str(tmp_path / "seen.tar.gz"))
+        with tarfile.open(tmp_path / "seen.tar.gz") as tar:  # kept when cancelled too
+            seen = tar.extractfile("./seen.json")
+            assert seen is not None and json.loads(seen.read()) == []
         assert "worker was lost" in text(log)
         # a team token reaches no worker route
         for path in ("/api/worker/jobs/claim", f"/api/worker/jobs/{job_id}/heartbeat"):

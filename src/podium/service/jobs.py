@@ -293,8 +293,17 @@ class Jobs:
             return job.status == "running" and job.message == "cancelling"
 
     def requeue(self, job_id: int, why: str) -> None:
-        """Its runner died: the job runs again from the start, nothing billed for the loss."""
+        """Its runner died: the job runs again from the start, nothing billed for the loss
+        (one the team was cancelling ends cancelled instead, unbilled)."""
+        running = (TrainingJob.id == job_id, TrainingJob.status == "running")
         with self.c.sessions.begin() as s:
+            s.execute(
+                update(TrainingJob)
+                .where(*running, TrainingJob.message == "cancelling")
+                .values(status="cancelled", finished_at=utcnow(), lease=None,
+                        message="cancelled by the team (its runner stopped first: nothing "
+                        "billed)", lease_expires_at=None)
+            )  # fmt: skip
             s.execute(
                 update(TrainingJob)
                 .where(TrainingJob.id == job_id, TrainingJob.status == "running")

@@ -26,13 +26,14 @@ class Workers:
     def hello(self, who: Principal, hardware: str, fingerprint: Mapping[str, Any]) -> WorkerInfo:
         """A worker starts: it is recorded with its fingerprint; the first of a label sets
         the label's reference, and one that differs is marked (its runs are not compared)."""
-        if hardware != self.c.spec.hardware and hardware not in self.c.spec.jobs.hardware:
+        training_only = self.c.spec.jobs.hardware  # labels of machines that run jobs only
+        if hardware != self.c.spec.hardware and hardware not in training_only:
+            also = f" (training jobs also on {', '.join(training_only)})" if training_only else ""
             raise RuleError(
                 f"this competition evaluates on hardware {self.c.spec.hardware!r}, "
-                f"not {hardware!r}" + (f" (training jobs also on {', '.join(self.c.spec.jobs.hardware)})"
-                                       if self.c.spec.jobs.hardware else ""),
+                f"not {hardware!r}{also}",
                 hint=f"start the worker with --hardware {self.c.spec.hardware}",
-            )  # fmt: skip
+            )
         with self.c.sessions.begin() as s:
             worker = s.scalar(self.c.scoped(select(Worker), via=Worker).where(
                 Worker.token_id == who.token_id))  # fmt: skip

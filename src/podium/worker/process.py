@@ -34,6 +34,8 @@ log = logging.getLogger("podium.worker")
 Say = Callable[[str], None]
 MAX_PREDICTION_FILES = 1000  # the server reads at most 2000 parts of one report
 PART_BYTES = 512  # a multipart part's boundary and headers, with room to spare
+STOP_SECONDS = 60.0  # a stopping worker waits this long for its job to report itself
+BUSY_RETRY_SECONDS = 5.0  # a wake-up a busy worker got goes back to the queue this late
 
 
 class Cache:
@@ -261,9 +263,12 @@ def start_worker(
     @app.task(name=TRAIN, acks_late=True, bind=True, max_retries=None)  # type: ignore[untyped-decorator]
     def train_task(task: Any, job_id: int) -> None:
         try:
-            trainer.wake()
+            taken = trainer.wake()
         except PodiumError as err:  # the server away, or refusing: it sends the job again
             say(f"cannot claim a training job: {err.message}")
+            return
+        if not taken:  # busy with one: back to the queue, where an idle machine may take it
+            raise task.retry(countdown=BUSY_RETRY_SECONDS)
 
     def claim(task: Any, **which: int) -> dict[str, Any] | None:
         """The server away is no reason to drop a task: it goes back to the broker."""
@@ -282,7 +287,7 @@ def start_worker(
             quiet=True,
         ).start()  # fmt: skip
     finally:  # a running job reports itself interrupted: queued again at once, unbilled
-        trainer.stop(wait=float(hello.get("heartbeat_seconds") or 30.0) + 30.0)
+        trainer.stop(wait=STOP_SECONDS)
 
 
 def _redacted(url: str) -> str:

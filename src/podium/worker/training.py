@@ -38,12 +38,11 @@ class Trainer:
         self._slot = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def wake(self) -> None:
-        """A job waits on this label: claim the next one and start it, unless one runs here
-        (the server sends the wake-up again when that one ends)."""
+    def wake(self) -> bool:
+        """A job waits on this label: claim the next one and start it; False when one runs
+        here already (the wake-up goes back to the queue, for another machine)."""
         if not self._slot.acquire(blocking=False):
-            self.say("a training job runs here already: the wake-up is left to the server")
-            return
+            return False
         try:
             lease = self.client.claim_job()
         except BaseException:
@@ -52,12 +51,13 @@ class Trainer:
         if lease is None:
             self._slot.release()
             self.say("no training job may start now (taken, or its team runs its limit)")
-            return
+            return True
         self.control.cancelled.clear()
         self._thread = threading.Thread(
             target=self._run, args=(lease,), name="podium-training", daemon=True
         )
         self._thread.start()
+        return True
 
     def stop(self, wait: float) -> None:
         """The worker stops: a running job ends as interrupted (queued again, unbilled)."""
