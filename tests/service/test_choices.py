@@ -69,6 +69,7 @@ def test_a_cancel_moves_the_later_attempts_down(cup: Podium, tmp_path: Path) -> 
     first, second = _submit(cup, folder), _submit(cup, folder)
     cup.choices.cancel(first, team="Ada", actor="team Ada")
     assert [(s.id, s.attempt) for s in cup.submissions.find("Ada")] == [(first, None), (second, 1)]
+    assert [team for team, _ in cup.boards.board("evaluation").attempts] == ["Ada"]  # huddle
     assert cup.submissions.queue_position(second) == 1  # the first in line now
     third = cup.submissions.submit(folder, team="Ada")
     assert (third.attempt, third.attempts, third.queue_position) == (2, 2, 2)

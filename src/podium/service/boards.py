@@ -42,7 +42,7 @@ class Board:
     json: bytes
     runs: tuple[RunFacts, ...]
     finished: Mapping[int, datetime]  # run id -> when it finished (UTC)
-    attempts: tuple[tuple[str, datetime], ...]  # (team, submitted at) of every submission
+    attempts: tuple[tuple[str, datetime], ...]  # (team, submitted at) of each one that counts
     teams: tuple[str, ...]
     timing: Timing
     stages: tuple[StageState, ...]  # every stage as it stood in this snapshot
@@ -147,7 +147,7 @@ class Boards:
                 for team, created in s.execute(
                     select(Team.name, Submission.created_at)
                     .join(Team, Submission.team_id == Team.id)
-                    .where(Submission.stage_id == row.id)
+                    .where(Submission.stage_id == row.id, Submission.status != "cancelled")
                 )
             )
             stages = self._stages(s)
