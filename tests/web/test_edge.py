@@ -243,6 +243,8 @@ def test_connections_slow_to_send_their_headers_are_closed(
         assert kept.recv(1024) == b""  # closed: the next head is not awaited forever
         assert _answer(large).startswith(b"HTTP/1.1 4")  # 400 on h11 and httptools alike
     with httpx.Client(base_url=f"http://{host}:{port}") as honest:
+        for url in NUL_READS[:4]:  # parsed by this server's parser, refused all the same
+            assert honest.get(url).status_code == 400, url
         assert honest.get("/api/stages").status_code == 200
         assert honest.get("/api/stages").status_code == 200  # kept alive, a second request
         honest_upload_is_scored(cup, honest)
