@@ -4,7 +4,7 @@ this process's CPU seconds as JSON.
 
 Written on asyncio streams because a load client must cost little next to the server it
 measures on a 2-core machine: httpx in the bench's own process spent about 2.3 ms of CPU per
-request (this client about 0.35 ms, the server about 0.3 ms), so the 16 clients queued on the
+request (this client about 0.1-0.35 ms, the server about 0.2 ms), so the 16 clients queued on the
 client's event loop and the bench's p99 timed the client, not the server.
 
     python benchmarks/http_load.py URL REQUESTS CONCURRENCY
