@@ -182,16 +182,17 @@ def test_the_final_says_why_it_cannot_run(cup: Cup, client: TestClient) -> None:
     assert client.get("/api/stages").json()[-1]["status"] == "pending"
 
 
-@pytest.fixture
-def bounded(cup: Cup) -> Iterator[tuple[str, int]]:
-    """The real server with podium serve's bounds, a short header timeout."""
+@pytest.fixture(params=["h11", "httptools"])
+def bounded(cup: Cup, request: pytest.FixtureRequest) -> Iterator[tuple[str, int]]:
+    """The real server with podium serve's bounds, a short header timeout, on each parser
+    (httptools: the `fast` extra)."""
     from podium.web.app import create_app
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
-    config = server_config(
-        create_app(cup.root, evaluate=False), "127.0.0.1", 0, Bounds(header_seconds=0.5)
-    )
+    bounds = Bounds(header_seconds=0.5, max_head_bytes=4096)
+    app = create_app(cup.root, evaluate=False)
+    config = server_config(app, "127.0.0.1", 0, bounds, parser=request.param)
     server = _Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
@@ -204,6 +205,25 @@ def bounded(cup: Cup) -> Iterator[tuple[str, int]]:
         listener.close()
 
 
+def _answer(conn: socket.socket) -> bytes:
+    """One whole answer's bytes (head and a body of the length it says), or b"" if closed."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)  # fmt: skip
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
 def test_connections_slow_to_send_their_headers_are_closed(
     cup: Cup, bounded: tuple[str, int]
 ) -> None:
@@ -211,10 +231,20 @@ def test_connections_slow_to_send_their_headers_are_closed(
     silent = socket.create_connection(bounded, timeout=HANG)  # says nothing at all
     slow = socket.create_connection(bounded, timeout=HANG)  # a slowloris: half a head
     slow.sendall(b"GET /api/stages HTTP/1.1\r\nHost: x\r\n")
-    with silent, slow:
+    kept = socket.create_connection(bounded, timeout=HANG)  # honest once, then slow
+    kept.sendall(b"GET /api/stages HTTP/1.1\r\nHost: x\r\n\r\n")
+    large = socket.create_connection(bounded, timeout=HANG)  # a head past max_head_bytes
+    large.sendall(b"GET /api/stages HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 5000)
+    with silent, slow, kept, large:
         assert silent.recv(1024) == b""  # closed by the server, without an answer
         assert slow.recv(1024) == b""
+        assert b"200 OK" in _answer(kept)
+        kept.sendall(b"GET /api/stages HTTP/1.1\r\n")  # the next head, never finished
+        assert kept.recv(1024) == b""  # closed: the next head is not awaited forever
+        assert _answer(large).startswith(b"HTTP/1.1 4")  # 400 on h11 and httptools alike
     with httpx.Client(base_url=f"http://{host}:{port}") as honest:
+        for url in NUL_READS[:4]:  # parsed by this server's parser, refused all the same
+            assert honest.get(url).status_code == 400, url
         assert honest.get("/api/stages").status_code == 200
         assert honest.get("/api/stages").status_code == 200  # kept alive, a second request
         honest_upload_is_scored(cup, honest)

@@ -7,6 +7,8 @@ but it gives a new connection forever to send its headers: one byte a minute kee
 connection whose request line and headers have not all arrived within `header_seconds` of
 it opening (or of the previous response, on a kept-alive one). Bodies are bounded by size
 (`middleware.BodyLimit`); their pace is left to the proxy in front (docs/deployment.md).
+With the `fast` extra the server parses HTTP with httptools under the same bounds
+(`httptools_serving.BoundedHttpTools`).
 """
 
 from __future__ import annotations
@@ -76,14 +78,31 @@ class HeaderTimeout(H11Protocol):
             self.transport.close()
 
 
-def server_config(app: Any, host: str, port: int, bounds: Bounds = Bounds()) -> uvicorn.Config:
+def protocol(bounds: Bounds, parser: str = "auto") -> type[asyncio.Protocol]:
+    """The bounded HTTP/1.1 protocol: httptools (the `fast` extra) when installed and `parser`
+    is "auto" or "httptools", else h11."""
+    base: type[asyncio.Protocol] = HeaderTimeout
+    if parser != "h11":
+        try:
+            from podium.web.httptools_serving import BoundedHttpTools
+        except ModuleNotFoundError as err:
+            if err.name != "httptools" or parser == "httptools":
+                raise
+        else:
+            base = BoundedHttpTools
+    limits = {"header_seconds": bounds.header_seconds, "max_head_bytes": bounds.max_head_bytes}
+    return type(f"Bounded{base.__name__}", (base,), limits)
+
+
+def server_config(
+    app: Any, host: str, port: int, bounds: Bounds = Bounds(), parser: str = "auto"
+) -> uvicorn.Config:
     """The uvicorn configuration of `podium serve` (the tests' live servers use it too)."""
-    protocol = type("BoundedH11", (HeaderTimeout,), {"header_seconds": bounds.header_seconds})
     return uvicorn.Config(
         app,
         host=host,
         port=port,
-        http=protocol,
+        http=protocol(bounds, parser),
         timeout_keep_alive=max(1, round(bounds.keep_alive_seconds)),
         limit_concurrency=bounds.max_connections,
         h11_max_incomplete_event_size=bounds.max_head_bytes,
