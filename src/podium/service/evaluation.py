@@ -352,7 +352,11 @@ class Evaluation:
     def integrity_rule(self) -> IntegrityRule:
         """The canary test's threshold, as [integrity] sets it."""
         rule = self.c.spec.integrity
-        return IntegrityRule(honest_lean=rule.honest_lean, suspect_p=rule.suspect_p)
+        return IntegrityRule(
+            honest_lean=rule.honest_lean,
+            suspect_p=rule.suspect_p,
+            contrast_lean=rule.contrast_lean,
+        )
 
     def expected_files(self, split: str) -> list[ExpectedFile]:
         """The ids every run of a split must predict: read once per sealed inputs."""
