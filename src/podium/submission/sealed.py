@@ -6,7 +6,9 @@ before anything runs. The index keeps, for each sealed text (a pair's texts, a s
 tokens, a declared task's strings), its few smallest shingle hashes (a bottom-k MinHash
 sketch): bounded memory whatever the size of the sealed set. The scan streams the text in
 the archive (`members.py`) through the same shingles; a sealed text counts as present when
-most of its sketch is seen. Exact, normalised, partial and nested copies are all found.
+most of its sketch is seen. Exact, normalised, partial and nested copies are all found. A
+sealed text of fewer than `MIN_WORDS` words is not indexed: an honest model's vocabulary
+holds such texts whole, so a copy of one proves nothing.
 Past `FULL_BYTES` of text, a random quarter of the chunks is hashed: a table of many sealed
 texts is still found (a quarter of them), and a large text archive costs a quarter.
 """
