@@ -1,17 +1,19 @@
-"""Canaries against lookup tables, and what they cost an honest team.
+"""Canaries and contrast canaries against lookup tables, and what they cost an honest team.
 
 Run from the project root: ``python benchmarks/bench_integrity.py [--seeds 20] [--sample DIR]``
 (``--quick``: 2 seeds, a short baseline, no cost; ``--only "baseline kit"`` runs one
 submission's seeds, e.g. to share a long run out). For each seed (the data seed: another
 split, other canaries) it prepares a competition from the shared XTREME sample at the default
-`[integrity]` (canary_share 0.1), trains every shipped honest example (majority, lexicon,
-perceptron and the baseline kit, each seed) on its public data, builds two cheaters from the
-public source files (a full table of the published test sets' answers with exact text keys,
-and half of one), and evaluates them all in the real sandbox through the service. It prints,
-per submission, how many seeds flagged it and the spread of its p-values and gaps.
+`[integrity]` (canary_share 0.1, contrast_share 0.05), trains every shipped honest example
+(majority, lexicon, perceptron and the baseline kit, each seed) on its public data, builds
+three cheaters from the public source files (a full table of the published test sets' answers
+with exact text keys, half of one, and the full table answering an unknown input with its
+nearest entry's answer), and evaluates them all in the real sandbox through the service. It
+prints, per submission, how many seeds flagged it, the spread of its p-values and gaps, and the
+lean of its contrast canaries (the share of discordant ones answered with the original's answer).
 
 Then the cost: the perceptron (the slowest example without torch) timed on the same sealed
-originals with canaries and without (`canary_share = 0`), repeats interleaved; the extra
+originals with canaries and without (both shares 0), repeats interleaved; the extra
 time against the share of extra items (canaries / originals). Medians and spread; the peer is
 the same submission on the same data without canaries, measured in the same run.
 """
@@ -37,7 +39,7 @@ sys.path.insert(0, str(REPO))
 from tests.cheats import lookup_submission  # noqa: E402  (the tests' cheaters)
 
 HONEST = ("majority", "lexicon", "perceptron")
-LABELS = (*HONEST, "baseline kit", "full table", "half table")
+LABELS = (*HONEST, "baseline kit", "full table", "half table", "nearest table")
 SPEC = """
 name = "integrity bench"
 [tasks.xnli]
@@ -50,6 +52,7 @@ seed = {seed}
 max_examples_per_language = {cap}
 [integrity]
 canary_share = {share}
+contrast_share = {contrast}
 [efficiency]
 repeats = {repeats}
 [[stages]]
@@ -62,8 +65,11 @@ attempts = 20
 def competition(
     root: Path, sample: Path, seed: int, cap: int, share: float, repeats: int
 ) -> Podium:
+    """`share` of canaries, and half as many contrast canaries (the defaults' ratio)."""
     root.mkdir(parents=True)
-    spec = SPEC.format(source=sample, seed=seed, cap=cap, share=share, repeats=repeats)
+    spec = SPEC.format(
+        source=sample, seed=seed, cap=cap, share=share, contrast=share / 2, repeats=repeats
+    )
     (root / "competition.toml").write_text(spec)
     podium = Podium.open(root)
     podium.setup.prepare_data()
@@ -117,6 +123,8 @@ def one_seed(work: Path, sample: Path, seed: int, args: argparse.Namespace) -> d
         subs["full table"] = lookup_submission(work / f"full{seed}", sample, langs, key="exact")
     if "half table" in wanted:
         subs["half table"] = lookup_submission(work / f"half{seed}", sample, langs, keep=0.5)
+    if "nearest table" in wanted:
+        subs["nearest table"] = lookup_submission(work / f"near{seed}", sample, langs, nearest=True)
     for label, folder in subs.items():
         podium.submissions.submit(folder, team="Teams", label=label)
     podium.evaluation.evaluate_pending()
@@ -139,11 +147,24 @@ def cost(
             walls[share].append(float(outcome.duration or 0.0))
     manifest = pods[0.1].setup.manifest()
     assert manifest.canaries is not None
-    canaries = sum(c.get("eval", 0) for t in manifest.canaries.counts.values() for c in t.values())
+    canaries = sum(
+        c.get("eval", 0)
+        for counts in (manifest.canaries.counts, manifest.canaries.contrast_counts)
+        for t in counts.values()
+        for c in t.values()
+    )
     originals = sum(c.get("eval", 0) for t in manifest.counts.values() for c in t.values())
     for podium in pods.values():
         podium.close()
     return walls[0.1], walls[0.0], canaries / originals
+
+
+def _lean(v: dict[str, Any]) -> float:
+    """The share of a run's discordant contrast canaries answered with the original's answer
+    (0.5 without any)."""
+    c = v.get("contrast") or {}
+    copied, followed = int(c.get("copied", 0)), int(c.get("followed", 0))
+    return copied / (copied + followed) if copied + followed else 0.5
 
 
 def main() -> None:
@@ -179,14 +200,18 @@ def main() -> None:
                 args.json.write_text(json.dumps({"verdicts": rows}, indent=1))
         costs = None if args.no_cost else cost(work, args.sample, args)
     print(f"\n{'submission':<14} {'seeds':>5} {'suspect':>7} {'canaries':>8} "
-          f"{'gap median':>10} {'gap max':>8} {'p median':>9} {'p max':>9}")  # fmt: skip
+          f"{'gap median':>10} {'gap max':>8} {'p median':>9} {'p max':>9} "
+          f"{'contrast':>8} {'lean med':>8} {'lean max':>8}")  # fmt: skip
     for label, found in rows.items():
         gaps = [float(v.get("gap", 0)) for v in found]
         ps = [float(v.get("p_value", 1)) for v in found]
         flagged = sum(v.get("verdict") == "suspect" for v in found)
         n = statistics.median(int(v.get("canaries", 0)) for v in found)
+        leans = [_lean(v) for v in found]
+        nc = statistics.median(int((v.get("contrast") or {}).get("canaries", 0)) for v in found)
         print(f"{label:<14} {len(found):>5} {flagged:>7} {n:>8.0f} {statistics.median(gaps):>10.3f} "
-              f"{max(gaps):>8.3f} {statistics.median(ps):>9.2g} {max(ps):>9.2g}")  # fmt: skip
+              f"{max(gaps):>8.3f} {statistics.median(ps):>9.2g} {max(ps):>9.2g} "
+              f"{nc:>8.0f} {statistics.median(leans):>8.2f} {max(leans):>8.2f}")  # fmt: skip
     if costs is None:
         if args.json:
             args.json.write_text(json.dumps({"verdicts": rows}, indent=1))

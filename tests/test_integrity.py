@@ -65,3 +65,31 @@ def test_the_plain_python_test_agrees_with_scipy(k: int, n: int, p: float) -> No
     assert binomial_tail(k, n, p) == pytest.approx(expected, rel=1e-9, abs=1e-300)
     if k < n:
         assert clopper_pearson_upper(k, n, 0.99) == pytest.approx(beta.ppf(0.99, k + 1, n - k))
+
+
+def test_contrast_copies_make_a_run_suspect_with_the_rate_held_for_both_tests() -> None:
+    """Contrast canaries answered with the originals' answers: suspect on that test alone,
+    its p-value doubled (two tests at one false-positive rate); either test powerless alone
+    leaves the other's rate whole; a lean of copies an honest model has is clean."""
+    from dataclasses import replace
+
+    preserved = count_pairs([(1.0, 1.0)] * 60 + [(1.0, 0.0)] * 5 + [(0.0, 1.0)] * 5)
+    copies = count_pairs([(1.0, 0.0)] * 60 + [(0.0, 1.0)] * 2 + [(0.0, 0.0)] * 30)
+    record = verdict(replace(preserved, contrast=copies), RULE)
+    contrast_p = binomial_tail(60, 62, RULE.contrast_lean)
+    assert record["verdict"] == "suspect"
+    assert record["p_value"] == pytest.approx(2 * contrast_p)
+    assert record["contrast"] == {
+        "canaries": 92, "copied": 60, "followed": 2, "p_value": pytest.approx(contrast_p),
+    }  # fmt: skip
+    assert record["canary_p_value"] > 0.5 and record["gap"] == 0.0
+    honest = count_pairs([(1.0, 0.0)] * 15 + [(0.0, 1.0)] * 25 + [(0.5, 0.5)] * 30)
+    assert verdict(replace(preserved, contrast=honest), RULE)["verdict"] == "clean"
+    # at the edge: p just under suspect_p is suspect for one test, not when two share it
+    edge = count_pairs([(1.0, 0.0)] * 25)  # 0.75**25 = 7.5e-4
+    assert verdict(edge, RULE)["verdict"] == "suspect"
+    assert verdict(replace(edge, contrast=honest), RULE)["verdict"] == "clean"
+    none = count_pairs([])
+    assert verdict(replace(none, contrast=count_pairs([(1.0, 0.0)] * 3)), RULE)["verdict"] == (
+        "unknown"
+    )

@@ -44,7 +44,7 @@ def test_the_sample_seals_no_translation_or_premise_of_public_data(
     tmp_path: Path, sample_dir: Path
 ) -> None:
     spec = parse_spec(
-        f'name = "g"\n[integrity]\ncanary_share = 0\n[data]\nsource = "{sample_dir}"\n'
+        f'name = "g"\n[integrity]\ncanary_share = 0\ncontrast_share = 0\n[data]\nsource = "{sample_dir}"\n'
         "max_examples_per_language = 400\n"
     )
     examples, label = load_source(spec, tmp_path, default_registry())

@@ -35,6 +35,7 @@ languages = ["en", "de"]
 languages = ["en", "ja"]
 [integrity]
 canary_share = 0
+contrast_share = 0
 [data]
 seed = {seed}
 """
@@ -155,7 +156,7 @@ def test_refuses_to_reseal_and_detects_tampering(tmp_path: Path) -> None:
 
 def test_sample_data_prepares(tmp_path: Path, sample_dir: Path) -> None:
     spec = parse_spec(
-        f'name = "s"\n[integrity]\ncanary_share = 0\n[data]\nsource = "{sample_dir}"\n'
+        f'name = "s"\n[integrity]\ncanary_share = 0\ncontrast_share = 0\n[data]\nsource = "{sample_dir}"\n'
         "max_examples_per_language = 300\n"
     )
     examples, label = load_source(spec, tmp_path, default_registry())
@@ -409,7 +410,7 @@ def test_load_source_resolves_folders_and_explains_missing_ones(tmp_path: Path) 
 
 def test_pairs_with_a_common_premise_stay_in_one_split(tmp_path: Path) -> None:
     spec = parse_spec(
-        'name = "g"\n[tasks.xnli]\nlanguages = ["de"]\n[integrity]\ncanary_share = 0\n'
+        'name = "g"\n[tasks.xnli]\nlanguages = ["de"]\n[integrity]\ncanary_share = 0\ncontrast_share = 0\n'
     )
     labels = ("entailment", "neutral", "contradiction")
     pool = [

@@ -84,7 +84,10 @@ def fingerprint(manifest: Manifest) -> str:
 
 def seal(spec_text: str, base: Path, root: Path) -> Manifest:
     """Splitting alone (tests/data/test_canaries.py pins what canaries add)."""
-    spec, registry = parse_spec(spec_text + "\n[integrity]\ncanary_share = 0\n"), default_registry()
+    spec, registry = (
+        parse_spec(spec_text + "\n[integrity]\ncanary_share = 0\ncontrast_share = 0\n"),
+        default_registry(),
+    )
     source = open_source(spec, base, registry)
     return prepare(
         spec, CompetitionLayout(root), source, source_label=source.label, registry=registry

@@ -37,6 +37,7 @@ source = "{source}"
 max_examples_per_language = 300
 [integrity]
 canary_share = 0.5
+contrast_share = 0.5
 [[stages]]
 name = "evaluation"
 split = "eval"
@@ -67,13 +68,14 @@ def test_lookup_tables_are_suspect_and_honest_runs_clean(cup: Path, tmp_path: Pa
         "exact keys": lookup_submission(tmp_path / "exact", SAMPLE, SLICE, key="exact"),
         "normalised keys": lookup_submission(tmp_path / "normal", SAMPLE, SLICE, key="normal"),
         "half a table": lookup_submission(tmp_path / "half", SAMPLE, SLICE, keep=0.5),
+        "nearest entry": lookup_submission(tmp_path / "near", SAMPLE, SLICE, nearest=True),
     }
     p = Podium.open(cup)
     for name, folder in cheats.items():
         p.submissions.submit(folder, team="Cheat", label=name)
     p.submissions.submit(constant(tmp_path), team="Honest")
     outcomes = p.evaluation.evaluate_pending()
-    assert [o.status for o in outcomes] == ["scored"] * 4, [o.error for o in outcomes]
+    assert [o.status for o in outcomes] == ["scored"] * 5, [o.error for o in outcomes]
     with p.competition.sessions() as s:
         runs = {r.submission.label: r for r in s.scalars(select(Run).order_by(Run.id))}
         verdicts = {label: dict(r.integrity or {}) for label, r in runs.items()}
@@ -82,11 +84,18 @@ def test_lookup_tables_are_suspect_and_honest_runs_clean(cup: Path, tmp_path: Pa
         ]
     p.close()
     for name in cheats:
-        assert verdicts[name]["verdict"] == "suspect", (name, verdicts[name])
-        assert verdicts[name]["p_value"] < 0.001 and verdicts[name]["gap"] > 0.2
+        assert verdicts[name]["verdict"] == "suspect", (name, json.dumps(verdicts[name]))
+        assert verdicts[name]["p_value"] < 0.001
+    # tables answer canaries badly; a nearest-neighbour lookup answers them with their
+    # originals' answers, and only its copies onto contrast canaries give it away
+    assert all(verdicts[name]["gap"] > 0.2 for name in cheats if name != "nearest entry")
+    nearest = verdicts["nearest entry"]
+    assert nearest["gap"] < 0.1 and nearest["canary_p_value"] > 0.001, nearest
+    assert nearest["contrast"]["copied"] > 5 * nearest["contrast"]["followed"], nearest
     honest = verdicts["const"]
     assert honest["verdict"] == "clean" and honest["gap"] == pytest.approx(0, abs=0.05)
-    assert set(honest) == {"verdict", "canaries", "gap", "p_value"}
+    assert set(honest) == {"verdict", "canaries", "gap", "p_value", "canary_p_value", "contrast"}
+    assert honest["contrast"]["p_value"] > 0.05, honest
     assert honest["canaries"] == verdicts["exact keys"]["canaries"] > 50
     # canaries never count: the exact table answers every original, so it scores 100
     assert full_scores and all(v == pytest.approx(100.0) for v in full_scores)

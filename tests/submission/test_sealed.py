@@ -12,10 +12,12 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from podium.submission.members import MAX_DEPTH, SCAN_FLOOR, ScanBudget, scan_limit
-from podium.submission.sealed import SealedIndex, build_index, scan_folder
+from podium.submission.sealed import MIN_WORDS, SealedIndex, build_index, scan_folder
+from podium.submission.shingles import words
 
 
 def _sentences(path: Path) -> list[list[str]]:
@@ -70,6 +72,11 @@ def _write(folder: Path, files: dict[str, bytes]) -> Path:
     return folder
 
 
+def _long(records: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The records long enough to be indexed (a short text proves nothing)."""
+    return [r for r in records if len(words(_text_of(r))) >= MIN_WORDS + 2]
+
+
 def _text_of(record: dict[str, object]) -> str:
     if "tokens" in record:
         return " ".join(record["tokens"])  # type: ignore[arg-type]
@@ -103,7 +110,7 @@ def test_a_normalised_partial_table_in_a_tsv_is_found(tmp_path, sealed) -> None:
 def test_a_table_gzipped_in_a_tar_in_a_zip_is_found(tmp_path, sealed) -> None:
     folder, records = sealed
     index = _index(folder)
-    lines = "\n".join(json.dumps({"k": _text_of(r), "v": "x"}) for r in records[:200])
+    lines = "\n".join(json.dumps({"k": _text_of(r), "v": "x"}) for r in _long(records)[:200])
     tar_bytes = io.BytesIO()
     with tarfile.open(fileobj=tar_bytes, mode="w") as tar:
         payload = gzip.compress(lines.encode())
@@ -176,7 +183,7 @@ def test_an_index_survives_a_round_trip(tmp_path, sealed) -> None:
 def test_nesting_deeper_than_the_scan_goes_is_not_read(tmp_path, sealed) -> None:
     folder, records = sealed
     index = _index(folder)
-    text = b"".join(_text_of(r).encode() + b"\n" for r in records[:100])
+    text = b"".join(_text_of(r).encode() + b"\n" for r in _long(records)[:100])
     shallow, deep = text, text
     for _ in range(MAX_DEPTH):
         shallow = gzip.compress(shallow)
@@ -184,3 +191,40 @@ def test_nesting_deeper_than_the_scan_goes_is_not_read(tmp_path, sealed) -> None
         deep = gzip.compress(deep)
     assert _scan(_write(tmp_path / "deep", {"t.gz": deep}), index)["found"] == 0
     assert _scan(_write(tmp_path / "shallow", {"t.gz": shallow}), index)["found"] >= 90
+
+
+def test_a_vocabulary_holding_short_sealed_texts_whole_is_not_flagged(tmp_path: Path) -> None:
+    """One-token sentences, names and a Hindi phrase are whole words of an honest model's
+    vocabulary: too short to prove a copy. A long sentence copied whole still counts."""
+    hindi = "झुंझुनू लोक सभा निर्वाचन क्षेत्र"
+    short = [[f"Stadtteil{n}verwaltungsgebäude"] for n in range(300)]
+    short += [[*hindi.split(), str(n)] for n in range(100)]
+    long = [f"the {n} quiet river keeps running past the old mill at the edge of town".split()
+            for n in range(50)]  # fmt: skip
+    sentence = hindi + " भारत के राज्य राजस्थान में स्थित एक प्रमुख निर्वाचन क्षेत्र है"
+    long += [[str(n), *sentence.split()] for n in range(20)]  # its words are in the vocabulary
+    folder = tmp_path / "sealed" / "udpos"
+    folder.mkdir(parents=True)
+    (folder / "xx.jsonl").write_text(
+        "".join(json.dumps({"id": f"s{n}", "tokens": t}) + "\n" for n, t in enumerate(short + long))
+    )
+    index = _index(tmp_path / "sealed")
+    assert index.texts == len(long)  # only the long texts are indexed
+    vocabulary = {w: {"NOUN": 1.0} for t in short for w in t} | {"w=" + hindi: 1}
+    vocabulary |= {"w=" + w: 1 for w in sentence.split()}
+    honest = _write(tmp_path / "honest", {"model.json": json.dumps(vocabulary).encode()})
+    assert _scan(honest, index)["found"] == 0
+    table = {" ".join(t): "X" for t in short + long}
+    cheat = _write(
+        tmp_path / "cheat", {"table.json": json.dumps(table, ensure_ascii=False).encode()}
+    )
+    assert _scan(cheat, index)["found"] == len(long)
+
+
+def test_the_threshold_is_a_share_of_the_sealed_set() -> None:
+    def index(texts: int) -> SealedIndex:
+        return SealedIndex(np.zeros(0, np.uint64), np.zeros(0, np.int32), np.ones(texts, np.uint8))
+
+    assert index(100).threshold == 10  # never fewer
+    assert index(11_521).threshold == 116
+    assert index(1_000_000).threshold == 10_000  # an honest model's coincidences grow too

@@ -388,6 +388,22 @@ def _print_canaries(console: Console, manifest: Manifest) -> None:
         console.print(
             f"canaries of {task}: {shown} ({inert(how)}; share {record.share:g})", highlight=False
         )
+    if not record.contrasts:
+        console.print("contrast canaries: none (prepared before podium had them)")
+    for task, how in record.contrasts.items():
+        if how is None:
+            note = record.contrast_notes.get(task, "none")
+            console.print(f"contrast canaries of {task}: {inert(note)}", highlight=False)
+            continue
+        totals: dict[str, int] = {}
+        for counts in record.contrast_counts.get(task, {}).values():
+            for split, n in counts.items():
+                totals[split] = totals.get(split, 0) + n
+        shown = ", ".join(f"{split} {n}" for split, n in totals.items()) or "none made"
+        console.print(
+            f"contrast canaries of {task}: {shown} ({inert(how)}; share {record.contrast_share:g})",
+            highlight=False,
+        )
 
 
 def print_check(console: Console, report: CheckReport) -> None:

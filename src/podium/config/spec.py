@@ -292,6 +292,21 @@ class IntegritySpec(_Strict):
         le=1,
         description="share of each sealed split's items that gets a canary; 0 turns them off",
     )
+    contrast_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="share of each sealed split's items that gets a contrast canary (close to "
+        "its original in text, with an answer the original's is unlikely to be; catches a "
+        "nearest-neighbour lookup); 0 turns them off",
+    )
+    contrast_lean: float = Field(
+        default=0.65,
+        ge=0.5,
+        lt=1,
+        description="the share of a contrast canary's discordant answers an honest model may "
+        "give the original's answer (a lookup gives nearly all)",
+    )
     honest_lean: float = Field(
         default=0.75,
         ge=0.5,
@@ -304,7 +319,8 @@ class IntegritySpec(_Strict):
         default=0.001,
         gt=0,
         lt=0.5,
-        description="a run is suspect when its exact test's p-value is below this",
+        description="a run is suspect when its exact tests' p-value (the smaller of the two, "
+        "times two: the false-positive rate holds for both together) is below this",
     )
 
 

@@ -147,6 +147,11 @@ redispatch_seconds = 600.0   # a queued submission nobody claimed is sent again 
 # sealed beside them and never scored. A run answering the copies worse than their originals
 # (a table of the public test set's answers) is flagged to organizers, never to its team.
 canary_share = 0.1           # 0 turns canaries off
+# Contrast canaries: copies close to their original in text whose answer changes (tokens of
+# another tag; another item's second text). A nearest-neighbour lookup copies the original's
+# answer on them; an honest model follows the change.
+contrast_share = 0.05        # 0 turns contrast canaries off
+contrast_lean = 0.65         # the share of their discordant answers an honest model may copy
 # honest_lean = 0.75         # default 0.75 until `podium calibrate` with the baseline sets
                              # it; a value written here overrides any calibration
 suspect_p = 0.001            # a run is suspect below this p-value (its false-positive rate)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from podium.core.errors import DataError, SpecError
+from podium.data.contrast import Contrast, TagLexicon, make_contrasts
 from podium.data.examples import Example, GenericExample, PairExample, TaggedExample
 from podium.data.grouping import digest
 from podium.data.jsonl import iter_jsonl, json_line
@@ -56,11 +57,19 @@ def canaries_file(labels_dir: Path, task_id: str, lang: str) -> Path:
 
 
 def canary_map(labels_dir: Path, task_id: str, lang: str) -> dict[str, str]:
-    """canary id -> original id (empty when the split has none)."""
+    """canary id -> original id, of every kind (empty when the split has none)."""
+    return {
+        str(rec["id"]): str(rec["original"]) for rec in canary_records(labels_dir, task_id, lang)
+    }
+
+
+def canary_records(labels_dir: Path, task_id: str, lang: str) -> list[dict[str, Any]]:
+    """The map's records: id, original, how it was made; `"kind": "contrast"` for a
+    contrast canary (`data.contrast`), none for a label-preserving one."""
     path = canaries_file(labels_dir, task_id, lang)
     if not path.is_file():
-        return {}
-    return {str(rec["id"]): str(rec["original"]) for _, rec in iter_jsonl(path)}
+        return []
+    return [rec for _, rec in iter_jsonl(path)]
 
 
 def perturbation_of(task: Task) -> str | None:
@@ -90,6 +99,7 @@ class Vocabulary:
     by_tag: dict[str, dict[str, None]] = field(default_factory=dict)
     words: dict[str, None] = field(default_factory=dict)
     kind: type | None = None
+    lexicon: TagLexicon = field(default_factory=TagLexicon)  # for contrast canaries
     _pools: dict[tuple[str, tuple[bool, bool] | None], list[str]] = field(default_factory=dict)
 
     def observe(self, ex: Example, *, public: bool) -> None:
@@ -97,6 +107,7 @@ class Vocabulary:
         if not public:
             return
         if isinstance(ex, TaggedExample) and ex.tags is not None:
+            self.lexicon.observe(ex.tokens, ex.tags)
             for token, tag in zip(ex.tokens, ex.tags, strict=False):
                 bucket = self.by_tag.setdefault(tag, {})
                 if len(bucket) < _MAX_WORDS:
@@ -333,14 +344,25 @@ def seal_canaries(
     seed: int,
     vocab: Vocabulary,
     hook: Hook | None,
-) -> int:
-    """Add canaries to one sealed split's files (rewritten in id order) and write their map
-    beside the labels; the number added."""
+    contrast_share: float = 0.0,
+) -> tuple[int, int]:
+    """Add canaries and contrast canaries to one sealed split's files (rewritten in id order)
+    and write their map beside the labels; the numbers added of each."""
     examples = list(read_sealed(task, inputs, labels, vocab.kind))
     canaries = make_canaries(task, lang, examples, share=share, seed=seed, vocab=vocab, hook=hook)
-    if not canaries:
-        return 0
-    merged = sorted([*examples, *(c.example for c in canaries)], key=lambda ex: ex.id)
+    contrasts = _identified(
+        task,
+        lang,
+        seed,
+        make_contrasts(
+            task, lang, examples, share=contrast_share, seed=seed, lexicon=vocab.lexicon
+        ),
+        [*examples, *(c.example for c in canaries)],
+    )
+    added = [*canaries, *contrasts]
+    if not added:
+        return 0, 0
+    merged = sorted([*examples, *(c.example for c in added)], key=lambda ex: ex.id)
     with (
         inputs.open("w", encoding="utf-8", newline="\n") as ins,
         labels.open("w", encoding="utf-8", newline="\n") as gold,
@@ -351,6 +373,26 @@ def seal_canaries(
     with canaries_file(labels.parent.parent, task.id, lang).open(
         "w", encoding="utf-8", newline="\n"
     ) as out:
-        for c in sorted(canaries, key=lambda c: c.example.id):
+        for c in sorted(added, key=lambda c: c.example.id):
             out.write(json_line({"id": c.example.id, "original": c.original, **c.how}))
-    return len(canaries)
+    return len(canaries), len(contrasts)
+
+
+def _identified(
+    task: Task, lang: str, seed: int, made: Sequence[Contrast], taken: Sequence[Example]
+) -> list[Canary]:
+    """Contrast copies with ids made like every other id; a copy that would repeat an item
+    (its inputs or its id) is left out."""
+    seen = {ex.content_key() for ex in taken}
+    ids = {ex.id for ex in taken}
+    out = []
+    for c in made:
+        key = c.example.content_key()
+        bits = int.from_bytes(digest("id", str(seed), task.id, lang, key)[:6], "big")
+        new_id = example_id(task.id, lang, bits)
+        if key in seen or new_id in ids:
+            continue
+        seen.add(key)
+        ids.add(new_id)
+        out.append(Canary(_with_id(c.example, new_id), c.original, c.how))
+    return out

@@ -33,6 +33,7 @@ from podium.data.canaries import (
     seal_canaries,
     why_no_canaries,
 )
+from podium.data.contrast import contrast_of, why_no_contrast
 from podium.data.examples import Example, GenericExample, PairExample
 from podium.data.grouping import Group, GroupIndex, digest, split_groups
 from podium.data.jsonl import json_line
@@ -64,6 +65,12 @@ class CanaryRecord(BaseModel):
     perturbations: dict[str, str | None]  # task -> perturbation, None: no canaries
     notes: dict[str, str] = {}  # task -> why it has none
     counts: dict[str, dict[str, dict[str, int]]] = {}  # task -> lang -> split -> canaries
+    # contrast canaries (`data.contrast`): the share asked, each task's perturbation (None:
+    # none, and why in `contrast_notes`) and how many each sealed split got
+    contrast_share: float = 0.0
+    contrasts: dict[str, str | None] = {}
+    contrast_notes: dict[str, str] = {}
+    contrast_counts: dict[str, dict[str, dict[str, int]]] = {}
 
 
 class Manifest(BaseModel):
@@ -216,7 +223,21 @@ def _canary_record(spec: CompetitionSpec, registry: TaskRegistry) -> CanaryRecor
         for t in tasks
         if perturbations[t.id] is None
     }
-    return CanaryRecord(share=share, seed=spec.data.seed, perturbations=perturbations, notes=notes)
+    contrast_share = spec.integrity.contrast_share
+    contrasts = {t.id: contrast_of(t) if contrast_share > 0 else None for t in tasks}
+    return CanaryRecord(
+        share=share,
+        seed=spec.data.seed,
+        perturbations=perturbations,
+        notes=notes,
+        contrast_share=contrast_share,
+        contrasts=contrasts,
+        contrast_notes={
+            t.id: "contrast_share = 0" if contrast_share <= 0 else why_no_contrast(t)
+            for t in tasks
+            if contrasts[t.id] is None
+        },
+    )
 
 
 class _CanaryPlan:
@@ -226,26 +247,32 @@ class _CanaryPlan:
     def __init__(self, record: CanaryRecord, task: Task, root: Path) -> None:
         self.record, self.task, self.root = record, task, root
         self.active = record.perturbations.get(task.id) is not None
+        self.contrast = record.contrasts.get(task.id) is not None
 
     def vocabulary(self) -> Vocabulary:
         return Vocabulary()
 
     def seal(self, staged: CompetitionLayout, lang: str, vocab: Vocabulary) -> None:
-        if not self.active:
+        if not self.active and not self.contrast:
             return
         hook = load_hook(self.task.canary, self.root) if self.task.canary else None
         for split in SPLITS_SEALED:
-            added = seal_canaries(
+            added, contrasts = seal_canaries(
                 self.task,
                 lang,
                 staged.inputs_dir(split) / self.task.id / f"{lang}.jsonl",
                 staged.labels_dir(split) / self.task.id / f"{lang}.jsonl",
-                share=self.record.share,
+                share=self.record.share if self.active else 0.0,
                 seed=self.record.seed,
                 vocab=vocab,
                 hook=hook,
+                contrast_share=self.record.contrast_share if self.contrast else 0.0,
             )
-            self.record.counts.setdefault(self.task.id, {}).setdefault(lang, {})[split] = added
+            if self.active:
+                self.record.counts.setdefault(self.task.id, {}).setdefault(lang, {})[split] = added
+            if self.contrast:
+                per_lang = self.record.contrast_counts.setdefault(self.task.id, {})
+                per_lang.setdefault(lang, {})[split] = contrasts
 
 
 def _seal_task(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from podium.core.errors import PlatformError
-from podium.data.canaries import canary_map
+from podium.data.canaries import canary_map, canary_records
+from podium.data.contrast import CONTRAST
 from podium.data.jsonl import iter_jsonl
 from podium.metrics import compute_metric
 from podium.rules.integrity import PairCounts, count_pairs
@@ -91,19 +92,50 @@ def canary_pairs(
     labels_dir: Path,
     tasks: Mapping[str, Task],
 ) -> PairCounts:
-    """A run's answers on every canary against those on its original, counted for the test."""
+    """A run's answers on every canary against those on its original, counted for the test;
+    its contrast canaries' counts (`contrast_pair`) ride along in `.contrast`."""
     pairs: list[tuple[float, float]] = []
+    contrasts: list[tuple[float, float]] = []
     for (task_id, lang), preds in sorted(predictions.items()):
-        canaries = canary_map(labels_dir, task_id, lang)
-        if not canaries:
+        records = canary_records(labels_dir, task_id, lang)
+        if not records:
             continue
         gold = read_labels(labels_dir, tasks[task_id], lang)
-        for canary, original in sorted(canaries.items()):
-            if canary in preds and original in preds:
+        for rec in sorted(records, key=lambda r: str(r["id"])):
+            canary, original = str(rec["id"]), str(rec["original"])
+            if canary not in preds or original not in preds:
+                continue
+            if rec.get("kind") == CONTRAST:
+                contrasts.append(contrast_pair(rec, gold, preds[canary]))
+            else:
                 pairs.append(
                     (
                         item_score(gold[original], preds[original]),
                         item_score(gold[canary], preds[canary]),
                     )
                 )
-    return count_pairs(pairs)
+    counts = count_pairs(pairs)
+    return replace(counts, contrast=count_pairs(contrasts) if contrasts else None)
+
+
+def contrast_pair(
+    rec: Mapping[str, object], gold: Mapping[str, Prediction], pred: Prediction
+) -> tuple[float, float]:
+    """(how far the answer on a contrast canary copies its original's gold answer, how far it
+    follows the other side): at the replaced tokens, the original's tags against the
+    canary's; for a pair, the original's label against its decoy's."""
+    original = gold[str(rec["original"])]
+    replaced = rec.get("replaced")
+    if isinstance(replaced, list) and isinstance(original, tuple):
+        new = gold[str(rec["id"])]
+        tags = pred if isinstance(pred, tuple) else ()
+        at = [i for i in replaced if isinstance(i, int) and i < len(tags)]
+        if not replaced:
+            return 0.0, 0.0
+        copied = sum(1 for i in at if tags[i] == original[i]) / len(replaced)
+        followed = sum(1 for i in at if isinstance(new, tuple) and tags[i] == new[i])
+        return copied, followed / len(replaced)
+    decoy = gold.get(str(rec.get("decoy")))
+    if decoy is None:
+        return 0.0, 0.0
+    return item_score(original, pred), item_score(decoy, pred)

@@ -1,7 +1,8 @@
 """Flags for organizers: what makes a submission worth a look, as plain data.
 
 A flag is `{"kind": ..., ...}` with kind `lookup` (a run's canaries disagree with their
-originals more than honest models do), `sealed-text` (the archive holds many sealed texts),
+originals, or its contrast canaries copy their originals' answers, more than honest models
+do), `sealed-text` (the archive holds many sealed texts),
 `identical` (the same archive as another team's) or `similar` (a code file nearly the same as
 another team's). Flags inform; only an organizer's review decides. No team ever sees them.
 """
@@ -25,6 +26,8 @@ def lookup_flags(runs: Iterable[tuple[int, Mapping[str, Any] | None]]) -> list[F
         if not isinstance(integrity, Mapping) or integrity.get("verdict") != "suspect":
             continue
         detail = {k: integrity.get(k) for k in ("canaries", "gap", "p_value")}
+        if "contrast" in integrity:  # which test spoke: copies onto contrast canaries
+            detail["contrast"] = integrity["contrast"]
         flags.append({"kind": "lookup", "run": run_id, **detail})
     return flags
 

@@ -1,4 +1,5 @@
-"""Does a run answer canaries worse than their originals? The verdict, and its calibration.
+"""Does a run answer canaries worse than their originals, or copy its originals' answers onto
+contrast canaries? The verdict, and its calibration.
 
 Each canary is paired with its original and each side gets a score (1/0 for a label, the
 share of tokens right for tags, minus the error for a number). A pair is discordant when the
@@ -26,6 +27,9 @@ class IntegrityRule:
 
     honest_lean: float = 0.75
     suspect_p: float = 0.001
+    # the share of contrast pairs an honest model may copy: a model blind to the input copies
+    # half (by construction), the shipped examples 0.23-0.50 on the XTREME sample
+    contrast_lean: float = 0.65
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,9 @@ class PairCounts:
     original_wins: int
     canary_wins: int
     gap: float
+    # the contrast canaries' counts: "original wins" are answers copying the original's
+    # (`data.contrast`); None when the run had none
+    contrast: PairCounts | None = None
 
     @property
     def discordant(self) -> int:
@@ -81,17 +88,38 @@ def p_value(counts: PairCounts, lean: float) -> float:
 
 
 def verdict(counts: PairCounts, rule: IntegrityRule) -> dict[str, Any]:
-    """The run's `integrity` record. Unknown when the run had too few canaries for any
-    outcome to reach `suspect_p` (even every pair won by the original)."""
-    p = p_value(counts, rule.honest_lean)
-    powerless = counts.canaries == 0 or rule.honest_lean**counts.canaries >= rule.suspect_p
-    word = UNKNOWN if powerless else SUSPECT if p < rule.suspect_p else CLEAN
-    return {
+    """The run's `integrity` record, from two tests: label-preserving canaries answered worse
+    than their originals, and contrast canaries answered with their originals' answers (a
+    nearest-neighbour lookup passes the first and fails the second). `p_value` is the
+    smaller p-value times the number of tests that could reach `suspect_p` (Bonferroni), so
+    an honest run is suspect at most `suspect_p` of the time whichever test flags it. A test
+    is left out when too few of its canaries exist for any outcome to reach its share of
+    `suspect_p`; unknown when both are."""
+    tests = [(counts, rule.honest_lean)]
+    if counts.contrast is not None:
+        tests.append((counts.contrast, rule.contrast_lean))
+    sized = [t for t in tests if t[0].canaries]
+    alpha = rule.suspect_p / max(1, len(sized))
+    able = [(c, lean) for c, lean in sized if lean**c.canaries < alpha]
+    # a test that cannot reach alpha cannot make the smallest p-value reach `suspect_p` either
+    p = min(1.0, len(sized) * min((p_value(c, lean) for c, lean in sized), default=1.0))
+    word = UNKNOWN if not able else SUSPECT if p < rule.suspect_p else CLEAN
+    record: dict[str, Any] = {
         "verdict": word,
         "canaries": counts.canaries,
         "gap": round(counts.gap, 6),
         "p_value": p,
     }
+    if counts.contrast is not None:
+        c = counts.contrast
+        record["canary_p_value"] = p_value(counts, rule.honest_lean)
+        record["contrast"] = {
+            "canaries": c.canaries,
+            "copied": c.original_wins,
+            "followed": c.canary_wins,
+            "p_value": p_value(c, rule.contrast_lean),
+        }
+    return record
 
 
 @dataclass(frozen=True)

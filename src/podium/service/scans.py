@@ -53,7 +53,7 @@ class Scans:
 
     def index(self) -> SealedIndex | None:
         """The index of the sealed inputs as prepared now (None before `data prepare`)."""
-        from podium.submission.sealed import SealedIndex, build_index
+        from podium.submission.sealed import INDEX_FORMAT, SealedIndex, build_index
 
         manifest = self.c.layout.manifest_file
         if not manifest.is_file():
@@ -62,7 +62,7 @@ class Scans:
         with self._lock:
             if self._index is not None and self._index[0] == key:
                 return self._index[1]
-            cache_file = self.c.layout.sealed_index_dir / f"{key}.npz"
+            cache_file = self.c.layout.sealed_index_dir / f"{key}-v{INDEX_FORMAT}.npz"
             if cache_file.is_file():
                 index = SealedIndex.load(cache_file)
             else:

@@ -59,7 +59,9 @@ def integrity_setting(c: Competition) -> IntegritySetting:
     the default."""
     spec = c.spec.integrity
     if "honest_lean" in spec.model_fields_set:
-        return IntegritySetting(IntegrityRule(spec.honest_lean, spec.suspect_p), SPEC)
+        return IntegritySetting(
+            IntegrityRule(spec.honest_lean, spec.suspect_p, spec.contrast_lean), SPEC
+        )
     with c.sessions() as s:
         rows = s.execute(
             select(Calibration.integrity, Calibration.created_at, Calibration.hardware)
@@ -70,9 +72,14 @@ def integrity_setting(c: Competition) -> IntegritySetting:
             lean = calibrated_lean(record)
             if lean is not None:
                 return IntegritySetting(
-                    IntegrityRule(lean, spec.suspect_p), CALIBRATION, created_at, hardware
+                    IntegrityRule(lean, spec.suspect_p, spec.contrast_lean),
+                    CALIBRATION,
+                    created_at,
+                    hardware,
                 )
-    return IntegritySetting(IntegrityRule(spec.honest_lean, spec.suspect_p), DEFAULT)
+    return IntegritySetting(
+        IntegrityRule(spec.honest_lean, spec.suspect_p, spec.contrast_lean), DEFAULT
+    )
 
 
 def calibrated_lean(record: Any) -> float | None:

@@ -6,7 +6,9 @@ before anything runs. The index keeps, for each sealed text (a pair's texts, a s
 tokens, a declared task's strings), its few smallest shingle hashes (a bottom-k MinHash
 sketch): bounded memory whatever the size of the sealed set. The scan streams the text in
 the archive (`members.py`) through the same shingles; a sealed text counts as present when
-most of its sketch is seen. Exact, normalised, partial and nested copies are all found.
+most of its sketch is seen. Exact, normalised, partial and nested copies are all found. A
+sealed text of fewer than `MIN_WORDS` words is not indexed: an honest model's vocabulary
+holds such texts whole, so a copy of one proves nothing.
 Past `FULL_BYTES` of text, a random quarter of the chunks is hashed: a table of many sealed
 texts is still found (a quarter of them), and a large text archive costs a quarter.
 """
@@ -36,12 +38,16 @@ from podium.submission.shingles import (
 )
 
 SKETCH = 4  # shingle hashes kept per sealed text
+INDEX_FORMAT = 2  # bumped when the hashing changes: an index kept on disk is rebuilt
 MAX_TEXTS = 2_000_000  # texts indexed at most (about 100 MB): beyond, one in every few
 MIN_FOUND = 10  # an archive holding fewer sealed texts is never "many"
+# a sealed text of fewer words (a CJK or Thai character counts as one) is not indexed: a
+# model's vocabulary holds such texts whole (a one-token sentence, a name) and proves nothing
+MIN_WORDS = 12
 FULL_BYTES = 64 * 1024**2  # text hashed in full; beyond, chunks picked at random ...
 SAMPLE = 0.25  # ... with this chance: a table of many texts is still found, at a quarter
 FILTER_BITS = 24  # a 16 MB table of which hash endings the index holds
-FOUND_CAP = 50  # ... and holding this many always is (or 1% of the sealed texts, if fewer)
+FOUND_SHARE = 0.01  # ... and holding this share of the indexed texts is
 
 
 @dataclass(frozen=True)
@@ -68,8 +74,9 @@ class SealedIndex:
 
     @property
     def threshold(self) -> int:
-        """How many sealed texts make "many"."""
-        return max(MIN_FOUND, min(FOUND_CAP, math.ceil(0.01 * self.texts)))
+        """How many sealed texts make "many": a share of the set, since an honest model's
+        chance coincidences grow with it (a fixed count flags a large vocabulary)."""
+        return max(MIN_FOUND, math.ceil(FOUND_SHARE * self.texts))
 
 
 def build_index(files: Iterable[Path], *, max_texts: int = MAX_TEXTS) -> SealedIndex:
@@ -104,16 +111,18 @@ def build_index(files: Iterable[Path], *, max_texts: int = MAX_TEXTS) -> SealedI
 
 
 def sketches(texts: list[str]) -> tuple[Hashes, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Each text's smallest distinct shingle hashes (at most `SKETCH`; none for a text shorter
-    than a shingle): the hashes, the text each belongs to, and each text's sketch size. The
-    texts are hashed as one block; shingles that straddle two texts are dropped."""
+    """Each text's smallest distinct shingle hashes (at most `SKETCH`; none for a text of fewer
+    than `MIN_WORDS` words): the hashes, the text each belongs to, and each text's sketch
+    size. The texts are hashed as one block; shingles that straddle two texts are dropped."""
     parts = [normalised(t.encode("utf-8", "replace")) for t in texts]
     ends = np.cumsum([len(p) + 1 for p in parts])
     values, starts = word_spans(b"\n".join(parts))
     owner = np.searchsorted(ends, starts, side="right")
     grams = gram_hashes(values)
     gram_owner = owner[: len(grams)]
-    whole = gram_owner == owner[NGRAM - 1 :][: len(grams)]
+    # shingles within one text, of a text long enough that a copy of it is evidence
+    long_enough = np.bincount(owner, minlength=len(texts)) >= MIN_WORDS
+    whole = (gram_owner == owner[NGRAM - 1 :][: len(grams)]) & long_enough[gram_owner]
     grams, gram_owner = grams[whole], gram_owner[whole]
     order = np.lexsort((grams, gram_owner))
     grams, gram_owner = grams[order], gram_owner[order]

@@ -74,8 +74,8 @@ def text_hashes(data: bytes) -> Hashes:
 def word_spans(data: bytes) -> tuple[Hashes, npt.NDArray[np.intp]]:
     """One 64-bit value per word of normalised UTF-8 (at most `SPAN` bytes), and where each
     word starts, computed on the bytes with numpy (a regular expression over hundreds of megabytes is too slow for
-    intake): words are runs of letters and digits; the characters of unspaced scripts (Thai,
-    kana, CJK: 3-byte UTF-8 leads E0 and E3-E9) are words each; general and CJK punctuation
+    intake): words are runs of letters and digits; the characters of unspaced scripts (Thai
+    and Lao, kana, CJK: 3-byte UTF-8 E0 B8-BB and leads E3-E9) are words each; general and CJK punctuation
     separate words."""
     a = np.frombuffer(data, dtype=np.uint8)[:SPAN]
     n = len(a)
@@ -114,7 +114,12 @@ def _unspaced(
         )
         for k in range(3):
             inside[punct + k] = False
-    single = inside & ((a == 0xE0) | ((a >= 0xE3) & (a <= 0xE9)))
+    # Thai and Lao (E0 B8-BB) only: other scripts led by E0 (Devanagari, Bengali, ...)
+    # are written with spaces, and their characters one by one make shingles of one word
+    follow = np.zeros(n, dtype=np.uint8)
+    follow[:-1] = a[1:]
+    thai = (a == 0xE0) & (follow >= 0xB8) & (follow <= 0xBB)
+    single = inside & (thai | ((a >= 0xE3) & (a <= 0xE9)))
     after_single = np.zeros(n, dtype=np.bool_)
     after_single[3:] = single[:-3]
     before = np.zeros(n, dtype=np.bool_)
