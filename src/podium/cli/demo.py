@@ -53,9 +53,6 @@ TEAMS = (
 # Joins when the extra podium[baseline] is installed: the baseline kit, trained by the demo.
 BASELINE_TEAM = DemoTeam("Baseline Kit", ("Karen", "Yoshua"), ("baseline", "baseline", "baseline"))
 BASELINE_MODULES = ("torch", "lightning", "transformers", "tokenizers")
-# The demo trains for seconds, not the kit's ten minutes: a smaller tiny encoder learns as much
-# in that time, and its test phase takes a few CPU-seconds a run instead of ten.
-DEMO_ENCODER = ("--layers", "2", "--hidden", "64", "--vocab", "2000", "--max-len", "64")
 
 
 def baseline_installed() -> bool:
@@ -102,7 +99,7 @@ def build_baseline(public: Path, out: Path, minutes: float) -> Path:
     """The baseline kit as a team uses it: `podium baseline train`, then `package`."""
     run = out.with_name(out.name + "-training")
     podium = [sys.executable, "-m", "podium", "baseline"]
-    budget = ["--max-minutes", f"{minutes:.3f}", "--quiet", "--workers", "1", *DEMO_ENCODER]
+    budget = ["--max-minutes", f"{minutes:.3f}", "--quiet", "--workers", "1"]
     steps = [
         [*podium, "train", "--data", str(public), "--out", str(run), *budget],
         [*podium, "package", str(run / "checkpoints" / "best.ckpt"), str(out)],
