@@ -31,7 +31,7 @@ docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
 
 # A bare install (no extras) in a fresh venv runs init to demo and serves, importing no module
-# of an extra (.ci/bare_install.py, about 2 minutes, mostly pip waiting on the index). `make
+# of an extra (.ci/bare_install.py, about 2 minutes; uv installs when there is one). `make
 # test` runs it beside the SQLite phase and fails if it fails (its output: build/bare.log).
 bare:
 	$(PYTHON) .ci/bare_install.py

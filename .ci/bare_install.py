@@ -10,6 +10,7 @@ OpenAPI hook runs there too.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -45,6 +46,15 @@ sys.meta_path.insert(0, _Refuse())
 """
 
 
+def install_command(py: Path) -> list[str]:
+    """uv when there is one (the dev venv has it: podium[envs]), a fraction of pip's CPU time;
+    pip otherwise. Either installs the repository without extras into the fresh venv."""
+    uv = shutil.which("uv") or next((str(u) for u in [REPO / ".venv/bin/uv"] if u.is_file()), None)
+    if uv is not None:
+        return [uv, "pip", "install", "--quiet", "--python", str(py), str(REPO)]
+    return [str(py), "-m", "pip", "install", "--quiet", str(REPO)]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -58,8 +68,8 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         py = venv / "bin" / "python"
         started = time.monotonic()
-        subprocess.run([str(py), "-m", "pip", "install", "--quiet", str(REPO)], check=True)
-        print(f"bare install: pip took {time.monotonic() - started:.0f} s")
+        subprocess.run(install_command(py), check=True)
+        print(f"bare install: the install took {time.monotonic() - started:.0f} s")
         hooks.mkdir()
         (hooks / "sitecustomize.py").write_text(SITECUSTOMIZE)
         env = {**os.environ, "PYTHONPATH": str(hooks), "PODIUM_BARE_LOG": str(log),

@@ -69,7 +69,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         folder = item.path.relative_to(here).parts[0]
         if folder in STORE_FOLDERS or STORE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.store)
-        if "browser" in item.path.stem:  # what pages show comes through services tested on both
+        if _drives_a_browser(item):  # what pages show comes through services tested on both
             item.add_marker(pytest.mark.sqlite_only("a browser's view of the pages"))
         if folder in SQLITE_ONLY_FOLDERS and not item.get_closest_marker("both_stores"):
             item.add_marker(pytest.mark.sqlite_only("a front end or library over the service"))
@@ -79,6 +79,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if dropped:
             config.hook.pytest_deselected(items=dropped)
             items[:] = [i for i in items if not i.get_closest_marker("sqlite_only")]
+
+
+def _drives_a_browser(item: pytest.Item) -> bool:
+    """A browser test: in a *browser* module, or one that starts Playwright itself."""
+    code = getattr(getattr(item, "function", None), "__code__", None)
+    return "browser" in item.path.stem or "sync_playwright" in getattr(code, "co_varnames", ())
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,8 @@ CONFIG_FILE = "baseline.json"
 WEIGHTS_FILE = "weights.pt"
 TOKENIZER_FILE = "tokenizer.json"
 ENCODER_DIR = "encoder"  # the encoder's config.json (save_pretrained layout)
+# our entry in a Lightning checkpoint (here, so that packaging never imports Lightning)
+PAYLOAD = "podium_baseline"
 # Encoders whose position ids start after the padding index (RoBERTa family).
 _OFFSET_MODELS = ("roberta", "xlm-roberta", "xlm-roberta-xl", "camembert")
 # What a pair head may read: [CLS], the mean states of text a and of text b, |a - b|, a * b,

@@ -19,8 +19,7 @@ from typing import Any
 from podium.core.errors import PodiumError
 from podium.tasks import Task
 
-from .network import CONFIG_FILE, ENCODER_DIR, TOKENIZER_FILE, WEIGHTS_FILE, NetConfig
-from .training import PAYLOAD
+from .network import CONFIG_FILE, ENCODER_DIR, PAYLOAD, TOKENIZER_FILE, WEIGHTS_FILE, NetConfig
 
 RUNTIME_PACKAGE = "baseline_runtime"
 RUNTIME_MODULES = ("windows.py", "encoding.py", "batching.py", "network.py", "inference.py")

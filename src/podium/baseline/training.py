@@ -31,12 +31,11 @@ from .batching import Batch, collate, group_rows, pack
 from .corpus import Corpus, Key
 from .encoding import IGNORE, Sample, pair_sample, tagged_samples
 from .inference import Predictor
-from .network import MultiTaskNet
+from .network import PAYLOAD, MultiTaskNet
 from .sampling import TemperatureSampler
 from .tokenizer import Encoded, encode_parallel
 
 LAYOUTS = ("pack", "buckets", "plain")
-PAYLOAD = "podium_baseline"  # our entry in a Lightning checkpoint
 
 
 @dataclass(frozen=True)
