@@ -18,8 +18,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from podium.web import session
+from podium.web.bounds import Bounds
 from podium.web.cells import inert_cell
-from podium.web.serving import Bounds, server_config
+from podium.web.serving import server_config
 
 from ..conftest import count_rows
 from ..patience import HANG

@@ -95,7 +95,8 @@ def serve(
     """Serve the website and JSON API (leaderboard, teams, submissions, organizer pages)."""
     from podium.cli.inert import inert
     from podium.web.app import create_app
-    from podium.web.serving import Bounds, Serving, server_config
+    from podium.web.bounds import Bounds
+    from podium.web.serving import Serving, server_config
 
     with open_podium(competition):
         pass  # report a broken competition as a clear error before the server starts

@@ -130,7 +130,8 @@ class RerankRule:
     @property
     def design_gain(self) -> float:
         """The true gain a photo finish is sized to decide (and whose absence stops it)."""
-        return max(DESIGN_GAIN, 2 * self.min_efficiency_gain)
+        g = self.min_efficiency_gain  # twice the rule's gain, kept below 100% for a large one
+        return max(DESIGN_GAIN, min(2 * g, (1 + g) / 2))
 
     def bonus(self, efficiency_index: int) -> int:
         """Bonus places of the team at 0-based ``efficiency_index`` (0 beyond the tuple)."""

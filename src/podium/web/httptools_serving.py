@@ -11,7 +11,7 @@ import asyncio
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from podium.web.serving import Bounds
+from podium.web.bounds import Bounds
 
 
 class BoundedHttpTools(HttpToolsProtocol):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -23,19 +22,12 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from podium.web.bounds import Bounds
+
 if TYPE_CHECKING:
     from podium.web.evaluator import Evaluator
 
-
-@dataclass(frozen=True)
-class Bounds:
-    """The server's limits on clients (`podium serve` options)."""
-
-    header_seconds: float = 10.0  # a request's line and headers, from the connection's start
-    keep_alive_seconds: float = 5.0  # idle between two requests on one connection
-    max_connections: int = 200  # more are answered 503 at once
-    max_head_bytes: int = 16 * 1024  # a request line and headers larger than this: 400
-    shutdown_seconds: int = 10  # requests still open when stopping have this long to end
+DEFAULT_BOUNDS = Bounds()
 
 
 class HeaderTimeout(H11Protocol):
@@ -95,7 +87,7 @@ def protocol(bounds: Bounds, parser: str = "auto") -> type[asyncio.Protocol]:
 
 
 def server_config(
-    app: Any, host: str, port: int, bounds: Bounds = Bounds(), parser: str = "auto"
+    app: Any, host: str, port: int, bounds: Bounds = DEFAULT_BOUNDS, parser: str = "auto"
 ) -> uvicorn.Config:
     """The uvicorn configuration of `podium serve` (the tests' live servers use it too)."""
     return uvicorn.Config(
