@@ -38,10 +38,11 @@ bare:
 
 # Every test on SQLite, then every test that opens a store (the `store` mark) on a throw-away
 # PostgreSQL cluster (tests/postgres.py; needs initdb from the postgresql package), each on
-# $(WORKERS) processes (pytest-xdist; most tests wait on subprocesses, servers and browsers).
+# $(WORKERS) processes (pytest-xdist; most tests wait on subprocesses, servers and browsers, so
+# three processes keep two cores busy).
 # mypy and the bare install run beside the SQLite phase and fail the run if they fail (their
 # output: build/mypy.log, build/bare.log): CI's whole run has 12 minutes.
-WORKERS ?= 2
+WORKERS ?= 3
 test: style docs
 	@mkdir -p build
 	$(BIN)/mypy > build/mypy.log 2>&1 & types=$$!; \

@@ -46,7 +46,10 @@ STORE_FIXTURES = {"competition_dir", "cup", "client", "live", "podium", "empty_s
 SQLITE_ONLY_FOLDERS = ("cli", "harness", "baseline", "report", "data", "docs")
 # the longest tests (the docs' walk-throughs, the demo, the baseline kit's training) start first,
 # so that two processes never wait on one of them at the end of the run
-LONGEST = ("docs/test_commands.py", "cli/test_main.py", "cli/test_demo_examples.py", "baseline/")
+LONGEST = (
+    "docs/test_commands.py", "cli/test_main.py", "cli/test_demo_examples.py", "baseline/",
+    "web/test_fuzz_api.py", "worker/", "web/test_screens.py", "web/test_schedule.py",
+)  # fmt: skip
 _databases = itertools.count()
 
 
