@@ -38,11 +38,12 @@ bare:
 
 # Every test on SQLite, then every test that opens a store (the `store` mark) on a throw-away
 # PostgreSQL cluster (tests/postgres.py; needs initdb from the postgresql package), each on
-# $(WORKERS) processes (pytest-xdist; most tests wait on subprocesses, servers and browsers, so
-# three processes keep two cores busy).
+# $(WORKERS) and $(PG_WORKERS) processes (pytest-xdist; the PostgreSQL phase waits on the
+# database more than on the two cores).
 # mypy and the bare install run beside the SQLite phase and fail the run if they fail (their
 # output: build/mypy.log, build/bare.log): CI's whole run has 12 minutes.
-WORKERS ?= 3
+WORKERS ?= 2
+PG_WORKERS ?= 3
 test: style docs
 	@mkdir -p build
 	$(BIN)/mypy > build/mypy.log 2>&1 & types=$$!; \
@@ -51,4 +52,4 @@ test: style docs
 	if wait $$types; then tail -1 build/mypy.log; else cat build/mypy.log; exit 1; fi; \
 	if wait $$bare; then tail -1 build/bare.log; else cat build/bare.log; exit 1; fi; \
 	exit $$tests
-	PODIUM_TEST_STORE=postgresql $(BIN)/pytest -q -n $(WORKERS) -m store --durations=15
+	PODIUM_TEST_STORE=postgresql $(BIN)/pytest -q -n $(PG_WORKERS) -m store --durations=15
