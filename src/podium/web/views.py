@@ -82,6 +82,7 @@ def board_view(
 
 def leaderboard_csv(board: Leaderboard) -> str:
     tasks = list(board.metrics)
+    training = bool(board.rows) and board.rows[0].training_seconds is not None
     out = io.StringIO()
     writer = InertWriter(out)  # no cell a spreadsheet would run as a formula
     writer.writerow(
@@ -100,6 +101,7 @@ def leaderboard_csv(board: Leaderboard) -> str:
             "attempt",
             "run_id",
             "reasons",
+            *(["training_cpu_seconds"] if training else []),  # last: older readers unmoved
         ]
     )
     for r in board.rows:
@@ -119,6 +121,7 @@ def leaderboard_csv(board: Leaderboard) -> str:
                 r.attempt,
                 r.run_id,
                 " | ".join(r.reasons),
+                *([f"{r.training_seconds or 0.0:.6f}"] if training else []),
             ]
         )
     return out.getvalue()
@@ -285,7 +288,18 @@ def huddle(podium: Podium, since: str, who: Principal | None) -> dict[str, Any]:
             view = board_view(podium, st.name, who)
             changes = podium.boards.changes(view, moment)
             stages.append({"changes": changes, "charts": view.charts, "status": view.stage.status})
-    return {"since": moment, "asked": since, "stages": stages}
+        shown = any(t.training_seconds is not None for st in stages for t in st["changes"].teams)
+        left = training_left(podium, who) if shown else {}
+    return {"since": moment, "asked": since, "stages": stages, "training_left": left}
+
+
+def training_left(podium: Podium, who: Principal | None) -> dict[str, float]:
+    """CPU hours of training budget left per team, for those who may see a team's budget:
+    organizers every team's, a team its own (`/api/budget` answers them the same)."""
+    if who is None or not (who.is_organizer or who.team):
+        return {}
+    budgets = podium.jobs.budgets() if who.is_organizer else [podium.jobs.budget(str(who.team))]
+    return {b.team: b.cpu_hours.left for b in budgets if b.cpu_hours.left is not None}
 
 
 def fleet_overview(podium: Podium) -> dict[str, Any]:
