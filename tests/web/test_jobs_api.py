@@ -136,7 +136,9 @@ def test_training_compute_shows_on_every_board(cup: Cup, live: str, tmp_path: Pa
     assert 'id="training"' in team_page and "CPU hours:" in team_page and "done" in team_page
     runner = CliRunner()
     local = runner.invoke(app, ["leaderboard", "-c", str(cup.root)], env={"COLUMNS": "80"})
-    remote = runner.invoke(app, ["leaderboard", "--server", live], env={"COLUMNS": "80"})
+    remote = runner.invoke(
+        app, ["leaderboard", "--server", live, "--token", cup.organizer], env={"COLUMNS": "80"}
+    )
     assert local.exit_code == 0 and remote.exit_code == 0, local.output + remote.output
     assert local.stdout == remote.stdout and "train CPU h" in local.stdout
     assert f"{used / 3600:.3f}" in local.stdout

@@ -280,7 +280,7 @@ def huddle(podium: Podium, since: str, who: Principal | None) -> dict[str, Any]:
     """What changed since `since` on every stage `who` may see (hidden ones are left out,
     not named); the charts across attempts as the leaderboard draws them."""
     moment = parse_since(since, datetime.now(UTC))
-    stages = []
+    stages, shown = [], False  # shown: a board shows training compute
     with podium.snapshot():  # every stage as of one moment
         for st in podium.boards.stages():
             if st.status == "pending" or not allowed(who, "see", StageResults(st.facts)):
@@ -288,7 +288,7 @@ def huddle(podium: Podium, since: str, who: Principal | None) -> dict[str, Any]:
             view = board_view(podium, st.name, who)
             changes = podium.boards.changes(view, moment)
             stages.append({"changes": changes, "charts": view.charts, "status": view.stage.status})
-        shown = any(t.training_seconds is not None for st in stages for t in st["changes"].teams)
+            shown = shown or any(t.training_seconds is not None for t in changes.teams)
         left = training_left(podium, who) if shown else {}
     return {"since": moment, "asked": since, "stages": stages, "training_left": left}
 
