@@ -15,8 +15,7 @@ from podium.cli.main import app
 from podium.harness.training import JobControl
 from podium.submission.archive import pack_folder
 
-from .conftest import ORIGIN, Cup, make_cup
-from .test_pages import _sign_in
+from .conftest import Cup, make_cup
 
 BUDGET = """
 [budget]
@@ -94,12 +93,10 @@ def test_a_team_runs_follows_and_fetches_a_job(cup: Cup, live: str, tmp_path: Pa
     assert {r["team"] for r in everyone} == {"Quick Lex", "Deep Percept"}  # type: ignore[index]
 
 
-def test_the_leaderboard_shows_training_compute(tmp_path: Path) -> None:
-    from fastapi.testclient import TestClient
-
-    from podium.web.app import create_app
-
-    cup = make_cup(tmp_path, BUDGET + '[reranking]\ntraining_compute = "show"\n')
+def test_training_compute_shows_on_every_board(cup: Cup, live: str, tmp_path: Path) -> None:
+    """A `[budget]` alone (the rule's `training_compute` left "off") puts each team's billed
+    training compute on the web board, the API, the huddle and `podium leaderboard`, local
+    and remote alike; what is left shows to organizers and the team itself only."""
     p = cup.podium()
     try:
         p.submissions.submit_data(cup.archive, team="Quick Lex", label="a", where="a")
@@ -113,11 +110,36 @@ def test_the_leaderboard_shows_training_compute(tmp_path: Path) -> None:
         p.jobs.run_next(p.evaluation.runner, JobControl())
     finally:
         p.close()
-    with TestClient(create_app(cup.root, evaluate=False), headers={"Origin": ORIGIN}) as client:
-        page = client.get("/leaderboard").text
-        board = client.get("/api/leaderboard").json()
-        _sign_in(client, cup.lex)
-        team_page = client.get("/teams/Quick%20Lex", headers={"accept": "text/html"}).text
-    assert "Training compute" in page and " CPU h" in page
-    assert board["rows"][0]["training_seconds"] > 0.0
+    html = {"accept": "text/html"}
+    org = {**html, "Authorization": f"Bearer {cup.organizer}"}
+    board = httpx.get(f"{live}/api/leaderboard").json()
+    used = board["rows"][0]["training_seconds"]
+    assert used > 0.0
+    csv = httpx.get(f"{live}/api/leaderboard.csv").text.splitlines()
+    assert csv[0].endswith(",training_cpu_seconds") and csv[1].endswith(f",{used:.6f}")
+    page = httpx.get(f"{live}/leaderboard", headers=html).text
+    assert "Training compute" in page and f"{used / 3600:.3f} CPU h" in page
+    huddle = httpx.get(f"{live}/api/huddle", headers=org).json()
+    assert huddle["stages"][0]["teams"][0]["training_seconds"] == used
+    assert huddle["training_left"] == {
+        "Quick Lex": pytest.approx(0.01 - used / 3600), "Deep Percept": 0.0,
+    }  # fmt: skip
+    seen = httpx.get(f"{live}/huddle", headers=org).text
+    assert "Training compute" in seen and f"{0.01 - used / 3600:.3f} left" in seen
+    anonymous = httpx.get(f"{live}/huddle", headers=html).text
+    assert f"{used / 3600:.3f} CPU h" in anonymous and " left</small>" not in anonymous
+    mine = httpx.get(f"{live}/api/huddle", headers={"Authorization": f"Bearer {cup.deep}"})
+    assert mine.json()["training_left"] == {"Deep Percept": 0.0}  # its own only
+    team_page = httpx.get(
+        f"{live}/teams/Quick%20Lex", headers={**html, "Authorization": f"Bearer {cup.lex}"}
+    ).text
     assert 'id="training"' in team_page and "CPU hours:" in team_page and "done" in team_page
+    runner = CliRunner()
+    local = runner.invoke(app, ["leaderboard", "-c", str(cup.root)], env={"COLUMNS": "80"})
+    remote = runner.invoke(
+        app, ["leaderboard", "--server", live, "--token", cup.organizer], env={"COLUMNS": "80"}
+    )
+    assert local.exit_code == 0 and remote.exit_code == 0, local.output + remote.output
+    assert local.stdout == remote.stdout and "train CPU h" in local.stdout
+    assert f"{used / 3600:.3f}" in local.stdout
+    assert max(map(len, local.stdout.splitlines())) <= 80

@@ -119,7 +119,10 @@ def print_leaderboard(
     )  # a Grid: a long team name or reason is cut, never the places crushed
     places = ("perf.", "eff.") if wide else ()  # narrow: the places are in the reasons below
     heads = ("place", "move") if wide else ("#", "±")
-    for col in (*heads, "team", "overall", figure, *places):
+    # billed training compute, where the rule shows it or budgets limit it (as on the web)
+    shows_training = bool(board.rows) and board.rows[0].training_seconds is not None
+    training = ("train CPU h",) if shows_training else ()
+    for col in (*heads, "team", "overall", figure, *places, *training):
         after.column(col, right=col != "team", least=12 if col == "team" else 0)
     # wide: every reason in full, a line each; narrow: one line a row, in full under the table
     after.column("why", least=8, wrap=wide, spare=not wide)
@@ -141,12 +144,14 @@ def print_leaderboard(
             f"{row.overall:.2f}",
             duration_text(row.aggregate, board.efficiency_metric),
             *numbers,
+            *(f"{(row.training_seconds or 0.0) / 3600:.3f}" for _ in training),
             why,
         )
     for ref in board.references:
         after.add_row("ref", "", f"{inert(ref.team)} (reference)", f"{ref.overall:.2f}",
                       duration_text(ref.aggregate, board.efficiency_metric),
-                      *(("-", "-") if wide else ()), "never ranked")  # fmt: skip
+                      *(("-", "-") if wide else ()), *("-" for _ in training),
+                      "never ranked")  # fmt: skip
     after.print(console)
     for note in footnotes:
         console.print(inert(note), highlight=False)  # wrapped at words, at the console's width

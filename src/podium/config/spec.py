@@ -446,6 +446,12 @@ class BudgetSpec(_Strict):
         default_factory=dict, description="a team's own budget in place of the competition's"
     )
 
+    @property
+    def limited(self) -> bool:
+        """Whether any team has a budget (then boards show each team's training compute)."""
+        own = (self.cpu_hours, self.gpu_hours, self.energy_kwh)
+        return any(v is not None for v in own) or any(t.limited for t in self.teams.values())
+
     def for_team(self, team: str) -> BudgetSpec:
         """The budget of one team: its own table, else the competition's."""
         own = self.teams.get(team)

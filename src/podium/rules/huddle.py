@@ -71,6 +71,7 @@ class TeamChange:
     new_best: bool  # its best run now is one it did not have at `since`
     attempts: int  # submissions made in the window
     reasons: tuple[str, ...]  # the re-ranking's reasons for its place now
+    training_seconds: float | None = None  # billed training CPU time, where boards show it
 
     @property
     def moved(self) -> int:
@@ -115,6 +116,7 @@ def stage_changes(
                 new_best=old is None or old.run_id != row.run_id,
                 attempts=attempts.get(row.team, 0),
                 reasons=row.reasons,
+                training_seconds=row.training_seconds,
             )
         )
     ranked = {r.team for r in now.rows}

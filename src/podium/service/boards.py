@@ -46,6 +46,7 @@ class Board:
     teams: tuple[str, ...]
     timing: Timing
     stages: tuple[StageState, ...]  # every stage as it stood in this snapshot
+    training: Mapping[str, float] | None = None  # billed training CPU s per team, if shown
 
 
 class Boards:
@@ -99,8 +100,9 @@ class Boards:
         if before is None:
             runs = [r for r in board.runs if r.run_id in included]
             before = self.results.board_of(
-                board.stage.name, board.stage.status, runs, list(board.teams), board.timing
-            )
+                board.stage.name, board.stage.status, runs, list(board.teams), board.timing,
+                training=board.training,  # billed now: a tie-break orders then as now
+            )  # fmt: skip
             with self._lock:
                 if len(self._past) >= PAST_BOARDS:
                     self._past.clear()
@@ -151,9 +153,10 @@ class Boards:
                 )
             )
             stages = self._stages(s)
+            training = self.results.training_in(s)
         board = self.results.board_of(
             name, row.status, runs, list(teams), timing, closing=row.close_report,
-            training=self.results.training_in(s),
+            training=training,
         )  # fmt: skip
         state = next(st for st in stages if st.name == name)
         return Board(
@@ -168,6 +171,7 @@ class Boards:
             teams=teams,
             timing=timing,
             stages=stages,
+            training=training,
         )
 
     def _stages(self, s: Session) -> tuple[StageState, ...]:

@@ -266,9 +266,11 @@ class Results:
         )
 
     def training_in(self, s: Session) -> dict[str, float] | None:
-        """Training CPU seconds billed per team, read in `s`; None when the rule does not
-        use them (`[reranking] training_compute = "off"`)."""
-        if self.c.spec.reranking.training_compute == "off":
+        """Training CPU seconds billed per team, read in `s`; None (no column) when the rule
+        does not use them (`[reranking] training_compute = "off"`) and no `[budget]` limits
+        any team: a board without training jobs stays as it always was."""
+        spec = self.c.spec
+        if spec.reranking.training_compute == "off" and not spec.budget.limited:
             return None
         query = self.c.scoped(
             select(Team.name, func.coalesce(func.sum(TrainingJob.cpu_seconds), 0.0))

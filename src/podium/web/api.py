@@ -108,10 +108,13 @@ def hall_of_fame(request: Request) -> list[dict[str, Any]]:
 @router.get("/huddle")
 def huddle(request: Request, who: Who, since: str = "7d") -> dict[str, Any]:
     """What changed since `since` (7d, 24h, 90m, 2026-11-01, 2026-11-01T09:00+01:00) on each
-    stage whose results `who` may see: new bests, places then and now, attempts made."""
+    stage whose results `who` may see: new bests, places then and now, attempts made, each
+    team's billed training compute where boards show it and, for organizers and the team
+    itself, the CPU hours of budget left (`training_left`)."""
     data = views.huddle(podium_of(request), since, who)
     return {
         "since": data["since"].isoformat(),
+        "training_left": data["training_left"],
         "stages": [
             {**s["changes"].to_dict(), "status": s["status"], "charts": s["charts"]}
             for s in data["stages"]

@@ -82,6 +82,7 @@ def board_view(
 
 def leaderboard_csv(board: Leaderboard) -> str:
     tasks = list(board.metrics)
+    training = bool(board.rows) and board.rows[0].training_seconds is not None
     out = io.StringIO()
     writer = InertWriter(out)  # no cell a spreadsheet would run as a formula
     writer.writerow(
@@ -100,6 +101,7 @@ def leaderboard_csv(board: Leaderboard) -> str:
             "attempt",
             "run_id",
             "reasons",
+            *(["training_cpu_seconds"] if training else []),  # last: older readers unmoved
         ]
     )
     for r in board.rows:
@@ -119,6 +121,7 @@ def leaderboard_csv(board: Leaderboard) -> str:
                 r.attempt,
                 r.run_id,
                 " | ".join(r.reasons),
+                *([f"{r.training_seconds or 0.0:.6f}"] if training else []),
             ]
         )
     return out.getvalue()
@@ -277,7 +280,7 @@ def huddle(podium: Podium, since: str, who: Principal | None) -> dict[str, Any]:
     """What changed since `since` on every stage `who` may see (hidden ones are left out,
     not named); the charts across attempts as the leaderboard draws them."""
     moment = parse_since(since, datetime.now(UTC))
-    stages = []
+    stages, shown = [], False  # shown: a board shows training compute
     with podium.snapshot():  # every stage as of one moment
         for st in podium.boards.stages():
             if st.status == "pending" or not allowed(who, "see", StageResults(st.facts)):
@@ -285,7 +288,18 @@ def huddle(podium: Podium, since: str, who: Principal | None) -> dict[str, Any]:
             view = board_view(podium, st.name, who)
             changes = podium.boards.changes(view, moment)
             stages.append({"changes": changes, "charts": view.charts, "status": view.stage.status})
-    return {"since": moment, "asked": since, "stages": stages}
+            shown = shown or any(t.training_seconds is not None for t in changes.teams)
+        left = training_left(podium, who) if shown else {}
+    return {"since": moment, "asked": since, "stages": stages, "training_left": left}
+
+
+def training_left(podium: Podium, who: Principal | None) -> dict[str, float]:
+    """CPU hours of training budget left per team, for those who may see a team's budget:
+    organizers every team's, a team its own (`/api/budget` answers them the same)."""
+    if who is None or not (who.is_organizer or who.team):
+        return {}
+    budgets = podium.jobs.budgets() if who.is_organizer else [podium.jobs.budget(str(who.team))]
+    return {b.team: b.cpu_hours.left for b in budgets if b.cpu_hours.left is not None}
 
 
 def fleet_overview(podium: Podium) -> dict[str, Any]:
