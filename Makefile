@@ -7,8 +7,7 @@ BIN := $(VENV)/bin
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,hub,baseline]'
+	$(BIN)/python .ci/install.py $(VENV) test,hub,baseline
 	touch $@
 
 install: $(BIN)/.installed

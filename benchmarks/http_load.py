@@ -1,13 +1,18 @@
 """The load client of `bench_web.py`, in its own process: `concurrency` kept-alive HTTP/1.1
-connections ask for one URL back to back; prints each request's latency, the wall time and
-this process's CPU seconds as JSON.
+connections ask for one URL, back to back (saturating: the latency then measures throughput) or
+paced at `rate` requests a second in all (the latency a user sees at that load); prints each
+request's latency, the wall time and this process's CPU seconds as JSON.
+
+Paced, request j is due at j / rate seconds after the start. When it finds every client
+still waiting on the server, its latency runs from when it was due, not from when a client got
+to send it: a server that falls behind is charged for the wait (no "coordinated omission").
 
 Written on asyncio streams because a load client must cost little next to the server it
 measures on a 2-core machine: httpx in the bench's own process spent about 2.3 ms of CPU per
 request (this client about 0.1-0.35 ms, the server about 0.2 ms), so the 16 clients queued on the
 client's event loop and the bench's p99 timed the client, not the server.
 
-    python benchmarks/http_load.py URL REQUESTS CONCURRENCY
+    python benchmarks/http_load.py URL REQUESTS CONCURRENCY [RATE]
 """
 
 from __future__ import annotations
@@ -57,29 +62,37 @@ class Target:
             self.connection = None
 
 
-async def load(url: str, requests: int, concurrency: int) -> tuple[list[float], float]:
+async def load(
+    url: str, requests: int, concurrency: int, rate: float | None = None
+) -> tuple[list[float], float]:
     """Latencies of `requests` requests from `concurrency` clients, and the wall time they took.
     Each client's first request (its connection opening) comes before the clock starts."""
     latencies: list[float] = []
     todo = iter(range(requests))
     targets = [Target(url) for _ in range(concurrency)]
     await asyncio.gather(*(target.get() for target in targets))
+    began = time.perf_counter()
 
     async def client(target: Target) -> None:
-        for _ in todo:
+        for j in todo:
             start = time.perf_counter()
+            if rate is not None and began + j / rate > start:
+                await asyncio.sleep(began + j / rate - start)  # idle: the sleep's overrun
+                start = time.perf_counter()  # (epoll's 1 ms ticks) is the client's, not charged
+            elif rate is not None:
+                start = began + j / rate  # every client was busy: charged from when it was due
             await target.get()
             latencies.append(time.perf_counter() - start)
         target.close()
 
-    began = time.perf_counter()
     await asyncio.gather(*(client(target) for target in targets))
     return latencies, time.perf_counter() - began
 
 
 def main() -> None:
     url, requests, concurrency = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    latencies, elapsed = asyncio.run(load(url, requests, concurrency))
+    rate = float(sys.argv[4]) if len(sys.argv) > 4 else None
+    latencies, elapsed = asyncio.run(load(url, requests, concurrency, rate))
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime
     print(json.dumps({"latencies": latencies, "elapsed": elapsed, "cpu": cpu}))

@@ -33,9 +33,10 @@ def test_cannot_reach_a_server_on_the_host_loopback(cup: Podium, tmp_path: Path)
     server.settimeout(0.2)
     port = server.getsockname()[1]
     accepted: list[object] = []
+    done = threading.Event()
 
-    def accept() -> None:
-        for _ in range(40):
+    def accept() -> None:  # listens until the run is over (no connection may come at all)
+        while not done.is_set():
             try:
                 accepted.append(server.accept())
             except TimeoutError:
@@ -44,8 +45,11 @@ def test_cannot_reach_a_server_on_the_host_loopback(cup: Podium, tmp_path: Path)
     thread = threading.Thread(target=accept)
     thread.start()
     code = f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=2)\nprint('CONNECTED')"
-    status, _, log = run_hostile(cup, tmp_path, code)
-    thread.join()
+    try:
+        status, _, log = run_hostile(cup, tmp_path, code)
+    finally:
+        done.set()
+        thread.join()
     server.close()
     assert status == "failed" and "CONNECTED" not in log and accepted == []
     assert "ConnectionRefusedError" in log or "Network is unreachable" in log

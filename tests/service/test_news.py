@@ -104,14 +104,14 @@ def test_failing_delivery_never_holds_up_evaluation_and_gives_up_after_its_tries
 ) -> None:
     monkeypatch.setenv("PODIUM_TEST_HOOK_KEY", "k3y-never-shown")
     query = "?key=${PODIUM_TEST_HOOK_KEY}"
-    slow = 3.0 if trouble == "slow" else 0.0
+    slow = 1.0 if trouble == "slow" else 0.0  # five times the channel's timeout
     with listening(status=500 if trouble == "500" else 200, delay=slow) as bad:
         port = None
         if trouble == "unreachable":
             with socket.socket() as s:
                 s.bind(("127.0.0.1", 0))
                 port = s.getsockname()[1]  # closed again: nobody listens there
-        options = "tries = 3\nretry_seconds = 0.01\ntimeout_seconds = 0.5\n"
+        options = "tries = 3\nretry_seconds = 0.01\ntimeout_seconds = 0.2\n"
         table = notify_table(bad, port=port, extra=options, query=query)
         with open_notifying(competition_dir, table) as p:
             p.setup.open_stage("evaluation")

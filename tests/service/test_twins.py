@@ -65,7 +65,9 @@ def test_twins_are_ordered_by_the_timing_free_rule_every_time(trial: int, tmp_pa
         assert "ahead of Quick Lex on an equal score: submitted earlier" in deep.reasons[0]
         assert any("a surely shorter duration" in r for r in board.rows[1].reasons)
         quick = board.rows[1]  # twins share the efficiency place and its bonus, never noise's
-        assert (deep.efficiency_place, deep.bonus) == (quick.efficiency_place, quick.bonus)
+        assert (deep.efficiency_place, deep.bonus) == (quick.efficiency_place, quick.bonus), [
+            (r.team, r.efficiency_place, r.reasons) for r in board.rows
+        ]
         assert not board.provisional and board.closing  # final, saying what the close did
         assert [(w.place, w.team_name) for w in podium.finals.hall_of_fame()] == [
             (1, "Deep Percept")

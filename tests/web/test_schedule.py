@@ -96,8 +96,8 @@ def test_stages_open_and_close_by_themselves_and_the_cli_agrees(
     tmp_path: Path, serve: Callable[[Cup], str]
 ) -> None:
     cup = make_cup(tmp_path)
-    first = _at(8)
-    schedule(cup, first, (first, first + timedelta(seconds=10)))
+    first = _at(5)
+    schedule(cup, first, (first, first + timedelta(seconds=6)))
     url = serve(cup)
     before = stages(url)
     if datetime.now(UTC) < first - timedelta(seconds=1):  # a slow machine may be past it
@@ -137,7 +137,7 @@ def test_the_countdown_ticks_and_the_page_reloads_at_zero(
         # The stage must open after the page first shows its countdown; how long the server
         # and the page take to start is the machine's load, so a missed start is tried again
         # with a lead four times as long (never a fixed limit that load could exceed).
-        for lead in (15, 60, 240, 960):
+        for lead in (12, 48, 192, 768):
             (tmp_path / f"lead{lead}").mkdir()
             cup = make_cup(tmp_path / f"lead{lead}")
             first = _at(lead)
