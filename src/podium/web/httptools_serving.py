@@ -11,7 +11,7 @@ import asyncio
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from podium.web.bounds import Bounds
+from podium.web.bounds import Bounds, HeadTimer
 
 
 class BoundedHttpTools(HttpToolsProtocol):
@@ -23,10 +23,10 @@ class BoundedHttpTools(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._head_timer: asyncio.TimerHandle | None = None
         self._head_bytes: int | None = 0  # bytes of a head still coming; None: it has come
         self._heads = 0  # heads parsed on this connection
-        self._await_head()
+        self._head = HeadTimer(self.loop, self.header_seconds, transport, self._awaits_head)
+        self._head.start()
 
     def data_received(self, data: bytes) -> None:
         pending, heads = self._head_bytes is not None, self._heads
@@ -37,12 +37,12 @@ class BoundedHttpTools(HttpToolsProtocol):
             self._head_bytes += len(data)
         # else a message ended in `data`: the next head is counted from the next bytes on
         if self._head_bytes > self.max_head_bytes:
-            self._cancel_head_timer()
+            self._head.stop()
             self.send_400_response("Request head too large.")
 
     def on_headers_complete(self) -> None:
         self._head_bytes, self._heads = None, self._heads + 1
-        self._cancel_head_timer()
+        self._head.stop()
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
@@ -51,24 +51,14 @@ class BoundedHttpTools(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing() and self._head_bytes is not None:
-            self._await_head()  # the next request on this connection gets the same time
+        if not self.transport.is_closing() and self._awaits_head():
+            self._head.start()  # the next request on this connection gets the same time
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_head_timer()
+        head: HeadTimer | None = getattr(self, "_head", None)
+        if head is not None:
+            head.stop()
         super().connection_lost(exc)
 
-    def _await_head(self) -> None:
-        self._cancel_head_timer()
-        self._head_timer = self.loop.call_later(self.header_seconds, self._head_late)
-
-    def _cancel_head_timer(self) -> None:
-        timer = getattr(self, "_head_timer", None)
-        if timer is not None:
-            timer.cancel()
-            self._head_timer = None
-
-    def _head_late(self) -> None:
-        self._head_timer = None
-        if self._head_bytes is not None and not self.transport.is_closing():
-            self.transport.close()
+    def _awaits_head(self) -> bool:
+        return self._head_bytes is not None

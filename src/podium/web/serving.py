@@ -22,7 +22,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from podium.web.bounds import Bounds
+from podium.web.bounds import Bounds, HeadTimer
 
 if TYPE_CHECKING:
     from podium.web.evaluator import Evaluator
@@ -37,37 +37,27 @@ class HeaderTimeout(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._head_timer: asyncio.TimerHandle | None = None
-        self._await_head()
+        self._head = HeadTimer(self.loop, self.header_seconds, transport, self._awaits_head)
+        self._head.start()
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        if self.conn.their_state is not h11.IDLE:  # the head has arrived
-            self._cancel_head_timer()
+        if not self._awaits_head():  # the head has arrived
+            self._head.stop()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
-            self._await_head()  # the next request on this connection gets the same time
+        if not self.transport.is_closing() and self._awaits_head():
+            self._head.start()  # the next request on this connection gets the same time
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_head_timer()
+        head: HeadTimer | None = getattr(self, "_head", None)
+        if head is not None:
+            head.stop()
         super().connection_lost(exc)
 
-    def _await_head(self) -> None:
-        self._cancel_head_timer()
-        self._head_timer = self.loop.call_later(self.header_seconds, self._head_late)
-
-    def _cancel_head_timer(self) -> None:
-        timer = getattr(self, "_head_timer", None)
-        if timer is not None:
-            timer.cancel()
-            self._head_timer = None
-
-    def _head_late(self) -> None:
-        self._head_timer = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-            self.transport.close()
+    def _awaits_head(self) -> bool:
+        return self.conn.their_state is h11.IDLE
 
 
 def protocol(bounds: Bounds, parser: str = "auto") -> type[asyncio.Protocol]:
