@@ -129,10 +129,28 @@ class Look:
     futile: bool
 
 
-def _cut(samples: Sequence[float], remeasures: int, runs: int) -> tuple[float, ...]:
-    """The samples a look reads: the first ones, up to `runs` re-measurement runs."""
-    drop = remeasures - runs
-    return tuple(samples[: max(len(samples) - drop, 1)]) if drop > 0 else tuple(samples)
+def _sessions(
+    samples: Sequence[float], remeasures: int, repeats: int, runs: int
+) -> tuple[list[float], int, int]:
+    """What a look reads of one team: one observation per run, the mean log of its `repeats`
+    samples timed back to back (its evaluation, then its first `runs` re-measurement runs);
+    how many of them are evaluations, and how many samples that is. `repeats` 0: every
+    sample is a run of its own (single figures, a simulation), the last `remeasures` ones
+    re-measurements."""
+    logs = [math.log(x) for x in samples]
+    if repeats <= 0:
+        first = max(len(logs) - remeasures, 1)
+        read = logs[: first + runs]
+        return read, min(first, len(read)), len(read)
+    chunks = [logs[i : i + repeats] for i in range(0, len(logs), repeats)][: 1 + runs]
+    return [statistics.fmean(c) for c in chunks], 1, sum(map(len, chunks))
+
+
+def _variance(observations: int, evaluations: int, noise: Noise) -> float:
+    """The variance of the mean over a team's observations: an evaluation's at the session
+    noise (at least the noise known before it), a re-measurement's at the pooled noise."""
+    later = observations - evaluations
+    return (evaluations * noise.session**2 + later * noise.sigma**2) / observations**2
 
 
 def judge(
@@ -144,15 +162,20 @@ def judge(
     design: float,
     *,
     two_sided: bool,
+    repeats: tuple[int, int] = (0, 0),
 ) -> Look:
-    """The gain of `faster` over `slower` ((samples, re-measurement runs) each) at the last
-    look both reached. `design`: the gain the futility stop rules out (`two_sided`: either
-    way, as for an order; else only above, as for a move)."""
+    """The gain of `faster` over `slower` ((samples, re-measurement runs) each; `repeats`:
+    samples per run of each, 0 if not known) at the last look both reached, one observation
+    per run (see the module's note). `design`: the gain the futility stop rules out
+    (`two_sided`: either way, as for an order; else only above, as for a move)."""
     look = plan.reached(min(slower[1], faster[1]))
     cut = plan.runs_at(look)
-    a, b = _cut(*slower, cut), _cut(*faster, cut)
-    centre = statistics.fmean(map(math.log, a)) - statistics.fmean(map(math.log, b))
-    se = noise.sigma * math.sqrt(1 / len(a) + 1 / len(b))
+    (a, first_a, read_a), (b, first_b, read_b) = (
+        _sessions(*slower, repeats[0], cut),
+        _sessions(*faster, repeats[1], cut),
+    )
+    centre = statistics.fmean(a) - statistics.fmean(b)
+    se = math.sqrt(_variance(len(a), first_a, noise) + _variance(len(b), first_b, noise))
     level = 1 - plan.risk_at(look, risk)
     spread = student_t_quantile(1 - (1 - level) / 2, noise.df) * se
     interval = Interval(1 - math.exp(-(centre - spread)), 1 - math.exp(-(centre + spread)), level)
@@ -162,7 +185,7 @@ def judge(
         far = -math.log(1 - design)
         reach = student_t_quantile(1 - beta, noise.df) * se
         futile = centre + reach < far and (not two_sided or centre - reach > -far)
-    return Look(interval, look, len(plan.points), (len(a), len(b)), futile)
+    return Look(interval, look, len(plan.points), (read_a, read_b), futile)
 
 
 def runs_for_power(

@@ -76,6 +76,7 @@ class Entry:
     submitted_at: float = 0.0
     samples: tuple[float, ...] = ()  # every measured figure (repeats, then re-measurements)
     remeasures: int = 0  # re-measurement runs behind some of the samples
+    repeats: int = 0  # samples per run (timed back to back: one observation); 0: not known
     training_seconds: float = 0.0  # CPU time billed to the team's training jobs
 
 
@@ -313,7 +314,8 @@ def _step(above: Entry, team: Entry, rule: RerankRule, noise: Noise | None, plan
     if noise is None or not (above.samples and team.samples):
         return _point_step(above, team, rule, point, gap_s, max_gap_s, facts)
     seen = judge((above.samples, above.remeasures), (team.samples, team.remeasures), noise,
-                 plan, rule.risk, rule.design_gain, two_sided=False)  # fmt: skip
+                 plan, rule.risk, rule.design_gain, two_sided=False,
+                 repeats=(above.repeats, team.repeats))  # fmt: skip
     ci = seen.interval
     facts["gain_ci"] = (ci.low, ci.high)
     threshold = rule.min_efficiency_gain
