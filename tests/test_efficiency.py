@@ -20,6 +20,7 @@ from podium.rules.efficiency import (
     student_t_quantile,
 )
 from podium.rules.leaderboard import BoardSettings, RunFacts, Timing, build_leaderboard
+from podium.rules.looks import Plan
 from podium.rules.ranking import RerankRule
 
 ASSUMED = Noise(0.2, 4, "the assumed noise")
@@ -91,20 +92,23 @@ def _facts(team: str, score: float, walls: list[float], remeasured: int, order: 
 
 def photo_finish(seed: int, slower: float, faster: float, *, repeats: int = 3, budget: int = 10):  # type: ignore[no-untyped-def]
     """The decision on A (ahead by 0.1 points) and T, re-measured like the service does:
-    while undecided and within budget, one more run (of `repeats` timed repeats) each.
-    Durations jitter uniformly by ±20% around their true value."""
+    while undecided and within budget, runs (of `repeats` timed repeats) each up to the next
+    planned look. Durations jitter uniformly by ±20% around their true value."""
     rng = random.Random(seed)
 
     def run(base: float) -> list[float]:
         return [base * (1 + rng.uniform(-0.2, 0.2)) for _ in range(repeats)]
 
     a, t = run(slower), run(faster)
-    for looks in range(budget + 1):
+    done = 0
+    for looks in (0, *Plan(budget).points):
+        for _ in range(looks - done):
+            a, t = a + run(slower), t + run(faster)
+        done = looks
         board = build_leaderboard(BoardSettings(competition="c", metrics={"xnli": "accuracy"}, hardware="ref", rule=RerankRule()), stage="s", status="closed", runs=[_facts("A", 80.1, a, looks, 1), _facts("T", 80.0, t, looks, 2)], teams=["A", "T"], timing=Timing(assumed=ASSUMED, photo_finish_runs=budget))  # fmt: skip
         decision = next(d for d in board.decisions if d.team == "T")
         if decision.kind != "undecided" or looks == budget:
             return decision, looks, board
-        a, t = a + run(slower), t + run(faster)
     raise AssertionError("unreachable")
 
 

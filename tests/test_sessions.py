@@ -75,3 +75,25 @@ def test_interleaved_re_measurements_decide_what_the_sessions_could_not() -> Non
     placed = {p.team: p for p in rank(entries, rule, noise, plan)}
     assert placed["Deep Percept"].efficiency_place == placed["Quick Lex"].efficiency_place == 2
     assert placed["Slow Lane"].efficiency_place == 3
+
+
+def test_a_burst_over_one_twins_evaluation_does_not_split_them_after_the_photo_finish() -> None:
+    """The burst (3x) stays in the samples; the spread between Deep's runs shows in the
+    pooled noise, so nothing is sure that the burst could have decided, and the twins still
+    share their place and bonus."""
+    slow = (0.45, 0.452, 0.449) * 3
+    deep = (0.6, 0.605, 0.602) + (0.2, 0.201, 0.2) * 2  # the burst over its evaluation
+    quick = (0.2, 0.2, 0.202) * 3
+    entries = [
+        Entry("Slow Lane", 80.0, 0.45, 0.0, slow, 2, repeats=3),
+        Entry("Deep Percept", 80.0, 0.201, 1.0, deep, 2, repeats=3),
+        Entry("Quick Lex", 80.0, 0.2, 2.0, quick, 2, repeats=3),
+    ]
+    noise = pooled_noise((e.samples for e in entries), ASSUMED)
+    rule, plan = RerankRule(), Plan(2)
+    assert not compare(entries[1], entries[2], rule, noise, plan).sure
+    placed = {p.team: p for p in rank(entries, rule, noise, plan)}
+    deep, quick = placed["Deep Percept"], placed["Quick Lex"]
+    assert (deep.efficiency_place, deep.bonus) == (quick.efficiency_place, quick.bonus), [
+        (p.team, p.efficiency_place, p.reasons) for p in placed.values()
+    ]

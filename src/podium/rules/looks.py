@@ -5,7 +5,7 @@ team (`Plan.runs`, the budget). It does not look after every run: it looks at `L
 planned points (after 1/5, 2/5, ... of the planned runs), and only there may a comparison
 become sure. The risk of one comparison (1 - confidence) is spent in two halves:
 
-- half at **look 0**, the measurements as they came (a fixed interval, as before any close);
+- half at **look 0**, the evaluations as they came (a fixed interval, as before any close);
 - half over looks 1..K by an **O'Brien-Fleming-type spending function** (Lan & DeMets 1983):
   by the information fraction t = runs so far / planned runs, at most
   ``a(t) = 4 - 4·Φ(z(1 - a/4) / √t)`` of the half ``a`` is spent, so early looks spend almost
@@ -19,6 +19,21 @@ become sure. The risk of one comparison (1 - confidence) is spent in two halves:
 budget, and their outcome is the timing-free one. A stop for futility never decides
 anything, so it cannot raise the chance that noise decides; it costs a little power, which
 the sizing counts.
+
+**A run is one observation.** A run times its `repeats` back to back, in one session of
+the machine: a load burst covers all of them or none, so they share that session's error
+and are not independent. (Seen: a burst over one twin's three repeats, 2.5 times slower
+with hardly any spread, made byte-identical twins "surely different" at look 0 when the
+repeats counted as three runs, and noise gave them different efficiency places.) So each
+run, the evaluation and every re-measurement, enters a look as one observation, the mean
+log of its repeats. The evaluation's, taken alone in its own session, is charged at least
+the noise known before it (`Noise.session`: the calibration of the hardware, else
+`noise_prior`), which its own tight repeats cannot talk down; a re-measurement's at the
+pooled noise, which by then holds the spread between a submission's runs. That is sound
+while a session's error stays within the stated noise: a bigger one (an overloaded
+machine) is a calibration problem, and the photo finish's runs, interleaved A, B, A, B,
+share a burst between the two teams. Teams far apart are still decided at look 0 (10
+times apart at the default noise 0.2).
 
 **A look reads a fixed amount of data.** A pair is at look k when both teams have at least
 the runs of look k; the look reads exactly those (a team re-measured more for another pair
@@ -146,11 +161,19 @@ def _sessions(
     return [statistics.fmean(c) for c in chunks], 1, sum(map(len, chunks))
 
 
-def _variance(observations: int, evaluations: int, noise: Noise) -> float:
-    """The variance of the mean over a team's observations: an evaluation's at the session
-    noise (at least the noise known before it), a re-measurement's at the pooled noise."""
-    later = observations - evaluations
-    return (evaluations * noise.session**2 + later * noise.sigma**2) / observations**2
+def _estimate(observations: Sequence[float], evaluations: int, noise: Noise) -> tuple[float, float]:
+    """A team's log figure from its observations, each weighed by the inverse of its noise
+    (an evaluation's: the session noise, at least the noise known before it; a
+    re-measurement's: the pooled noise), and the estimate's variance."""
+    variances = [
+        noise.session**2 if i < evaluations else noise.sigma**2 for i in range(len(observations))
+    ]
+    if min(variances) == 0:  # noiseless runs: they alone tell the figure, exactly
+        exact = [x for x, v in zip(observations, variances, strict=True) if v == 0]
+        return statistics.fmean(exact), 0.0
+    total = math.fsum(1 / v for v in variances)
+    weighed = math.fsum(x / v for x, v in zip(observations, variances, strict=True))
+    return weighed / total, 1 / total
 
 
 def judge(
@@ -174,8 +197,8 @@ def judge(
         _sessions(*slower, repeats[0], cut),
         _sessions(*faster, repeats[1], cut),
     )
-    centre = statistics.fmean(a) - statistics.fmean(b)
-    se = math.sqrt(_variance(len(a), first_a, noise) + _variance(len(b), first_b, noise))
+    (mean_a, var_a), (mean_b, var_b) = _estimate(a, first_a, noise), _estimate(b, first_b, noise)
+    centre, se = mean_a - mean_b, math.sqrt(var_a + var_b)
     level = 1 - plan.risk_at(look, risk)
     spread = student_t_quantile(1 - (1 - level) / 2, noise.df) * se
     interval = Interval(1 - math.exp(-(centre - spread)), 1 - math.exp(-(centre + spread)), level)
