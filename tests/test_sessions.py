@@ -97,3 +97,20 @@ def test_a_burst_over_one_twins_evaluation_does_not_split_them_after_the_photo_f
     assert (deep.efficiency_place, deep.bonus) == (quick.efficiency_place, quick.bonus), [
         (p.team, p.efficiency_place, p.reasons) for p in placed.values()
     ]
+
+
+def test_teams_level_through_a_third_share_its_place_and_bonus() -> None:
+    """Quick surely faster than Slow; Deep (slowed) level with both: no bonus for Quick over
+    Deep, which it is not surely faster than, so the three share the 1st to 3rd places."""
+    noise = Noise(0.1, 1000, "a long calibration")
+    entries = [
+        Entry("Slow Lane", 80.0, 1.45, 0.0, (1.45,) * 3),
+        Entry("Deep Percept", 80.0, 1.2, 1.0, (1.2,) * 3),
+        Entry("Quick Lex", 80.0, 1.0, 2.0, (1.0,) * 3),
+    ]
+    rule = RerankRule()
+    assert compare(entries[0], entries[2], rule, noise).sure
+    assert not compare(entries[0], entries[1], rule, noise).sure
+    assert not compare(entries[1], entries[2], rule, noise).sure
+    placed = {p.team: p for p in rank(entries, rule, noise)}
+    assert {(p.efficiency_place, p.bonus) for p in placed.values()} == {(3, 0)}

@@ -535,14 +535,37 @@ def _tie_reasons(
     return reasons
 
 
+def _level(a: Entry, b: Entry, timings: Timings) -> bool:
+    """Neither is surely faster than the other."""
+    return not timings.surely_faster(a, b) and not timings.surely_faster(b, a)
+
+
+def _shared(eff: Sequence[Entry], timings: Timings) -> dict[str, list[Entry]]:
+    """Each team's group: the teams it is not surely different from, directly or through a
+    chain of such teams (A level with B, B with C: A, B and C share)."""
+    group = {e.team: [e] for e in eff}
+    for a, b in itertools.combinations(eff, 2):
+        if group[a.team] is not group[b.team] and _level(a, b, timings):
+            merged = group[a.team] + group[b.team]
+            for e in merged:
+                group[e.team] = merged
+    order = {e.team: i for i, e in enumerate(eff)}
+    return {t: sorted(g, key=lambda e: order[e.team]) for t, g in group.items()}
+
+
 def _efficiency_places(eff: Sequence[Entry], timings: Timings) -> dict[str, int]:
     """Each team's efficiency place, the one it *surely* holds: one more than the teams it
-    is not surely faster than. Teams not surely different share the lower place (and its
-    bonus), so a bonus never goes to a team over one it is not surely faster than."""
-    return {
+    is not surely faster than, and no better than any team of its group (`_shared`): teams
+    not surely different, even through a third team, share the lowest place (and its bonus),
+    so a bonus never goes to a team over one it is not surely faster than. (Without the
+    chain, twins could part: one surely faster than a slow team, the other, slowed by a
+    burst of load, not surely; the first would take a bonus over its twin.)"""
+    alone = {
         a.team: 1 + sum(1 for b in eff if b is not a and not timings.surely_faster(a, b))
         for a in eff
     }
+    groups = _shared(eff, timings)
+    return {a.team: max(alone[b.team] for b in groups[a.team]) for a in eff}
 
 
 def _bonus_why(
@@ -550,17 +573,17 @@ def _bonus_why(
 ) -> str:
     """ "most efficient (bonus 2)", or the shared places with the comparisons that share them."""
     place = places[team.team]
-    level = [
-        b for b in eff
-        if b is not team and not timings.surely_faster(team, b)
-        and not timings.surely_faster(b, team)
-    ]  # fmt: skip
+    group = _shared(eff, timings)[team.team]
+    level = [b for b in group if b is not team]
     if not level:
         which = "most efficient" if place == 1 else f"{_ordinal(place)} most efficient"
         return f"{which} (bonus {bonus})"
     first = place - len(level)
     names = ", ".join(b.team for b in level)
-    why = "; ".join(timings.compare(team, b).text for b in level)
+    pairs = [(team, b) for b in level if _level(team, b, timings)] + [
+        (a, b) for a, b in itertools.combinations(level, 2) if _level(a, b, timings)
+    ]
+    why = "; ".join(timings.compare(a, b).text for a, b in pairs)
     return (
         f"shares the {_ordinal(first)} to {_ordinal(place)} efficiency places with {names} "
         f"(bonus {bonus}; not surely different: {why})"
