@@ -9,7 +9,8 @@ sure (`podium.rules.comparison`); otherwise a timing-free rule decides.
    then the team name (so the result never depends on the input order or on noise).
 2. Efficiency order: duration ascending where the difference is sure. A team's efficiency
    place is the one it surely holds (one more than the teams it is not surely faster
-   than): teams not surely different share the lower place, and the team at place k
+   than): teams not surely different, directly or through a third team, share the lowest
+   of their places, and the team at place k
    receives ``bonus_places[k - 1]`` (0 beyond the tuple). Bonuses are applied in the order
    of sure differences, the performance order elsewhere.
 3. Bonuses are applied in efficiency order on the current order. A team moves up one place
