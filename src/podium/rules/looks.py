@@ -24,16 +24,22 @@ the sizing counts.
 the machine: a load burst covers all of them or none, so they share that session's error
 and are not independent. (Seen: a burst over one twin's three repeats, 2.5 times slower
 with hardly any spread, made byte-identical twins "surely different" at look 0 when the
-repeats counted as three runs, and noise gave them different efficiency places.) So each
-run, the evaluation and every re-measurement, enters a look as one observation, the mean
-log of its repeats. The evaluation's, taken alone in its own session, is charged at least
-the noise known before it (`Noise.session`: the calibration of the hardware, else
-`noise_prior`), which its own tight repeats cannot talk down; a re-measurement's at the
-pooled noise, which by then holds the spread between a submission's runs. That is sound
-while a session's error stays within the stated noise: a bigger one (an overloaded
-machine) is a calibration problem, and the photo finish's runs, interleaved A, B, A, B,
-share a burst between the two teams. Teams far apart are still decided at look 0 (10
-times apart at the default noise 0.2).
+repeats counted as three runs, and noise gave them different efficiency places.) The model
+is log(figure) = true log figure + the run's session error + the repeat's own error, so the
+mean log of a run's repeats is one observation whose noise is the session's, which the
+spread *within* the run does not show. Each run, the evaluation and every re-measurement,
+enters a look as that one observation. The evaluation's, taken alone in its own session,
+is charged at least the noise known before it (`Noise.session`: the calibration of the
+hardware, else `noise_prior`), which its own tight repeats cannot talk down; a
+re-measurement's at the pooled noise, which by then holds the spread between a
+submission's runs. A team's figure is the observations' mean weighed by the inverse of
+their noise (the efficient estimate when the noises are known; the Student quantile keeps
+the pooled degrees of freedom), so a burst over an evaluation counts less once the team
+is re-measured. The risk bounds above hold while a session's error stays within the noise
+it is charged: a machine whose bursts exceed its calibration needs a new calibration
+(`benchmarks/bench_bursts.py` shows what they do), and the photo finish's runs,
+interleaved A, B, A, B, share a burst between the two teams. Teams far apart are still
+decided at look 0 (10 times apart at the default noise 0.2).
 
 **A look reads a fixed amount of data.** A pair is at look k when both teams have at least
 the runs of look k; the look reads exactly those (a team re-measured more for another pair
