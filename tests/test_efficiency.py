@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import random
 import statistics
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -19,6 +20,7 @@ from podium.rules.efficiency import (
     student_t_quantile,
 )
 from podium.rules.leaderboard import BoardSettings, RunFacts, Timing, build_leaderboard
+from podium.rules.looks import Plan
 from podium.rules.ranking import RerankRule
 
 ASSUMED = Noise(0.2, 4, "the assumed noise")
@@ -57,7 +59,9 @@ def test_noise_is_pooled_over_groups_and_the_prior() -> None:
     assert pooled.sigma == pytest.approx(math.sqrt(2 * 0.005 / 2 * 2 / 2), rel=1e-9)
     with_prior = pooled_noise(groups, ASSUMED)
     assert with_prior is not None and with_prior.df == 6 and with_prior.sigma > pooled.sigma
-    assert pooled_noise([[1.0], [2.0]]) is None and pooled_noise([[1.0]], ASSUMED) == ASSUMED
+    assert pooled_noise([[1.0], [2.0]]) is None and pooled_noise([[1.0]], ASSUMED) == replace(
+        ASSUMED, floor=0.2
+    )
 
 
 def test_the_gain_interval_covers_the_true_gain_as_often_as_it_says() -> None:
@@ -88,26 +92,29 @@ def _facts(team: str, score: float, walls: list[float], remeasured: int, order: 
 
 def photo_finish(seed: int, slower: float, faster: float, *, repeats: int = 3, budget: int = 10):  # type: ignore[no-untyped-def]
     """The decision on A (ahead by 0.1 points) and T, re-measured like the service does:
-    while undecided and within budget, one more run (of `repeats` timed repeats) each.
-    Durations jitter uniformly by ±20% around their true value."""
+    while undecided and within budget, runs (of `repeats` timed repeats) each up to the next
+    planned look. Durations jitter uniformly by ±20% around their true value."""
     rng = random.Random(seed)
 
     def run(base: float) -> list[float]:
         return [base * (1 + rng.uniform(-0.2, 0.2)) for _ in range(repeats)]
 
     a, t = run(slower), run(faster)
-    for looks in range(budget + 1):
+    done = 0
+    for looks in (0, *Plan(budget).points):
+        for _ in range(looks - done):
+            a, t = a + run(slower), t + run(faster)
+        done = looks
         board = build_leaderboard(BoardSettings(competition="c", metrics={"xnli": "accuracy"}, hardware="ref", rule=RerankRule()), stage="s", status="closed", runs=[_facts("A", 80.1, a, looks, 1), _facts("T", 80.0, t, looks, 2)], teams=["A", "T"], timing=Timing(assumed=ASSUMED, photo_finish_runs=budget))  # fmt: skip
         decision = next(d for d in board.decisions if d.team == "T")
         if decision.kind != "undecided" or looks == budget:
             return decision, looks, board
-        a, t = a + run(slower), t + run(faster)
     raise AssertionError("unreachable")
 
 
 def test_identical_twins_are_never_swapped() -> None:
-    # the looks spend the risk together (podium.rules.looks): 20 runs never move a twin
-    outcomes = [photo_finish(seed, 1.0, 1.0, budget=20)[0].kind for seed in range(120)]
+    # the looks spend the risk together (podium.rules.looks): 40 runs never move a twin
+    outcomes = [photo_finish(seed, 1.0, 1.0, budget=40)[0].kind for seed in range(120)]
     assert "moved" not in outcomes
     assert outcomes.count("refused") > 12  # some are settled, not left undecided forever
 
@@ -120,11 +127,13 @@ def test_a_three_times_faster_team_is_always_lifted_at_once() -> None:
 
 
 def test_a_photo_finish_resolves_a_15_percent_gain_within_its_budget() -> None:
-    results = [photo_finish(seed, 1.0, 0.85, budget=20) for seed in range(150)]
+    # one timing per run: a run's repeats, back to back, are one observation (rules.looks)
+    results = [photo_finish(seed, 1.0, 0.85, budget=40) for seed in range(150)]
     granted = [looks for decision, looks, _ in results if decision.granted]
     assert len(granted) / len(results) >= 0.9
-    # it stops at the first planned look that is sure (looks after 4, 8, ... 20 runs)
-    assert statistics.median(granted) <= 12
+    # it stops at the first planned look that is sure (looks after 8, 16, ... 40 runs; each
+    # run's three repeats, back to back, are one observation: podium.rules.looks)
+    assert statistics.median(granted) <= 24
     assert all(d.kind != "refused" for d, _, _ in results)
 
 

@@ -49,12 +49,12 @@ def test_durations_from_other_hardware_are_not_compared() -> None:
 
 
 def test_rows_carry_their_aggregate_and_flatten_to_the_published_json() -> None:
-    board = _board([facts("Slow", 80.0, 80.0, [10.0]), facts("Fast", 78.0, 78.0, [1.0, 1.1])])
+    board = _board([facts("Slow", 80.0, 80.0, [10.0]), facts("Fast", 78.0, 78.0, [1.0, 1.02])])
     fast = next(r for r in board.rows if r.team == "Fast")
-    assert fast.duration == fast.aggregate.duration == 1.05 and fast.arrow == "▲1"
+    assert fast.duration == fast.aggregate.duration == 1.01 and fast.arrow == "▲1"
     slow = next(r for r in board.rows if r.team == "Slow")
     assert slow.arrow == "▼1"
     row = board.to_dict()["rows"][0]
     assert "aggregate" not in row
     assert {"overall", "tasks", "languages", "duration", "duration_min", "duration_max"} <= set(row)
-    assert row["duration_min"] == 1.0 and row["duration_max"] == 1.1
+    assert row["duration_min"] == 1.0 and row["duration_max"] == 1.02

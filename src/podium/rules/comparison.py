@@ -52,6 +52,9 @@ class Timed(Protocol):
     @property
     def remeasures(self) -> int: ...
 
+    @property
+    def repeats(self) -> int: ...
+
 
 def by_sign(share: float) -> str:
     """A gain as people read it: "12.0% faster", "19.5% slower", never "-19.5% faster"."""
@@ -208,7 +211,8 @@ class Timings:
                 a.team, b.team, a.duration, b.duration, sure, runs=runs, remeasures=remeasures
             )
         seen = judge((b.samples, b.remeasures), (a.samples, a.remeasures), self.noise,
-                     self.plan, self.risk, self.design, two_sided=True)  # fmt: skip
+                     self.plan, self.risk, self.design, two_sided=True,
+                     repeats=(b.repeats, a.repeats))  # fmt: skip
         ci = seen.interval
         sure = ci.low > 0 and a.duration < b.duration
         return Comparison(a.team, b.team, a.duration, b.duration, sure, (ci.low, ci.high),

@@ -12,7 +12,8 @@ Pure functions over measured samples (seconds, or joules: any positive figure).
   calibration of that hardware). The gain of T over A is 1 - g(T)/g(A), with g the geometric
   mean of the runs (the efficient estimate under that model); its interval is
   1 - exp(-(d ± t·se)) with d = mean log A - mean log T, se = sigma·√(1/nA + 1/nT) and t the
-  Student quantile for the pooled degrees of freedom.
+  Student quantile for the pooled degrees of freedom. (The rule's comparisons count the
+  repeats of one evaluation session as one observation: `podium.rules.looks`.)
 - **A photo finish's looks** at re-measured samples: `podium.rules.looks`.
 """
 
@@ -45,10 +46,22 @@ class Noise:
     sigma: float
     df: int  # degrees of freedom behind the estimate
     source: str  # where it came from, for the reasons shown to people
+    # the noise known before these measurements (the calibration, else the assumed noise):
+    # the least noise of one evaluation session's mean, which repeats back to back cannot
+    # talk down, as they share the session's load (`podium.rules.looks`)
+    floor: float = 0.0
+
+    @property
+    def session(self) -> float:
+        """The noise of one evaluation session's mean (sd of log): at least `floor`."""
+        return max(self.sigma, self.floor)
 
     def __post_init__(self) -> None:
-        if not (self.sigma >= 0 and self.df >= 1):
-            raise ValueError(f"noise needs sigma >= 0 and df >= 1, got {self.sigma}, {self.df}")
+        if not (self.sigma >= 0 and self.df >= 1 and self.floor >= 0):
+            raise ValueError(
+                f"noise needs sigma >= 0, df >= 1 and floor >= 0, got {self.sigma}, "
+                f"{self.df}, {self.floor}"
+            )
 
 
 def median_interval(samples: Sequence[float], confidence: float = 0.95) -> Interval:
@@ -90,7 +103,8 @@ def pooled_noise(
         source = f"{source} and {prior.source}" if df > prior.df else prior.source
     if df == 0:
         return None
-    return Noise(math.sqrt(sum_squares / df), df, source)
+    floor = prior.session if prior is not None else 0.0
+    return Noise(math.sqrt(sum_squares / df), df, source, floor)
 
 
 def _log_ratio(slower: Sequence[float], faster: Sequence[float]) -> float:

@@ -501,6 +501,7 @@ def _entry(team: str, facts: RunFacts, agg: Aggregate, metric: str) -> Entry:
         submitted_at=facts.submitted_at.timestamp(),
         samples=samples,
         remeasures=facts.remeasures,
+        repeats=len(facts.walls),  # every run times as many repeats as the evaluation
     )
 
 

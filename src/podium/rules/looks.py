@@ -5,7 +5,7 @@ team (`Plan.runs`, the budget). It does not look after every run: it looks at `L
 planned points (after 1/5, 2/5, ... of the planned runs), and only there may a comparison
 become sure. The risk of one comparison (1 - confidence) is spent in two halves:
 
-- half at **look 0**, the measurements as they came (a fixed interval, as before any close);
+- half at **look 0**, the evaluations as they came (a fixed interval, as before any close);
 - half over looks 1..K by an **O'Brien-Fleming-type spending function** (Lan & DeMets 1983):
   by the information fraction t = runs so far / planned runs, at most
   ``a(t) = 4 - 4·Φ(z(1 - a/4) / √t)`` of the half ``a`` is spent, so early looks spend almost
@@ -19,6 +19,27 @@ become sure. The risk of one comparison (1 - confidence) is spent in two halves:
 budget, and their outcome is the timing-free one. A stop for futility never decides
 anything, so it cannot raise the chance that noise decides; it costs a little power, which
 the sizing counts.
+
+**A run is one observation.** A run times its `repeats` back to back, in one session of
+the machine: a load burst covers all of them or none, so they share that session's error
+and are not independent. (Seen: a burst over one twin's three repeats, 2.5 times slower
+with hardly any spread, made byte-identical twins "surely different" at look 0 when the
+repeats counted as three runs, and noise gave them different efficiency places.) The model
+is log(figure) = true log figure + the run's session error + the repeat's own error, so the
+mean log of a run's repeats is one observation whose noise is the session's, which the
+spread *within* the run does not show. Each run, the evaluation and every re-measurement,
+enters a look as that one observation. The evaluation's, taken alone in its own session,
+is charged at least the noise known before it (`Noise.session`: the calibration of the
+hardware, else `noise_prior`), which its own tight repeats cannot talk down; a
+re-measurement's at the pooled noise, which by then holds the spread between a
+submission's runs. A team's figure is the observations' mean weighed by the inverse of
+their noise (the efficient estimate when the noises are known; the Student quantile keeps
+the pooled degrees of freedom), so a burst over an evaluation counts less once the team
+is re-measured. The risk bounds above hold while a session's error stays within the noise
+it is charged: a machine whose bursts exceed its calibration needs a new calibration
+(`benchmarks/bench_bursts.py` shows what they do), and the photo finish's runs,
+interleaved A, B, A, B, share a burst between the two teams. Teams far apart are still
+decided at look 0 (10 times apart at the default noise 0.2).
 
 **A look reads a fixed amount of data.** A pair is at look k when both teams have at least
 the runs of look k; the look reads exactly those (a team re-measured more for another pair
@@ -129,10 +150,36 @@ class Look:
     futile: bool
 
 
-def _cut(samples: Sequence[float], remeasures: int, runs: int) -> tuple[float, ...]:
-    """The samples a look reads: the first ones, up to `runs` re-measurement runs."""
-    drop = remeasures - runs
-    return tuple(samples[: max(len(samples) - drop, 1)]) if drop > 0 else tuple(samples)
+def _sessions(
+    samples: Sequence[float], remeasures: int, repeats: int, runs: int
+) -> tuple[list[float], int, int]:
+    """What a look reads of one team: one observation per run, the mean log of its `repeats`
+    samples timed back to back (its evaluation, then its first `runs` re-measurement runs);
+    how many of them are evaluations, and how many samples that is. `repeats` 0: every
+    sample is a run of its own (single figures, a simulation), the last `remeasures` ones
+    re-measurements."""
+    logs = [math.log(x) for x in samples]
+    if repeats <= 0:
+        first = max(len(logs) - remeasures, 1)
+        read = logs[: first + runs]
+        return read, min(first, len(read)), len(read)
+    chunks = [logs[i : i + repeats] for i in range(0, len(logs), repeats)][: 1 + runs]
+    return [statistics.fmean(c) for c in chunks], 1, sum(map(len, chunks))
+
+
+def _estimate(observations: Sequence[float], evaluations: int, noise: Noise) -> tuple[float, float]:
+    """A team's log figure from its observations, each weighed by the inverse of its noise
+    (an evaluation's: the session noise, at least the noise known before it; a
+    re-measurement's: the pooled noise), and the estimate's variance."""
+    variances = [
+        noise.session**2 if i < evaluations else noise.sigma**2 for i in range(len(observations))
+    ]
+    if min(variances) == 0:  # noiseless runs: they alone tell the figure, exactly
+        exact = [x for x, v in zip(observations, variances, strict=True) if v == 0]
+        return statistics.fmean(exact), 0.0
+    total = math.fsum(1 / v for v in variances)
+    weighed = math.fsum(x / v for x, v in zip(observations, variances, strict=True))
+    return weighed / total, 1 / total
 
 
 def judge(
@@ -144,15 +191,20 @@ def judge(
     design: float,
     *,
     two_sided: bool,
+    repeats: tuple[int, int] = (0, 0),
 ) -> Look:
-    """The gain of `faster` over `slower` ((samples, re-measurement runs) each) at the last
-    look both reached. `design`: the gain the futility stop rules out (`two_sided`: either
-    way, as for an order; else only above, as for a move)."""
+    """The gain of `faster` over `slower` ((samples, re-measurement runs) each; `repeats`:
+    samples per run of each, 0 if not known) at the last look both reached, one observation
+    per run (see the module's note). `design`: the gain the futility stop rules out
+    (`two_sided`: either way, as for an order; else only above, as for a move)."""
     look = plan.reached(min(slower[1], faster[1]))
     cut = plan.runs_at(look)
-    a, b = _cut(*slower, cut), _cut(*faster, cut)
-    centre = statistics.fmean(map(math.log, a)) - statistics.fmean(map(math.log, b))
-    se = noise.sigma * math.sqrt(1 / len(a) + 1 / len(b))
+    (a, first_a, read_a), (b, first_b, read_b) = (
+        _sessions(*slower, repeats[0], cut),
+        _sessions(*faster, repeats[1], cut),
+    )
+    (mean_a, var_a), (mean_b, var_b) = _estimate(a, first_a, noise), _estimate(b, first_b, noise)
+    centre, se = mean_a - mean_b, math.sqrt(var_a + var_b)
     level = 1 - plan.risk_at(look, risk)
     spread = student_t_quantile(1 - (1 - level) / 2, noise.df) * se
     interval = Interval(1 - math.exp(-(centre - spread)), 1 - math.exp(-(centre + spread)), level)
@@ -162,7 +214,7 @@ def judge(
         far = -math.log(1 - design)
         reach = student_t_quantile(1 - beta, noise.df) * se
         futile = centre + reach < far and (not two_sided or centre - reach > -far)
-    return Look(interval, look, len(plan.points), (len(a), len(b)), futile)
+    return Look(interval, look, len(plan.points), (read_a, read_b), futile)
 
 
 def runs_for_power(

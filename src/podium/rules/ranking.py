@@ -9,7 +9,8 @@ sure (`podium.rules.comparison`); otherwise a timing-free rule decides.
    then the team name (so the result never depends on the input order or on noise).
 2. Efficiency order: duration ascending where the difference is sure. A team's efficiency
    place is the one it surely holds (one more than the teams it is not surely faster
-   than): teams not surely different share the lower place, and the team at place k
+   than): teams not surely different, directly or through a third team, share the lowest
+   of their places, and the team at place k
    receives ``bonus_places[k - 1]`` (0 beyond the tuple). Bonuses are applied in the order
    of sure differences, the performance order elsewhere.
 3. Bonuses are applied in efficiency order on the current order. A team moves up one place
@@ -76,6 +77,7 @@ class Entry:
     submitted_at: float = 0.0
     samples: tuple[float, ...] = ()  # every measured figure (repeats, then re-measurements)
     remeasures: int = 0  # re-measurement runs behind some of the samples
+    repeats: int = 0  # samples per run (timed back to back: one observation); 0: not known
     training_seconds: float = 0.0  # CPU time billed to the team's training jobs
 
 
@@ -313,7 +315,8 @@ def _step(above: Entry, team: Entry, rule: RerankRule, noise: Noise | None, plan
     if noise is None or not (above.samples and team.samples):
         return _point_step(above, team, rule, point, gap_s, max_gap_s, facts)
     seen = judge((above.samples, above.remeasures), (team.samples, team.remeasures), noise,
-                 plan, rule.risk, rule.design_gain, two_sided=False)  # fmt: skip
+                 plan, rule.risk, rule.design_gain, two_sided=False,
+                 repeats=(above.repeats, team.repeats))  # fmt: skip
     ci = seen.interval
     facts["gain_ci"] = (ci.low, ci.high)
     threshold = rule.min_efficiency_gain
@@ -533,14 +536,37 @@ def _tie_reasons(
     return reasons
 
 
+def _level(a: Entry, b: Entry, timings: Timings) -> bool:
+    """Neither is surely faster than the other."""
+    return not timings.surely_faster(a, b) and not timings.surely_faster(b, a)
+
+
+def _shared(eff: Sequence[Entry], timings: Timings) -> dict[str, list[Entry]]:
+    """Each team's group: the teams it is not surely different from, directly or through a
+    chain of such teams (A level with B, B with C: A, B and C share)."""
+    group = {e.team: [e] for e in eff}
+    for a, b in itertools.combinations(eff, 2):
+        if group[a.team] is not group[b.team] and _level(a, b, timings):
+            merged = group[a.team] + group[b.team]
+            for e in merged:
+                group[e.team] = merged
+    order = {e.team: i for i, e in enumerate(eff)}
+    return {t: sorted(g, key=lambda e: order[e.team]) for t, g in group.items()}
+
+
 def _efficiency_places(eff: Sequence[Entry], timings: Timings) -> dict[str, int]:
     """Each team's efficiency place, the one it *surely* holds: one more than the teams it
-    is not surely faster than. Teams not surely different share the lower place (and its
-    bonus), so a bonus never goes to a team over one it is not surely faster than."""
-    return {
+    is not surely faster than, and no better than any team of its group (`_shared`): teams
+    not surely different, even through a third team, share the lowest place (and its bonus),
+    so a bonus never goes to a team over one it is not surely faster than. (Without the
+    chain, twins could part: one surely faster than a slow team, the other, slowed by a
+    burst of load, not surely; the first would take a bonus over its twin.)"""
+    alone = {
         a.team: 1 + sum(1 for b in eff if b is not a and not timings.surely_faster(a, b))
         for a in eff
     }
+    groups = _shared(eff, timings)
+    return {a.team: max(alone[b.team] for b in groups[a.team]) for a in eff}
 
 
 def _bonus_why(
@@ -548,17 +574,17 @@ def _bonus_why(
 ) -> str:
     """ "most efficient (bonus 2)", or the shared places with the comparisons that share them."""
     place = places[team.team]
-    level = [
-        b for b in eff
-        if b is not team and not timings.surely_faster(team, b)
-        and not timings.surely_faster(b, team)
-    ]  # fmt: skip
+    group = _shared(eff, timings)[team.team]
+    level = [b for b in group if b is not team]
     if not level:
         which = "most efficient" if place == 1 else f"{_ordinal(place)} most efficient"
         return f"{which} (bonus {bonus})"
     first = place - len(level)
     names = ", ".join(b.team for b in level)
-    why = "; ".join(timings.compare(team, b).text for b in level)
+    pairs = [(team, b) for b in level if _level(team, b, timings)] + [
+        (a, b) for a, b in itertools.combinations(level, 2) if _level(a, b, timings)
+    ]
+    why = "; ".join(timings.compare(a, b).text for a, b in pairs)
     return (
         f"shares the {_ordinal(first)} to {_ordinal(place)} efficiency places with {names} "
         f"(bonus {bonus}; not surely different: {why})"
