@@ -111,7 +111,9 @@ def test_a_job_is_billed_the_cpu_time_it_burns(jobs_podium: Podium, tmp_path: Pa
     assert job.status == "done", job.message
     burnt = float(artifact(p, job_id, "cpu.txt"))  # what the process counted for itself
     assert job.cpu_seconds is not None
-    assert abs(job.cpu_seconds - burnt) <= 0.1 * burnt, (job.cpu_seconds, burnt)
+    # the bill holds the whole burn, plus what the shell and the sandbox around it used: CPU
+    # time, which load barely stretches (0.22 s over a 2 s burn on a machine at load 6)
+    assert 0.99 * burnt <= job.cpu_seconds <= 1.5 * burnt, (job.cpu_seconds, burnt)
     budget = p.jobs.budget("Alpha")
     assert budget.cpu_hours.used * 3600 == pytest.approx(job.cpu_seconds)
     assert budget.cpu_hours.left == pytest.approx(0.01 - job.cpu_seconds / 3600)
