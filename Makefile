@@ -41,6 +41,9 @@ bare:
 # database more than on the two cores). Side by side, the two phases took 19 minutes against
 # 13 one after the other: the cores are busier than the tests' CPU time shows (the database
 # server's own time is not counted), and load stretches every test.
+# `--dist worksteal`: each process takes a contiguous part of the run, the longest tests dealt
+# in turn to the parts' fronts (tests/conftest.py), and an idle one takes half of another's
+# rest (`--dist load` had handed one process every long test).
 # mypy and the bare install run beside the SQLite phase and fail the run if they fail (their
 # output: build/mypy.log, build/bare.log): CI's whole run has 12 minutes.
 WORKERS ?= 2
@@ -49,8 +52,8 @@ test: style docs
 	@mkdir -p build
 	$(BIN)/mypy > build/mypy.log 2>&1 & types=$$!; \
 	$(PYTHON) .ci/bare_install.py > build/bare.log 2>&1 & bare=$$!; \
-	$(BIN)/pytest -q -n $(WORKERS) --durations=25; tests=$$?; \
+	$(BIN)/pytest -q -n $(WORKERS) --dist worksteal --durations=25; tests=$$?; \
 	if wait $$types; then tail -1 build/mypy.log; else cat build/mypy.log; exit 1; fi; \
 	if wait $$bare; then tail -1 build/bare.log; else cat build/bare.log; exit 1; fi; \
 	exit $$tests
-	PODIUM_TEST_STORE=postgresql $(BIN)/pytest -q -n $(PG_WORKERS) -m store --durations=15
+	PODIUM_TEST_STORE=postgresql $(BIN)/pytest -q -n $(PG_WORKERS) --dist worksteal -m store --durations=15

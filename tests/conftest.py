@@ -45,7 +45,8 @@ STORE_FIXTURES = {"competition_dir", "cup", "client", "live", "podium", "empty_s
 # hold, a reader's schema check, the driver a reader loads).
 SQLITE_ONLY_FOLDERS = ("cli", "harness", "baseline", "report", "data", "docs")
 # the longest tests (the docs' walk-throughs, the demo, the baseline kit's training) start first,
-# so that two processes never wait on one of them at the end of the run
+# dealt in turn to the processes (`_deal`), so that none runs them all and two never wait on one
+# of them at the end of the run
 LONGEST = (
     "docs/test_commands.py", "cli/test_main.py", "cli/test_demo_examples.py", "baseline/",
     "web/test_fuzz_api.py", "worker/", "web/test_screens.py", "web/test_schedule.py",
@@ -64,6 +65,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # every leaderboard the suite builds (in process, in CLI and server subprocesses) fails
     # its test when a sentence disagrees with the numbers beside it (podium.rules.wording)
     os.environ["PODIUM_STRICT_WORDS"] = "1"
+    config.pluginmanager.register(Dealer(), "podium-dealer")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -76,12 +78,44 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.sqlite_only("a browser's view of the pages"))
         if folder in SQLITE_ONLY_FOLDERS and not item.get_closest_marker("both_stores"):
             item.add_marker(pytest.mark.sqlite_only("a front end or library over the service"))
-    items.sort(key=lambda i: not str(i.path.relative_to(here)).startswith(LONGEST))  # stable
     if ON_POSTGRESQL:
         dropped = [i for i in items if i.get_closest_marker("sqlite_only")]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
             items[:] = [i for i in items if not i.get_closest_marker("sqlite_only")]
+
+
+class Dealer:
+    """Orders the run once every other plugin has deselected what it deselects (`-m store`)."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        here = Path(__file__).parent
+        long = [str(i.path.relative_to(here)).startswith(LONGEST) for i in items]
+        items[:] = _deal(
+            [i for i, is_long in zip(items, long, strict=True) if is_long],
+            [i for i, is_long in zip(items, long, strict=True) if not is_long],
+        )
+
+
+def _deal(longest: list[pytest.Item], rest: list[pytest.Item]) -> list[pytest.Item]:
+    """The order of the run. `--dist worksteal` hands each of the n processes a contiguous part
+    of the list (then lets an idle one take half of another's remaining tests): the longest
+    tests go in turn to the front of each part, so that no process runs them all. The baseline
+    kit's tests stay together: they share a model trained once per process."""
+    n = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    kit = [i for i in longest if i.nodeid.startswith("tests/baseline/")]
+    units = [kit] * bool(kit) + [[i] for i in longest if i not in kit]
+    fronts: list[list[pytest.Item]] = [[] for _ in range(n)]
+    for k, unit in enumerate(units):
+        fronts[k % n] += unit
+    total, order, taken = len(longest) + len(rest), list[pytest.Item](), 0
+    for k in range(n):  # the parts' sizes as worksteal cuts them
+        size = (total - len(order)) // (n - k)
+        more = max(0, size - len(fronts[k]))
+        order += fronts[k] + rest[taken : taken + more]
+        taken += more
+    return order + rest[taken:]
 
 
 def _drives_a_browser(item: pytest.Item) -> bool:
