@@ -51,7 +51,17 @@ def install_command(py: Path) -> list[str]:
     pip otherwise. Either installs the repository without extras into the fresh venv."""
     uv = shutil.which("uv") or next((str(u) for u in [REPO / ".venv/bin/uv"] if u.is_file()), None)
     if uv is not None:
-        return [uv, "pip", "install", "--quiet", "--python", str(py), str(REPO)]
+        # bytecode compiled now, as pip does: the sandbox's processes never write it
+        return [
+            uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--compile-bytecode",
+            "--python",
+            str(py),
+            str(REPO),
+        ]
     return [str(py), "-m", "pip", "install", "--quiet", str(REPO)]
 
 

@@ -45,13 +45,26 @@ def main() -> None:
     quiet = [python, "-m", "pip", "install", "--quiet"]
     if subprocess.run([*quiet, "uv"], check=False).returncode == 0:
         uv = [str(venv / "bin" / "uv"), "pip", "install", "--quiet", "--python", python]
+        # compiled now, as pip does: a run's processes never write bytecode (the sandbox's
+        # PYTHONDONTWRITEBYTECODE), so without it each one compiled every module it imported
+        # (a fresh-clone suite took 1,463 CPU-seconds against 1,081)
+        uv += ["--compile-bytecode"]
         # pip's way: the best version over every index, not the first index that has one
         uv += ["--index-strategy", "unsafe-best-match", *pip_settings(python)]
         if subprocess.run([*uv, "--upgrade", "pip", "-e", target], check=False).returncode == 0:
+            compile_sources(python)
             return
         print("install: uv failed; installing with pip", file=sys.stderr)
     subprocess.run([*quiet, "--upgrade", "pip"], check=True)
     subprocess.run([*quiet, "-e", target], check=True)
+    compile_sources(python)
+
+
+def compile_sources(python: str) -> None:
+    """The editable project's own bytecode, which no install writes: where
+    PYTHONDONTWRITEBYTECODE is set (this machine, CI), each `podium` process would compile
+    it again. A .pyc older than its source is ignored, so an edit costs nothing but the gain."""
+    subprocess.run([python, "-m", "compileall", "-q", str(REPO / "src")], check=True)
 
 
 if __name__ == "__main__":
