@@ -46,7 +46,7 @@ bare:
 # rest (`--dist load` had handed one process every long test).
 # mypy and the bare install run beside the SQLite phase and fail the run if they fail (their
 # output: build/mypy.log, build/bare.log): CI's whole run has 12 minutes.
-WORKERS ?= 3
+WORKERS ?= 2
 PG_WORKERS ?= 3
 test: style docs
 	@mkdir -p build
