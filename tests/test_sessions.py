@@ -61,14 +61,7 @@ def test_teams_ten_times_apart_are_still_decided_before_any_re_measurement() -> 
 def test_interleaved_re_measurements_decide_what_the_sessions_could_not() -> None:
     """After a photo finish (its two interleaved runs of three repeats each), the team twice
     as slow is surely slower than both twins, and the twins still share their place."""
-    slow = (0.45, 0.452, 0.449) * 3
-    deep = (0.2, 0.201, 0.2) * 3
-    quick = (0.2, 0.2, 0.202) * 3
-    entries = [
-        Entry("Slow Lane", 80.0, 0.45, 0.0, slow, 2, repeats=3),
-        Entry("Deep Percept", 80.0, 0.2, 1.0, deep, 2, repeats=3),
-        Entry("Quick Lex", 80.0, 0.2, 2.0, quick, 2, repeats=3),
-    ]
+    entries = _after_the_photo_finish((0.2, 0.201, 0.2) * 3, 0.2)
     noise = pooled_noise((e.samples for e in entries), ASSUMED)
     rule, plan = RerankRule(), Plan(2)
     assert compare(entries[0], entries[2], rule, noise, plan).sure
@@ -81,14 +74,8 @@ def test_a_burst_over_one_twins_evaluation_does_not_split_them_after_the_photo_f
     """The burst (3x) stays in the samples; the spread between Deep's runs shows in the
     pooled noise, so nothing is sure that the burst could have decided, and the twins still
     share their place and bonus."""
-    slow = (0.45, 0.452, 0.449) * 3
-    deep = (0.6, 0.605, 0.602) + (0.2, 0.201, 0.2) * 2  # the burst over its evaluation
-    quick = (0.2, 0.2, 0.202) * 3
-    entries = [
-        Entry("Slow Lane", 80.0, 0.45, 0.0, slow, 2, repeats=3),
-        Entry("Deep Percept", 80.0, 0.201, 1.0, deep, 2, repeats=3),
-        Entry("Quick Lex", 80.0, 0.2, 2.0, quick, 2, repeats=3),
-    ]
+    burst = (0.6, 0.605, 0.602) + (0.2, 0.201, 0.2) * 2  # the burst over its evaluation
+    entries = _after_the_photo_finish(burst, 0.201)
     noise = pooled_noise((e.samples for e in entries), ASSUMED)
     rule, plan = RerankRule(), Plan(2)
     assert not compare(entries[1], entries[2], rule, noise, plan).sure
@@ -114,3 +101,13 @@ def test_teams_level_through_a_third_share_its_place_and_bonus() -> None:
     assert not compare(entries[1], entries[2], rule, noise).sure
     placed = {p.team: p for p in rank(entries, rule, noise)}
     assert {(p.efficiency_place, p.bonus) for p in placed.values()} == {(3, 0)}
+
+
+def _after_the_photo_finish(deep: tuple[float, ...], deep_median: float) -> list[Entry]:
+    """Three teams of equal score, each evaluated and re-measured twice (three repeats a run):
+    twins, Deep's runs as given, and a team twice as slow."""
+    return [
+        Entry("Slow Lane", 80.0, 0.45, 0.0, (0.45, 0.452, 0.449) * 3, 2, repeats=3),
+        Entry("Deep Percept", 80.0, deep_median, 1.0, deep, 2, repeats=3),
+        Entry("Quick Lex", 80.0, 0.2, 2.0, (0.2, 0.2, 0.202) * 3, 2, repeats=3),
+    ]
