@@ -51,7 +51,7 @@ def install_command(py: Path) -> list[str]:
     pip otherwise. Either installs the repository without extras into the fresh venv."""
     uv = shutil.which("uv") or next((str(u) for u in [REPO / ".venv/bin/uv"] if u.is_file()), None)
     if uv is not None:
-        # bytecode compiled now, as pip does: the sandbox's processes never write it
+        # bytecode compiled now, as pip does: with PYTHONDONTWRITEBYTECODE no process writes it
         return [
             uv,
             "pip",

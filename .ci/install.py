@@ -1,7 +1,7 @@
 """Installs the development venv's packages (`make install`) with uv, given pip's own
 configuration (indexes, local wheels, constraints), so that uv picks what pip would, the pinned
-CPU build of torch included; with pip when uv cannot be had or fails. uv took 7 s where pip
-took 71 s on a fresh clone, and CI's whole run has 12 minutes.
+CPU build of torch included; with pip when uv cannot be had or fails. uv took 31 s (bytecode
+included) where pip took 71 s on a fresh clone, and CI's whole run has 12 minutes.
 
     python .ci/install.py VENV EXTRAS
 """
@@ -45,8 +45,8 @@ def main() -> None:
     quiet = [python, "-m", "pip", "install", "--quiet"]
     if subprocess.run([*quiet, "uv"], check=False).returncode == 0:
         uv = [str(venv / "bin" / "uv"), "pip", "install", "--quiet", "--python", python]
-        # compiled now, as pip does: a run's processes never write bytecode (the sandbox's
-        # PYTHONDONTWRITEBYTECODE), so without it each one compiled every module it imported
+        # compiled now, as pip does: where PYTHONDONTWRITEBYTECODE is set (this machine, CI,
+        # the sandbox) no process writes bytecode, so each one compiled every module it imported
         # (a fresh-clone suite took 1,463 CPU-seconds against 1,081)
         uv += ["--compile-bytecode"]
         # pip's way: the best version over every index, not the first index that has one
