@@ -118,6 +118,7 @@ def test_demo_runs_end_to_end(tmp_path: Path, data: bool, request: pytest.Fixtur
         args += ["--baseline-minutes", "0.05"]  # 1 s of training at least: enough to show it
     out = run(*args).stdout
     assert ("Baseline Kit" in out) is not data
+    assert "GPU available" not in out  # the kit trains in the demo's process, without chatter
     assert "Performance order" in out and "Final order" in out
     # synthetic data is built so that the lexicon team is lifted; on real data, refusals show.
     # A move needs a sure gain: on a machine loaded enough to blur it, it stays undecided

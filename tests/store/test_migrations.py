@@ -3,6 +3,9 @@ the backend under test (SQLite, or PostgreSQL with PODIUM_TEST_STORE=postgresql)
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -136,3 +139,22 @@ def test_0024_gives_cancelled_attempt_numbers_back(empty_store_url: str) -> None
         assert [tuple(r) for r in rows] == [(1, 1), (2, -2), (3, 1), (4, 2), (5, -5), (6, 3)]
     finally:
         engine.dispose()
+
+
+def test_a_store_at_the_newest_schema_is_opened_without_loading_alembic(
+    empty_store_url: str,
+) -> None:
+    engine = create_store_engine(empty_store_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    probe = (
+        "import sys\n"
+        "from podium.store.db import create_store_engine, stored_revision, upgrade\n"
+        f"engine = create_store_engine({empty_store_url!r})\n"
+        "upgrade(engine)\n"
+        "print(stored_revision(engine), 'alembic' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stdout.split() == [head_revision(), "False"], done.stderr

@@ -96,23 +96,18 @@ def demo_spec(source: str, synthetic: bool) -> str:
 
 
 def build_baseline(public: Path, out: Path, minutes: float) -> Path:
-    """The baseline kit as a team uses it: `podium baseline train`, then `package`."""
-    run = out.with_name(out.name + "-training")
-    podium = [sys.executable, "-m", "podium", "baseline"]
-    budget = ["--max-minutes", f"{minutes:.3f}", "--quiet", "--workers", "1"]
-    steps = [
-        [*podium, "train", "--data", str(public), "--out", str(run), *budget],
-        [*podium, "package", str(run / "checkpoints" / "best.ckpt"), str(out)],
-    ]
-    for command in steps:
-        done = subprocess.run(command, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise PodiumError(
-                f"the baseline kit failed: {done.stderr.strip()[-500:] or done.stdout[-500:]}",
-                where=" ".join(command[2:5]),
-                hint="run the demo with --baseline-minutes 0 to leave the baseline team out",
-            )
-    return out
+    """The baseline kit as a team uses it (`podium baseline train`, then `package`, with
+    their defaults), run in this process: torch loads once for the three attempts."""
+    from podium.baseline.kit import train_and_package
+
+    try:
+        return train_and_package(public, out.with_name(out.name + "-training"), out, minutes)
+    except PodiumError as err:
+        raise PodiumError(
+            f"the baseline kit failed: {err.what}",
+            where=err.where,
+            hint="run the demo with --baseline-minutes 0 to leave the baseline team out",
+        ) from None
 
 
 def build_submission(

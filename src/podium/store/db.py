@@ -154,7 +154,10 @@ _ALEMBIC = threading.Lock()  # alembic's `context` is a module global: one upgra
 
 def upgrade(engine: Engine) -> None:
     """Bring the store's schema to the newest migration (idempotent). Serialised within a
-    process: the server's threads each open the competition."""
+    process: the server's threads each open the competition. A store already at the newest
+    is left as it is without loading Alembic (a sixth of every writing command's start)."""
+    if stored_revision(engine) == head_revision():
+        return
     from alembic import command
 
     with _ALEMBIC:
