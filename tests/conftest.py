@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +45,10 @@ STORE_FIXTURES = {"competition_dir", "cup", "client", "live", "podium", "empty_s
 # SQLite only, except tests marked `both_stores`: what they check is the store's (text it must
 # hold, a reader's schema check, the driver a reader loads).
 SQLITE_ONLY_FOLDERS = ("cli", "harness", "baseline", "report", "data", "docs")
+# ...and of these, the folders without a `both_stores` test (tests/test_suite.py holds them to
+# it) are not even collected on PostgreSQL: importing the baseline kit's tests loads torch,
+# Lightning and transformers, 4 s in each process, for tests that would all be deselected
+UNCOLLECTED_ON_POSTGRESQL = ("baseline", "report", "data", "docs")
 # the longest tests (the docs' walk-throughs, the demo, the baseline kit's training) start first,
 # dealt in turn to the processes (`_deal`), so that none runs them all and two never wait on one
 # of them at the end of the run
@@ -54,7 +59,19 @@ LONGEST = (
 _databases = itertools.count()
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    here = Path(__file__).parent
+    if ON_POSTGRESQL and collection_path.parent == here:
+        return collection_path.name in UNCOLLECTED_ON_POSTGRESQL or None
+    return None
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    # The test modules, rewritten for assertions, are cached (__pycache__/*-pytest-*.pyc) even
+    # where PYTHONDONTWRITEBYTECODE is set (CI sets it): otherwise each process of each phase
+    # rewrites and compiles all 150 again, 4.4 s. The variable stays set for subprocesses: a
+    # team's folder must not gain a __pycache__ from a test that trains or checks it.
+    sys.dont_write_bytecode = False
     config.addinivalue_line("markers", "store: opens a store; runs on SQLite and PostgreSQL")
     config.addinivalue_line(
         "markers", "sqlite_only(reason): meaningful on SQLite only (deselected on PostgreSQL)"

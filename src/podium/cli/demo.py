@@ -86,7 +86,7 @@ def demo_spec(source: str, synthetic: bool) -> str:
             text = text.replace(f"[tasks.{task}]\n", f"[tasks.{task}]\nlanguages = [{quoted}]\n")
     else:
         text = text.replace(
-            "# max_examples_per_language = 2000", "max_examples_per_language = 1000"
+            "# max_examples_per_language = 2000", "max_examples_per_language = 500"
         )
     if find_bwrap() is None:  # the demo runs our own example code: trusted
         text = text.replace('runner = "bwrap"', 'runner = "subprocess"')
