@@ -85,9 +85,7 @@ def demo_spec(source: str, synthetic: bool) -> str:
             quoted = ", ".join(f'"{lang}"' for lang in langs)
             text = text.replace(f"[tasks.{task}]\n", f"[tasks.{task}]\nlanguages = [{quoted}]\n")
     else:
-        text = text.replace(
-            "# max_examples_per_language = 2000", "max_examples_per_language = 500"
-        )
+        text = text.replace("# max_examples_per_language = 2000", "max_examples_per_language = 500")
     if find_bwrap() is None:  # the demo runs our own example code: trusted
         text = text.replace('runner = "bwrap"', 'runner = "subprocess"')
     # a photo finish of 6 runs a team shows what a close re-measures, in seconds not minutes
