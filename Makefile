@@ -19,7 +19,7 @@ demo: install
 lint: style
 	$(BIN)/mypy
 
-# The lint steps that take a second (ruff, the import contracts); mypy takes about 40 s.
+# The lint steps that take a second (ruff, the import contracts); mypy takes about 21 s.
 style: install
 	$(BIN)/ruff check src tests benchmarks examples docs/hooks
 	$(BIN)/ruff format --check src tests benchmarks examples docs/hooks
