@@ -38,11 +38,13 @@ bare:
 # Every test on SQLite, and every test that opens a store (the `store` mark) on a throw-away
 # PostgreSQL cluster (tests/postgres.py; needs initdb from the postgresql package), each on
 # $(WORKERS) and $(PG_WORKERS) processes (pytest-xdist; the PostgreSQL phase waits on the
-# database more than on the two cores). The PostgreSQL phase, mypy and the bare install start
-# beside the SQLite phase at the lowest CPU priority (`nice -n 19`): they take the cores only
+# database more than on the two cores). The PostgreSQL phase, mypy and the bare install run
+# beside the SQLite phase in a cgroup marked `cpu.idle` (.ci/beside.py): they take the cores
 # when the SQLite phase leaves them idle (about a tenth of its time: waits on browsers,
-# servers, schedules), and run at full speed once it ends. Side by side at the same priority,
-# the two phases took 19 minutes against 12 one after the other: load stretches every test.
+# servers, schedules) and run at full speed once it ends. Where no such cgroup can be made,
+# the PostgreSQL phase waits for the SQLite phase. (At the same priority, side by side, the two
+# phases took 19 minutes against 12 one after the other: load stretches every test; `nice`
+# does not help, each new session gets its own share.)
 # `--dist worksteal`: each process takes a contiguous part of the run, the longest tests dealt
 # in turn to the parts' fronts (tests/conftest.py), and an idle one takes half of another's
 # rest (`--dist load` had handed one process every long test).
@@ -50,14 +52,17 @@ bare:
 # build/bare.log (printed at the end). CI's whole run has 12 minutes.
 WORKERS ?= 2
 PG_WORKERS ?= 3
-LOW := nice -n 19
+BESIDE := $(PYTHON) .ci/beside.py
 test: style docs
 	@mkdir -p build
-	$(LOW) $(BIN)/mypy > build/mypy.log 2>&1 & types=$$!; \
-	$(LOW) $(PYTHON) .ci/bare_install.py > build/bare.log 2>&1 & bare=$$!; \
-	PODIUM_TEST_STORE=postgresql $(LOW) $(BIN)/pytest -q -n $(PG_WORKERS) --dist worksteal \
-		-m store --durations=15 -p no:cacheprovider > build/postgresql.log 2>&1 & pg=$$!; \
-	$(BIN)/pytest -q -n $(WORKERS) --dist worksteal --durations=25; failed=$$?; \
+	$(BIN)/pytest -q -n $(WORKERS) --dist worksteal --durations=25 & sqlite=$$!; \
+	$(BESIDE) --after $$sqlite --else-now -- $(BIN)/mypy > build/mypy.log 2>&1 & types=$$!; \
+	$(BESIDE) --after $$sqlite --else-now -- $(PYTHON) .ci/bare_install.py \
+		> build/bare.log 2>&1 & bare=$$!; \
+	PODIUM_TEST_STORE=postgresql $(BESIDE) --after $$sqlite -- $(BIN)/pytest -q \
+		-n $(PG_WORKERS) --dist worksteal -m store --durations=15 -p no:cacheprovider \
+		> build/postgresql.log 2>&1 & pg=$$!; \
+	wait $$sqlite; failed=$$?; \
 	if wait $$types; then tail -1 build/mypy.log; else cat build/mypy.log; failed=1; fi; \
 	if wait $$bare; then tail -1 build/bare.log; else cat build/bare.log; failed=1; fi; \
 	echo "--- PostgreSQL phase (build/postgresql.log)"; \
