@@ -30,10 +30,13 @@ class Cup:
         return Podium.open(self.root)
 
 
-def make_cup(tmp_path: Path, extra: str = "") -> Cup:
+def make_cup(tmp_path: Path, extra: str = "", name: str = "test cup") -> Cup:
+    """`name`: a second cup of one test needs its own on PostgreSQL, where the test's
+    database is one store for every competition folder of the test."""
     root = tmp_path / "cup"
     root.mkdir()
     spec = SMALL_SPEC.format(timeout=RUN_LIMIT) + 'runner = "subprocess"\n' + extra
+    spec = spec.replace('name = "test cup"', f"name = {name!r}", 1)
     (root / "competition.toml").write_text(spec)
     podium = Podium.open(root)
     try:

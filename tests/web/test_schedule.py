@@ -100,7 +100,7 @@ def test_stages_open_and_close_by_themselves_and_the_cli_agrees(
     # lead and a window four times as long (never a fixed limit that load could exceed).
     for lead in (6, 24, 96, 384, 1536):
         (tmp_path / f"lead{lead}").mkdir()
-        cup = make_cup(tmp_path / f"lead{lead}")
+        cup = make_cup(tmp_path / f"lead{lead}", name=f"cup led by {lead} s")
         first = _at(lead)
         schedule(cup, first, (first, first + timedelta(seconds=lead)))
         url = serve(cup)
@@ -146,7 +146,7 @@ def test_the_countdown_ticks_and_the_page_reloads_at_zero(
         # with a lead four times as long (never a fixed limit that load could exceed).
         for lead in (12, 48, 192, 768):
             (tmp_path / f"lead{lead}").mkdir()
-            cup = make_cup(tmp_path / f"lead{lead}")
+            cup = make_cup(tmp_path / f"lead{lead}", name=f"cup led by {lead} s")
             first = _at(lead)
             schedule(cup, first, (first, first + timedelta(hours=50)))
             url = serve(cup)
