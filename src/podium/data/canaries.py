@@ -24,14 +24,17 @@ small part of the data.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 import random
 import re
+import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from podium.core.errors import DataError, SpecError
@@ -63,13 +66,25 @@ def canary_map(labels_dir: Path, task_id: str, lang: str) -> dict[str, str]:
     }
 
 
-def canary_records(labels_dir: Path, task_id: str, lang: str) -> list[dict[str, Any]]:
+def canary_records(labels_dir: Path, task_id: str, lang: str) -> Sequence[Mapping[str, Any]]:
     """The map's records: id, original, how it was made; `"kind": "contrast"` for a
-    contrast canary (`data.contrast`), none for a label-preserving one."""
+    contrast canary (`data.contrast`), none for a label-preserving one. Parsed once per
+    process while the file is unchanged (every scored run reads them)."""
     path = canaries_file(labels_dir, task_id, lang)
-    if not path.is_file():
-        return []
-    return [rec for _, rec in iter_jsonl(path)]
+    try:
+        found = path.stat()
+    except OSError:
+        return ()
+    if not stat.S_ISREG(found.st_mode):
+        return ()
+    return _parsed_records(
+        path, (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed_records(path: Path, signature: tuple[int, ...]) -> tuple[Mapping[str, Any], ...]:
+    return tuple(MappingProxyType(rec) for _, rec in iter_jsonl(path))
 
 
 def perturbation_of(task: Task) -> str | None:

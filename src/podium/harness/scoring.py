@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
 
 from podium.core.errors import PlatformError
 from podium.data.canaries import canary_map, canary_records
@@ -14,6 +17,9 @@ from podium.metrics import compute_metric
 from podium.rules.integrity import PairCounts, count_pairs
 from podium.submission.predictions import Prediction
 from podium.tasks import Task
+
+# parsed sealed files kept per process (labels, canary maps): an evaluator's whole split
+SEALED_FILES_KEPT = 512
 
 
 @dataclass(frozen=True)
@@ -27,21 +33,34 @@ class ScoreRow:
     count: int
 
 
-def read_labels(labels_dir: Path, task: Task, language: str) -> dict[str, Prediction]:
+def read_labels(labels_dir: Path, task: Task, language: str) -> Mapping[str, Prediction]:
+    """The sealed answers of one (task, language), parsed once per process while the file
+    is unchanged: a photo finish scores the same labels hundreds of times."""
     path = labels_dir / task.id / f"{language}.jsonl"
-    if not path.is_file():
+    try:
+        found = path.stat()
+    except OSError:
+        found = None
+    if found is None or not stat.S_ISREG(found.st_mode):
         raise PlatformError(
             "sealed labels are missing", where=str(path), hint="re-run `podium data prepare`"
         )
-    key = task.answer_key
+    signature = (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+    return _parsed_labels(path, task.answer_key, task.type, signature)
+
+
+@functools.lru_cache(maxsize=SEALED_FILES_KEPT)
+def _parsed_labels(
+    path: Path, key: str, task_type: str, signature: tuple[int, ...]
+) -> Mapping[str, Prediction]:
     convert = {"label": str, "tags": tuple, "value": float}[key]
     try:
-        return {
-            str(rec["id"]): convert(rec[key]) for _, rec in iter_jsonl(path, error=PlatformError)
-        }
+        return MappingProxyType(
+            {str(rec["id"]): convert(rec[key]) for _, rec in iter_jsonl(path, error=PlatformError)}
+        )
     except (KeyError, TypeError, ValueError) as err:
         raise PlatformError(
-            f"sealed labels do not fit a {task.type} task ({type(err).__name__}: {err})",
+            f"sealed labels do not fit a {task_type} task ({type(err).__name__}: {err})",
             where=str(path),
             hint="re-run `podium data prepare`",
         ) from None
