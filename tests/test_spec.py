@@ -85,3 +85,38 @@ def test_cpus_parse_into_a_set() -> None:
     spec = parse_spec(render_default_spec().replace('gpus = "all"', 'cpus = "0-2,5"\ngpus = [0]'))
     assert spec.sandbox.cpus == "0-2,5" and spec.sandbox.gpus == [0]
     assert parse_cpus("0-2,5") == {0, 1, 2, 5}
+
+
+def test_init_sets_fields_in_place_and_keeps_their_comments(tmp_path: Path) -> None:
+    from podium.service import init_competition
+
+    settings = ["efficiency.photo_finish_max_runs=10", "hardware=a100 box",
+                "reranking.bonus_places=[3, 1]", "tasks.xnli.languages=[\"en\", \"de\"]"]  # fmt: skip
+    path = init_competition(tmp_path / "cup", settings=settings)
+    text = path.read_text()
+    assert re.search(r"^photo_finish_max_runs = 10 +# the most an \"auto\" budget", text, re.M)
+    assert text.count("photo_finish_max_runs") == 1 and 'hardware = "a100 box"' in text
+    spec = load_spec(path)
+    assert spec.efficiency.photo_finish_max_runs == 10 and spec.hardware == "a100 box"
+    assert spec.reranking.bonus_places == [3, 1] and spec.tasks["xnli"].languages == ["en", "de"]
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("efficiency.photo_finish_max_run=10", "efficiency.photo_finish_max_run: unknown field"),
+        ("efficiency.photo_finish_max_runs=0", "greater than or equal to 1"),
+        ("stages.attempts=2", r"\[\[stages\]\] is a list of tables"),
+        ("efficiency.repeats=1\nnoise_prior = 9", "repeats: Input should be a valid integer"),
+        ("photo_finish_max_runs", "is not FIELD=VALUE"),
+        ("nowhere.at_all=1", r"no section \[nowhere\]"),
+    ],
+)
+def test_a_bad_setting_is_named_and_nothing_is_written(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    from podium.service import init_competition
+
+    with pytest.raises(SpecError, match=message):
+        init_competition(tmp_path / "cup", settings=[setting])
+    assert not (tmp_path / "cup").exists()

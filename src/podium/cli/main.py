@@ -124,11 +124,21 @@ def init(
     name: Annotated[str | None, typer.Option(help="competition name")] = None,
     source: Annotated[str, typer.Option(help=_SOURCE_HELP)] = "synthetic",
     force: Annotated[bool, typer.Option(help="overwrite an existing competition.toml")] = False,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="a field other than its default, as section.field=value (repeatable), "
+            "e.g. efficiency.photo_finish_max_runs=10",
+        ),
+    ] = None,
 ) -> None:
     """Write a commented competition.toml with the seed competition's defaults."""
     from podium.service import init_competition
 
-    path = guard(lambda: init_competition(folder, name=name, source=source, force=force))
+    path = guard(
+        lambda: init_competition(folder, name=name, source=source, force=force, settings=set_ or ())
+    )
     console().print(f"wrote {path}\nnext: edit it, then `podium data prepare -c {folder}`")
 
 

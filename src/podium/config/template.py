@@ -3,7 +3,13 @@ checked against the spec's parser whenever it is rendered."""
 
 from __future__ import annotations
 
+import json
+import re
+import tomllib
+from collections.abc import Sequence
+
 from podium.config.spec import parse_spec
+from podium.core.errors import SpecError
 
 DEFAULT_SPEC_TEMPLATE = """\
 # competition.toml — the rules of one podium competition.
@@ -174,3 +180,63 @@ def render_default_spec(name: str = "XTREME four-task challenge", source: str = 
     text = DEFAULT_SPEC_TEMPLATE.format(name=name.replace('"', "'"), source=source)
     parse_spec(text)  # the template must always be valid
     return text
+
+
+def set_fields(text: str, assignments: Sequence[str], where: str = "--set") -> str:
+    """`section.field=value` written over the field's line of a rendered spec (its comment
+    kept), so that a scripted `podium init` needs no editor; the result must still parse."""
+    for item in assignments:
+        key, sep, value = item.partition("=")
+        section, _, field = key.strip().rpartition(".")
+        if not sep or not re.fullmatch(r"[A-Za-z_][\w-]*", field):
+            raise SpecError(
+                f"{item!r} is not FIELD=VALUE",
+                where=where,
+                hint="e.g. --set efficiency.photo_finish_max_runs=10 (section.field=value)",
+            )
+        text = _set_line(text, section, field, _toml_value(value.strip()), where)
+    parse_spec(text, where=where)
+    return text
+
+
+def _toml_value(value: str) -> str:
+    """A TOML value as given (10, 0.5, true, [2, 1], "x"), else the text as a string."""
+    try:
+        alone = len(tomllib.loads(f"v = {value}")) == 1  # not "1\nother = 2"
+    except tomllib.TOMLDecodeError:
+        alone = False
+    return value if alone else json.dumps(value, ensure_ascii=False)
+
+
+def _set_line(text: str, section: str, field: str, value: str, where: str) -> str:
+    lines = text.split("\n")
+    header = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?")
+    current, start, end = "", 0 if not section else None, len(lines)
+    for i, line in enumerate(lines):
+        found = header.match(line)
+        if not found:
+            continue
+        if current == section and start is not None and section != found.group(1):
+            end = i
+            break
+        current = found.group(1)
+        if current == section:
+            if line.lstrip().startswith("[["):
+                raise SpecError(
+                    f"[[{section}]] is a list of tables: --set cannot choose one",
+                    where=where,
+                    hint="edit competition.toml",
+                )
+            start = i + 1
+    if start is None:
+        raise SpecError(f"no section [{section}] to set {field} in", where=where,
+                        hint="give section.field as competition.toml names them")  # fmt: skip
+    line_re = re.compile(rf"^(#\s*)?{re.escape(field)}\s*=.*?(\s{{2,}}#.*)?$")
+    for i in range(start, end):
+        found = line_re.match(lines[i])
+        if found:
+            comment = found.group(2) or ""
+            lines[i] = f"{field} = {value}".ljust(len(lines[i]) - len(comment)) + comment
+            return "\n".join(lines)
+    lines.insert(start, f"{field} = {value}")
+    return "\n".join(lines)

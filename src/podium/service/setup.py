@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from podium.config.spec import SPEC_FILENAME
-from podium.config.template import render_default_spec
+from podium.config.template import render_default_spec, set_fields
 from podium.core.errors import NotFoundError, PodiumError, RuleError, SpecError
 from podium.core.names import check_name, same_name
 from podium.core.suggest import did_you_mean
@@ -37,10 +37,15 @@ def resolve_source(source: str) -> str:
 
 
 def init_competition(
-    root: Path, *, name: str | None = None, source: str = "synthetic", force: bool = False
+    root: Path,
+    *,
+    name: str | None = None,
+    source: str = "synthetic",
+    force: bool = False,
+    settings: Sequence[str] = (),
 ) -> Path:
-    """Write a commented competition.toml with the seed competition's defaults."""
-    root.mkdir(parents=True, exist_ok=True)
+    """Write a commented competition.toml with the seed competition's defaults, and the
+    `section.field=value` settings given (checked before anything is written)."""
     target = root / SPEC_FILENAME
     if target.exists() and not force:
         raise SpecError(
@@ -48,8 +53,10 @@ def init_competition(
             where=str(target),
             hint="edit it, or pass --force to overwrite it",
         )
-    source = resolve_source(source)
-    target.write_text(render_default_spec(name or "XTREME four-task challenge", source), "utf-8")
+    text = render_default_spec(name or "XTREME four-task challenge", resolve_source(source))
+    text = set_fields(text, settings) if settings else text
+    root.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, "utf-8")
     return target
 
 
