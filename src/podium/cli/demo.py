@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-import re
+import json
 import shutil
 import subprocess
 import sys
@@ -18,7 +18,7 @@ import podium as podium_pkg
 from podium.cli.render import print_hall_of_fame, print_leaderboard, print_manifest, print_outcomes
 from podium.cli.report import write_report
 from podium.config.spec import SPEC_FILENAME
-from podium.config.template import render_default_spec
+from podium.config.template import render_default_spec, set_fields
 from podium.core.errors import PodiumError
 from podium.harness.sandbox import find_bwrap
 from podium.service import Podium, init_competition
@@ -79,18 +79,14 @@ def examples_dir() -> Path:
 
 def demo_spec(source: str, synthetic: bool) -> str:
     """The default spec, trimmed so the demo runs in minutes on 2 cores."""
-    text = render_default_spec("podium demo", source)
-    if synthetic:
-        for task, langs in SYNTHETIC_LANGUAGES.items():
-            quoted = ", ".join(f'"{lang}"' for lang in langs)
-            text = text.replace(f"[tasks.{task}]\n", f"[tasks.{task}]\nlanguages = [{quoted}]\n")
-    else:
-        text = text.replace("# max_examples_per_language = 2000", "max_examples_per_language = 500")
+    settings = [
+        f"tasks.{task}.languages={json.dumps(langs)}" for task, langs in SYNTHETIC_LANGUAGES.items()
+    ] if synthetic else ["data.max_examples_per_language=500"]  # fmt: skip
     if find_bwrap() is None:  # the demo runs our own example code: trusted
-        text = text.replace('runner = "bwrap"', 'runner = "subprocess"')
+        settings.append("sandbox.runner=subprocess")
     # a photo finish of 6 runs a team shows what a close re-measures, in seconds not minutes
-    text = text.replace('photo_finish_runs = "auto"', "photo_finish_runs = 6     ")
-    return re.sub(r"timeout_seconds = 900.0", "timeout_seconds = 120.0", text)
+    settings += ["efficiency.photo_finish_runs=6", "sandbox.timeout_seconds=120.0"]
+    return set_fields(render_default_spec("podium demo", source), settings)
 
 
 def build_baseline(public: Path, out: Path, minutes: float) -> Path:

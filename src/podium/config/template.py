@@ -235,8 +235,8 @@ def _set_line(text: str, section: str, field: str, value: str, where: str) -> st
     for i in range(start, end):
         found = line_re.match(lines[i])
         if found:
-            comment = found.group(2) or ""
-            lines[i] = f"{field} = {value}".ljust(len(lines[i]) - len(comment)) + comment
+            line, comment = f"{field} = {value}", found.group(2)
+            lines[i] = line.ljust(len(lines[i]) - len(comment)) + comment if comment else line
             return "\n".join(lines)
     lines.insert(start, f"{field} = {value}")
     return "\n".join(lines)
