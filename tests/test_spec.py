@@ -91,11 +91,13 @@ def test_init_sets_fields_in_place_and_keeps_their_comments(tmp_path: Path) -> N
     from podium.service import init_competition
 
     settings = ["efficiency.photo_finish_max_runs=10", "hardware=a100 box",
-                "reranking.bonus_places=[3, 1]", "tasks.xnli.languages=[\"en\", \"de\"]"]  # fmt: skip
+                "reranking.bonus_places=[3, 1]", "tasks.xnli.languages=[\"en\", \"de\"]",
+                "data.max_examples_per_language=50"]  # fmt: skip
     path = init_competition(tmp_path / "cup", settings=settings)
     text = path.read_text()
     assert re.search(r"^photo_finish_max_runs = 10 +# the most an \"auto\" budget", text, re.M)
     assert text.count("photo_finish_max_runs") == 1 and 'hardware = "a100 box"' in text
+    assert "\nmax_examples_per_language = 50\n" in text  # was commented out, had no comment
     spec = load_spec(path)
     assert spec.efficiency.photo_finish_max_runs == 10 and spec.hardware == "a100 box"
     assert spec.reranking.bonus_places == [3, 1] and spec.tasks["xnli"].languages == ["en", "de"]
