@@ -36,7 +36,26 @@ def test_unknown_field_names_the_field_and_file(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as err:
         load_spec(tmp_path)
     assert str(path) in err.value.message
-    assert "stages.0.attemps" in err.value.message
+    assert "stages.0.attemps: unknown field; did you mean 'attempts'?" in err.value.message
+
+
+@pytest.mark.parametrize(
+    "default, misspelt, said",
+    [
+        ("photo_finish_max_runs = 400", "photo_finish_max_rns = 400",
+         "efficiency.photo_finish_max_rns: unknown field; did you mean 'photo_finish_max_runs'"),
+        ('[tasks.xnli]\nmetric', '[tasks.xnli]\nmetrc', "tasks.xnli.metrc: unknown field; did you mean 'metric'"),
+        ('hardware = "local"', 'hardwre = "local"', "hardwre: unknown field; did you mean 'hardware'?"),
+        ("[data]\n", "[data]\nzzqq = 1\n", "data.zzqq: unknown field; known: columns, dev, eval"),
+    ],
+)  # fmt: skip
+def test_a_misspelt_field_gets_the_closest_names_of_its_own_table(
+    default: str, misspelt: str, said: str
+) -> None:
+    text = render_default_spec()
+    assert default in text
+    with pytest.raises(SpecError, match=re.escape(said)):
+        parse_spec(text.replace(default, misspelt, 1))
 
 
 def test_bad_value_and_bad_toml(tmp_path: Path) -> None:

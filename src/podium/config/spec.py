@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from podium.config.channels import NotifySpec
+from podium.config.fields import table_fields
 from podium.config.taskspec import (
     TaskSpec,
     build_tasks,
@@ -611,7 +612,12 @@ def _format_validation_error(err: ValidationError) -> str:
         loc = ".".join(str(p) for p in item["loc"]) or "(top level)"
         msg = item["msg"]
         if item["type"] == "extra_forbidden":
-            msg = "unknown field (check the spelling; see `podium init` for every field)"
+            known = table_fields(CompetitionSpec, item["loc"][:-1])
+            msg = "unknown field; " + (
+                did_you_mean(str(item["loc"][-1]), known)
+                if known
+                else "see `podium init` for every field"
+            )
         msg = msg.removeprefix("Value error, ")  # our own validators' messages say it all
         lines.append(f"{loc}: {msg}")
     return "; ".join(lines)
