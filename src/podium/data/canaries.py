@@ -29,7 +29,6 @@ import importlib
 import math
 import random
 import re
-import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +40,7 @@ from podium.core.errors import DataError, SpecError
 from podium.data.contrast import Contrast, TagLexicon, make_contrasts
 from podium.data.examples import Example, GenericExample, PairExample, TaggedExample
 from podium.data.grouping import digest
-from podium.data.jsonl import iter_jsonl, json_line
+from podium.data.jsonl import SEALED_FILES_KEPT, file_signature, iter_jsonl, json_line
 from podium.data.splitting import example_id
 from podium.tasks import Task, TaskType
 
@@ -71,18 +70,11 @@ def canary_records(labels_dir: Path, task_id: str, lang: str) -> Sequence[Mappin
     contrast canary (`data.contrast`), none for a label-preserving one. Parsed once per
     process while the file is unchanged (every scored run reads them)."""
     path = canaries_file(labels_dir, task_id, lang)
-    try:
-        found = path.stat()
-    except OSError:
-        return ()
-    if not stat.S_ISREG(found.st_mode):
-        return ()
-    return _parsed_records(
-        path, (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
-    )
+    signature = file_signature(path)
+    return () if signature is None else _parsed_records(path, signature)
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=SEALED_FILES_KEPT)
 def _parsed_records(path: Path, signature: tuple[int, ...]) -> tuple[Mapping[str, Any], ...]:
     return tuple(MappingProxyType(rec) for _, rec in iter_jsonl(path))
 

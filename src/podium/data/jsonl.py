@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from podium.core.errors import DataError
+
+# parsed sealed files a process keeps (labels, canary maps): an evaluator's whole split
+SEALED_FILES_KEPT = 512
 
 
 def iter_jsonl(
@@ -41,3 +45,15 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
 def json_line(record: dict[str, Any]) -> str:
     """One record as `write_jsonl` writes it, line end included."""
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def file_signature(path: Path) -> tuple[int, ...] | None:
+    """What changes whenever a regular file is rewritten or touched (device, inode, size,
+    mtime, ctime), a key for caching what was parsed from it; None if it is not one."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        return None
+    return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,14 +11,11 @@ from types import MappingProxyType
 from podium.core.errors import PlatformError
 from podium.data.canaries import canary_map, canary_records
 from podium.data.contrast import CONTRAST
-from podium.data.jsonl import iter_jsonl
+from podium.data.jsonl import SEALED_FILES_KEPT, file_signature, iter_jsonl
 from podium.metrics import compute_metric
 from podium.rules.integrity import PairCounts, count_pairs
 from podium.submission.predictions import Prediction
 from podium.tasks import Task
-
-# parsed sealed files kept per process (labels, canary maps): an evaluator's whole split
-SEALED_FILES_KEPT = 512
 
 
 @dataclass(frozen=True)
@@ -37,15 +33,11 @@ def read_labels(labels_dir: Path, task: Task, language: str) -> Mapping[str, Pre
     """The sealed answers of one (task, language), parsed once per process while the file
     is unchanged: a photo finish scores the same labels hundreds of times."""
     path = labels_dir / task.id / f"{language}.jsonl"
-    try:
-        found = path.stat()
-    except OSError:
-        found = None
-    if found is None or not stat.S_ISREG(found.st_mode):
+    signature = file_signature(path)
+    if signature is None:
         raise PlatformError(
             "sealed labels are missing", where=str(path), hint="re-run `podium data prepare`"
         )
-    signature = (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
     return _parsed_labels(path, task.answer_key, task.type, signature)
 
 
