@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from podium.core.errors import SubmissionError
-from podium.submission.manifest import load_submission_manifest
+from podium.submission.manifest import load_job_command, load_submission_manifest
 
 
 def manifest(folder: Path, body: str) -> Path:
@@ -77,3 +77,10 @@ def test_a_misspelt_field_gets_the_closest_names(tmp_path: Path, text: str, said
     with pytest.raises(SubmissionError) as err:
         load_submission_manifest(tmp_path)
     assert said in err.value.message
+
+
+def test_a_misspelt_job_field_gets_the_closest_names(tmp_path: Path) -> None:
+    (tmp_path / "podium.toml").write_text('[job]\ncomand = "python train.py"\n')
+    with pytest.raises(SubmissionError) as err:
+        load_job_command(tmp_path)
+    assert "job.comand: unknown field; did you mean 'command'?" in err.value.message

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from podium.config.fields import table_fields
 from podium.core.errors import SubmissionError
 from podium.core.escapes import code_point, control_characters
 from podium.core.suggest import did_you_mean
@@ -97,8 +98,7 @@ def load_job_command(folder: Path, where: str | None = None) -> str:
         return JobSection.model_validate(raw["job"]).command
     except ValidationError as err:
         problems = "; ".join(
-            f"job.{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
-            for e in err.errors()
+            _problem(("job", *e["loc"]), e["type"], e["msg"]) for e in err.errors()
         )
         raise SubmissionError(problems, where=shown, hint=f"expected:\n{JOB_EXAMPLE}") from None
 
@@ -131,16 +131,10 @@ def load_submission_manifest(folder: Path, where: str | None = None) -> Submissi
         ) from None
 
 
-_FIELDS: dict[tuple[str, ...], list[str]] = {
-    (): list(SubmissionManifest.model_fields),
-    ("submission",): list(SubmissionSection.model_fields),
-}
-
-
 def _problem(loc: tuple[int | str, ...], kind: str, message: str) -> str:
     """One validation problem, a misspelt field with the closest names (as competition.toml)."""
     where = ".".join(str(p) for p in loc)
-    known = _FIELDS.get(tuple(str(p) for p in loc[:-1]))
+    known = table_fields(SubmissionManifest, loc[:-1])
     if kind == "extra_forbidden" and known:
         return f"{where}: unknown field; {did_you_mean(str(loc[-1]), known)}"
     return f"{where}: {message.removeprefix('Value error, ')}"
