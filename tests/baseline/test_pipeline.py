@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,9 +78,27 @@ def test_the_submission_imports_nothing_from_podium(tiny_package: Path) -> None:
                 roots = {node.module.split(".")[0]}
             else:
                 continue
-            import sys
-
             assert roots <= allowed | set(sys.stdlib_module_names) | {RUNTIME_PACKAGE}, name
+
+
+def test_a_plain_bert_predicts_without_importing_transformers(
+    tiny_run: TinyRun, tiny_package: Path, tmp_path: Path
+) -> None:
+    """Its 2.8 s of imports would be most of the baseline's measured test phase."""
+    probe = (
+        "import runpy, sys; runpy.run_path('predict.py', run_name='__main__'); "
+        "print('transformers loaded' if 'transformers' in sys.modules else 'torch alone')"
+    )
+    inputs = tiny_run.competition / "sealed" / "inputs" / "eval"
+    env = {**os.environ, "PODIUM_INPUT_DIR": str(inputs), "PODIUM_OUTPUT_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tiny_package, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "torch alone"
+    assert sorted(p.name for p in tmp_path.rglob("*.jsonl")) == sorted(
+        p.name for p in inputs.rglob("*.jsonl")
+    )
 
 
 @pytest.mark.store

@@ -1,8 +1,8 @@
 """Building the multi-task model: `tiny` (a small BERT learnt from scratch) or a named encoder.
 
 `tiny` needs nothing but the competition's data: a WordPiece vocabulary is learnt from the
-training text and a small BertModel starts from random weights, so the kit works on CPU and
-offline. Any other name goes through transformers' AutoModel (a hub name or a local folder
+training text and a small BERT (bert.py, transformers' BertModel in torch alone) starts
+from random weights, so the kit works on CPU and offline. Any other name goes through transformers' AutoModel (a hub name or a local folder
 written by save_pretrained); when it cannot be loaded the error says so and what to use.
 """
 
@@ -21,7 +21,6 @@ from .network import (
     MultiTaskNet,
     NetConfig,
     TaskInfo,
-    encoder_from_config,
     position_offset,
 )
 from .tokenizer import (
@@ -57,19 +56,11 @@ def task_infos(tasks: tuple[Task, ...]) -> tuple[TaskInfo, ...]:
 
 
 def tiny_encoder(size: TinySize, vocab: int, max_len: int, pad: int) -> nn.Module:
-    from transformers import BertConfig
+    """A small BERT with random weights, in torch alone (bert.py: no transformers import)."""
+    from .bert import TorchBert, tiny_settings
 
-    config = BertConfig(
-        vocab_size=vocab,
-        hidden_size=size.hidden,
-        num_hidden_layers=size.layers,
-        num_attention_heads=size.heads,
-        intermediate_size=size.intermediate,
-        max_position_embeddings=max_len,
-        type_vocab_size=2,
-        pad_token_id=pad,
-    )
-    return encoder_from_config(config)
+    shape = (size.hidden, size.layers, size.heads, size.intermediate)
+    return TorchBert(tiny_settings(vocab, *shape, max_len, pad))
 
 
 def pretrained_encoder(name: str) -> nn.Module:

@@ -3,8 +3,8 @@
 Pair tasks read the mean states of each text (b, |a - b| and a * b, as in InferSent; [CLS]
 and a on request) and the texts' lexical overlap through a two-layer head; tagging tasks
 read the first subword of every word through a linear head. A batch may mix tasks: the
-encoder runs once and each head reads its own positions. Runtime module: torch and
-transformers only.
+encoder runs once and each head reads its own positions. Runtime module: torch, and
+transformers for an encoder other than a plain BERT (bert.py).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from .batching import Batch
+from .bert import BertSettings, TorchBert, covered, load_settings
 from .encoding import PAIR_FEATURES, Specials
 
 CONFIG_FILE = "baseline.json"
@@ -246,19 +247,16 @@ class MultiTaskNet(nn.Module):
         return means[0::2], means[1::2]
 
 
-def encoder_from_config(config: Any) -> nn.Module:
-    """An encoder with random weights for a transformers config."""
-    from transformers import AutoModel
+def build_encoder_from_config(folder: Path) -> nn.Module:
+    """An encoder with random weights from a saved config (the weights come separately):
+    a plain BERT in torch alone (bert.py), any other through transformers' AutoModel."""
+    raw = load_settings(folder)
+    if covered(raw):
+        return TorchBert(BertSettings(raw))
+    from transformers import AutoConfig, AutoModel
 
     build: Callable[[Any], nn.Module] = AutoModel.from_config  # untyped in transformers
-    return build(config)
-
-
-def build_encoder_from_config(folder: Path) -> nn.Module:
-    """An encoder with random weights from a saved config (the weights come separately)."""
-    from transformers import AutoConfig
-
-    return encoder_from_config(AutoConfig.from_pretrained(str(folder)))
+    return build(AutoConfig.from_pretrained(str(folder)))
 
 
 def save_net(net: MultiTaskNet, folder: Path) -> None:

@@ -2,10 +2,11 @@
 
 The folder holds the weights, tokenizer.json, the configs, `podium.toml`, `predict.py` and a
 copy of the runtime modules (`baseline_runtime/`) that training itself used for its dev
-scores. The submission imports nothing from podium: it needs only torch, transformers and
-tokenizers, which the evaluator's Python environment provides, or an environment of its
-own (`environment="own"`: a requirements.txt pinning exactly the versions training used,
-torch==2.13.0 among them) or the competition's (`environment="NAME"`).
+scores. The submission imports nothing from podium: it needs only torch and tokenizers (and
+transformers for an encoder other than a plain BERT), which the evaluator's Python
+environment provides, or an environment of its own (`environment="own"`: a requirements.txt
+pinning exactly the versions training used, torch==2.13.0 among them) or the competition's
+(`environment="NAME"`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from podium.tasks import Task
 from .network import CONFIG_FILE, ENCODER_DIR, PAYLOAD, TOKENIZER_FILE, WEIGHTS_FILE, NetConfig
 
 RUNTIME_PACKAGE = "baseline_runtime"
-RUNTIME_MODULES = ("windows.py", "encoding.py", "batching.py", "network.py", "inference.py")
+RUNTIME_MODULES = (
+    "windows.py",
+    "encoding.py",
+    "batching.py",
+    "bert.py",
+    "network.py",
+    "inference.py",
+)
 
 PODIUM_TOML = """\
 # The podium baseline (a multi-task encoder; see baseline_runtime/).
