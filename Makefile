@@ -37,18 +37,16 @@ bare:
 
 # Every test on SQLite, then every test that opens a store (the `store` mark) on a throw-away
 # PostgreSQL cluster (tests/postgres.py; needs initdb from the postgresql package), each on
-# $(WORKERS) and $(PG_WORKERS) processes (pytest-xdist). Three on two cores: tests wait too (on
-# a server, a browser, a sandbox, the database) and a third process fills those waits (two
-# kept the cores 88% busy in the SQLite phase, three 97%: 520 s against 498 s). Side by side,
-# the two phases took 19 minutes against 13 one after the other: the cores are busier than
-# the tests' CPU time shows (the database server's own time is not counted), and load
-# stretches every test.
+# $(WORKERS) and $(PG_WORKERS) processes (pytest-xdist; the PostgreSQL phase waits on the
+# database more than on the two cores). Side by side, the two phases took 19 minutes against
+# 13 one after the other: the cores are busier than the tests' CPU time shows (the database
+# server's own time is not counted), and load stretches every test.
 # `--dist worksteal`: each process takes a contiguous part of the run, the longest tests dealt
 # in turn to the parts' fronts (tests/conftest.py), and an idle one takes half of another's
 # rest (`--dist load` had handed one process every long test).
 # mypy and the bare install run beside the SQLite phase and fail the run if they fail (their
 # output: build/mypy.log, build/bare.log): CI's whole run has 12 minutes.
-WORKERS ?= 3
+WORKERS ?= 2
 PG_WORKERS ?= 3
 test: style docs
 	@mkdir -p build
