@@ -54,10 +54,13 @@ def test_the_whole_tree_counts_against_the_memory_limit(tmp_path: Path) -> None:
 
 @needs_cgroups
 def test_cpu_time_and_peak_memory_come_from_the_group(tmp_path: Path) -> None:
+    # each process holds its 100 MiB until both have touched theirs (the child waits on a
+    # pipe the parent writes after its own): under load, the child could otherwise be done
+    # and gone before the parent allocates (seen: a peak of 168 MiB)
     code = (
-        "import os; pid = os.fork(); b = bytearray(100 * 2**20); "
+        "import os; r, w = os.pipe(); pid = os.fork(); b = bytearray(100 * 2**20); "
         "[b.__setitem__(i, 1) for i in range(0, len(b), 4096)]; s = sum(range(3_000_000)); "
-        "os.waitpid(pid, 0) if pid else None"
+        "(os.write(w, b'x'), os.waitpid(pid, 0)) if pid else os.read(r, 1)"
     )
     request = _request(tmp_path, code, Limits(memory_bytes=2**30))
     try:
