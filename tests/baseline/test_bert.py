@@ -11,7 +11,14 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from podium.baseline.bert import BertSettings, TorchBert, covered, load_settings, tiny_settings  # noqa: E402
+from podium.baseline.bert import (  # noqa: E402
+    BertSettings,
+    TorchBert,
+    covered,
+    from_transformers,
+    load_settings,
+    tiny_settings,
+)
 from podium.baseline.network import build_encoder_from_config  # noqa: E402
 
 SHAPE = {"vocab": 97, "hidden": 32, "layers": 2, "heads": 4, "intermediate": 64, "max_len": 40}
@@ -93,6 +100,19 @@ def test_samples_packed_in_a_row_read_only_themselves_as_in_transformers(tmp_pat
     assert torch.allclose(got[0, :5], alone[0], atol=1e-5)  # the second sample is unseen
 
 
+def test_a_pretrained_plain_bert_becomes_the_same_network_here() -> None:
+    """Training a hub BERT runs on the module its packaged predictions run on."""
+    reference = hf_bert()
+    ours = from_transformers(reference)
+    assert isinstance(ours, TorchBert) and ours.config.hidden_size == SHAPE["hidden"]
+    ours.eval()
+    with torch.no_grad():
+        inputs = batch()
+        real = inputs["attention_mask"].bool()
+        expected = reference(**inputs).last_hidden_state[real]
+        assert torch.allclose(ours(**inputs).last_hidden_state[real], expected, atol=1e-5)
+
+
 def test_a_new_tiny_encoder_is_a_transformers_bert_folder(tmp_path: Path) -> None:
     settings = tiny_settings(
         SHAPE["vocab"], SHAPE["hidden"], SHAPE["layers"], SHAPE["heads"],
@@ -117,5 +137,6 @@ def test_another_encoder_is_left_to_transformers(tmp_path: Path) -> None:
     built = build_encoder_from_config(tmp_path)
     assert not isinstance(built, TorchBert)
     assert type(built).__name__ == "BertModel"
+    assert from_transformers(other) is other  # a pretrained one too stays transformers'
     with pytest.raises(ValueError, match="transformers"):
         TorchBert(BertSettings(load_settings(tmp_path)))

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from podium.baseline.bert import TorchBert
 from podium.baseline.corpus import load_corpus
 from podium.baseline.inference import Predictor
 from podium.baseline.model import TinySize, build_model
@@ -58,6 +59,8 @@ def test_encoder_from_a_local_folder(tiny_competition: Path, tmp_path: Path) -> 
 
     net, tokenizer = build_model(str(folder), corpus, max_len=128)
     assert net.config.encoder == str(folder) and net.config.max_len == 40  # the encoder's limit
+    # a plain BERT trains on the module its packaged predictions run on (bert.py)
+    assert isinstance(net.encoder, TorchBert)
     assert torch.equal(
         net.encoder.embeddings.word_embeddings.weight, saved.embeddings.word_embeddings.weight
     )

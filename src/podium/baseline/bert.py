@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -255,6 +255,18 @@ def additive_mask(attention_mask: torch.Tensor, dtype: torch.dtype) -> torch.Ten
         attention_mask = attention_mask[:, None]
     blocked = attention_mask == 0
     return torch.zeros(blocked.shape, dtype=dtype).masked_fill(blocked, torch.finfo(dtype).min)
+
+
+def from_transformers(module: nn.Module) -> nn.Module:
+    """A transformers encoder as TorchBert when it is a plain BERT (its weights copied), so
+    that training, its dev scores and the packaged predictions run the same code; any other
+    encoder as it is."""
+    raw: dict[str, Any] = cast(Any, module).config.to_dict()  # a transformers config
+    if not covered(raw):
+        return module
+    ours = TorchBert(BertSettings(raw))
+    ours.load_state_dict(module.state_dict(), strict=True)
+    return ours
 
 
 def load_settings(folder: Path) -> dict[str, Any]:

@@ -64,12 +64,16 @@ def tiny_encoder(size: TinySize, vocab: int, max_len: int, pad: int) -> nn.Modul
 
 
 def pretrained_encoder(name: str) -> nn.Module:
+    """A hub or local encoder; a plain BERT on bert.py, as its packaged predictions run."""
     from transformers import AutoModel
 
+    from .bert import from_transformers
+
     try:
-        return cast("nn.Module", AutoModel.from_pretrained(name, local_files_only=offline()))
+        loaded = AutoModel.from_pretrained(name, local_files_only=offline())
     except (OSError, ValueError) as err:
         raise not_loadable(name, "weights", err) from None
+    return from_transformers(cast("nn.Module", loaded))
 
 
 def build_model(
