@@ -2,8 +2,9 @@
 
 `tiny` needs nothing but the competition's data: a WordPiece vocabulary is learnt from the
 training text and a small BERT (bert.py, transformers' BertModel in torch alone) starts
-from random weights, so the kit works on CPU and offline. Any other name goes through transformers' AutoModel (a hub name or a local folder
-written by save_pretrained); when it cannot be loaded the error says so and what to use.
+from random weights, so the kit works on CPU and offline. Any other name goes through
+transformers' AutoModel (a hub name or a local folder written by save_pretrained); when it
+cannot be loaded the error says so and what to use.
 """
 
 from __future__ import annotations
