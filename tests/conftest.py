@@ -243,8 +243,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.fixture
 def empty_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of an empty store (no tables) on the backend under test."""
+    yield from _empty_store(request, tmp_path / "empty.db")
+
+
+@pytest.fixture
+def other_empty_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A second empty store beside `empty_store_url`, for tests that compare two."""
+    yield from _empty_store(request, tmp_path / "other.db")
+
+
+def _empty_store(request: pytest.FixtureRequest, path: Path) -> Iterator[str]:
     if not ON_POSTGRESQL:
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        yield f"sqlite:///{path}"
         return
     cluster: Cluster = request.getfixturevalue("postgresql")
     name, url = _fresh_database(cluster, "template0")

@@ -14,12 +14,25 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import (
+    Column,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    text,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from podium.core.errors import MissingExtraError
 from podium.store import revision
+from podium.store.models import Base, BoardRevision
 from podium.store.plain import head_revision as head_revision  # its callers import it here
 
 if TYPE_CHECKING:  # alembic is imported by the commands that migrate, not by the readers
@@ -155,13 +168,41 @@ _ALEMBIC = threading.Lock()  # alembic's `context` is a module global: one upgra
 def upgrade(engine: Engine) -> None:
     """Bring the store's schema to the newest migration (idempotent). Serialised within a
     process: the server's threads each open the competition. A store already at the newest
-    is left as it is without loading Alembic (a sixth of every writing command's start)."""
+    is left as it is without loading Alembic (a sixth of every writing command's start); an
+    empty one is made at the newest at once (`_create_at_head`), also without Alembic."""
     if stored_revision(engine) == head_revision():
         return
-    from alembic import command
-
     with _ALEMBIC:
+        if _create_at_head(engine):
+            return
+        from alembic import command
+
         command.upgrade(alembic_config(engine), "head")
+
+
+# the table Alembic keeps its revision in, as Alembic makes it
+_VERSION_TABLE = Table(
+    "alembic_version",
+    MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
+
+
+def _create_at_head(engine: Engine) -> bool:
+    """An empty database gets the models' tables, the rows a store starts with and the newest
+    revision in one write transaction: what running every migration from the first builds
+    (tests/store/test_migrations.py compares the two), in a sixth of the time. False, and
+    nothing written, where any table exists (a store from before, or one just made by a
+    concurrent process: the write transaction waits for it and then sees its tables)."""
+    with engine.begin() as conn:
+        if inspect(conn).get_table_names():
+            return False
+        Base.metadata.create_all(conn)
+        _VERSION_TABLE.create(conn)
+        conn.execute(insert(_VERSION_TABLE).values(version_num=head_revision()))
+        conn.execute(insert(BoardRevision), revision.first_rows())
+    return True
 
 
 def stored_revision(engine: Engine) -> str | None:

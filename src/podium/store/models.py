@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -226,7 +227,9 @@ class Run(Base):
     # limit -> what enforced it (cgroup, rlimit, tmpfs...), as the harness reported it
     enforcement: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     # on a worker: who holds the run, and until when (renewed by heartbeats)
-    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
+    worker_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workers.id", name="fk_runs_worker_id")
+    )
     lease: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # the canary test of a scored run: {"verdict": "clean" | "suspect" | "unknown",
@@ -404,7 +407,9 @@ class AccessToken(Base):
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
     role: Mapped[str] = mapped_column(String(20))  # organizer | team | worker
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", name="fk_access_tokens_member_id")
+    )
     label: Mapped[str] = mapped_column(String(200), default="")
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -441,11 +446,11 @@ class Worker(Base):
     hardware: Mapped[str] = mapped_column(String(100))
     fingerprint: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # its fingerprint matches the first worker of its label; if not, its runs are not compared
-    alike: Mapped[bool] = mapped_column(Boolean, default=True)
+    alike: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_heartbeat: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     current_run_id: Mapped[int | None] = mapped_column()
-    runs_done: Mapped[int] = mapped_column(Integer, default=0)
+    runs_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class LateReport(Base):

@@ -7,6 +7,7 @@ table raises it without anyone remembering to."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from sqlalchemy import Select, event, select, update
@@ -40,6 +41,13 @@ BOARD_TABLES = frozenset(
 # (row SHOWN_ROW), so a question asked does not make every server recompute its boards
 SHOWN_TABLES = BOARD_TABLES | {"questions", "answers", "late_reports"}
 ROW_ID = 1
+
+
+def first_rows() -> list[dict[str, int]]:
+    """The rows a new store starts with (migrations 0013 and 0015 add them to an older one):
+    the shown revision from a random number, so that a store made anew in the same folder (or
+    restored) never counts through the revisions an earlier one had kept outputs for."""
+    return [{"id": ROW_ID, "value": 0}, {"id": SHOWN_ROW, "value": secrets.randbelow(2**48)}]
 
 
 def current(session: Session, row: int = ROW_ID) -> int:
