@@ -72,6 +72,16 @@ def _relabelled(examples: Sequence[Example], label: str) -> list[Example]:
     return out
 
 
+def test_synthetic_examples_made_again_in_a_process_are_the_same_and_the_callers_own() -> None:
+    """Made once per process (a cache): the second call equals the first, each caller gets
+    lists of its own, and another seed gives other examples."""
+    first, second = _examples(), _examples()
+    assert first == second and all(first[k] is not second[k] for k in first)
+    first[("xnli", "en")].clear()
+    assert len(_examples()[("xnli", "en")]) == 200
+    assert _examples(seed=4)[("panx", "ja")] != second[("panx", "ja")]
+
+
 def test_same_source_and_seed_give_identical_files(tmp_path: Path) -> None:
     a, b = _prepare(tmp_path / "a"), _prepare(tmp_path / "b")
     assert a.files == b.files and a.counts == b.counts

@@ -10,6 +10,7 @@ per character, as in XTREME.
 
 from __future__ import annotations
 
+import functools
 import random
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -200,14 +201,21 @@ def generate_examples(
     """Labelled examples per (task, language); ids are left to sealing."""
     out: dict[tuple[str, str], list[Example]] = {}
     for task in tasks:
-        make = MAKERS.get(task.id)
-        if make is None:
+        if task.id not in MAKERS:
             raise ValueError(f"no synthetic generator for task {task.id!r}")
         for lang_code in languages.get(task.id, task.languages):
-            lang = _Lang(lang_code, seed)
-            lang.rng.seed(seed * 7_919 + zlib.crc32(f"{task.id}/{lang_code}".encode()))
-            out[(task.id, lang_code)] = [make(lang) for _ in range(per_language)]
+            out[(task.id, lang_code)] = list(_examples(task.id, lang_code, seed, per_language))
     return out
+
+
+@functools.lru_cache(maxsize=32)
+def _examples(task: str, lang_code: str, seed: int, count: int) -> tuple[Example, ...]:
+    """One language's examples of one task, a function of its arguments alone (the examples
+    are frozen): a process that prepares competitions again (the tests, a notebook) makes
+    each once. 32 of 600 examples are a few MB."""
+    lang = _Lang(lang_code, seed)
+    lang.rng.seed(seed * 7_919 + zlib.crc32(f"{task}/{lang_code}".encode()))
+    return tuple(MAKERS[task](lang) for _ in range(count))
 
 
 def open_synthetic(
