@@ -54,9 +54,10 @@ def inside(b: Box, outer: Box, slack: float = 0.5) -> bool:
     )
 
 
-def measure(page: Any, chart: str) -> Placed:
-    """The boxes in the chart found by the CSS selector `chart` (a plotly graph div)."""
-    found = page.locator(chart).evaluate(_MEASURE)
+def measure(within: Any, chart: str) -> Placed:
+    """The boxes in the chart found by the CSS selector `chart` (a plotly graph div) in
+    `within`, a page or a locator."""
+    found = within.locator(chart).evaluate(_MEASURE)
     return Placed(
         area=tuple(found["area"]),
         svg=tuple(found["svg"]),

@@ -62,7 +62,8 @@ def board_of(runs: Sequence[RunFacts]) -> Leaderboard:
 @dataclass(frozen=True)
 class Drawn:
     page: Any
-    charts: dict[str, Any]  # the chart data the page drew from
+    sets: dict[str, Any]  # board name -> the locator of its stage's charts
+    charts: dict[str, dict[str, Any]]  # board name -> the chart data the page drew from
 
 
 @pytest.fixture(scope="module")
@@ -77,44 +78,52 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-def draw(browser: Any, tmp: Path, name: str, width: int = 1366, within: int = HANG_MS) -> Drawn:
+def draw(
+    browser: Any, tmp: Path, names: Sequence[str], width: int = 1366, within: int = HANG_MS
+) -> Drawn:
+    """The boards `names`, each a stage of one report (as a report's stages are drawn side by
+    side), loaded once: a report carries plotly.js, a second of the browser's time each."""
     from playwright.sync_api import expect
 
-    runs = tuple(
-        facts(team, 1, i + 1, score, score, walls)
-        for i, (team, score, walls) in enumerate(BOARDS[name])
-    )
-    board = board_of(runs)
-    path = tmp / f"{name.replace(' ', '-')}-{width}.html"
-    stage = StageReport("evaluation", board, runs)
-    path.write_text(render_report("cup", "ref-cpu", [stage], []), encoding="utf-8")
+    stages, charts = [], {}
+    for name in names:
+        runs = tuple(
+            facts(team, 1, i + 1, score, score, walls)
+            for i, (team, score, walls) in enumerate(BOARDS[name])
+        )
+        board = board_of(runs)
+        stages.append(StageReport(name, board, runs))
+        charts[name] = chart_data(board, runs)
+    path = tmp / f"{'+'.join(names).replace(' ', '-')}-{width}.html"
+    path.write_text(render_report("cup", "ref-cpu", stages, []), encoding="utf-8")
     page = browser.new_page(viewport={"width": width, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
     page.goto(path.as_uri(), timeout=within)  # a drawing that hangs holds back the load
     expect(page.locator("body")).to_have_attribute("data-charts", "drawn", timeout=within)
     assert errors == []
-    return Drawn(page, chart_data(board, runs))
+    sets = page.locator("[data-chart-set]")
+    assert sets.count() == len(names)
+    return Drawn(page, {name: sets.nth(i) for i, name in enumerate(names)}, charts)
 
 
-@pytest.mark.parametrize("name", list(BOARDS))
 @pytest.mark.parametrize("width", [1366, 700])
-def test_no_label_is_cut_off_at_the_edge(
-    browser: Any, tmp_path: Path, name: str, width: int
-) -> None:
-    drawn = draw(browser, tmp_path, name, width)
-    tradeoff = measure(drawn.page, "[data-chart=tradeoff]")
-    assert tradeoff.label_texts() == sorted(t for t, _, _ in BOARDS[name])  # "<Lab>" is text
-    assert tradeoff.labels_outside_area() == []
-    for chart in ("history", "duration", "tradeoff"):  # team names on the bars' axis included
-        assert measure(drawn.page, f"[data-chart={chart}]").ticks_outside_svg() == []
-    duration = measure(drawn.page, "[data-chart=duration]")
-    assert duration.label_texts() == sorted(drawn.charts["duration_text"])  # beside each bar
-    assert duration.labels_outside_area() == []
-    lines = {t.replace(" ", "") for t, _ in duration.ticks}  # a wrapped name's lines, run together
-    assert {t.replace(" ", "") for t, _, _ in BOARDS[name]} <= lines
+def test_no_label_is_cut_off_at_the_edge(browser: Any, tmp_path: Path, width: int) -> None:
+    drawn = draw(browser, tmp_path, list(BOARDS), width)
+    for name, charts in drawn.sets.items():
+        tradeoff = measure(charts, "[data-chart=tradeoff]")
+        teams = sorted(t for t, _, _ in BOARDS[name])
+        assert tradeoff.label_texts() == teams, name  # "<Lab>" is text
+        assert tradeoff.labels_outside_area() == [], name
+        for chart in ("history", "duration", "tradeoff"):  # names on the bars' axis included
+            assert measure(charts, f"[data-chart={chart}]").ticks_outside_svg() == [], name
+        duration = measure(charts, "[data-chart=duration]")
+        assert duration.label_texts() == sorted(drawn.charts[name]["duration_text"]), name
+        assert duration.labels_outside_area() == [], name
+        lines = {t.replace(" ", "") for t, _ in duration.ticks}  # a wrapped name's lines
+        assert {t.replace(" ", "") for t in teams} <= lines, name
     if width == 1366:
-        drawn.page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+        drawn.page.screenshot(path=str(tmp_path / "boards.png"), full_page=True)
     drawn.page.close()
 
 
@@ -123,20 +132,23 @@ def test_bars_have_interval_whiskers_and_a_log_axis_when_asked(
 ) -> None:
     from playwright.sync_api import expect
 
+    drawn = draw(browser, tmp_path, ["log", "linear"])
     for name, axis in (("log", "log"), ("linear", "linear")):
-        drawn = draw(browser, tmp_path, name)
-        page, data = drawn.page, drawn.charts
+        charts, data = drawn.sets[name], drawn.charts[name]
+        duration = charts.locator("[data-chart=duration]")
         assert data["log_duration_axis"] is (axis == "log")
         for chart in ("duration", "tradeoff"):
             assert (
-                page.locator(f"[data-chart={chart}]").evaluate("(gd) => gd._fullLayout.xaxis.type")
+                charts.locator(f"[data-chart={chart}]").evaluate(
+                    "(gd) => gd._fullLayout.xaxis.type"
+                )
                 == axis
             )
         teams = len(BOARDS[name])
-        assert page.locator("[data-chart=duration] .bars .point").count() == teams
-        assert page.locator("[data-chart=duration] .errorbar").count() == teams
+        assert duration.locator(".bars .point").count() == teams
+        assert duration.locator(".errorbar").count() == teams
         # the whiskers span the interval the data gives, fastest bar first
-        bars = page.locator("[data-chart=duration]").evaluate(
+        bars = duration.evaluate(
             "(gd) => { const t = gd.data[0]; return [t.y, t.error_x.arrayminus, t.error_x.array]; }"
         )
         order = sorted(range(teams), key=lambda i: data["duration"][i])
@@ -149,28 +161,28 @@ def test_bars_have_interval_whiskers_and_a_log_axis_when_asked(
             assert got_high == pytest.approx(data["duration_high"][i] - data["duration"][i])
         # hovering a bar says what its whiskers cover
         fastest = order[0]
-        page.locator("[data-chart=duration]").evaluate(
-            "(gd) => Plotly.Fx.hover(gd, [{curveNumber: 0, pointNumber: 0}])"
+        duration.evaluate("(gd) => Plotly.Fx.hover(gd, [{curveNumber: 0, pointNumber: 0}])")
+        expect(duration.locator(".hoverlayer .hovertext")).to_contain_text(
+            data["duration_title"][fastest]
         )
-        hover = page.locator("[data-chart=duration] .hoverlayer .hovertext")
-        expect(hover).to_contain_text(data["duration_title"][fastest])
-        page.close()
+    drawn.page.close()
 
 
 def test_the_pareto_front_is_marked_and_joined_fastest_first(browser: Any, tmp_path: Path) -> None:
-    drawn = draw(browser, tmp_path, "log")
-    front = drawn.charts["pareto"]
+    drawn = draw(browser, tmp_path, ["log"])
+    data = drawn.charts["log"]
+    front = data["pareto"]
     assert front == [FASTEST, "R&D <Lab>", "Mid", SLOWEST]  # Beaten: Mid is better and faster
     traces = drawn.page.locator("[data-chart=tradeoff]").evaluate(
         "(gd) => gd._fullData.map((t) => [t.mode, t.marker ? t.marker.symbol : null, t.x])"
     )
     line = [x for mode, _, x in traces if mode == "lines"]
-    assert line == [[drawn.charts["duration"][drawn.charts["teams"].index(t)] for t in front]]
+    assert line == [[data["duration"][data["teams"].index(t)] for t in front]]
     symbols = [symbol for mode, symbol, _ in traces if mode == "markers+text"]
     assert symbols.count("diamond") == len(front) and symbols.count("circle") == 1
     # the same captions as the data, above each chart
     captions = drawn.page.locator("figcaption").all_inner_texts()
-    assert captions == [drawn.charts["captions"][c] for c in ("history", "duration", "tradeoff")]
+    assert captions == [data["captions"][c] for c in ("history", "duration", "tradeoff")]
     drawn.page.close()
 
 
@@ -180,7 +192,7 @@ def test_a_plot_too_small_for_its_labels_is_drawn_all_the_same(
     """A 200 px page leaves plots narrower than the labels beside their points: no range puts
     them inside, and the fitting stops (it widened a log axis to 10^2874 and plotly drew
     ticks without end: a phone's huddle never loaded). Drawn within 5 s on a quiet machine."""
-    drawn = draw(browser, tmp_path, "log", width=200, within=int(1000 * scaled(5.0)))
+    drawn = draw(browser, tmp_path, ["log"], width=200, within=int(1000 * scaled(5.0)))
     for chart in ("duration", "tradeoff"):
         ranges = drawn.page.locator(f"[data-chart={chart}]").evaluate(
             "(gd) => [gd.layout.xaxis.range, gd._fullLayout.xaxis._vals.length]"
