@@ -82,6 +82,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # every leaderboard the suite builds (in process, in CLI and server subprocesses) fails
     # its test when a sentence disagrees with the numbers beside it (podium.rules.wording)
     os.environ["PODIUM_STRICT_WORDS"] = "1"
+    # the test processes share the machine's cores: torch (the baseline kit's training, the
+    # demo's kit) runs one thread in each, as many as cores would have OpenMP's threads spin
+    # against the other processes'. A submission's run gets the contract's environment
+    # (harness/runner.contract_env), never this one.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     config.pluginmanager.register(Dealer(), "podium-dealer")
 
 
