@@ -1,7 +1,8 @@
 """No outcome on noise, end to end: two teams submit byte-identical archives, a third does the
 same work more slowly. Each fresh competition is evaluated, re-measured and closed (the first
 through `podium stage close`); the twins' order, the winner and the hall of fame must be the
-same every time, decided by the timing-free rule, and the news must name the winner."""
+same every time, decided by the timing-free rule (the twins are never re-measured against each
+other: one program, noise alone between them), and the news must name the winner."""
 
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ def test_twins_are_ordered_by_the_timing_free_rule_every_time(trial: int, tmp_pa
         printed = run("stage", "close", "evaluation", "-c", str(root)).stdout
         podium = Podium.open(root)
         assert "photo finish" in printed and "winner: 1. Deep Percept" in printed
+        assert "not re-measured, one archive on both sides" in printed
         # the budget and why: an integer as written (the default "auto" follows the noise)
         assert "photo finish budget: 2 runs per team (photo_finish_runs = 2" in printed
     else:
@@ -84,6 +86,10 @@ def test_twins_are_ordered_by_the_timing_free_rule_every_time(trial: int, tmp_pa
         ]
         report = podium.finals.close_report("evaluation")
         assert report is not None and report.winners[0][1] == "Deep Percept"
+        # one archive on both sides: never re-measured against each other (only the twin
+        # next to Slow Lane by its median could be, for that pair), and the report says why
+        assert "one archive on both sides: Deep Percept and Quick Lex" in report.notes[0]
+        assert {"Deep Percept", "Quick Lex"} - {team for team, _ in report.remeasured}
         with podium.competition.sessions() as s:
             news = s.scalars(select(OutboxMessage.body).where(OutboxMessage.kind == "stage_won"))
             assert [text for text in news] == [

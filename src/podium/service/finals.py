@@ -86,12 +86,12 @@ class Finals:
     ) -> CloseReport:
         """Photo finish, then the report of what it did, stored with the stage and shown."""
         before = self.results.leaderboard(name, organizer=True)
-        capped = ""
+        notes: tuple[str, ...] = ()
         if remeasure:
             self.photo_finish.run(name, progress=progress)
-            capped = self.photo_finish.capped
+            notes = tuple(n for n in (self.photo_finish.same, self.photo_finish.capped) if n)
         after = self.results.leaderboard(name, organizer=True)
-        report = close_report(before, after, places, (capped,) if capped else ())
+        report = close_report(before, after, places, notes)
         with self.c.sessions.begin() as s:
             self.c.stage_row(s, name).close_report = report.to_dict()
         for line in report.lines():  # the server's log says it too (a scheduled close)
